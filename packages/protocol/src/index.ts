@@ -1,0 +1,7 @@
+export { decodeMessage, encodeMessage } from './codec.js';
+export { contextFromHello, DEFAULT_CONTEXT, makeContext, type ProtocolContext } from './context.js';
+export { isProtocolError, PROTOCOL_ERROR_CODES, ProtocolError, type ProtocolErrorCode } from './errors.js';
+export { exampleMessages } from './examples.js';
+export { decodeLevels, encodeLevels, LEVEL_CODING, type LevelCoding } from './level-coding.js';
+export { type FrameInput, frameOverheadBound, type SplitOptions, splitFrame } from './split-frame.js';
+export * from './types.js';

@@ -1,0 +1,150 @@
+/** Wire format version carried as the first element of every message. */
+export const PROTOCOL_VERSION = 1;
+
+/** Numeric type tags on the wire (second element of every message). */
+export const MESSAGE_TYPES = {
+  hello: 1,
+  frame: 2,
+  relevance: 3,
+  grounding: 4,
+  query: 16,
+  feedback: 17,
+  error: 127,
+} as const;
+
+export type MessageTypeName = keyof typeof MESSAGE_TYPES;
+
+/**
+ * Level symbol 7 is reserved for "keep": zero payload bytes, the receiver reuses its last copy of
+ * the patch. Level-table ids are 0..6.
+ */
+export const KEEP_LEVEL = 7;
+export const MAX_LEVEL_ID = 6;
+
+export type LevelKind = 'skip' | 'learned' | 'raw';
+
+export interface LevelSpec {
+  /** Symbol used in frame level maps, 0..6. */
+  id: number;
+  /** Payload bytes per patch at this level. */
+  bytes: number;
+  kind: LevelKind;
+  /** The decoder the receiver must use (learned levels only). */
+  model: { id: string; sha256: string } | null;
+}
+
+/** Sender → receiver, first message of a session: everything needed to interpret frames. */
+export interface HelloMessage {
+  type: 'hello';
+  sessionId: string;
+  width: number;
+  height: number;
+  patchSize: number;
+  levels: LevelSpec[];
+  maxMessageBytes: number;
+  fps: number | null;
+}
+
+/**
+ * Sender → receiver: one part of one frame, covering patches [firstPatch, firstPatch + levels.length)
+ * in raster order. Decodable on its own; losing it costs only its patches.
+ */
+export interface FrameMessage {
+  type: 'frame';
+  frameId: number;
+  /** Capture time, ms since the Unix epoch on the sender's clock. */
+  captureTs: number;
+  /** Wire-byte budget the sender allotted to the whole frame. */
+  budget: number;
+  /** Index of this part, 0..parts-1. */
+  part: number;
+  parts: number;
+  firstPatch: number;
+  /** One level symbol per patch of this part. */
+  levels: Uint8Array;
+  /** Payloads of this part's patches, concatenated in patch order. */
+  payload: Uint8Array;
+}
+
+/** Sender → receiver (optional): low-resolution relevance map for display, values/255 in [0,1]. */
+export interface RelevanceMessage {
+  type: 'relevance';
+  frameId: number;
+  width: number;
+  height: number;
+  values: Uint8Array;
+}
+
+export interface GroundedWord {
+  word: string;
+  classes: { name: string; weight: number }[];
+}
+
+/** Sender → receiver: what a query was understood as. */
+export interface GroundingMessage {
+  type: 'grounding';
+  queryId: string;
+  text: string;
+  /** True when no word grounded and the sender fell back to the query-agnostic map. */
+  fallback: boolean;
+  words: GroundedWord[];
+  ungrounded: string[];
+}
+
+/** Receiver → sender: a new free-text query; takes effect on the next frame. */
+export interface QueryMessage {
+  type: 'query';
+  queryId: string;
+  text: string;
+}
+
+/** Receiver → sender: what arrived of a frame, for bandwidth estimation. */
+export interface FeedbackMessage {
+  type: 'feedback';
+  frameId: number;
+  bytesReceived: number;
+  partsReceived: number;
+  /** Receive time of the frame's last part, ms since the Unix epoch on the receiver's clock. */
+  receiveTs: number;
+}
+
+/** Either direction: something went wrong. `ref` names the query or frame concerned, if any. */
+export interface ErrorMessage {
+  type: 'error';
+  code: string;
+  message: string;
+  ref: string | null;
+}
+
+export type Message = HelloMessage | FrameMessage | RelevanceMessage | GroundingMessage | QueryMessage | FeedbackMessage | ErrorMessage;
+
+/** Size limits enforced on both encode and decode. */
+export const LIMITS = {
+  idBytes: 64,
+  textBytes: 1024,
+  wordBytes: 64,
+  words: 64,
+  classesPerWord: 80,
+  maxDimension: 8192,
+  maxPatchSize: 64,
+  minMessageBytes: 1024,
+  maxMessageBytes: 1 << 20,
+  /** Any single encoded message larger than this is rejected before parsing. */
+  maxDecodeBytes: 1 << 20,
+  maxFrameId: 0xffffffff,
+} as const;
+
+/** The paper's level table: skip, three learned codecs, raw uint8. */
+export function defaultLevels(models?: Partial<Record<12 | 24 | 48, { id: string; sha256: string }>>): LevelSpec[] {
+  const model = (bytes: 12 | 24 | 48) => models?.[bytes] ?? { id: `codec-L${bytes}`, sha256: '0'.repeat(64) };
+  return [
+    { id: 0, bytes: 0, kind: 'skip', model: null },
+    { id: 1, bytes: 12, kind: 'learned', model: model(12) },
+    { id: 2, bytes: 24, kind: 'learned', model: model(24) },
+    { id: 3, bytes: 48, kind: 'learned', model: model(48) },
+    { id: 4, bytes: 192, kind: 'raw', model: null },
+  ];
+}
+
+export const DEFAULT_GEOMETRY = { width: 480, height: 320, patchSize: 8 } as const;
+export const DEFAULT_MAX_MESSAGE_BYTES = 65536;

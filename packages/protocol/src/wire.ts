@@ -1,0 +1,225 @@
+import { arr, bin, bool, int, list, num, str, tuple } from './check.js';
+import type { ProtocolContext } from './context.js';
+import { ProtocolError } from './errors.js';
+import { decodeLevels, encodeLevels } from './level-coding.js';
+import {
+  type ErrorMessage,
+  type FeedbackMessage,
+  type FrameMessage,
+  type GroundingMessage,
+  type HelloMessage,
+  KEEP_LEVEL,
+  type LevelKind,
+  type LevelSpec,
+  LIMITS,
+  MAX_LEVEL_ID,
+  MESSAGE_TYPES,
+  type Message,
+  PROTOCOL_VERSION,
+  type QueryMessage,
+  type RelevanceMessage,
+} from './types.js';
+
+// Messages travel as positional msgpack arrays `[version, type, ...fields]` (PROTOCOL.md § Messages).
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const MAX_PATCHES = 1 << 20;
+const MAX_PARTS = 0xffff;
+const SHA256 = /^[0-9a-f]{64}$/;
+const KINDS: readonly LevelKind[] = ['skip', 'learned', 'raw'];
+
+export function toWire(m: Message): unknown[] {
+  const head = [PROTOCOL_VERSION, MESSAGE_TYPES[m.type]];
+  switch (m.type) {
+    case 'hello':
+      return [
+        ...head,
+        m.sessionId,
+        m.width,
+        m.height,
+        m.patchSize,
+        list(m.levels, 'levels', MAX_LEVEL_ID + 1).map((l) => [l.id, l.bytes, l.kind, l.model ? [l.model.id, l.model.sha256] : null]),
+        m.maxMessageBytes,
+        m.fps,
+      ];
+    case 'frame': {
+      const { coding, bytes } = encodeLevels(bin(m.levels, 'levels'));
+      return [...head, m.frameId, m.captureTs, m.budget, m.part, m.parts, m.firstPatch, m.levels.length, coding, bytes, m.payload];
+    }
+    case 'relevance':
+      return [...head, m.frameId, m.width, m.height, m.values];
+    case 'grounding':
+      return [
+        ...head,
+        m.queryId,
+        m.text,
+        m.fallback,
+        list(m.words, 'words', LIMITS.words).map((w) => [
+          w.word,
+          list(w.classes, 'classes', LIMITS.classesPerWord).map((c) => [c.name, c.weight]),
+        ]),
+        m.ungrounded,
+      ];
+    case 'query':
+      return [...head, m.queryId, m.text];
+    case 'feedback':
+      return [...head, m.frameId, m.bytesReceived, m.partsReceived, m.receiveTs];
+    case 'error':
+      return [...head, m.code, m.message, m.ref];
+    default:
+      throw new ProtocolError('unknown-type', `unknown message type ${String((m as { type: unknown }).type)}`, 'type');
+  }
+}
+
+export function fromWire(v: unknown, ctx: ProtocolContext): Message {
+  if (!Array.isArray(v)) throw new ProtocolError('not-array', 'a message is a msgpack array [version, type, ...fields]');
+  if (v.length < 2) throw new ProtocolError('bad-arity', `a message needs at least [version, type], got ${v.length} elements`);
+  if (v[0] !== PROTOCOL_VERSION) {
+    throw new ProtocolError(
+      'bad-version',
+      `unsupported protocol version ${String(v[0])}; this build speaks ${PROTOCOL_VERSION}`,
+      'version',
+    );
+  }
+  const f = v.slice(2);
+  switch (v[1]) {
+    case MESSAGE_TYPES.hello:
+      return hello(tuple(f, 'hello', 7));
+    case MESSAGE_TYPES.frame:
+      return frame(tuple(f, 'frame', 10), ctx);
+    case MESSAGE_TYPES.relevance:
+      return relevance(tuple(f, 'relevance', 4), ctx);
+    case MESSAGE_TYPES.grounding:
+      return grounding(tuple(f, 'grounding', 5));
+    case MESSAGE_TYPES.query:
+      return query(tuple(f, 'query', 2));
+    case MESSAGE_TYPES.feedback:
+      return feedback(tuple(f, 'feedback', 4));
+    case MESSAGE_TYPES.error:
+      return error(tuple(f, 'error', 3));
+    default:
+      throw new ProtocolError('unknown-type', `unknown message type ${String(v[1])}`, 'type');
+  }
+}
+
+function hello(f: unknown[]): HelloMessage {
+  const sessionId = str(f[0], 'sessionId', LIMITS.idBytes);
+  const patchSize = int(f[3], 'patchSize', 1, LIMITS.maxPatchSize);
+  const width = int(f[1], 'width', patchSize, LIMITS.maxDimension);
+  const height = int(f[2], 'height', patchSize, LIMITS.maxDimension);
+  if (width % patchSize || height % patchSize) {
+    throw new ProtocolError('bad-field', `frame ${width}×${height} is not a whole number of ${patchSize}-pixel patches`, 'width');
+  }
+  if ((width / patchSize) * (height / patchSize) > MAX_PATCHES) {
+    throw new ProtocolError('out-of-range', `more than ${MAX_PATCHES} patches per frame`, 'width');
+  }
+  const raw = patchSize * patchSize * 3;
+  const seen = new Set<number>();
+  const levels = arr(f[4], 'levels', MAX_LEVEL_ID + 1).map((e, i): LevelSpec => {
+    const p = `levels[${i}]`;
+    const [rid, rbytes, rkind, rmodel] = tuple(e, p, 4);
+    const id = int(rid, `${p}.id`, 0, MAX_LEVEL_ID);
+    if (seen.has(id)) throw new ProtocolError('bad-field', `level id ${id} appears twice`, `${p}.id`);
+    seen.add(id);
+    const bytes = int(rbytes, `${p}.bytes`, 0, raw);
+    const kind = str(rkind, `${p}.kind`, 16) as LevelKind;
+    if (!KINDS.includes(kind)) throw new ProtocolError('bad-field', `kind must be one of ${KINDS.join(', ')}`, `${p}.kind`);
+    const wantBytes = kind === 'skip' ? bytes === 0 : kind === 'raw' ? bytes === raw : bytes > 0 && bytes < raw;
+    if (!wantBytes) throw new ProtocolError('out-of-range', `${bytes} bytes is not valid for a ${kind} level`, `${p}.bytes`);
+    let model: LevelSpec['model'] = null;
+    if (kind === 'learned') {
+      const [mid, msha] = tuple(rmodel, `${p}.model`, 2);
+      model = { id: str(mid, `${p}.model.id`, LIMITS.idBytes, 1), sha256: str(msha, `${p}.model.sha256`, 64) };
+      if (!SHA256.test(model.sha256)) throw new ProtocolError('bad-field', 'expected 64 lowercase hex digits', `${p}.model.sha256`);
+    } else if (rmodel !== null) {
+      throw new ProtocolError('bad-field', `a ${kind} level has no model`, `${p}.model`);
+    }
+    return { id, bytes, kind, model };
+  });
+  if (levels.length === 0) throw new ProtocolError('bad-field', 'the level table is empty', 'levels');
+  const maxMessageBytes = int(f[5], 'maxMessageBytes', LIMITS.minMessageBytes, LIMITS.maxMessageBytes);
+  const fps = f[6] === null ? null : num(f[6], 'fps', Number.MIN_VALUE, 1000);
+  return { type: 'hello', sessionId, width, height, patchSize, levels, maxMessageBytes, fps };
+}
+
+function frame(f: unknown[], ctx: ProtocolContext): FrameMessage {
+  const frameId = int(f[0], 'frameId', 0, LIMITS.maxFrameId);
+  const captureTs = num(f[1], 'captureTs', 0, MAX_SAFE);
+  const budget = int(f[2], 'budget', 0, MAX_SAFE);
+  const parts = int(f[4], 'parts', 1, MAX_PARTS);
+  const part = int(f[3], 'part', 0, parts - 1);
+  const firstPatch = int(f[5], 'firstPatch', 0, ctx.patchCount - 1);
+  const count = int(f[6], 'patchCount', 1, ctx.patchCount - firstPatch);
+  const coding = int(f[7], 'levelCoding', 0, 255);
+  const levels = decodeLevels(coding, bin(f[8], 'levels'), count);
+  const payload = bin(f[9], 'payload');
+  let expected = 0;
+  for (let i = 0; i < count; i++) {
+    const b = ctx.levelBytes[levels[i] as number];
+    if (b === undefined) {
+      const hint = levels[i] === KEEP_LEVEL ? '' : ' (not in the session level table)';
+      throw new ProtocolError('unknown-level', `patch ${firstPatch + i} has level ${levels[i]}${hint}`, 'levels');
+    }
+    expected += b;
+  }
+  if (payload.length !== expected) {
+    throw new ProtocolError('payload-length', `levels need ${expected} payload bytes, got ${payload.length}`, 'payload');
+  }
+  return { type: 'frame', frameId, captureTs, budget, part, parts, firstPatch, levels, payload };
+}
+
+function relevance(f: unknown[], ctx: ProtocolContext): RelevanceMessage {
+  const frameId = int(f[0], 'frameId', 0, LIMITS.maxFrameId);
+  const width = int(f[1], 'width', 1, ctx.width);
+  const height = int(f[2], 'height', 1, ctx.height);
+  const values = bin(f[3], 'values');
+  if (values.length !== width * height) {
+    throw new ProtocolError('payload-length', `a ${width}×${height} map needs ${width * height} values, got ${values.length}`, 'values');
+  }
+  return { type: 'relevance', frameId, width, height, values };
+}
+
+function grounding(f: unknown[]): GroundingMessage {
+  const words = arr(f[3], 'words', LIMITS.words).map((e, i) => {
+    const [w, cs] = tuple(e, `words[${i}]`, 2);
+    return {
+      word: str(w, `words[${i}].word`, LIMITS.wordBytes),
+      classes: arr(cs, `words[${i}].classes`, LIMITS.classesPerWord).map((c, j) => {
+        const p = `words[${i}].classes[${j}]`;
+        const [name, weight] = tuple(c, p, 2);
+        return { name: str(name, `${p}.name`, LIMITS.wordBytes), weight: num(weight, `${p}.weight`, 0, 1) };
+      }),
+    };
+  });
+  return {
+    type: 'grounding',
+    queryId: str(f[0], 'queryId', LIMITS.idBytes),
+    text: str(f[1], 'text', LIMITS.textBytes),
+    fallback: bool(f[2], 'fallback'),
+    words,
+    ungrounded: arr(f[4], 'ungrounded', LIMITS.words).map((w, i) => str(w, `ungrounded[${i}]`, LIMITS.wordBytes)),
+  };
+}
+
+function query(f: unknown[]): QueryMessage {
+  return { type: 'query', queryId: str(f[0], 'queryId', LIMITS.idBytes, 1), text: str(f[1], 'text', LIMITS.textBytes) };
+}
+
+function feedback(f: unknown[]): FeedbackMessage {
+  return {
+    type: 'feedback',
+    frameId: int(f[0], 'frameId', 0, LIMITS.maxFrameId),
+    bytesReceived: int(f[1], 'bytesReceived', 0, MAX_SAFE),
+    partsReceived: int(f[2], 'partsReceived', 0, MAX_PARTS),
+    receiveTs: num(f[3], 'receiveTs', 0, MAX_SAFE),
+  };
+}
+
+function error(f: unknown[]): ErrorMessage {
+  return {
+    type: 'error',
+    code: str(f[0], 'code', LIMITS.idBytes, 1),
+    message: str(f[1], 'message', LIMITS.textBytes),
+    ref: f[2] === null ? null : str(f[2], 'ref', LIMITS.idBytes),
+  };
+}

@@ -1,0 +1,85 @@
+import type { FeedbackMessage, FrameMessage, ProtocolContext } from '@mmsc/protocol';
+
+/** Level value marking a patch whose part never arrived (distinct from every wire symbol 0..7). */
+export const MISSING = 255;
+
+/** A frame as far as it arrived: whole, or given up on because a newer frame started. */
+export interface CollectedFrame {
+  frameId: number;
+  captureTs: number;
+  budget: number;
+  parts: number;
+  partsReceived: number;
+  /** Wire bytes of the parts received. */
+  bytesReceived: number;
+  /** Receive time of the last part received (ms, receiver clock). */
+  lastReceiveTs: number;
+  complete: boolean;
+  /** One level symbol per patch of the frame; MISSING where the part was lost. */
+  levels: Uint8Array;
+  /** Received parts in patch order: each part's payload, to be decoded by its levels. */
+  received: FrameMessage[];
+}
+
+/**
+ * Gathers frame parts into frames. Parts of one frame arrive in order on the reliable channel, but
+ * the sender may drop stale parts; a part of a newer frame closes the older one as incomplete.
+ */
+export class FrameCollector {
+  private current: CollectedFrame | null = null;
+
+  constructor(private readonly ctx: ProtocolContext) {}
+
+  /** Adds a part; returns the frames this part finished (0, 1 or 2 of them). */
+  push(part: FrameMessage, wireBytes: number, receiveTs: number): CollectedFrame[] {
+    const done: CollectedFrame[] = [];
+    if (this.current && this.current.frameId !== part.frameId) {
+      done.push(this.current);
+      this.current = null;
+    }
+    if (!this.current) {
+      this.current = {
+        frameId: part.frameId,
+        captureTs: part.captureTs,
+        budget: part.budget,
+        parts: part.parts,
+        partsReceived: 0,
+        bytesReceived: 0,
+        lastReceiveTs: receiveTs,
+        complete: false,
+        levels: new Uint8Array(this.ctx.patchCount).fill(MISSING),
+        received: [],
+      };
+    }
+    const f = this.current;
+    f.levels.set(part.levels, part.firstPatch);
+    f.received.push(part);
+    f.partsReceived++;
+    f.bytesReceived += wireBytes;
+    f.lastReceiveTs = receiveTs;
+    if (f.partsReceived >= f.parts) {
+      f.complete = true;
+      done.push(f);
+      this.current = null;
+    }
+    return done;
+  }
+
+  /** Closes the frame in progress, if any (e.g. on disconnect). */
+  flush(): CollectedFrame[] {
+    const f = this.current;
+    this.current = null;
+    return f ? [f] : [];
+  }
+}
+
+/** The feedback message the receiver sends for a collected frame (bandwidth estimation). */
+export function feedbackFor(f: CollectedFrame): FeedbackMessage {
+  return {
+    type: 'feedback',
+    frameId: f.frameId,
+    bytesReceived: f.bytesReceived,
+    partsReceived: f.partsReceived,
+    receiveTs: f.lastReceiveTs,
+  };
+}

@@ -1,0 +1,1 @@
+export { type CollectedFrame, FrameCollector, feedbackFor, MISSING } from './collect-frame.js';

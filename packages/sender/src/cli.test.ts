@@ -1,0 +1,45 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { encodeMessage, exampleMessages } from '@mmsc/protocol';
+import { describe, expect, it } from 'vitest';
+
+// The CLI is tested as users run it: the built binary in a child process (`npm test` builds first).
+const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+
+describe('mmsc CLI', () => {
+  it('--help lists the commands', () => {
+    const r = run('--help');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/Usage: mmsc/);
+    expect(r.stdout).toMatch(/serve/);
+    expect(r.stdout).toMatch(/decode/);
+  });
+
+  it('serve says plainly that streaming is not built yet and fails', () => {
+    const r = run('serve');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/not available in this build/);
+    expect(r.stdout).toBe('');
+  });
+
+  it('decode prints a message from hex', () => {
+    const query = exampleMessages().find((m) => m.type === 'query')!;
+    const hex = Buffer.from(encodeMessage(query)).toString('hex');
+    const out = JSON.parse(execFileSync(process.execPath, [cli, 'decode', hex], { encoding: 'utf8' }));
+    expect(out).toEqual({ ok: true, bytes: hex.length / 2, message: query });
+  });
+
+  it('decode reports the ProtocolError code of a malformed message', () => {
+    const r = run('decode', '930263ff');
+    expect(r.status).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, code: 'bad-version' });
+  });
+
+  it('rejects unknown commands and bad input with a usage hint', () => {
+    expect(run('frobnicate').status).not.toBe(0);
+    const r = run('decode', 'xyz');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/neither a file nor/);
+  });
+});

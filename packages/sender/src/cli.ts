@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+import { createRequire } from 'node:module';
+import { Command, CommanderError } from 'commander';
+import { decodeCommand } from './commands/decode.js';
+import { serveCommand } from './commands/serve.js';
+import { CliError } from './errors.js';
+
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+
+export function buildProgram(): Command {
+  const program = new Command('mmsc')
+    .description('Multi-modal semantic communication: stream images over WebRTC, spending bytes where the query points.')
+    .version(version)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  program.addCommand(serveCommand());
+  program.addCommand(decodeCommand());
+  return program;
+}
+
+async function main(argv: string[]) {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) process.exit(e.exitCode);
+    if (e instanceof CliError) {
+      console.error(`mmsc: ${e.message}`);
+      process.exit(e.exitCode);
+    }
+    throw e;
+  }
+}
+
+await main(process.argv);
