@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { createRequire } from 'node:module';
+import { ModelError } from '@mmsc/receiver';
 import { Command, CommanderError } from 'commander';
+import { codecBenchCommand } from './commands/codec-bench.js';
 import { decodeCommand } from './commands/decode.js';
 import { serveCommand } from './commands/serve.js';
 import { CliError } from './errors.js';
@@ -14,6 +16,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   program.addCommand(serveCommand());
+  program.addCommand(codecBenchCommand());
   program.addCommand(decodeCommand());
   return program;
 }
@@ -23,9 +26,9 @@ async function main(argv: string[]) {
     await buildProgram().parseAsync(argv);
   } catch (e) {
     if (e instanceof CommanderError) process.exit(e.exitCode);
-    if (e instanceof CliError) {
+    if (e instanceof CliError || e instanceof ModelError) {
       console.error(`mmsc: ${e.message}`);
-      process.exit(e.exitCode);
+      process.exit(e instanceof CliError ? e.exitCode : 1);
     }
     throw e;
   }

@@ -1,0 +1,43 @@
+import { readdir, stat } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import sharp from 'sharp';
+import { CliError } from './errors.js';
+
+export const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.tif', '.tiff', '.bmp', '.ppm']);
+
+export interface RgbImage {
+  width: number;
+  height: number;
+  /** RGB uint8, row-major. */
+  data: Uint8Array;
+}
+
+/** Image files of a directory, sorted by name; a clear error when there are none. */
+export async function listImages(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    if (!(await stat(dir)).isDirectory()) throw new CliError(`${dir} is not a directory`, 2);
+    names = await readdir(dir);
+  } catch (e) {
+    if (e instanceof CliError) throw e;
+    throw new CliError(`cannot read image directory ${dir}: ${(e as Error).message}`, 2);
+  }
+  const files = names.filter((n) => IMAGE_EXTENSIONS.has(extname(n).toLowerCase())).sort();
+  if (files.length === 0) throw new CliError(`no images (${[...IMAGE_EXTENSIONS].join(' ')}) in ${dir}`, 2);
+  return files.map((n) => join(dir, n));
+}
+
+/** Decodes an image to RGB; `crop` trims right/bottom edges to a multiple of that many pixels. */
+export async function readRgb(path: string, crop = 1): Promise<RgbImage> {
+  try {
+    const img = sharp(path).removeAlpha().toColourspace('srgb');
+    const meta = await img.metadata();
+    const width = Math.floor((meta.width ?? 0) / crop) * crop;
+    const height = Math.floor((meta.height ?? 0) / crop) * crop;
+    if (width === 0 || height === 0) throw new Error(`too small (${meta.width}×${meta.height})`);
+    const data = await img.extract({ left: 0, top: 0, width, height }).raw().toBuffer();
+    return { width, height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+  } catch (e) {
+    throw new CliError(`cannot decode image ${path}: ${(e as Error).message}`, 2);
+  }
+}

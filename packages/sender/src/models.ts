@@ -1,0 +1,35 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type CodecSide, type Manifest, ModelError, type ModelReader, type OrtRuntime, PatchCodecs, parseManifest } from '@mmsc/receiver';
+import * as ortNode from 'onnxruntime-node';
+
+/** The repository's models/ folder (manifest + ONNX files), next to packages/. */
+export const DEFAULT_MODELS_DIR = fileURLToPath(new URL('../../../models/', import.meta.url));
+
+export const ort = ortNode as unknown as OrtRuntime;
+
+export function fileReader(dir: string): ModelReader {
+  return async (file) => new Uint8Array(await readFile(join(dir, file)));
+}
+
+export async function readManifest(dir = DEFAULT_MODELS_DIR): Promise<Manifest> {
+  const path = join(dir, 'manifest.json');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new ModelError('model-missing', `no model manifest at ${path} (pass --models <dir> to use another folder)`, 'manifest.json');
+  }
+  try {
+    return parseManifest(JSON.parse(text));
+  } catch (e) {
+    if (e instanceof ModelError) throw e;
+    throw new ModelError('manifest-invalid', `${path} is not valid JSON: ${(e as Error).message}`, 'manifest.json');
+  }
+}
+
+/** Patch codecs of one side on onnxruntime-node, verified against the manifest. */
+export async function loadCodecs(side: CodecSide, dir = DEFAULT_MODELS_DIR): Promise<PatchCodecs> {
+  return PatchCodecs.create(ort, await readManifest(dir), fileReader(dir), side, { intraOpNumThreads: 1 });
+}
