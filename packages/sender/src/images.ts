@@ -41,3 +41,33 @@ export async function readRgb(path: string, crop = 1): Promise<RgbImage> {
     throw new CliError(`cannot decode image ${path}: ${(e as Error).message}`, 2);
   }
 }
+
+/** Decodes an image and resizes it to exactly width×height (stretching, as the paper's protocol does). */
+export async function readFrame(path: string, width = 480, height = 320): Promise<RgbImage> {
+  try {
+    const { data, info } = await sharp(path)
+      .removeAlpha()
+      .toColourspace('srgb')
+      .resize(width, height, { fit: 'fill' })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`expected RGB, got ${info.channels} channels`);
+    return { width, height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+  } catch (e) {
+    throw new CliError(`cannot decode image ${path}: ${(e as Error).message}`, 2);
+  }
+}
+
+/** Writes `rgb` with a relevance map (values in [0,1], one per pixel) overlaid in red-yellow. */
+export async function writeOverlay(path: string, img: RgbImage, map: Float32Array): Promise<void> {
+  const out = new Uint8Array(img.data.length);
+  for (let i = 0; i < map.length; i++) {
+    const v = map[i] as number;
+    const a = 0.65 * v;
+    const heat = [255, 255 * Math.max(0, v * 2 - 1), 0];
+    for (let c = 0; c < 3; c++) out[i * 3 + c] = (img.data[i * 3 + c] as number) * (1 - a) + (heat[c] as number) * a;
+  }
+  await sharp(out, { raw: { width: img.width, height: img.height, channels: 3 } })
+    .png()
+    .toFile(path);
+}
