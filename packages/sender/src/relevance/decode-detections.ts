@@ -29,7 +29,7 @@ export interface PeakOptions {
   classes?: ArrayLike<number> | undefined;
 }
 
-export const DEFAULT_PEAKS: PeakOptions = { threshold: 0.05, perClass: 20 };
+export const DEFAULT_PEAKS: PeakOptions = { threshold: 0.03, perClass: 20 };
 
 /** 3×3 local maxima of each class heatmap above the threshold, decoded to frame-pixel boxes. */
 export function decodeDetections(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeDetections } from './decode-detections.js';
-import { footprint, fuse } from './fuse.js';
+import { DEFAULT_FUSE, footprint, fuse } from './fuse.js';
 import { fitFrame } from './geometry.js';
 
 const W = 64;
@@ -53,6 +53,8 @@ describe('fusion', () => {
     expect(footprint(0)).toBe(1);
     expect(footprint(0.5)).toBe(1);
     expect(footprint(1)).toBe(0.5);
+    expect(footprint(1, 0.3)).toBeCloseTo(0.3, 12);
+    expect(footprint(0.75, 0.3)).toBeCloseTo(0.65, 12);
     expect(footprint(1.25)).toBe(0);
     expect(footprint(2)).toBe(0);
   });
@@ -62,7 +64,7 @@ describe('fusion', () => {
       { cls: 0, score: 0.6, x0: 0, y0: 0, x1: 16, y1: 16 },
       { cls: 1, score: 0.9, x0: 40, y0: 8, x1: 64, y1: 32 },
     ];
-    const m = fuse(dets, Float32Array.from([1, 0, 0]), null, fit, W, H, { cell: 2, heatmapWeight: 0, patchSize: 8 });
+    const m = fuse(dets, Float32Array.from([1, 0, 0]), null, fit, W, H, { ...DEFAULT_FUSE, heatmapWeight: 0 });
     expect(m.map.length).toBe(W * H);
     expect(m.patchScores.length).toBe((W / 8) * (H / 8));
     expect(Math.max(...m.map)).toBe(1);
@@ -78,7 +80,7 @@ describe('fusion', () => {
       { cls: 0, score: 0.5, ...box },
       { cls: 1, score: 0.5, ...box },
     ];
-    const m = fuse(dets, Float32Array.from([1, 0.5, 0]), null, fit, W, H, { cell: 2, heatmapWeight: 0, patchSize: 8 });
+    const m = fuse(dets, Float32Array.from([1, 0.5, 0]), null, fit, W, H, { ...DEFAULT_FUSE, heatmapWeight: 0 });
     expect(m.peak).toBeCloseTo(1 - (1 - 0.5) * (1 - 0.25), 6);
   });
 
