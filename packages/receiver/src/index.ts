@@ -5,3 +5,4 @@ export { loadModel, sha256Hex } from './models/load-model.js';
 export { type CodecEntry, codecEntries, type Manifest, type ModelFile, parseManifest, type TensorSpec } from './models/manifest.js';
 export type { ModelReader, OrtRuntime, OrtSession, OrtTensor } from './models/ort.js';
 export { GeometryError, patchify, placePatches, unpatchify } from './patchify.js';
+export { type ApplyStats, type PatchDecoder, Reassembler } from './reassemble.js';
