@@ -59,7 +59,7 @@ describe('Reassembler', () => {
   it('skipped and kept patches show the last copy', async () => {
     const r = new Reassembler(ctx, new FakeDecoder());
     await r.apply(frame(1, [4, 4, 4, 4, 4, 4, 4, 4], (p) => raw(p + 1)));
-    const stats = await r.apply(frame(2, [0, KEEP_LEVEL, 4, 0, 0, 0, 0, 0], (p, l) => (l === 4 ? raw(99) : new Uint8Array(0))));
+    const stats = await r.apply(frame(2, [0, KEEP_LEVEL, 4, 0, 0, 0, 0, 0], (_p, l) => (l === 4 ? raw(99) : new Uint8Array(0))));
     expect(stats).toMatchObject({ decoded: 1, reused: 7, interpolated: 0 });
     expect(new Set(patchValue(r.image, 0))).toEqual(new Set([1]));
     expect(new Set(patchValue(r.image, 1))).toEqual(new Set([2]));

@@ -58,7 +58,10 @@ export class Reassembler {
         const bytes = this.ctx.levelBytes[sym] ?? 0;
         if (bytes > 0) {
           let g = byLevel.get(sym);
-          if (!g) byLevel.set(sym, (g = { idx: [], codes: [] }));
+          if (!g) {
+            g = { idx: [], codes: [] };
+            byLevel.set(sym, g);
+          }
           g.idx.push(part.firstPatch + k);
           g.codes.push(part.payload.subarray(off, off + bytes));
           off += bytes;
@@ -69,7 +72,7 @@ export class Reassembler {
     for (const [sym, g] of byLevel) {
       const bytes = this.ctx.levelBytes[sym] as number;
       const codes = new Uint8Array(g.idx.length * bytes);
-      g.codes.forEach((c, i) => codes.set(c, i * bytes));
+      for (const [i, c] of g.codes.entries()) codes.set(c, i * bytes);
       const pixels = bytes === patchBytes ? codes : await this.decoder.decode(bytes, codes);
       placePatches(this.image, this.width, pixels, g.idx, this.ps);
       for (const p of g.idx) {

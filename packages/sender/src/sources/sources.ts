@@ -104,7 +104,7 @@ export class FfmpegSource implements FrameSource {
 
   private constructor(
     args: string[],
-    private readonly g: Geometry,
+    g: Geometry,
     readonly description: string,
   ) {
     const frameBytes = g.width * g.height * 3;
