@@ -12,15 +12,18 @@ describe('mmsc CLI', () => {
     const r = run('--help');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/Usage: mmsc/);
-    expect(r.stdout).toMatch(/serve/);
-    expect(r.stdout).toMatch(/decode/);
+    for (const c of ['serve', 'probe', 'codec-bench', 'relevance', 'relevance-eval', 'bench-relevance', 'bench-sender', 'decode']) {
+      expect(r.stdout).toMatch(new RegExp(`\\b${c}\\b`));
+    }
   });
 
-  it('serve says plainly that streaming is not built yet and fails', () => {
-    const r = run('serve');
+  it('serve refuses bad options with a one-line reason', () => {
+    const r = run('serve', '--fps', '0');
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/not available in this build/);
-    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/--fps must be/);
+    const s = run('serve', '--allocator', 'best');
+    expect(s.status).toBe(2);
+    expect(s.stderr).toMatch(/--allocator must be rd or paper/);
   });
 
   it('decode prints a message from hex', () => {

@@ -2,8 +2,13 @@
 import { createRequire } from 'node:module';
 import { ModelError } from '@mmsc/receiver';
 import { Command, CommanderError } from 'commander';
+import { benchRelevanceCommand } from './commands/bench-relevance.js';
+import { benchSenderCommand } from './commands/bench-sender.js';
 import { codecBenchCommand } from './commands/codec-bench.js';
 import { decodeCommand } from './commands/decode.js';
+import { probeCommand } from './commands/probe.js';
+import { relevanceCommand } from './commands/relevance.js';
+import { relevanceEvalCommand } from './commands/relevance-eval.js';
 import { serveCommand } from './commands/serve.js';
 import { CliError } from './errors.js';
 
@@ -16,7 +21,12 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   program.addCommand(serveCommand());
+  program.addCommand(probeCommand());
   program.addCommand(codecBenchCommand());
+  program.addCommand(relevanceCommand());
+  program.addCommand(relevanceEvalCommand());
+  program.addCommand(benchRelevanceCommand());
+  program.addCommand(benchSenderCommand());
   program.addCommand(decodeCommand());
   return program;
 }

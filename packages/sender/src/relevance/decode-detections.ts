@@ -88,5 +88,5 @@ function isPeak(h: Float32Array, g: number, nc: number, x: number, y: number, c:
 }
 
 function clamp(v: number, lo: number, hi: number) {
-  return v < lo ? lo : v > hi ? hi : v;
+  return Math.min(hi, Math.max(lo, v));
 }

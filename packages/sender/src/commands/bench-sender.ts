@@ -1,0 +1,94 @@
+import { contextFromHello, DEFAULT_MAX_MESSAGE_BYTES } from '@mmsc/protocol';
+import { codecEntries, patchify } from '@mmsc/receiver';
+import { Command } from 'commander';
+import { patchVariances } from '../allocate/distortion.js';
+import { CliError } from '../errors.js';
+import { readFrame } from '../images.js';
+import { median } from '../metrics.js';
+import { DEFAULT_MODELS_DIR, loadCodecs, readManifest } from '../models.js';
+import { type AllocatorName, FrameEncoder } from '../pipeline/encode-frame.js';
+import { loadRelevance } from '../relevance/load-relevance.js';
+import { curvesOf, DEMO_IMAGE, helloFor } from './serve.js';
+
+/** `mmsc bench-sender`: per-frame sender time (relevance + allocate + encode + pack), one receiver, no network. */
+export function benchSenderCommand(): Command {
+  return new Command('bench-sender')
+    .description('benchmark the sender pipeline for one 320×480 frame: relevance + allocation + encoding + framing')
+    .option('--image <file>', 'image to stream', DEMO_IMAGE)
+    .option('--query <text>', 'query', 'dog and bicycle')
+    .option('--rate <r>', 'channel rate as a share of raw (budget = r × 2,400 × 192 bytes)', '0.1')
+    .option('--allocator <name>', 'rd or paper', 'rd')
+    .option('--runs <n>', 'frames timed', '30')
+    .option('--reuse-relevance', 'compute the detector pass once (a still source) instead of every frame')
+    .option('--models <dir>', 'models folder holding manifest.json', DEFAULT_MODELS_DIR)
+    .option('--json', 'print one JSON object')
+    .action(
+      async (opts: {
+        image: string;
+        query: string;
+        rate: string;
+        allocator: string;
+        runs: string;
+        reuseRelevance?: boolean;
+        models: string;
+        json?: boolean;
+      }) => {
+        const runs = Number(opts.runs);
+        const rate = Number(opts.rate);
+        if (!Number.isInteger(runs) || runs < 1) throw new CliError('--runs must be a positive integer', 2);
+        if (!(rate > 0 && rate <= 1.1)) throw new CliError('--rate must be in (0, 1.1]', 2);
+        if (opts.allocator !== 'rd' && opts.allocator !== 'paper') throw new CliError('--allocator must be rd or paper', 2);
+        const codecs = codecEntries(await readManifest(opts.models));
+        const [enc, relevance] = await Promise.all([loadCodecs('encoder', opts.models), loadRelevance(opts.models)]);
+        const hello = helloFor(codecs, 10, DEFAULT_MAX_MESSAGE_BYTES);
+        const encoder = new FrameEncoder(hello, contextFromHello(hello), enc, opts.allocator as AllocatorName, curvesOf(codecs));
+        const frame = await readFrame(opts.image);
+        const budget = Math.round(rate * 2400 * 192);
+        const t = {
+          frame: [] as number[],
+          relevance: [] as number[],
+          allocate: [] as number[],
+          encode: [] as number[],
+          pack: [] as number[],
+        };
+        let analysis = opts.reuseRelevance ? await relevance.analyse(frame) : null;
+        let bytes = 0;
+        for (let i = 0; i < runs + 3; i++) {
+          const t0 = performance.now();
+          const patches = patchify(frame.data, frame.width, frame.height);
+          const variances = patchVariances(patches);
+          const a = opts.reuseRelevance && analysis ? analysis : await relevance.analyse(frame);
+          analysis = a;
+          const r = relevance.fromAnalysis(a, opts.query);
+          const tRel = performance.now() - t0;
+          const out = await encoder.encode({ frameId: i, captureTs: Date.now(), budget }, patches, variances, r.patchScores);
+          if (!out) throw new CliError(`budget ${budget} B is too small for one frame`, 1);
+          if (i < 3) continue; // warm-up
+          bytes += out.wireBytes;
+          t.frame.push(performance.now() - t0);
+          t.relevance.push(tRel);
+          t.allocate.push(out.ms.allocate);
+          t.encode.push(out.ms.encode);
+          t.pack.push(out.ms.pack);
+        }
+        const p50 = (xs: number[]) => Number(median(xs).toFixed(1));
+        const result = {
+          frameMsP50: p50(t.frame),
+          relevanceMsP50: p50(t.relevance),
+          allocateMsP50: p50(t.allocate),
+          encodeMsP50: p50(t.encode),
+          packMsP50: p50(t.pack),
+          runs,
+          budget,
+          meanWireBytes: Math.round(bytes / runs),
+          allocator: opts.allocator,
+          relevanceReused: Boolean(opts.reuseRelevance),
+        };
+        if (opts.json) console.log(JSON.stringify(result));
+        else
+          console.log(
+            `frame p50 ${result.frameMsP50} ms = relevance ${result.relevanceMsP50} + allocate ${result.allocateMsP50} + encode ${result.encodeMsP50} + pack ${result.packMsP50} (${runs} frames, budget ${budget} B, ${opts.allocator})`,
+          );
+      },
+    );
+}

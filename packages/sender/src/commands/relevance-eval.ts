@@ -1,0 +1,114 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { CliError } from '../errors.js';
+import { buildPairs, type Coco, gtMask, type Pair, parseCoco, parsePairsFile } from '../eval/build-pairs.js';
+import { readFrame } from '../images.js';
+import { auroc, meanCi, median, topPatchCoverage } from '../metrics.js';
+import { DEFAULT_MODELS_DIR } from '../models.js';
+import { progress } from '../progress.js';
+import { loadRelevance } from '../relevance/load-relevance.js';
+
+export interface PairOptions {
+  images: string;
+  annotations: string;
+  pairs: string;
+  pairsFile?: string;
+  seed: string;
+}
+
+/** Pairs from --pairs-file or built by the paper's protocol; shared with `mmsc eval`. */
+export async function loadPairs(opts: PairOptions): Promise<{ coco: Coco; pairs: Pair[] }> {
+  let coco: Coco;
+  try {
+    coco = parseCoco(JSON.parse(await readFile(opts.annotations, 'utf8')), opts.annotations);
+  } catch (e) {
+    throw new CliError(`cannot read annotations ${opts.annotations}: ${(e as Error).message}`, 2);
+  }
+  if (opts.pairsFile) {
+    let json: unknown;
+    try {
+      json = JSON.parse(await readFile(opts.pairsFile, 'utf8'));
+    } catch (e) {
+      throw new CliError(`cannot read pairs file ${opts.pairsFile}: ${(e as Error).message}`, 2);
+    }
+    return { coco, pairs: parsePairsFile(json, coco, opts.pairsFile) };
+  }
+  const count = Number(opts.pairs);
+  const seed = Number(opts.seed);
+  if (!Number.isInteger(count) || count < 1) throw new CliError('--pairs must be a positive integer', 2);
+  if (!Number.isInteger(seed)) throw new CliError('--seed must be an integer', 2);
+  return { coco, pairs: buildPairs(coco, { count, seed }) };
+}
+
+export function pairOptions(cmd: Command): Command {
+  return cmd
+    .requiredOption('--images <dir>', 'folder of the COCO images')
+    .requiredOption('--annotations <json>', 'COCO instances file (polygons, RLE)')
+    .option('--pairs <n>', 'number of image–query pairs built by the paper protocol', '200')
+    .option('--pairs-file <json>', 'use these pairs instead: [{"image_id":…,"query":"…","categories":[…]}]')
+    .option('--seed <n>', 'seed of the pair selection', '1');
+}
+
+/** `mmsc relevance-eval`: pixel AUROC and top-25 % patch coverage of S_inf vs the GT query masks. */
+export function relevanceEvalCommand(): Command {
+  return pairOptions(
+    new Command('relevance-eval').description(
+      'evaluate the relevance map against COCO query masks (AUROC, coverage), with and without the query',
+    ),
+  )
+    .option('--models <dir>', 'models folder holding manifest.json', DEFAULT_MODELS_DIR)
+    .option('--json', 'print one JSON object')
+    .action(async (opts: PairOptions & { models: string; json?: boolean }) => {
+      const { coco, pairs } = await loadPairs(opts);
+      const model = await loadRelevance(opts.models);
+      const classes = model.detector.classes;
+      const res = {
+        auroc: { mmsc: [] as number[], baseline: [] as number[] },
+        coverage25: { mmsc: [] as number[], baseline: [] as number[] },
+      };
+      const ms: number[] = [];
+      const msBaseline: number[] = [];
+      let grounded = 0;
+      const bar = progress('relevance-eval', pairs.length);
+      for (const pair of pairs) {
+        const frame = await readFrame(join(opts.images, pair.file));
+        const a = await model.analyse(frame);
+        const q = model.fromAnalysis(a, pair.query);
+        const b = model.baselineFromAnalysis(a);
+        ms.push(q.ms);
+        msBaseline.push(b.ms);
+        const mask = gtMask(coco, pair, frame.height, frame.width);
+        for (const [name, r] of [['mmsc', q] as const, ['baseline', b] as const]) {
+          res.auroc[name].push(auroc(r.map, mask));
+          res.coverage25[name].push(topPatchCoverage(r.patchScores, mask, frame.width));
+        }
+        // The query grounded correctly when every GT category got weight ≥ 0.5 from some word.
+        const weightOf = (name: string) =>
+          Math.max(0, ...q.grounding.flatMap((w) => w.classes.filter((c) => c.name === name).map((c) => c.weight)));
+        if (!q.fallback && pair.categories.every((c) => classes.includes(c) && weightOf(c) >= 0.5)) grounded++;
+        bar.tick(pair.file);
+      }
+      bar.done();
+      const m = (xs: number[]) => Number(meanCi(xs).mean.toFixed(4));
+      const out = {
+        pairs: pairs.length,
+        auroc: { mmsc: m(res.auroc.mmsc), baseline: m(res.auroc.baseline) },
+        coverage25: { mmsc: m(res.coverage25.mmsc), baseline: m(res.coverage25.baseline) },
+        groundedShare: Number((grounded / pairs.length).toFixed(4)),
+        msP50: Number(median(ms).toFixed(1)),
+        msP50Baseline: Number(median(msBaseline).toFixed(1)),
+        ci95: {
+          aurocMmsc: Number(meanCi(res.auroc.mmsc).ci95.toFixed(4)),
+          aurocBaseline: Number(meanCi(res.auroc.baseline).ci95.toFixed(4)),
+        },
+        options: model.options,
+      };
+      if (opts.json) console.log(JSON.stringify(out));
+      else {
+        console.log(`${out.pairs} pairs: AUROC mmsc ${out.auroc.mmsc} vs baseline ${out.auroc.baseline}`);
+        console.log(`top-25 % patch coverage of the query mask: mmsc ${out.coverage25.mmsc} vs baseline ${out.coverage25.baseline}`);
+        console.log(`queries grounded to their categories: ${(100 * out.groundedShare).toFixed(1)} %; relevance p50 ${out.msP50} ms`);
+      }
+    });
+}

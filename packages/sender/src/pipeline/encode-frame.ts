@@ -1,0 +1,166 @@
+import {
+  type FrameInput,
+  frameOverheadBound,
+  type HelloMessage,
+  KEEP_LEVEL,
+  type LevelSpec,
+  type ProtocolContext,
+  splitFrame,
+} from '@mmsc/protocol';
+import { PATCH_VALUES, type PatchCodecs } from '@mmsc/receiver';
+import { type Allocation, allocatePaper, allocateRd } from '../allocate/allocate.js';
+import { type DistortionCurve, distortionTable } from '../allocate/distortion.js';
+import type { KeepState } from './keep-state.js';
+
+export type AllocatorName = 'rd' | 'paper';
+
+export interface EncodedFrame {
+  parts: Uint8Array[];
+  wireBytes: number;
+  payloadBytes: number;
+  /** Level index (into the bytes-sorted table) per patch, and which patches went as "keep". */
+  choice: Uint8Array;
+  kept: Uint8Array;
+  ms: { allocate: number; encode: number; pack: number };
+}
+
+/** Weight of a patch in the rd objective: relevance plus a floor so the background is not free to ruin. */
+export const BACKGROUND_WEIGHT = 0.02;
+
+/**
+ * Turns one frame into protocol messages that fit a wire-byte budget: allocate levels (rd or paper),
+ * encode each level's patches in one batch, split into parts. Framing overhead is estimated from
+ * the previous frame and corrected until the wire size fits; the last resort reserves the
+ * pattern-independent bound, so a frame never exceeds its budget.
+ */
+export class FrameEncoder {
+  readonly levels: LevelSpec[];
+  private overhead = 128;
+
+  constructor(
+    readonly hello: HelloMessage,
+    readonly ctx: ProtocolContext,
+    private readonly codecs: PatchCodecs,
+    readonly allocator: AllocatorName,
+    private readonly curves: readonly DistortionCurve[],
+  ) {
+    this.levels = [...hello.levels].sort((a, b) => a.bytes - b.bytes);
+    if (this.levels[0]?.bytes !== 0) throw new Error('the level table needs a 0-byte skip level');
+  }
+
+  async encode(
+    frame: { frameId: number; captureTs: number; budget: number },
+    patches: Uint8Array,
+    variances: Float32Array,
+    scores: Float32Array,
+    keep?: KeepState,
+  ): Promise<EncodedFrame | null> {
+    const t0 = performance.now();
+    const bytesOf = this.levels.map((l) => l.bytes);
+    const keepable = keep?.keepable(patches);
+    let alloc: { a: Allocation; kept: Uint8Array } | null = null;
+    let parts: Uint8Array[] = [];
+    let payload: Uint8Array = new Uint8Array(0);
+    let tEncode = 0;
+    let tPack = 0;
+    const LAST = 3;
+    let reserve = this.overhead;
+    for (let attempt = 0; ; attempt++) {
+      if (attempt === LAST) reserve = Math.max(reserve, frameOverheadBound(frame.budget, this.ctx, this.hello.maxMessageBytes));
+      const payloadBudget = frame.budget - reserve;
+      if (payloadBudget < 0) return null; // not even the framing fits
+      const al = this.allocate(scores, variances, bytesOf, payloadBudget, keepable);
+      alloc = al;
+      const symbols = al.a.choice.map((k, p) => (al.kept[p] ? KEEP_LEVEL : (this.levels[k] as LevelSpec).id));
+      const e0 = performance.now();
+      payload = await this.encodePayload(patches, al.a.choice, al.kept, bytesOf);
+      const p0 = performance.now();
+      tEncode += p0 - e0;
+      const input: FrameInput = { ...frame, levels: symbols, payload };
+      parts = splitFrame(input, { ctx: this.ctx, maxMessageBytes: this.hello.maxMessageBytes });
+      tPack += performance.now() - p0;
+      const wire = parts.reduce((s, b) => s + b.length, 0);
+      if (wire <= frame.budget) {
+        this.overhead = wire - payload.length + 16;
+        break;
+      }
+      if (attempt === LAST)
+        throw new Error(`frame ${frame.frameId}: ${wire} wire bytes exceed the budget ${frame.budget} even with the worst-case reserve`);
+      reserve += wire - frame.budget + 16;
+    }
+    const done = alloc as { a: Allocation; kept: Uint8Array };
+    const wireBytes = parts.reduce((s, b) => s + b.length, 0);
+    const allocMs = performance.now() - t0 - tEncode - tPack;
+    return {
+      parts,
+      wireBytes,
+      payloadBytes: payload.length,
+      choice: done.a.choice,
+      kept: done.kept,
+      ms: { allocate: allocMs, encode: tEncode, pack: tPack },
+    };
+  }
+
+  private allocate(scores: Float32Array, variances: Float32Array, bytesOf: number[], budget: number, keepable?: Int8Array) {
+    const n = scores.length;
+    const L = bytesOf.length;
+    const kept = new Uint8Array(n);
+    const costs = this.levels.map((l) => ({ id: l.id, bytes: l.bytes }));
+    if (this.allocator === 'rd') {
+      const w = new Float32Array(n);
+      for (let i = 0; i < n; i++) w[i] = BACKGROUND_WEIGHT + (scores[i] as number);
+      const d = distortionTable(variances, bytesOf, this.curves);
+      if (keepable) {
+        // A held copy makes every level up to it worth no more than keeping it (at 0 bytes).
+        for (let p = 0; p < n; p++) {
+          const h = keepable[p] as number;
+          if (h < 0) continue;
+          const dh = d[p * L + h] as number;
+          for (let k = 0; k <= h; k++) d[p * L + k] = dh;
+        }
+      }
+      const a = allocateRd(w, d, costs, budget);
+      if (keepable) for (let p = 0; p < n; p++) if ((keepable[p] as number) >= 0 && a.choice[p] === 0) kept[p] = 1;
+      return { a, kept };
+    }
+    let a = allocatePaper(scores, costs, budget);
+    if (keepable) {
+      // Patches the allocation would not improve go as "keep"; their bytes go to the others.
+      const s2 = Float32Array.from(scores);
+      for (let p = 0; p < n; p++) {
+        if ((keepable[p] as number) >= (a.choice[p] as number)) {
+          kept[p] = 1;
+          s2[p] = 0;
+        }
+      }
+      a = allocatePaper(s2, costs, budget);
+      for (let p = 0; p < n; p++) if (kept[p] && (a.choice[p] as number) > (keepable[p] as number)) kept[p] = 0;
+      for (let p = 0; p < n; p++) if (kept[p]) a.bytes -= bytesOf[a.choice[p] as number] as number;
+      for (let p = 0; p < n; p++) if (kept[p]) a.choice[p] = 0;
+    }
+    return { a, kept };
+  }
+
+  /** Payload in patch order: each level's patches encoded in one batch, codes scattered into place. */
+  private async encodePayload(patches: Uint8Array, choice: Uint8Array, kept: Uint8Array, bytesOf: number[]): Promise<Uint8Array> {
+    const n = choice.length;
+    const offsets = new Uint32Array(n + 1);
+    for (let p = 0; p < n; p++) offsets[p + 1] = (offsets[p] as number) + (kept[p] ? 0 : (bytesOf[choice[p] as number] as number));
+    const payload = new Uint8Array(offsets[n] as number);
+    for (let k = 1; k < bytesOf.length; k++) {
+      const bytes = bytesOf[k] as number;
+      const idx: number[] = [];
+      for (let p = 0; p < n; p++) if (choice[p] === k && !kept[p]) idx.push(p);
+      if (idx.length === 0) continue;
+      const batch = new Uint8Array(idx.length * PATCH_VALUES);
+      idx.forEach((p, i) => {
+        batch.set(patches.subarray(p * PATCH_VALUES, (p + 1) * PATCH_VALUES), i * PATCH_VALUES);
+      });
+      const codes = await this.codecs.encode(bytes, batch);
+      idx.forEach((p, i) => {
+        payload.set(codes.subarray(i * bytes, (i + 1) * bytes), offsets[p] as number);
+      });
+    }
+    return payload;
+  }
+}

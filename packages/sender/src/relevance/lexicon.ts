@@ -1,0 +1,292 @@
+/**
+ * Query text → weights over the detector's COCO classes, with an account of every word.
+ *
+ * Pure logic over a parsed lexicon (models/lexicon.json, built offline by models/lexicon/build.mjs from
+ * WordNet 3.0 and GloVe vectors): no I/O and no Node-only APIs, so it can run in a browser as well.
+ */
+
+/** Longest query accepted, in UTF-16 code units (longer text throws {@link LexiconError}). */
+export const MAX_QUERY_CHARS = 1024;
+/** Most words accepted in one query (longer queries throw {@link LexiconError}). */
+export const MAX_QUERY_WORDS = 64;
+/** Class weights below this are not reported for a word. */
+export const MIN_CLASS_WEIGHT = 0.2;
+/** At most this many classes are reported for a word, unless it is a category word ("animals"). */
+export const MAX_CLASSES_PER_WORD = 8;
+
+/** Thrown for a malformed lexicon file and for queries over the length limits. */
+export class LexiconError extends Error {
+  override readonly name = 'LexiconError';
+}
+
+/** One class a lexicon entry points at. */
+export interface LexiconClassRef {
+  /** Index into {@link Lexicon.classes} (= detector channel). */
+  readonly index: number;
+  /** 0..1; 1 = the word names that class. */
+  readonly weight: number;
+}
+
+export interface Lexicon {
+  /** Class names in detector channel order. */
+  readonly classes: readonly string[];
+  /** COCO supercategory of each class. */
+  readonly supercategories: readonly string[];
+  /** Words that are dropped silently (neither grounded nor reported as ungrounded). */
+  readonly stopWords: ReadonlySet<string>;
+  /** Words that split a query into items, like the punctuation , ; & + / */
+  readonly separators: ReadonlySet<string>;
+  /** Entries that name a group of classes; they list all their classes. */
+  readonly categoryWords: ReadonlySet<string>;
+  /** Longest multi-word entry, in words. */
+  readonly maxPhraseTokens: number;
+  /** Lower-case word or phrase (single spaces) → classes, by weight descending. */
+  readonly entries: ReadonlyMap<string, readonly LexiconClassRef[]>;
+  /** Sources, versions and licences, as written by the build. */
+  readonly provenance: unknown;
+}
+
+export interface GroundedClass {
+  readonly name: string;
+  readonly weight: number;
+}
+
+export interface GroundedWord {
+  /** The word or phrase as typed (lower-cased), e.g. "cell phones". */
+  readonly word: string;
+  /** The lexicon entry it matched, e.g. "cell phone". */
+  readonly matched: string;
+  /** True when the entry is a category word ("vehicles") and lists all member classes. */
+  readonly category: boolean;
+  /** Classes by weight, descending. */
+  readonly classes: readonly GroundedClass[];
+}
+
+export interface QueryGrounding {
+  /** Words that matched at least one class, in query order, each once. */
+  readonly words: readonly GroundedWord[];
+  /** Words that matched nothing (stop words excluded), in query order, each once. */
+  readonly ungrounded: readonly string[];
+  /** One weight per class (detector channel order): the maximum over the grounded words. All zero when `fallback`. */
+  readonly classWeights: Float32Array;
+  /** True when no word grounded: the caller should fall back to a query-agnostic relevance map. */
+  readonly fallback: boolean;
+}
+
+// ------------------------------------------------------------------------------------------------ parsing
+
+type Json = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function stringArray(v: unknown, what: string): string[] {
+  if (!Array.isArray(v)) throw new LexiconError(`lexicon: ${what} must be an array of strings`);
+  return v.map((s, i) => {
+    if (typeof s !== 'string') throw new LexiconError(`lexicon: ${what}[${i}] must be a string`);
+    return s;
+  });
+}
+
+/**
+ * Validates and indexes a parsed lexicon.json. Throws {@link LexiconError} naming the first problem found.
+ */
+export function parseLexicon(json: unknown): Lexicon {
+  if (!isObject(json)) throw new LexiconError('lexicon: expected a JSON object');
+  if (json.format !== 'mmsc-lexicon') throw new LexiconError(`lexicon: format must be "mmsc-lexicon", got ${JSON.stringify(json.format)}`);
+  if (json.version !== 1) throw new LexiconError(`lexicon: unsupported version ${JSON.stringify(json.version)} (expected 1)`);
+  const classes = stringArray(json.classes, 'classes');
+  if (classes.length === 0) throw new LexiconError('lexicon: classes is empty');
+  if (new Set(classes).size !== classes.length) throw new LexiconError('lexicon: classes contains duplicates');
+  const supercategories = stringArray(json.supercategories, 'supercategories');
+  if (supercategories.length !== classes.length) {
+    throw new LexiconError(`lexicon: ${supercategories.length} supercategories for ${classes.length} classes`);
+  }
+  const stopWords = new Set(stringArray(json.stopWords, 'stopWords'));
+  const separators = new Set(json.separators === undefined ? ['and', 'or', 'with'] : stringArray(json.separators, 'separators'));
+  const categoryWords = new Set(json.categoryWords === undefined ? [] : stringArray(json.categoryWords, 'categoryWords'));
+  const maxPhraseTokens = json.maxPhraseTokens ?? 3;
+  if (typeof maxPhraseTokens !== 'number' || !Number.isInteger(maxPhraseTokens) || maxPhraseTokens < 1 || maxPhraseTokens > 8) {
+    throw new LexiconError('lexicon: maxPhraseTokens must be an integer in 1..8');
+  }
+  const scale = json.weightScale ?? 100;
+  if (typeof scale !== 'number' || !Number.isFinite(scale) || scale <= 0)
+    throw new LexiconError('lexicon: weightScale must be a positive number');
+  if (!isObject(json.entries)) throw new LexiconError('lexicon: entries must be an object');
+  const entries = new Map<string, LexiconClassRef[]>();
+  for (const [key, raw] of Object.entries(json.entries)) {
+    const where = `lexicon: entries[${JSON.stringify(key)}]`;
+    if (key.length === 0 || key !== key.trim() || key.includes('  ')) throw new LexiconError(`${where}: malformed key`);
+    if (!Array.isArray(raw) || raw.length === 0 || raw.length % 2 !== 0) {
+      throw new LexiconError(`${where} must be a non-empty array of [class index, weight] pairs`);
+    }
+    const refs: LexiconClassRef[] = [];
+    for (let i = 0; i < raw.length; i += 2) {
+      const index: unknown = raw[i];
+      const w: unknown = raw[i + 1];
+      if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= classes.length) {
+        throw new LexiconError(`${where}[${i}]: class index ${JSON.stringify(index)} out of range (${classes.length} classes)`);
+      }
+      if (typeof w !== 'number' || !Number.isFinite(w) || w <= 0 || w > scale) {
+        throw new LexiconError(`${where}[${i + 1}]: weight ${JSON.stringify(w)} outside (0, ${scale}]`);
+      }
+      refs.push({ index, weight: w / scale });
+    }
+    refs.sort((a, b) => b.weight - a.weight || a.index - b.index);
+    entries.set(key, refs);
+  }
+  for (const w of categoryWords) {
+    if (!entries.has(w)) throw new LexiconError(`lexicon: category word ${JSON.stringify(w)} has no entry`);
+  }
+  return {
+    classes,
+    supercategories,
+    stopWords,
+    separators,
+    categoryWords,
+    maxPhraseTokens,
+    entries,
+    provenance: json.provenance,
+  };
+}
+
+// ------------------------------------------------------------------------------------------------ tokens
+
+interface Token {
+  /** Normalised form used for lookup. */
+  readonly norm: string;
+  /** Offsets into the lower-cased text (for "as typed"). */
+  readonly start: number;
+  readonly end: number;
+}
+
+/** Word = letters, marks and digits, optionally joined by apostrophes; any other non-space character except - _ ' ends an item. */
+const TOKEN_RE = /[\p{L}\p{M}\p{N}]+(?:['’][\p{L}\p{M}\p{N}]+)*['’]?|[^\s\p{L}\p{M}\p{N}'’_-]/gu;
+const WORD_RE = /^[\p{L}\p{M}\p{N}]/u;
+const NUMBER_RE = /^\p{N}+$/u;
+
+function normaliseWord(raw: string): string {
+  return raw
+    .replace(/’/g, "'")
+    .replace(/'s$/, '') // possessive: dog's -> dog
+    .replace(/'/g, '');
+}
+
+/** Splits lower-cased text into items (runs of word tokens between separators). */
+function segment(text: string, lex: Lexicon): Token[][] {
+  const items: Token[][] = [];
+  let current: Token[] = [];
+  let words = 0;
+  const flush = () => {
+    if (current.length > 0) items.push(current);
+    current = [];
+  };
+  for (const m of text.matchAll(TOKEN_RE)) {
+    const raw = m[0];
+    const start = m.index;
+    if (!WORD_RE.test(raw)) {
+      flush(); // punctuation: , ; & + / . ! ? ( ) ...
+      continue;
+    }
+    words++;
+    if (words > MAX_QUERY_WORDS) throw new LexiconError(`query has more than ${MAX_QUERY_WORDS} words`);
+    const norm = normaliseWord(raw);
+    if (lex.separators.has(norm)) {
+      flush();
+      continue;
+    }
+    if (norm.length === 0) continue;
+    current.push({ norm, start, end: start + raw.length });
+  }
+  flush();
+  return items;
+}
+
+/** Candidate singular forms of an inflected word, most specific first. */
+function singulars(w: string): string[] {
+  const out: string[] = [];
+  if (w.length > 4 && w.endsWith('ies')) out.push(`${w.slice(0, -3)}y`); // puppies
+  if (w.length > 4 && w.endsWith('ves')) out.push(`${w.slice(0, -3)}f`, `${w.slice(0, -3)}fe`); // wolves, knives
+  if (w.length > 3 && w.endsWith('men')) out.push(`${w.slice(0, -3)}man`); // firemen
+  if (w.length > 3 && /(?:s|x|z|ch|sh|o)es$/.test(w)) out.push(w.slice(0, -2)); // boxes, buses, dishes, potatoes
+  if (w.length > 2 && w.endsWith('s') && !/(?:ss|us|is)$/.test(w)) out.push(w.slice(0, -1)); // dogs, vases
+  return out;
+}
+
+/** Looks a phrase up, trying singular forms of its last word when the typed form is not an entry. */
+function lookup(toks: readonly string[], lex: Lexicon): string | undefined {
+  const key = toks.join(' ');
+  if (lex.entries.has(key)) return key;
+  const last = toks[toks.length - 1];
+  if (last === undefined) return undefined;
+  const head = toks.slice(0, -1);
+  for (const s of singulars(last)) {
+    const k = [...head, s].join(' ');
+    if (lex.entries.has(k)) return k;
+  }
+  return undefined;
+}
+
+// ------------------------------------------------------------------------------------------------ grounding
+
+/**
+ * Grounds an operator's query in the lexicon's classes.
+ *
+ * Lower-cases the text, splits it into items at , ; & + / (and other punctuation) and at separator words
+ * ("and", "or", "with", ...), drops stop words, and matches the longest phrase (up to
+ * {@link Lexicon.maxPhraseTokens} words) at each position, falling back to singular forms of the phrase's last
+ * word. Numbers are treated like stop words. Throws {@link LexiconError} for text over {@link MAX_QUERY_CHARS}
+ * characters or {@link MAX_QUERY_WORDS} words.
+ */
+export function groundQuery(text: string, lex: Lexicon): QueryGrounding {
+  if (typeof text !== 'string') throw new LexiconError('query must be a string');
+  if (text.length > MAX_QUERY_CHARS) throw new LexiconError(`query is longer than ${MAX_QUERY_CHARS} characters (${text.length})`);
+  const lower = text.normalize('NFKC').toLowerCase();
+  const words: GroundedWord[] = [];
+  const ungrounded: string[] = [];
+  const seenWords = new Set<string>();
+  const seenUngrounded = new Set<string>();
+  const classWeights = new Float32Array(lex.classes.length);
+
+  for (const item of segment(lower, lex)) {
+    let i = 0;
+    while (i < item.length) {
+      const first = item[i] as Token;
+      const skippable = lex.stopWords.has(first.norm) || NUMBER_RE.test(first.norm);
+      // Longest phrase first; a phrase may contain stop words ("four poster"), a single stop word is dropped.
+      let matched: string | undefined;
+      let len = Math.min(lex.maxPhraseTokens, item.length - i);
+      for (; len >= (skippable ? 2 : 1); len--) {
+        matched = lookup(
+          item.slice(i, i + len).map((t) => t.norm),
+          lex,
+        );
+        if (matched !== undefined) break;
+      }
+      if (matched === undefined && skippable) {
+        i++;
+        continue;
+      }
+      if (matched === undefined) {
+        if (!seenUngrounded.has(first.norm)) {
+          seenUngrounded.add(first.norm);
+          ungrounded.push(lower.slice(first.start, first.end));
+        }
+        i++;
+        continue;
+      }
+      const last = item[i + len - 1] as Token;
+      const typed = lower.slice(first.start, last.end);
+      i += len;
+      if (seenWords.has(typed)) continue;
+      seenWords.add(typed);
+      const category = lex.categoryWords.has(matched);
+      const refs = (lex.entries.get(matched) ?? []).filter((r) => r.weight >= MIN_CLASS_WEIGHT);
+      const listed = category ? refs : refs.slice(0, MAX_CLASSES_PER_WORD);
+      if (listed.length === 0) continue;
+      const classes = listed.map((r) => ({ name: lex.classes[r.index] ?? String(r.index), weight: r.weight }));
+      for (const r of listed) if (r.weight > (classWeights[r.index] ?? 0)) classWeights[r.index] = r.weight;
+      words.push({ word: typed, matched, category, classes });
+    }
+  }
+  return { words, ungrounded, classWeights, fallback: words.length === 0 };
+}

@@ -1,0 +1,34 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ModelError } from '@mmsc/receiver';
+import { DEFAULT_MODELS_DIR } from '../models.js';
+import { Detector } from './detector.js';
+import { type Lexicon, parseLexicon } from './lexicon.js';
+import { DEFAULT_RELEVANCE, DetectorRelevance, type DetectorRelevanceOptions } from './relevance-model.js';
+
+export async function loadLexicon(dir = DEFAULT_MODELS_DIR): Promise<Lexicon> {
+  const path = join(dir, 'lexicon.json');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new ModelError('model-missing', `no query lexicon at ${path} (rebuild: see models/lexicon/README.md)`, 'lexicon.json');
+  }
+  return parseLexicon(JSON.parse(text));
+}
+
+/** The default extractor, ready to run: detector (verified against the manifest) + lexicon. */
+export async function loadRelevance(
+  dir = DEFAULT_MODELS_DIR,
+  options: DetectorRelevanceOptions = DEFAULT_RELEVANCE,
+): Promise<DetectorRelevance> {
+  const [detector, lexicon] = await Promise.all([Detector.load(dir), loadLexicon(dir)]);
+  if (lexicon.classes.join('|') !== detector.classes.join('|')) {
+    throw new ModelError(
+      'manifest-invalid',
+      'lexicon.json and the detector list different classes (or orders): rebuild the lexicon',
+      'lexicon.json',
+    );
+  }
+  return new DetectorRelevance(detector, lexicon, options);
+}

@@ -1,0 +1,63 @@
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFrame } from '../images.js';
+import type { Detection } from './decode-detections.js';
+import { loadRelevance } from './load-relevance.js';
+import type { DetectorRelevance, RelevanceResult } from './relevance-model.js';
+
+// The real detector (models/centernet.onnx) and lexicon on a committed demo image: Debian darknet's
+// dog.jpg (a dog, a bicycle and a car; see assets/README.md).
+const DOG = fileURLToPath(new URL('../../../../assets/images/dog.jpg', import.meta.url));
+let model: DetectorRelevance;
+beforeAll(async () => {
+  model = await loadRelevance();
+});
+afterAll(() => model?.detector.release());
+
+/** Mean patch score inside a box (frame pixels). */
+function meanIn(r: RelevanceResult, d: Detection): number {
+  let s = 0;
+  let n = 0;
+  for (let y = Math.ceil(d.y0); y < d.y1; y++)
+    for (let x = Math.ceil(d.x0); x < d.x1; x++) {
+      s += r.map[y * r.width + x] as number;
+      n++;
+    }
+  return s / n;
+}
+
+const strongest = (r: RelevanceResult, name: string) =>
+  r.detections.filter((d) => model.detector.classes[d.cls] === name).sort((a, b) => b.score - a.score)[0] as Detection;
+
+describe('detector-grounded relevance on dog.jpg', () => {
+  it('"dog" lights the dog and not the car; "car" the reverse', async () => {
+    const frame = await readFrame(DOG);
+    const a = await model.analyse(frame);
+    const base = model.baselineFromAnalysis(a);
+    const dogBox = strongest(base, 'dog');
+    const carBox = strongest(base, 'car');
+    expect(dogBox).toBeDefined();
+    expect(carBox).toBeDefined();
+    const dog = model.fromAnalysis(a, 'dog');
+    const car = model.fromAnalysis(a, 'car');
+    expect(meanIn(dog, dogBox)).toBeGreaterThan(0.4);
+    expect(meanIn(dog, carBox)).toBeLessThan(0.05);
+    expect(meanIn(car, carBox)).toBeGreaterThan(0.4);
+    expect(meanIn(car, dogBox)).toBeLessThan(0.05);
+    expect(dog.patchScores).toHaveLength(2400);
+    expect(dog.grounding).toEqual([{ word: 'dog', classes: [{ name: 'dog', weight: 1 }] }]);
+  });
+
+  it('synonyms ground; unknown words are reported; nothing grounded falls back to the baseline', async () => {
+    const frame = await readFrame(DOG);
+    const a = await model.analyse(frame);
+    const r = model.fromAnalysis(a, 'puppy and zxqv');
+    expect(r.grounding.map((w) => w.word)).toEqual(['puppy']);
+    expect(r.ungrounded).toEqual(['zxqv']);
+    expect(r.fallback).toBe(false);
+    const none = model.fromAnalysis(a, 'sky and zxqv');
+    expect(none.fallback).toBe(true);
+    expect(none.ungrounded).toEqual(['sky', 'zxqv']);
+    expect(Array.from(none.patchScores)).toEqual(Array.from(model.baselineFromAnalysis(a).patchScores));
+  });
+});

@@ -1,0 +1,59 @@
+/**
+ * Signalling over a WebSocket, JSON text messages. The sender offers (it owns the data channel);
+ * candidates trickle both ways. Pure: parsing and validation only.
+ */
+export type SignalMessage =
+  | { type: 'offer' | 'answer'; sdp: string }
+  | { type: 'candidate'; candidate: { candidate: string; sdpMid?: string | null; sdpMLineIndex?: number | null } | null }
+  | { type: 'error'; code: string; message: string };
+
+export class SignalError extends Error {
+  override readonly name = 'SignalError';
+  constructor(
+    readonly code: 'bad-json' | 'bad-signal' | 'too-large',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const MAX_SIGNAL_BYTES = 64 * 1024;
+
+/** Parses one signalling message from the peer; throws SignalError with a reason the peer is told. */
+export function parseSignal(text: string): SignalMessage {
+  if (text.length > MAX_SIGNAL_BYTES) throw new SignalError('too-large', `signalling message over ${MAX_SIGNAL_BYTES} bytes`);
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new SignalError('bad-json', 'signalling message is not JSON');
+  }
+  const m = v as Record<string, unknown> | null;
+  if (!m || typeof m !== 'object') throw new SignalError('bad-signal', 'signalling message must be a JSON object');
+  switch (m.type) {
+    case 'offer':
+    case 'answer':
+      if (typeof m.sdp !== 'string' || !m.sdp.startsWith('v=0')) throw new SignalError('bad-signal', `${m.type} needs an SDP string`);
+      return { type: m.type, sdp: m.sdp };
+    case 'candidate': {
+      const c = m.candidate as Record<string, unknown> | null | undefined;
+      if (c === null || c === undefined) return { type: 'candidate', candidate: null };
+      if (typeof c !== 'object' || typeof c.candidate !== 'string')
+        throw new SignalError('bad-signal', 'candidate needs {candidate: string}');
+      const mid = c.sdpMid;
+      const idx = c.sdpMLineIndex;
+      return {
+        type: 'candidate',
+        candidate: {
+          candidate: c.candidate,
+          sdpMid: typeof mid === 'string' ? mid : null,
+          sdpMLineIndex: typeof idx === 'number' ? idx : null,
+        },
+      };
+    }
+    case 'error':
+      return { type: 'error', code: String(m.code ?? 'unknown'), message: String(m.message ?? '') };
+    default:
+      throw new SignalError('bad-signal', `unknown signalling message type ${JSON.stringify(m.type)}`);
+  }
+}

@@ -1,0 +1,194 @@
+import type { GroundingMessage, HelloMessage } from '@mmsc/protocol';
+import { type PatchCodecs, patchify } from '@mmsc/receiver';
+import { type DistortionCurve, patchVariances } from '../allocate/distortion.js';
+import type { RgbImage } from '../images.js';
+import { type AllocatorName, FrameEncoder } from '../pipeline/encode-frame.js';
+import { type Analysis, type DetectorRelevance, type RelevanceResult, reportGrounding } from '../relevance/relevance-model.js';
+import type { FrameSource } from '../sources/sources.js';
+import type { ReceiverSession } from './session.js';
+
+export interface StreamerOptions {
+  fps: number;
+  allocator: AllocatorName;
+  /** Send the low-resolution relevance map every this many frames (and after a query change). */
+  relevanceEvery: number;
+}
+
+/** Work shared by all receivers for one source frame. */
+interface SharedFrame {
+  image: RgbImage;
+  captureTs: number;
+  patches: Uint8Array;
+  variances: Float32Array;
+  analysis: Analysis;
+  byQuery: Map<string, RelevanceResult>;
+}
+
+/**
+ * The frame clock: every 1/fps it takes the newest source frame, analyses it once (detector, patch
+ * statistics), and for each receiver that may send now computes its relevance for its own query,
+ * allocates within its own budget, encodes, and sends. A receiver whose backlog would make the frame
+ * late is skipped this tick (staleness handled by the application).
+ */
+export class Streamer {
+  private timer: NodeJS.Timeout | null = null;
+  private busy = false;
+  private shared: SharedFrame | null = null;
+  readonly sessions = new Map<string, ReceiverSession>();
+  private encoders = new Map<string, FrameEncoder>();
+  private lastGrounded = new Map<string, string>();
+  ticks = 0;
+  overruns = 0;
+
+  constructor(
+    readonly source: FrameSource,
+    readonly relevance: DetectorRelevance,
+    readonly codecs: PatchCodecs,
+    readonly curves: readonly DistortionCurve[],
+    readonly hello: HelloMessage,
+    readonly opts: StreamerOptions,
+  ) {}
+
+  add(s: ReceiverSession): void {
+    s.onQuery = (sess) => this.grounding(sess);
+    this.sessions.set(s.id, s);
+    this.encoders.set(s.id, new FrameEncoder(this.hello, s.ctx, this.codecs, this.opts.allocator, this.curves));
+    s.peer.on('closed', () => {
+      this.sessions.delete(s.id);
+      this.encoders.delete(s.id);
+      this.lastGrounded.delete(s.id);
+    });
+  }
+
+  start(): void {
+    const interval = 1000 / this.opts.fps;
+    let next = performance.now();
+    const loop = () => {
+      next += interval;
+      const now = performance.now();
+      if (next < now) {
+        // Fell behind: drop the missed ticks rather than bursting.
+        this.overruns++;
+        next = now + interval;
+      }
+      this.timer = setTimeout(loop, next - now);
+      if (!this.busy) {
+        this.busy = true;
+        this.tick()
+          .catch((e: unknown) => console.error(`mmsc: frame failed: ${(e as Error).stack ?? e}`))
+          .finally(() => {
+            this.busy = false;
+          });
+      }
+    };
+    this.timer = setTimeout(loop, 0);
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.source.close();
+  }
+
+  /** The grounding report for a session's query (needs only the lexicon, not a frame). */
+  private grounding(s: ReceiverSession): GroundingMessage {
+    const g = reportGrounding(s.query.text, this.relevance.lexicon);
+    return {
+      type: 'grounding',
+      queryId: s.query.id,
+      text: s.query.text,
+      fallback: g.fallback,
+      words: g.grounding,
+      ungrounded: g.ungrounded,
+    };
+  }
+
+  private scores(shared: SharedFrame, query: string): RelevanceResult {
+    let r = shared.byQuery.get(query);
+    if (!r) {
+      r = this.relevance.fromAnalysis(shared.analysis, query);
+      shared.byQuery.set(query, r);
+    }
+    return r;
+  }
+
+  /** One frame for every receiver that can take it. */
+  async tick(): Promise<void> {
+    this.ticks++;
+    const ready = [...this.sessions.values()].filter((s) => s.open);
+    if (ready.length === 0) return;
+    const t0 = performance.now();
+    const image = await this.source.next();
+    let shared = this.shared;
+    if (!shared || shared.image !== image) {
+      // A still source hands back the same frame object: its analysis is reused.
+      const patches = patchify(image.data, image.width, image.height);
+      shared = {
+        image,
+        captureTs: Date.now(),
+        patches,
+        variances: patchVariances(patches),
+        analysis: await this.relevance.analyse(image),
+        byQuery: new Map(),
+      };
+      this.shared = shared;
+    }
+    const captureTs = this.source.still ? Date.now() : shared.captureTs;
+    const tShared = performance.now() - t0;
+    for (const s of ready) {
+      if (!s.rate.canSend()) {
+        s.stats.framesSkipped++;
+        continue;
+      }
+      const t1 = performance.now();
+      const r = this.scores(shared, s.query.text);
+      const tRel = performance.now() - t1;
+      let budget = s.rate.budget();
+      const frameId = s.nextFrameId;
+      if (frameId % this.opts.relevanceEvery === 0 || this.lastGrounded.get(s.id) !== s.query.text) {
+        const map = Uint8Array.from(r.patchScores, (v) => Math.round(v * 255));
+        const cols = image.width / 8;
+        const bytes = s.peer.open ? this.sendRelevance(s, frameId, cols, map) : 0;
+        budget -= bytes;
+        this.lastGrounded.set(s.id, s.query.text);
+      }
+      const enc = this.encoders.get(s.id) as FrameEncoder;
+      const out = await enc.encode(
+        { frameId, captureTs, budget: Math.max(0, budget) },
+        shared.patches,
+        shared.variances,
+        r.patchScores,
+        s.keep,
+      );
+      if (!out) {
+        s.stats.framesSkipped++;
+        continue;
+      }
+      for (const part of out.parts) s.peer.send(part);
+      s.nextFrameId = (frameId + 1) >>> 0;
+      s.keep.commit(shared.patches, out.choice, out.kept);
+      s.rate.onSent(frameId, out.wireBytes, performance.now() / 1000);
+      s.stats.framesSent++;
+      s.stats.bytesSent += out.wireBytes;
+      s.stats.lastBudget = budget;
+      s.stats.lastFrameBytes = out.wireBytes;
+      if (out.wireBytes > budget) s.stats.budgetViolations++;
+      s.stats.lastFrameMs = {
+        shared: round(tShared),
+        relevance: round(tRel + shared.analysis.ms),
+        allocate: round(out.ms.allocate),
+        encode: round(out.ms.encode),
+        pack: round(out.ms.pack),
+        total: round(performance.now() - t0),
+      };
+    }
+  }
+
+  private sendRelevance(s: ReceiverSession, frameId: number, cols: number, map: Uint8Array): number {
+    const before = s.peer.dc.bytesSent;
+    s.send({ type: 'relevance', frameId, width: cols, height: map.length / cols, values: map });
+    return Math.max(0, s.peer.dc.bytesSent - before);
+  }
+}
+
+const round = (x: number) => Number(x.toFixed(1));
