@@ -14,6 +14,13 @@ export interface DistortionCurve {
 
 export const SKIP_CURVE: DistortionCurve = { bytes: 0, a: 1, b: 150 };
 
+/** Measured on Kodak with the committed codecs (`mmsc codec-bench --json`, field `curve`). */
+export const DEFAULT_CURVES: readonly DistortionCurve[] = [
+  { bytes: 12, a: 0.05032, b: 9.149 },
+  { bytes: 24, a: 0.02216, b: 1.538 },
+  { bytes: 48, a: 0.01231, b: -1.225 },
+];
+
 /** Per-patch variance over all 192 values. */
 export function patchVariances(patches: Uint8Array): Float32Array {
   const n = patches.length / PATCH_VALUES;
@@ -39,14 +46,14 @@ export function distortionTable(variances: Float32Array, levelBytes: readonly nu
   const coef = levelBytes.map((bytes) => {
     if (bytes === 0) return SKIP_CURVE;
     if (bytes >= PATCH_VALUES) return { bytes, a: 0, b: 0 };
-    return curves.find((c) => c.bytes === bytes) ?? { bytes, a: 12 / bytes / 4, b: 2 };
+    return curves.find((c) => c.bytes === bytes) ?? DEFAULT_CURVES.find((c) => c.bytes === bytes) ?? { bytes, a: 0.6 / bytes, b: 2 };
   });
   const out = new Float32Array(variances.length * L);
   for (let p = 0; p < variances.length; p++) {
     const v = variances[p] as number;
     for (let k = 0; k < L; k++) {
       const c = coef[k] as DistortionCurve;
-      out[p * L + k] = c.a * v + c.b;
+      out[p * L + k] = Math.max(0, c.a * v + c.b);
     }
   }
   return out;

@@ -1,5 +1,6 @@
 import { PATCH_VALUES, type PatchCodecs, patchify } from '@mmsc/receiver';
 import { Command } from 'commander';
+import { patchVariances } from '../allocate/distortion.js';
 import { CliError } from '../errors.js';
 import { listImages, readRgb } from '../images.js';
 import { median, psnr, sumSquaredError } from '../metrics.js';
@@ -39,6 +40,11 @@ export async function codecBench(dir: string, modelsDir: string, runs: number) {
   const [enc, dec] = [await loadCodecs('encoder', modelsDir), await loadCodecs('decoder', modelsDir)];
   const levels = [...enc.levels, PATCH_VALUES];
   const sse = new Map<number, number>(levels.map((b) => [b, 0]));
+  // Per level, squared error and variance sums per variance bin: the rd allocator's D(var) curve.
+  const BINS = [0, 25, 100, 250, 500, 1000, 2000, 4000, Number.POSITIVE_INFINITY];
+  const fit = new Map<number, { n: number[]; v: number[]; e: number[] }>(
+    levels.map((b) => [b, { n: BINS.map(() => 0), v: BINS.map(() => 0), e: BINS.map(() => 0) }]),
+  );
   let values = 0;
   let sample: Uint8Array | null = null;
   const bar = progress('codec-bench', files.length);
@@ -50,6 +56,17 @@ export async function codecBench(dir: string, modelsDir: string, runs: number) {
     for (const bytes of levels) {
       const out = await dec.decode(bytes, await enc.encode(bytes, patches));
       sse.set(bytes, (sse.get(bytes) as number) + sumSquaredError(patches, out));
+      const f = fit.get(bytes) as { n: number[]; v: number[]; e: number[] };
+      const vars = patchVariances(patches);
+      for (let p = 0; p < vars.length; p++) {
+        const v = vars[p] as number;
+        const b = BINS.findIndex((lim) => v < lim) - 1;
+        const o = p * PATCH_VALUES;
+        f.n[b] = (f.n[b] as number) + 1;
+        f.v[b] = (f.v[b] as number) + v;
+        f.e[b] =
+          (f.e[b] as number) + sumSquaredError(patches.subarray(o, o + PATCH_VALUES), out.subarray(o, o + PATCH_VALUES)) / PATCH_VALUES;
+      }
     }
     bar.tick(file);
   }
@@ -70,6 +87,7 @@ export async function codecBench(dir: string, modelsDir: string, runs: number) {
   }
   await Promise.all([enc.release(), dec.release()]);
   const learned = results.filter((r) => r.encodeMs !== null);
+  const curve = enc.levels.map((bytes) => ({ bytes, ...lineFit(fit.get(bytes) as { n: number[]; v: number[]; e: number[] }) }));
   return {
     images: files.length,
     patches: values / PATCH_VALUES,
@@ -78,7 +96,31 @@ export async function codecBench(dir: string, modelsDir: string, runs: number) {
     encodeMs: Math.max(...learned.map((r) => r.encodeMs as number)),
     decodeMs: Math.max(...learned.map((r) => r.decodeMs as number)),
     runtime: 'onnxruntime-node, 1 intra-op thread',
+    // Patch MSE ≈ a·variance + b per level (least squares over variance bins, weighted by count).
+    curve,
   };
+}
+
+function lineFit(f: { n: number[]; v: number[]; e: number[] }) {
+  let sw = 0;
+  let sx = 0;
+  let sy = 0;
+  let sxx = 0;
+  let sxy = 0;
+  for (let i = 0; i < f.n.length; i++) {
+    const w = f.n[i] as number;
+    if (!w) continue;
+    const x = (f.v[i] as number) / w;
+    const y = (f.e[i] as number) / w;
+    sw += w;
+    sx += w * x;
+    sy += w * y;
+    sxx += w * x * x;
+    sxy += w * x * y;
+  }
+  const a = (sw * sxy - sx * sy) / (sw * sxx - sx * sx);
+  const b = (sy - a * sx) / sw;
+  return { a: Number(a.toFixed(5)), b: Number(b.toFixed(3)) };
 }
 
 const codeCache = new Map<number, Uint8Array>();

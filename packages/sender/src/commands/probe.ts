@@ -95,7 +95,6 @@ export async function probe(
   let work = Promise.resolve();
   const handle = async (f: CollectedFrame) => {
     frames.push(f);
-    dc.send(Buffer.from(encodeMessage(feedbackFor(f))));
     latencies.push(f.lastReceiveTs - f.captureTs);
     if (f.bytesReceived > f.budget) violations++;
     const stats = await (picture as Reassembler).apply(f);
@@ -126,7 +125,11 @@ export async function probe(
       if (msg.queryId === 'probe-1') grounding = g;
     } else if (msg.type === 'frame' && collector && msg.frameId !== undefined) {
       // Frames made before our query took effect still count: they are what the link carried.
-      for (const f of collector.push(msg as FrameMessage, bytes.length, now)) work = work.then(() => handle(f));
+      for (const f of collector.push(msg as FrameMessage, bytes.length, now)) {
+        // Feedback goes out at once (rate control measures the link, not our decoder).
+        dc.send(Buffer.from(encodeMessage(feedbackFor(f))));
+        work = work.then(() => handle(f));
+      }
     } else if (msg.type === 'error') errors.push(`sender: ${msg.code}: ${msg.message}`);
   });
   await new Promise((r) => setTimeout(r, seconds * 1000));

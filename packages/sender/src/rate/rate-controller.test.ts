@@ -19,7 +19,7 @@ function simulate(capacity: (t: number) => number, seconds: number, prop = 0.02)
       rc.onSrtt(2 * prop + Math.max(0, linkFree - p.at));
       rc.onFeedback(p.id, p.bytes, p.arrive * 1000, p.at);
     }
-    if (!rc.canSend()) continue;
+    if (!rc.canSend(t)) continue;
     const budget = rc.budget();
     const bytes = budget;
     let start = Math.max(t, linkFree);
@@ -65,5 +65,27 @@ describe('rate controller on a simulated bottleneck', () => {
     for (const f of frames) expect(f.bytes).toBeLessThanOrEqual(f.budget);
     // It probes up after capacity rises.
     expect(goodput(frames, 6, 8)).toBeGreaterThan(0.6 * 8e6);
+  });
+});
+
+describe('rate controller without link pressure', () => {
+  it('holds its rate when frames use little of their budget (a still scene sent as "keep")', () => {
+    const rc = new RateController({ ...DEFAULT_RATE, initialBps: 4e6 });
+    for (let k = 0; k < 50; k++) {
+      const t = k / 10;
+      expect(rc.canSend(t)).toBe(true);
+      rc.onSent(k, 300, t, rc.budget());
+      rc.onFeedback(k, 300, (t + 0.01) * 1000, t + 0.02);
+    }
+    expect(rc.state().rateBps).toBeGreaterThanOrEqual(4e6);
+    expect(rc.state().mode).toBe('hold');
+  });
+
+  it('writes off frames whose feedback never comes, so a silent receiver cannot stall the sender', () => {
+    const rc = new RateController({ ...DEFAULT_RATE, initialBps: 2e6 });
+    rc.onSent(0, 40_000, 0);
+    expect(rc.canSend(0.1)).toBe(false); // 40 kB queued > 150 ms at 2 Mbit/s
+    expect(rc.canSend(2.5)).toBe(true);
+    expect(rc.state()).toMatchObject({ mode: 'timeout', backlogBytes: 0, rateBps: 1e6 });
   });
 });

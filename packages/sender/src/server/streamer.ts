@@ -136,7 +136,7 @@ export class Streamer {
     const captureTs = this.source.still ? Date.now() : shared.captureTs;
     const tShared = performance.now() - t0;
     for (const s of ready) {
-      if (!s.rate.canSend()) {
+      if (!s.rate.canSend(performance.now() / 1000)) {
         s.stats.framesSkipped++;
         continue;
       }
@@ -167,7 +167,7 @@ export class Streamer {
       for (const part of out.parts) s.peer.send(part);
       s.nextFrameId = (frameId + 1) >>> 0;
       s.keep.commit(shared.patches, out.choice, out.kept);
-      s.rate.onSent(frameId, out.wireBytes, performance.now() / 1000);
+      s.rate.onSent(frameId, out.wireBytes, performance.now() / 1000, budget);
       s.stats.framesSent++;
       s.stats.bytesSent += out.wireBytes;
       s.stats.lastBudget = budget;

@@ -1,0 +1,151 @@
+import { execFileSync } from 'node:child_process';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ModelError, PATCH_VALUES, type PatchCodecs } from '@mmsc/receiver';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { psnr, sumSquaredError } from './metrics.js';
+import { DEFAULT_MODELS_DIR, loadCodecs, readManifest } from './models.js';
+
+// Runs the committed ONNX codecs (models/) on onnxruntime-node.
+let enc: PatchCodecs;
+let dec: PatchCodecs;
+beforeAll(async () => {
+  enc = await loadCodecs('encoder');
+  dec = await loadCodecs('decoder');
+});
+afterAll(async () => {
+  await enc?.release();
+  await dec?.release();
+});
+
+/** Smooth synthetic patches: gentle colour gradients, the easy case for any codec. */
+function smoothPatches(n: number): Uint8Array {
+  const out = new Uint8Array(n * PATCH_VALUES);
+  for (let p = 0; p < n; p++) {
+    for (let y = 0; y < 8; y++)
+      for (let x = 0; x < 8; x++)
+        for (let c = 0; c < 3; c++) out[p * 192 + (y * 8 + x) * 3 + c] = 40 + ((p * 13 + c * 50) % 120) + x * (1 + c) + y * 2;
+  }
+  return out;
+}
+
+/** Textured patches from a fixed pseudo-random generator. */
+function noisyPatches(n: number): Uint8Array {
+  let s = 12345;
+  return Uint8Array.from({ length: n * PATCH_VALUES }, () => {
+    s = (s * 1103515245 + 12345) >>> 0;
+    return s >>> 24;
+  });
+}
+
+describe('patch codecs (committed ONNX models)', () => {
+  it('offers the paper levels 12, 24 and 48 bytes', () => {
+    expect(enc.levels).toEqual([12, 24, 48]);
+    expect(dec.levels).toEqual([12, 24, 48]);
+  });
+
+  it.each([12, 24, 48])('the %i-byte encoder emits exactly that many bytes per patch, deterministically', async (bytes) => {
+    const patches = noisyPatches(37);
+    const codes = await enc.encode(bytes, patches);
+    expect(codes).toBeInstanceOf(Uint8Array);
+    expect(codes.length).toBe(37 * bytes);
+    expect(await enc.encode(bytes, patches)).toEqual(codes);
+    // Batching does not change a patch's code.
+    expect(await enc.encode(bytes, patches.subarray(0, PATCH_VALUES))).toEqual(codes.subarray(0, bytes));
+  });
+
+  it.each([
+    [12, 28],
+    [24, 31],
+    [48, 33],
+  ])('decode(encode(x)) of smooth patches is close at %i bytes (PSNR ≥ %i dB)', async (bytes, minDb) => {
+    const x = smoothPatches(64);
+    const y = await dec.decode(bytes, await enc.encode(bytes, x));
+    expect(y.length).toBe(x.length);
+    expect(psnr(sumSquaredError(x, y) / x.length)).toBeGreaterThanOrEqual(minDb);
+  });
+
+  it('more bytes give lower error on textured patches', async () => {
+    const x = noisyPatches(200);
+    const err: number[] = [];
+    for (const bytes of [12, 24, 48]) err.push(sumSquaredError(x, await dec.decode(bytes, await enc.encode(bytes, x))));
+    expect(err[0]).toBeGreaterThan(err[1] as number);
+    expect(err[1]).toBeGreaterThan(err[2] as number);
+  });
+
+  it('the raw level is exact and needs no model', async () => {
+    const x = noisyPatches(3);
+    expect(await dec.decode(192, await enc.encode(192, x))).toEqual(x);
+  });
+
+  it('rejects inputs that are not whole patches and levels without a codec', async () => {
+    await expect(enc.encode(12, new Uint8Array(100))).rejects.toThrow(/whole number/);
+    await expect(dec.decode(12, new Uint8Array(13))).rejects.toThrow(/whole number/);
+    await expect(enc.encode(16, new Uint8Array(192))).rejects.toThrow(/no learned codec for 16/);
+    await expect(dec.encode(12, new Uint8Array(192))).rejects.toThrow(/decoders/);
+  });
+});
+
+describe('model files are verified against the manifest', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'mmsc-models-'));
+    await cp(DEFAULT_MODELS_DIR, dir, { recursive: true, filter: (src) => !src.includes('node_modules') });
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('a corrupted model file is rejected, naming the file', async () => {
+    const file = join(dir, 'codec-L24-dec.onnx');
+    const bytes = await readFile(file);
+    bytes.writeUInt8((bytes.readUInt8(bytes.length >> 1) ^ 0xff) & 0xff, bytes.length >> 1);
+    await writeFile(file, bytes);
+    const err = await loadCodecs('decoder', dir).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ModelError);
+    expect(err).toMatchObject({ code: 'model-hash-mismatch', file: 'codec-L24-dec.onnx' });
+    // The encoders of the same folder are untouched and still load.
+    await (await loadCodecs('encoder', dir)).release();
+  });
+
+  it('a missing model file is a clear error naming the file', async () => {
+    await rm(join(dir, 'codec-L12-enc.onnx'));
+    await expect(loadCodecs('encoder', dir)).rejects.toMatchObject({ code: 'model-missing', file: 'codec-L12-enc.onnx' });
+  });
+
+  it('a missing manifest says where it looked', async () => {
+    await expect(readManifest(join(dir, 'nowhere'))).rejects.toThrow(/no model manifest at .*nowhere/);
+  });
+});
+
+describe('mmsc codec-bench', () => {
+  it('prints PSNR per level and timings as JSON', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mmsc-bench-'));
+    try {
+      // Two small synthetic photos-to-be: a gradient and a noisy texture, 64×48.
+      const grad = Buffer.from(Uint8Array.from({ length: 64 * 48 * 3 }, (_, i) => (i % 192) + ((i / 192) | 0)));
+      await sharp(grad, { raw: { width: 64, height: 48, channels: 3 } })
+        .png()
+        .toFile(join(dir, 'a.png'));
+      await sharp(Buffer.from(noisyPatches(48)), { raw: { width: 64, height: 48, channels: 3 } })
+        .png()
+        .toFile(join(dir, 'b.png'));
+      const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+      const out = JSON.parse(
+        execFileSync(process.execPath, [cli, 'codec-bench', '--images', dir, '--runs', '2', '--json'], { encoding: 'utf8' }),
+      );
+      expect(out.images).toBe(2);
+      expect(out.patches).toBe(2 * 48);
+      expect(out.levels.map((l: { bytes: number }) => l.bytes)).toEqual([12, 24, 48, 192]);
+      expect(out.levels[3]).toMatchObject({ exact: true, mse: 0, psnr: null });
+      const db = out.levels.slice(0, 3).map((l: { psnr: number }) => l.psnr);
+      expect(db[0]).toBeLessThan(db[1]);
+      expect(db[1]).toBeLessThan(db[2]);
+      expect(out.encodeMs).toBeGreaterThan(0);
+      expect(out.decodeMs).toBeGreaterThan(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

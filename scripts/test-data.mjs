@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+// Data-backed acceptance checks (need ../shared/data): codec PSNR on Kodak, relevance AUROC and
+// coverage on the COCO dev pairs. Prints each check and a closing "N passed, N failed" line.
+// Usage: node scripts/test-data.mjs [--data ../shared/data]
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({ options: { data: { type: 'string', default: '../shared/data' } } });
+const data = values.data;
+if (!existsSync(data)) {
+  console.error(`test-data: ${data} does not exist; nothing to check`);
+  process.exit(2);
+}
+const mmsc = (...args) =>
+  JSON.parse(
+    execFileSync(process.execPath, ['packages/sender/bin/mmsc.js', ...args, '--json'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 1 << 26,
+    }),
+  );
+let passed = 0;
+let failed = 0;
+const check = (name, ok, detail) => {
+  console.log(`${ok ? 'PASS' : 'FAIL'} ${name}: ${detail}`);
+  if (ok) passed++;
+  else failed++;
+};
+
+const codec = mmsc('codec-bench', '--images', join(data, 'kodak'), '--runs', '5');
+const psnr = Object.fromEntries(codec.levels.map((l) => [l.bytes, l.psnr]));
+for (const [bytes, target] of [
+  [12, 28.5],
+  [24, 31.5],
+  [48, 35.5],
+]) {
+  check(`codec ${bytes} B Kodak PSNR ≥ ${target} dB`, psnr[bytes] >= target, `${psnr[bytes]} dB`);
+}
+check('codec 192 B reconstructs exactly', codec.levels.find((l) => l.bytes === 192)?.exact === true, 'raw level');
+
+const coco = join(data, 'coco-val');
+const rel = mmsc(
+  'relevance-eval',
+  '--images',
+  join(coco, 'images'),
+  '--annotations',
+  join(coco, 'instances_val2017.json'),
+  '--pairs',
+  '200',
+);
+check('relevance AUROC ≥ 0.92 (200 dev pairs)', rel.auroc.mmsc >= 0.92, `mmsc ${rel.auroc.mmsc}, baseline ${rel.auroc.baseline}`);
+check(
+  'relevance top-25 % coverage ≥ 0.78',
+  rel.coverage25.mmsc >= 0.78,
+  `mmsc ${rel.coverage25.mmsc}, baseline ${rel.coverage25.baseline}`,
+);
+check(
+  'query beats the query-agnostic baseline by ≥ 0.06 AUROC',
+  rel.auroc.mmsc - rel.auroc.baseline >= 0.06,
+  `+${(rel.auroc.mmsc - rel.auroc.baseline).toFixed(4)}`,
+);
+
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
