@@ -87,7 +87,7 @@ export async function codecBench(dir: string, modelsDir: string, runs: number) {
   }
   await Promise.all([enc.release(), dec.release()]);
   const learned = results.filter((r) => r.encodeMs !== null);
-  const curve = enc.levels.map((bytes) => ({ bytes, ...lineFit(fit.get(bytes) as { n: number[]; v: number[]; e: number[] }) }));
+  const curve = enc.levels.map((bytes) => ({ bytes, points: binPoints(fit.get(bytes) as { n: number[]; v: number[]; e: number[] }) }));
   return {
     images: files.length,
     patches: values / PATCH_VALUES,
@@ -96,31 +96,15 @@ export async function codecBench(dir: string, modelsDir: string, runs: number) {
     encodeMs: Math.max(...learned.map((r) => r.encodeMs as number)),
     decodeMs: Math.max(...learned.map((r) => r.decodeMs as number)),
     runtime: 'onnxruntime-node, 1 intra-op thread',
-    // Patch MSE ≈ a·variance + b per level (least squares over variance bins, weighted by count).
+    // Patch MSE against patch variance per level: [mean variance, mean MSE] per variance bin.
     curve,
   };
 }
 
-function lineFit(f: { n: number[]; v: number[]; e: number[] }) {
-  let sw = 0;
-  let sx = 0;
-  let sy = 0;
-  let sxx = 0;
-  let sxy = 0;
-  for (let i = 0; i < f.n.length; i++) {
-    const w = f.n[i] as number;
-    if (!w) continue;
-    const x = (f.v[i] as number) / w;
-    const y = (f.e[i] as number) / w;
-    sw += w;
-    sx += w * x;
-    sy += w * y;
-    sxx += w * x * x;
-    sxy += w * x * y;
-  }
-  const a = (sw * sxy - sx * sy) / (sw * sxx - sx * sx);
-  const b = (sy - a * sx) / sw;
-  return { a: Number(a.toFixed(5)), b: Number(b.toFixed(3)) };
+function binPoints(f: { n: number[]; v: number[]; e: number[] }): [number, number][] {
+  return f.n.flatMap((n, i) =>
+    n ? [[Number(((f.v[i] as number) / n).toFixed(1)), Number(((f.e[i] as number) / n).toFixed(3))] as [number, number]] : [],
+  );
 }
 
 const codeCache = new Map<number, Uint8Array>();

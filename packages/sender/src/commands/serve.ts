@@ -34,11 +34,11 @@ export function helloFor(codecs: CodecEntry[], fps: number, maxMessageBytes: num
   };
 }
 
-/** Distortion curves recorded with the codecs (manifest field `distortion`), for the rd allocator. */
+/** Distortion curves recorded with the codecs (manifest field `distortion`, as codec-bench prints them), for the rd allocator. */
 export function curvesOf(codecs: CodecEntry[]): DistortionCurve[] {
   return codecs.flatMap((c) => {
-    const d = (c as CodecEntry & { distortion?: { a: number; b: number } }).distortion;
-    return d && Number.isFinite(d.a) && Number.isFinite(d.b) ? [{ bytes: c.bytes, a: d.a, b: d.b }] : [];
+    const points = (c as CodecEntry & { distortion?: { points?: [number, number][] } }).distortion?.points;
+    return Array.isArray(points) && points.length > 0 ? [{ bytes: c.bytes, points }] : [];
   });
 }
 

@@ -114,13 +114,17 @@ function addHeatmap(
     }
     best[i] = m;
   }
+  // Heatmap cell under each map column / row (nearest), computed once per axis.
+  const gxs = Int32Array.from({ length: cw }, (_, x) =>
+    Math.min(g - 1, Math.max(0, Math.round((toModel(fit, (x + 0.5) * cell, 0)[0] as number) / stride))),
+  );
+  const gys = Int32Array.from({ length: ch }, (_, y) =>
+    Math.min(g - 1, Math.max(0, Math.round((toModel(fit, 0, (y + 0.5) * cell)[1] as number) / stride))),
+  );
   for (let y = 0; y < ch; y++) {
-    for (let x = 0; x < cw; x++) {
-      const [xm, ym] = toModel(fit, (x + 0.5) * cell, (y + 0.5) * cell);
-      const gx = Math.min(g - 1, Math.max(0, Math.round(xm / stride)));
-      const gy = Math.min(g - 1, Math.max(0, Math.round(ym / stride)));
-      s[y * cw + x] = (s[y * cw + x] as number) + w * (best[gy * g + gx] as number);
-    }
+    const row = (gys[y] as number) * g;
+    const o = y * cw;
+    for (let x = 0; x < cw; x++) s[o + x] = (s[o + x] as number) + w * (best[row + (gxs[x] as number)] as number);
   }
 }
 
