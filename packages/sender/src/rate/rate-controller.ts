@@ -61,6 +61,11 @@ export interface RateState {
   framesSkipped: number;
 }
 
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1] as number;
+}
+
 /** Frames whose feedback is this late are taken as lost (seconds). */
 const FEEDBACK_TIMEOUT_S = 2;
 /** A window whose frames used less than this share of their budgets says nothing about capacity. */
@@ -70,10 +75,13 @@ export class RateController {
   private rate: number; // bits/s
   private goodput = Number.NaN;
   private readonly sent: Sent[] = [];
-  private readonly delivered: { bytes: number; budget: number; at: number; queued: boolean }[] = [];
+  private readonly delivered: { bytes: number; budget: number; at: number; sentAt: number; queued: boolean }[] = [];
   private srtt: number | null = null;
   private minSrtt = Number.POSITIVE_INFINITY;
   private mode: RateState['mode'] = 'start';
+  /** Rate at the last hold or backoff: probing slows down near it (and resumes full speed past it). */
+  private ceiling = Number.POSITIVE_INFINITY;
+  private readonly capacity: { bps: number; at: number }[] = [];
   private skipped = 0;
 
   constructor(readonly opts: RateOptions = DEFAULT_RATE) {
@@ -85,10 +93,19 @@ export class RateController {
     return this.sent.reduce((s, f) => s + f.bytes, 0);
   }
 
-  /** Wire-byte budget for the next frame. */
-  budget(): number {
-    return Math.floor(((this.rate / 8) * (1 - this.opts.margin)) / this.opts.fps);
+  /**
+   * Wire-byte budget for the next frame: the rate over the time since the last frame went out
+   * (one frame interval, up to 2.5 when the sender fell behind — a slow source or a busy CPU — so the
+   * link stays used), less the margin.
+   */
+  budget(now?: number): number {
+    const interval = 1 / this.opts.fps;
+    const last = this.lastSentAt;
+    const elapsed = now === undefined || last === null ? interval : Math.min(2.5 * interval, Math.max(interval, now - last));
+    return Math.floor((this.rate / 8) * (1 - this.opts.margin) * elapsed);
   }
+
+  private lastSentAt: number | null = null;
 
   /**
    * Whether a frame may be sent now (`now` in seconds, sender clock): false while the backlog would
@@ -111,6 +128,7 @@ export class RateController {
 
   onSent(frameId: number, bytes: number, now: number, budget = bytes): void {
     this.sent.push({ frameId, bytes, budget, sentAt: now, behind: this.backlog });
+    this.lastSentAt = now;
   }
 
   onSrtt(srttS: number): void {
@@ -127,7 +145,7 @@ export class RateController {
     const idx = this.sent.findIndex((f) => f.frameId === frameId);
     if (idx < 0) return;
     const [f] = this.sent.splice(0, idx + 1).slice(-1) as [Sent];
-    this.delivered.push({ bytes, budget: f.budget, at: receiveTs / 1000, queued: f.behind > 0 });
+    this.delivered.push({ bytes, budget: f.budget, at: receiveTs / 1000, sentAt: f.sentAt, queued: f.behind > 0 });
     const horizon = receiveTs / 1000 - this.opts.windowS;
     while (this.delivered.length > 2 && (this.delivered[0] as { at: number }).at < horizon) this.delivered.shift();
     this.update(f, now);
@@ -136,20 +154,25 @@ export class RateController {
   private update(f: Sent, now: number): void {
     const o = this.opts;
     const d = this.delivered;
-    // Goodput speaks for the link only when the frames filled their budgets (the sender offered
-    // about the rate); a still scene sent as "keep" patches says nothing about capacity.
+    // Budgets used: a still scene sent as "keep" patches says nothing about capacity.
     const offered = d.reduce((s, x) => s + x.budget, 0);
     const filled = offered > 0 && d.reduce((s, x) => s + x.bytes, 0) >= FILLED * offered;
-    let valid = false;
     if (d.length >= 3) {
-      const span = (d[d.length - 1] as { at: number }).at - (d[0] as { at: number }).at;
-      // Bytes after the first sample arrived within `span`.
-      const bytes = d.slice(1).reduce((s, x) => s + x.bytes, 0);
-      if (span > 0.15) {
-        this.goodput = (bytes * 8) / span;
-        valid = filled;
-      }
+      const span = (d[d.length - 1] as (typeof d)[number]).at - (d[0] as (typeof d)[number]).at;
+      if (span > 0.15) this.goodput = (d.slice(1).reduce((s, x) => s + x.bytes, 0) * 8) / span;
     }
+    // Capacity: a frame sent while earlier data was still in flight, and arriving further behind its
+    // predecessor than it was sent, waited for the link: its bytes over that arrival gap are the link
+    // rate. Frames from a slow sender (or an idle link) arrive as spaced as they left and say nothing.
+    const last = d[d.length - 1];
+    const prev = d[d.length - 2];
+    if (last && prev && last.queued && last.bytes >= FILLED * last.budget) {
+      const gap = last.at - prev.at;
+      if (gap > 0.003 && gap > 1.1 * (last.sentAt - prev.sentAt)) this.capacity.push({ bps: (last.bytes * 8) / gap, at: last.at });
+    }
+    while (this.capacity.length > 0 && (last?.at ?? 0) - (this.capacity[0] as { at: number }).at > 1.5) this.capacity.shift();
+    const capacity = this.capacity.length ? median(this.capacity.map((c) => c.bps)) : Number.NaN;
+
     const frameDelay = now - f.sentAt; // sender clock: send → feedback back
     const interval = 1 / o.fps;
     const base = Number.isFinite(this.minSrtt) ? this.minSrtt : 0;
@@ -158,22 +181,20 @@ export class RateController {
     const queueing = this.srtt === null ? 0 : this.srtt - base;
     const congested = queueing > interval + o.srttRiseS || frameDelay > o.maxDelayS + interval + base;
     if (congested) {
-      // The link did not keep up. Under a standing queue, frames arrive back to back at the link's
-      // rate: the last frame's bytes over its inter-arrival time is the capacity now. Without a
-      // usable measurement, back off multiplicatively.
-      const last = d[d.length - 1];
-      const prev = d[d.length - 2];
-      const gap = last && prev ? last.at - prev.at : 0;
-      // Only a frame that waited behind another one measures the link (else the gap is idle time).
-      const instant = last?.queued && gap > 0.005 && last.bytes >= FILLED * last.budget ? (last.bytes * 8) / gap : Number.NaN;
-      const measured = Number.isFinite(instant) ? instant : valid ? this.goodput : Number.NaN;
-      this.rate = Number.isFinite(measured) ? Math.min(this.rate, measured) : this.rate * 0.7;
+      // The link did not keep up: go to its measured capacity, or back off multiplicatively.
+      this.rate = Number.isFinite(capacity) ? Math.min(this.rate, capacity) : this.rate * 0.7;
       this.mode = 'backoff';
+      this.ceiling = this.rate;
+    } else if (Number.isFinite(capacity) && this.rate * (1 - o.margin) > capacity) {
+      // Frames leave faster than the link delivers: send at what it delivers.
+      this.rate = capacity;
+      this.mode = 'hold';
+      this.ceiling = this.rate;
     } else if (filled) {
-      // Probe, but never more than `probeGain` above what the link has shown it delivers: past
-      // capacity, goodput stops growing and so does the rate.
-      const shown = valid ? (this.goodput / (1 - o.margin)) * o.probeGain : Number.POSITIVE_INFINITY;
-      this.rate = Math.max(Math.min(this.rate * o.probeGain ** (1 / Math.max(1, o.fps / 5)), shown), Math.min(this.rate, shown));
+      // Probe. Near the last ceiling creep (2 % per frame); well below it, or once clearly past it
+      // (capacity grew), probe fast.
+      if (this.rate > 1.3 * this.ceiling) this.ceiling = Number.POSITIVE_INFINITY;
+      this.rate *= this.rate > 0.85 * this.ceiling ? 1.02 : o.probeGain ** (1 / Math.max(1, o.fps / 5));
       this.mode = 'probe';
     } else {
       this.mode = 'hold'; // under-used budgets: nothing learned, nothing changed

@@ -28,6 +28,9 @@ export interface SessionStats {
   lastFrameMs: Record<string, number>;
 }
 
+/** MMSC_DEBUG_RATE=1 logs the rate controller's state on every feedback (stderr, one JSON per line). */
+const DEBUG_RATE = process.env.MMSC_DEBUG_RATE === '1';
+
 /**
  * One receiver: its query, rate control, temporal-reuse state and counters. Bad messages from the
  * peer are answered with a protocol `error` and otherwise ignored, so one peer cannot disturb others.
@@ -104,6 +107,16 @@ export class ReceiverSession {
       case 'feedback':
         this.rate.onSrtt(this.peer.srtt() ?? Number.NaN);
         this.rate.onFeedback(msg.frameId, msg.bytesReceived, msg.receiveTs, performance.now() / 1000);
+        if (DEBUG_RATE)
+          console.error(
+            JSON.stringify({
+              t: Math.round(performance.now()),
+              session: this.id,
+              frame: msg.frameId,
+              bytes: msg.bytesReceived,
+              ...this.rate.state(),
+            }),
+          );
         break;
       case 'error':
         break;

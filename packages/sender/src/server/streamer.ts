@@ -143,7 +143,7 @@ export class Streamer {
       const t1 = performance.now();
       const r = this.scores(shared, s.query.text);
       const tRel = performance.now() - t1;
-      let budget = s.rate.budget();
+      let budget = s.rate.budget(performance.now() / 1000);
       const frameId = s.nextFrameId;
       if (frameId % this.opts.relevanceEvery === 0 || this.lastGrounded.get(s.id) !== s.query.text) {
         const map = Uint8Array.from(r.patchScores, (v) => Math.round(v * 255));
