@@ -6,6 +6,7 @@ import { benchRelevanceCommand } from './commands/bench-relevance.js';
 import { benchSenderCommand } from './commands/bench-sender.js';
 import { codecBenchCommand } from './commands/codec-bench.js';
 import { decodeCommand } from './commands/decode.js';
+import { evalCommand } from './commands/eval.js';
 import { probeCommand } from './commands/probe.js';
 import { relevanceCommand } from './commands/relevance.js';
 import { relevanceEvalCommand } from './commands/relevance-eval.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   program.addCommand(relevanceEvalCommand());
   program.addCommand(benchRelevanceCommand());
   program.addCommand(benchSenderCommand());
+  program.addCommand(evalCommand());
   program.addCommand(decodeCommand());
   return program;
 }

@@ -83,3 +83,27 @@ export function meanCi(xs: number[]): { mean: number; ci95: number; n: number } 
   const sd = n > 1 ? Math.sqrt(v.reduce((s, x) => s + (x - mean) ** 2, 0) / (n - 1)) : 0;
   return { mean, ci95: (1.96 * sd) / Math.sqrt(n), n };
 }
+
+/** MSE (0–255 scale, all channels) over the pixels where `mask` is set; NaN for an empty mask. */
+export function maskedMse(a: Uint8Array, b: Uint8Array, mask: Uint8Array): number {
+  if (a.length !== b.length || a.length !== mask.length * 3) throw new RangeError('images and mask sizes differ');
+  let s = 0;
+  let n = 0;
+  for (let i = 0; i < mask.length; i++) {
+    if (!mask[i]) continue;
+    for (let c = 0; c < 3; c++) {
+      const d = (a[i * 3 + c] as number) - (b[i * 3 + c] as number);
+      s += d * d;
+    }
+    n += 3;
+  }
+  return n ? s / n : Number.NaN;
+}
+
+/** Mean absolute difference of two equally long maps. */
+export function meanAbsDiff(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) throw new RangeError('maps differ in size');
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += Math.abs((a[i] as number) - (b[i] as number));
+  return s / a.length;
+}

@@ -1,10 +1,16 @@
 import { ModelError } from './errors.js';
 import type { ModelFile } from './manifest.js';
 import type { ModelReader, OrtRuntime, OrtSession } from './ort.js';
+import { sha256 } from './sha256.js';
 
+/**
+ * SHA-256 as 64 lowercase hex digits: WebCrypto where it exists, else plain JS (browsers hide
+ * `crypto.subtle` outside secure contexts, e.g. a receiver opened as http://<sender-ip>:8080/).
+ */
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await globalThis.crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+  const subtle = globalThis.crypto?.subtle;
+  const digest = subtle ? new Uint8Array(await subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>)) : sha256(bytes);
+  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /** Reads a model, checks it against the manifest's hash and contract, and opens an ort session. */

@@ -45,7 +45,7 @@ export function curvesOf(codecs: CodecEntry[]): DistortionCurve[] {
 export function serveCommand(): Command {
   return new Command('serve')
     .description("stream a source to browser receivers over WebRTC, spending each link's bytes where its query points")
-    .option('--source <spec>', 'image file, folder of images, video file, camera:/dev/videoN, or pan:<image>', DEMO_IMAGE)
+    .option('--source <spec>', 'image file, folder of images, video file, camera:/dev/videoN, or pan:<image>', `pan:${DEMO_IMAGE}`)
     .option('--query <text>', 'initial query for new receivers', 'dog and bicycle')
     .option('--port <n>', 'HTTP port', '8080')
     .option('--host <addr>', 'address to listen on', '0.0.0.0')

@@ -61,8 +61,11 @@ describe('frame encoder', () => {
     const bytesOf = encoders.rd.levels.map((l) => l.bytes);
     let rel = 0;
     let other = 0;
-    for (let p = 0; p < 2400; p++)
-      p % 60 < 20 ? (rel += bytesOf[out.choice[p] as number] as number) : (other += bytesOf[out.choice[p] as number] as number);
+    for (let p = 0; p < 2400; p++) {
+      const b = bytesOf[out.choice[p] as number] as number;
+      if (p % 60 < 20) rel += b;
+      else other += b;
+    }
     expect(rel / 800).toBeGreaterThan((2 * other) / 1600);
     const picture = new Reassembler(ctx, dec);
     await receive(out.parts, picture);

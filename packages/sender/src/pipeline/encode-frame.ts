@@ -25,6 +25,9 @@ export interface EncodedFrame {
 }
 
 /** Weight of a patch in the rd objective: relevance plus a floor so the background is not free to ruin. */
+// Measured on 30 dev pairs: 0.005 lowers masked MSE by 2–8 % but costs ~1 dB of full-image PSNR;
+// saturating or raising the relevance to a power, or adding the objectness map as a prior, changed
+// masked MSE by < 5 %.
 export const BACKGROUND_WEIGHT = 0.02;
 
 /**
@@ -99,6 +102,19 @@ export class FrameEncoder {
       kept: done.kept,
       ms: { allocate: allocMs, encode: tEncode, pack: tPack },
     };
+  }
+
+  /** Encodes a given level choice (index per patch into the bytes-sorted table) without budget logic. */
+  async encodeChoice(
+    frame: { frameId: number; captureTs: number; budget: number },
+    patches: Uint8Array,
+    choice: Uint8Array,
+  ): Promise<Uint8Array[]> {
+    const bytesOf = this.levels.map((l) => l.bytes);
+    const kept = new Uint8Array(choice.length);
+    const payload = await this.encodePayload(patches, choice, kept, bytesOf);
+    const symbols = choice.map((k) => (this.levels[k] as LevelSpec).id);
+    return splitFrame({ ...frame, levels: symbols, payload }, { ctx: this.ctx, maxMessageBytes: this.hello.maxMessageBytes });
   }
 
   private allocate(scores: Float32Array, variances: Float32Array, bytesOf: number[], budget: number, keepable?: Int8Array) {

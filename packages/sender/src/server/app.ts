@@ -63,8 +63,9 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
       void peer.onSignal(data.toString('utf8'));
     });
     socket.on('close', () => {
-      // The data channel outlives signalling; only a peer that never connected is dropped here.
-      if (!peer.open) peer.close('signalling closed before the data channel opened');
+      // Receivers keep the signalling socket open for the whole session: its closing ends the
+      // session at once (werift alone notices a vanished peer only after tens of seconds).
+      peer.close('signalling closed');
     });
     peer.on('closed', () => {
       if (socket.readyState === socket.OPEN) socket.close(1000, 'peer closed');

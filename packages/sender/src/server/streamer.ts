@@ -145,11 +145,12 @@ export class Streamer {
       const tRel = performance.now() - t1;
       let budget = s.rate.budget(performance.now() / 1000);
       const frameId = s.nextFrameId;
-      if (frameId % this.opts.relevanceEvery === 0 || this.lastGrounded.get(s.id) !== s.query.text) {
+      // The low-resolution map for display, about once a second and after a query change, only
+      // when it takes at most a quarter of the frame's budget (it counts against it).
+      const mapBytes = r.patchScores.length + 32;
+      if ((frameId % this.opts.relevanceEvery === 0 || this.lastGrounded.get(s.id) !== s.query.text) && mapBytes * 4 <= budget) {
         const map = Uint8Array.from(r.patchScores, (v) => Math.round(v * 255));
-        const cols = image.width / 8;
-        const bytes = s.peer.open ? this.sendRelevance(s, frameId, cols, map) : 0;
-        budget -= bytes;
+        budget -= this.sendRelevance(s, frameId, image.width / 8, map);
         this.lastGrounded.set(s.id, s.query.text);
       }
       const enc = this.encoders.get(s.id) as FrameEncoder;

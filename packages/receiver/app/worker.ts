@@ -1,0 +1,253 @@
+/**
+ * Decode worker: runs the receiver's shared decode + reassembly code (PatchCodecs on
+ * onnxruntime-web, Reassembler) off the page's thread, one frame at a time in arrival order, and
+ * hands each finished picture back as RGBA (transferred, not copied).
+ */
+import { contextFromHello, DEFAULT_CONTEXT, type HelloMessage, type ProtocolContext } from '@mmsc/protocol';
+import * as ortWeb from 'onnxruntime-web/wasm';
+import {
+  type CollectedFrame,
+  codecEntries,
+  MISSING,
+  type OrtRuntime,
+  PatchCodecs,
+  type PatchDecoder,
+  parseManifest,
+  Reassembler,
+} from '../src/index.js';
+import type { BenchMix, BenchResult, FromWorker, ToWorker } from './worker-api.js';
+
+/** The worker global, typed by hand (the app compiles against the DOM lib). */
+const scope = self as unknown as {
+  postMessage(message: FromWorker, transfer?: Transferable[]): void;
+  onmessage: ((ev: MessageEvent<ToWorker>) => void) | null;
+  location: Location;
+};
+
+// The wasm glue and binary come from the sender (/ort/), never from a CDN. One thread: on the
+// project's 2-core machines a second one gained nothing, and it needs cross-origin isolation.
+ortWeb.env.wasm.wasmPaths = new URL('/ort/', scope.location.href).href;
+ortWeb.env.wasm.numThreads = 1;
+ortWeb.env.wasm.proxy = false;
+const ort = ortWeb as unknown as OrtRuntime;
+
+interface Loaded {
+  codecs: PatchCodecs;
+  /** Decoder sha256 by bytes per patch, from the manifest. */
+  decoders: Map<number, { id: string; sha256: string }>;
+  loadMs: number;
+}
+
+interface Session {
+  epoch: number;
+  ctx: ProtocolContext;
+  picture: Reassembler;
+  /** Per patch: level symbol of the last decoded copy. */
+  lastCoded: Uint8Array;
+}
+
+let loaded: Promise<Loaded> | null = null;
+let session: Session | null = null;
+let latestEpoch = -1;
+let chain: Promise<void> = Promise.resolve();
+let queued = 0;
+
+function loadCodecs(): Promise<Loaded> {
+  loaded ??= (async () => {
+    const t0 = performance.now();
+    const base = new URL('/models/', scope.location.href);
+    const res = await fetch(new URL('manifest.json', base), { cache: 'no-cache' });
+    if (!res.ok) throw new Error(`cannot fetch /models/manifest.json: HTTP ${res.status}`);
+    const manifest = parseManifest(await res.json());
+    const read = async (file: string) => {
+      const r = await fetch(new URL(file, base));
+      if (!r.ok) throw new Error(`HTTP ${r.status}`);
+      return new Uint8Array(await r.arrayBuffer());
+    };
+    const codecs = await PatchCodecs.create(ort, manifest, read, 'decoder', {
+      executionProviders: ['wasm'],
+      graphOptimizationLevel: 'all',
+    });
+    const decoders = new Map(codecEntries(manifest).map((e) => [e.bytes, { id: e.id, sha256: e.decoder.sha256 }]));
+    // Warm up: a session's first run allocates and compiles (~100–250 ms here). Do it now, with a
+    // full frame's batch, rather than on the first frame the operator is waiting for.
+    for (const bytes of codecs.levels) await codecs.decode(bytes, new Uint8Array(bytes * 2400));
+    return { codecs, decoders, loadMs: performance.now() - t0 };
+  })();
+  // A failed load may be retried by the next session (e.g. the models were still being written).
+  loaded.catch(() => {
+    loaded = null;
+  });
+  return loaded;
+}
+
+/** The hello names each learned level's decoder by id and sha256: they must be the ones we run. */
+function checkLevels(hello: HelloMessage, l: Loaded): void {
+  for (const level of hello.levels) {
+    if (level.kind !== 'learned' || !level.model) continue;
+    const have = l.decoders.get(level.bytes);
+    if (!have)
+      throw new Error(`the sender uses a ${level.bytes}-byte decoder (${level.model.id}) that /models/manifest.json does not list`);
+    if (have.sha256 !== level.model.sha256) {
+      throw new Error(
+        `decoder mismatch for ${level.bytes}-byte patches: the sender announces ${level.model.id} sha256 ${level.model.sha256.slice(0, 12)}…, the served manifest has ${have.id} ${have.sha256.slice(0, 12)}…`,
+      );
+    }
+  }
+}
+
+async function startSession(epoch: number, hello: HelloMessage): Promise<void> {
+  const l = await loadCodecs();
+  checkLevels(hello, l);
+  const ctx = contextFromHello(hello);
+  session = { epoch, ctx, picture: new Reassembler(ctx, l.codecs), lastCoded: new Uint8Array(ctx.patchCount).fill(MISSING) };
+  scope.postMessage({ type: 'ready', epoch, loadMs: Math.round(l.loadMs), models: [...l.decoders.values()].map((d) => d.id) });
+}
+
+async function applyFrame(epoch: number, frame: CollectedFrame, arrived: number): Promise<void> {
+  const s = session;
+  if (!s || s.epoch !== epoch) return; // a frame of a session that has since been replaced
+  const waitMs = performance.now() - arrived;
+  const stats = await s.picture.apply(frame);
+  const { ctx, picture, lastCoded } = s;
+  const shown = new Uint8Array(ctx.patchCount);
+  for (let p = 0; p < ctx.patchCount; p++) {
+    const sym = frame.levels[p] as number;
+    if (sym !== MISSING && (ctx.levelBytes[sym] ?? 0) > 0) lastCoded[p] = sym;
+    shown[p] = picture.have[p] ? (lastCoded[p] as number) : MISSING;
+  }
+  const rgba = toRgba(picture.image, ctx.width * ctx.height);
+  scope.postMessage(
+    {
+      type: 'picture',
+      epoch,
+      frameId: frame.frameId,
+      width: ctx.width,
+      height: ctx.height,
+      rgba,
+      shown,
+      stats,
+      queued: queued - 1,
+      waitMs,
+    },
+    [rgba, shown.buffer],
+  );
+}
+
+function toRgba(rgb: Uint8Array, pixels: number): ArrayBuffer {
+  const out = new ArrayBuffer(pixels * 4);
+  const px = new Uint32Array(out); // little-endian: 0xAABBGGRR
+  for (let i = 0, j = 0; i < pixels; i++, j += 3) {
+    px[i] = 0xff000000 | ((rgb[j + 2] as number) << 16) | ((rgb[j + 1] as number) << 8) | (rgb[j] as number);
+  }
+  return out;
+}
+
+/**
+ * Decode + reassembly time of synthetic frames with fixed level mixes (random codes), on a separate
+ * picture so the live one is untouched: the worst case a link can ask of this receiver.
+ */
+async function bench(mixes: BenchMix[], frames: number): Promise<BenchResult[]> {
+  const l = await loadCodecs();
+  const ctx = session?.ctx ?? DEFAULT_CONTEXT;
+  const results: BenchResult[] = [];
+  let seed = 12345;
+  const rand = () => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed / 2 ** 32;
+  };
+  for (const mix of mixes) {
+    let modelMs = 0;
+    const timed: PatchDecoder = {
+      async decode(bytes, codes) {
+        const t = performance.now();
+        const out = await l.codecs.decode(bytes, codes);
+        modelMs += performance.now() - t;
+        return out;
+      },
+    };
+    const picture = new Reassembler(ctx, timed);
+    const symbols = Object.keys(mix.shares).map(Number);
+    const times: number[] = [];
+    const model: number[] = [];
+    for (let f = 0; f < frames + 3; f++) {
+      modelMs = 0;
+      const levels = new Uint8Array(ctx.patchCount);
+      let payloadBytes = 0;
+      for (let p = 0; p < levels.length; p++) {
+        let r = rand();
+        let sym = symbols[symbols.length - 1] as number;
+        for (const s of symbols) {
+          r -= mix.shares[s] as number;
+          if (r < 0) {
+            sym = s;
+            break;
+          }
+        }
+        levels[p] = sym;
+        payloadBytes += ctx.levelBytes[sym] ?? 0;
+      }
+      const payload = new Uint8Array(payloadBytes);
+      for (let i = 0; i < payload.length; i++) payload[i] = (rand() * 256) | 0;
+      const frame: CollectedFrame = {
+        frameId: f,
+        captureTs: Date.now(),
+        budget: payloadBytes,
+        parts: 1,
+        partsReceived: 1,
+        bytesReceived: payloadBytes,
+        lastReceiveTs: Date.now(),
+        complete: true,
+        levels,
+        received: [{ type: 'frame', frameId: f, captureTs: 0, budget: payloadBytes, part: 0, parts: 1, firstPatch: 0, levels, payload }],
+      };
+      const stats = await picture.apply(frame);
+      if (f >= 3) {
+        // the first frames warm the sessions up
+        times.push(stats.decodeMs);
+        model.push(modelMs);
+      }
+    }
+    const q = (xs: number[], x: number) => {
+      const s = [...xs].sort((a, b) => a - b);
+      return Number((s[Math.min(s.length - 1, Math.floor(x * s.length))] ?? Number.NaN).toFixed(2));
+    };
+    results.push({ name: mix.name, frames: times.length, applyMsP50: q(times, 0.5), applyMsP90: q(times, 0.9), modelMsP50: q(model, 0.5) });
+  }
+  return results;
+}
+
+function fail(epoch: number, fatal: boolean) {
+  return (e: unknown) => {
+    const message = e instanceof Error ? e.message : String(e);
+    scope.postMessage({ type: 'error', epoch, message, fatal });
+  };
+}
+
+scope.onmessage = (ev) => {
+  const m = ev.data;
+  switch (m.type) {
+    case 'session':
+      latestEpoch = m.epoch;
+      session = null;
+      chain = chain.then(() => startSession(m.epoch, m.hello)).catch(fail(m.epoch, true));
+      break;
+    case 'frame': {
+      if (m.epoch !== latestEpoch) return;
+      const arrived = performance.now();
+      queued++;
+      chain = chain
+        .then(() => applyFrame(m.epoch, m.frame, arrived))
+        .catch(fail(m.epoch, false))
+        .finally(() => {
+          queued--;
+        });
+      break;
+    }
+    case 'bench':
+      chain = chain
+        .then(async () => scope.postMessage({ type: 'bench', id: m.id, results: await bench(m.mixes, m.frames) }))
+        .catch(fail(latestEpoch, false));
+      break;
+  }
+};

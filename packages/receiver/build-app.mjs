@@ -1,0 +1,64 @@
+// Builds the browser receiver (packages/receiver/app) into packages/receiver/dist-app/, which
+// `mmsc serve` serves at /. Type-checks the app (DOM lib) and the browser tests first, then bundles
+// the page and its decode worker with esbuild. The app imports the shared TypeScript sources
+// (@mmsc/protocol, ../src) directly, so the browser runs the same decode/reassembly code as Node.
+//
+// Usage: node packages/receiver/build-app.mjs [--no-typecheck]
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const appDir = join(here, 'app');
+const outDir = join(here, 'dist-app');
+const protocolSrc = join(here, '..', 'protocol', 'src', 'index.ts');
+const require = createRequire(import.meta.url);
+
+const t0 = performance.now();
+if (!process.argv.includes('--no-typecheck')) {
+  const tsc = require.resolve('typescript/bin/tsc');
+  for (const project of [join(appDir, 'tsconfig.json'), join(here, 'e2e', 'tsconfig.json')]) {
+    try {
+      execFileSync(process.execPath, [tsc, '-p', project], { stdio: 'inherit' });
+    } catch {
+      console.error(`build-app: type errors in ${project}`);
+      process.exit(1);
+    }
+  }
+}
+
+/** Resolves @mmsc/protocol to its TypeScript source (not the tsc output), like the app's tsconfig paths. */
+const protocolFromSource = {
+  name: 'mmsc-protocol-source',
+  setup(build) {
+    build.onResolve({ filter: /^@mmsc\/protocol$/ }, () => ({ path: protocolSrc }));
+  },
+};
+
+rmSync(outDir, { recursive: true, force: true });
+mkdirSync(outDir, { recursive: true });
+await esbuild.build({
+  entryPoints: { main: join(appDir, 'main.ts'), worker: join(appDir, 'worker.ts') },
+  outdir: outDir,
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: ['chrome110', 'firefox115', 'safari16.4'],
+  // onnxruntime-web/wasm without the wasm glue inlined: it loads ort-wasm-simd-threaded.{mjs,wasm}
+  // from ort.env.wasm.wasmPaths (/ort/, served by the sender), never from a CDN.
+  conditions: ['onnxruntime-web-use-extern-wasm'],
+  minify: true,
+  sourcemap: true,
+  legalComments: 'linked',
+  logLevel: 'warning',
+  plugins: [protocolFromSource],
+});
+for (const f of ['index.html', 'styles.css']) copyFileSync(join(appDir, f), join(outDir, f));
+
+const kb = (f) => `${f} ${(statSync(join(outDir, f)).size / 1024).toFixed(0)} kB`;
+console.log(
+  `build-app: ${['main.js', 'worker.js', 'index.html', 'styles.css'].map(kb).join(', ')} → ${outDir} (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+);

@@ -1,0 +1,67 @@
+// `npm run bench:receiver`: decode + reassembly time per 320×480 frame in Chromium (onnxruntime-web,
+// wasm, 1 thread), measured in the page's decode worker with the receiver's own Reassembler.
+//
+// Headline (`decodeReassembleMsP50`): frames in which every one of the 2,400 patches is coded at the
+// 48-byte level (random codes) — the heaviest decoder on every patch, the worst regular load. Also
+// reported: the 12- and 24-byte levels, a mix of all three (three decoder batches), how much of each
+// is the decoder itself, and the frames of a live session (`mmsc serve` on dog.jpg; on a still
+// image the sender soon sends only "keep" patches, so few live frames decode much). One JSON line.
+import { launchBrowser, startSender, waitForState } from './harness.mjs';
+
+const FRAMES = Number(process.env.MMSC_BENCH_FRAMES ?? 100);
+
+/** @param {number[]} xs @param {number} q */
+const quantile = (xs, q) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? Number((s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? Number.NaN).toFixed(2)) : null;
+};
+
+const sender = await startSender({ query: 'dog and bicycle' });
+const browser = await launchBrowser();
+try {
+  const page = await browser.context.newPage();
+  await page.goto(`${sender.url}/`);
+  // Live frames: the session's opening frames carry most patches; later ones mostly "keep".
+  await waitForState(page, 's.decoderReady && s.framesShown >= 30', 120_000);
+  /** @type {{ frameId: number, applyMs: number | null, decoded: number | null }[]} */
+  const live = await page.evaluate(() => /** @type {any} */ (window).mmsc.frames());
+  const coded = live.filter((f) => f.applyMs !== null && (f.decoded ?? 0) > 0).slice(1); // the first run warms up
+  const mixes = [
+    { name: 'all-L48', shares: { 3: 1 } },
+    { name: 'all-L12', shares: { 1: 1 } },
+    { name: 'all-L24', shares: { 2: 1 } },
+    { name: 'mixed-L12-L24-L48', shares: { 1: 1 / 3, 2: 1 / 3, 3: 1 / 3 } },
+  ];
+  /** @type {{ name: string, frames: number, applyMsP50: number, applyMsP90: number, modelMsP50: number }[]} */
+  const results = await page.evaluate(([m, n]) => /** @type {any} */ (window).mmsc.bench(m, n), /** @type {const} */ ([mixes, FRAMES]));
+  const ua = await page.evaluate(() => navigator.userAgent);
+  const head = results[0];
+  const out = {
+    decodeReassembleMsP50: head?.applyMsP50 ?? null,
+    frames: head?.frames ?? 0,
+    decodeReassembleMsP90: head?.applyMsP90 ?? null,
+    frame: '320x480, all 2400 patches at the 48-byte level (random codes)',
+    decoderMsP50: head?.modelMsP50 ?? null,
+    mixes: Object.fromEntries(
+      results.slice(1).map((r) => [r.name, { p50: r.applyMsP50, p90: r.applyMsP90, decoderP50: r.modelMsP50, frames: r.frames }]),
+    ),
+    live: {
+      frames: coded.length,
+      meanDecodedPatches: coded.length ? Math.round(coded.reduce((s, f) => s + (f.decoded ?? 0), 0) / coded.length) : 0,
+      p50: quantile(
+        coded.map((f) => f.applyMs ?? 0),
+        0.5,
+      ),
+      p90: quantile(
+        coded.map((f) => f.applyMs ?? 0),
+        0.9,
+      ),
+    },
+    runtime: 'onnxruntime-web wasm (simd), 1 thread, Web Worker',
+    browser: /(?:Headless)?Chrome\/[\d.]+/.exec(ua)?.[0] ?? ua,
+  };
+  console.log(JSON.stringify(out));
+} finally {
+  await browser.close();
+  await sender.stop();
+}

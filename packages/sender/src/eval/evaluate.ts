@@ -1,0 +1,158 @@
+import { contextFromHello, DEFAULT_MAX_MESSAGE_BYTES, decodeMessage, type FrameMessage, type HelloMessage } from '@mmsc/protocol';
+import { FrameCollector, type PatchCodecs, patchify, Reassembler } from '@mmsc/receiver';
+import sharp from 'sharp';
+import { patchVariances } from '../allocate/distortion.js';
+import type { RgbImage } from '../images.js';
+import { maskedMse, meanAbsDiff, psnr, sumSquaredError } from '../metrics.js';
+import { FrameEncoder } from '../pipeline/encode-frame.js';
+import type { DetectorOutput } from '../relevance/decode-detections.js';
+import type { DetectorRelevance } from '../relevance/relevance-model.js';
+
+export const METHODS = ['mmsc', 'baseline', 'uniform', 'jpeg'] as const;
+export type Method = (typeof METHODS)[number];
+
+export interface PairResult {
+  imageId: number;
+  query: string;
+  method: Method;
+  rate: number;
+  budget: number;
+  /** Wire bytes actually used (JPEG: file size). */
+  bytes: number;
+  maskedMse: number;
+  l1Relevance: number;
+  semantic: number;
+  psnr: number;
+}
+
+export const RAW_FRAME_BYTES = 2400 * 192;
+
+/**
+ * Runs the live system's own code paths offline for one image–query pair: relevance, allocation,
+ * patch encoders, protocol framing (budget in wire bytes), decoders and reassembly with
+ * concealment — plus JPEG at the same bytes. Metrics follow the paper's Figs 4–6.
+ */
+export class Evaluator {
+  private readonly encoder: FrameEncoder;
+  readonly hello: HelloMessage;
+
+  constructor(
+    readonly relevance: DetectorRelevance,
+    readonly encoders: PatchCodecs,
+    readonly decoders: PatchCodecs,
+    hello: HelloMessage,
+    allocator: 'rd' | 'paper',
+    curves: ConstructorParameters<typeof FrameEncoder>[4],
+  ) {
+    this.hello = { ...hello, sessionId: 'eval', maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES };
+    this.encoder = new FrameEncoder(this.hello, contextFromHello(this.hello), encoders, allocator, curves);
+  }
+
+  async evaluate(
+    frame: RgbImage,
+    pair: { imageId: number; query: string; categories: string[] },
+    mask: Uint8Array,
+    rates: number[],
+    methods: readonly Method[],
+  ) {
+    const patches = patchify(frame.data, frame.width, frame.height);
+    const variances = patchVariances(patches);
+    const a = await this.relevance.analyse(frame);
+    const query = this.relevance.fromAnalysis(a, pair.query);
+    const baseline = this.relevance.baselineFromAnalysis(a);
+    const classes = pair.categories.map((c) => this.relevance.detector.classes.indexOf(c)).filter((c) => c >= 0);
+    const origScore = peakScore(a.out, classes);
+    const results: PairResult[] = [];
+    for (const rate of rates) {
+      const budget = Math.floor(rate * RAW_FRAME_BYTES);
+      for (const method of methods) {
+        const { image, bytes } = await this.reconstruct(
+          method,
+          frame,
+          patches,
+          variances,
+          method === 'mmsc' ? query.patchScores : baseline.patchScores,
+          budget,
+        );
+        const ra = await this.relevance.analyse({ width: frame.width, height: frame.height, data: image });
+        const rq = this.relevance.fromAnalysis(ra, pair.query);
+        results.push({
+          imageId: pair.imageId,
+          query: pair.query,
+          method,
+          rate,
+          budget,
+          bytes,
+          maskedMse: maskedMse(frame.data, image, mask),
+          l1Relevance: meanAbsDiff(query.map, rq.map),
+          semantic: origScore > 0.01 ? peakScore(ra.out, classes) / origScore : Number.NaN,
+          psnr: psnr(sumSquaredError(frame.data, image) / image.length),
+        });
+      }
+    }
+    return results;
+  }
+
+  private async reconstruct(
+    method: Method,
+    frame: RgbImage,
+    patches: Uint8Array,
+    variances: Float32Array,
+    scores: Float32Array,
+    budget: number,
+  ) {
+    if (method === 'jpeg') return jpegAt(frame, budget);
+    let parts: Uint8Array[] | null = null;
+    if (method === 'uniform') {
+      // The single highest level whose whole frame fits the budget (skip always fits).
+      for (let k = this.encoder.levels.length - 1; k >= 0 && !parts; k--) {
+        if (2400 * (this.encoder.levels[k]?.bytes ?? 0) > budget) continue;
+        const p = await this.encoder.encodeChoice({ frameId: 0, captureTs: 0, budget }, patches, new Uint8Array(2400).fill(k));
+        if (p.reduce((s, b) => s + b.length, 0) <= budget) parts = p;
+      }
+    } else {
+      parts = (await this.encoder.encode({ frameId: 0, captureTs: 0, budget }, patches, variances, scores))?.parts ?? [];
+    }
+    const ctx = contextFromHello(this.hello);
+    const collector = new FrameCollector(ctx);
+    const picture = new Reassembler(ctx, this.decoders);
+    const frames = (parts ?? []).flatMap((b) => collector.push(decodeMessage(b, ctx) as FrameMessage, b.length, 0));
+    for (const f of [...frames, ...collector.flush()]) await picture.apply(f);
+    if (frames.length === 0 && (parts ?? []).length === 0) picture.image.fill(128); // nothing fits: a grey frame
+    return { image: picture.image, bytes: (parts ?? []).reduce((s, b) => s + b.length, 0) };
+  }
+}
+
+/** Highest JPEG quality (libjpeg via sharp, 4:2:0) whose file fits `budget`; grey when none does. */
+export async function jpegAt(frame: RgbImage, budget: number): Promise<{ image: Uint8Array; bytes: number; quality: number }> {
+  const raw = { raw: { width: frame.width, height: frame.height, channels: 3 as const } };
+  const encode = (q: number) => sharp(frame.data, raw).jpeg({ quality: q, mozjpeg: false }).toBuffer();
+  let lo = 1;
+  let hi = 100;
+  let best: Buffer | null = null;
+  let bestQ = 0;
+  while (lo <= hi) {
+    const q = (lo + hi) >> 1;
+    const file = await encode(q);
+    if (file.length <= budget) {
+      best = file;
+      bestQ = q;
+      lo = q + 1;
+    } else hi = q - 1;
+  }
+  if (!best) return { image: new Uint8Array(frame.data.length).fill(128), bytes: 0, quality: 0 };
+  const decoded = await sharp(best).removeAlpha().raw().toBuffer();
+  return { image: new Uint8Array(decoded.buffer, decoded.byteOffset, decoded.length), bytes: best.length, quality: bestQ };
+}
+
+/** Semantic score of an image for a query: the detector's strongest heatmap peak among its classes. */
+export function peakScore(out: DetectorOutput, classes: number[]): number {
+  let best = 0;
+  for (let i = 0; i < out.grid * out.grid; i++) {
+    for (const c of classes) {
+      const v = out.keypoints[i * out.classes + c] as number;
+      if (v > best) best = v;
+    }
+  }
+  return best;
+}
