@@ -101,9 +101,18 @@ export async function probe(
     decodeMs.push(stats.decodeMs);
   };
   let t0 = 0;
+  // Goodput: every byte the data channel delivered (frames, relevance maps, reports) from the first
+  // frame's arrival to the last message's, so connection setup does not count as link time.
+  let firstFrameAt = 0;
+  let lastAt = 0;
+  let bytesSinceFirst = 0;
   dc.onMessage.subscribe((data) => {
     if (typeof data === 'string') return;
     const now = Date.now();
+    if (firstFrameAt) {
+      bytesSinceFirst += data.byteLength;
+      lastAt = now;
+    }
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     let msg: Message;
     try {
@@ -124,6 +133,10 @@ export async function probe(
       const { type: _t, ...g } = msg;
       if (msg.queryId === 'probe-1') grounding = g;
     } else if (msg.type === 'frame' && collector && msg.frameId !== undefined) {
+      if (!firstFrameAt) {
+        firstFrameAt = now;
+        lastAt = now;
+      }
       // Frames made before our query took effect still count: they are what the link carried.
       for (const f of collector.push(msg as FrameMessage, bytes.length, now)) {
         // Feedback goes out at once (rate control measures the link, not our decoder).
@@ -158,7 +171,7 @@ export async function probe(
     latencyMsP50: Math.round(median(latencies)),
     latencyMsP95: Math.round(sorted[Math.floor(sorted.length * 0.95)] ?? Number.NaN),
     estimatedRateBps: estimatedRateBps === null ? null : Math.round(estimatedRateBps),
-    goodputBps: Math.round((bytes * 8) / Math.max(1e-3, elapsed)),
+    goodputBps: Math.round((bytesSinceFirst * 8) / Math.max(1e-3, (lastAt - firstFrameAt) / 1000)),
     incompleteFrames: frames.filter((f) => !f.complete).length,
     decodeMsP50: Number(median(decodeMs).toFixed(1)),
     grounding,

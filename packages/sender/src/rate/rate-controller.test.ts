@@ -83,8 +83,8 @@ describe('rate controller without link pressure', () => {
 
   it('writes off frames whose feedback never comes, so a silent receiver cannot stall the sender', () => {
     const rc = new RateController({ ...DEFAULT_RATE, initialBps: 2e6 });
-    rc.onSent(0, 40_000, 0);
-    expect(rc.canSend(0.1)).toBe(false); // 40 kB queued > 150 ms at 2 Mbit/s
+    rc.onSent(0, 80_000, 0);
+    expect(rc.canSend(0.1)).toBe(false); // 80 kB queued > 250 ms at 2 Mbit/s
     expect(rc.canSend(2.5)).toBe(true);
     expect(rc.state()).toMatchObject({ mode: 'timeout', backlogBytes: 0, rateBps: 1e6 });
   });

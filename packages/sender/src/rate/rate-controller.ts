@@ -34,8 +34,8 @@ export const DEFAULT_RATE: RateOptions = {
   initialBps: 2_000_000,
   minBps: 100_000,
   maxBps: 200_000_000,
-  margin: 0.1,
-  maxDelayS: 0.15,
+  margin: 0.05,
+  maxDelayS: 0.25,
   windowS: 0.5,
   probeGain: 1.15,
   srttRiseS: 0.06,
@@ -95,13 +95,13 @@ export class RateController {
 
   /**
    * Wire-byte budget for the next frame: the rate over the time since the last frame went out
-   * (one frame interval, up to 2.5 when the sender fell behind — a slow source or a busy CPU — so the
+   * (one frame interval, up to 2 when the sender fell behind — a slow source or a busy CPU — so the
    * link stays used), less the margin.
    */
   budget(now?: number): number {
     const interval = 1 / this.opts.fps;
     const last = this.lastSentAt;
-    const elapsed = now === undefined || last === null ? interval : Math.min(2.5 * interval, Math.max(interval, now - last));
+    const elapsed = now === undefined || last === null ? interval : Math.min(2 * interval, Math.max(interval, now - last));
     return Math.floor((this.rate / 8) * (1 - this.opts.margin) * elapsed);
   }
 
@@ -123,6 +123,8 @@ export class RateController {
     const limit = (this.rate / 8) * this.opts.maxDelayS;
     if (this.backlog <= limit) return true;
     this.skipped++;
+    // A skipped tick is not time the next frame may make up for: that would only rebuild the queue.
+    this.lastSentAt = now;
     return false;
   }
 
@@ -147,7 +149,8 @@ export class RateController {
     const [f] = this.sent.splice(0, idx + 1).slice(-1) as [Sent];
     this.delivered.push({ bytes, budget: f.budget, at: receiveTs / 1000, sentAt: f.sentAt, queued: f.behind > 0 });
     const horizon = receiveTs / 1000 - this.opts.windowS;
-    while (this.delivered.length > 2 && (this.delivered[0] as { at: number }).at < horizon) this.delivered.shift();
+    // Keep the window's samples, but always the last four frames (a slow sender sends few).
+    while (this.delivered.length > 4 && (this.delivered[0] as { at: number }).at < horizon) this.delivered.shift();
     this.update(f, now);
   }
 
@@ -186,8 +189,9 @@ export class RateController {
       this.mode = 'backoff';
       this.ceiling = this.rate;
     } else if (Number.isFinite(capacity) && this.rate * (1 - o.margin) > capacity) {
-      // Frames leave faster than the link delivers: send at what it delivers.
-      this.rate = capacity;
+      // Frames leave faster than the link delivers: budget exactly what it delivers (the backlog
+      // check keeps any excess from piling up).
+      this.rate = capacity / (1 - o.margin);
       this.mode = 'hold';
       this.ceiling = this.rate;
     } else if (filled) {
