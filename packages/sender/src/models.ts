@@ -9,6 +9,13 @@ export const DEFAULT_MODELS_DIR = fileURLToPath(new URL('../../../models/', impo
 
 export const ort = ortNode as unknown as OrtRuntime;
 
+/**
+ * Codec sessions: two intra-op threads (1.45× faster per batch alone) without spin-waiting — the
+ * detector's pool and three encoders share two cores, and spinning pools steal each other's time
+ * (measured with spinning on: detector and encoders both ran 2× slower).
+ */
+export const CODEC_SESSION_OPTIONS = { intraOpNumThreads: 2, extra: { session: { intra_op: { allow_spinning: '0' } } } };
+
 export function fileReader(dir: string): ModelReader {
   return async (file) => new Uint8Array(await readFile(join(dir, file)));
 }
@@ -31,5 +38,5 @@ export async function readManifest(dir = DEFAULT_MODELS_DIR): Promise<Manifest> 
 
 /** Patch codecs of one side on onnxruntime-node, verified against the manifest. */
 export async function loadCodecs(side: CodecSide, dir = DEFAULT_MODELS_DIR): Promise<PatchCodecs> {
-  return PatchCodecs.create(ort, await readManifest(dir), fileReader(dir), side, { intraOpNumThreads: 1 });
+  return PatchCodecs.create(ort, await readManifest(dir), fileReader(dir), side, CODEC_SESSION_OPTIONS);
 }

@@ -18,14 +18,14 @@ export class Detector {
     readonly entry: DetectorEntry,
   ) {}
 
-  static async load(dir = DEFAULT_MODELS_DIR, threads = 2): Promise<Detector> {
+  static async load(dir = DEFAULT_MODELS_DIR): Promise<Detector> {
     const manifest = await readManifest(dir);
     const entry = manifest.models.find((m) => m.kind === 'detector') as DetectorEntry | undefined;
     if (!entry) throw new ModelError('manifest-invalid', 'models/manifest.json lists no detector (kind "detector")');
     if (!Array.isArray(entry.classes) || !(entry.inputSize > 0) || !(entry.stride > 0)) {
       throw new ModelError('manifest-invalid', `detector entry ${entry.id} needs classes, inputSize and stride`, entry.file);
     }
-    const session = await loadModel(ort, entry, fileReader(dir), { intraOpNumThreads: threads });
+    const session = await loadModel(ort, entry, fileReader(dir), { intraOpNumThreads: 2 });
     return new Detector(session, entry);
   }
 
