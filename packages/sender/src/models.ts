@@ -10,11 +10,10 @@ export const DEFAULT_MODELS_DIR = fileURLToPath(new URL('../../../models/', impo
 export const ort = ortNode as unknown as OrtRuntime;
 
 /**
- * Codec sessions: two intra-op threads (1.45× faster per batch alone) without spin-waiting — the
- * detector's pool and three encoders share two cores, and spinning pools steal each other's time
- * (measured with spinning on: detector and encoders both ran 2× slower).
+ * Codec sessions run on one intra-op thread: two spinning pools (the detector's and the codecs')
+ * stole each other's time and ran 2× slower; two threads without spinning were no faster than one.
  */
-export const CODEC_SESSION_OPTIONS = { intraOpNumThreads: 2, extra: { session: { intra_op: { allow_spinning: '0' } } } };
+export const CODEC_SESSION_OPTIONS = { intraOpNumThreads: 1 };
 
 export function fileReader(dir: string): ModelReader {
   return async (file) => new Uint8Array(await readFile(join(dir, file)));
