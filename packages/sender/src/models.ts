@@ -19,20 +19,24 @@ export function fileReader(dir: string): ModelReader {
   return async (file) => new Uint8Array(await readFile(join(dir, file)));
 }
 
-export async function readManifest(dir = DEFAULT_MODELS_DIR): Promise<Manifest> {
-  const path = join(dir, 'manifest.json');
+/** Reads and parses a JSON file of the models folder; a missing or unparsable file is a ModelError naming it. */
+export async function readModelJson(dir: string, file: string, what: string, hint: string): Promise<unknown> {
+  const path = join(dir, file);
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch {
-    throw new ModelError('model-missing', `no model manifest at ${path} (pass --models <dir> to use another folder)`, 'manifest.json');
+    throw new ModelError('model-missing', `no ${what} at ${path} (${hint})`, file);
   }
   try {
-    return parseManifest(JSON.parse(text));
+    return JSON.parse(text);
   } catch (e) {
-    if (e instanceof ModelError) throw e;
-    throw new ModelError('manifest-invalid', `${path} is not valid JSON: ${(e as Error).message}`, 'manifest.json');
+    throw new ModelError('manifest-invalid', `${path} is not valid JSON: ${(e as Error).message}`, file);
   }
+}
+
+export async function readManifest(dir = DEFAULT_MODELS_DIR): Promise<Manifest> {
+  return parseManifest(await readModelJson(dir, 'manifest.json', 'model manifest', 'pass --models <dir> to use another folder'));
 }
 
 /** Patch codecs of one side on onnxruntime-node, verified against the manifest. */

@@ -1,20 +1,11 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { ModelError } from '@mmsc/receiver';
-import { DEFAULT_MODELS_DIR } from '../models.js';
+import { DEFAULT_MODELS_DIR, readModelJson } from '../models.js';
 import { Detector } from './detector.js';
 import { type Lexicon, parseLexicon } from './lexicon.js';
 import { DEFAULT_RELEVANCE, DetectorRelevance, type DetectorRelevanceOptions } from './relevance-model.js';
 
 export async function loadLexicon(dir = DEFAULT_MODELS_DIR): Promise<Lexicon> {
-  const path = join(dir, 'lexicon.json');
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    throw new ModelError('model-missing', `no query lexicon at ${path} (rebuild: see models/lexicon/README.md)`, 'lexicon.json');
-  }
-  return parseLexicon(JSON.parse(text));
+  return parseLexicon(await readModelJson(dir, 'lexicon.json', 'query lexicon', 'rebuild: see models/lexicon/README.md'));
 }
 
 /** The default extractor, ready to run: detector (verified against the manifest) + lexicon. */
