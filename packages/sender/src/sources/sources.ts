@@ -108,7 +108,8 @@ export class FfmpegSource implements FrameSource {
     readonly description: string,
   ) {
     const frameBytes = g.width * g.height * 3;
-    this.proc = spawn('ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // MMSC_FFMPEG names another ffmpeg binary (tests use it to exercise the missing-binary path).
+    this.proc = spawn(process.env.MMSC_FFMPEG ?? 'ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let buf = Buffer.alloc(0);
     let stderr = '';
     this.proc.on('error', (e) => this.fail(new CliError(`cannot run ffmpeg (${e.message}); install it: apt-get install -y ffmpeg`, 2)));
