@@ -52,6 +52,7 @@ export function serveCommand(): Command {
     .option('--fps <n>', 'frame rate', '10')
     .option('--allocator <name>', 'rd (rate–distortion, ours) or paper (relevance top-down)', 'rd')
     .option('--max-receivers <n>', 'most receivers served at once', '8')
+    .option('--max-rate <mbit>', 'most bandwidth one receiver may use, Mbit/s', '20')
     .option('--models <dir>', 'models folder holding manifest.json', DEFAULT_MODELS_DIR)
     .action(
       async (opts: {
@@ -62,6 +63,7 @@ export function serveCommand(): Command {
         fps: string;
         allocator: string;
         maxReceivers: string;
+        maxRate: string;
         models: string;
       }) => {
         const fps = Number(opts.fps);
@@ -70,6 +72,8 @@ export function serveCommand(): Command {
         if (!(fps > 0 && fps <= 60)) throw new CliError('--fps must be in (0, 60]', 2);
         if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError('--port must be 0..65535', 2);
         if (!Number.isInteger(maxReceivers) || maxReceivers < 1) throw new CliError('--max-receivers must be ≥ 1', 2);
+        const maxBps = Number(opts.maxRate) * 1e6;
+        if (!(maxBps >= 0.2e6)) throw new CliError('--max-rate must be at least 0.2 (Mbit/s)', 2);
         if (opts.allocator !== 'rd' && opts.allocator !== 'paper') throw new CliError('--allocator must be rd or paper', 2);
         const manifest = await readManifest(opts.models);
         const codecs = codecEntries(manifest);
@@ -83,6 +87,7 @@ export function serveCommand(): Command {
           fps,
           allocator: opts.allocator as AllocatorName,
           relevanceEvery: fps,
+          maxBps,
         });
         const app = await buildApp({
           streamer,

@@ -57,7 +57,14 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     const peer = new Peer((m) => {
       if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(m));
     });
-    const session = new ReceiverSession(id, peer, { ...o.streamer.hello, sessionId: id }, o.initialQuery, o.streamer.opts.fps);
+    const session = new ReceiverSession(
+      id,
+      peer,
+      { ...o.streamer.hello, sessionId: id },
+      o.initialQuery,
+      o.streamer.opts.fps,
+      o.streamer.opts.maxBps,
+    );
     o.streamer.add(session);
     socket.on('message', (data: Buffer) => {
       void peer.onSignal(data.toString('utf8'));

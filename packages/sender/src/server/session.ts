@@ -52,9 +52,10 @@ export class ReceiverSession {
     readonly hello: HelloMessage,
     initialQuery: string,
     fps: number,
+    maxBps = DEFAULT_RATE.maxBps,
   ) {
     this.ctx = contextFromHello(hello);
-    this.rate = new RateController({ ...DEFAULT_RATE, fps });
+    this.rate = new RateController({ ...DEFAULT_RATE, fps, maxBps });
     this.keep = new KeepState(this.ctx.patchCount);
     this.query = { id: 'initial', text: initialQuery };
     this.stats = {

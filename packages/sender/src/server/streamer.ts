@@ -12,6 +12,8 @@ export interface StreamerOptions {
   allocator: AllocatorName;
   /** Send the low-resolution relevance map every this many frames (and after a query change). */
   relevanceEvery: number;
+  /** Upper bound on each receiver's rate, bits per second (the operator's uplink share). */
+  maxBps: number;
 }
 
 /** Work shared by all receivers for one source frame. */
@@ -32,7 +34,7 @@ interface SharedFrame {
  */
 export class Streamer {
   private timer: NodeJS.Timeout | null = null;
-  private busy = false;
+  private stopped = false;
   private shared: SharedFrame | null = null;
   readonly sessions = new Map<string, ReceiverSession>();
   private encoders = new Map<string, FrameEncoder>();
@@ -63,28 +65,28 @@ export class Streamer {
   start(): void {
     const interval = 1000 / this.opts.fps;
     let next = performance.now();
-    const loop = () => {
+    // One frame at a time: the next starts at its slot, or at once when this one ran past it (a
+    // slow frame delays the next instead of costing a whole slot).
+    const loop = async () => {
+      if (this.stopped) return;
+      try {
+        await this.tick();
+      } catch (e) {
+        console.error(`mmsc: frame failed: ${(e as Error).stack ?? e}`);
+      }
       next += interval;
       const now = performance.now();
       if (next < now) {
-        // Fell behind: drop the missed ticks rather than bursting.
         this.overruns++;
-        next = now + interval;
+        next = now;
       }
-      this.timer = setTimeout(loop, next - now);
-      if (!this.busy) {
-        this.busy = true;
-        this.tick()
-          .catch((e: unknown) => console.error(`mmsc: frame failed: ${(e as Error).stack ?? e}`))
-          .finally(() => {
-            this.busy = false;
-          });
-      }
+      if (!this.stopped) this.timer = setTimeout(loop, next - now);
     };
     this.timer = setTimeout(loop, 0);
   }
 
   stop(): void {
+    this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.source.close();
