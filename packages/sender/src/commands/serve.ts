@@ -7,6 +7,7 @@ import { CliError } from '../errors.js';
 import { DEFAULT_MODELS_DIR, loadCodecs, readManifest } from '../models.js';
 import type { AllocatorName } from '../pipeline/encode-frame.js';
 import { loadRelevance } from '../relevance/load-relevance.js';
+import { reportGrounding } from '../relevance/relevance-model.js';
 import { buildApp } from '../server/app.js';
 import { Streamer } from '../server/streamer.js';
 import { openSource } from '../sources/sources.js';
@@ -82,6 +83,11 @@ export function serveCommand(): Command {
           loadRelevance(opts.models),
           openSource(opts.source, { width: 480, height: 320 }, fps),
         ]);
+        try {
+          reportGrounding(opts.query, relevance.lexicon);
+        } catch (e) {
+          throw new CliError(`--query: ${(e as Error).message}`, 2);
+        }
         const hello = helloFor(codecs, fps, DEFAULT_MAX_MESSAGE_BYTES);
         const streamer = new Streamer(source, relevance, encoders, curvesOf(codecs), hello, {
           fps,

@@ -1,6 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { DEFAULT_CONTEXT, decodeMessage, defaultLevels, encodeMessage, type HelloMessage, type Message } from '@mmsc/protocol';
 import { describe, expect, it } from 'vitest';
+import { loadLexicon } from '../relevance/load-relevance.js';
+import { reportGrounding } from '../relevance/relevance-model.js';
 import type { Peer } from './peer.js';
 import { ReceiverSession } from './session.js';
 import { parseSignal, SignalError } from './signalling.js';
@@ -63,6 +65,27 @@ describe('receiver session', () => {
     // The session still works after bad input.
     a.peer.emit('message', encodeMessage({ type: 'query', queryId: 'q2', text: 'bike' }));
     expect(a.s.query.text).toBe('bike');
+  });
+
+  it('a query the lexicon refuses is answered with an error and the previous query stays', async () => {
+    const lexicon = await loadLexicon();
+    const { s, peer } = session();
+    s.onQuery = (sess) => {
+      const g = reportGrounding(sess.query.text, lexicon);
+      return {
+        type: 'grounding',
+        queryId: sess.query.id,
+        text: sess.query.text,
+        fallback: g.fallback,
+        words: g.grounding,
+        ungrounded: g.ungrounded,
+      };
+    };
+    peer.emit('message', encodeMessage({ type: 'query', queryId: 'long', text: 'cat '.repeat(100) }));
+    expect(peer.sent.at(-1)).toMatchObject({ type: 'error', code: 'bad-query', ref: 'long' });
+    expect(s.query.text).toBe('dog');
+    peer.emit('message', encodeMessage({ type: 'query', queryId: 'ok', text: 'puppy' }));
+    expect(peer.sent.at(-1)).toMatchObject({ type: 'grounding', queryId: 'ok', words: [{ word: 'puppy' }] });
   });
 
   it('feedback drives the rate controller', () => {

@@ -100,8 +100,17 @@ export class ReceiverSession {
     }
     switch (msg.type) {
       case 'query': {
+        const previous = this.query;
         this.query = { id: msg.queryId, text: msg.text };
-        const g = this.onQuery?.(this);
+        let g: GroundingMessage | null | undefined;
+        try {
+          g = this.onQuery?.(this);
+        } catch (e) {
+          // A query the lexicon refuses (e.g. over 64 words) is reported; the previous one stays.
+          this.query = previous;
+          this.send({ type: 'error', code: 'bad-query', message: (e as Error).message.slice(0, 1000), ref: msg.queryId });
+          break;
+        }
         if (g) this.send(g);
         break;
       }

@@ -138,53 +138,69 @@ export class Streamer {
     const captureTs = this.source.still ? Date.now() : shared.captureTs;
     const tShared = performance.now() - t0;
     for (const s of ready) {
-      if (!s.rate.canSend(performance.now() / 1000)) {
-        s.stats.framesSkipped++;
-        continue;
+      try {
+        await this.frameFor(s, shared, image, captureTs, t0, tShared);
+      } catch (e) {
+        // One receiver's failure must not cost the others their frame.
+        console.error(`mmsc: frame for receiver ${s.id} failed: ${(e as Error).message}`);
       }
-      const t1 = performance.now();
-      const r = this.scores(shared, s.query.text);
-      const tRel = performance.now() - t1;
-      let budget = s.rate.budget(performance.now() / 1000);
-      const frameId = s.nextFrameId;
-      // The low-resolution map for display, about once a second and after a query change, only
-      // when it takes at most a quarter of the frame's budget (it counts against it).
-      const mapBytes = r.patchScores.length + 32;
-      if ((frameId % this.opts.relevanceEvery === 0 || this.lastGrounded.get(s.id) !== s.query.text) && mapBytes * 4 <= budget) {
-        const map = Uint8Array.from(r.patchScores, (v) => Math.round(v * 255));
-        budget -= this.sendRelevance(s, frameId, image.width / 8, map);
-        this.lastGrounded.set(s.id, s.query.text);
-      }
-      const enc = this.encoders.get(s.id) as FrameEncoder;
-      const out = await enc.encode(
-        { frameId, captureTs, budget: Math.max(0, budget) },
-        shared.patches,
-        shared.variances,
-        r.patchScores,
-        s.keep,
-      );
-      if (!out) {
-        s.stats.framesSkipped++;
-        continue;
-      }
-      for (const part of out.parts) s.peer.send(part);
-      s.nextFrameId = (frameId + 1) >>> 0;
-      s.keep.commit(shared.patches, out.choice, out.kept);
-      s.rate.onSent(frameId, out.wireBytes, performance.now() / 1000, budget);
-      s.stats.framesSent++;
-      s.stats.bytesSent += out.wireBytes;
-      s.stats.lastBudget = budget;
-      s.stats.lastFrameBytes = out.wireBytes;
-      if (out.wireBytes > budget) s.stats.budgetViolations++;
-      s.stats.lastFrameMs = {
-        shared: round(tShared),
-        relevance: round(tRel + shared.analysis.ms),
-        allocate: round(out.ms.allocate),
-        encode: round(out.ms.encode),
-        pack: round(out.ms.pack),
-        total: round(performance.now() - t0),
-      };
     }
+  }
+
+  private async frameFor(
+    s: ReceiverSession,
+    shared: SharedFrame,
+    image: RgbImage,
+    captureTs: number,
+    t0: number,
+    tShared: number,
+  ): Promise<void> {
+    if (!s.rate.canSend(performance.now() / 1000)) {
+      s.stats.framesSkipped++;
+      return;
+    }
+    const t1 = performance.now();
+    const r = this.scores(shared, s.query.text);
+    const tRel = performance.now() - t1;
+    let budget = s.rate.budget(performance.now() / 1000);
+    const frameId = s.nextFrameId;
+    // The low-resolution map for display, about once a second and after a query change, only
+    // when it takes at most a quarter of the frame's budget (it counts against it).
+    const mapBytes = r.patchScores.length + 32;
+    if ((frameId % this.opts.relevanceEvery === 0 || this.lastGrounded.get(s.id) !== s.query.text) && mapBytes * 4 <= budget) {
+      const map = Uint8Array.from(r.patchScores, (v) => Math.round(v * 255));
+      budget -= this.sendRelevance(s, frameId, image.width / 8, map);
+      this.lastGrounded.set(s.id, s.query.text);
+    }
+    const enc = this.encoders.get(s.id) as FrameEncoder;
+    const out = await enc.encode(
+      { frameId, captureTs, budget: Math.max(0, budget) },
+      shared.patches,
+      shared.variances,
+      r.patchScores,
+      s.keep,
+    );
+    if (!out) {
+      s.stats.framesSkipped++;
+      return;
+    }
+    for (const part of out.parts) s.peer.send(part);
+    s.nextFrameId = (frameId + 1) >>> 0;
+    s.keep.commit(shared.patches, out.choice, out.kept);
+    s.rate.onSent(frameId, out.wireBytes, performance.now() / 1000, budget);
+    s.stats.framesSent++;
+    s.stats.bytesSent += out.wireBytes;
+    s.stats.lastBudget = budget;
+    s.stats.lastFrameBytes = out.wireBytes;
+    if (out.wireBytes > budget) s.stats.budgetViolations++;
+    s.stats.lastFrameMs = {
+      shared: round(tShared),
+      relevance: round(tRel + shared.analysis.ms),
+      allocate: round(out.ms.allocate),
+      encode: round(out.ms.encode),
+      pack: round(out.ms.pack),
+      total: round(performance.now() - t0),
+    };
   }
 
   private sendRelevance(s: ReceiverSession, frameId: number, cols: number, map: Uint8Array): number {
