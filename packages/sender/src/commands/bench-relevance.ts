@@ -1,18 +1,16 @@
-import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { CliError } from '../errors.js';
 import { readFrame } from '../images.js';
 import { median } from '../metrics.js';
 import { DEFAULT_MODELS_DIR } from '../models.js';
 import { loadRelevance } from '../relevance/load-relevance.js';
-
-const DEMO = fileURLToPath(new URL('../../../../assets/images/dog.jpg', import.meta.url));
+import { DEMO_IMAGE } from './serve.js';
 
 /** `mmsc bench-relevance`: time of S_inf for one 320×480 frame already in memory (resize + model + fusion). */
 export function benchRelevanceCommand(): Command {
   return new Command('bench-relevance')
     .description('benchmark relevance for one in-memory 320×480 frame: resize + detector + fusion, with the query and for the baseline')
-    .option('--image <file>', 'image to use', DEMO)
+    .option('--image <file>', 'image to use', DEMO_IMAGE)
     .option('--query <text>', 'query', 'dog and bicycle')
     .option('--runs <n>', 'timed runs per method', '30')
     .option('--models <dir>', 'models folder holding manifest.json', DEFAULT_MODELS_DIR)
