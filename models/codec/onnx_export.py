@@ -2,7 +2,7 @@
 run them with a small numpy interpreter (no onnxruntime in Debian) to check them against the
 numpy reference in pq.py.
 
-Ops used: encoder MatMul, Add, Slice, ArgMin, Concat, Cast; decoder Cast, Gather, Concat,
+Ops used: encoder MatMul, Add, Gather, Transpose, TopK, Concat, Squeeze, Cast; decoder Cast, Gather, Concat,
 MatMul, Add, Relu, Clip. Batch axis N is dynamic in both."""
 import numpy as np
 import onnx
@@ -15,23 +15,62 @@ def _init(name, arr):
     return numpy_helper.from_array(np.array(arr, order="C"), name)
 
 
+def bucket_groups(sizes, waste=1.25):
+    """Groups (indices) sorted by size, cut into buckets padded to their largest member: a bucket
+    closes when padding would exceed `waste` × its real dimensions."""
+    order = sorted(range(len(sizes)), key=lambda g: (sizes[g], g))
+    buckets, cur = [], []
+    for g in order:
+        if cur and max(sizes[x] for x in cur + [g]) * (len(cur) + 1) > waste * sum(sizes[x] for x in cur + [g]):
+            buckets.append(cur)
+            cur = []
+        cur.append(g)
+    buckets.append(cur)
+    return buckets
+
+
 def build_encoder(codec, name):
-    G = codec.n_bytes
-    inits = [_init("P", codec.P), _init("Pb", codec.Pb)]
+    return build_encoder_from(codec.P, codec.Pb, codec.offsets, codec.Cm2, codec.Cn, name)
+
+
+def build_encoder_from(P, Pb, offsets, Cm2, Cn, name):
+    """Nearest codeword per group, batched: groups of similar size share one batched MatMul and one
+    TopK(k=1, smallest). ‖c‖² rides in the MatMul through a constant-1 latent column, and padding
+    dimensions read a constant-0 column, so the distances are those of the per-group form. TopK
+    replaces ArgMin because onnxruntime's ArgMin was ~3× slower; on an exact distance tie the two
+    may pick different (equally near) codewords."""
+    G = len(Cm2)
+    D = P.shape[1]
+    sizes = [int(offsets[g + 1] - offsets[g]) for g in range(G)]
+    one, zero = D, D + 1
+    inits = [_init("P", np.concatenate([P, np.zeros((P.shape[0], 2), np.float32)], 1)),
+             _init("Pb", np.concatenate([np.asarray(Pb, np.float32).reshape(-1), np.array([1, 0], np.float32)])),
+             _init("k1", np.array([1], dtype=np.int64)), _init("axis2", np.array([2], dtype=np.int64))]
     nodes = [helper.make_node("MatMul", ["patches", "P"], ["zp"]),
-             helper.make_node("Add", ["zp", "Pb"], ["z"])]
-    inits.append(_init("axis1", np.array([1], dtype=np.int64)))
-    outs = []
-    for g in range(G):
-        a, b = int(codec.offsets[g]), int(codec.offsets[g + 1])
-        inits += [_init(f"s{g}", np.array([a], dtype=np.int64)), _init(f"e{g}", np.array([b], dtype=np.int64)),
-                  _init(f"Cm2_{g}", codec.Cm2[g]), _init(f"Cn_{g}", codec.Cn[g])]
-        nodes += [helper.make_node("Slice", ["z", f"s{g}", f"e{g}", "axis1"], [f"z{g}"]),
-                  helper.make_node("MatMul", [f"z{g}", f"Cm2_{g}"], [f"dp{g}"]),
-                  helper.make_node("Add", [f"dp{g}", f"Cn_{g}"], [f"d{g}"]),
-                  helper.make_node("ArgMin", [f"d{g}"], [f"i{g}"], axis=1, keepdims=1)]
-        outs.append(f"i{g}")
-    nodes += [helper.make_node("Concat", outs, ["idx"], axis=1),
+             helper.make_node("Add", ["zp", "Pb"], ["z"])]  # [N, D+2]: latents, 1, 0
+    outs, perm = [], []
+    for b, bucket in enumerate(bucket_groups(sizes)):
+        dm = max(sizes[g] for g in bucket)
+        idx = np.full((len(bucket), dm + 1), zero, np.int64)
+        C = np.zeros((len(bucket), dm + 1, 256), np.float32)
+        for j, g in enumerate(bucket):
+            a = int(offsets[g])
+            idx[j, :sizes[g]] = np.arange(a, a + sizes[g])
+            idx[j, dm] = one
+            C[j, :sizes[g]] = Cm2[g]
+            C[j, dm] = np.asarray(Cn[g]).reshape(-1)
+        inits += [_init(f"idx{b}", idx), _init(f"C{b}", C)]
+        nodes += [helper.make_node("Gather", ["z", f"idx{b}"], [f"zg{b}"], axis=1),  # [N, Gb, dm+1]
+                  helper.make_node("Transpose", [f"zg{b}"], [f"zt{b}"], perm=[1, 0, 2]),  # [Gb, N, dm+1]
+                  helper.make_node("MatMul", [f"zt{b}", f"C{b}"], [f"d{b}"]),  # [Gb, N, 256]
+                  helper.make_node("TopK", [f"d{b}", "k1"], [f"v{b}", f"i{b}"], axis=2, largest=0, sorted=0)]
+        outs.append(f"i{b}")
+        perm += bucket
+    inits.append(_init("unsort", np.argsort(np.array(perm)).astype(np.int64)))
+    nodes += [helper.make_node("Concat", outs, ["cat"], axis=0),  # [G, N, 1], groups in bucket order
+              helper.make_node("Squeeze", ["cat", "axis2"], ["sq"]),
+              helper.make_node("Gather", ["sq", "unsort"], ["ord"], axis=0),
+              helper.make_node("Transpose", ["ord"], ["idx"], perm=[1, 0]),
               helper.make_node("Cast", ["idx"], ["code"], to=TensorProto.UINT8)]
     graph = helper.make_graph(
         nodes, name,
@@ -104,6 +143,18 @@ def run(model, feeds):
             if a.get("keepdims", 1):
                 o = np.expand_dims(o, a["axis"])
             o = o.astype(np.int64)
+        elif op == "TopK":
+            ax, k = a["axis"], int(i[1][0])
+            if a.get("largest", 1) or k != 1:
+                raise NotImplementedError("TopK: only k=1, largest=0")
+            o = np.expand_dims(np.argmin(i[0], axis=ax), ax).astype(np.int64)
+            env[n.output[0]] = np.take_along_axis(i[0], o, axis=ax)
+            env[n.output[1]] = o
+            continue
+        elif op == "Transpose":
+            o = np.transpose(i[0], a["perm"])
+        elif op == "Squeeze":
+            o = np.squeeze(i[0], axis=tuple(int(x) for x in i[1]))
         elif op == "Concat":
             o = np.concatenate(i, axis=a["axis"])
         elif op == "Cast":

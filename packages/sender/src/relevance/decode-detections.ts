@@ -11,11 +11,12 @@ export interface Detection {
 }
 
 export interface DetectorOutput {
-  /** [grid, grid, classes] sigmoid class-centre heatmaps (NHWC). */
+  /** [gridH, gridW, classes] sigmoid class-centre heatmaps (NHWC). */
   keypoints: Float32Array;
-  /** [grid, grid, 4]: distances from the cell centre to the left, top, right, bottom box edges (model pixels). */
+  /** [gridH, gridW, 4]: distances from the cell centre to the left, top, right, bottom box edges (model pixels). */
   wh: Float32Array;
-  grid: number;
+  gridW: number;
+  gridH: number;
   classes: number;
   stride: number;
 }
@@ -39,20 +40,19 @@ export function decodeDetections(
   frameH: number,
   opts: PeakOptions = DEFAULT_PEAKS,
 ): Detection[] {
-  const { keypoints, wh, grid: g, classes: nc, stride } = out;
+  const { keypoints, wh, gridW: gw, gridH: gh, classes: nc, stride } = out;
   const wanted = opts.classes ? Array.from(opts.classes) : Array.from({ length: nc }, (_, c) => c);
   const perClass: Detection[][] = [];
   for (const c of wanted) perClass[c] = [];
-  const want = new Uint8Array(nc);
-  for (const c of wanted) want[c] = 1;
-  for (let y = 0; y < g; y++) {
-    for (let x = 0; x < g; x++) {
-      const base = (y * g + x) * nc;
-      for (let c = 0; c < nc; c++) {
-        const v = keypoints[base + c] as number;
-        if (v < opts.threshold || !want[c]) continue;
-        if (!isPeak(keypoints, g, nc, x, y, c, v)) continue;
-        const k = (y * g + x) * 4;
+  // Class-outer: a query touches a few of the 80 channels, so only those are scanned.
+  for (const c of new Set(wanted)) {
+    if (c < 0 || c >= nc) continue;
+    for (let y = 0; y < gh; y++) {
+      for (let x = 0; x < gw; x++) {
+        const v = keypoints[(y * gw + x) * nc + c] as number;
+        if (v < opts.threshold) continue;
+        if (!isPeak(keypoints, gw, gh, nc, x, y, c, v)) continue;
+        const k = (y * gw + x) * 4;
         const cx = x * stride;
         const cy = y * stride;
         const [fx0, fy0] = toFrame(fit, cx - (wh[k] as number), cy - (wh[k + 1] as number));
@@ -72,14 +72,14 @@ export function decodeDetections(
   return perClass.flatMap((list) => (list ? list.sort((a, b) => b.score - a.score).slice(0, opts.perClass) : []));
 }
 
-function isPeak(h: Float32Array, g: number, nc: number, x: number, y: number, c: number, v: number): boolean {
+function isPeak(h: Float32Array, gw: number, gh: number, nc: number, x: number, y: number, c: number, v: number): boolean {
   for (let dy = -1; dy <= 1; dy++) {
     const yy = y + dy;
-    if (yy < 0 || yy >= g) continue;
+    if (yy < 0 || yy >= gh) continue;
     for (let dx = -1; dx <= 1; dx++) {
       const xx = x + dx;
-      if ((dx === 0 && dy === 0) || xx < 0 || xx >= g) continue;
-      const n = h[(yy * g + xx) * nc + c] as number;
+      if ((dx === 0 && dy === 0) || xx < 0 || xx >= gw) continue;
+      const n = h[(yy * gw + xx) * nc + c] as number;
       // Ties go to the first cell in raster order, so a flat plateau yields one peak.
       if (n > v || (n === v && (dy < 0 || (dy === 0 && dx < 0)))) return false;
     }

@@ -5,7 +5,7 @@ import { fitFrame } from './geometry.js';
 
 const W = 64;
 const H = 32;
-const fit = fitFrame(W, H, 64, 'stretch'); // model space 64×64, stride 4 → 16×16 grid
+const fit = fitFrame(W, H, 64, 64, 'stretch'); // model space 64×64, stride 4 → 16×16 grid
 
 /** A synthetic detector output with one peak per (class, cell) given, and boxes of ±half extents. */
 function output(peaks: { c: number; x: number; y: number; s: number; half: number }[]) {
@@ -17,7 +17,7 @@ function output(peaks: { c: number; x: number; y: number; s: number; half: numbe
     keypoints[(p.y * g + p.x) * nc + p.c] = p.s;
     wh.fill(p.half, (p.y * g + p.x) * 4, (p.y * g + p.x) * 4 + 4);
   }
-  return { keypoints, wh, grid: g, classes: nc, stride: 4 };
+  return { keypoints, wh, gridW: g, gridH: g, classes: nc, stride: 4 };
 }
 
 describe('detection decoding', () => {

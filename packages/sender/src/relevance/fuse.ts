@@ -100,12 +100,12 @@ function addHeatmap(
   cell: number,
   w: number,
 ) {
-  const { keypoints, grid: g, classes: nc, stride } = heat;
+  const { keypoints, gridW: gw, gridH: gh, classes: nc, stride } = heat;
   const active: number[] = [];
   for (let c = 0; c < nc; c++) if ((weights[c] ?? 0) > 0) active.push(c);
   if (active.length === 0) return;
-  const best = new Float32Array(g * g);
-  for (let i = 0; i < g * g; i++) {
+  const best = new Float32Array(gw * gh);
+  for (let i = 0; i < best.length; i++) {
     let m = 0;
     const base = i * nc;
     for (const c of active) {
@@ -116,13 +116,13 @@ function addHeatmap(
   }
   // Heatmap cell under each map column / row (nearest), computed once per axis.
   const gxs = Int32Array.from({ length: cw }, (_, x) =>
-    Math.min(g - 1, Math.max(0, Math.round((toModel(fit, (x + 0.5) * cell, 0)[0] as number) / stride))),
+    Math.min(gw - 1, Math.max(0, Math.round((toModel(fit, (x + 0.5) * cell, 0)[0] as number) / stride))),
   );
   const gys = Int32Array.from({ length: ch }, (_, y) =>
-    Math.min(g - 1, Math.max(0, Math.round((toModel(fit, 0, (y + 0.5) * cell)[1] as number) / stride))),
+    Math.min(gh - 1, Math.max(0, Math.round((toModel(fit, 0, (y + 0.5) * cell)[1] as number) / stride))),
   );
   for (let y = 0; y < ch; y++) {
-    const row = (gys[y] as number) * g;
+    const row = (gys[y] as number) * gw;
     const o = y * cw;
     for (let x = 0; x < cw; x++) s[o + x] = (s[o + x] as number) + w * (best[row + (gxs[x] as number)] as number);
   }

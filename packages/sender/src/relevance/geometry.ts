@@ -1,13 +1,15 @@
 /**
- * Frame ⇄ detector-input geometry. The detector takes a square `size`×`size` image; a 320×480 frame
- * is either stretched onto it (what the detector's own pipeline does) or letterboxed (aspect kept,
- * padded). `toFrame` maps a point in model pixels back to frame pixels exactly.
+ * Frame ⇄ detector-input geometry. The detector takes a `width`×`height` image; a frame is either
+ * stretched onto it (what the detector's own pipeline does) or letterboxed (aspect kept, padded).
+ * `toFrame` maps a point in model pixels back to frame pixels exactly.
  */
 export type FitMode = 'stretch' | 'letterbox';
 
 export interface Fit {
   mode: FitMode;
-  size: number;
+  /** Model input size in pixels. */
+  width: number;
+  height: number;
   /** Model pixels per frame pixel, per axis. */
   scaleX: number;
   scaleY: number;
@@ -16,10 +18,20 @@ export interface Fit {
   offY: number;
 }
 
-export function fitFrame(width: number, height: number, size: number, mode: FitMode): Fit {
-  if (mode === 'stretch') return { mode, size, scaleX: size / width, scaleY: size / height, offX: 0, offY: 0 };
-  const s = Math.min(size / width, size / height);
-  return { mode, size, scaleX: s, scaleY: s, offX: (size - width * s) / 2, offY: (size - height * s) / 2 };
+export function fitFrame(width: number, height: number, modelW: number, modelH: number, mode: FitMode): Fit {
+  const base = { mode, width: modelW, height: modelH };
+  if (mode === 'stretch') return { ...base, scaleX: modelW / width, scaleY: modelH / height, offX: 0, offY: 0 };
+  const s = Math.min(modelW / width, modelH / height);
+  return { ...base, scaleX: s, scaleY: s, offX: (modelW - width * s) / 2, offY: (modelH - height * s) / 2 };
+}
+
+/**
+ * The model input for a frame: the frame scaled by `scale`, each side rounded up to a multiple of
+ * `multiple` (what the network's strides need); the letterbox pads the rest.
+ */
+export function modelInputSize(width: number, height: number, multiple: number, scale = 1): [number, number] {
+  if (!(scale > 0) || !(multiple > 0)) throw new RangeError('scale and multiple must be positive');
+  return [Math.ceil((width * scale) / multiple) * multiple, Math.ceil((height * scale) / multiple) * multiple];
 }
 
 export function toFrame(fit: Fit, xm: number, ym: number): [number, number] {
@@ -35,13 +47,19 @@ export function toModel(fit: Fit, xf: number, yf: number): [number, number] {
  * `pad` outside the frame (letterbox). Pixel centres map to pixel centres.
  */
 export function frameToInput(rgb: Uint8Array, width: number, height: number, fit: Fit, pad = 0, out?: Float32Array): Float32Array {
-  const n = fit.size;
-  const input = out ?? new Float32Array(n * n * 3);
+  const n = fit.width;
+  const len = fit.width * fit.height * 3;
+  const input = out && out.length === len ? out : new Float32Array(len);
+  if (fit.scaleX === 1 && fit.scaleY === 1 && fit.offX === 0 && fit.offY === 0 && fit.width === width && fit.height === height) {
+    // The frame is the input (native-size detector pass): a plain widening copy.
+    for (let i = 0; i < len; i++) input[i] = rgb[i] as number;
+    return input;
+  }
   input.fill(pad);
   const x0 = Math.max(0, Math.floor(fit.offX));
   const x1 = Math.min(n, Math.ceil(fit.offX + width * fit.scaleX));
   const y0 = Math.max(0, Math.floor(fit.offY));
-  const y1 = Math.min(n, Math.ceil(fit.offY + height * fit.scaleY));
+  const y1 = Math.min(fit.height, Math.ceil(fit.offY + height * fit.scaleY));
   // Precompute horizontal taps once per column.
   const cols = x1 - x0;
   const xa = new Int32Array(cols);
