@@ -17,6 +17,7 @@ import { DEFAULT_MODELS_DIR, loadCodecs } from '../models.js';
 
 interface ProbeResult {
   frames: number;
+  /** Complete frames per second between the first and the last one (steady state). */
   fps: number;
   meanFrameBytes: number;
   budgetViolations: number;
@@ -163,9 +164,12 @@ export async function probe(
   await decoders.release();
   const sorted = [...latencies].sort((a, b) => a - b);
   const bytes = frames.reduce((s, f) => s + f.bytesReceived, 0);
+  // Frame rate in steady state: arrivals per second between the first and the last frame, so the
+  // connection set-up and the first frame's start-up do not count as stream time.
+  const span = frames.length > 1 ? ((frames.at(-1) as CollectedFrame).lastReceiveTs - (frames[0] as CollectedFrame).lastReceiveTs) / 1000 : 0;
   return {
     frames: frames.length,
-    fps: Number((frames.length / Math.max(1e-3, elapsed)).toFixed(2)),
+    fps: span > 0 ? Number(((frames.length - 1) / span).toFixed(2)) : Number((frames.length / Math.max(1e-3, elapsed)).toFixed(2)),
     meanFrameBytes: Math.round(bytes / Math.max(1, frames.length)),
     budgetViolations: violations,
     latencyMsP50: Math.round(median(latencies)),
