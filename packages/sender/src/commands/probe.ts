@@ -166,7 +166,8 @@ export async function probe(
   const bytes = frames.reduce((s, f) => s + f.bytesReceived, 0);
   // Frame rate in steady state: arrivals per second between the first and the last frame, so the
   // connection set-up and the first frame's start-up do not count as stream time.
-  const span = frames.length > 1 ? ((frames.at(-1) as CollectedFrame).lastReceiveTs - (frames[0] as CollectedFrame).lastReceiveTs) / 1000 : 0;
+  const span =
+    frames.length > 1 ? ((frames.at(-1) as CollectedFrame).lastReceiveTs - (frames[0] as CollectedFrame).lastReceiveTs) / 1000 : 0;
   return {
     frames: frames.length,
     fps: span > 0 ? Number(((frames.length - 1) / span).toFixed(2)) : Number((frames.length / Math.max(1e-3, elapsed)).toFixed(2)),
