@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import sharp from 'sharp';
 import { CliError } from '../errors.js';
 import { gtMask } from '../eval/build-pairs.js';
-import { Evaluator, METHODS, type Method, type PairResult } from '../eval/evaluate.js';
+import { DEFAULT_METHODS, Evaluator, METHODS, type Method, type PairResult } from '../eval/evaluate.js';
 import { lineChart } from '../eval/plot.js';
 import { readFrame } from '../images.js';
 import { meanCi } from '../metrics.js';
@@ -49,7 +49,11 @@ export function evalCommand(): Command {
     ),
   )
     .option('--rates <list>', 'channel rates: budget = rate × 2,400 × 192 wire bytes', '0.02,0.05,0.1,0.25,0.5,1')
-    .option('--methods <list>', `methods among ${METHODS.join(', ')}`, METHODS.join(','))
+    .option(
+      '--methods <list>',
+      `methods among ${METHODS.join(', ')} (oracle: the GT mask as relevance, a ceiling)`,
+      DEFAULT_METHODS.join(','),
+    )
     .option('--allocator <name>', 'rd or paper (for mmsc and baseline)', 'rd')
     .requiredOption('--out <dir>', 'output folder: results.json, summary.json, figures, table.md')
     .option('--models <dir>', 'models folder holding manifest.json', DEFAULT_MODELS_DIR)

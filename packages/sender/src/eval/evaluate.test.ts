@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { summarise } from '../commands/eval.js';
 import { maskedMse, meanAbsDiff } from '../metrics.js';
 import type { PairResult } from './evaluate.js';
-import { jpegAt, peakScore } from './evaluate.js';
+import { jpegAt, maskPatchScores, peakScore } from './evaluate.js';
 
 describe('evaluation metrics on synthetic images', () => {
   it('masked MSE counts only pixels inside the mask, all three channels', () => {
@@ -28,6 +28,16 @@ describe('evaluation metrics on synthetic images', () => {
     expect(large.image.length).toBe(frame.data.length);
     // Nothing fits in 10 bytes: the receiver would show grey.
     expect((await jpegAt(frame, 10)).image.every((v) => v === 128)).toBe(true);
+  });
+
+  it('the oracle relevance is the share of each patch inside the GT mask', () => {
+    const w = 16;
+    const h = 8;
+    const mask = new Uint8Array(w * h);
+    for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) mask[y * w + x] = 1; // patch 0 full
+    for (let y = 0; y < 4; y++) for (let x = 8; x < 16; x++) mask[y * w + x] = 1; // patch 1 half
+    const s = maskPatchScores(mask, w, h);
+    expect(Array.from(s)).toEqual([1, 0.5]);
   });
 
   it('semantic score is the strongest heatmap peak among the queried classes', () => {

@@ -8,8 +8,13 @@ import { FrameEncoder } from '../pipeline/encode-frame.js';
 import type { DetectorOutput } from '../relevance/decode-detections.js';
 import type { DetectorRelevance } from '../relevance/relevance-model.js';
 
-export const METHODS = ['mmsc', 'baseline', 'uniform', 'jpeg'] as const;
+/**
+ * `oracle` is not a system: it allocates with the GT query mask as the relevance map (same
+ * allocator, codecs, framing), the ceiling any relevance extractor could reach. Off by default.
+ */
+export const METHODS = ['mmsc', 'baseline', 'uniform', 'jpeg', 'oracle'] as const;
 export type Method = (typeof METHODS)[number];
+export const DEFAULT_METHODS: readonly Method[] = ['mmsc', 'baseline', 'uniform', 'jpeg'];
 
 export interface PairResult {
   imageId: number;
@@ -62,6 +67,7 @@ export class Evaluator {
     const baseline = this.relevance.baselineFromAnalysis(a);
     const classes = pair.categories.map((c) => this.relevance.detector.classes.indexOf(c)).filter((c) => c >= 0);
     const origScore = peakScore(a.out, classes);
+    const oracle = methods.includes('oracle') ? maskPatchScores(mask, frame.width, frame.height) : null;
     const results: PairResult[] = [];
     for (const rate of rates) {
       const budget = Math.floor(rate * RAW_FRAME_BYTES);
@@ -71,7 +77,7 @@ export class Evaluator {
           frame,
           patches,
           variances,
-          method === 'mmsc' ? query.patchScores : baseline.patchScores,
+          method === 'mmsc' ? query.patchScores : method === 'oracle' ? (oracle as Float32Array) : baseline.patchScores,
           budget,
         );
         const ra = await this.relevance.analyse({ width: frame.width, height: frame.height, data: image });
@@ -121,6 +127,20 @@ export class Evaluator {
     if (frames.length === 0 && (parts ?? []).length === 0) picture.image.fill(128); // nothing fits: a grey frame
     return { image: picture.image, bytes: (parts ?? []).reduce((s, b) => s + b.length, 0) };
   }
+}
+
+/** Share of each 8×8 patch inside a 0/1 mask, patches row-major. */
+export function maskPatchScores(mask: Uint8Array, width: number, height: number, patch = 8): Float32Array {
+  const pw = width / patch;
+  const out = new Float32Array(pw * (height / patch));
+  for (let y = 0; y < height; y++) {
+    const row = ((y / patch) | 0) * pw;
+    for (let x = 0; x < width; x++) {
+      const p = row + ((x / patch) | 0);
+      if (mask[y * width + x]) out[p] = (out[p] as number) + 1 / (patch * patch);
+    }
+  }
+  return out;
 }
 
 /** Highest JPEG quality (libjpeg via sharp, 4:2:0) whose file fits `budget`; grey when none does. */
