@@ -51,7 +51,7 @@ export function evalCommand(): Command {
     .option('--rates <list>', 'channel rates: budget = rate × 2,400 × 192 wire bytes', '0.02,0.05,0.1,0.25,0.5,1')
     .option(
       '--methods <list>',
-      `methods among ${METHODS.join(', ')} (oracle: the GT mask as relevance, a ceiling)`,
+      `methods among ${METHODS.join(', ')} (oracle, oracle-box: the GT mask or GT boxes as relevance, ceilings)`,
       DEFAULT_METHODS.join(','),
     )
     .option('--allocator <name>', 'rd or paper (for mmsc and baseline)', 'rd')
@@ -85,7 +85,9 @@ export function evalCommand(): Command {
       const bar = progress('eval', pairs.length);
       for (const pair of pairs) {
         const frame = await readFrame(join(opts.images, pair.file));
-        results.push(...(await evaluator.evaluate(frame, pair, gtMask(coco, pair, frame.height, frame.width), rates, methods)));
+        const mask = gtMask(coco, pair, frame.height, frame.width);
+        const boxes = methods.includes('oracle-box') ? gtMask(coco, pair, frame.height, frame.width, undefined, 'box') : undefined;
+        results.push(...(await evaluator.evaluate(frame, pair, mask, rates, methods, boxes)));
         bar.tick(pair.file);
       }
       bar.done();

@@ -53,6 +53,26 @@ describe('pair building (paper protocol)', () => {
     expect(onlyCat.reduce((s, v) => s + v, 0)).toBeLessThan(m.reduce((s, v) => s + v, 0));
   });
 
+  it('the box variant fills the bounding box of each instance', () => {
+    // A triangle: its mask covers about half of its bounding box, the box variant all of it.
+    const c = coco();
+    c.annotations.push({ image_id: 6, category_id: 1, segmentation: [[10, 10, 60, 10, 10, 60]], area: 1250, iscrowd: 0 });
+    const pair = { imageId: 6, file: '6.jpg', query: 'cat', categories: ['cat'] };
+    const sum = (m: Uint8Array) => m.reduce((s, v) => s + v, 0);
+    const mask = gtMask(c, pair, 100, 100);
+    const box = gtMask(c, pair, 100, 100, undefined, 'box');
+    // Pixel-centre rasterisation puts the triangle's extent at 49–50 px a side; the box is all of it.
+    const cols = [...Array(100).keys()].filter((x) => mask.some((v, i) => v && i % 100 === x));
+    const rows = [...Array(100).keys()].filter((y) => mask.subarray(y * 100, y * 100 + 100).some((v) => v));
+    expect(cols.length).toBeGreaterThanOrEqual(49);
+    expect(sum(box)).toBe(cols.length * rows.length);
+    expect(sum(mask)).toBeGreaterThan(0.4 * 2500);
+    expect(sum(mask)).toBeLessThan(0.6 * 2500);
+    for (let i = 0; i < mask.length; i++) if (mask[i]) expect(box[i]).toBe(1);
+    expect(box[55 * 100 + 55]).toBe(1); // the corner the triangle leaves out
+    expect(mask[55 * 100 + 55]).toBe(0);
+  });
+
   it('reads free-form pairs files and rejects bad ones', () => {
     const c = coco();
     expect(parsePairsFile([{ image_id: 2, query: 'kitty', categories: ['cat'] }], c)).toEqual([

@@ -94,8 +94,18 @@ export function parsePairsFile(json: unknown, coco: Coco, source = 'pairs file')
   });
 }
 
-/** Ground-truth mask of a pair on the outH×outW frame: union of its categories' eligible instances. */
-export function gtMask(coco: Coco, pair: Pair, outH = 320, outW = 480, minArea = MIN_AREA_FRACTION): Uint8Array {
+/**
+ * Ground-truth mask of a pair on the outH×outW frame: union of its categories' eligible instances
+ * (`shape: 'box'`: of each instance's bounding box, taken from its decoded mask).
+ */
+export function gtMask(
+  coco: Coco,
+  pair: Pair,
+  outH = 320,
+  outW = 480,
+  minArea = MIN_AREA_FRACTION,
+  shape: 'mask' | 'box' = 'mask',
+): Uint8Array {
   const im = coco.images.find((i) => i.id === pair.imageId);
   if (!im) throw new CocoError(`image ${pair.imageId} is not in the annotations`);
   const ids = new Set(coco.categories.filter((c) => pair.categories.includes(c.name)).map((c) => c.id));
@@ -103,7 +113,26 @@ export function gtMask(coco: Coco, pair: Pair, outH = 320, outW = 480, minArea =
   for (const a of eligible(coco, minArea).get(im.id) ?? []) {
     if (!ids.has(a.category_id)) continue;
     const m = segmentationToMask(a.segmentation, im.height, im.width, outH, outW);
-    for (let i = 0; i < m.length; i++) mask[i] = (mask[i] as number) | (m[i] as number);
+    if (shape === 'box') fillBox(mask, m, outW, outH);
+    else for (let i = 0; i < m.length; i++) mask[i] = (mask[i] as number) | (m[i] as number);
   }
   return mask;
+}
+
+/** Sets the bounding box of the pixels set in `m` (nothing when none is). */
+function fillBox(mask: Uint8Array, m: Uint8Array, w: number, h: number) {
+  let x0 = w;
+  let y0 = h;
+  let x1 = -1;
+  let y1 = -1;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      if (!m[y * w + x]) continue;
+      if (x < x0) x0 = x;
+      if (x > x1) x1 = x;
+      if (y < y0) y0 = y;
+      if (y > y1) y1 = y;
+    }
+  }
+  for (let y = y0; y <= y1; y++) mask.fill(1, y * w + x0, y * w + x1 + 1);
 }

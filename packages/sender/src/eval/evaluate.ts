@@ -9,10 +9,11 @@ import type { DetectorOutput } from '../relevance/decode-detections.js';
 import type { DetectorRelevance } from '../relevance/relevance-model.js';
 
 /**
- * `oracle` is not a system: it allocates with the GT query mask as the relevance map (same
- * allocator, codecs, framing), the ceiling any relevance extractor could reach. Off by default.
+ * The oracles are not systems: they allocate with the GT query mask (`oracle`) or the GT instances'
+ * boxes (`oracle-box`) as the relevance map, with the same allocator, codecs and framing — the
+ * ceilings for a mask-precise and for a perfect box-level relevance extractor. Off by default.
  */
-export const METHODS = ['mmsc', 'baseline', 'uniform', 'jpeg', 'oracle'] as const;
+export const METHODS = ['mmsc', 'baseline', 'uniform', 'jpeg', 'oracle', 'oracle-box'] as const;
 export type Method = (typeof METHODS)[number];
 export const DEFAULT_METHODS: readonly Method[] = ['mmsc', 'baseline', 'uniform', 'jpeg'];
 
@@ -59,7 +60,9 @@ export class Evaluator {
     mask: Uint8Array,
     rates: number[],
     methods: readonly Method[],
+    boxMask?: Uint8Array,
   ) {
+    if (methods.includes('oracle-box') && !boxMask) throw new Error('method oracle-box needs the GT box mask');
     const patches = patchify(frame.data, frame.width, frame.height);
     const variances = patchVariances(patches);
     const a = await this.relevance.analyse(frame);
@@ -68,6 +71,7 @@ export class Evaluator {
     const classes = pair.categories.map((c) => this.relevance.detector.classes.indexOf(c)).filter((c) => c >= 0);
     const origScore = peakScore(a.out, classes);
     const oracle = methods.includes('oracle') ? maskPatchScores(mask, frame.width, frame.height) : null;
+    const oracleBox = boxMask ? maskPatchScores(boxMask, frame.width, frame.height) : null;
     const results: PairResult[] = [];
     for (const rate of rates) {
       const budget = Math.floor(rate * RAW_FRAME_BYTES);
@@ -77,7 +81,13 @@ export class Evaluator {
           frame,
           patches,
           variances,
-          method === 'mmsc' ? query.patchScores : method === 'oracle' ? (oracle as Float32Array) : baseline.patchScores,
+          method === 'mmsc'
+            ? query.patchScores
+            : method === 'oracle'
+              ? (oracle as Float32Array)
+              : method === 'oracle-box'
+                ? (oracleBox as Float32Array)
+                : baseline.patchScores,
           budget,
         );
         const ra = await this.relevance.analyse({ width: frame.width, height: frame.height, data: image });
