@@ -76,6 +76,34 @@ describe('patch codecs (committed ONNX models)', () => {
     expect(err[1]).toBeGreaterThan(err[2] as number);
   });
 
+  it.each([12, 24, 48])('every %i-byte code byte is the best codeword: no single-byte change lowers the error', async (bytes) => {
+    // The shipped decoders are linear over an orthonormal PCA basis (decoderHidden 0), so the nearest
+    // codeword in each group minimises the patch error; a wrong search (order, ties, sign) breaks this.
+    const x = new Uint8Array([...smoothPatches(4), ...noisyPatches(4)]);
+    const n = x.length / PATCH_VALUES;
+    const codes = await enc.encode(bytes, x);
+    const errOf = async (c: Uint8Array) => {
+      const y = await dec.decode(bytes, c);
+      return Array.from({ length: n }, (_, p) =>
+        sumSquaredError(x.subarray(p * PATCH_VALUES, (p + 1) * PATCH_VALUES), y.subarray(p * PATCH_VALUES, (p + 1) * PATCH_VALUES)),
+      );
+    };
+    const base = await errOf(codes);
+    let s = 99;
+    for (let trial = 0; trial < 24; trial++) {
+      const alt = codes.slice();
+      const g = trial % bytes;
+      for (let p = 0; p < n; p++) {
+        s = (s * 1103515245 + 12345) >>> 0;
+        const k = p * bytes + g;
+        alt[k] = ((alt[k] as number) + 1 + (s >>> 24)) % 256; // a different codeword of group g
+      }
+      const err = await errOf(alt);
+      // Clipping to [0,255] and rounding to uint8 (SSE noise ~16 per patch) can favour a near neighbour a little.
+      for (let p = 0; p < n; p++) expect(err[p] as number).toBeGreaterThanOrEqual((base[p] as number) * 0.98 - 24);
+    }
+  });
+
   it('the raw level is exact and needs no model', async () => {
     const x = noisyPatches(3);
     expect(await dec.decode(192, await enc.encode(192, x))).toEqual(x);
