@@ -84,6 +84,17 @@ describe('fusion', () => {
     expect(m.peak).toBeCloseTo(1 - (1 - 0.5) * (1 - 0.25), 6);
   });
 
+  it('weak evidence (peak below minPeak) stays dim instead of being stretched to full contrast', () => {
+    const weak = [{ cls: 0, score: 0.05, x0: 0, y0: 0, x1: 16, y1: 16 }];
+    const opts = { ...DEFAULT_FUSE, heatmapWeight: 0, minPeak: 0.15 };
+    const m = fuse(weak, Float32Array.from([1, 0, 0]), null, fit, W, H, opts);
+    expect(m.peak).toBeCloseTo(0.05, 6);
+    expect(m.map[8 * W + 8]).toBeCloseTo(0.05 / 0.15, 5);
+    // Evidence above the floor is normalised to 1 as before.
+    const strong = fuse([{ ...weak[0], score: 0.4 } as (typeof weak)[0]], Float32Array.from([1, 0, 0]), null, fit, W, H, opts);
+    expect(strong.map[8 * W + 8]).toBeCloseTo(1, 6);
+  });
+
   it('an empty query weight vector gives an all-zero map, not NaN', () => {
     const m = fuse([{ cls: 0, score: 1, x0: 0, y0: 0, x1: 8, y1: 8 }], new Float32Array(3), null, fit, W, H);
     expect(m.peak).toBe(0);
