@@ -47,8 +47,8 @@ export class Evaluator {
     readonly encoders: PatchCodecs,
     readonly decoders: PatchCodecs,
     hello: HelloMessage,
-    allocator: 'rd' | 'paper',
-    curves: ConstructorParameters<typeof FrameEncoder>[4],
+    readonly allocator: 'rd' | 'paper',
+    readonly curves: ConstructorParameters<typeof FrameEncoder>[4],
   ) {
     this.hello = { ...hello, sessionId: 'eval', maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES };
     this.encoder = new FrameEncoder(this.hello, contextFromHello(this.hello), encoders, allocator, curves);
@@ -127,7 +127,10 @@ export class Evaluator {
         if (p.reduce((s, b) => s + b.length, 0) <= budget) parts = p;
       }
     } else {
-      parts = (await this.encoder.encode({ frameId: 0, captureTs: 0, budget }, patches, variances, scores))?.parts ?? [];
+      // A fresh encoder per reconstruction: the live one learns its framing reserve from the previous
+      // frame, which here would make a result depend on which methods and rates ran before it.
+      const encoder = new FrameEncoder(this.hello, this.encoder.ctx, this.encoders, this.allocator, this.curves);
+      parts = (await encoder.encode({ frameId: 0, captureTs: 0, budget }, patches, variances, scores))?.parts ?? [];
     }
     const ctx = contextFromHello(this.hello);
     const collector = new FrameCollector(ctx);

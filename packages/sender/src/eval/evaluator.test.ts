@@ -1,0 +1,44 @@
+import { DEFAULT_MAX_MESSAGE_BYTES } from '@mmsc/protocol';
+import { codecEntries } from '@mmsc/receiver';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { curvesOf, DEMO_IMAGE, helloFor } from '../commands/serve.js';
+import { readFrame } from '../images.js';
+import { loadCodecs, readManifest } from '../models.js';
+import { loadRelevance } from '../relevance/load-relevance.js';
+import { Evaluator } from './evaluate.js';
+
+// The real models on the committed demo image (dog, bicycle, car): the evaluator end to end.
+let evaluator: Evaluator;
+beforeAll(async () => {
+  const codecs = codecEntries(await readManifest());
+  const [relevance, enc, dec] = await Promise.all([loadRelevance(), loadCodecs('encoder'), loadCodecs('decoder')]);
+  evaluator = new Evaluator(relevance, enc, dec, helloFor(codecs, 10, DEFAULT_MAX_MESSAGE_BYTES), 'rd', curvesOf(codecs));
+});
+afterAll(async () => {
+  await evaluator?.encoders.release();
+  await evaluator?.decoders.release();
+  await evaluator?.relevance.detector.release();
+});
+
+describe('Evaluator on dog.jpg', () => {
+  it('a result does not depend on which other methods ran before it; budgets hold; oracles need their masks', async () => {
+    const frame = await readFrame(DEMO_IMAGE);
+    const pair = { imageId: 1, query: 'dog', categories: ['dog'] };
+    // A stand-in GT mask: the left third of the frame, lower half (where the dog is).
+    const mask = new Uint8Array(frame.width * frame.height);
+    for (let y = frame.height / 2; y < frame.height; y++) mask.fill(1, y * frame.width, y * frame.width + frame.width / 3);
+    const rates = [0.05, 0.25];
+    const alone = await evaluator.evaluate(frame, pair, mask, rates, ['mmsc']);
+    const after = await evaluator.evaluate(frame, pair, mask, rates, ['uniform', 'baseline', 'oracle', 'mmsc']);
+    const mmscAfter = after.filter((r) => r.method === 'mmsc');
+    expect(mmscAfter).toEqual(alone);
+    for (const r of after) expect(r.bytes).toBeLessThanOrEqual(r.budget);
+    // The GT-mask oracle spends on the mask: its masked error is the lowest of the allocators.
+    for (const rate of rates) {
+      const at = (m: string) => after.find((r) => r.rate === rate && r.method === m)?.maskedMse as number;
+      expect(at('oracle')).toBeLessThanOrEqual(at('baseline'));
+      expect(at('oracle')).toBeLessThanOrEqual(at('uniform'));
+    }
+    await expect(evaluator.evaluate(frame, pair, mask, rates, ['oracle-box'])).rejects.toThrow(/oracle-box needs/);
+  });
+});
