@@ -5,8 +5,8 @@ import { DEFAULT_RATE, RateController } from './rate-controller.js';
  * A bottleneck link: capacity(t) bits/s, FIFO queue, one-way delay `prop`. Frames of exactly their
  * budget are offered at `fps`; feedback returns to the sender `prop` after the last byte arrives.
  */
-function simulate(capacity: (t: number) => number, seconds: number, prop = 0.02) {
-  const rc = new RateController({ ...DEFAULT_RATE, initialBps: 1_000_000 });
+function simulate(capacity: (t: number) => number, seconds: number, prop = 0.02, options: Partial<typeof DEFAULT_RATE> = {}) {
+  const rc = new RateController({ ...DEFAULT_RATE, initialBps: 1_000_000, ...options });
   const frames: { t: number; bytes: number; budget: number; arrive: number; rate: number }[] = [];
   const pending: { at: number; id: number; bytes: number; arrive: number }[] = [];
   let linkFree = 0;
@@ -48,6 +48,16 @@ describe('rate controller on a simulated bottleneck', () => {
     expect(goodput(frames, 6, 12)).toBeGreaterThan(0.75 * 10e6);
     const late = frames.filter((f) => f.t > 6 && f.arrive - f.t > 0.4);
     expect(late.length).toBeLessThanOrEqual(1);
+  });
+
+  it('slow start: from 1 Mbit/s it uses most of a 10 Mbit/s link within 2 s, without late frames', () => {
+    const { frames } = simulate(() => 10e6, 4);
+    expect(goodput(frames, 2, 4)).toBeGreaterThan(0.75 * 10e6);
+    expect(frames.filter((f) => f.arrive - f.t > 0.4)).toHaveLength(0);
+    // Probing at the steady-state gain (per frame at 10 fps) from the start gets there later.
+    const slow = simulate(() => 10e6, 4, 0.02, { startGain: Math.sqrt(DEFAULT_RATE.probeGain) }).frames;
+    expect(goodput(frames, 0, 2)).toBeGreaterThan(2 * goodput(slow, 0, 2));
+    expect(goodput(slow, 2, 4)).toBeLessThan(goodput(frames, 2, 4));
   });
 
   it('tracks a 10 → 2 Mbit/s step within 1 s and recovers latency', () => {

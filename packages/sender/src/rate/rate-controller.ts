@@ -25,6 +25,11 @@ export interface RateOptions {
   windowS: number;
   /** Multiplicative increase per update while probing. */
   probeGain: number;
+  /**
+   * Multiplicative increase per update before the link has shown any limit (no hold or backoff yet):
+   * a slow start, so a fast link is found in well under a second.
+   */
+  startGain: number;
   /** Queueing delay (srtt above its minimum) that counts as congestion, seconds. */
   srttRiseS: number;
 }
@@ -38,6 +43,7 @@ export const DEFAULT_RATE: RateOptions = {
   maxDelayS: 0.25,
   windowS: 0.5,
   probeGain: 1.15,
+  startGain: 1.25,
   srttRiseS: 0.06,
 };
 
@@ -81,6 +87,8 @@ export class RateController {
   private mode: RateState['mode'] = 'start';
   /** Rate at the last hold or backoff: probing slows down near it (and resumes full speed past it). */
   private ceiling = Number.POSITIVE_INFINITY;
+  /** Set at the first hold or backoff: the end of the slow start. */
+  private started = false;
   private readonly capacity: { bps: number; at: number }[] = [];
   private skipped = 0;
 
@@ -119,6 +127,7 @@ export class RateController {
       this.sent.splice(0, expired);
       this.rate = Math.max(this.opts.minBps, this.rate / 2);
       this.mode = 'timeout';
+      this.started = true;
     }
     const limit = (this.rate / 8) * this.opts.maxDelayS;
     if (this.backlog <= limit) return true;
@@ -188,12 +197,18 @@ export class RateController {
       this.rate = Number.isFinite(capacity) ? Math.min(this.rate, capacity) : this.rate * 0.7;
       this.mode = 'backoff';
       this.ceiling = this.rate;
+      this.started = true;
     } else if (Number.isFinite(capacity) && this.rate * (1 - o.margin) > capacity) {
       // Frames leave faster than the link delivers: budget exactly what it delivers (the backlog
       // check keeps any excess from piling up).
       this.rate = capacity / (1 - o.margin);
       this.mode = 'hold';
       this.ceiling = this.rate;
+      this.started = true;
+    } else if (filled && !this.started) {
+      // Slow start: no limit seen yet, grow fast (the backlog check bounds the overshoot).
+      this.rate *= o.startGain ** (1 / Math.max(1, o.fps / 10));
+      this.mode = 'start';
     } else if (filled) {
       // Probe. Near the last ceiling creep (2 % per frame); well below it, or once clearly past it
       // (capacity grew), probe fast.
