@@ -184,8 +184,11 @@ describe('browser receiver (Chromium)', () => {
     expect(dogRegion.length).toBeGreaterThan(20);
     expect(carRegion.length).toBeGreaterThan(20);
 
-    // Mean payload bytes per patch sent in each region, per query phase. The first frame after the
-    // grounding may have been allocated before the query arrived, so the car phase skips it.
+    // Mean payload bytes per patch sent in each region, per query phase. The sender sends the new
+    // query's map just before the first frame it allocates with it, so that map's frameId splits the
+    // phases exactly (a frame arriving after the grounding report may still be an old-query one, and
+    // on a still image the new region is served at once and then only "kept").
+    const firstCarFrame = carMap?.frameId ?? Number.POSITIVE_INFINITY;
     const bytesOf = [0, 12, 24, 48, 192, 0, 0, 0];
     const phase = (list: PageFrame[]) => {
       const mean = (region: number[]) => {
@@ -198,8 +201,8 @@ describe('browser receiver (Chromium)', () => {
       };
       return { frames: list.length, dog: mean(dogRegion), car: mean(carRegion) };
     };
-    const dogPhase = phase(frames.filter((f) => f.groundingId === 'initial'));
-    const carPhase = phase(frames.filter((f) => f.groundingId === queryId).slice(1));
+    const dogPhase = phase(frames.filter((f) => f.groundingId === 'initial' && f.frameId < firstCarFrame));
+    const carPhase = phase(frames.filter((f) => f.frameId >= firstCarFrame));
     console.log(
       `regions: dog ${dogRegion.length} patches, car ${carRegion.length}; mean bytes/patch sent — query "dog" (${dogPhase.frames} frames): dog ${dogPhase.dog.toFixed(1)}, car ${dogPhase.car.toFixed(1)}; query "car" (${carPhase.frames} frames): dog ${carPhase.dog.toFixed(1)}, car ${carPhase.car.toFixed(1)}`,
     );
