@@ -22,6 +22,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { saveEntry } from './save-entry.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -592,24 +593,7 @@ function writeEntry(args, sha256) {
     entry.ortMsPerImage = null;
     console.log('ONNX changed: run node detector/verify.mjs --write to refresh the measured fields');
   }
-  // numeric arrays (shapes) on one line
-  const text = JSON.stringify(entry, null, 2).replace(
-    /\[\s*(-?\d+(?:,\s*-?\d+)*)\s*\]/g,
-    (_, body) => `[${body.split(/,\s*/).join(', ')}]`,
-  );
-  writeFileSync(entryPath, `${text}\n`);
-  console.log(`wrote ${entryPath}`);
-  // Keep models/manifest.json in step: replace this model's entry, keep the others (codecs).
-  const manifestPath = join(here, '..', 'manifest.json');
-  let manifest = { version: 1, models: [] };
-  try {
-    manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
-  } catch {
-    // no manifest yet
-  }
-  manifest.models = [...manifest.models.filter((m) => m.id !== entry.id), entry];
-  writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
-  console.log(`updated ${manifestPath}`);
+  saveEntry(entry);
 }
 
 function main() {

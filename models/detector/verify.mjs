@@ -14,10 +14,11 @@
 // --write stores the measured diff and timing in detector/entry.json.
 
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { classMaxima, decode, here, loadImage, repoRoot, requireFromRoot } from './common.mjs';
+import { saveEntry } from './save-entry.mjs';
 
 function parseArgs(argv) {
   const args = {
@@ -160,17 +161,7 @@ async function main() {
         '@tensorflow/tfjs 4 pure-JS CPU backend, same 512×512 stretched input; wh is in pixels (up to ~270), so its diff is fp32 rounding',
     };
     entry.ortMsPerImage = Math.round(median * 10) / 10;
-    const text = JSON.stringify(entry, null, 2).replace(
-      /\[\s*(-?\d+(?:,\s*-?\d+)*)\s*\]/g,
-      (_, body) => `[${body.split(/,\s*/).join(', ')}]`,
-    );
-    writeFileSync(entryPath, `${text}\n`);
-    console.log(`updated ${entryPath}`);
-    const manifestPath = join(here, '..', 'manifest.json');
-    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
-    manifest.models = [...manifest.models.filter((m) => m.id !== entry.id), entry];
-    writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
-    console.log(`updated ${manifestPath}`);
+    saveEntry(entry);
   }
 }
 
