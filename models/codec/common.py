@@ -1,5 +1,7 @@
-"""Shared helpers for the mmsc patch codecs: patch extraction and PSNR."""
+"""Shared helpers for the mmsc patch codecs: patch extraction, PSNR, file hashes and the manifest."""
 import glob
+import hashlib
+import json
 import os
 
 import numpy as np
@@ -71,3 +73,14 @@ def psnr(x_u8_or_float, y, scale_x=1.0, scale_y=1.0):
     b = np.asarray(y, dtype=np.float64) * scale_y
     mse = np.mean((a - b) ** 2)
     return float(10 * np.log10(255.0 ** 2 / mse))
+
+
+def sha256(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def write_manifest(path, manifest):
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(manifest, f, indent=2, ensure_ascii=False)
+        f.write("\n")

@@ -8,7 +8,6 @@ encoder sha256 is updated. Decoders are untouched.
   /usr/bin/python3 models/codec/reexport_encoders.py --models models --images assets/images
 """
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -16,10 +15,10 @@ import sys
 import numpy as np
 import onnx
 from onnx import numpy_helper
-from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import onnx_export  # noqa: E402
+from common import grid_patches, list_images, load_rgb, sha256, write_manifest  # noqa: E402
 
 
 def read_encoder(path):
@@ -48,15 +47,8 @@ def read_encoder(path):
 
 
 def image_patches(folder, limit):
-    out = []
-    for name in sorted(os.listdir(folder)):
-        if not name.lower().endswith((".jpg", ".jpeg", ".png")):
-            continue
-        a = np.asarray(Image.open(os.path.join(folder, name)).convert("RGB"), np.float32) / 255.0
-        h, w = a.shape[0] // 8 * 8, a.shape[1] // 8 * 8
-        p = a[:h, :w].reshape(h // 8, 8, w // 8, 8, 3).transpose(0, 2, 1, 3, 4).reshape(-1, 192)
-        out.append(p)
-    x = np.concatenate(out)
+    """Every grid patch of the folder's images (pixel/255), thinned to about `limit`."""
+    x = np.concatenate([grid_patches(load_rgb(f)) for f in list_images(folder)]).astype(np.float32) / 255.0
     return x[:: max(1, len(x) // limit)]
 
 
@@ -84,11 +76,8 @@ def main():
         if mismatch:
             raise SystemExit(f"{path}: the re-exported encoder disagrees with the committed one")
         onnx.save(new, path)
-        with open(path, "rb") as f:
-            entry["encoder"]["sha256"] = hashlib.sha256(f.read()).hexdigest()
-    with open(man_path, "w", encoding="utf-8") as f:
-        json.dump(manifest, f, indent=2, ensure_ascii=False)
-        f.write("\n")
+        entry["encoder"]["sha256"] = sha256(path)
+    write_manifest(man_path, manifest)
     print(f"updated {man_path}")
 
 

@@ -12,7 +12,6 @@ because it gained only ~0.16 dB (Kodak) at 12 B for 3.6x the decoder MACs).
   /usr/bin/python3 models/codec/train.py --data ../shared/data/codec-train --out models
 """
 import argparse
-import hashlib
 import json
 import os
 import random
@@ -23,7 +22,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import psnr, sample_training_patches, kodak_patches  # noqa: E402
+from common import kodak_patches, psnr, sample_training_patches, sha256, write_manifest  # noqa: E402
 import onnx  # noqa: E402
 import onnx_export  # noqa: E402
 from pq import PQCodec, kmeans, make_groups, pca  # noqa: E402
@@ -85,11 +84,6 @@ def train_decoder(codec, codes, x, codes_val, x_val, hidden, epochs, seed, log, 
         val = psnr(codec.decode(codes_val), x_val, 255, 1)
         log(f"    decoder epoch {ep + 1}/{epochs} train loss {tot / (len(x_t) // batch):.6f} "
             f"train PSNR {10 * np.log10(len(x_t) // batch / tot):.2f} held-out PSNR {val:.2f}")
-
-
-def sha256(path):
-    with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
 
 
 def main():
@@ -198,9 +192,7 @@ def main():
     kept = [m for m in others if m.get("kind") == "patch-codec"]  # codec levels not retrained this run
     manifest["models"] = [m for m in others if m.get("kind") != "patch-codec"] + sorted(
         kept + entries, key=lambda m: (m.get("level", 0), m.get("id", "")))
-    with open(man_path, "w", encoding="utf-8") as f:
-        json.dump(manifest, f, indent=2, ensure_ascii=False)
-        f.write("\n")
+    write_manifest(man_path, manifest)
     log(f"wrote {man_path}; total training wall time {time.time() - t_start:.0f}s")
 
 
