@@ -42,15 +42,9 @@ for (const [bytes, target] of [
 check('codec 192 B reconstructs exactly', codec.levels.find((l) => l.bytes === 192)?.exact === true, 'raw level');
 
 const coco = join(data, 'coco-val');
-const rel = mmsc(
-  'relevance-eval',
-  '--images',
-  join(coco, 'images'),
-  '--annotations',
-  join(coco, 'instances_val2017.json'),
-  '--pairs',
-  '200',
-);
+// The 200 dev pairs (paper protocol, seed 1) both checks below run on.
+const devPairs = ['--images', join(coco, 'images'), '--annotations', join(coco, 'instances_val2017.json'), '--pairs', '200'];
+const rel = mmsc('relevance-eval', ...devPairs);
 check('relevance AUROC ≥ 0.92 (200 dev pairs)', rel.auroc.mmsc >= 0.92, `mmsc ${rel.auroc.mmsc}, baseline ${rel.auroc.baseline}`);
 check(
   'relevance top-25 % coverage ≥ 0.78',
@@ -67,21 +61,7 @@ check(
 // the query-agnostic baseline inside the queried objects at every rate below raw.
 const out = mkdtempSync(join(tmpdir(), 'mmsc-eval-'));
 const rates = [0.02, 0.05, 0.1, 0.25, 0.5];
-const ev = mmsc(
-  'eval',
-  '--images',
-  join(coco, 'images'),
-  '--annotations',
-  join(coco, 'instances_val2017.json'),
-  '--pairs',
-  '200',
-  '--rates',
-  rates.join(','),
-  '--methods',
-  'mmsc,baseline',
-  '--out',
-  out,
-);
+const ev = mmsc('eval', ...devPairs, '--rates', rates.join(','), '--methods', 'mmsc,baseline', '--out', out);
 rmSync(out, { recursive: true, force: true });
 const m = ev.methods.mmsc.maskedMse;
 const b = ev.methods.baseline.maskedMse;
