@@ -70,8 +70,13 @@ export class Evaluator {
     const baseline = this.relevance.baselineFromAnalysis(a);
     const classes = pair.categories.map((c) => this.relevance.detector.classes.indexOf(c)).filter((c) => c >= 0);
     const origScore = peakScore(a.out, classes);
-    const oracle = methods.includes('oracle') ? maskPatchScores(mask, frame.width, frame.height) : null;
-    const oracleBox = boxMask ? maskPatchScores(boxMask, frame.width, frame.height) : null;
+    // Relevance per allocating method (uniform and jpeg ignore it).
+    const scoresOf: Partial<Record<Method, Float32Array>> = {
+      mmsc: query.patchScores,
+      baseline: baseline.patchScores,
+      ...(methods.includes('oracle') ? { oracle: maskPatchScores(mask, frame.width, frame.height) } : {}),
+      ...(boxMask ? { 'oracle-box': maskPatchScores(boxMask, frame.width, frame.height) } : {}),
+    };
     const results: PairResult[] = [];
     for (const rate of rates) {
       const budget = Math.floor(rate * RAW_FRAME_BYTES);
@@ -81,13 +86,7 @@ export class Evaluator {
           frame,
           patches,
           variances,
-          method === 'mmsc'
-            ? query.patchScores
-            : method === 'oracle'
-              ? (oracle as Float32Array)
-              : method === 'oracle-box'
-                ? (oracleBox as Float32Array)
-                : baseline.patchScores,
+          scoresOf[method] ?? baseline.patchScores,
           budget,
         );
         const ra = await this.relevance.analyse({ width: frame.width, height: frame.height, data: image });

@@ -8,8 +8,6 @@ export interface DetectorEntry extends ModelFile {
   kind: 'detector';
   /** Input sides must be multiples of this (the network's total stride); any such size runs. */
   inputMultiple: number;
-  /** The size the conversion was verified at against the tfjs original (models/detector/README.md). */
-  referenceSize: number;
   stride: number;
   classes: string[];
 }
