@@ -87,8 +87,8 @@ export class RateController {
   private mode: RateState['mode'] = 'start';
   /** Rate at the last hold or backoff: probing slows down near it (and resumes full speed past it). */
   private ceiling = Number.POSITIVE_INFINITY;
-  /** Set at the first hold or backoff: the end of the slow start. */
-  private started = false;
+  /** Set at the first hold, backoff or timeout: the slow start is over. */
+  private limitSeen = false;
   private readonly capacity: { bps: number; at: number }[] = [];
   private skipped = 0;
 
@@ -127,7 +127,7 @@ export class RateController {
       this.sent.splice(0, expired);
       this.rate = Math.max(this.opts.minBps, this.rate / 2);
       this.mode = 'timeout';
-      this.started = true;
+      this.limitSeen = true;
     }
     const limit = (this.rate / 8) * this.opts.maxDelayS;
     if (this.backlog <= limit) return true;
@@ -197,15 +197,15 @@ export class RateController {
       this.rate = Number.isFinite(capacity) ? Math.min(this.rate, capacity) : this.rate * 0.7;
       this.mode = 'backoff';
       this.ceiling = this.rate;
-      this.started = true;
+      this.limitSeen = true;
     } else if (Number.isFinite(capacity) && this.rate * (1 - o.margin) > capacity) {
       // Frames leave faster than the link delivers: budget exactly what it delivers (the backlog
       // check keeps any excess from piling up).
       this.rate = capacity / (1 - o.margin);
       this.mode = 'hold';
       this.ceiling = this.rate;
-      this.started = true;
-    } else if (filled && !this.started) {
+      this.limitSeen = true;
+    } else if (filled && !this.limitSeen) {
       // Slow start: no limit seen yet, grow fast (the backlog check bounds the overshoot).
       this.rate *= o.startGain ** (1 / Math.max(1, o.fps / 10));
       this.mode = 'start';
