@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RATE, RateController } from './rate-controller.js';
+import { DEFAULT_RATE, RateController, SENT_CAP } from './rate-controller.js';
 
 /**
  * A bottleneck link: capacity(t) bits/s, FIFO queue, one-way delay `prop`. Frames of exactly their
@@ -97,5 +97,121 @@ describe('rate controller without link pressure', () => {
     expect(rc.canSend(0.1)).toBe(false); // 80 kB queued > 250 ms at 2 Mbit/s
     expect(rc.canSend(2.5)).toBe(true);
     expect(rc.state()).toMatchObject({ mode: 'timeout', backlogBytes: 0, rateBps: 1e6 });
+  });
+});
+
+/** A receiver whose clock is the sender's plus an offset (as with `Date.now()`), 30 ms behind. */
+const EPOCH_MS = 1_764_230_400_000;
+
+describe('rate controller feedback sanity', () => {
+  it('accepts normal feedback (null), and ignores a report for a frame no longer outstanding', () => {
+    const rc = new RateController();
+    rc.onSent(0, 10_000, 0);
+    expect(rc.onFeedback(0, 10_000, EPOCH_MS + 30, 0.06)).toBeNull();
+    expect(rc.state().backlogBytes).toBe(0);
+    const before = rc.state();
+    expect(rc.onFeedback(0, 10_000, EPOCH_MS + 30, 0.07)).toBeNull(); // duplicate
+    expect(rc.onFeedback(99, 10_000, EPOCH_MS + 40, 0.08)).toBeNull(); // never sent
+    expect(rc.state()).toEqual(before);
+  });
+
+  it('rejects receiveTs = MAX_SAFE_INTEGER amid normal feedback, and goodput keeps updating', () => {
+    const rc = new RateController();
+    const results: (string | null)[] = [];
+    // 3 s of 25 kB frames at 10 fps (2 Mbit/s), then one report at 2^53 − 1, then 3 s of 50 kB frames.
+    for (let k = 0; k < 61; k++) {
+      const t = k / 10;
+      const bytes = k < 30 ? 25_000 : 50_000;
+      rc.onSent(k, bytes, t);
+      const ts = k === 30 ? Number.MAX_SAFE_INTEGER : EPOCH_MS + (t + 0.03) * 1000;
+      results.push(rc.onFeedback(k, bytes, ts, t + 0.06));
+      if (k === 29) expect(rc.state().goodputBps).toBeCloseTo(2e6, -4);
+    }
+    expect(rc.state().goodputBps).toBeCloseTo(4e6, -4);
+    expect(results[30]).toBe('feedback-time');
+    expect(results.filter((r) => r !== null)).toHaveLength(1);
+    expect(rc.historyLength().delivered).toBeLessThanOrEqual(8);
+  });
+
+  it('rejects timestamps that go backwards or run ahead of the sender clock', () => {
+    const rc = new RateController();
+    rc.onSent(0, 1000, 0);
+    rc.onSent(1, 1000, 0.1);
+    rc.onSent(2, 1000, 0.2);
+    expect(rc.onFeedback(0, 1000, 10_000, 0.05)).toBeNull();
+    expect(rc.onFeedback(1, 1000, 10_000 - 500, 0.15)).toBe('feedback-time'); // 0.5 s backwards
+    expect(rc.onFeedback(1, 1000, 10_000 + 5_000, 0.15)).toBe('feedback-time'); // 5 s ahead in 0.1 s
+    expect(rc.onFeedback(1, 1000, Number.NaN, 0.15)).toBe('feedback-time');
+    expect(rc.state().backlogBytes).toBe(2000);
+    expect(rc.onFeedback(1, 1000, 10_100, 0.15)).toBeNull();
+    expect(rc.onFeedback(2, 1000, 10_190, 0.25)).toBeNull(); // small jitter is fine
+  });
+
+  it('follows a receiver clock that stepped, once reports agree with the new clock for 3 s', () => {
+    const rc = new RateController();
+    const results: (string | null)[] = [];
+    for (let k = 0; k < 100; k++) {
+      const t = k / 10;
+      rc.onSent(k, 10_000, t);
+      // The receiver's clock steps back by 60 s at 3 s.
+      const ts = EPOCH_MS + (t + 0.03) * 1000 - (t >= 3 ? 60_000 : 0);
+      results.push(rc.onFeedback(k, 10_000, ts, t + 0.06));
+    }
+    expect(results.slice(0, 30).every((r) => r === null)).toBe(true);
+    expect(results.slice(30, 60).every((r) => r === 'feedback-time')).toBe(true);
+    expect(results.slice(61).every((r) => r === null)).toBe(true);
+    expect(rc.state().goodputBps).toBeCloseTo(0.8e6, -4);
+  });
+
+  it('stays bounded when receiveTs is always 0 for an hour at 10 fps, and rejects it', () => {
+    const rc = new RateController();
+    const counts = { null: 0, 'feedback-time': 0, 'feedback-bytes': 0 };
+    let maxHistory = 0;
+    let sentLastMinute = 0;
+    for (let k = 0; k < 36_000; k++) {
+      const t = k / 10;
+      if (rc.canSend(t)) {
+        const bytes = rc.budget(t);
+        rc.onSent(k, bytes, t);
+        counts[rc.onFeedback(k, bytes, 0, t + 0.03) ?? 'null']++;
+        if (t >= 3540) sentLastMinute++;
+      }
+      const h = rc.historyLength();
+      maxHistory = Math.max(maxHistory, h.delivered, h.capacity);
+    }
+    // Accepted only while the sender clock had advanced less than 2 s; refused ever after.
+    expect(counts.null).toBeLessThanOrEqual(21);
+    expect(counts['feedback-time']).toBeGreaterThan(1000);
+    expect(maxHistory).toBeLessThanOrEqual(60);
+    expect(rc.historyLength().sent).toBeLessThanOrEqual(30);
+    // Its frames time out: the rate falls to the minimum, but the sender is not stalled.
+    expect(rc.state().rateBps).toBe(DEFAULT_RATE.minBps);
+    expect(sentLastMinute).toBeGreaterThan(10);
+  });
+
+  it('bounds the outstanding frames when there is no feedback and canSend is never called', () => {
+    const rc = new RateController();
+    for (let k = 0; k < 36_000; k++) rc.onSent(k, 1000, k / 10);
+    expect(rc.state().backlogBytes).toBeLessThanOrEqual(SENT_CAP * 1000);
+    expect(rc.historyLength().sent).toBe(SENT_CAP);
+    expect(rc.state().mode).toBe('timeout');
+  });
+
+  it('rejects byte counts above what was sent, negative or NaN, leaving the state unchanged', () => {
+    const rc = new RateController();
+    for (let k = 0; k < 10; k++) {
+      rc.onSent(k, 20_000, k / 10);
+      expect(rc.onFeedback(k, 20_000, EPOCH_MS + (k / 10 + 0.03) * 1000, k / 10 + 0.06)).toBeNull();
+    }
+    rc.onSent(10, 20_000, 1);
+    const before = rc.state();
+    const results = [20_001, 1e12, -1, Number.NaN, Number.POSITIVE_INFINITY].map((bytes) =>
+      rc.onFeedback(10, bytes, EPOCH_MS + 1030, 1.06),
+    );
+    expect(rc.state()).toEqual(before);
+    expect(results.every((r) => r === 'feedback-bytes')).toBe(true);
+    expect(rc.state().backlogBytes).toBe(20_000);
+    expect(rc.onFeedback(10, 20_000, EPOCH_MS + 1030, 1.06)).toBeNull();
+    expect(rc.state().backlogBytes).toBe(0);
   });
 });

@@ -67,6 +67,20 @@ export interface RateState {
   framesSkipped: number;
 }
 
+/**
+ * Why `onFeedback` refused a report (RATE_CONTROL.md, "Feedback sanity"). A refused report changes
+ * nothing: its frame stays outstanding and, if no acceptable report follows, times out.
+ * - `feedback-bytes`: the byte count is not finite, negative, or more than was sent for that frame;
+ * - `feedback-time`: `receiveTs` is not finite, or the receiver's clock does not keep up with the
+ *   sender's (it went backwards, stalled, or ran ahead).
+ * A report for a frame that is not outstanding is not a rejection (`null`): duplicates and late
+ * reports are normal on a lossy link.
+ */
+export type FeedbackRejection = 'feedback-bytes' | 'feedback-time';
+
+/** What `onFeedback` returns: `null` when the report was used or harmlessly ignored, else why not. */
+export type FeedbackResult = FeedbackRejection | null;
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[s.length >> 1] as number;
@@ -76,6 +90,49 @@ function median(xs: number[]): number {
 const FEEDBACK_TIMEOUT_S = 2;
 /** A window whose frames used less than this share of their budgets says nothing about capacity. */
 const FILLED = 0.7;
+/** Capacity samples older than this (receive clock, seconds) leave the estimate. */
+const CAPACITY_WINDOW_S = 1.5;
+/** At most this many frames await feedback; older ones are written off like timed-out ones. */
+export const SENT_CAP = 1000;
+/** Upper bound on the delivered and capacity histories, whatever the options. */
+const HISTORY_MAX = 256;
+/**
+ * How far a report's receive time may be off the sender clock, taken at the reference offset between
+ * the two clocks (s): behind (a stalled or slow clock, or feedback delayed on its way back) or ahead.
+ */
+const CLOCK_SLACK_S = 2;
+/** How far the receive clock may step backwards between accepted reports (s). */
+const CLOCK_BACK_S = 0.1;
+/**
+ * How fast the reference offset follows the reports, seconds per second of sender time: far above
+ * real clock drift (≤ 0.05 %), far below a clock that stalls or races, which therefore falls out of
+ * the slack within seconds.
+ */
+const CLOCK_DRIFT = 0.01;
+/**
+ * A run of refused reports that agree among themselves for this long (sender clock, s) is taken as
+ * the receiver's clock having stepped: it becomes the reference. Longer than CLOCK_SLACK_S, so a
+ * clock that never advances can never qualify.
+ */
+const RESYNC_S = 3;
+
+/** A point of the receiver's clock (seconds) and the sender's clock when it was reported. */
+interface ClockPoint {
+  at: number;
+  now: number;
+}
+
+/** The last accepted report, and the reference offset between the clocks (sender − receive, s). */
+interface ReceiveClock extends ClockPoint {
+  offset: number;
+}
+
+/** Whether a report at receive time `at`, arriving at sender time `now`, advanced like the sender clock since `ref`. */
+function advancesLike(ref: ClockPoint, at: number, now: number): boolean {
+  const received = at - ref.at;
+  const elapsed = now - ref.now;
+  return received >= -CLOCK_BACK_S && received >= elapsed - CLOCK_SLACK_S && received <= elapsed + CLOCK_SLACK_S;
+}
 
 export class RateController {
   private rate: number; // bits/s
@@ -91,9 +148,22 @@ export class RateController {
   private limitSeen = false;
   private readonly capacity: { bps: number; at: number }[] = [];
   private skipped = 0;
+  /** The last accepted report's receive time (never decreasing) and sender time; the clocks' offset. */
+  private clock: ReceiveClock | null = null;
+  /** The first of the refused reports since then that agree among themselves (a possible clock step). */
+  private resync: ClockPoint | null = null;
+  /** Bound on `delivered` and `capacity`: four times their windows' worth of frames, within [8, 256]. */
+  private readonly historyCap: number;
 
   constructor(readonly opts: RateOptions = DEFAULT_RATE) {
     this.rate = opts.initialBps;
+    const frames = Math.ceil(4 * opts.fps * Math.max(opts.windowS, CAPACITY_WINDOW_S));
+    this.historyCap = Math.min(HISTORY_MAX, Math.max(8, Number.isFinite(frames) ? frames : HISTORY_MAX));
+  }
+
+  /** Sizes of the internal histories (for tests and diagnostics): all stay bounded whatever the receiver reports. */
+  historyLength(): { sent: number; delivered: number; capacity: number } {
+    return { sent: this.sent.length, delivered: this.delivered.length, capacity: this.capacity.length };
   }
 
   /** Bytes sent but not yet reported received. */
@@ -122,13 +192,7 @@ export class RateController {
    */
   canSend(now: number): boolean {
     const stale = this.sent.findIndex((f) => now - f.sentAt <= FEEDBACK_TIMEOUT_S);
-    const expired = stale < 0 ? this.sent.length : stale;
-    if (expired > 0) {
-      this.sent.splice(0, expired);
-      this.rate = Math.max(this.opts.minBps, this.rate / 2);
-      this.mode = 'timeout';
-      this.limitSeen = true;
-    }
+    this.writeOff(stale < 0 ? this.sent.length : stale);
     const limit = (this.rate / 8) * this.opts.maxDelayS;
     if (this.backlog <= limit) return true;
     this.skipped++;
@@ -137,9 +201,24 @@ export class RateController {
     return false;
   }
 
+  /** Takes the `n` oldest outstanding frames as lost: the rate halves (mode `timeout`). */
+  private writeOff(n: number): void {
+    if (n <= 0) return;
+    this.sent.splice(0, n);
+    this.rate = Math.max(this.opts.minBps, this.rate / 2);
+    this.mode = 'timeout';
+    this.limitSeen = true;
+  }
+
+  /**
+   * A frame of `bytes` wire bytes went out. At most SENT_CAP frames stay outstanding: beyond that the
+   * oldest are written off as on a timeout, so a silent receiver cannot grow the state even when
+   * `canSend` is not called.
+   */
   onSent(frameId: number, bytes: number, now: number, budget = bytes): void {
     this.sent.push({ frameId, bytes, budget, sentAt: now, behind: this.backlog });
     this.lastSentAt = now;
+    this.writeOff(this.sent.length - SENT_CAP);
   }
 
   onSrtt(srttS: number): void {
@@ -149,18 +228,71 @@ export class RateController {
   }
 
   /**
-   * The receiver got `bytes` of `frameId`, its last part at `receiveTs` (receiver clock, ms). Frames
-   * sent before it and never reported are taken as lost and leave the backlog.
+   * The receiver got `bytes` of `frameId`, its last part at `receiveTs` (receiver clock, ms; `now` is
+   * the sender clock, s). Frames sent before it and never reported are taken as lost and leave the
+   * backlog.
+   *
+   * Returns `null` when the report was used, and also when `frameId` is not outstanding (a duplicate,
+   * or a report arriving after its frame was written off: normal on a lossy link, so not a
+   * rejection; it changes nothing). Otherwise the report is refused and changes nothing — its frame
+   * stays outstanding — and the reason is returned: `feedback-bytes` for a byte count that is not
+   * finite, negative or above the frame's sent bytes (the receiver counts the same wire bytes);
+   * `feedback-time` for a `receiveTs` that is not finite or does not keep up with the sender clock
+   * (more than 0.1 s before the last accepted one, or more than 2 s behind or ahead of the sender
+   * clock at the clocks' reference offset).
    */
-  onFeedback(frameId: number, bytes: number, receiveTs: number, now: number): void {
+  onFeedback(frameId: number, bytes: number, receiveTs: number, now: number): FeedbackResult {
+    if (!Number.isFinite(bytes) || bytes < 0) return 'feedback-bytes';
+    if (!Number.isFinite(receiveTs)) return 'feedback-time';
     const idx = this.sent.findIndex((f) => f.frameId === frameId);
-    if (idx < 0) return;
-    const [f] = this.sent.splice(0, idx + 1).slice(-1) as [Sent];
-    this.delivered.push({ bytes, budget: f.budget, at: receiveTs / 1000, sentAt: f.sentAt, queued: f.behind > 0 });
-    const horizon = receiveTs / 1000 - this.opts.windowS;
-    // Keep the window's samples, but always the last four frames (a slow sender sends few).
+    if (idx < 0) return null;
+    const f = this.sent[idx] as Sent;
+    if (bytes > f.bytes) return 'feedback-bytes';
+    if (!this.acceptClock(receiveTs / 1000, now)) return 'feedback-time';
+    this.sent.splice(0, idx + 1);
+    const at = (this.clock as ClockPoint).at;
+    this.delivered.push({ bytes, budget: f.budget, at, sentAt: f.sentAt, queued: f.behind > 0 });
+    const horizon = at - this.opts.windowS;
+    // Keep the window's samples, but always the last four frames (a slow sender sends few); never
+    // more than the cap, whatever the timestamps.
     while (this.delivered.length > 4 && (this.delivered[0] as { at: number }).at < horizon) this.delivered.shift();
+    if (this.delivered.length > this.historyCap) this.delivered.splice(0, this.delivered.length - this.historyCap);
     this.update(f, now);
+    return null;
+  }
+
+  /**
+   * Checks a report's receive time (s): at most CLOCK_BACK_S before the last accepted one, and within
+   * CLOCK_SLACK_S of the sender clock at the reference offset. An accepted report moves the reference
+   * offset towards its own by at most CLOCK_DRIFT per second (so a clock that stalls or races cannot
+   * drag it along) and the last receive time forwards only (so one creeping back cannot pass step by
+   * step). Refused reports that agree among themselves for RESYNC_S are taken as a stepped receiver
+   * clock: the reference moves there and the receive-time histories restart.
+   */
+  private acceptClock(at: number, now: number): boolean {
+    const c = this.clock;
+    if (c === null) {
+      this.clock = { at, now, offset: now - at };
+      return true;
+    }
+    const lag = now - at - c.offset;
+    if (at - c.at >= -CLOCK_BACK_S && Math.abs(lag) <= CLOCK_SLACK_S) {
+      const step = CLOCK_DRIFT * Math.max(0, now - c.now);
+      this.clock = { at: Math.max(c.at, at), now, offset: c.offset + Math.min(step, Math.max(-step, lag)) };
+      this.resync = null;
+      return true;
+    }
+    const r = this.resync;
+    if (r === null || !advancesLike(r, at, now)) {
+      this.resync = { at, now };
+      return false;
+    }
+    if (now - r.now < RESYNC_S) return false;
+    this.clock = { at, now, offset: now - at };
+    this.resync = null;
+    this.delivered.length = 0;
+    this.capacity.length = 0;
+    return true;
   }
 
   private update(f: Sent, now: number): void {
@@ -182,7 +314,8 @@ export class RateController {
       const gap = last.at - prev.at;
       if (gap > 0.003 && gap > 1.1 * (last.sentAt - prev.sentAt)) this.capacity.push({ bps: (last.bytes * 8) / gap, at: last.at });
     }
-    while (this.capacity.length > 0 && (last?.at ?? 0) - (this.capacity[0] as { at: number }).at > 1.5) this.capacity.shift();
+    while (this.capacity.length > 0 && (last?.at ?? 0) - (this.capacity[0] as { at: number }).at > CAPACITY_WINDOW_S) this.capacity.shift();
+    if (this.capacity.length > this.historyCap) this.capacity.splice(0, this.capacity.length - this.historyCap);
     const capacity = this.capacity.length ? median(this.capacity.map((c) => c.bps)) : Number.NaN;
 
     const frameDelay = now - f.sentAt; // sender clock: send → feedback back
