@@ -3,5 +3,7 @@ export { contextFromHello, DEFAULT_CONTEXT, makeContext, type ProtocolContext } 
 export { isProtocolError, PROTOCOL_ERROR_CODES, ProtocolError, type ProtocolErrorCode } from './errors.js';
 export { exampleMessages } from './examples.js';
 export { decodeLevels, encodeLevels, LEVEL_CODING, type LevelCoding } from './level-coding.js';
+export { isSessionErrorCode, SESSION_ERROR_CODES, type SessionErrorCode } from './session-errors.js';
 export { type FrameInput, frameOverheadBound, type SplitOptions, splitFrame } from './split-frame.js';
+export { truncateUtf8 } from './truncate.js';
 export * from './types.js';

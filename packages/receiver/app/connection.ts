@@ -14,6 +14,8 @@ export interface ConnectionHandlers {
   closed(reason: string): void;
   /** Something worth telling the operator that changes nothing. */
   notice(text: string): void;
+  /** Why signalling closed before any message (a refused upgrade: 401/403), when it can be found out. */
+  explainRefusal?(): Promise<string | null>;
 }
 
 type Signal =
@@ -163,14 +165,20 @@ export class Connection {
     ws.onopen = () => {
       if (live()) this.on.state('negotiating', 'waiting for the offer');
     };
-    ws.onerror = () => drop('cannot reach the sender');
-    ws.onclose = (e) => {
+    // An unreachable sender or a refused upgrade fires error, then always close: close says why.
+    ws.onerror = () => {};
+    let signalled = false;
+    ws.onclose = async (e) => {
       if (!live()) return;
       // The sender closes signalling when it ends our session; before the channel opened it means refusal.
-      drop(this.isOpen ? 'the sender ended the session' : `signalling closed${e.reason ? `: ${e.reason}` : ''}`);
+      if (this.isOpen) return drop('the sender ended the session');
+      const why = !signalled && this.on.explainRefusal ? await this.on.explainRefusal() : null;
+      if (why) return drop(why, BACKOFF_MS.max);
+      drop(signalled ? `signalling closed${e.reason ? `: ${e.reason}` : ''}` : 'cannot reach the sender');
     };
     ws.onmessage = async (e) => {
       if (!live() || typeof e.data !== 'string') return;
+      signalled = true;
       let m: Signal;
       try {
         m = JSON.parse(e.data) as Signal;

@@ -30,6 +30,19 @@ import type { BenchMix, BenchResult, FromWorker, ToWorker } from './worker-api.j
 
 const params = new URLSearchParams(location.search);
 const DEBUG = params.has('debug');
+/**
+ * The operator token `mmsc serve` printed in its URL (`/?token=…`); kept for this tab so a reload
+ * without it still works. Sent on /signal (query: a WebSocket cannot carry headers), /stats and
+ * /models (Authorization header).
+ */
+const TOKEN = (() => {
+  const t = params.get('token') ?? sessionStorage.getItem('mmsc-token');
+  if (t) sessionStorage.setItem('mmsc-token', t);
+  return t;
+})();
+const AUTH: Record<string, string> = TOKEN ? { Authorization: `Bearer ${TOKEN}` } : {};
+/** Why frames stopped coming, as the sender said (`no-frames`); cleared by the next frame. */
+let sourceProblem: string | null = null;
 const LOG_LIMIT = { messages: 20_000, bytes: 96 * 1024 * 1024 };
 const HISTORY = 600;
 
@@ -133,7 +146,9 @@ const log = { messages: [] as Uint8Array[], bytes: 0, truncated: false };
 
 // ---- decode worker --------------------------------------------------------------------------
 
-const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'mmsc-decode' });
+const workerUrl = new URL('./worker.js', import.meta.url);
+if (TOKEN) workerUrl.searchParams.set('token', TOKEN); // the worker fetches /models with it
+const worker = new Worker(workerUrl, { type: 'module', name: 'mmsc-decode' });
 const post = (m: ToWorker, transfer: Transferable[] = []) => worker.postMessage(m, transfer);
 let pendingPicture: Extract<FromWorker, { type: 'picture' }> | null = null;
 let drawScheduled = false;
@@ -217,8 +232,21 @@ function findFrame(frameId: number): FrameEntry | undefined {
 
 // ---- connection -----------------------------------------------------------------------------
 
-const signalUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/signal`;
+const signalUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/signal${TOKEN ? `?token=${encodeURIComponent(TOKEN)}` : ''}`;
 const conn = new Connection(signalUrl, {
+  async explainRefusal() {
+    // A refused WebSocket upgrade shows the page no status; /stats answers the same check.
+    try {
+      const res = await fetch('/stats', { cache: 'no-store', headers: AUTH });
+      if (res.status === 401)
+        return TOKEN
+          ? 'the sender refused this token (it makes a new one at each start unless --token is given): open the URL it printed'
+          : 'the sender needs a token: open the URL `mmsc serve` printed (…/?token=…)';
+    } catch {
+      // unreachable: the socket's own reason stands
+    }
+    return null;
+  },
   state(s, detail) {
     connState = s;
     connDetail = detail;
@@ -316,6 +344,10 @@ function onHello(h: HelloMessage): void {
 
 function onFrame(f: CollectedFrame, live: boolean): void {
   if (live && ctx) conn.send(encodeMessage(feedbackFor(f), ctx));
+  if (sourceProblem) {
+    sourceProblem = null;
+    updateStage();
+  }
   const entry: FrameEntry = {
     frameId: f.frameId,
     receiveTs: f.lastReceiveTs,
@@ -366,6 +398,10 @@ function onGrounding(g: GroundingMessage): void {
 
 function onSenderError(m: ErrorMessage): void {
   event(`sender: ${m.code}: ${m.message}`, true);
+  if (m.code === 'no-frames') {
+    sourceProblem = m.message;
+    updateStage();
+  }
   if (wanted && m.ref === wanted.queryId) setQueryStatus('error', `The sender rejected the query: ${m.message}`);
 }
 
@@ -507,7 +543,10 @@ function updateStage(): void {
     msg = connState === 'waiting' ? `Connection lost: ${connDetail}. Reconnecting…` : `${CONN_TEXT[connState]} ${connDetail}`;
     if (shownFrameId !== null) msg += ` (showing frame #${shownFrameId})`;
   } else if (!hello) msg = 'Connected; waiting for the session to start…';
-  else if (!decoderReady) msg = 'Loading the patch decoders (onnxruntime-web)…';
+  else if (sourceProblem && shownFrameId === null) {
+    msg = `The sender has no picture to send: ${sourceProblem}`;
+    error = true;
+  } else if (!decoderReady) msg = 'Loading the patch decoders (onnxruntime-web)…';
   else if (shownFrameId === null) msg = 'Waiting for the first frame…';
   ui.stageMsg.hidden = msg === null;
   ui.stageMsg.classList.toggle('error', error);
@@ -564,7 +603,7 @@ setInterval(tick, 500);
 async function pollSenderStats(): Promise<void> {
   if (connState !== 'open' || !hello) return;
   try {
-    const res = await fetch('/stats', { cache: 'no-store' });
+    const res = await fetch('/stats', { cache: 'no-store', headers: AUTH });
     if (!res.ok) return;
     const s = (await res.json()) as { receivers?: { id: string; rate?: { rateBps?: number; mode?: string } }[] };
     const me = s.receivers?.find((r) => r.id === hello?.sessionId);

@@ -56,11 +56,15 @@ function loadCodecs(): Promise<Loaded> {
   loaded ??= (async () => {
     const t0 = performance.now();
     const base = new URL('/models/', scope.location.href);
-    const res = await fetch(new URL('manifest.json', base), { cache: 'no-cache' });
+    // The page hands the operator token over in this worker's URL; /models needs it.
+    const token = new URLSearchParams(scope.location.search).get('token');
+    const headers: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
+    const res = await fetch(new URL('manifest.json', base), { cache: 'no-cache', headers });
+    if (res.status === 401) throw new Error('the sender refused the token for /models (open the URL `mmsc serve` printed)');
     if (!res.ok) throw new Error(`cannot fetch /models/manifest.json: HTTP ${res.status}`);
     const manifest = parseManifest(await res.json());
     const read = async (file: string) => {
-      const r = await fetch(new URL(file, base));
+      const r = await fetch(new URL(file, base), { headers });
       if (!r.ok) throw new Error(`HTTP ${r.status}`);
       return new Uint8Array(await r.arrayBuffer());
     };

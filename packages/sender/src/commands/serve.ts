@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_MAX_MESSAGE_BYTES, defaultLevels, type HelloMessage, PROTOCOL_VERSION } from '@mmsc/protocol';
 import { type CodecEntry, codecEntries } from '@mmsc/receiver';
@@ -9,6 +11,9 @@ import type { AllocatorName } from '../pipeline/encode-frame.js';
 import { loadRelevance } from '../relevance/load-relevance.js';
 import { reportGrounding } from '../relevance/relevance-model.js';
 import { buildApp } from '../server/app.js';
+import { makeToken } from '../server/auth.js';
+import { defaultLimits } from '../server/limits.js';
+import { createLogger, type LogLevel } from '../server/log.js';
 import { Streamer } from '../server/streamer.js';
 import { openSource } from '../sources/sources.js';
 
@@ -43,6 +48,36 @@ export function curvesOf(codecs: CodecEntry[]): DistortionCurve[] {
   });
 }
 
+/** Reads --tls-cert/--tls-key (both or neither), with one-line errors. */
+function readTls(certPath?: string, keyPath?: string): { cert: Buffer; key: Buffer } | null {
+  if (!certPath && !keyPath) return null;
+  if (!certPath || !keyPath) throw new CliError('--tls-cert and --tls-key go together', 2);
+  const read = (p: string, what: string) => {
+    try {
+      return readFileSync(p);
+    } catch (e) {
+      throw new CliError(`cannot read ${what} ${p}: ${(e as Error).message}`, 2);
+    }
+  };
+  const cert = read(certPath, '--tls-cert');
+  const key = read(keyPath, '--tls-key');
+  if (!cert.includes('-----BEGIN CERTIFICATE-----')) throw new CliError(`--tls-cert ${certPath} is not a PEM certificate`, 2);
+  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key.toString())) throw new CliError(`--tls-key ${keyPath} is not a PEM private key`, 2);
+  return { cert, key };
+}
+
+/** A failed listen as one line a user can act on. */
+function listenError(e: unknown, host: string, port: number): CliError {
+  const err = e as NodeJS.ErrnoException;
+  const where = `${host}:${port}`;
+  if (err.code === 'EADDRINUSE')
+    return new CliError(`port ${port} on ${host} is already in use (another mmsc serve?); pick another with --port`, 1);
+  if (err.code === 'EACCES') return new CliError(`no permission to listen on ${where} (ports below 1024 need root)`, 1);
+  if (err.code === 'EADDRNOTAVAIL') return new CliError(`${host} is not an address of this machine`, 1);
+  if (/key|cert|PEM|SSL|tls/i.test(err.message ?? '')) return new CliError(`TLS: ${err.message}`, 2);
+  return new CliError(`cannot listen on ${where}: ${err.message ?? err}`, 1);
+}
+
 export function serveCommand(): Command {
   return new Command('serve')
     .description("stream a source to browser receivers over WebRTC, spending each link's bytes where its query points")
@@ -55,6 +90,14 @@ export function serveCommand(): Command {
     .option('--max-receivers <n>', 'most receivers served at once', '8')
     .option('--max-rate <mbit>', 'most bandwidth one receiver may use, Mbit/s', '20')
     .option('--models <dir>', 'models folder holding manifest.json', DEFAULT_MODELS_DIR)
+    .option('--token <token>', 'operator token for /signal, /stats and /models (default: $MMSC_TOKEN, else a random one)')
+    .option('--no-auth', 'serve without a token: anyone who reaches the port may watch and query')
+    .option('--allow-origin <origin...>', 'another origin whose pages may open /signal (e.g. https://ops.example.org; * for any)')
+    .option('--tls-cert <pem>', 'serve HTTPS/WSS with this certificate (PEM); remote browsers need a secure context')
+    .option('--tls-key <pem>', 'private key (PEM) for --tls-cert')
+    .option('--handshake-timeout <s>', 'close a connection whose data channel has not opened by then, seconds', '15')
+    .option('--log-level <level>', 'debug, info, warn, error or silent', 'info')
+    .option('--log-json', 'log JSON lines even on a terminal (the default when stdout is not a TTY)')
     .action(
       async (opts: {
         source: string;
@@ -66,6 +109,14 @@ export function serveCommand(): Command {
         maxReceivers: string;
         maxRate: string;
         models: string;
+        token?: string;
+        auth: boolean;
+        allowOrigin?: string[];
+        tlsCert?: string;
+        tlsKey?: string;
+        handshakeTimeout: string;
+        logLevel: string;
+        logJson?: boolean;
       }) => {
         const fps = Number(opts.fps);
         const port = Number(opts.port);
@@ -76,12 +127,23 @@ export function serveCommand(): Command {
         const maxBps = Number(opts.maxRate) * 1e6;
         if (!(maxBps >= 0.2e6)) throw new CliError('--max-rate must be at least 0.2 (Mbit/s)', 2);
         if (opts.allocator !== 'rd' && opts.allocator !== 'paper') throw new CliError('--allocator must be rd or paper', 2);
+        if (!isIP(opts.host) && opts.host !== 'localhost')
+          throw new CliError(`--host ${opts.host} is not an IP address (e.g. 127.0.0.1, 0.0.0.0 or ::)`, 2);
+        const handshakeS = Number(opts.handshakeTimeout);
+        if (!(handshakeS >= 1 && handshakeS <= 600)) throw new CliError('--handshake-timeout must be 1..600 seconds', 2);
+        if (!['debug', 'info', 'warn', 'error', 'silent'].includes(opts.logLevel))
+          throw new CliError('--log-level must be debug, info, warn, error or silent', 2);
+        const token = opts.auth ? (opts.token ?? process.env.MMSC_TOKEN ?? makeToken()) : null;
+        if (token !== null && !/^[\w.~-]{8,256}$/.test(token))
+          throw new CliError('--token must be 8–256 URL-safe characters (letters, digits, - _ . ~)', 2);
+        const https = readTls(opts.tlsCert, opts.tlsKey);
+        const log = createLogger(opts.logLevel as LogLevel, opts.logJson ?? !process.stdout.isTTY);
         const manifest = await readManifest(opts.models);
         const codecs = codecEntries(manifest);
         const [encoders, relevance, source] = await Promise.all([
           loadCodecs('encoder', opts.models),
           loadRelevance(opts.models),
-          openSource(opts.source, { width: 480, height: 320 }, fps),
+          openSource(opts.source, { width: 480, height: 320 }, fps, { log: (line) => log.warn({}, line.replace(/^mmsc: /, '')) }),
         ]);
         try {
           reportGrounding(opts.query, relevance.lexicon);
@@ -94,6 +156,7 @@ export function serveCommand(): Command {
           allocator: opts.allocator as AllocatorName,
           relevanceEvery: fps,
           maxBps,
+          log,
         });
         const app = await buildApp({
           streamer,
@@ -101,13 +164,36 @@ export function serveCommand(): Command {
           appDir: APP_DIR,
           ortDir: ORT_DIR,
           modelsDir: opts.models,
-          maxReceivers,
+          modelFiles: ['manifest.json', ...codecs.map((c) => c.decoder.file)],
+          token,
+          allowOrigins: opts.allowOrigin ?? [],
+          limits: { ...defaultLimits(maxReceivers), handshakeTimeoutMs: handshakeS * 1000 },
+          logger: log,
+          ...(https ? { https } : {}),
+        }).catch((e: unknown) => {
+          streamer.stop();
+          throw https ? new CliError(`TLS: ${(e as Error).message} (do --tls-cert and --tls-key belong together?)`, 2) : e;
         });
-        const address = await app.listen({ port, host: opts.host });
+        let address: string;
+        try {
+          address = await app.listen({ port, host: opts.host });
+        } catch (e) {
+          streamer.stop();
+          throw listenError(e, opts.host, port);
+        }
         streamer.start();
         const shown = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
+        const withToken = token === null ? `${shown}/` : `${shown}/?token=${token}`;
         console.log(`mmsc serve: ${source.description}, ${fps} fps, allocator ${opts.allocator}, protocol v${PROTOCOL_VERSION}`);
-        console.log(`open ${shown}/ in a browser (stats: ${shown}/stats)`);
+        if (token === null)
+          console.log('mmsc serve: AUTHENTICATION IS OFF (--no-auth): anyone who reaches this port can watch the stream and send queries');
+        console.log(`open ${withToken} in a browser${token === null ? '' : ' (the token is in the URL; keep it private)'}`);
+        if (!https && opts.host !== '127.0.0.1' && opts.host !== 'localhost' && opts.host !== '::1')
+          console.log(
+            'note: remote browsers need HTTPS for this page (WebCodecs, WebCrypto): use --tls-cert/--tls-key or a TLS reverse proxy',
+          );
+        const health = streamer.health();
+        if (!health.ok) log.error({}, `the source produces no frames: ${health.reason}`);
         const stop = async () => {
           streamer.stop();
           await app.close();

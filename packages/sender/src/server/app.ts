@@ -1,8 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { SessionErrorCode } from '@mmsc/protocol';
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
+import type { Logger } from 'pino';
+import type { WebSocket } from 'ws';
+import { isProtected, originAllowed, redactToken, tokenMatches, tokenOf, unauthorized } from './auth.js';
+import { defaultLimits, type Limits, RefusalCounter, TokenBucket } from './limits.js';
 import { Peer } from './peer.js';
 import { ReceiverSession } from './session.js';
 import type { Streamer } from './streamer.js';
@@ -16,47 +22,113 @@ export interface AppOptions {
   ortDir: string | null;
   /** Models folder, served at /models/ (decoders for the browser). */
   modelsDir: string;
-  maxReceivers: number;
+  /** The files of the models folder the browser may fetch (the manifest and the decoders); nothing else is served. */
+  modelFiles: readonly string[];
+  /** The operator token; null switches authentication off (`--no-auth`). */
+  token: string | null;
+  /** Origins besides the page's own that may open /signal (`*` for any). */
+  allowOrigins?: readonly string[];
+  limits?: Partial<Limits>;
+  /** pino logger (the CLI's); none: silent. */
+  logger?: Logger;
+  /** Serve HTTPS/WSS with this key and certificate (PEM). */
+  https?: { key: Buffer | string; cert: Buffer | string };
+}
+
+/** Paths in a reason for the open /health endpoint become their last component. */
+function withoutPaths(reason: string): string {
+  return reason.replace(/(?:\/[^\s/:'"()]+)+\/?/g, (p) => basename(p));
 }
 
 /**
  * HTTP side of the sender: the receiver app, WebSocket signalling (one werift peer per receiver),
  * /health and /stats. State lives in the streamer; each connection only adds or removes a session.
+ * Every peer-controlled resource is bounded by `limits`; every refusal is told to the peer, logged
+ * and counted in /stats.
  */
 export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+  const limits: Limits = { ...defaultLimits(), ...o.limits };
+  const fastifyOpts: FastifyServerOptions & { https?: unknown } = {
+    bodyLimit: 64 * 1024,
+    // Requests are not logged one by one (their URLs may carry the token); receivers' events are.
+    logController: new LogController({ disableRequestLogging: true }),
+    ...(o.logger ? { loggerInstance: o.logger } : { logger: false }),
+    ...(o.https ? { https: o.https } : {}),
+  };
+  const app = Fastify(fastifyOpts as FastifyServerOptions) as unknown as FastifyInstance;
   const started = Date.now();
-  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
+  const refusals = new RefusalCounter();
+  const allowOrigins = o.allowOrigins ?? [];
+  await app.register(fastifyWebsocket, { options: { maxPayload: limits.maxSignalBytes + 1024 } });
   app.addHook('onSend', async (_req, reply) => {
     // Lets the browser app use threaded wasm if it wants; harmless otherwise.
     reply.header('Cross-Origin-Opener-Policy', 'same-origin');
     reply.header('Cross-Origin-Embedder-Policy', 'require-corp');
   });
+  app.addHook('onRequest', async (req, reply) => {
+    if (o.token === null || !isProtected(req.url)) return;
+    if (tokenMatches(tokenOf(req), o.token)) return;
+    refusals.count('unauthorized');
+    app.log.warn(
+      { ip: req.ip, path: redactToken(req.url) },
+      `refused ${req.method} ${redactToken(req.url)} from ${req.ip}: no valid token`,
+    );
+    return unauthorized(reply);
+  });
 
-  app.get('/health', async () => ({
-    ok: true,
-    receivers: o.streamer.sessions.size,
-    uptimeS: Math.round((Date.now() - started) / 1000),
-    source: o.streamer.source.description,
-  }));
-  app.get('/stats', async () => ({
-    fps: o.streamer.opts.fps,
-    allocator: o.streamer.opts.allocator,
-    ticks: o.streamer.ticks,
-    overruns: o.streamer.overruns,
-    receivers: [...o.streamer.sessions.values()].map((s) => s.snapshot()),
-  }));
+  app.get('/health', async (_req, reply) => {
+    const h = o.streamer.health();
+    if (!h.ok) return reply.code(503).send({ ok: false, reason: withoutPaths(h.reason ?? 'not ok') });
+    return { ok: true };
+  });
+  app.get('/stats', async () => {
+    const mem = process.memoryUsage();
+    return {
+      fps: o.streamer.opts.fps,
+      allocator: o.streamer.opts.allocator,
+      uptimeS: Math.round((Date.now() - started) / 1000),
+      source: o.streamer.source.description,
+      health: o.streamer.health(),
+      auth: o.token !== null,
+      ticks: o.streamer.ticks,
+      overruns: o.streamer.overruns,
+      refusals: refusals.snapshot(),
+      process: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed },
+      limits,
+      receivers: [...o.streamer.sessions.values()].map((s) => s.snapshot()),
+    };
+  });
 
-  app.get('/signal', { websocket: true }, (socket) => {
-    if (o.streamer.sessions.size >= o.maxReceivers) {
-      socket.send(JSON.stringify({ type: 'error', code: 'busy', message: `this sender serves at most ${o.maxReceivers} receivers` }));
-      socket.close(1013, 'busy');
-      return;
+  app.get('/signal', { websocket: true }, (socket: WebSocket, req) => {
+    const ip = req.ip;
+    const tell = (code: SessionErrorCode, message: string) => {
+      if (socket.readyState === socket.OPEN) socket.send(JSON.stringify({ type: 'error', code, message }));
+    };
+    /** A connection refused before it became a session. */
+    const turnAway = (code: SessionErrorCode, message: string) => {
+      refusals.count(code);
+      app.log.info({ ip, code }, `receiver from ${ip} refused: ${code}: ${message}`);
+      tell(code, message);
+      socket.close(1013, code);
+    };
+    if (!originAllowed(req, allowOrigins)) {
+      // Checked before the upgrade too (preValidation); this is the fallback.
+      return turnAway('busy', 'origin not allowed');
     }
+    const sessions = [...o.streamer.sessions.values()];
+    if (sessions.length >= limits.maxReceivers) return turnAway('busy', `this sender serves at most ${limits.maxReceivers} receivers`);
+    const pending = sessions.filter((s) => !s.peer.open).length;
+    if (pending >= limits.maxPendingHandshakes)
+      return turnAway(
+        'busy',
+        `${pending} receivers are still connecting (at most ${limits.maxPendingHandshakes}); try again in a few seconds`,
+      );
+
     const id = randomUUID().slice(0, 8);
+    const connectedAt = Date.now();
     const peer = new Peer((m) => {
       if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(m));
-    });
+    }, limits);
     const session = new ReceiverSession(
       id,
       peer,
@@ -64,40 +136,93 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
       o.initialQuery,
       o.streamer.opts.fps,
       o.streamer.opts.maxBps,
+      { limits, log: app.log, onRefusal: (code) => refusals.count(code) },
     );
     o.streamer.add(session);
-    socket.on('message', (data: Buffer) => {
-      void peer.onSignal(data.toString('utf8'));
+    app.log.info({ session: id, ip }, `receiver ${id} connected from ${ip} (${sessions.length + 1}/${limits.maxReceivers})`);
+
+    const handshake = setTimeout(() => {
+      if (peer.open || peer.isClosed) return;
+      refusals.count('handshake-timeout');
+      tell('handshake-timeout', `the data channel did not open within ${limits.handshakeTimeoutMs / 1000} s`);
+      peer.close('handshake timeout');
+    }, limits.handshakeTimeoutMs);
+    peer.on('open', () => {
+      clearTimeout(handshake);
+      app.log.info({ session: id }, `receiver ${id} data channel open (${Date.now() - connectedAt} ms)`);
     });
-    socket.on('close', () => {
+    peer.on('refused', (code, message) => {
+      refusals.count(code);
+      app.log.info({ session: id, code }, `receiver ${id} refused: ${code}: ${message}`);
+    });
+    const signals = new TokenBucket(limits.signalPerSecond, limits.signalBurst);
+    socket.on('message', (data: Buffer, isBinary: boolean) => {
+      if (!signals.take(performance.now() / 1000)) {
+        refusals.count('rate-limited');
+        tell('rate-limited', `more than ${limits.signalPerSecond} signalling messages per second`);
+        peer.close('signalling rate limit');
+        return;
+      }
+      if (isBinary) {
+        refusals.count('bad-signal');
+        tell('bad-signal', 'signalling messages are JSON text');
+        return;
+      }
+      peer.onSignal(data.toString('utf8')).catch((e: unknown) => session.fail('signalling', e));
+    });
+    socket.on('close', (code) => {
+      if (code === 1009) refusals.count('too-large');
       // Receivers keep the signalling socket open for the whole session: its closing ends the
       // session at once (werift alone notices a vanished peer only after tens of seconds).
-      peer.close('signalling closed');
+      peer.close(code === 1009 ? 'signalling message too large' : 'signalling closed');
     });
-    peer.on('closed', () => {
-      if (socket.readyState === socket.OPEN) socket.close(1000, 'peer closed');
+    socket.on('error', () => peer.close('signalling error'));
+    peer.on('closed', (reason) => {
+      clearTimeout(handshake);
+      const s = session.stats;
+      app.log.info(
+        { session: id, reason, frames: s.framesSent, bytes: s.bytesSent },
+        `receiver ${id} disconnected: ${reason} (after ${((Date.now() - connectedAt) / 1000).toFixed(1)} s, ${s.framesSent} frames)`,
+      );
+      if (socket.readyState === socket.OPEN) socket.close(1000, reason.slice(0, 100));
     });
-    void peer.start().catch((e: unknown) => {
-      socket.send(JSON.stringify({ type: 'error', code: 'offer-failed', message: (e as Error).message }));
+    peer.start().catch((e: unknown) => {
+      refusals.count('offer-failed');
+      tell('offer-failed', (e as Error).message);
       peer.close('offer failed');
     });
   });
+  // Before the upgrade: a page from another origin gets 403 (a WebSocket is not bound by CORS).
+  app.addHook('preValidation', async (req, reply) => {
+    if (req.url.split('?', 1)[0] !== '/signal' || originAllowed(req, allowOrigins)) return;
+    refusals.count('origin');
+    app.log.warn({ ip: req.ip, origin: req.headers.origin }, `refused /signal from origin ${req.headers.origin}`);
+    return reply.code(403).send({ error: 'origin', message: `origin ${req.headers.origin} may not open /signal (see --allow-origin)` });
+  });
 
+  const modelFiles = new Set(o.modelFiles.map((f) => `/${f.replace(/^\/+/, '')}`));
   await app.register(fastifyStatic, {
     root: o.modelsDir,
     prefix: '/models/',
     decorateReply: false,
-    allowedPath: (p) => /^\/?[\w.-]+\.(onnx|json)$/.test(p),
+    allowedPath: (p) => modelFiles.has(p.startsWith('/') ? p : `/${p}`),
   });
-  if (o.ortDir && existsSync(o.ortDir)) await app.register(fastifyStatic, { root: o.ortDir, prefix: '/ort/', decorateReply: false });
+  if (o.ortDir && existsSync(o.ortDir))
+    await app.register(fastifyStatic, {
+      root: o.ortDir,
+      prefix: '/ort/',
+      decorateReply: false,
+      allowedPath: (p) => /\.(wasm|mjs)$/.test(p),
+    });
   if (o.appDir && existsSync(o.appDir)) {
-    await app.register(fastifyStatic, { root: o.appDir, prefix: '/', decorateReply: false });
+    // Source maps stay on the build machine.
+    await app.register(fastifyStatic, { root: o.appDir, prefix: '/', decorateReply: false, allowedPath: (p) => !p.endsWith('.map') });
   } else {
     app.get('/', async (_req, reply) =>
       reply
         .type('text/html')
         .send(
-          '<!doctype html><title>mmsc</title><p>The browser receiver is not built (run <code>npm run build</code>). The sender is running: see <a href="/stats">/stats</a>.</p>',
+          '<!doctype html><title>mmsc</title><p>The browser receiver is not built (run <code>npm run build</code>). The sender is running: see <code>/stats</code> (with the token).</p>',
         ),
     );
   }

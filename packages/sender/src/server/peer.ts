@@ -1,33 +1,43 @@
 import { EventEmitter } from 'node:events';
+import type { SessionErrorCode } from '@mmsc/protocol';
 import { type RTCDataChannel, RTCPeerConnection } from 'werift';
-import { parseSignal, type SignalError, type SignalMessage } from './signalling.js';
+import { defaultLimits, type Limits } from './limits.js';
+import { checkAnswerSdp, parseSignal, SignalError, type SignalMessage } from './signalling.js';
 
 /** What werift exposes of SCTP at run time (typed private; platform notes list the fields). */
 interface SctpInternals {
-  outboundQueue?: unknown[];
   srtt?: number;
-  flightSize?: number;
-  cwnd?: number;
 }
+
+type Candidate = NonNullable<Extract<SignalMessage, { type: 'candidate' }>['candidate']>;
 
 export interface PeerEvents {
   open: [];
   message: [Uint8Array];
   closed: [string];
+  /** Signalling input refused: the peer has been told; `fatal` refusals close the session. */
+  refused: [code: SessionErrorCode, message: string, fatal: boolean];
 }
+
+export type PeerLimits = Pick<Limits, 'maxSignalBytes' | 'maxPendingCandidates' | 'maxCandidates' | 'maxCandidateBytes'>;
 
 /**
  * One receiver's WebRTC side: a werift peer that offers one reliable, ordered data channel.
- * Loopback addresses are offered too (werift skips them by default).
+ * Loopback addresses are offered too (werift skips them by default). Everything the remote side
+ * signals is checked against `limits` before werift sees it.
  */
 export class Peer extends EventEmitter<PeerEvents> {
   readonly pc: RTCPeerConnection;
   readonly dc: RTCDataChannel;
   private remoteSet = false;
-  private pendingCandidates: NonNullable<Extract<SignalMessage, { type: 'candidate' }>['candidate']>[] = [];
+  private pendingCandidates: Candidate[] = [];
+  private candidates = 0;
   private closed = false;
 
-  constructor(private readonly signal: (m: SignalMessage) => void) {
+  constructor(
+    private readonly signal: (m: SignalMessage) => void,
+    private readonly limits: PeerLimits = defaultLimits(),
+  ) {
     super();
     this.pc = new RTCPeerConnection({ iceServers: [], iceAdditionalHostAddresses: ['127.0.0.1'], maxMessageSize: 262144 } as never);
     this.dc = this.pc.createDataChannel('mmsc', { ordered: true });
@@ -49,65 +59,91 @@ export class Peer extends EventEmitter<PeerEvents> {
     });
   }
 
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   async start(): Promise<void> {
     const offer = await this.pc.createOffer();
     await this.pc.setLocalDescription(offer);
     this.signal({ type: 'offer', sdp: this.pc.localDescription?.sdp ?? offer.sdp });
   }
 
-  /** Handles one signalling text from the receiver; bad input is reported back, not thrown. */
+  /** Tells the peer why its input was refused (and closes the session when `fatal`). */
+  private refuse(code: SessionErrorCode, message: string, fatal = false): void {
+    if (this.closed) return;
+    this.signal({ type: 'error', code, message });
+    this.emit('refused', code, message, fatal);
+    if (fatal) this.close(`${code}: ${message}`);
+  }
+
+  /** Handles one signalling text from the receiver; bad input is reported back, never thrown. */
   async onSignal(text: string): Promise<void> {
+    if (this.closed) return;
     let m: SignalMessage;
     try {
-      m = parseSignal(text);
+      m = parseSignal(text, this.limits.maxSignalBytes);
+      if (m.type === 'answer') checkAnswerSdp(m.sdp);
     } catch (e) {
-      const err = e as SignalError;
-      this.signal({ type: 'error', code: err.code, message: err.message });
+      const err = e instanceof SignalError ? e : new SignalError('bad-signal', String(e));
+      this.refuse(err.code, err.message, err.code === 'bad-sdp');
       return;
     }
-    try {
-      if (m.type === 'answer') {
+    if (m.type === 'answer') {
+      if (this.remoteSet) return this.refuse('bad-signal', 'an answer was already received');
+      try {
         await this.pc.setRemoteDescription({ type: 'answer', sdp: m.sdp });
-        this.remoteSet = true;
-        for (const c of this.pendingCandidates.splice(0)) await this.pc.addIceCandidate(c as never);
-      } else if (m.type === 'candidate' && m.candidate) {
-        if (this.remoteSet) await this.pc.addIceCandidate(m.candidate as never);
-        else this.pendingCandidates.push(m.candidate);
-      } else if (m.type === 'offer') {
-        this.signal({ type: 'error', code: 'bad-signal', message: 'the sender makes the offer; send an answer' });
+      } catch (e) {
+        return this.refuse('bad-sdp', `answer rejected: ${(e as Error).message}`, true);
       }
+      this.remoteSet = true;
+      for (const c of this.pendingCandidates.splice(0)) await this.addCandidate(c);
+    } else if (m.type === 'candidate' && m.candidate) {
+      const c = m.candidate;
+      if (Buffer.byteLength(c.candidate) > this.limits.maxCandidateBytes)
+        return this.refuse('too-large', `an ICE candidate is at most ${this.limits.maxCandidateBytes} bytes`);
+      if (++this.candidates > this.limits.maxCandidates)
+        return this.refuse('too-many-candidates', `a session sends at most ${this.limits.maxCandidates} ICE candidates`, true);
+      if (this.remoteSet) await this.addCandidate(c);
+      else if (this.pendingCandidates.length >= this.limits.maxPendingCandidates)
+        this.refuse('too-many-candidates', `at most ${this.limits.maxPendingCandidates} ICE candidates before the answer`, true);
+      else this.pendingCandidates.push(c);
+    } else if (m.type === 'offer') {
+      this.refuse('bad-signal', 'the sender makes the offer; send an answer');
+    }
+  }
+
+  private async addCandidate(c: Candidate): Promise<void> {
+    try {
+      await this.pc.addIceCandidate(c as never);
     } catch (e) {
-      this.signal({ type: 'error', code: 'bad-signal', message: `rejected: ${(e as Error).message}` });
+      this.refuse('bad-signal', `ICE candidate rejected: ${(e as Error).message}`);
     }
   }
 
   get open(): boolean {
-    return this.dc.readyState === 'open';
+    return !this.closed && this.dc.readyState === 'open';
   }
 
   send(bytes: Uint8Array): void {
     this.dc.send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   }
 
-  /** Bytes waiting in werift's SCTP send queue (chunks of ≤ 1,200 B) plus its data-channel buffer. */
-  queuedBytes(): number {
-    const q = this.sctp()?.outboundQueue?.length ?? 0;
-    return q * 1200;
+  /** Bytes the data channel has sent so far (what a relevance map cost, for the frame budget). */
+  get bytesSent(): number {
+    return this.dc.bytesSent;
   }
 
   /** SCTP smoothed RTT in seconds, when SCTP has measured one. */
   srtt(): number | null {
-    const s = this.sctp()?.srtt;
+    const s = (this.pc.sctpTransport as unknown as { sctp?: SctpInternals } | undefined)?.sctp?.srtt;
     return typeof s === 'number' && s > 0 ? s : null;
-  }
-
-  private sctp(): SctpInternals | undefined {
-    return (this.pc.sctpTransport as unknown as { sctp?: SctpInternals } | undefined)?.sctp;
   }
 
   close(reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    this.pendingCandidates.length = 0;
     void this.pc.close().catch(() => undefined);
     this.emit('closed', reason);
   }

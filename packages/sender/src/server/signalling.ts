@@ -10,18 +10,18 @@ export type SignalMessage =
 export class SignalError extends Error {
   override readonly name = 'SignalError';
   constructor(
-    readonly code: 'bad-json' | 'bad-signal' | 'too-large',
+    readonly code: 'bad-json' | 'bad-signal' | 'bad-sdp' | 'too-large',
     message: string,
   ) {
     super(message);
   }
 }
 
-const MAX_SIGNAL_BYTES = 64 * 1024;
+export const MAX_SIGNAL_BYTES = 64 * 1024;
 
 /** Parses one signalling message from the peer; throws SignalError with a reason the peer is told. */
-export function parseSignal(text: string): SignalMessage {
-  if (text.length > MAX_SIGNAL_BYTES) throw new SignalError('too-large', `signalling message over ${MAX_SIGNAL_BYTES} bytes`);
+export function parseSignal(text: string, maxBytes = MAX_SIGNAL_BYTES): SignalMessage {
+  if (Buffer.byteLength(text, 'utf8') > maxBytes) throw new SignalError('too-large', `signalling message over ${maxBytes} bytes`);
   let v: unknown;
   try {
     v = JSON.parse(text);
@@ -29,7 +29,7 @@ export function parseSignal(text: string): SignalMessage {
     throw new SignalError('bad-json', 'signalling message is not JSON');
   }
   const m = v as Record<string, unknown> | null;
-  if (!m || typeof m !== 'object') throw new SignalError('bad-signal', 'signalling message must be a JSON object');
+  if (!m || typeof m !== 'object' || Array.isArray(m)) throw new SignalError('bad-signal', 'signalling message must be a JSON object');
   switch (m.type) {
     case 'offer':
     case 'answer':
@@ -55,5 +55,25 @@ export function parseSignal(text: string): SignalMessage {
       return { type: 'error', code: String(m.code ?? 'unknown'), message: String(m.message ?? '') };
     default:
       throw new SignalError('bad-signal', `unknown signalling message type ${JSON.stringify(m.type)}`);
+  }
+}
+
+/**
+ * Checks that an answer describes what the sender offered: one data-channel media section with ICE
+ * credentials and a DTLS fingerprint. werift accepts a bare `v=0` and only fails the connection
+ * later, with nothing said to the peer; this says why at once.
+ */
+export function checkAnswerSdp(sdp: string): void {
+  const lines = sdp.split(/\r?\n/);
+  if (lines.length > 1000) throw new SignalError('bad-sdp', `answer SDP has ${lines.length} lines (at most 1000)`);
+  const has = (prefix: string) => lines.some((l) => l.startsWith(prefix));
+  if (!lines.some((l) => /^m=application \d+ [\w/]*SCTP/.test(l)))
+    throw new SignalError('bad-sdp', 'answer SDP has no data-channel media line (m=application … SCTP)');
+  for (const [prefix, what] of [
+    ['a=ice-ufrag:', 'ICE username fragment'],
+    ['a=ice-pwd:', 'ICE password'],
+    ['a=fingerprint:', 'DTLS fingerprint'],
+  ] as const) {
+    if (!has(prefix)) throw new SignalError('bad-sdp', `answer SDP has no ${what} (${prefix.slice(0, -1)})`);
   }
 }

@@ -5,6 +5,7 @@ import type { RgbImage } from '../images.js';
 import { type AllocatorName, FrameEncoder } from '../pipeline/encode-frame.js';
 import { type Analysis, type DetectorRelevance, type RelevanceResult, reportGrounding } from '../relevance/relevance-model.js';
 import type { FrameSource } from '../sources/sources.js';
+import { type Log, silentLog } from './log.js';
 import type { ReceiverSession } from './session.js';
 
 export interface StreamerOptions {
@@ -14,6 +15,13 @@ export interface StreamerOptions {
   relevanceEvery: number;
   /** Upper bound on each receiver's rate, bits per second (the operator's uplink share). */
   maxBps: number;
+  log?: Log;
+}
+
+/** Whether frames can be made, and why not (for /health and the page). */
+export interface StreamHealth {
+  ok: boolean;
+  reason?: string;
 }
 
 /** Work shared by all receivers for one source frame. */
@@ -41,6 +49,9 @@ export class Streamer {
   private lastGrounded = new Map<string, string>();
   ticks = 0;
   overruns = 0;
+  /** The last reason no frame could be made (null once one was made again). */
+  private frameError: string | null = null;
+  private readonly log: Log;
 
   constructor(
     readonly source: FrameSource,
@@ -49,12 +60,26 @@ export class Streamer {
     readonly curves: readonly DistortionCurve[],
     readonly hello: HelloMessage,
     readonly opts: StreamerOptions,
-  ) {}
+  ) {
+    this.log = opts.log ?? silentLog;
+  }
+
+  health(): StreamHealth {
+    const src = this.source.health?.() ?? { ok: true };
+    if (!src.ok) return { ok: false, reason: src.reason ?? 'the source produces no frames' };
+    if (this.frameError) return { ok: false, reason: this.frameError };
+    return { ok: true };
+  }
 
   add(s: ReceiverSession): void {
     s.onQuery = (sess) => this.grounding(sess);
     this.sessions.set(s.id, s);
     this.encoders.set(s.id, new FrameEncoder(this.hello, s.ctx, this.codecs, this.opts.allocator, this.curves));
+    s.peer.on('open', () => {
+      // A receiver joining while no frame can be made learns why at once (after its hello).
+      const h = this.health();
+      if (!h.ok) s.guard('no-frames notice', () => s.refuse('no-frames', h.reason ?? 'no frames'));
+    });
     s.peer.on('closed', () => {
       this.sessions.delete(s.id);
       this.encoders.delete(s.id);
@@ -72,7 +97,7 @@ export class Streamer {
       try {
         await this.tick();
       } catch (e) {
-        console.error(`mmsc: frame failed: ${(e as Error).stack ?? e}`);
+        this.frameFailed(e);
       }
       next += interval;
       const now = performance.now();
@@ -85,11 +110,34 @@ export class Streamer {
     this.timer = setTimeout(loop, 0);
   }
 
+  /** Stops the clock, tells every receiver, closes their peers (which releases the sessions) and the source. */
   stop(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    for (const s of [...this.sessions.values()]) {
+      try {
+        s.send({ type: 'error', code: 'shutting-down', message: 'the sender is stopping', ref: null });
+      } catch {
+        // closing anyway
+      }
+      s.peer.close('sender stopped');
+    }
     this.source.close();
+  }
+
+  /**
+   * No frame this tick (the source failed): logged and told to the receivers once per distinct
+   * reason, not once per tick.
+   */
+  private frameFailed(e: unknown): void {
+    const reason = (e as Error)?.message ?? String(e);
+    if (reason === this.frameError) return;
+    this.frameError = reason;
+    this.log.error({ err: e }, `no frame: ${reason}`);
+    for (const s of this.sessions.values()) {
+      if (s.open) s.guard('no-frames notice', () => s.refuse('no-frames', reason));
+    }
   }
 
   /** The grounding report for a session's query (needs only the lexicon, not a frame). */
@@ -121,6 +169,10 @@ export class Streamer {
     if (ready.length === 0) return;
     const t0 = performance.now();
     const image = await this.source.next();
+    if (this.frameError) {
+      this.log.info({}, `frames again after: ${this.frameError}`);
+      this.frameError = null;
+    }
     let shared = this.shared;
     if (!shared || shared.image !== image) {
       // A still source hands back the same frame object: its analysis is reused.
@@ -138,17 +190,21 @@ export class Streamer {
     const captureTs = this.source.still ? Date.now() : shared.captureTs;
     const tShared = performance.now() - t0;
     for (const s of ready) {
+      // An earlier receiver's frame took time: this one may have gone meanwhile.
+      const enc = this.encoders.get(s.id);
+      if (!enc || !s.open) continue;
       try {
-        await this.frameFor(s, shared, image, captureTs, t0, tShared);
+        await this.frameFor(s, enc, shared, image, captureTs, t0, tShared);
       } catch (e) {
-        // One receiver's failure must not cost the others their frame.
-        console.error(`mmsc: frame for receiver ${s.id} failed: ${(e as Error).message}`);
+        // One receiver's failure must not cost the others their frame: that session alone closes.
+        s.fail('frame', e);
       }
     }
   }
 
   private async frameFor(
     s: ReceiverSession,
+    enc: FrameEncoder,
     shared: SharedFrame,
     image: RgbImage,
     captureTs: number,
@@ -172,7 +228,6 @@ export class Streamer {
       budget -= this.sendRelevance(s, frameId, image.width / 8, map);
       this.lastGrounded.set(s.id, s.query.text);
     }
-    const enc = this.encoders.get(s.id) as FrameEncoder;
     const out = await enc.encode(
       { frameId, captureTs, budget: Math.max(0, budget) },
       shared.patches,
@@ -184,6 +239,7 @@ export class Streamer {
       s.stats.framesSkipped++;
       return;
     }
+    if (!s.open) return; // closed while encoding: nothing to send it to
     for (const part of out.parts) s.peer.send(part);
     s.nextFrameId = (frameId + 1) >>> 0;
     s.keep.commit(shared.patches, out.choice, out.kept);
@@ -204,9 +260,9 @@ export class Streamer {
   }
 
   private sendRelevance(s: ReceiverSession, frameId: number, cols: number, map: Uint8Array): number {
-    const before = s.peer.dc.bytesSent;
+    const before = s.peer.bytesSent;
     s.send({ type: 'relevance', frameId, width: cols, height: map.length / cols, values: map });
-    return Math.max(0, s.peer.dc.bytesSent - before);
+    return Math.max(0, s.peer.bytesSent - before);
   }
 }
 
