@@ -26,6 +26,41 @@ describe('mmsc CLI', () => {
     expect(s.stderr).toMatch(/--allocator must be rd or paper/);
   });
 
+  /** Failures users cause end in exactly one line `mmsc: …`, never a stack trace. */
+  const oneLine = (stderr: string) => {
+    const lines = stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^mmsc: /);
+    expect(stderr).not.toMatch(/^\s+at /m);
+    return lines[0];
+  };
+  const image = fileURLToPath(new URL('../../../assets/images/dog.jpg', import.meta.url));
+
+  it('relevance refuses an over-long query with a one-line reason', () => {
+    const r = run('relevance', '--image', image, '--query', Array(100).fill('dog').join(' '));
+    expect(r.status).toBe(2);
+    expect(oneLine(r.stderr)).toMatch(/query has more than 64 words/);
+  });
+
+  it('relevance refuses an --out it cannot write, in one line', () => {
+    const r = run('relevance', '--image', image, '--out', '/nonexistent/dir/x.png');
+    expect(r.status).not.toBe(0);
+    expect(oneLine(r.stderr)).toMatch(/^mmsc: cannot write \/nonexistent\/dir\/x\.png: /);
+  });
+
+  it('probe refuses a --url that is not http(s), in one line, and documents its exit codes', () => {
+    const r = run('probe', '--url', 'not-a-url');
+    expect(r.status).toBe(2);
+    expect(oneLine(r.stderr)).toBe('mmsc: --url must be an http(s) URL, e.g. http://127.0.0.1:8080');
+    expect(run('probe', '--help').stdout).toMatch(/3\s+sender\s+busy/);
+  });
+
+  it('a Node system error (here EISDIR) is one line, not a stack', () => {
+    const r = run('decode', fileURLToPath(new URL('.', import.meta.url)));
+    expect(r.status).toBe(1);
+    expect(oneLine(r.stderr)).toMatch(/^mmsc: EISDIR: /);
+  });
+
   it('decode prints a message from hex', () => {
     const query = exampleMessages().find((m) => m.type === 'query')!;
     const hex = Buffer.from(encodeMessage(query)).toString('hex');

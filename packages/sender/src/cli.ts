@@ -12,6 +12,7 @@ import { relevanceCommand } from './commands/relevance.js';
 import { relevanceEvalCommand } from './commands/relevance-eval.js';
 import { serveCommand } from './commands/serve.js';
 import { CliError } from './errors.js';
+import { LexiconError } from './relevance/lexicon.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -33,14 +34,26 @@ export function buildProgram(): Command {
   return program;
 }
 
+function isSystemError(e: unknown): e is NodeJS.ErrnoException {
+  if (!(e instanceof Error)) return false;
+  const { code, syscall } = e as NodeJS.ErrnoException;
+  return typeof code === 'string' && code.startsWith('E') && typeof syscall === 'string';
+}
+
 async function main(argv: string[]) {
   try {
     await buildProgram().parseAsync(argv);
   } catch (e) {
     if (e instanceof CommanderError) process.exit(e.exitCode);
-    if (e instanceof CliError || e instanceof ModelError) {
+    if (e instanceof CliError || e instanceof ModelError || e instanceof LexiconError) {
       console.error(`mmsc: ${e.message}`);
       process.exit(e instanceof CliError ? e.exitCode : 1);
+    }
+    // A Node system error (EADDRINUSE, EACCES, ENOTFOUND, ...) is about the environment, not a bug:
+    // one line. Anything else is a bug and keeps its stack.
+    if (isSystemError(e)) {
+      console.error(`mmsc: ${e.message}`);
+      process.exit(1);
     }
     throw e;
   }

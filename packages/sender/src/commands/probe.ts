@@ -7,15 +7,15 @@ import {
   type HelloMessage,
   type Message,
 } from '@mmsc/protocol';
-import { type CollectedFrame, FrameCollector, feedbackFor, Reassembler } from '@mmsc/receiver';
-import { Command } from 'commander';
+import { type CollectedFrame, FrameCollector, feedbackFor, type PatchCodecs, Reassembler } from '@mmsc/receiver';
+import { Command, Option } from 'commander';
 import { type RTCDataChannel, RTCPeerConnection } from 'werift';
 import WebSocket from 'ws';
 import { CliError } from '../errors.js';
 import { median } from '../metrics.js';
 import { DEFAULT_MODELS_DIR, loadCodecs } from '../models.js';
 
-interface ProbeResult {
+export interface ProbeResult {
   frames: number;
   /** Complete frames per second between the first and the last one (steady state). */
   fps: number;
@@ -28,62 +28,195 @@ interface ProbeResult {
   incompleteFrames: number;
   decodeMsP50: number;
   grounding: Omit<GroundingMessage, 'type'> | null;
+  /** Everything that went wrong during the run (signalling errors, disconnects, protocol errors); empty = clean run. */
   errors: string[];
 }
+
+export interface ProbeOptions {
+  /** Sender URL, e.g. `http://127.0.0.1:8080` or `http://127.0.0.1:8080/?token=…` (path, query and hash are dropped). */
+  url: string;
+  query: string;
+  /** How long to receive once the data channel is up. */
+  seconds: number;
+  /** Models folder holding manifest.json (the patch decoders). */
+  modelsDir?: string;
+  /** Sent as `Authorization: Bearer <token>` on /signal and /stats; defaults to the URL's `token` parameter. */
+  token?: string;
+  log?: (s: string) => void;
+  /** Aborting stops the run early: the partial result is returned (or, before the connection is up, the promise rejects with the reason). */
+  signal?: AbortSignal;
+}
+
+/** Exit code of `mmsc probe` when the sender is full. */
+export const EXIT_BUSY = 3;
+
+/** The sender refused the connection: wrong or missing token (401), Origin refused (403), or full (busy). */
+export class ProbeRefusedError extends CliError {
+  override readonly name = 'ProbeRefusedError';
+  constructor(
+    readonly reason: 'unauthorized' | 'forbidden' | 'busy',
+    message: string,
+    exitCode = 1,
+  ) {
+    super(message, exitCode);
+  }
+}
+
+/** The sender's endpoints from a user-given URL, and the token it carries (if any). */
+export function senderEndpoints(url: string): { signalUrl: string; statsUrl: string; token: string | null } {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    u = new URL('invalid:');
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new CliError('--url must be an http(s) URL, e.g. http://127.0.0.1:8080', 2);
+  const token = u.searchParams.get('token');
+  return {
+    signalUrl: `${u.protocol === 'https:' ? 'wss:' : 'ws:'}//${u.host}/signal`,
+    statsUrl: `${u.origin}/stats`,
+    token: token ? token : null,
+  };
+}
+
+function refusal(status: number, signalUrl: string): CliError {
+  if (status === 401) return new ProbeRefusedError('unauthorized', 'the sender refused the token (HTTP 401): pass --token or MMSC_TOKEN');
+  if (status === 403) return new ProbeRefusedError('forbidden', 'the sender refused this connection (HTTP 403: Origin not allowed)');
+  return new CliError(`cannot open ${signalUrl}: HTTP ${status}`, 1);
+}
+
+type End =
+  | { kind: 'done' }
+  | { kind: 'aborted' }
+  | { kind: 'disconnected' }
+  | { kind: 'busy'; message: string }
+  | { kind: 'fatal'; error: Error };
 
 /**
  * A headless receiver in Node: connects like the browser (WebSocket signalling, werift data
  * channel), sends the query, decodes and reassembles every frame with the receiver's code, sends
  * feedback, and reports what it saw.
+ *
+ * Rejects when it cannot start: bad URL (CliError, exit 2), sender unreachable, token or Origin
+ * refused or sender busy ({@link ProbeRefusedError}), no data channel within 15 s, models missing.
+ * A disconnect once connected (signalling closed, data channel closed, peer connection failed,
+ * session id changed) ends the run early: the partial result is returned with the reason in `errors`.
  */
-export async function probe(
-  url: string,
-  query: string,
-  seconds: number,
-  modelsDir: string,
-  log: (s: string) => void = () => {},
-): Promise<ProbeResult> {
-  const decoders = await loadCodecs('decoder', modelsDir);
-  const wsUrl = `${url.replace(/^http/, 'ws').replace(/\/$/, '')}/signal`;
-  const ws = new WebSocket(wsUrl);
+export async function probe(o: ProbeOptions): Promise<ProbeResult> {
+  const { query, seconds, log = () => {}, signal } = o;
+  const ep = senderEndpoints(o.url);
+  const token = o.token || ep.token || undefined;
+  const headers: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
+  signal?.throwIfAborted();
+
   const errors: string[] = [];
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', (e) => reject(new CliError(`cannot reach ${wsUrl}: ${e.message}`, 1)));
+  let end: End | null = null;
+  let wake = () => {};
+  const ended = new Promise<void>((r) => {
+    wake = r;
+  });
+  const finish = (e: End) => {
+    if (end) return;
+    end = e;
+    wake();
+  };
+  let connectedAt = 0;
+  const disconnected = (what: string) => {
+    if (end) return;
+    errors.push(`disconnected after ${((Date.now() - connectedAt) / 1000).toFixed(1)} s: ${what}`);
+    finish({ kind: 'disconnected' });
+  };
+  // The decoders load once the sender has accepted us (a refused probe loads nothing), in
+  // parallel with the offer/answer exchange; the answer waits for them, so no frame can come first.
+  let decodersP: Promise<PatchCodecs> | null = null;
+  let codecs: PatchCodecs | null = null;
+  const decoders = () => {
+    if (!decodersP) {
+      decodersP = loadCodecs('decoder', o.modelsDir ?? DEFAULT_MODELS_DIR);
+      decodersP.then(
+        (d) => {
+          codecs = d;
+        },
+        (e: unknown) => finish({ kind: 'fatal', error: e as Error }),
+      );
+    }
+    return decodersP;
+  };
+
+  const ws = new WebSocket(ep.signalUrl, { headers });
+  ws.on('error', () => {}); // reported through 'close' / the connect promise below; never an unhandled 'error'
+  // Every handler is attached before 'open': ws can deliver the first messages in the same tick.
+  ws.once('open', () => {
+    connectedAt = Date.now();
+    void decoders();
+  });
+  ws.on('message', (data: WebSocket.RawData) => onSignalText(data.toString()));
+  ws.on('close', (code: number, reason: Buffer) => {
+    if (!connectedAt) return; // a failed connect is reported by the promise below
+    const why = reason.toString('utf8');
+    // 1013 "try again later" is how the sender says it is full, even without the error message first.
+    if (code === 1013) finish({ kind: 'busy', message: why || 'try again later (1013)' });
+    disconnected(`signalling closed (${code}${why ? ` ${why}` : ''})`);
   });
   const pc = new RTCPeerConnection({ iceServers: [], iceAdditionalHostAddresses: ['127.0.0.1'], maxMessageSize: 262144 } as never);
+  const sendSignal = (m: unknown) => {
+    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(m));
+  };
   const pending: unknown[] = [];
   let remoteSet = false;
   pc.onIceCandidate.subscribe((c) => {
     if (c)
-      ws.send(
-        JSON.stringify({
-          type: 'candidate',
-          candidate: { candidate: c.candidate, sdpMid: c.sdpMid ?? null, sdpMLineIndex: c.sdpMLineIndex ?? null },
-        }),
-      );
+      sendSignal({
+        type: 'candidate',
+        candidate: { candidate: c.candidate, sdpMid: c.sdpMid ?? null, sdpMLineIndex: c.sdpMLineIndex ?? null },
+      });
   });
-  ws.on('message', async (data: Buffer) => {
-    const m = JSON.parse(data.toString('utf8')) as { type: string; sdp?: string; candidate?: unknown; message?: string };
-    if (m.type === 'offer' && m.sdp) {
+  pc.connectionStateChange.subscribe((s) => {
+    if (s === 'failed' || s === 'closed') disconnected(`peer connection ${s}`);
+  });
+  const onSignal = async (m: { type: string; sdp?: unknown; candidate?: unknown }) => {
+    if (m.type === 'offer' && typeof m.sdp === 'string') {
+      await decoders();
+      if (end) return;
       await pc.setRemoteDescription({ type: 'offer', sdp: m.sdp });
       remoteSet = true;
       for (const c of pending.splice(0)) await pc.addIceCandidate(c as never);
       const answer = await pc.createAnswer();
       await pc.setLocalDescription(answer);
-      ws.send(JSON.stringify({ type: 'answer', sdp: pc.localDescription?.sdp ?? answer.sdp }));
+      sendSignal({ type: 'answer', sdp: pc.localDescription?.sdp ?? answer.sdp });
     } else if (m.type === 'candidate' && m.candidate) {
       if (remoteSet) await pc.addIceCandidate(m.candidate as never);
       else pending.push(m.candidate);
-    } else if (m.type === 'error') errors.push(`signalling: ${m.message}`);
-  });
-  const dc = await new Promise<RTCDataChannel>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new CliError('no data channel within 15 s (ICE failed?)', 1)), 15_000);
-    pc.onDataChannel.subscribe((ch) => {
-      clearTimeout(timer);
-      resolve(ch);
-    });
-  });
+    }
+  };
+  // Signalling is handled in order (a candidate must not overtake the offer it belongs to).
+  let signalling = Promise.resolve();
+  function onSignalText(text: string) {
+    let m: unknown;
+    try {
+      m = JSON.parse(text);
+    } catch {
+      errors.push(`signalling: not JSON (${text.length} characters)`);
+      return;
+    }
+    if (typeof m !== 'object' || m === null || typeof (m as { type?: unknown }).type !== 'string') {
+      errors.push('signalling: message without a type');
+      return;
+    }
+    const msg = m as { type: string; code?: unknown; message?: unknown };
+    if (msg.type === 'error') {
+      const code = String(msg.code ?? 'unknown');
+      const message = String(msg.message ?? '');
+      if (code === 'busy') finish({ kind: 'busy', message });
+      else errors.push(`signalling: ${code}: ${message}`);
+      return;
+    }
+    signalling = signalling
+      .then(() => onSignal(msg))
+      .catch((e: unknown) => {
+        errors.push(`signalling: ${msg.type}: ${(e as Error).message}`);
+      });
+  }
 
   let hello: HelloMessage | null = null;
   let collector: FrameCollector | null = null;
@@ -107,8 +240,8 @@ export async function probe(
   let firstFrameAt = 0;
   let lastAt = 0;
   let bytesSinceFirst = 0;
-  dc.onMessage.subscribe((data) => {
-    if (typeof data === 'string') return;
+  const onData = (dc: RTCDataChannel, data: string | Buffer) => {
+    if (end || typeof data === 'string') return;
     const now = Date.now();
     if (firstFrameAt) {
       bytesSinceFirst += data.byteLength;
@@ -123,10 +256,16 @@ export async function probe(
       return;
     }
     if (msg.type === 'hello') {
+      if (hello && hello.sessionId !== msg.sessionId) {
+        errors.push(`session changed from ${hello.sessionId} to ${msg.sessionId} (sender restarted?)`);
+        finish({ kind: 'disconnected' });
+        return;
+      }
       hello = msg;
       const ctx = contextFromHello(msg);
       collector = new FrameCollector(ctx);
-      picture = new Reassembler(ctx, decoders);
+      // The answer (hence this channel) waited for the decoders: they are loaded.
+      picture = new Reassembler(ctx, codecs as PatchCodecs);
       dc.send(Buffer.from(encodeMessage({ type: 'query', queryId: 'probe-1', text: query })));
       t0 = now;
       log(`connected: session ${msg.sessionId}, ${msg.width}×${msg.height}, ${msg.levels.length} levels`);
@@ -142,26 +281,89 @@ export async function probe(
       for (const f of collector.push(msg as FrameMessage, bytes.length, now)) {
         // Feedback goes out at once (rate control measures the link, not our decoder).
         dc.send(Buffer.from(encodeMessage(feedbackFor(f))));
-        work = work.then(() => handle(f));
+        work = work
+          .then(() => handle(f))
+          .catch((e: unknown) => {
+            errors.push(`decode: frame ${f.frameId}: ${(e as Error).message}`);
+          });
       }
     } else if (msg.type === 'error') errors.push(`sender: ${msg.code}: ${msg.message}`);
+  };
+
+  // The channel's handlers are attached as it appears, so its first message (hello) cannot slip by.
+  const dcUp = new Promise<RTCDataChannel>((resolve) => {
+    pc.onDataChannel.subscribe((ch) => {
+      ch.onMessage.subscribe((data) => onData(ch, data));
+      ch.stateChanged.subscribe((s) => {
+        if (s === 'closing' || s === 'closed') disconnected('data channel closed');
+      });
+      resolve(ch);
+    });
   });
-  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const connected = new Promise<void>((resolve, reject) => {
+    const onAbort = () => {
+      reject(signal?.reason);
+      ws.terminate();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const settle = (f: () => void) => {
+      signal?.removeEventListener('abort', onAbort);
+      f();
+    };
+    ws.once('open', () => settle(resolve));
+    ws.once('unexpected-response', (_req, res) => {
+      res.resume();
+      settle(() => reject(refusal(res.statusCode ?? 0, ep.signalUrl)));
+      ws.terminate();
+    });
+    ws.once('error', (e) => {
+      const status = /Unexpected server response: (\d+)/.exec(e.message);
+      settle(() =>
+        reject(status ? refusal(Number(status[1]), ep.signalUrl) : new CliError(`cannot reach ${ep.signalUrl}: ${e.message}`, 1)),
+      );
+    });
+  });
+  try {
+    await connected;
+  } catch (e) {
+    await pc.close().catch(() => undefined);
+    throw e;
+  }
+  const onAbort = () => finish({ kind: 'aborted' });
+  if (signal?.aborted) onAbort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+
+  const dcTimer = setTimeout(() => finish({ kind: 'fatal', error: new CliError('no data channel within 15 s (ICE failed?)', 1) }), 15_000);
+  let runTimer: NodeJS.Timeout | undefined;
+  const dc = await Promise.race([dcUp, ended.then(() => null)]);
+  if (dc && !end) {
+    runTimer = setTimeout(() => finish({ kind: 'done' }), seconds * 1000);
+    await ended;
+  }
+  clearTimeout(dcTimer);
+  clearTimeout(runTimer);
+  signal?.removeEventListener('abort', onAbort);
   await work;
   const elapsed = (Date.now() - t0) / 1000;
   let estimatedRateBps: number | null = null;
-  try {
-    const stats = (await (await fetch(`${url.replace(/\/$/, '')}/stats`)).json()) as {
-      receivers: { id: string; rate: { rateBps: number } }[];
-    };
-    const sid = (hello as HelloMessage | null)?.sessionId;
-    estimatedRateBps = stats.receivers.find((r) => r.id === sid)?.rate.rateBps ?? null;
-  } catch (e) {
-    errors.push(`stats: ${(e as Error).message}`);
+  const finalEnd = end as End | null;
+  if (finalEnd?.kind === 'done' && hello) {
+    try {
+      const res = await fetch(ep.statsUrl, { headers, signal: AbortSignal.timeout(5000) });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      const stats = (await res.json()) as { receivers: { id: string; rate: { rateBps: number } }[] };
+      const sid = (hello as HelloMessage).sessionId;
+      estimatedRateBps = stats.receivers.find((r) => r.id === sid)?.rate.rateBps ?? null;
+    } catch (e) {
+      errors.push(`stats: ${(e as Error).message}`);
+    }
   }
   ws.close();
-  await pc.close();
-  await decoders.release();
+  await pc.close().catch(() => undefined);
+  await (decodersP as Promise<PatchCodecs> | null)?.then((d) => d.release()).catch(() => undefined);
+  if (finalEnd?.kind === 'busy') throw new ProbeRefusedError('busy', `sender busy: ${finalEnd.message}`, EXIT_BUSY);
+  if (finalEnd?.kind === 'fatal') throw finalEnd.error;
+
   const sorted = [...latencies].sort((a, b) => a - b);
   const bytes = frames.reduce((s, f) => s + f.bytesReceived, 0);
   // Frame rate in steady state: arrivals per second between the first and the last frame, so the
@@ -170,7 +372,7 @@ export async function probe(
     frames.length > 1 ? ((frames.at(-1) as CollectedFrame).lastReceiveTs - (frames[0] as CollectedFrame).lastReceiveTs) / 1000 : 0;
   return {
     frames: frames.length,
-    fps: span > 0 ? Number(((frames.length - 1) / span).toFixed(2)) : Number((frames.length / Math.max(1e-3, elapsed)).toFixed(2)),
+    fps: span > 0 ? Number(((frames.length - 1) / span).toFixed(2)) : t0 ? Number((frames.length / Math.max(1e-3, elapsed)).toFixed(2)) : 0,
     meanFrameBytes: Math.round(bytes / Math.max(1, frames.length)),
     budgetViolations: violations,
     latencyMsP50: Math.round(median(latencies)),
@@ -186,20 +388,42 @@ export async function probe(
 
 export function probeCommand(): Command {
   return new Command('probe')
-    .description('connect to a sender like the browser does, decode every frame headlessly, and report fps, bytes, latency and rate')
-    .option('--url <url>', 'sender URL', 'http://127.0.0.1:8080')
+    .description(
+      'connect to a sender like the browser does, decode every frame headlessly, and report fps, bytes, latency and rate\n' +
+        'exit status: 0 clean run; 1 sender unreachable, token or Origin refused, or errors during the run (the report is printed first); 2 bad options; 3 sender busy',
+    )
+    .option(
+      '--url <url>',
+      'sender URL (as the sender prints it; a ?token=… in it is used when --token is not given)',
+      'http://127.0.0.1:8080',
+    )
+    .addOption(new Option('--token <token>', 'access token the sender printed (sent as Authorization: Bearer)').env('MMSC_TOKEN'))
     .option('--query <text>', 'query to send', 'dog and bicycle')
     .option('--seconds <n>', 'how long to receive', '10')
     .option('--models <dir>', 'models folder holding manifest.json', DEFAULT_MODELS_DIR)
     .option('--json', 'print one JSON object')
-    .action(async (opts: { url: string; query: string; seconds: string; models: string; json?: boolean }) => {
+    .action(async (opts: { url: string; token?: string; query: string; seconds: string; models: string; json?: boolean }, cmd: Command) => {
       const seconds = Number(opts.seconds);
       if (!(seconds > 0)) throw new CliError('--seconds must be positive', 2);
-      const r = await probe(opts.url, opts.query, seconds, opts.models, opts.json ? () => {} : (s) => console.error(s));
+      const ep = senderEndpoints(opts.url);
+      // --token beats a token in the URL, which beats MMSC_TOKEN.
+      const fromEnv = cmd.getOptionValueSource('token') === 'env';
+      const token = (fromEnv && ep.token) || opts.token || undefined;
+      const started = Date.now();
+      const r = await probe({
+        url: opts.url,
+        query: opts.query,
+        seconds,
+        modelsDir: opts.models,
+        token,
+        log: opts.json ? () => {} : (s) => console.error(s),
+      });
       if (opts.json) console.log(JSON.stringify(r));
       else {
+        const took = (Date.now() - started) / 1000;
+        const span = r.errors.length > 0 && took < seconds ? `${took.toFixed(1)} s (stopped early)` : `${opts.seconds} s`;
         console.log(
-          `${r.frames} frames in ${opts.seconds} s (${r.fps} fps), ${r.meanFrameBytes} B/frame, goodput ${(r.goodputBps / 1e6).toFixed(2)} Mbit/s`,
+          `${r.frames} frames in ${span} (${r.fps} fps), ${r.meanFrameBytes} B/frame, goodput ${(r.goodputBps / 1e6).toFixed(2)} Mbit/s`,
         );
         console.log(
           `latency p50 ${r.latencyMsP50} ms, p95 ${r.latencyMsP95} ms; budget violations ${r.budgetViolations}; sender estimate ${r.estimatedRateBps ?? '?'} bit/s`,
@@ -210,6 +434,6 @@ export function probeCommand(): Command {
           );
         for (const e of r.errors) console.log(`error: ${e}`);
       }
-      process.exit(0);
+      process.exit(r.errors.length > 0 ? 1 : 0);
     });
 }

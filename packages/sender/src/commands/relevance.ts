@@ -1,7 +1,24 @@
+import { access, constants, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { Command } from 'commander';
+import { CliError } from '../errors.js';
 import { readFrame, writeOverlay } from '../images.js';
 import { DEFAULT_MODELS_DIR } from '../models.js';
+import { groundQuery, LexiconError } from '../relevance/lexicon.js';
 import { loadRelevance } from '../relevance/load-relevance.js';
+
+/** Fails early (before any model runs) when `out` cannot be written: its folder is missing, not a folder, or read-only. */
+async function checkWritable(out: string): Promise<void> {
+  const dir = dirname(resolve(out));
+  try {
+    if (!(await stat(dir)).isDirectory()) throw new Error(`${dir} is not a folder`);
+    await access(dir, constants.W_OK);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const reason = err.code === 'ENOENT' ? `no folder ${dir}` : err.code === 'EACCES' ? `${dir} is not writable` : err.message;
+    throw new CliError(`cannot write ${out}: ${reason}`, 2);
+  }
+}
 
 /** `mmsc relevance`: S_inf of one image for one query, as JSON or a readable report, optionally an overlay PNG. */
 export function relevanceCommand(): Command {
@@ -14,11 +31,27 @@ export function relevanceCommand(): Command {
     .option('--models <dir>', 'models folder holding manifest.json', DEFAULT_MODELS_DIR)
     .option('--json', 'print one JSON object')
     .action(async (opts: { image: string; query: string; baseline?: boolean; out?: string; models: string; json?: boolean }) => {
+      if (opts.out) await checkWritable(opts.out);
       const model = await loadRelevance(opts.models);
+      if (!opts.baseline) {
+        // Query limits (length, word count) are checked before the detector runs.
+        try {
+          groundQuery(opts.query, model.lexicon);
+        } catch (e) {
+          if (e instanceof LexiconError) throw new CliError(`--query: ${e.message}`, 2);
+          throw e;
+        }
+      }
       const frame = await readFrame(opts.image);
       const a = await model.analyse(frame);
       const r = opts.baseline ? model.baselineFromAnalysis(a) : model.fromAnalysis(a, opts.query);
-      if (opts.out) await writeOverlay(opts.out, frame, r.map);
+      if (opts.out) {
+        try {
+          await writeOverlay(opts.out, frame, r.map);
+        } catch (e) {
+          throw new CliError(`cannot write ${opts.out}: ${(e as Error).message}`, 1);
+        }
+      }
       const classes = model.detector.classes;
       if (opts.json) {
         console.log(
