@@ -20,7 +20,7 @@ const sender = await startSender({ query: 'dog and bicycle' });
 const browser = await launchBrowser();
 try {
   const page = await browser.context.newPage();
-  await page.goto(`${sender.url}/`);
+  await page.goto(sender.page('/'));
   // Live frames: the session's opening frames carry most patches; later ones mostly "keep".
   await waitForState(page, 's.decoderReady && s.framesShown >= 30', 120_000);
   /** @type {{ frameId: number, applyMs: number | null, decoded: number | null }[]} */

@@ -1,6 +1,7 @@
 // Shared by the browser tests and the receiver benchmark: starts `mmsc serve` on a free port and
 // a headless Debian Chromium through playwright-core (never a downloaded browser).
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -43,13 +44,15 @@ export function freePort() {
 
 /**
  * Starts `mmsc serve` (the built sender) and waits until /health answers.
- * @param {{ source?: string, query?: string, port?: number, args?: string[], timeoutMs?: number }} [o]
+ * @param {{ source?: string, query?: string, port?: number, token?: string, args?: string[], timeoutMs?: number }} [o]
  */
 export async function startSender(o = {}) {
   if (!existsSync(join(ROOT, 'packages/receiver/dist-app/index.html'))) {
     throw new Error('packages/receiver/dist-app is missing: run `npm run build` first');
   }
   const port = o.port ?? (await freePort());
+  // Authentication stays on, as users run it: the page gets the token in its URL.
+  const token = o.token ?? `e2e-${randomBytes(12).toString('hex')}`;
   const args = [
     join(ROOT, 'packages/sender/bin/mmsc.js'),
     'serve',
@@ -61,6 +64,8 @@ export async function startSender(o = {}) {
     o.source ?? join(ROOT, 'assets/images/dog.jpg'),
     '--query',
     o.query ?? 'dog',
+    '--token',
+    token,
     ...(o.args ?? []),
   ];
   const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -95,6 +100,13 @@ export async function startSender(o = {}) {
   return {
     url,
     port,
+    token,
+    /** `path` of the sender's page with the token added, e.g. `page('/?debug')`. */
+    page(path = '/') {
+      const u = new URL(path, url);
+      u.searchParams.set('token', token);
+      return u.href;
+    },
     output: () => output,
     async stop() {
       if (exitCode !== null) return;

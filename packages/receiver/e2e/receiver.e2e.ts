@@ -110,7 +110,7 @@ describe('browser receiver (Chromium)', () => {
     const page = await browser.context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${sender.url}/?debug`);
+    await page.goto(sender.page('/?debug'));
     await waitForState(page, 's.connection === "open" && s.framesShown >= 8', 90_000);
     const [snap, log] = await Promise.all([api(page).snapshot(), api(page).log()]);
     expect(log.enabled).toBe(true);
@@ -149,7 +149,7 @@ describe('browser receiver (Chromium)', () => {
     const page = await browser.context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${sender.url}/?debug&levels=1&levelMode=sent&relevance=0`);
+    await page.goto(sender.page('/?debug&levels=1&levelMode=sent&relevance=0'));
     // Switch early: on a still image the sender soon holds every patch at the top level (then only
     // "keep" is sent and no query can change a thing).
     await waitForState(page, 's.grounding && s.grounding.queryId === "initial" && s.framesReceived >= 2', 90_000);
@@ -239,12 +239,13 @@ describe('browser receiver (Chromium)', () => {
     let first: Awaited<ReturnType<typeof startSender>> | null = await startSender({ port, query: 'dog' });
     const page = await browser.context.newPage();
     try {
-      await page.goto(`${first.url}/`);
+      await page.goto(first.page('/'));
       await waitForState(page, 's.connection === "open" && s.framesShown >= 2', 90_000);
       await page.fill('#query', 'bicycle');
       await page.press('#query', 'Enter');
       await waitForState(page, 's.wanted && s.grounding && s.grounding.queryId === s.wanted.queryId');
       const before = await api(page).state();
+      const token = first.token; // a restarted sender given the same --token lets the page back in
 
       await first.stop();
       first = null;
@@ -252,7 +253,7 @@ describe('browser receiver (Chromium)', () => {
       await expect(page.locator('#stage.stale').count()).resolves.toBe(1);
       await expect(page.locator('#conn[data-state="waiting"]').count()).resolves.toBe(1);
 
-      second = await startSender({ port, query: 'dog' });
+      second = await startSender({ port, query: 'dog', token });
       await waitForState(
         page,
         `s.connection === "open" && s.sessionId !== ${JSON.stringify(before.sessionId)} && s.framesShown > ${before.framesShown}` +

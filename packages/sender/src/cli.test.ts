@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { type AddressInfo, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { encodeMessage, exampleMessages } from '@mmsc/protocol';
 import { describe, expect, it } from 'vitest';
@@ -59,6 +60,40 @@ describe('mmsc CLI', () => {
     const r = run('decode', fileURLToPath(new URL('.', import.meta.url)));
     expect(r.status).toBe(1);
     expect(oneLine(r.stderr)).toMatch(/^mmsc: EISDIR: /);
+  });
+
+  it('serve refuses an address that is not an IP, in one line', () => {
+    const r = run('serve', '--host', '256.1.1.1');
+    expect(r.status).toBe(2);
+    expect(oneLine(r.stderr)).toMatch(/^mmsc: --host 256\.1\.1\.1 is not an IP address/);
+  });
+
+  it('serve says in one line that the port is taken', async () => {
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const r = spawnSync(process.execPath, [cli, 'serve', '--host', '127.0.0.1', '--port', String(port), '--source', image], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(r.status).toBe(1);
+      expect(oneLine(r.stderr)).toMatch(new RegExp(`^mmsc: port ${port} on 127\\.0\\.0\\.1 is already in use`));
+    } finally {
+      server.close();
+    }
+  });
+
+  it('serve refuses half a TLS configuration and unreadable files, in one line', () => {
+    const a = run('serve', '--tls-cert', '/nonexistent.crt');
+    expect(a.status).toBe(2);
+    expect(oneLine(a.stderr)).toBe('mmsc: --tls-cert and --tls-key go together');
+    const b = run('serve', '--tls-cert', '/nonexistent.crt', '--tls-key', '/nonexistent.key');
+    expect(b.status).toBe(2);
+    expect(oneLine(b.stderr)).toMatch(/^mmsc: cannot read --tls-cert \/nonexistent\.crt/);
+    const c = run('serve', '--token', 'short');
+    expect(c.status).toBe(2);
+    expect(oneLine(c.stderr)).toMatch(/^mmsc: --token must be/);
   });
 
   it('decode prints a message from hex', () => {

@@ -1,9 +1,8 @@
-import { EventEmitter } from 'node:events';
-import { DEFAULT_CONTEXT, decodeMessage, defaultLevels, encodeMessage, type HelloMessage, type Message } from '@mmsc/protocol';
+import { defaultLevels, encodeMessage, type HelloMessage } from '@mmsc/protocol';
 import { describe, expect, it } from 'vitest';
 import { loadLexicon } from '../relevance/load-relevance.js';
 import { reportGrounding } from '../relevance/relevance-model.js';
-import type { Peer } from './peer.js';
+import { FakePeer } from '../testing/fake-peer.js';
 import { ReceiverSession } from './session.js';
 import { parseSignal, SignalError } from './signalling.js';
 
@@ -18,21 +17,9 @@ const hello: HelloMessage = {
   fps: 10,
 };
 
-/** A stand-in for the werift peer: records what the session sends. */
-class FakePeer extends EventEmitter {
-  sent: Message[] = [];
-  open = true;
-  send(bytes: Uint8Array) {
-    this.sent.push(decodeMessage(bytes, DEFAULT_CONTEXT));
-  }
-  srtt() {
-    return 0.02;
-  }
-}
-
 function session(id = 'a') {
   const peer = new FakePeer();
-  const s = new ReceiverSession(id, peer as unknown as Peer, { ...hello, sessionId: id }, 'dog', 10);
+  const s = new ReceiverSession(id, peer, { ...hello, sessionId: id }, 'dog', 10);
   s.onQuery = (sess) => ({ type: 'grounding', queryId: sess.query.id, text: sess.query.text, fallback: false, words: [], ungrounded: [] });
   peer.emit('open');
   return { s, peer };
@@ -124,5 +111,83 @@ describe('signalling messages', () => {
     } catch (e) {
       expect((e as SignalError).code).toBe(code);
     }
+  });
+});
+
+/** A session whose grounding comes from the real lexicon, as `mmsc serve` makes it. */
+async function lexiconSession(id = 'l') {
+  const lexicon = await loadLexicon();
+  const { s, peer } = session(id);
+  s.onQuery = (sess) => {
+    const g = reportGrounding(sess.query.text, lexicon);
+    return {
+      type: 'grounding',
+      queryId: sess.query.id,
+      text: sess.query.text,
+      fallback: g.fallback,
+      words: g.grounding,
+      ungrounded: g.ungrounded,
+    };
+  };
+  return { s, peer };
+}
+
+describe('receiver session under hostile input', () => {
+  it.each([
+    ['a 65-byte word', 'a'.repeat(65)],
+    ['a 23-character Chinese phrase', '猫'.repeat(23)],
+    ['a 64-byte word of emoji and a normal word', `${'🐶'.repeat(17)} dog`],
+  ])('%s is grounded with the echoed word cut to 64 UTF-8 bytes', async (_, text) => {
+    const { s, peer } = await lexiconSession();
+    expect(() => peer.emit('message', encodeMessage({ type: 'query', queryId: 'q', text }))).not.toThrow();
+    const g = peer.sent.at(-1);
+    expect(g).toMatchObject({ type: 'grounding', queryId: 'q', text });
+    for (const w of [...(g as { ungrounded: string[] }).ungrounded, ...(g as { words: { word: string }[] }).words.map((x) => x.word)])
+      expect(Buffer.byteLength(w)).toBeLessThanOrEqual(64);
+    expect(s.query.text).toBe(text);
+    expect(peer.closedWith).toBeNull();
+  });
+
+  it('an unexpected failure closes that session with an internal error, and no other', async () => {
+    const a = session('a');
+    const b = session('b');
+    a.peer.onSend = () => {
+      throw new Error('channel broke');
+    };
+    expect(() => a.peer.emit('message', encodeMessage({ type: 'query', queryId: 'q', text: 'cat' }))).not.toThrow();
+    expect(a.peer.closedWith).toMatch(/internal error/);
+    expect(a.s.snapshot().refusals).toMatchObject({ internal: 1 });
+    expect(b.peer.closedWith).toBeNull();
+    b.peer.emit('message', encodeMessage({ type: 'query', queryId: 'q', text: 'cat' }));
+    expect(b.peer.sent.at(-1)).toMatchObject({ type: 'grounding', text: 'cat' });
+  });
+
+  it('queries beyond the per-second budget are refused as rate-limited and the previous query stays', () => {
+    const { s, peer } = session();
+    for (let i = 0; i < 30; i++) peer.emit('message', encodeMessage({ type: 'query', queryId: `q${i}`, text: i < 10 ? 'cat' : 'car' }));
+    expect(s.query.text).toBe('cat');
+    expect(s.snapshot().refusals['rate-limited']).toBe(20);
+    // Told once (not 20 times): a flood is not answered by a flood.
+    expect(peer.sent.filter((m) => m.type === 'error' && m.code === 'rate-limited')).toHaveLength(1);
+  });
+
+  it('impossible feedback is refused, counted and does not move the estimate', () => {
+    const { s, peer } = session();
+    const now = performance.now() / 1000;
+    s.rate.onSent(0, 20_000, now);
+    s.rate.onSent(1, 20_000, now);
+    peer.emit('message', encodeMessage({ type: 'feedback', frameId: 0, bytesReceived: 20_000, partsReceived: 1, receiveTs: Date.now() }));
+    const before = s.rate.state().rateBps;
+    peer.emit(
+      'message',
+      encodeMessage({ type: 'feedback', frameId: 1, bytesReceived: 9_000_000, partsReceived: 1, receiveTs: Date.now() }),
+    );
+    peer.emit(
+      'message',
+      encodeMessage({ type: 'feedback', frameId: 1, bytesReceived: 20_000, partsReceived: 1, receiveTs: Number.MAX_SAFE_INTEGER }),
+    );
+    expect(s.snapshot().refusals['feedback-rejected']).toBe(2);
+    expect(s.rate.state().rateBps).toBe(before);
+    expect(peer.sent.some((m) => m.type === 'error' && m.code === 'feedback-rejected')).toBe(true);
   });
 });

@@ -15,7 +15,7 @@ import { KeepState } from '../pipeline/keep-state.js';
 import { DEFAULT_RATE, RateController } from '../rate/rate-controller.js';
 import { defaultLimits, type Limits, RefusalCounter, TokenBucket } from './limits.js';
 import { type Log, silentLog } from './log.js';
-import type { Peer } from './peer.js';
+import type { PeerEvents } from './peer.js';
 
 export interface SessionStats {
   id: string;
@@ -42,7 +42,14 @@ export interface SessionOptions {
 }
 
 /** The peer a session drives (werift's in production, a fake in tests). */
-export type SessionPeer = Pick<Peer, 'open' | 'send' | 'srtt' | 'close' | 'on' | 'bytesSent'>;
+export interface SessionPeer {
+  readonly open: boolean;
+  readonly bytesSent: number;
+  send(bytes: Uint8Array): void;
+  srtt(): number | null;
+  close(reason: string): void;
+  on<K extends keyof PeerEvents>(event: K, listener: (...args: PeerEvents[K]) => void): unknown;
+}
 
 /** MMSC_DEBUG_RATE=1 logs the rate controller's state on every feedback (stderr, one JSON per line). */
 const DEBUG_RATE = process.env.MMSC_DEBUG_RATE === '1';

@@ -94,11 +94,7 @@ export class Streamer {
     // slow frame delays the next instead of costing a whole slot).
     const loop = async () => {
       if (this.stopped) return;
-      try {
-        await this.tick();
-      } catch (e) {
-        this.frameFailed(e);
-      }
+      await this.step();
       next += interval;
       const now = performance.now();
       if (next < now) {
@@ -124,6 +120,15 @@ export class Streamer {
       s.peer.close('sender stopped');
     }
     this.source.close();
+  }
+
+  /** One tick of the frame clock; a failure to make the frame is reported, never thrown. */
+  async step(): Promise<void> {
+    try {
+      await this.tick();
+    } catch (e) {
+      this.frameFailed(e);
+    }
   }
 
   /**

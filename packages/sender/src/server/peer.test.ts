@@ -1,0 +1,78 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { defaultLimits } from './limits.js';
+import { Peer } from './peer.js';
+import type { SignalMessage } from './signalling.js';
+
+// A real werift peer fed signalling text by hand: what it tells the remote side and when it closes.
+const peers: Peer[] = [];
+function peer(limits = defaultLimits()) {
+  const told: SignalMessage[] = [];
+  const p = new Peer((m) => told.push(m), limits);
+  const closed: string[] = [];
+  p.on('closed', (r) => closed.push(r));
+  peers.push(p);
+  return { p, told, closed, errors: () => told.filter((m) => m.type === 'error') as Extract<SignalMessage, { type: 'error' }>[] };
+}
+afterEach(() => {
+  for (const p of peers.splice(0)) p.close('test over');
+});
+
+const candidate = (i: number, pad = 0) =>
+  JSON.stringify({
+    type: 'candidate',
+    candidate: { candidate: `candidate:${i} 1 udp 2122260223 127.0.0.1 ${10000 + (i % 50000)} typ host${' '.repeat(pad)}`, sdpMid: '0' },
+  });
+
+describe('Peer: ICE candidates', () => {
+  it('holds at most maxPendingCandidates before the answer, then refuses and closes', async () => {
+    const { p, errors, closed } = peer();
+    await p.start();
+    for (let i = 0; i < 2000; i++) await p.onSignal(candidate(i));
+    expect(errors().map((e) => e.code)).toEqual(['too-many-candidates']);
+    expect(closed[0]).toMatch(/too-many-candidates/);
+    expect((p as unknown as { pendingCandidates: unknown[] }).pendingCandidates.length).toBe(0);
+  });
+
+  it('refuses a candidate over maxCandidateBytes without holding it', async () => {
+    const { p, errors, closed } = peer();
+    await p.start();
+    await p.onSignal(candidate(1, 60_000));
+    expect(errors().map((e) => e.code)).toEqual(['too-large']);
+    expect((p as unknown as { pendingCandidates: unknown[] }).pendingCandidates.length).toBe(0);
+    expect(closed).toEqual([]);
+  });
+
+  it('counts candidates over the session, not only the pending ones', async () => {
+    const { p, errors, closed } = peer({ ...defaultLimits(), maxPendingCandidates: 1000, maxCandidates: 10 });
+    await p.start();
+    for (let i = 0; i < 50; i++) await p.onSignal(candidate(i));
+    expect(errors().map((e) => e.code)).toEqual(['too-many-candidates']);
+    expect(closed).toHaveLength(1);
+  });
+});
+
+describe('Peer: answer SDP', () => {
+  it.each([
+    ['v=0 alone', 'v=0'],
+    ['no media line', 'v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n'],
+    ['no ICE credentials', 'v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n'],
+  ])('%s: the peer is told bad-sdp with the reason, then the session closes', async (_, sdp) => {
+    const { p, errors, closed } = peer();
+    await p.start();
+    await p.onSignal(JSON.stringify({ type: 'answer', sdp }));
+    expect(errors()).toHaveLength(1);
+    expect(errors()[0]).toMatchObject({ code: 'bad-sdp' });
+    expect(errors()[0]?.message).toMatch(/answer SDP has no/);
+    expect(closed[0]).toMatch(/^bad-sdp/);
+  });
+
+  it('bad JSON and unknown types are answered, not fatal', async () => {
+    const { p, errors, closed } = peer();
+    await p.start();
+    await p.onSignal('{');
+    await p.onSignal('{"type":"hack"}');
+    await p.onSignal('[1,2]');
+    expect(errors().map((e) => e.code)).toEqual(['bad-json', 'bad-signal', 'bad-signal']);
+    expect(closed).toEqual([]);
+  });
+});

@@ -1,0 +1,112 @@
+import { DEFAULT_MAX_MESSAGE_BYTES, type HelloMessage } from '@mmsc/protocol';
+import { codecEntries, type PatchCodecs } from '@mmsc/receiver';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { curvesOf, DEMO_IMAGE, helloFor } from '../commands/serve.js';
+import { DEFAULT_MODELS_DIR, loadCodecs, readManifest } from '../models.js';
+import { loadRelevance } from '../relevance/load-relevance.js';
+import type { DetectorRelevance } from '../relevance/relevance-model.js';
+import { type AppOptions, buildApp } from '../server/app.js';
+import type { Limits } from '../server/limits.js';
+import { Streamer } from '../server/streamer.js';
+import { type FrameSource, openSource } from '../sources/sources.js';
+
+/** What the sender logged, one parsed pino record per line. */
+export interface LogRecord {
+  level: number;
+  msg: string;
+  [k: string]: unknown;
+}
+
+interface Models {
+  encoders: PatchCodecs;
+  relevance: DetectorRelevance;
+  hello: HelloMessage;
+  curves: ReturnType<typeof curvesOf>;
+  decoderFiles: string[];
+}
+let models: Promise<Models> | null = null;
+
+/** The committed models, loaded once per test file. */
+export function testModels(): Promise<Models> {
+  models ??= (async () => {
+    const codecs = codecEntries(await readManifest());
+    const [encoders, relevance] = await Promise.all([loadCodecs('encoder'), loadRelevance()]);
+    return {
+      encoders,
+      relevance,
+      hello: helloFor(codecs, 10, DEFAULT_MAX_MESSAGE_BYTES),
+      curves: curvesOf(codecs),
+      decoderFiles: codecs.map((c) => c.decoder.file),
+    };
+  })();
+  return models;
+}
+
+export interface TestSender {
+  app: FastifyInstance;
+  streamer: Streamer;
+  url: string;
+  token: string | null;
+  logs: LogRecord[];
+  /** The logger the sender writes to (into `logs`). */
+  logger: pino.Logger;
+  close(): Promise<void>;
+}
+
+/** The real sender (models, streamer, fastify app) in this process, listening on 127.0.0.1. */
+export async function startTestSender(
+  o: { source?: FrameSource; token?: string | null; limits?: Partial<Limits>; listen?: boolean } & Partial<
+    Pick<AppOptions, 'allowOrigins' | 'https' | 'appDir'>
+  > = {},
+): Promise<TestSender> {
+  const m = await testModels();
+  const source = o.source ?? (await openSource(DEMO_IMAGE, { width: 480, height: 320 }, 10));
+  const logs: LogRecord[] = [];
+  const logger = pino(
+    { level: 'debug', base: null },
+    {
+      write(line: string) {
+        logs.push(JSON.parse(line) as LogRecord);
+      },
+    },
+  );
+  const streamer = new Streamer(source, m.relevance, m.encoders, m.curves, m.hello, {
+    fps: 10,
+    allocator: 'rd',
+    relevanceEvery: 10,
+    maxBps: 20e6,
+    log: logger,
+  });
+  const token = o.token === undefined ? 'test-token-0123456789' : o.token;
+  const app = await buildApp({
+    streamer,
+    initialQuery: 'dog',
+    appDir: o.appDir ?? null,
+    ortDir: null,
+    modelsDir: DEFAULT_MODELS_DIR,
+    modelFiles: ['manifest.json', ...m.decoderFiles],
+    token,
+    allowOrigins: o.allowOrigins ?? [],
+    ...(o.limits ? { limits: o.limits } : {}),
+    logger,
+    ...(o.https ? { https: o.https } : {}),
+  });
+  let url = '';
+  if (o.listen !== false) {
+    url = await app.listen({ port: 0, host: '127.0.0.1' });
+    streamer.start();
+  }
+  return {
+    app,
+    streamer,
+    url,
+    token,
+    logs,
+    logger,
+    async close() {
+      streamer.stop();
+      await app.close();
+    },
+  };
+}
