@@ -182,6 +182,10 @@ export function serveCommand(): Command {
           throw listenError(e, opts.host, port);
         }
         streamer.start();
+        // A bug reached from a peer's input (in our code or werift's) is logged loudly, but does not
+        // end the service for every other receiver; the abuse suite fails on any such line.
+        process.on('unhandledRejection', (e) => log.error({ err: e }, `unhandled rejection (a bug): ${(e as Error)?.message ?? e}`));
+        process.on('uncaughtException', (e) => log.error({ err: e }, `uncaught exception (a bug): ${e.message}`));
         const shown = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
         const withToken = token === null ? `${shown}/` : `${shown}/?token=${token}`;
         console.log(`mmsc serve: ${source.description}, ${fps} fps, allocator ${opts.allocator}, protocol v${PROTOCOL_VERSION}`);

@@ -55,19 +55,7 @@ describe('receiver session', () => {
   });
 
   it('a query the lexicon refuses is answered with an error and the previous query stays', async () => {
-    const lexicon = await loadLexicon();
-    const { s, peer } = session();
-    s.onQuery = (sess) => {
-      const g = reportGrounding(sess.query.text, lexicon);
-      return {
-        type: 'grounding',
-        queryId: sess.query.id,
-        text: sess.query.text,
-        fallback: g.fallback,
-        words: g.grounding,
-        ungrounded: g.ungrounded,
-      };
-    };
+    const { s, peer } = await lexiconSession();
     peer.emit('message', encodeMessage({ type: 'query', queryId: 'long', text: 'cat '.repeat(100) }));
     expect(peer.sent.at(-1)).toMatchObject({ type: 'error', code: 'bad-query', ref: 'long' });
     expect(s.query.text).toBe('dog');
