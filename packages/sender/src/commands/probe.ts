@@ -43,6 +43,8 @@ export interface ProbeOptions {
   /** Sent as `Authorization: Bearer <token>` on /signal and /stats; defaults to the URL's `token` parameter. */
   token?: string;
   log?: (s: string) => void;
+  /** How long the data channel may take to open, ms (default 15,000). */
+  connectTimeoutMs?: number;
   /** Aborting stops the run early: the partial result is returned (or, before the connection is up, the promise rejects with the reason). */
   signal?: AbortSignal;
 }
@@ -103,7 +105,7 @@ type End =
  * session id changed) ends the run early: the partial result is returned with the reason in `errors`.
  */
 export async function probe(o: ProbeOptions): Promise<ProbeResult> {
-  const { query, seconds, log = () => {}, signal } = o;
+  const { query, seconds, log = () => {}, signal, connectTimeoutMs = 15_000 } = o;
   const ep = senderEndpoints(o.url);
   const token = o.token || ep.token || undefined;
   const headers: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
@@ -333,9 +335,13 @@ export async function probe(o: ProbeOptions): Promise<ProbeResult> {
   if (signal?.aborted) onAbort();
   signal?.addEventListener('abort', onAbort, { once: true });
 
-  const dcTimer = setTimeout(() => finish({ kind: 'fatal', error: new CliError('no data channel within 15 s (ICE failed?)', 1) }), 15_000);
+  const dcTimer = setTimeout(
+    () => finish({ kind: 'fatal', error: new CliError(`no data channel within ${connectTimeoutMs / 1000} s (ICE failed?)`, 1) }),
+    connectTimeoutMs,
+  );
   let runTimer: NodeJS.Timeout | undefined;
   const dc = await Promise.race([dcUp, ended.then(() => null)]);
+  clearTimeout(dcTimer); // the channel is up (or the run ended): the run's own length applies now
   if (dc && !end) {
     runTimer = setTimeout(() => finish({ kind: 'done' }), seconds * 1000);
     await ended;

@@ -59,7 +59,17 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   const started = Date.now();
   const refusals = new RefusalCounter();
   const allowOrigins = o.allowOrigins ?? [];
-  await app.register(fastifyWebsocket, { options: { maxPayload: limits.maxSignalBytes + 1024 } });
+  await app.register(fastifyWebsocket, {
+    options: { maxPayload: limits.maxSignalBytes + 1024 },
+    // A peer's broken or oversized frame is the peer's problem, not ours: one info line, no stack
+    // (the plugin's default logs every one as an error).
+    errorHandler: (error, socket, req) => {
+      const tooLarge = (error as { code?: string }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
+      refusals.count(tooLarge ? 'too-large' : 'bad-signal');
+      app.log.info({ ip: req.ip }, `signalling socket from ${req.ip} closed: ${error.message}`);
+      socket.terminate();
+    },
+  });
   app.addHook('onSend', async (_req, reply) => {
     // Lets the browser app use threaded wasm if it wants; harmless otherwise.
     reply.header('Cross-Origin-Opener-Policy', 'same-origin');
@@ -157,6 +167,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     });
     const signals = new TokenBucket(limits.signalPerSecond, limits.signalBurst);
     socket.on('message', (data: Buffer, isBinary: boolean) => {
+      if (peer.isClosed) return; // already refused: what is still in flight is not counted again
       if (!signals.take(performance.now() / 1000)) {
         refusals.count('rate-limited');
         tell('rate-limited', `more than ${limits.signalPerSecond} signalling messages per second`);
@@ -170,13 +181,13 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
       }
       peer.onSignal(data.toString('utf8')).catch((e: unknown) => session.fail('signalling', e));
     });
-    socket.on('close', (code) => {
-      if (code === 1009) refusals.count('too-large');
+    socket.on('close', () => {
       // Receivers keep the signalling socket open for the whole session: its closing ends the
       // session at once (werift alone notices a vanished peer only after tens of seconds).
-      peer.close(code === 1009 ? 'signalling message too large' : 'signalling closed');
+      peer.close('signalling closed');
     });
-    socket.on('error', () => peer.close('signalling error'));
+    // (Socket errors, e.g. an oversized frame, go through the plugin's errorHandler above.)
+    socket.on('error', (e: Error) => peer.close(`signalling error: ${e.message}`));
     peer.on('closed', (reason) => {
       clearTimeout(handshake);
       const s = session.stats;
@@ -187,6 +198,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
       if (socket.readyState === socket.OPEN) socket.close(1000, reason.slice(0, 100));
     });
     peer.start().catch((e: unknown) => {
+      if (peer.isClosed) return; // closed while the offer was being made: nothing failed
       refusals.count('offer-failed');
       tell('offer-failed', (e as Error).message);
       peer.close('offer failed');

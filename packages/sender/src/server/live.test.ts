@@ -104,6 +104,24 @@ describe('live sender', () => {
     expect((err as ProbeRefusedError).reason).toBe('busy');
   });
 
+  it('the probe runs longer than its connection deadline once the channel is up', async () => {
+    const s = await sender();
+    const r = await probe({ url: s.url, token: s.token ?? undefined, query: 'dog', seconds: 3, connectTimeoutMs: 1500 });
+    expect(r.errors).toEqual([]);
+    expect(r.frames).toBeGreaterThan(5);
+  });
+
+  it('an oversized signalling frame closes that socket, is counted as too-large, and logs no error', async () => {
+    const s = await sender();
+    const raw = await rawSocket(s);
+    raw.ws.send('x'.repeat(70 * 1024));
+    await raw.closed;
+    await sleep(100);
+    const stats = (await s.app.inject({ url: '/stats', headers: { authorization: `Bearer ${s.token}` } })).json();
+    expect(stats.refusals['too-large']).toBe(1);
+    expect(s.logs.filter((l) => l.level >= 50)).toEqual([]);
+  });
+
   it('the probe reports a sender that goes away mid-run instead of exiting clean', async () => {
     const s = await sender();
     const run = probe({ url: s.url, token: s.token ?? undefined, query: 'dog', seconds: 20 });
