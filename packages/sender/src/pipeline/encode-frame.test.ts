@@ -6,6 +6,7 @@ import { curvesOf, DEMO_IMAGE, helloFor } from '../commands/serve.js';
 import { readFrame } from '../images.js';
 import { psnr, sumSquaredError } from '../metrics.js';
 import { loadCodecs, readManifest } from '../models.js';
+import { PatchCodeCache } from './code-cache.js';
 import { FrameEncoder } from './encode-frame.js';
 import { KeepState } from './keep-state.js';
 
@@ -104,5 +105,25 @@ describe('frame encoder', () => {
     // A new receiver has its own (empty) state: its first frame carries real patches again.
     const fresh = await encoders.rd.encode({ frameId: 0, captureTs: 0, budget: 46_080 }, patches, variances, scores, new KeepState(2400));
     expect(fresh?.payloadBytes).toBeGreaterThan(40_000);
+  });
+
+  it('a shared code cache gives the same bytes and encodes each patch at a level once across receivers', async () => {
+    const curves = curvesOf(codecEntries(await readManifest()));
+    const fresh = () => new FrameEncoder(hello, ctx, enc, 'rd', curves);
+    const frame = { frameId: 3, captureTs: 0, budget: 30_000 };
+    const alone = await fresh().encode(frame, patches, variances, scores);
+    const cache = new PatchCodeCache(patches, enc);
+    const first = await fresh().encode(frame, patches, variances, scores, undefined, cache);
+    expect(first?.parts).toEqual(alone?.parts);
+    const afterFirst = cache.encoded;
+    expect(afterFirst).toBeGreaterThan(0);
+    // A second receiver with the same query needs no encoder run at all; one with another query only its new patches.
+    const second = await fresh().encode(frame, patches, variances, scores, undefined, cache);
+    expect(second?.parts).toEqual(alone?.parts);
+    expect(cache.encoded).toBe(afterFirst);
+    const other = Float32Array.from(scores, (_, p) => (p % 60 >= 40 ? 1 : 0.05));
+    const third = await fresh().encode(frame, patches, variances, other, undefined, cache);
+    expect(third?.parts).toEqual((await fresh().encode(frame, patches, variances, other))?.parts);
+    expect(cache.encoded - afterFirst).toBeLessThan(afterFirst);
   });
 });

@@ -7,9 +7,10 @@ import {
   type ProtocolContext,
   splitFrame,
 } from '@mmsc/protocol';
-import { PATCH_VALUES, type PatchCodecs } from '@mmsc/receiver';
+import type { PatchCodecs } from '@mmsc/receiver';
 import { type Allocation, allocatePaper, allocateRd } from '../allocate/allocate.js';
 import { type DistortionCurve, distortionTable } from '../allocate/distortion.js';
+import { PatchCodeCache } from './code-cache.js';
 import type { KeepState } from './keep-state.js';
 
 export type AllocatorName = 'rd' | 'paper';
@@ -57,8 +58,11 @@ export class FrameEncoder {
     variances: Float32Array,
     scores: Float32Array,
     keep?: KeepState,
+    /** The frame's shared codes (the streamer's, one per source frame); else this call makes its own. */
+    cache?: PatchCodeCache,
   ): Promise<EncodedFrame | null> {
     const t0 = performance.now();
+    const codes = cache?.patches === patches ? cache : new PatchCodeCache(patches, this.codecs);
     const bytesOf = this.levels.map((l) => l.bytes);
     const keepable = keep?.keepable(patches);
     let alloc: { a: Allocation; kept: Uint8Array } | null = null;
@@ -76,7 +80,7 @@ export class FrameEncoder {
       alloc = al;
       const symbols = al.a.choice.map((k, p) => (al.kept[p] ? KEEP_LEVEL : (this.levels[k] as LevelSpec).id));
       const e0 = performance.now();
-      payload = await this.encodePayload(patches, al.a.choice, al.kept, bytesOf);
+      payload = await this.encodePayload(codes, al.a.choice, al.kept, bytesOf);
       const p0 = performance.now();
       tEncode += p0 - e0;
       const input: FrameInput = { ...frame, levels: symbols, payload };
@@ -112,7 +116,7 @@ export class FrameEncoder {
   ): Promise<Uint8Array[]> {
     const bytesOf = this.levels.map((l) => l.bytes);
     const kept = new Uint8Array(choice.length);
-    const payload = await this.encodePayload(patches, choice, kept, bytesOf);
+    const payload = await this.encodePayload(new PatchCodeCache(patches, this.codecs), choice, kept, bytesOf);
     const symbols = choice.map((k) => (this.levels[k] as LevelSpec).id);
     return splitFrame({ ...frame, levels: symbols, payload }, { ctx: this.ctx, maxMessageBytes: this.hello.maxMessageBytes });
   }
@@ -157,8 +161,8 @@ export class FrameEncoder {
     return { a, kept };
   }
 
-  /** Payload in patch order: each level's patches encoded in one batch, codes scattered into place. */
-  private async encodePayload(patches: Uint8Array, choice: Uint8Array, kept: Uint8Array, bytesOf: number[]): Promise<Uint8Array> {
+  /** Payload in patch order: each level's codes (made in one batch where missing), put into place. */
+  private async encodePayload(codes: PatchCodeCache, choice: Uint8Array, kept: Uint8Array, bytesOf: number[]): Promise<Uint8Array> {
     const n = choice.length;
     const offsets = new Uint32Array(n + 1);
     for (let p = 0; p < n; p++) offsets[p + 1] = (offsets[p] as number) + (kept[p] ? 0 : (bytesOf[choice[p] as number] as number));
@@ -168,14 +172,8 @@ export class FrameEncoder {
       const idx: number[] = [];
       for (let p = 0; p < n; p++) if (choice[p] === k && !kept[p]) idx.push(p);
       if (idx.length === 0) continue;
-      const batch = new Uint8Array(idx.length * PATCH_VALUES);
-      idx.forEach((p, i) => {
-        batch.set(patches.subarray(p * PATCH_VALUES, (p + 1) * PATCH_VALUES), i * PATCH_VALUES);
-      });
-      const codes = await this.codecs.encode(bytes, batch);
-      idx.forEach((p, i) => {
-        payload.set(codes.subarray(i * bytes, (i + 1) * bytes), offsets[p] as number);
-      });
+      await codes.ensure(bytes, idx);
+      for (const p of idx) payload.set(codes.code(bytes, p), offsets[p] as number);
     }
     return payload;
   }

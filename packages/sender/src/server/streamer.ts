@@ -2,6 +2,7 @@ import type { GroundingMessage, HelloMessage } from '@mmsc/protocol';
 import { type PatchCodecs, patchify } from '@mmsc/receiver';
 import { type DistortionCurve, patchVariances } from '../allocate/distortion.js';
 import type { RgbImage } from '../images.js';
+import { PatchCodeCache } from '../pipeline/code-cache.js';
 import { type AllocatorName, FrameEncoder } from '../pipeline/encode-frame.js';
 import { type Analysis, type DetectorRelevance, type RelevanceResult, reportGrounding } from '../relevance/relevance-model.js';
 import type { FrameSource } from '../sources/sources.js';
@@ -32,6 +33,8 @@ interface SharedFrame {
   variances: Float32Array;
   analysis: Analysis;
   byQuery: Map<string, RelevanceResult>;
+  /** Patch codes per level, made once for all receivers (and kept while a still source repeats the frame). */
+  codes: PatchCodeCache;
 }
 
 /**
@@ -189,6 +192,7 @@ export class Streamer {
         variances: patchVariances(patches),
         analysis: await this.relevance.analyse(image),
         byQuery: new Map(),
+        codes: new PatchCodeCache(patches, this.codecs),
       };
       this.shared = shared;
     }
@@ -239,6 +243,7 @@ export class Streamer {
       shared.variances,
       r.patchScores,
       s.keep,
+      shared.codes,
     );
     if (!out) {
       s.stats.framesSkipped++;

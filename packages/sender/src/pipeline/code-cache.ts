@@ -1,0 +1,55 @@
+import { PATCH_VALUES, type PatchCodecs } from '@mmsc/receiver';
+
+/**
+ * The codes of one frame's patches at each level, made on first use and shared by every
+ * receiver's encoder and every re-plan: a patch's code at a level depends on the patch, not on who
+ * receives it. A second receiver (or a re-plan) runs the ONNX encoders only on patches no earlier
+ * allocation put at that level.
+ */
+export class PatchCodeCache {
+  private readonly levels = new Map<number, { codes: Uint8Array; have: Uint8Array }>();
+  private chain: Promise<unknown> = Promise.resolve();
+  /** Patches run through an encoder so far (for tests and stats). */
+  encoded = 0;
+
+  constructor(
+    readonly patches: Uint8Array,
+    private readonly codecs: PatchCodecs,
+  ) {}
+
+  /** Makes sure the codes of patches `idx` at `bytes` per patch exist (encoding the missing ones in one batch). */
+  ensure(bytes: number, idx: readonly number[]): Promise<void> {
+    // One at a time: two receivers asking for the same patches encode them once.
+    const run = this.chain.then(() => this.fill(bytes, idx));
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The code of patch `p` at `bytes` per patch (after `ensure`). */
+  code(bytes: number, p: number): Uint8Array {
+    const level = this.levels.get(bytes);
+    if (!level?.have[p]) throw new Error(`patch ${p} has no ${bytes}-byte code yet`);
+    return level.codes.subarray(p * bytes, (p + 1) * bytes);
+  }
+
+  private async fill(bytes: number, idx: readonly number[]): Promise<void> {
+    const n = this.patches.length / PATCH_VALUES;
+    let level = this.levels.get(bytes);
+    if (!level) {
+      level = { codes: new Uint8Array(n * bytes), have: new Uint8Array(n) };
+      this.levels.set(bytes, level);
+    }
+    const missing = idx.filter((p) => !level.have[p]);
+    if (missing.length === 0) return;
+    const batch = new Uint8Array(missing.length * PATCH_VALUES);
+    missing.forEach((p, i) => {
+      batch.set(this.patches.subarray(p * PATCH_VALUES, (p + 1) * PATCH_VALUES), i * PATCH_VALUES);
+    });
+    const codes = await this.codecs.encode(bytes, batch);
+    missing.forEach((p, i) => {
+      level.codes.set(codes.subarray(i * bytes, (i + 1) * bytes), p * bytes);
+      level.have[p] = 1;
+    });
+    this.encoded += missing.length;
+  }
+}
