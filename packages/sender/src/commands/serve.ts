@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_MAX_MESSAGE_BYTES, defaultLevels, type HelloMessage, PROTOCOL_VERSION } from '@mmsc/protocol';
 import { type CodecEntry, codecEntries } from '@mmsc/receiver';
 import { Command } from 'commander';
+import sharp from 'sharp';
 import type { DistortionCurve } from '../allocate/distortion.js';
 import { CliError } from '../errors.js';
 import { DEFAULT_MODELS_DIR, loadCodecs, readManifest } from '../models.js';
@@ -138,6 +139,8 @@ export function serveCommand(): Command {
           throw new CliError('--token must be 8–256 URL-safe characters (letters, digits, - _ . ~)', 2);
         const https = readTls(opts.tlsCert, opts.tlsKey);
         const log = createLogger(opts.logLevel as LogLevel, opts.logJson ?? !process.stdout.isTTY);
+        // libvips' operation cache (up to 50 MB) only grows for a live source whose every frame is new.
+        sharp.cache(false);
         const manifest = await readManifest(opts.models);
         const codecs = codecEntries(manifest);
         const [encoders, relevance, source] = await Promise.all([

@@ -5,21 +5,42 @@ import { PATCH_VALUES } from '@mmsc/receiver';
  * was made from, and the level index it was sent at (−1: nothing usable). A patch whose source has
  * not changed beyond `threshold` (mean squared difference per value) can be sent as "keep".
  */
+/**
+ * Copies of closed sessions, handed to new ones: each is ~0.5 MB that lives as long as a session,
+ * so without reuse every short session left one for the next full garbage collection (the abuse
+ * run's churn grew RSS by tens of MB before the collector caught up).
+ */
+const POOL: Uint8Array[] = [];
+const POOL_MAX = 16;
+
 export class KeepState {
   private readonly ref: Uint8Array;
   readonly held: Int8Array;
+  private released = false;
 
   constructor(
     readonly patchCount: number,
     readonly threshold = 6,
   ) {
-    this.ref = new Uint8Array(patchCount * PATCH_VALUES);
+    const size = patchCount * PATCH_VALUES;
+    const i = POOL.findIndex((b) => b.length === size);
+    // A pooled copy's old contents never count: `held` says nothing is held.
+    this.ref = i >= 0 ? (POOL.splice(i, 1)[0] as Uint8Array) : new Uint8Array(size);
     this.held = new Int8Array(patchCount).fill(-1);
+  }
+
+  /** The session is over: its copies go back to the pool; this state holds nothing from now on. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.held.fill(-1);
+    if (POOL.length < POOL_MAX) POOL.push(this.ref);
   }
 
   /** Level index the receiver holds for each patch whose content is unchanged, else −1. */
   keepable(patches: Uint8Array): Int8Array {
     const out = new Int8Array(this.patchCount).fill(-1);
+    if (this.released) return out;
     for (let p = 0; p < this.patchCount; p++) {
       const h = this.held[p] as number;
       if (h < 0) continue;
@@ -36,6 +57,7 @@ export class KeepState {
 
   /** Records what a sent frame gave the receiver: patches sent at a level > 0 replace its copies. */
   commit(patches: Uint8Array, choice: Uint8Array, kept: Uint8Array): void {
+    if (this.released) return;
     for (let p = 0; p < this.patchCount; p++) {
       if (kept[p] || choice[p] === 0) continue;
       this.held[p] = choice[p] as number;

@@ -103,7 +103,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
       ticks: o.streamer.ticks,
       overruns: o.streamer.overruns,
       refusals: refusals.snapshot(),
-      process: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed },
+      process: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, externalBytes: mem.external, arrayBuffersBytes: mem.arrayBuffers },
       limits,
       receivers: [...o.streamer.sessions.values()].map((s) => s.snapshot()),
     };

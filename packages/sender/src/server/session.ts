@@ -123,6 +123,7 @@ export class ReceiverSession {
     peer.on('message', (bytes) => this.guard('message', () => this.onMessage(bytes)));
     peer.on('closed', () => {
       this.closed = true;
+      this.keep.release();
     });
   }
 
