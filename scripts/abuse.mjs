@@ -14,9 +14,9 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { freePort } from './lib/free-port.mjs';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
@@ -125,20 +125,6 @@ const mb = (bytes) => Math.round((bytes / 2 ** 20) * 10) / 10;
 
 // ---------------------------------------------------------------------------------------------
 // The sender under test
-
-/** @returns {Promise<number>} a TCP port that was free a moment ago */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** A session closing itself after an unexpected error (ReceiverSession.fail): logged at error level, allowed. */
 const SESSION_FAIL = /^session \S+: .+ failed, closing it/;

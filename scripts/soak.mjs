@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Soak run (issue "Hardening"): starts `mmsc serve` (the built sender) and keeps it busy for
-// --minutes: honest probes receive back to back (14 s runs, cut at each 30 s window), and a second
+// --minutes: honest probes receive back to back (14 s runs), and a second
 // receiver reconnects every 30 s so sessions churn. Every 30 s it prints elapsed time, the sender's
 // RSS and heap, the probe's frame rate in that window, receivers and refusals (a JSON line too with
 // --json). At the end: PASS/FAIL "RSS growth after the first minute < 10 %" (and that the sender
@@ -9,9 +9,9 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { freePort } from './lib/free-port.mjs';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -34,10 +34,7 @@ const WINDOW_MS = 30_000;
 /** RSS is compared from the end of minute 1 (or half the run, when it is shorter) to the end. */
 const REFERENCE_MS = Math.min(60_000, DURATION_MS / 2);
 const MAX_GROWTH = 0.1;
-/**
- * One probe run, seconds. Not 30: probe() ends any run longer than 15 s with "no data channel within
- * 15 s" (its data-channel timer is cleared only when the run ends, packages/sender/src/commands/probe.ts).
- */
+/** One probe run, seconds: a fresh honest session about twice per 30 s window (more churn). */
 const PROBE_S = 14;
 const QUERY = 'dog';
 
@@ -52,20 +49,6 @@ const check = (name, ok, detail) => {
   else failed++;
 };
 const mb = (bytes) => Math.round((bytes / 2 ** 20) * 10) / 10;
-
-/** @returns {Promise<number>} a TCP port that was free a moment ago */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 const port = await freePort();
 const token = `soak-${randomBytes(12).toString('hex')}`;

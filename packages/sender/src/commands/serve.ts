@@ -177,6 +177,7 @@ export function serveCommand(): Command {
           streamer.stop();
           throw https ? new CliError(`TLS: ${(e as Error).message} (do --tls-cert and --tls-key belong together?)`, 2) : e;
         });
+        await streamer.warmUp();
         let address: string;
         try {
           address = await app.listen({ port, host: opts.host });
