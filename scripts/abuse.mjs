@@ -731,10 +731,13 @@ const ATTACKS = [
       const b = await Promise.all([receiver(), receiver()]);
       const trickle = async (rx, paced) => {
         let sent = 0;
-        for (let i = 0; i < 5000 && Date.now() < end && rx.ws.readyState === rx.ws.OPEN; i++) {
+        // The paced one goes on past the phase's deadline until it has sent more than the session's
+        // candidate cap (128), ~6.5 s at 22/s: it must reach the cap, not run out of time.
+        const more = (i) => Date.now() < end || (paced && i < 140);
+        for (let i = 0; i < 5000 && more(i) && rx.ws.readyState === rx.ws.OPEN; i++) {
           rx.signal({ type: 'candidate', candidate: { candidate: candidateLine(i), sdpMid: '0', sdpMLineIndex: 0 } });
           sent++;
-          if (paced) await sleep(55);
+          if (paced) await sleep(45);
           else if (i % 50 === 49) await sleep(5);
         }
         await until(() => rx.closed !== null, 2000);

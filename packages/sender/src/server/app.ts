@@ -121,10 +121,6 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
       tell(code, message);
       socket.close(1013, code);
     };
-    if (!originAllowed(req, allowOrigins)) {
-      // Checked before the upgrade too (preValidation); this is the fallback.
-      return turnAway('busy', 'origin not allowed');
-    }
     const sessions = [...o.streamer.sessions.values()];
     if (sessions.length >= limits.maxReceivers) return turnAway('busy', `this sender serves at most ${limits.maxReceivers} receivers`);
     const pending = sessions.filter((s) => !s.peer.open).length;
@@ -204,7 +200,8 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
       peer.close('offer failed');
     });
   });
-  // Before the upgrade: a page from another origin gets 403 (a WebSocket is not bound by CORS).
+  // Before the upgrade: a page from another origin gets 403 (a WebSocket is not bound by CORS); the
+  // /signal handler above never sees it.
   app.addHook('preValidation', async (req, reply) => {
     if (req.url.split('?', 1)[0] !== '/signal' || originAllowed(req, allowOrigins)) return;
     refusals.count('origin');
