@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { createChecks } from './lib/checks.mjs';
 import { freePort } from './lib/free-port.mjs';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -41,13 +42,7 @@ const QUERY = 'dog';
 const { probe } = await import('../packages/sender/dist/commands/probe.js');
 const { TestReceiver } = await import('../packages/sender/dist/testing/test-receiver.js');
 
-let passed = 0;
-let failed = 0;
-const check = (name, ok, detail) => {
-  console.log(`${ok ? 'PASS' : 'FAIL'} ${name}: ${detail}`);
-  if (ok) passed++;
-  else failed++;
-};
+const { check, counts, finish } = createChecks();
 const mb = (bytes) => Math.round((bytes / 2 ** 20) * 10) / 10;
 
 const port = await freePort();
@@ -295,9 +290,8 @@ if (values.json)
       },
       growthPct: growth === null ? null : Math.round(growth * 1000) / 10,
       rssPerWindowMB: samples.map((s) => mb(s.rss)),
-      passed,
-      failed,
+      passed: counts.passed,
+      failed: counts.failed,
     }),
   );
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();

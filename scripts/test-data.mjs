@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { createChecks } from './lib/checks.mjs';
 
 const { values } = parseArgs({ options: { data: { type: 'string', default: '../shared/data' } } });
 const data = values.data;
@@ -22,13 +23,7 @@ const mmsc = (...args) =>
       maxBuffer: 1 << 26,
     }),
   );
-let passed = 0;
-let failed = 0;
-const check = (name, ok, detail) => {
-  console.log(`${ok ? 'PASS' : 'FAIL'} ${name}: ${detail}`);
-  if (ok) passed++;
-  else failed++;
-};
+const { check, finish } = createChecks();
 
 const codec = mmsc('codec-bench', '--images', join(data, 'kodak'), '--runs', '5');
 const psnr = Object.fromEntries(codec.levels.map((l) => [l.bytes, l.psnr]));
@@ -71,5 +66,4 @@ check(
   rates.map((r, i) => `${r}: ${m[i]} vs ${b[i]}`).join(', '),
 );
 
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();
