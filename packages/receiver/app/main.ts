@@ -20,11 +20,11 @@ import {
   type ProtocolContext,
   type RelevanceMessage,
 } from '@mmsc/protocol';
-import { type ApplyStats, type CollectedFrame, FrameCollector, feedbackFor, MISSING } from '../src/index.js';
+import { type ApplyStats, type CollectedFrame, FrameCollector, feedbackFor, LinkStats, MISSING } from '../src/index.js';
 import { Connection, type ConnectionState } from './connection.js';
 import { byId, el } from './dom.js';
 import { renderGrounding } from './grounding.js';
-import { formatBits, formatBytes, LinkStats, Sparkline } from './stats.js';
+import { formatBits, formatBytes, Sparkline } from './stats.js';
 import { PictureView } from './view.js';
 import type { BenchMix, BenchResult, FromWorker, ToWorker } from './worker-api.js';
 
@@ -204,7 +204,7 @@ function draw(): void {
   lastApply = p.stats;
   framesShown++;
   const now = Date.now();
-  stats.onShown(now);
+  stats.onShown(now, p.stats);
   const entry = findFrame(p.frameId);
   if (entry) entry.shownAt = now;
   if (wanted && wanted.groundedAt !== null && wanted.firstFrameId === null && entry && entry.receiveTs > wanted.groundedAt) {
