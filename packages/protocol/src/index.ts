@@ -4,6 +4,16 @@ export { isProtocolError, PROTOCOL_ERROR_CODES, ProtocolError, type ProtocolErro
 export { exampleMessages } from './examples.js';
 export { decodeLevels, encodeLevels, LEVEL_CODING, type LevelCoding } from './level-coding.js';
 export { isSessionErrorCode, SESSION_ERROR_CODES, type SessionErrorCode } from './session-errors.js';
+export {
+  checkAnswerSdp,
+  checkSdp,
+  type IceCandidate,
+  MAX_SIGNAL_BYTES,
+  parseSignal,
+  SignalError,
+  type SignalErrorCode,
+  type SignalMessage,
+} from './signalling.js';
 export { type FrameInput, frameOverheadBound, type SplitOptions, splitFrame } from './split-frame.js';
 export { truncateUtf8 } from './truncate.js';
 export * from './types.js';

@@ -4,6 +4,8 @@
  * exponential backoff whenever signalling, ICE or the data channel goes away.
  */
 
+import { checkSdp, type IceCandidate, parseSignal, SignalError, type SignalMessage } from '@mmsc/protocol';
+
 export type ConnectionState = 'idle' | 'connecting' | 'negotiating' | 'open' | 'waiting';
 
 export interface ConnectionHandlers {
@@ -17,11 +19,6 @@ export interface ConnectionHandlers {
   /** Why signalling closed before any message (a refused upgrade: 401/403), when it can be found out. */
   explainRefusal?(): Promise<string | null>;
 }
-
-type Signal =
-  | { type: 'offer' | 'answer'; sdp: string }
-  | { type: 'candidate'; candidate: RTCIceCandidateInit | null }
-  | { type: 'error'; code: string; message: string };
 
 const OPEN_TIMEOUT_MS = 15_000;
 const DISCONNECTED_GRACE_MS = 4_000;
@@ -113,9 +110,9 @@ export class Connection {
     const pc = new RTCPeerConnection({ iceServers: [] });
     this.ws = ws;
     this.pc = pc;
-    const pending: RTCIceCandidateInit[] = [];
+    const pending: IceCandidate[] = [];
     let remoteSet = false;
-    const sendSignal = (m: Signal) => {
+    const sendSignal = (m: SignalMessage) => {
       if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(m));
     };
     const drop = (reason: string, backoff?: number) => {
@@ -124,7 +121,8 @@ export class Connection {
     this.timers.push(setTimeout(() => drop(`no data channel within ${OPEN_TIMEOUT_MS / 1000} s (ICE failed?)`), OPEN_TIMEOUT_MS));
 
     pc.onicecandidate = (e) => {
-      if (e.candidate) sendSignal({ type: 'candidate', candidate: e.candidate.toJSON() });
+      const c = e.candidate;
+      if (c) sendSignal({ type: 'candidate', candidate: { candidate: c.candidate, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex } });
     };
     let disconnectedTimer: ReturnType<typeof setTimeout> | null = null;
     pc.onconnectionstatechange = () => {
@@ -179,11 +177,16 @@ export class Connection {
     ws.onmessage = async (e) => {
       if (!live() || typeof e.data !== 'string') return;
       signalled = true;
-      let m: Signal;
+      // Checked like the sender checks ours: a malformed message is reported and dropped before the
+      // browser sees it; an unusable offer ends this attempt at once (no channel can come of it).
+      let m: SignalMessage;
       try {
-        m = JSON.parse(e.data) as Signal;
-      } catch {
-        return;
+        m = parseSignal(e.data);
+        if (m.type === 'offer') checkSdp(m.sdp, 'offer');
+      } catch (err) {
+        const why = err instanceof SignalError ? `${err.code}: ${err.message}` : String(err);
+        if (err instanceof SignalError && err.code === 'bad-sdp') return drop(`the sender's offer is unusable: ${why}`);
+        return this.on.notice(`ignored a malformed signalling message from the sender (${why})`);
       }
       try {
         if (m.type === 'offer') {

@@ -116,6 +116,32 @@ describe('probe against a fake sender', () => {
     ]);
   });
 
+  it('reports malformed signalling from the sender instead of handing it to werift', async () => {
+    const fake = await fakeSender({
+      onConnection: (socket) => {
+        socket.send('null');
+        socket.send(JSON.stringify({ type: 'candidate', candidate: 'candidate:1' }));
+        socket.send(JSON.stringify({ type: 'offer', sdp: 3 }));
+        setTimeout(() => socket.close(1011, 'restarting'), 100);
+      },
+    });
+    const r = await probe({ ...base, url: fake.base, seconds: 30 });
+    expect(r.errors.slice(0, 3)).toEqual([
+      'signalling: malformed message from the sender (bad-signal): signalling message must be a JSON object',
+      'signalling: malformed message from the sender (bad-signal): candidate needs {candidate: string}',
+      'signalling: malformed message from the sender (bad-signal): offer needs an SDP string',
+    ]);
+  });
+
+  it('ends at once on an offer that describes no data channel', async () => {
+    const fake = await fakeSender({ onConnection: (socket) => socket.send(JSON.stringify({ type: 'offer', sdp: 'v=0\r\n' })) });
+    const t = Date.now();
+    const e = await probe({ ...base, url: fake.base, seconds: 30 }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(CliError);
+    expect((e as Error).message).toBe("the sender's offer is unusable: offer SDP has no data-channel media line (m=application … SCTP)");
+    expect(Date.now() - t).toBeLessThan(5000);
+  });
+
   it('stops when aborted and returns the partial result', async () => {
     const fake = await fakeSender({});
     const r = await probe({ ...base, url: fake.base, seconds: 30, signal: AbortSignal.timeout(300) });

@@ -1,11 +1,16 @@
 import {
+  checkSdp,
   contextFromHello,
   decodeMessage,
   encodeMessage,
   type FrameMessage,
   type GroundingMessage,
   type HelloMessage,
+  type IceCandidate,
   type Message,
+  parseSignal,
+  SignalError,
+  type SignalMessage,
 } from '@mmsc/protocol';
 import { type CollectedFrame, FrameCollector, feedbackFor, type PatchCodecs, Reassembler } from '@mmsc/receiver';
 import { Command, Option } from 'commander';
@@ -161,10 +166,10 @@ export async function probe(o: ProbeOptions): Promise<ProbeResult> {
     disconnected(`signalling closed (${code}${why ? ` ${why}` : ''})`);
   });
   const pc = new RTCPeerConnection({ iceServers: [], iceAdditionalHostAddresses: ['127.0.0.1'], maxMessageSize: 262144 } as never);
-  const sendSignal = (m: unknown) => {
+  const sendSignal = (m: SignalMessage) => {
     if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(m));
   };
-  const pending: unknown[] = [];
+  const pending: IceCandidate[] = [];
   let remoteSet = false;
   pc.onIceCandidate.subscribe((c) => {
     if (c)
@@ -176,8 +181,8 @@ export async function probe(o: ProbeOptions): Promise<ProbeResult> {
   pc.connectionStateChange.subscribe((s) => {
     if (s === 'failed' || s === 'closed') disconnected(`peer connection ${s}`);
   });
-  const onSignal = async (m: { type: string; sdp?: unknown; candidate?: unknown }) => {
-    if (m.type === 'offer' && typeof m.sdp === 'string') {
+  const onSignal = async (m: SignalMessage) => {
+    if (m.type === 'offer') {
       await decoders();
       if (end) return;
       await pc.setRemoteDescription({ type: 'offer', sdp: m.sdp });
@@ -194,23 +199,22 @@ export async function probe(o: ProbeOptions): Promise<ProbeResult> {
   // Signalling is handled in order (a candidate must not overtake the offer it belongs to).
   let signalling = Promise.resolve();
   function onSignalText(text: string) {
-    let m: unknown;
+    // The sender's messages are checked like the sender checks ours: a malformed one is reported
+    // and dropped before werift sees it; an unusable offer ends the run (no channel can come of it).
+    let msg: SignalMessage;
     try {
-      m = JSON.parse(text);
-    } catch {
-      errors.push(`signalling: not JSON (${text.length} characters)`);
+      msg = parseSignal(text);
+      if (msg.type === 'offer') checkSdp(msg.sdp, 'offer');
+    } catch (e) {
+      const err = e instanceof SignalError ? e : new SignalError('bad-signal', String(e));
+      if (err.code === 'bad-json') errors.push(`signalling: not JSON (${text.length} characters)`);
+      else if (err.code === 'bad-sdp') finish({ kind: 'fatal', error: new CliError(`the sender's offer is unusable: ${err.message}`, 1) });
+      else errors.push(`signalling: malformed message from the sender (${err.code}): ${err.message}`);
       return;
     }
-    if (typeof m !== 'object' || m === null || typeof (m as { type?: unknown }).type !== 'string') {
-      errors.push('signalling: message without a type');
-      return;
-    }
-    const msg = m as { type: string; code?: unknown; message?: unknown };
     if (msg.type === 'error') {
-      const code = String(msg.code ?? 'unknown');
-      const message = String(msg.message ?? '');
-      if (code === 'busy') finish({ kind: 'busy', message });
-      else errors.push(`signalling: ${code}: ${message}`);
+      if (msg.code === 'busy') finish({ kind: 'busy', message: msg.message });
+      else errors.push(`signalling: ${msg.code}: ${msg.message}`);
       return;
     }
     signalling = signalling

@@ -1,8 +1,7 @@
 import { EventEmitter } from 'node:events';
-import type { SessionErrorCode } from '@mmsc/protocol';
+import { checkAnswerSdp, parseSignal, type SessionErrorCode, SignalError, type SignalMessage } from '@mmsc/protocol';
 import { type RTCDataChannel, RTCPeerConnection } from 'werift';
 import { defaultLimits, type Limits } from './limits.js';
-import { checkAnswerSdp, parseSignal, SignalError, type SignalMessage } from './signalling.js';
 
 /** What werift exposes of SCTP at run time (typed private; platform notes list the fields). */
 interface SctpInternals {
