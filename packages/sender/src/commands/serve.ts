@@ -9,12 +9,14 @@ import type { DistortionCurve } from '../allocate/distortion.js';
 import { CliError } from '../errors.js';
 import { DEFAULT_MODELS_DIR, loadCodecs, readManifest } from '../models.js';
 import type { AllocatorName } from '../pipeline/encode-frame.js';
-import { loadRelevance } from '../relevance/load-relevance.js';
-import { reportGrounding } from '../relevance/relevance-model.js';
+import { InlineModels, type PipelineModels, SourcePipeline } from '../pipeline/frame-pipeline.js';
+import { WorkerModels } from '../pipeline/worker-models.js';
+import { loadLexicon, loadRelevance } from '../relevance/load-relevance.js';
+import { QueryRelevance, reportGrounding } from '../relevance/relevance-model.js';
 import { buildApp } from '../server/app.js';
 import { makeToken } from '../server/auth.js';
 import { defaultLimits } from '../server/limits.js';
-import { createLogger, type LogLevel } from '../server/log.js';
+import { createLogger, type Log, type LogLevel } from '../server/log.js';
 import { Streamer } from '../server/streamer.js';
 import { openSource } from '../sources/sources.js';
 
@@ -47,6 +49,13 @@ export function curvesOf(codecs: CodecEntry[]): DistortionCurve[] {
     const points = (c as CodecEntry & { distortion?: { points?: [number, number][] } }).distortion?.points;
     return Array.isArray(points) && points.length > 0 ? [{ bytes: c.bytes, points }] : [];
   });
+}
+
+/** The detector and encoders: in a worker thread (the default) or in this one. */
+async function loadModels(where: 'worker' | 'inline', dir: string, log: Log): Promise<PipelineModels> {
+  if (where === 'worker') return WorkerModels.start(dir, { log });
+  const [encoders, relevance] = await Promise.all([loadCodecs('encoder', dir), loadRelevance(dir)]);
+  return new InlineModels(relevance, encoders);
 }
 
 /** Reads --tls-cert/--tls-key (both or neither), with one-line errors. */
@@ -97,6 +106,7 @@ export function serveCommand(): Command {
     .option('--tls-cert <pem>', 'serve HTTPS/WSS with this certificate (PEM); remote browsers need a secure context')
     .option('--tls-key <pem>', 'private key (PEM) for --tls-cert')
     .option('--handshake-timeout <s>', 'close a connection whose data channel has not opened by then, seconds', '15')
+    .option('--pipeline <where>', 'worker (models in a worker thread, off the event loop) or inline (same thread)', 'worker')
     .option('--log-level <level>', 'debug, info, warn, error or silent', 'info')
     .option('--log-json', 'log JSON lines even on a terminal (the default when stdout is not a TTY)')
     .action(
@@ -116,6 +126,7 @@ export function serveCommand(): Command {
         tlsCert?: string;
         tlsKey?: string;
         handshakeTimeout: string;
+        pipeline: string;
         logLevel: string;
         logJson?: boolean;
       }) => {
@@ -132,6 +143,7 @@ export function serveCommand(): Command {
           throw new CliError(`--host ${opts.host} is not an IP address (e.g. 127.0.0.1, 0.0.0.0 or ::)`, 2);
         const handshakeS = Number(opts.handshakeTimeout);
         if (!(handshakeS >= 1 && handshakeS <= 600)) throw new CliError('--handshake-timeout must be 1..600 seconds', 2);
+        if (opts.pipeline !== 'worker' && opts.pipeline !== 'inline') throw new CliError('--pipeline must be worker or inline', 2);
         if (!['debug', 'info', 'warn', 'error', 'silent'].includes(opts.logLevel))
           throw new CliError('--log-level must be debug, info, warn, error or silent', 2);
         const token = opts.auth ? (opts.token ?? process.env.MMSC_TOKEN ?? makeToken()) : null;
@@ -143,18 +155,21 @@ export function serveCommand(): Command {
         sharp.cache(false);
         const manifest = await readManifest(opts.models);
         const codecs = codecEntries(manifest);
-        const [encoders, relevance, source] = await Promise.all([
-          loadCodecs('encoder', opts.models),
-          loadRelevance(opts.models),
-          openSource(opts.source, { width: 480, height: 320 }, fps, { log: (line) => log.warn({}, line.replace(/^mmsc: /, '')) }),
+        const geometry = { width: 480, height: 320 };
+        const [models, lexicon, source] = await Promise.all([
+          loadModels(opts.pipeline as 'worker' | 'inline', opts.models, log),
+          loadLexicon(opts.models),
+          openSource(opts.source, geometry, fps, { log: (line) => log.warn({}, line.replace(/^mmsc: /, '')) }),
         ]);
         try {
-          reportGrounding(opts.query, relevance.lexicon);
+          reportGrounding(opts.query, lexicon);
         } catch (e) {
+          await models.close();
           throw new CliError(`--query: ${(e as Error).message}`, 2);
         }
         const hello = helloFor(codecs, fps, DEFAULT_MAX_MESSAGE_BYTES);
-        const streamer = new Streamer(source, relevance, encoders, curvesOf(codecs), hello, {
+        const pipeline = new SourcePipeline(source, models, new QueryRelevance(lexicon), geometry);
+        const streamer = new Streamer(pipeline, lexicon, curvesOf(codecs), hello, {
           fps,
           allocator: opts.allocator as AllocatorName,
           relevanceEvery: fps,
@@ -173,8 +188,8 @@ export function serveCommand(): Command {
           limits: { ...defaultLimits(maxReceivers), handshakeTimeoutMs: handshakeS * 1000 },
           logger: log,
           ...(https ? { https } : {}),
-        }).catch((e: unknown) => {
-          streamer.stop();
+        }).catch(async (e: unknown) => {
+          await streamer.stop();
           throw https ? new CliError(`TLS: ${(e as Error).message} (do --tls-cert and --tls-key belong together?)`, 2) : e;
         });
         await streamer.warmUp();
@@ -182,7 +197,7 @@ export function serveCommand(): Command {
         try {
           address = await app.listen({ port, host: opts.host });
         } catch (e) {
-          streamer.stop();
+          await streamer.stop();
           throw listenError(e, opts.host, port);
         }
         streamer.start();
@@ -203,7 +218,7 @@ export function serveCommand(): Command {
         const health = streamer.health();
         if (!health.ok) log.error({}, `the source produces no frames: ${health.reason}`);
         const stop = async () => {
-          streamer.stop();
+          await streamer.stop();
           await app.close();
           process.exit(0);
         };

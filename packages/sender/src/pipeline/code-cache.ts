@@ -1,4 +1,10 @@
-import { PATCH_VALUES, type PatchCodecs } from '@mmsc/receiver';
+import { PATCH_VALUES } from '@mmsc/receiver';
+
+/** What makes patch codes: the learned encoders in this thread (`PatchCodecs`) or in the pipeline's worker. */
+export interface PatchEncoder {
+  /** `count` patches (uint8, 192 values each) → `count·bytes` code bytes, in one batch. */
+  encode(bytes: number, patches: Uint8Array): Promise<Uint8Array>;
+}
 
 /**
  * The codes of one frame's patches at each level, made on first use and shared by every
@@ -14,7 +20,7 @@ export class PatchCodeCache {
 
   constructor(
     readonly patches: Uint8Array,
-    private readonly codecs: PatchCodecs,
+    private readonly codecs: PatchEncoder,
   ) {}
 
   /** Makes sure the codes of patches `idx` at `bytes` per patch exist (encoding the missing ones in one batch). */

@@ -7,10 +7,9 @@ import {
   type ProtocolContext,
   splitFrame,
 } from '@mmsc/protocol';
-import type { PatchCodecs } from '@mmsc/receiver';
 import { type Allocation, allocatePaper, allocateRd } from '../allocate/allocate.js';
 import { type DistortionCurve, distortionTable } from '../allocate/distortion.js';
-import { PatchCodeCache } from './code-cache.js';
+import { PatchCodeCache, type PatchEncoder } from './code-cache.js';
 import type { KeepState } from './keep-state.js';
 
 export type AllocatorName = 'rd' | 'paper';
@@ -44,7 +43,8 @@ export class FrameEncoder {
   constructor(
     readonly hello: HelloMessage,
     readonly ctx: ProtocolContext,
-    private readonly codecs: PatchCodecs,
+    /** Makes codes when `encode` is given no shared cache (null: every frame comes with one). */
+    private readonly codecs: PatchEncoder | null,
     readonly allocator: AllocatorName,
     private readonly curves: readonly DistortionCurve[],
   ) {
@@ -62,7 +62,7 @@ export class FrameEncoder {
     cache?: PatchCodeCache,
   ): Promise<EncodedFrame | null> {
     const t0 = performance.now();
-    const codes = cache?.patches === patches ? cache : new PatchCodeCache(patches, this.codecs);
+    const codes = cache?.patches === patches ? cache : new PatchCodeCache(patches, this.encoderFor());
     const bytesOf = this.levels.map((l) => l.bytes);
     const keepable = keep?.keepable(patches);
     let alloc: { a: Allocation; kept: Uint8Array } | null = null;
@@ -116,9 +116,14 @@ export class FrameEncoder {
   ): Promise<Uint8Array[]> {
     const bytesOf = this.levels.map((l) => l.bytes);
     const kept = new Uint8Array(choice.length);
-    const payload = await this.encodePayload(new PatchCodeCache(patches, this.codecs), choice, kept, bytesOf);
+    const payload = await this.encodePayload(new PatchCodeCache(patches, this.encoderFor()), choice, kept, bytesOf);
     const symbols = choice.map((k) => (this.levels[k] as LevelSpec).id);
     return splitFrame({ ...frame, levels: symbols, payload }, { ctx: this.ctx, maxMessageBytes: this.hello.maxMessageBytes });
+  }
+
+  private encoderFor(): PatchEncoder {
+    if (!this.codecs) throw new Error('this FrameEncoder has no patch encoder: pass the frame’s code cache');
+    return this.codecs;
   }
 
   private allocate(scores: Float32Array, variances: Float32Array, bytesOf: number[], budget: number, keepable?: Int8Array) {

@@ -50,27 +50,15 @@ export interface Analysis {
 }
 
 /**
- * The default extractor: COCO-80 CenterNet heatmaps and boxes, weighted by the query's grounding
- * over the 80 classes (lexicon), fused into a soft map.
+ * The query half of the default extractor: the query's grounding over the 80 classes (lexicon)
+ * weights a detector pass's heatmaps and boxes, fused into a soft map. Needs no model, so it runs
+ * where the receivers are served while the detector runs in the frame pipeline's worker.
  */
-export class DetectorRelevance implements RelevanceModel {
-  readonly name = 'detector-grounded';
-  private input: Float32Array | null = null;
-
+export class QueryRelevance {
   constructor(
-    readonly detector: Detector,
     readonly lexicon: Lexicon,
     readonly options: DetectorRelevanceOptions = DEFAULT_RELEVANCE,
   ) {}
-
-  async analyse(frame: Frame): Promise<Analysis> {
-    const t0 = performance.now();
-    const [mw, mh] = modelInputSize(frame.width, frame.height, this.detector.multiple, this.options.inputScale);
-    const fit = fitFrame(frame.width, frame.height, mw, mh, this.options.fit);
-    this.input = frameToInput(frame.data, frame.width, frame.height, fit, 0, this.input ?? undefined);
-    const out = await this.detector.run(this.input, mw, mh);
-    return { frame, fit, out, ms: performance.now() - t0 };
-  }
 
   /** The map for `query` from an analysis; no grounded word → the baseline map, flagged. */
   fromAnalysis(a: Analysis, query: string): RelevanceResult {
@@ -88,10 +76,6 @@ export class DetectorRelevance implements RelevanceModel {
     return { ...result, grounding: [], ungrounded: [], fallback: false, ms: a.ms + performance.now() - t0 };
   }
 
-  async relevance(frame: Frame, query: string): Promise<RelevanceResult> {
-    return this.fromAnalysis(await this.analyse(frame), query);
-  }
-
   private map(a: Analysis, weights: Float32Array) {
     const active = [...weights.keys()].filter((c) => (weights[c] as number) > 0);
     const detections = decodeDetections(a.out, a.fit, a.frame.width, a.frame.height, { ...this.options.peaks, classes: active });
@@ -99,13 +83,31 @@ export class DetectorRelevance implements RelevanceModel {
   }
 }
 
-/** The paper's query-agnostic baseline role, from the same vision model: the query is ignored. */
-export class BaselineRelevance implements RelevanceModel {
-  readonly name = 'query-agnostic baseline';
-  constructor(private readonly inner: DetectorRelevance) {}
+/** The default extractor, whole: COCO-80 CenterNet detector pass + the query's fusion. */
+export class DetectorRelevance extends QueryRelevance implements RelevanceModel {
+  readonly name = 'detector-grounded';
+  private input: Float32Array | null = null;
 
-  async relevance(frame: Frame, _query: string): Promise<RelevanceResult> {
-    return this.inner.baselineFromAnalysis(await this.inner.analyse(frame));
+  constructor(
+    readonly detector: Detector,
+    lexicon: Lexicon,
+    options: DetectorRelevanceOptions = DEFAULT_RELEVANCE,
+  ) {
+    super(lexicon, options);
+  }
+
+  /** One detector pass (resize, model), reusable for every query on this frame. */
+  async analyse(frame: Frame): Promise<Analysis> {
+    const t0 = performance.now();
+    const [mw, mh] = modelInputSize(frame.width, frame.height, this.detector.multiple, this.options.inputScale);
+    const fit = fitFrame(frame.width, frame.height, mw, mh, this.options.fit);
+    this.input = frameToInput(frame.data, frame.width, frame.height, fit, 0, this.input ?? undefined);
+    const out = await this.detector.run(this.input, mw, mh);
+    return { frame, fit, out, ms: performance.now() - t0 };
+  }
+
+  async relevance(frame: Frame, query: string): Promise<RelevanceResult> {
+    return this.fromAnalysis(await this.analyse(frame), query);
   }
 }
 

@@ -97,7 +97,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
       fps: o.streamer.opts.fps,
       allocator: o.streamer.opts.allocator,
       uptimeS: Math.round((Date.now() - started) / 1000),
-      source: o.streamer.source.description,
+      source: o.streamer.pipeline.description,
       health: o.streamer.health(),
       auth: o.token !== null,
       ticks: o.streamer.ticks,

@@ -1,67 +1,165 @@
-import { contextFromHello } from '@mmsc/protocol';
-import { afterAll, describe, expect, it } from 'vitest';
+import { contextFromHello, DEFAULT_MAX_MESSAGE_BYTES, encodeMessage, type HelloMessage, type Message } from '@mmsc/protocol';
+import { codecEntries } from '@mmsc/receiver';
+import pino from 'pino';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { DistortionCurve } from '../allocate/distortion.js';
+import { curvesOf, helloFor } from '../commands/serve.js';
+import { readManifest } from '../models.js';
+import type { Lexicon } from '../relevance/lexicon.js';
+import { loadLexicon } from '../relevance/load-relevance.js';
 import { FakePeer } from '../testing/fake-peer.js';
-import { startTestSender, type TestSender } from '../testing/test-sender.js';
+import { FakePipeline } from '../testing/fake-pipeline.js';
 import { ReceiverSession } from './session.js';
+import { Streamer } from './streamer.js';
 
-// The frame clock with the real models and fake peers, driven tick by tick.
-const senders: TestSender[] = [];
-afterAll(async () => {
-  for (const s of senders) await s.close();
+// The frame clock with a fake pipeline (no models, no source) and fake peers, driven tick by tick.
+let lexicon: Lexicon;
+let hello: HelloMessage;
+let curves: DistortionCurve[];
+beforeAll(async () => {
+  const codecs = codecEntries(await readManifest());
+  [lexicon, hello, curves] = [await loadLexicon(), helloFor(codecs, 10, DEFAULT_MAX_MESSAGE_BYTES), curvesOf(codecs)];
 });
 
-async function setup(n: number) {
-  const t = await startTestSender({ listen: false });
-  senders.push(t);
-  const ctx = contextFromHello(t.streamer.hello);
-  const rx = Array.from({ length: n }, (_, i) => {
-    const peer = new FakePeer(ctx);
-    const session = new ReceiverSession(`r${i}`, peer, { ...t.streamer.hello, sessionId: `r${i}` }, 'dog', 10, undefined, {
-      log: t.logger,
-    });
-    t.streamer.add(session);
-    peer.emit('open');
-    return { peer, session };
+function setup(queries: string[], o: { relevanceEvery?: number } = {}) {
+  const pipeline = new FakePipeline();
+  const logs: { level: number; msg: string }[] = [];
+  const log = pino({ level: 'debug', base: null }, { write: (line: string) => void logs.push(JSON.parse(line)) });
+  const streamer = new Streamer(pipeline, lexicon, curves, hello, {
+    fps: 10,
+    allocator: 'rd',
+    relevanceEvery: o.relevanceEvery ?? 10,
+    maxBps: 20e6,
+    log,
   });
-  const errors = () => t.logs.filter((l) => l.level >= 50);
-  return { t, rx, errors };
+  const ctx = contextFromHello(hello);
+  const rx = queries.map((q, i) => {
+    const peer = new FakePeer(ctx);
+    peer.autoAck = true;
+    const session = new ReceiverSession(`r${i}`, peer, { ...hello, sessionId: `r${i}` }, q, 10, undefined, { log });
+    streamer.add(session);
+    peer.emit('open');
+    return { peer, session, say: (m: Message) => peer.emit('message', encodeMessage(m, ctx)) };
+  });
+  const errors = () => logs.filter((l) => l.level >= 50);
+  return { pipeline, streamer, rx, logs, errors };
 }
-const frames = (p: FakePeer) => p.sent.filter((m) => m.type === 'frame').length;
+const frames = (p: FakePeer) => p.sent.filter((m) => m.type === 'frame' && m.part === 0);
+const settle = () => new Promise((r) => setImmediate(r));
+async function steps(streamer: Streamer, n: number) {
+  for (let i = 0; i < n; i++) {
+    await streamer.step();
+    await settle(); // the fake peers' feedback arrives
+  }
+}
 
 describe('Streamer', () => {
+  it('fans one shared frame out: one pipeline frame per tick, one fusion per distinct query, each patch coded once per level', async () => {
+    const { pipeline, streamer, rx } = setup(['left', 'left', 'right']);
+    await steps(streamer, 3);
+    expect(pipeline.framesMade).toBe(3);
+    for (const r of rx) expect(frames(r.peer)).toHaveLength(3);
+    expect(pipeline.fused).toEqual(['left', 'right', 'left', 'right', 'left', 'right']);
+  });
+
+  it('a second receiver with the same query costs the encoders (almost) nothing: codes are shared', async () => {
+    const one = setup(['left']);
+    const two = setup(['left', 'left']);
+    await steps(one.streamer, 3);
+    await steps(two.streamer, 3);
+    const [c1, c2] = [one.pipeline.encoder.patchesCoded, two.pipeline.encoder.patchesCoded];
+    expect(c1).toBeGreaterThan(0);
+    expect(c2).toBeLessThan(c1 * 1.1);
+  });
+
+  it('gives each receiver the levels of its own query', async () => {
+    const { streamer, rx } = setup(['left', 'right']);
+    await steps(streamer, 1);
+    const cols = hello.width / hello.patchSize;
+    const meanLevel = (p: FakePeer, left: boolean) => {
+      const f = frames(p)[0] as Extract<Message, { type: 'frame' }>;
+      let sum = 0;
+      let n = 0;
+      f.levels.forEach((l, i) => {
+        if (i % cols < cols / 2 === left) {
+          sum += l;
+          n++;
+        }
+      });
+      return sum / n;
+    };
+    const [a, b] = rx as [(typeof rx)[0], (typeof rx)[0]];
+    expect(meanLevel(a.peer, true)).toBeGreaterThan(meanLevel(a.peer, false));
+    expect(meanLevel(b.peer, false)).toBeGreaterThan(meanLevel(b.peer, true));
+  });
+
+  it('sends the relevance map every `relevanceEvery` frames and on the frame after a query change', async () => {
+    const { streamer, rx } = setup(['left'], { relevanceEvery: 3 });
+    const r = rx[0] as (typeof rx)[0];
+    const mapsAt = () => r.peer.sent.filter((m) => m.type === 'relevance').map((m) => (m as { frameId: number }).frameId);
+    await steps(streamer, 5);
+    expect(frames(r.peer)).toHaveLength(5);
+    expect(mapsAt()).toEqual([0, 3]);
+    r.say({ type: 'query', queryId: 'q2', text: 'right' });
+    await steps(streamer, 1);
+    expect(mapsAt()).toEqual([0, 3, 5]);
+  });
+
   it('a receiver that closes while another one’s frame is being made is skipped quietly', async () => {
-    const { t, rx, errors } = await setup(2);
+    const { streamer, rx, errors } = setup(['left', 'left']);
     const [a, b] = rx as [(typeof rx)[0], (typeof rx)[0]];
     a.peer.onSend = () => b.peer.close('signalling closed'); // b goes away mid-tick
-    await t.streamer.step();
-    expect(frames(a.peer)).toBeGreaterThan(0);
-    expect(frames(b.peer)).toBe(0);
+    await steps(streamer, 1);
+    expect(frames(a.peer)).toHaveLength(1);
+    expect(frames(b.peer)).toHaveLength(0);
     expect(errors()).toEqual([]);
-    expect(t.streamer.sessions.has('r1')).toBe(false);
+    expect(streamer.sessions.has('r1')).toBe(false);
   });
 
   it('one receiver’s failure closes that session only; the others keep getting frames', async () => {
-    const { t, rx } = await setup(2);
+    const { streamer, rx, logs } = setup(['left', 'left']);
     const [a, b] = rx as [(typeof rx)[0], (typeof rx)[0]];
     let sends = 0;
     a.peer.onSend = () => {
       if (++sends > 3) throw new Error('werift: send on a broken association');
     };
-    for (let i = 0; i < 3; i++) await t.streamer.step();
+    await steps(streamer, 3);
     expect(a.peer.closedWith).toMatch(/internal error in frame/);
     expect(a.session.snapshot().refusals).toMatchObject({ internal: 1 });
+    expect(streamer.links.has('r0')).toBe(false);
     expect(b.peer.closedWith).toBeNull();
-    expect(frames(b.peer)).toBe(3);
-    expect(t.logs.some((l) => l.level >= 50 && /session r0: frame failed/.test(l.msg))).toBe(true);
+    expect(frames(b.peer)).toHaveLength(3);
+    expect(logs.some((l) => l.level >= 50 && /session r0: frame failed/.test(l.msg))).toBe(true);
   });
 
-  it('stop() tells every receiver and closes their peers, which releases the sessions', async () => {
-    const { t, rx } = await setup(3);
-    t.streamer.stop();
+  it('no frame: health says why, each receiver is told once per reason, and frames resume', async () => {
+    const { pipeline, streamer, rx } = setup(['left']);
+    const r = rx[0] as (typeof rx)[0];
+    pipeline.failWith = new Error('camera unplugged');
+    await steps(streamer, 3);
+    expect(streamer.health()).toEqual({ ok: false, reason: 'camera unplugged' });
+    expect(r.peer.sent.filter((m) => m.type === 'error' && m.code === 'no-frames')).toHaveLength(1);
+    pipeline.failWith = null;
+    await steps(streamer, 1);
+    expect(streamer.health()).toEqual({ ok: true });
+    expect(frames(r.peer)).toHaveLength(1);
+  });
+
+  it('stop() tells every receiver, closes their peers (releasing the sessions), then the pipeline, and the clock stops', async () => {
+    const { pipeline, streamer, rx } = setup(['left', 'left', 'right']);
+    streamer.start();
+    await new Promise((res) => setTimeout(res, 250));
+    await streamer.stop();
+    const made = pipeline.framesMade;
+    expect(made).toBeGreaterThan(0);
     for (const r of rx) {
       expect(r.peer.sent.at(-1)).toMatchObject({ type: 'error', code: 'shutting-down' });
       expect(r.peer.closedWith).toBe('sender stopped');
+      expect(r.session.open).toBe(false);
     }
-    expect(t.streamer.sessions.size).toBe(0);
+    expect(streamer.sessions.size).toBe(0);
+    expect(pipeline.closed).toBe(true);
+    await new Promise((res) => setTimeout(res, 250));
+    expect(pipeline.framesMade).toBe(made);
   });
 });

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { DEFAULT_CONTEXT, decodeMessage, type Message, type ProtocolContext } from '@mmsc/protocol';
+import { DEFAULT_CONTEXT, decodeMessage, encodeMessage, type Message, type ProtocolContext } from '@mmsc/protocol';
 import type { PeerEvents } from '../server/peer.js';
 
 /** A stand-in for the werift peer: records what a session sends, closes like the real one. */
@@ -10,6 +10,9 @@ export class FakePeer extends EventEmitter<PeerEvents> {
   closedWith: string | null = null;
   /** Called on each send (tests make things happen mid-frame with it). */
   onSend: (() => void) | null = null;
+  /** Answer each whole frame with the feedback a receiver on a fast link would send (keeps the rate open). */
+  autoAck = false;
+  private frameBytes = 0;
 
   constructor(private readonly ctx: ProtocolContext = DEFAULT_CONTEXT) {
     super();
@@ -17,8 +20,22 @@ export class FakePeer extends EventEmitter<PeerEvents> {
 
   send(bytes: Uint8Array) {
     this.bytesSent += bytes.length;
-    this.sent.push(decodeMessage(bytes, this.ctx));
+    const m = decodeMessage(bytes, this.ctx);
+    this.sent.push(m);
+    if (m.type === 'frame') this.frameBytes += bytes.length;
     this.onSend?.();
+    if (this.autoAck && m.type === 'frame' && m.part === m.parts - 1) {
+      const ack: Message = {
+        type: 'feedback',
+        frameId: m.frameId,
+        bytesReceived: this.frameBytes,
+        partsReceived: m.parts,
+        receiveTs: Date.now(),
+      };
+      this.frameBytes = 0;
+      // After the sender's send returns, as a real channel would deliver it.
+      queueMicrotask(() => this.open && this.emit('message', encodeMessage(ack, this.ctx)));
+    }
   }
 
   srtt() {

@@ -4,6 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { curvesOf, DEMO_IMAGE, helloFor } from '../commands/serve.js';
 import { DEFAULT_MODELS_DIR, loadCodecs, readManifest } from '../models.js';
+import { InlineModels, SourcePipeline } from '../pipeline/frame-pipeline.js';
+import { WorkerModels } from '../pipeline/worker-models.js';
 import { loadRelevance } from '../relevance/load-relevance.js';
 import type { DetectorRelevance } from '../relevance/relevance-model.js';
 import { type AppOptions, buildApp } from '../server/app.js';
@@ -56,9 +58,14 @@ export interface TestSender {
 
 /** The real sender (models, streamer, fastify app) in this process, listening on 127.0.0.1. */
 export async function startTestSender(
-  o: { source?: FrameSource; token?: string | null; limits?: Partial<Limits>; listen?: boolean } & Partial<
-    Pick<AppOptions, 'allowOrigins' | 'https' | 'appDir'>
-  > = {},
+  o: {
+    source?: FrameSource;
+    token?: string | null;
+    limits?: Partial<Limits>;
+    listen?: boolean;
+    /** Where the models run: this thread (default, shared by the file's senders) or a worker of its own. */
+    pipeline?: 'inline' | 'worker';
+  } & Partial<Pick<AppOptions, 'allowOrigins' | 'https' | 'appDir'>> = {},
 ): Promise<TestSender> {
   const m = await testModels();
   const source = o.source ?? (await openSource(DEMO_IMAGE, { width: 480, height: 320 }, 10));
@@ -71,7 +78,10 @@ export async function startTestSender(
       },
     },
   );
-  const streamer = new Streamer(source, m.relevance, m.encoders, m.curves, m.hello, {
+  const models =
+    o.pipeline === 'worker' ? await WorkerModels.start(DEFAULT_MODELS_DIR, { log: logger }) : new InlineModels(m.relevance, m.encoders);
+  const pipeline = new SourcePipeline(source, models, m.relevance, { width: m.hello.width, height: m.hello.height });
+  const streamer = new Streamer(pipeline, m.relevance.lexicon, m.curves, m.hello, {
     fps: 10,
     allocator: 'rd',
     relevanceEvery: 10,
@@ -105,7 +115,7 @@ export async function startTestSender(
     logs,
     logger,
     async close() {
-      streamer.stop();
+      await streamer.stop();
       await app.close();
     },
   };

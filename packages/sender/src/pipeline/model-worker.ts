@@ -1,0 +1,56 @@
+// The frame pipeline's worker thread: the detector and the patch encoders on onnxruntime-node, so
+// their synchronous runs (20–60 ms per frame) never stall the main thread's event loop, where werift's
+// SCTP timers and the signalling sockets live. Requests come one at a time per kind from
+// `WorkerModels`; every answer carries the request's id.
+import { parentPort, workerData } from 'node:worker_threads';
+import { loadCodecs } from '../models.js';
+import { loadRelevance } from '../relevance/load-relevance.js';
+import { InlineModels } from './frame-pipeline.js';
+import { errorOf, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
+
+const port = parentPort;
+if (!port) throw new Error('model-worker.js runs as a worker thread (see WorkerModels)');
+
+const { modelsDir } = workerData as { modelsDir: string };
+
+try {
+  const [encoders, relevance] = await Promise.all([loadCodecs('encoder', modelsDir), loadRelevance(modelsDir)]);
+  const models = new InlineModels(relevance, encoders);
+  port.on('message', (req: WorkerRequest) => {
+    answer(models, req).then(
+      ([reply, transfer]) => port.postMessage(reply, transfer),
+      (e: unknown) => port.postMessage({ id: req.id, ok: false, error: errorOf(e) } satisfies WorkerReply),
+    );
+  });
+  port.postMessage({ ready: true, levels: encoders.levels, classes: relevance.detector.classes });
+} catch (e) {
+  port.postMessage({ ready: false, error: errorOf(e) });
+}
+
+async function answer(models: InlineModels, req: WorkerRequest): Promise<[WorkerReply, ArrayBuffer[]]> {
+  switch (req.op) {
+    case 'analyse': {
+      const a = await models.analyse({ width: req.width, height: req.height, data: req.data });
+      const out = { ...a.out, keypoints: own(a.out.keypoints), wh: own(a.out.wh) };
+      return [
+        { id: req.id, ok: true, op: 'analyse', fit: a.fit, out, ms: a.ms },
+        [out.keypoints.buffer as ArrayBuffer, out.wh.buffer as ArrayBuffer],
+      ];
+    }
+    case 'encode': {
+      const codes = own(await models.encoder.encode(req.bytes, req.patches));
+      return [{ id: req.id, ok: true, op: 'encode', codes }, [codes.buffer as ArrayBuffer]];
+    }
+    case 'warmUp':
+      await models.warmUp(req.width, req.height);
+      return [{ id: req.id, ok: true, op: 'warmUp' }, []];
+  }
+}
+
+/**
+ * A copy alone in its own buffer, which can be transferred: onnxruntime's output buffers may be
+ * external (not detachable) or views of a larger one.
+ */
+function own<T extends Float32Array | Uint8Array>(a: T): T {
+  return a.slice() as T;
+}

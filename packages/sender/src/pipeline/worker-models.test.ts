@@ -1,0 +1,77 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import { ModelError, patchify } from '@mmsc/receiver';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_IMAGE } from '../commands/serve.js';
+import { type RgbImage, readFrame } from '../images.js';
+import { testModels } from '../testing/test-sender.js';
+import { WorkerModels } from './worker-models.js';
+
+// The compiled worker (dist/pipeline/model-worker.js, built by `tsc -b` before vitest) with the committed models.
+let worker: WorkerModels;
+let image: RgbImage;
+beforeAll(async () => {
+  [worker, image] = await Promise.all([WorkerModels.start(undefined, { restartEveryMs: 0 }), readFrame(DEMO_IMAGE, 480, 320)]);
+});
+afterAll(() => worker?.close());
+
+const crash = (m: WorkerModels) => (m as unknown as { worker: Worker }).worker.terminate();
+
+describe('WorkerModels', () => {
+  it('gives the same detector output and patch codes as the models in this thread', async () => {
+    const inline = await testModels();
+    const [a, b] = [await worker.analyse(image), await inline.relevance.analyse(image)];
+    expect(a.frame).toBe(image);
+    expect(a.fit).toEqual(b.fit);
+    expect(a.out.keypoints).toEqual(b.out.keypoints);
+    expect(a.out.wh).toEqual(b.out.wh);
+    const patches = patchify(image.data, 480, 320).subarray(0, 192 * 300);
+    for (const bytes of [12, 24, 48, 192]) {
+      expect(await worker.encoder.encode(bytes, patches)).toEqual(await inline.encoders.encode(bytes, patches));
+    }
+  });
+
+  it('a worker that dies fails what it had pending, says so in health, and is started again on the next request', async () => {
+    const m = await WorkerModels.start(undefined, { restartEveryMs: 0 });
+    try {
+      const pending = m.analyse(image);
+      await crash(m);
+      await expect(pending).rejects.toThrow(/model worker exited/);
+      expect(m.health()).toMatchObject({ ok: false, reason: expect.stringMatching(/model worker exited/) });
+      const again = await m.analyse(image);
+      expect(again.out.keypoints.length).toBeGreaterThan(0);
+      expect(m.health()).toEqual({ ok: true });
+    } finally {
+      await m.close();
+    }
+  });
+
+  it('is not restarted more often than its restart interval', async () => {
+    const m = await WorkerModels.start(undefined, { restartEveryMs: 60_000 });
+    try {
+      await crash(m);
+      await expect(m.analyse(image)).rejects.toThrow(/model worker exited/);
+    } finally {
+      await m.close();
+    }
+  });
+
+  it('a missing model folder rejects at start with a ModelError naming the file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mmsc-no-models-'));
+    try {
+      const err = await WorkerModels.start(dir).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ModelError);
+      expect(err).toMatchObject({ code: 'model-missing', file: 'manifest.json' });
+    } finally {
+      await rm(dir, { recursive: true });
+    }
+  });
+
+  it('after close, requests reject instead of hanging', async () => {
+    const m = await WorkerModels.start();
+    await m.close();
+    await expect(m.analyse(image)).rejects.toThrow(/closed/);
+  });
+});

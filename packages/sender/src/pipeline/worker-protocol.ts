@@ -1,0 +1,46 @@
+import { ModelError, type ModelErrorCode } from '@mmsc/receiver';
+import type { DetectorOutput } from '../relevance/decode-detections.js';
+import type { Fit } from '../relevance/geometry.js';
+
+/** Main thread → model worker. */
+export type WorkerRequest =
+  | { id: number; op: 'analyse'; width: number; height: number; data: Uint8Array }
+  | { id: number; op: 'encode'; bytes: number; patches: Uint8Array }
+  | { id: number; op: 'warmUp'; width: number; height: number };
+
+/** An error as it crosses the thread boundary (class, code and message kept). */
+export interface WorkerError {
+  name: string;
+  message: string;
+  code?: string;
+  file?: string;
+  stack?: string;
+}
+
+/** Model worker → main thread, one per request. */
+export type WorkerReply =
+  | { id: number; ok: true; op: 'analyse'; fit: Fit; out: DetectorOutput; ms: number }
+  | { id: number; ok: true; op: 'encode'; codes: Uint8Array }
+  | { id: number; ok: true; op: 'warmUp' }
+  | { id: number; ok: false; error: WorkerError };
+
+/** The worker's first message: its models loaded, or why not. */
+export type WorkerHello = { ready: true; levels: number[]; classes: string[] } | { ready: false; error: WorkerError };
+
+export function errorOf(e: unknown): WorkerError {
+  const err = e instanceof Error ? e : new Error(String(e));
+  const me = err instanceof ModelError ? err : null;
+  return {
+    name: err.name,
+    message: err.message,
+    ...(me ? { code: me.code, ...(me.file ? { file: me.file } : {}) } : {}),
+    ...(err.stack ? { stack: err.stack } : {}),
+  };
+}
+
+/** The error again on this side: a ModelError stays one (the CLI prints those as one line). */
+export function errorFrom(w: WorkerError): Error {
+  const e = w.name === 'ModelError' ? new ModelError(w.code as ModelErrorCode, w.message, w.file) : new Error(w.message);
+  if (w.stack) e.stack = `${e.name}: ${w.message}\n    (in the model worker)\n${w.stack.split('\n').slice(1).join('\n')}`;
+  return e;
+}

@@ -1,0 +1,122 @@
+import { EventEmitter } from 'node:events';
+import type { HelloMessage } from '@mmsc/protocol';
+import type { DistortionCurve } from '../allocate/distortion.js';
+import { type AllocatorName, FrameEncoder } from '../pipeline/encode-frame.js';
+import type { PipelineFrame } from '../pipeline/frame-pipeline.js';
+import type { ReceiverSession } from './session.js';
+
+export interface LinkOptions {
+  allocator: AllocatorName;
+  curves: readonly DistortionCurve[];
+  /** Send the low-resolution relevance map every this many frames (and after a query change). */
+  relevanceEvery: number;
+}
+
+export interface LinkEvents {
+  /** The receiver's peer closed (it left, failed, or the sender stopped). */
+  closed: [];
+}
+
+/** What became of one frame on one link. */
+export type LinkOutcome = 'sent' | 'skipped' | 'gone';
+
+/**
+ * One receiver on the main thread: its session (query, rate control, keep state), its frame encoder
+ * (allocation within its own budget, framing), and its peer. Takes the pipeline's shared frame and
+ * turns it into this receiver's messages; nothing here is shared with another receiver.
+ */
+export class ReceiverLink extends EventEmitter<LinkEvents> {
+  private readonly encoder: FrameEncoder;
+  private lastGrounded: string | null = null;
+
+  constructor(
+    readonly session: ReceiverSession,
+    hello: HelloMessage,
+    private readonly opts: LinkOptions,
+  ) {
+    super();
+    this.encoder = new FrameEncoder(hello, session.ctx, null, opts.allocator, opts.curves);
+    session.peer.on('closed', () => this.emit('closed'));
+  }
+
+  get id(): string {
+    return this.session.id;
+  }
+
+  get open(): boolean {
+    return this.session.open;
+  }
+
+  /** This receiver's frame from a shared one, if its rate lets it send now. */
+  async send(frame: PipelineFrame, captureTs: number, t0: number): Promise<LinkOutcome> {
+    const s = this.session;
+    if (!s.open) return 'gone';
+    if (!s.rate.canSend(performance.now() / 1000)) {
+      s.stats.framesSkipped++;
+      return 'skipped';
+    }
+    const t1 = performance.now();
+    const r = frame.relevance(s.query.text);
+    const tRel = performance.now() - t1;
+    let budget = s.rate.budget(performance.now() / 1000);
+    const frameId = s.nextFrameId;
+    // The low-resolution map for display, about once a second and after a query change, only
+    // when it takes at most a quarter of the frame's budget (it counts against it).
+    const mapBytes = r.patchScores.length + 32;
+    if ((frameId % this.opts.relevanceEvery === 0 || this.lastGrounded !== s.query.text) && mapBytes * 4 <= budget) {
+      const map = Uint8Array.from(r.patchScores, (v) => Math.round(v * 255));
+      budget -= this.sendRelevance(frameId, frame.image.width / s.hello.patchSize, map);
+      this.lastGrounded = s.query.text;
+    }
+    const out = await this.encoder.encode(
+      { frameId, captureTs, budget: Math.max(0, budget) },
+      frame.patches,
+      frame.variances,
+      r.patchScores,
+      s.keep,
+      frame.codes,
+    );
+    if (!out) {
+      s.stats.framesSkipped++;
+      return 'skipped';
+    }
+    if (!s.open) return 'gone'; // closed while encoding: nothing to send it to
+    for (const part of out.parts) s.peer.send(part);
+    s.nextFrameId = (frameId + 1) >>> 0;
+    s.keep.commit(frame.patches, out.choice, out.kept);
+    s.rate.onSent(frameId, out.wireBytes, performance.now() / 1000, budget);
+    s.stats.framesSent++;
+    s.stats.bytesSent += out.wireBytes;
+    s.stats.lastBudget = budget;
+    s.stats.lastFrameBytes = out.wireBytes;
+    if (out.wireBytes > budget) s.stats.budgetViolations++;
+    s.stats.lastFrameMs = {
+      shared: round(frame.ms),
+      relevance: round(tRel + frame.analysis.ms),
+      allocate: round(out.ms.allocate),
+      encode: round(out.ms.encode),
+      pack: round(out.ms.pack),
+      total: round(performance.now() - t0),
+    };
+    return 'sent';
+  }
+
+  /** Tells the receiver the sender is stopping and closes its peer (which releases the session). */
+  close(reason: string): void {
+    try {
+      this.session.send({ type: 'error', code: 'shutting-down', message: 'the sender is stopping', ref: null });
+    } catch {
+      // closing anyway
+    }
+    this.session.peer.close(reason);
+  }
+
+  private sendRelevance(frameId: number, cols: number, map: Uint8Array): number {
+    const s = this.session;
+    const before = s.peer.bytesSent;
+    s.send({ type: 'relevance', frameId, width: cols, height: map.length / cols, values: map });
+    return Math.max(0, s.peer.bytesSent - before);
+  }
+}
+
+const round = (x: number) => Number(x.toFixed(1));

@@ -1,0 +1,99 @@
+import { patchify } from '@mmsc/receiver';
+import { patchVariances } from '../allocate/distortion.js';
+import { PatchCodeCache, type PatchEncoder } from '../pipeline/code-cache.js';
+import type { FramePipeline, PipelineFrame, PipelineHealth } from '../pipeline/frame-pipeline.js';
+import type { DetectorOutput } from '../relevance/decode-detections.js';
+import type { Fit } from '../relevance/geometry.js';
+import type { RelevanceResult } from '../relevance/relevance-model.js';
+
+/** Stands in for the learned encoders: a patch's code is its first `bytes` values. Counts what it codes. */
+export class FakeEncoder implements PatchEncoder {
+  patchesCoded = 0;
+
+  async encode(bytes: number, patches: Uint8Array): Promise<Uint8Array> {
+    const n = patches.length / 192;
+    this.patchesCoded += n;
+    const out = new Uint8Array(n * bytes);
+    for (let p = 0; p < n; p++) out.set(patches.subarray(p * 192, p * 192 + bytes), p * bytes);
+    return out;
+  }
+}
+
+/**
+ * A frame pipeline without models or a source: moving noise frames; a query's map is 1 on the left
+ * half for "left" and 1 on the right half otherwise. Records what it was asked for.
+ */
+export class FakePipeline implements FramePipeline {
+  readonly description = 'fake frames';
+  still = false;
+  readonly encoder = new FakeEncoder();
+  framesMade = 0;
+  /** Queries fused, in order (once per frame and query text when the memo works). */
+  readonly fused: string[] = [];
+  /** Make `next()` reject with this (a source or model failure), until set back to null. */
+  failWith: Error | null = null;
+  healthNow: PipelineHealth = { ok: true };
+  closed = false;
+  warmedUp = false;
+
+  constructor(
+    readonly width = 480,
+    readonly height = 320,
+  ) {}
+
+  async next(): Promise<PipelineFrame> {
+    if (this.failWith) throw this.failWith;
+    const { width, height } = this;
+    const data = new Uint8Array(width * height * 3);
+    const seed = this.framesMade++;
+    for (let i = 0; i < data.length; i++) data[i] = (i * 31 + seed * 17 + ((i * i) >>> 7)) & 255;
+    const image = { width, height, data };
+    const patches = patchify(data, width, height);
+    const cols = width / 8;
+    const n = patches.length / 192;
+    const memo = new Map<string, RelevanceResult>();
+    return {
+      image,
+      captureTs: Date.now(),
+      patches,
+      variances: patchVariances(patches),
+      analysis: { frame: image, fit: {} as Fit, out: {} as DetectorOutput, ms: 0 },
+      codes: new PatchCodeCache(patches, this.encoder),
+      ms: 0,
+      relevance: (query) => {
+        let r = memo.get(query);
+        if (!r) {
+          this.fused.push(query);
+          const patchScores = new Float32Array(n);
+          for (let p = 0; p < n; p++) patchScores[p] = p % cols < cols / 2 === (query === 'left') ? 1 : 0;
+          r = {
+            width,
+            height,
+            map: new Float32Array(0),
+            patchScores,
+            peak: 1,
+            grounding: [],
+            ungrounded: [],
+            fallback: false,
+            detections: [],
+            ms: 0,
+          };
+          memo.set(query, r);
+        }
+        return r;
+      },
+    };
+  }
+
+  health(): PipelineHealth {
+    return this.healthNow;
+  }
+
+  async warmUp(): Promise<void> {
+    this.warmedUp = true;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
