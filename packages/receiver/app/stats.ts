@@ -1,4 +1,71 @@
-/** The stats panel: sparklines of the recent history, and the units its numbers are shown in. */
+/** The stats panel: the link's numbers (computed by LinkStats) as text, and sparklines of their recent history. */
+import type { StatsSummary } from '../src/index.js';
+
+export interface StatsElements {
+  fps: HTMLElement;
+  latency: HTMLElement;
+  rate: HTMLElement;
+  bytes: HTMLElement;
+  budgetBar: HTMLElement;
+  link: HTMLElement;
+  decode: HTMLElement;
+  patches: HTMLElement;
+  frames: HTMLElement;
+}
+
+export interface SparkCanvases {
+  fps: HTMLCanvasElement;
+  latency: HTMLCanvasElement;
+  rate: HTMLCanvasElement;
+  link: HTMLCanvasElement;
+  decode: HTMLCanvasElement;
+}
+
+export class StatsPanel {
+  private readonly sparks: Record<keyof SparkCanvases, Sparkline>;
+
+  constructor(
+    private readonly ui: StatsElements,
+    canvases: SparkCanvases,
+  ) {
+    this.sparks = {
+      fps: new Sparkline(canvases.fps, '#5cc8ff', 120, 10),
+      latency: new Sparkline(canvases.latency, '#f2c94c', 120, 50),
+      rate: new Sparkline(canvases.rate, '#3ecf8e', 120, 100_000),
+      link: new Sparkline(canvases.link, '#bb6bd9', 120, 100_000),
+      decode: new Sparkline(canvases.decode, '#ff8a65', 120, 10),
+    };
+  }
+
+  /** `open`: whether the link is up; the sparklines leave a gap where it was not. */
+  show(s: StatsSummary, open: boolean): void {
+    const { ui } = this;
+    ui.fps.textContent = `${s.fps.toFixed(1)} fps`;
+    ui.latency.textContent = s.latency === null ? '–' : `${Math.round(s.latency)} ms`;
+    ui.rate.textContent = formatBits(s.bitrate);
+    if (s.last) {
+      const share = s.last.budget > 0 ? s.last.bytes / s.last.budget : 0;
+      ui.bytes.textContent = `${formatBytes(s.last.bytes)} / ${formatBytes(s.last.budget)}`;
+      ui.budgetBar.style.width = `${Math.min(100, share * 100).toFixed(0)}%`;
+      ui.budgetBar.classList.toggle('over', share > 1);
+    }
+    const link = s.link;
+    ui.link.textContent =
+      link === null ? '–' : `${formatBits(link.bps)} ${link.from === 'sender' ? `(sender, ${link.mode})` : '(from budgets)'}`;
+    const d = s.decode;
+    ui.decode.textContent = d
+      ? `${d.last.decodeMs.toFixed(1)} ms · peak ${d.peakMs.toFixed(1)}${d.queued > 0 ? ` · ${d.queued} queued` : ''}`
+      : '–';
+    if (d) ui.patches.textContent = `${d.last.decoded} decoded · ${d.last.reused} reused · ${d.last.interpolated} interpolated`;
+    const f = s.frames;
+    ui.frames.textContent = `${f.received} received · ${f.shown} shown · ${f.incomplete} incomplete · ${f.overBudget} over budget${f.protocolErrors ? ` · ${f.protocolErrors} protocol errors` : ''}`;
+    this.sparks.fps.push(open ? s.fps : null);
+    this.sparks.latency.push(open ? s.latency : null);
+    this.sparks.rate.push(open ? s.bitrate : null);
+    this.sparks.link.push(open ? (link?.bps ?? null) : null);
+    this.sparks.decode.push(open && d ? d.last.decodeMs : null);
+  }
+}
 
 /** A small line chart of the last `capacity` samples, drawn crisp at the device pixel ratio. */
 export class Sparkline {
