@@ -8,13 +8,13 @@ import { CliError } from '../errors.js';
 import { gtMask } from '../eval/build-pairs.js';
 import { DEFAULT_METHODS, Evaluator, METHODS, type Method, type PairResult } from '../eval/evaluate.js';
 import { lineChart } from '../eval/plot.js';
+import { curvesOf, helloFor } from '../hello.js';
 import { readFrame } from '../images.js';
 import { meanCi } from '../metrics.js';
 import { DEFAULT_MODELS_DIR, loadCodecs, readManifest } from '../models.js';
 import { progress } from '../progress.js';
 import { loadRelevance } from '../relevance/load-relevance.js';
 import { loadPairs, type PairOptions, pairOptions } from './relevance-eval.js';
-import { curvesOf, helloFor } from './serve.js';
 
 const METRICS = ['maskedMse', 'l1Relevance', 'semantic', 'psnr', 'bytes'] as const;
 type Metric = (typeof METRICS)[number];

@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_MAX_MESSAGE_BYTES, defaultLevels, type HelloMessage, PROTOCOL_VERSION } from '@mmsc/protocol';
-import { type CodecEntry, codecEntries } from '@mmsc/receiver';
+import { DEFAULT_MAX_MESSAGE_BYTES, PROTOCOL_VERSION } from '@mmsc/protocol';
+import { codecEntries } from '@mmsc/receiver';
 import { Command } from 'commander';
 import sharp from 'sharp';
-import type { DistortionCurve } from '../allocate/distortion.js';
+import { DEMO_IMAGE } from '../assets.js';
 import { CliError } from '../errors.js';
+import { FRAME_SIZE } from '../geometry.js';
+import { curvesOf, helloFor } from '../hello.js';
 import { DEFAULT_MODELS_DIR, loadCodecs, readManifest } from '../models.js';
 import type { AllocatorName } from '../pipeline/encode-frame.js';
 import { InlineModels, type PipelineModels, SourcePipeline } from '../pipeline/frame-pipeline.js';
@@ -20,36 +22,8 @@ import { createLogger, type Log, type LogLevel } from '../server/log.js';
 import { Streamer } from '../server/streamer.js';
 import { openSource } from '../sources/sources.js';
 
-export const DEMO_IMAGE = fileURLToPath(new URL('../../../../assets/images/dog.jpg', import.meta.url));
 const APP_DIR = fileURLToPath(new URL('../../../receiver/dist-app/', import.meta.url));
 const ORT_DIR = fileURLToPath(new URL('../../../../node_modules/onnxruntime-web/dist/', import.meta.url));
-
-/** The level table announced in hello: the paper's five levels, decoders named and hashed from the manifest. */
-export function helloFor(codecs: CodecEntry[], fps: number, maxMessageBytes: number): HelloMessage {
-  const by = (bytes: number) => {
-    const c = codecs.find((e) => e.bytes === bytes);
-    if (!c) throw new CliError(`models/manifest.json has no ${bytes}-byte codec`, 1);
-    return { id: c.id, sha256: c.decoder.sha256 };
-  };
-  return {
-    type: 'hello',
-    sessionId: 'pending',
-    width: 480,
-    height: 320,
-    patchSize: 8,
-    levels: defaultLevels({ 12: by(12), 24: by(24), 48: by(48) }),
-    maxMessageBytes,
-    fps,
-  };
-}
-
-/** Distortion curves recorded with the codecs (manifest field `distortion`, as codec-bench prints them), for the rd allocator. */
-export function curvesOf(codecs: CodecEntry[]): DistortionCurve[] {
-  return codecs.flatMap((c) => {
-    const points = (c as CodecEntry & { distortion?: { points?: [number, number][] } }).distortion?.points;
-    return Array.isArray(points) && points.length > 0 ? [{ bytes: c.bytes, points }] : [];
-  });
-}
 
 /** The detector and encoders: in a worker thread (the default) or in this one. */
 async function loadModels(where: 'worker' | 'inline', dir: string, log: Log): Promise<PipelineModels> {
@@ -155,11 +129,10 @@ export function serveCommand(): Command {
         sharp.cache(false);
         const manifest = await readManifest(opts.models);
         const codecs = codecEntries(manifest);
-        const geometry = { width: 480, height: 320 };
         const [models, lexicon, source] = await Promise.all([
           loadModels(opts.pipeline as 'worker' | 'inline', opts.models, log),
           loadLexicon(opts.models),
-          openSource(opts.source, geometry, fps, { log: (line) => log.warn({}, line.replace(/^mmsc: /, '')) }),
+          openSource(opts.source, FRAME_SIZE, fps, { log: (line) => log.warn({}, line.replace(/^mmsc: /, '')) }),
         ]);
         try {
           reportGrounding(opts.query, lexicon);
@@ -168,7 +141,7 @@ export function serveCommand(): Command {
           throw new CliError(`--query: ${(e as Error).message}`, 2);
         }
         const hello = helloFor(codecs, fps, DEFAULT_MAX_MESSAGE_BYTES);
-        const pipeline = new SourcePipeline(source, models, new QueryRelevance(lexicon), geometry);
+        const pipeline = new SourcePipeline(source, models, new QueryRelevance(lexicon), FRAME_SIZE);
         const streamer = new Streamer(pipeline, lexicon, curvesOf(codecs), hello, {
           fps,
           allocator: opts.allocator as AllocatorName,

@@ -1,7 +1,8 @@
 import { DEFAULT_MAX_MESSAGE_BYTES } from '@mmsc/protocol';
 import { codecEntries } from '@mmsc/receiver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { curvesOf, DEMO_IMAGE, helloFor } from '../commands/serve.js';
+import { DEMO_IMAGE } from '../assets.js';
+import { curvesOf, helloFor } from '../hello.js';
 import { readFrame } from '../images.js';
 import { loadCodecs, readManifest } from '../models.js';
 import { loadRelevance } from '../relevance/load-relevance.js';

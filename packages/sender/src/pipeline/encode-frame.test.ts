@@ -2,7 +2,8 @@ import { contextFromHello, DEFAULT_MAX_MESSAGE_BYTES, decodeMessage, type FrameM
 import { codecEntries, FrameCollector, type PatchCodecs, patchify, Reassembler } from '@mmsc/receiver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { patchVariances } from '../allocate/distortion.js';
-import { curvesOf, DEMO_IMAGE, helloFor } from '../commands/serve.js';
+import { DEMO_IMAGE } from '../assets.js';
+import { curvesOf, helloFor } from '../hello.js';
 import { readFrame } from '../images.js';
 import { psnr, sumSquaredError } from '../metrics.js';
 import { loadCodecs, readManifest } from '../models.js';

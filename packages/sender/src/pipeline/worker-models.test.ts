@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { ModelError, patchify } from '@mmsc/receiver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_IMAGE } from '../commands/serve.js';
+import { DEMO_IMAGE } from '../assets.js';
 import { type RgbImage, readFrame } from '../images.js';
 import { testModels } from '../testing/test-sender.js';
 import { WorkerModels } from './worker-models.js';

@@ -3,7 +3,7 @@ import { codecEntries } from '@mmsc/receiver';
 import pino from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DistortionCurve } from '../allocate/distortion.js';
-import { curvesOf, helloFor } from '../commands/serve.js';
+import { curvesOf, helloFor } from '../hello.js';
 import { readManifest } from '../models.js';
 import type { Lexicon } from '../relevance/lexicon.js';
 import { loadLexicon } from '../relevance/load-relevance.js';

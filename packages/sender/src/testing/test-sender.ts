@@ -2,7 +2,9 @@ import { DEFAULT_MAX_MESSAGE_BYTES, type HelloMessage } from '@mmsc/protocol';
 import { codecEntries, type PatchCodecs } from '@mmsc/receiver';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
-import { curvesOf, DEMO_IMAGE, helloFor } from '../commands/serve.js';
+import { DEMO_IMAGE } from '../assets.js';
+import { FRAME_SIZE } from '../geometry.js';
+import { curvesOf, helloFor } from '../hello.js';
 import { DEFAULT_MODELS_DIR, loadCodecs, readManifest } from '../models.js';
 import { InlineModels, SourcePipeline } from '../pipeline/frame-pipeline.js';
 import { WorkerModels } from '../pipeline/worker-models.js';
@@ -68,7 +70,7 @@ export async function startTestSender(
   } & Partial<Pick<AppOptions, 'allowOrigins' | 'https' | 'appDir'>> = {},
 ): Promise<TestSender> {
   const m = await testModels();
-  const source = o.source ?? (await openSource(DEMO_IMAGE, { width: 480, height: 320 }, 10));
+  const source = o.source ?? (await openSource(DEMO_IMAGE, FRAME_SIZE, 10));
   const logs: LogRecord[] = [];
   const logger = pino(
     { level: 'debug', base: null },

@@ -1,0 +1,29 @@
+import { defaultLevels, type HelloMessage } from '@mmsc/protocol';
+import { type CodecEntry, ModelError } from '@mmsc/receiver';
+import type { DistortionCurve } from './allocate/distortion.js';
+import { GEOMETRY } from './geometry.js';
+
+/** The level table announced in hello: the paper's five levels, decoders named and hashed from the manifest. */
+export function helloFor(codecs: CodecEntry[], fps: number, maxMessageBytes: number): HelloMessage {
+  const by = (bytes: number) => {
+    const c = codecs.find((e) => e.bytes === bytes);
+    if (!c) throw new ModelError('manifest-invalid', `models/manifest.json has no ${bytes}-byte codec`, 'manifest.json');
+    return { id: c.id, sha256: c.decoder.sha256 };
+  };
+  return {
+    type: 'hello',
+    sessionId: 'pending',
+    ...GEOMETRY,
+    levels: defaultLevels({ 12: by(12), 24: by(24), 48: by(48) }),
+    maxMessageBytes,
+    fps,
+  };
+}
+
+/** Distortion curves recorded with the codecs (manifest field `distortion`, as codec-bench prints them), for the rd allocator. */
+export function curvesOf(codecs: CodecEntry[]): DistortionCurve[] {
+  return codecs.flatMap((c) => {
+    const points = (c as CodecEntry & { distortion?: { points?: [number, number][] } }).distortion?.points;
+    return Array.isArray(points) && points.length > 0 ? [{ bytes: c.bytes, points }] : [];
+  });
+}
