@@ -12,7 +12,9 @@ import { relevanceCommand } from './commands/relevance.js';
 import { relevanceEvalCommand } from './commands/relevance-eval.js';
 import { serveCommand } from './commands/serve.js';
 import { CliError } from './errors.js';
+import { ImageError } from './images.js';
 import { LexiconError } from './relevance/lexicon.js';
+import { SourceError } from './sources/sources.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -45,9 +47,16 @@ async function main(argv: string[]) {
     await buildProgram().parseAsync(argv);
   } catch (e) {
     if (e instanceof CommanderError) process.exit(e.exitCode);
-    if (e instanceof CliError || e instanceof ModelError || e instanceof LexiconError) {
+    if (
+      e instanceof CliError ||
+      e instanceof ModelError ||
+      e instanceof LexiconError ||
+      e instanceof SourceError ||
+      e instanceof ImageError
+    ) {
       console.error(`mmsc: ${e.message}`);
-      process.exit(e instanceof CliError ? e.exitCode : 1);
+      // Bad input (a source or image the user named) exits 2 like a bad option.
+      process.exit(e instanceof CliError ? e.exitCode : e instanceof SourceError || e instanceof ImageError ? 2 : 1);
     }
     // A Node system error (EADDRINUSE, EACCES, ENOTFOUND, ...) is about the environment, not a bug:
     // one line. Anything else is a bug and keeps its stack.

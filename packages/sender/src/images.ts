@@ -1,7 +1,11 @@
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import sharp from 'sharp';
-import { CliError } from './errors.js';
+
+/** An image file or folder that cannot be read or decoded (bad input, not a bug: the CLI prints one line). */
+export class ImageError extends Error {
+  override name = 'ImageError';
+}
 
 export const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.tif', '.tiff', '.bmp', '.ppm']);
 
@@ -16,14 +20,14 @@ export interface RgbImage {
 export async function listImages(dir: string): Promise<string[]> {
   let names: string[];
   try {
-    if (!(await stat(dir)).isDirectory()) throw new CliError(`${dir} is not a directory`, 2);
+    if (!(await stat(dir)).isDirectory()) throw new ImageError(`${dir} is not a directory`);
     names = await readdir(dir);
   } catch (e) {
-    if (e instanceof CliError) throw e;
-    throw new CliError(`cannot read image directory ${dir}: ${(e as Error).message}`, 2);
+    if (e instanceof ImageError) throw e;
+    throw new ImageError(`cannot read image directory ${dir}: ${(e as Error).message}`);
   }
   const files = names.filter((n) => IMAGE_EXTENSIONS.has(extname(n).toLowerCase())).sort();
-  if (files.length === 0) throw new CliError(`no images (${[...IMAGE_EXTENSIONS].join(' ')}) in ${dir}`, 2);
+  if (files.length === 0) throw new ImageError(`no images (${[...IMAGE_EXTENSIONS].join(' ')}) in ${dir}`);
   return files.map((n) => join(dir, n));
 }
 
@@ -38,7 +42,7 @@ export async function readRgb(path: string, crop = 1): Promise<RgbImage> {
     const data = await img.extract({ left: 0, top: 0, width, height }).raw().toBuffer();
     return { width, height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
   } catch (e) {
-    throw new CliError(`cannot decode image ${path}: ${(e as Error).message}`, 2);
+    throw new ImageError(`cannot decode image ${path}: ${(e as Error).message}`);
   }
 }
 
@@ -54,7 +58,7 @@ export async function readFrame(path: string, width = 480, height = 320): Promis
     if (info.channels !== 3) throw new Error(`expected RGB, got ${info.channels} channels`);
     return { width, height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
   } catch (e) {
-    throw new CliError(`cannot decode image ${path}: ${(e as Error).message}`, 2);
+    throw new ImageError(`cannot decode image ${path}: ${(e as Error).message}`);
   }
 }
 

@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CliError } from '../errors.js';
 import { openSource, SourceError } from './sources.js';
 
 const ASSETS = fileURLToPath(new URL('../../../../assets/images/', import.meta.url));
@@ -45,7 +44,7 @@ describe('frame sources', () => {
   });
 
   it('reports missing sources clearly', async () => {
-    await expect(openSource('/nonexistent.png', G, 10)).rejects.toThrow(CliError);
+    await expect(openSource('/nonexistent.png', G, 10)).rejects.toThrow(SourceError);
     await expect(openSource('/nonexistent.mp4', G, 10)).rejects.toThrow(/video file \/nonexistent.mp4 does not exist/);
     await expect(openSource('camera:/dev/video99', G, 10)).rejects.toThrow(/camera device/);
   });

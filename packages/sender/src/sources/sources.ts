@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import sharp from 'sharp';
-import { CliError } from '../errors.js';
 import { listImages, type RgbImage, readFrame } from '../images.js';
 
 /**
@@ -55,7 +54,7 @@ export class StillSource implements FrameSource {
     private readonly frame: RgbImage,
     readonly description: string,
   ) {}
-  /** Decodes the image now: an undecodable file fails here (CliError), so a still source is always healthy. */
+  /** Decodes the image now: an undecodable file fails here (SourceError), so a still source is always healthy. */
   static async open(path: string, g: Geometry) {
     return new StillSource(await readFrame(path, g.width, g.height), `still image ${path}`);
   }
@@ -145,7 +144,7 @@ export class PanSource implements FrameSource {
     private readonly fps: number,
     readonly description: string,
   ) {}
-  /** Decodes the image now: an undecodable file fails here (CliError); afterwards frames are crops of it in memory. */
+  /** Decodes the image now: an undecodable file fails here (SourceError); afterwards frames are crops of it in memory. */
   static async open(path: string, g: Geometry, fps: number) {
     // Work on a copy at twice the frame size, so zoomed-in crops keep detail.
     try {
@@ -156,7 +155,7 @@ export class PanSource implements FrameSource {
         .toBuffer({ resolveWithObject: true });
       return new PanSource({ data, width: info.width, height: info.height }, g, fps, `pan/zoom over ${path}`);
     } catch (e) {
-      throw new CliError(`cannot decode image ${path}: ${(e as Error).message}`, 2);
+      throw new SourceError(`cannot decode image ${path}: ${(e as Error).message}`);
     }
   }
   async next(): Promise<RgbImage> {
@@ -251,7 +250,7 @@ export class FfmpegSource implements FrameSource {
   static open(input: string, g: Geometry, opts: SourceOptions = {}): FfmpegSource {
     const camera = input.startsWith('camera:');
     const path = camera ? input.slice('camera:'.length) : input;
-    if (!existsSync(path)) throw new CliError(`${camera ? 'camera device' : 'video file'} ${path} does not exist`, 2);
+    if (!existsSync(path)) throw new SourceError(`${camera ? 'camera device' : 'video file'} ${path} does not exist`);
     const inputArgs = camera ? ['-f', 'v4l2', '-i', path] : ['-re', '-stream_loop', '-1', '-i', path];
     const args = [
       '-hide_banner',
@@ -332,7 +331,7 @@ export async function openSource(spec: string, g: Geometry, fps: number, opts: S
   if (spec.startsWith('pan:')) return PanSource.open(spec.slice(4), g, fps);
   if (spec.startsWith('camera:') || VIDEO.test(spec)) return FfmpegSource.open(spec, g, opts);
   if (!existsSync(spec))
-    throw new CliError(`source ${spec} does not exist (expected an image, a folder, a video, camera:/dev/videoN or pan:<image>)`, 2);
+    throw new SourceError(`source ${spec} does not exist (expected an image, a folder, a video, camera:/dev/videoN or pan:<image>)`);
   if (statSync(spec).isDirectory()) return SequenceSource.open(spec, g, opts);
   return StillSource.open(spec, g);
 }
