@@ -4,6 +4,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg && rm -r
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY packages/protocol/package.json packages/protocol/
+COPY packages/codec/package.json packages/codec/
 COPY packages/receiver/package.json packages/receiver/
 COPY packages/sender/package.json packages/sender/
 COPY packages/sender/bin packages/sender/bin

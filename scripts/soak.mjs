@@ -39,7 +39,7 @@ const MAX_GROWTH = 0.1;
 const PROBE_S = 14;
 const QUERY = 'dog';
 
-const { probe } = await import('../packages/sender/dist/commands/probe.js');
+const { probe } = await import('../packages/sender/dist/cli/commands/probe.js');
 const { TestReceiver } = await import('../packages/sender/dist/testing/test-receiver.js');
 
 const { check, counts, finish } = createChecks();

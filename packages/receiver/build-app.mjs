@@ -1,7 +1,7 @@
 // Builds the browser receiver (packages/receiver/app) into packages/receiver/dist-app/, which
 // `mmsc serve` serves at /. Type-checks the app (DOM lib) and the browser tests first, then bundles
 // the page and its decode worker with esbuild. The app imports the shared TypeScript sources
-// (@mmsc/protocol, ../src) directly, so the browser runs the same decode/reassembly code as Node.
+// (@mmsc/protocol, @mmsc/codec, ../src) directly, so the browser runs the same decode/reassembly code as Node.
 //
 // Usage: node packages/receiver/build-app.mjs [--no-typecheck]
 import { execFileSync } from 'node:child_process';
@@ -14,7 +14,10 @@ import * as esbuild from 'esbuild';
 const here = dirname(fileURLToPath(import.meta.url));
 const appDir = join(here, 'app');
 const outDir = join(here, 'dist-app');
-const protocolSrc = join(here, '..', 'protocol', 'src', 'index.ts');
+const sources = {
+  '@mmsc/protocol': join(here, '..', 'protocol', 'src', 'index.ts'),
+  '@mmsc/codec': join(here, '..', 'codec', 'src', 'index.ts'),
+};
 const require = createRequire(import.meta.url);
 
 const t0 = performance.now();
@@ -30,11 +33,11 @@ if (!process.argv.includes('--no-typecheck')) {
   }
 }
 
-/** Resolves @mmsc/protocol to its TypeScript source (not the tsc output), like the app's tsconfig paths. */
-const protocolFromSource = {
-  name: 'mmsc-protocol-source',
+/** Resolves @mmsc/protocol and @mmsc/codec to their TypeScript sources (not the tsc output), like the app's tsconfig paths. */
+const sharedFromSource = {
+  name: 'mmsc-shared-source',
   setup(build) {
-    build.onResolve({ filter: /^@mmsc\/protocol$/ }, () => ({ path: protocolSrc }));
+    build.onResolve({ filter: /^@mmsc\/(protocol|codec)$/ }, (args) => ({ path: sources[args.path] }));
   },
 };
 
@@ -54,7 +57,7 @@ await esbuild.build({
   sourcemap: true,
   legalComments: 'linked',
   logLevel: 'warning',
-  plugins: [protocolFromSource],
+  plugins: [sharedFromSource],
 });
 for (const f of ['index.html', 'styles.css']) copyFileSync(join(appDir, f), join(outDir, f));
 

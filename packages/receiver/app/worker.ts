@@ -3,18 +3,11 @@
  * onnxruntime-web, Reassembler) off the page's thread, one frame at a time in arrival order, and
  * hands each finished picture back as RGBA (transferred, not copied).
  */
+
+import { codecEntries, type OrtRuntime, PatchCodecs, parseManifest } from '@mmsc/codec';
 import { contextFromHello, DEFAULT_CONTEXT, type HelloMessage, type ProtocolContext } from '@mmsc/protocol';
 import * as ortWeb from 'onnxruntime-web/wasm';
-import {
-  type CollectedFrame,
-  codecEntries,
-  MISSING,
-  type OrtRuntime,
-  PatchCodecs,
-  type PatchDecoder,
-  parseManifest,
-  Reassembler,
-} from '../src/index.js';
+import { type CollectedFrame, MISSING, type PatchDecoder, Reassembler } from '../src/index.js';
 import type { BenchMix, BenchResult, FromWorker, ToWorker } from './worker-api.js';
 
 /** The worker global, typed by hand (the app compiles against the DOM lib). */

@@ -5,8 +5,9 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type OrtRuntime, PatchCodecs, parseManifest } from '@mmsc/codec';
 import { contextFromHello, decodeMessage, type Message, type ProtocolContext } from '@mmsc/protocol';
-import { FrameCollector, type OrtRuntime, PatchCodecs, parseManifest, Reassembler } from '@mmsc/receiver';
+import { FrameCollector, Reassembler } from '@mmsc/receiver';
 import * as ortNode from 'onnxruntime-node';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,6 +1,6 @@
+import { placePatches } from '@mmsc/codec';
 import { KEEP_LEVEL, type ProtocolContext } from '@mmsc/protocol';
 import { type CollectedFrame, MISSING } from './collect-frame.js';
-import { placePatches } from './patchify.js';
 
 /** Anything that turns `bytes`-per-patch codes into 192-byte RGB patches (PatchCodecs does). */
 export interface PatchDecoder {

@@ -3,7 +3,7 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ModelError, PATCH_VALUES, type PatchCodecs } from '@mmsc/receiver';
+import { ModelError, PATCH_VALUES, type PatchCodecs } from '@mmsc/codec';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { psnr, sumSquaredError } from './metrics.js';
@@ -159,7 +159,7 @@ describe('mmsc codec-bench', () => {
       await sharp(Buffer.from(noisyPatches(48)), { raw: { width: 64, height: 48, channels: 3 } })
         .png()
         .toFile(join(dir, 'b.png'));
-      const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+      const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
       const out = JSON.parse(
         execFileSync(process.execPath, [cli, 'codec-bench', '--images', dir, '--runs', '2', '--json'], { encoding: 'utf8' }),
       );

@@ -1,5 +1,5 @@
+import { type CodecEntry, ModelError } from '@mmsc/codec';
 import { defaultLevels, type HelloMessage } from '@mmsc/protocol';
-import { type CodecEntry, ModelError } from '@mmsc/receiver';
 import type { DistortionCurve } from './allocate/distortion.js';
 import { GEOMETRY } from './geometry.js';
 

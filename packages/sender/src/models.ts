@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type CodecSide, type Manifest, ModelError, type ModelReader, type OrtRuntime, PatchCodecs, parseManifest } from '@mmsc/receiver';
+import { type CodecSide, type Manifest, ModelError, type ModelReader, type OrtRuntime, PatchCodecs, parseManifest } from '@mmsc/codec';
 import * as ortNode from 'onnxruntime-node';
 
 /** The repository's models/ folder (manifest + ONNX files), next to packages/. */

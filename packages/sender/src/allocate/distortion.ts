@@ -1,4 +1,4 @@
-import { PATCH_VALUES } from '@mmsc/receiver';
+import { PATCH_VALUES } from '@mmsc/codec';
 
 /**
  * Expected squared error per pixel value of a patch at each level, from its variance: a piecewise

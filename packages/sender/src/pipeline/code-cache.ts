@@ -1,4 +1,4 @@
-import { PATCH_VALUES } from '@mmsc/receiver';
+import { PATCH_VALUES } from '@mmsc/codec';
 
 /** What makes patch codes: the learned encoders in this thread (`PatchCodecs`) or in the pipeline's worker. */
 export interface PatchEncoder {

@@ -1,5 +1,6 @@
+import { codecEntries, type PatchCodecs, patchify } from '@mmsc/codec';
 import { contextFromHello, DEFAULT_MAX_MESSAGE_BYTES, decodeMessage, type FrameMessage, KEEP_LEVEL } from '@mmsc/protocol';
-import { codecEntries, FrameCollector, type PatchCodecs, patchify, Reassembler } from '@mmsc/receiver';
+import { FrameCollector, Reassembler } from '@mmsc/receiver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { patchVariances } from '../allocate/distortion.js';
 import { DEMO_IMAGE } from '../assets.js';

@@ -1,4 +1,4 @@
-import { patchify } from '@mmsc/receiver';
+import { patchify } from '@mmsc/codec';
 import { patchVariances } from '../allocate/distortion.js';
 import type { RgbImage } from '../images.js';
 import type { Analysis, Frame, QueryRelevance, RelevanceResult } from '../relevance/relevance-model.js';

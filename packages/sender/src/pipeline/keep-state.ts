@@ -1,4 +1,4 @@
-import { PATCH_VALUES } from '@mmsc/receiver';
+import { PATCH_VALUES } from '@mmsc/codec';
 
 /**
  * What one receiver holds of each patch, for temporal reuse: the source content the receiver's copy

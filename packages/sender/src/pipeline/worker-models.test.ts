@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
-import { ModelError, patchify } from '@mmsc/receiver';
+import { ModelError, patchify } from '@mmsc/codec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_IMAGE } from '../assets.js';
 import { type RgbImage, readFrame } from '../images.js';

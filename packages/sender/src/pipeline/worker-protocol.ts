@@ -1,4 +1,4 @@
-import { ModelError, type ModelErrorCode } from '@mmsc/receiver';
+import { ModelError, type ModelErrorCode } from '@mmsc/codec';
 import type { DetectorOutput } from '../relevance/decode-detections.js';
 import type { Fit } from '../relevance/geometry.js';
 

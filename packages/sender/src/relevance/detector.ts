@@ -1,4 +1,4 @@
-import { loadModel, ModelError, type ModelFile, type OrtSession } from '@mmsc/receiver';
+import { loadModel, ModelError, type ModelFile, type OrtSession } from '@mmsc/codec';
 import { DEFAULT_MODELS_DIR, fileReader, ORT_SESSION_OPTIONS, ort, readManifest } from '../models.js';
 import type { DetectorOutput } from './decode-detections.js';
 

@@ -1,4 +1,4 @@
-import { ModelError } from '@mmsc/receiver';
+import { ModelError } from '@mmsc/codec';
 import { DEFAULT_MODELS_DIR, readModelJson } from '../models.js';
 import { Detector } from './detector.js';
 import { type Lexicon, parseLexicon } from './lexicon.js';

@@ -1,4 +1,4 @@
-import { loadModel, ModelError, type ModelFile, type ModelReader, type OrtSession } from '@mmsc/receiver';
+import { loadModel, ModelError, type ModelFile, type ModelReader, type OrtSession } from '@mmsc/codec';
 import sharp from 'sharp';
 import { ort } from '../models.js';
 import type { Frame, RelevanceModel, RelevanceResult } from './relevance-model.js';

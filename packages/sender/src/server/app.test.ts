@@ -1,8 +1,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { contextFromHello } from '@mmsc/protocol';
+import { APP_DIR } from '@mmsc/receiver/assets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FrameSource, SourceHealth } from '../sources/sources.js';
 import { FakePeer } from '../testing/fake-peer.js';
@@ -12,7 +12,6 @@ import { ReceiverSession } from './session.js';
 
 // The HTTP surface, in process with fastify.inject (no sockets): who may see what.
 const TOKEN = 'test-token-0123456789';
-const APP_DIR = fileURLToPath(new URL('../../../receiver/dist-app/', import.meta.url));
 let s: TestSender;
 beforeAll(async () => {
   s = await startTestSender({ listen: false, appDir: APP_DIR });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { ProbeRefusedError, probe } from '../commands/probe.js';
+import { ProbeRefusedError, probe } from '../cli/commands/probe.js';
 import { TestReceiver } from '../testing/test-receiver.js';
 import { startTestSender, type TestSender } from '../testing/test-sender.js';
 

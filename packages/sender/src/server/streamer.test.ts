@@ -1,5 +1,5 @@
+import { codecEntries } from '@mmsc/codec';
 import { contextFromHello, DEFAULT_MAX_MESSAGE_BYTES, encodeMessage, type HelloMessage, type Message } from '@mmsc/protocol';
-import { codecEntries } from '@mmsc/receiver';
 import pino from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DistortionCurve } from '../allocate/distortion.js';

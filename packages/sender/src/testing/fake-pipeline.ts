@@ -1,4 +1,4 @@
-import { patchify } from '@mmsc/receiver';
+import { patchify } from '@mmsc/codec';
 import { patchVariances } from '../allocate/distortion.js';
 import { PatchCodeCache, type PatchEncoder } from '../pipeline/code-cache.js';
 import type { FramePipeline, PipelineFrame, PipelineHealth } from '../pipeline/frame-pipeline.js';

@@ -1,5 +1,5 @@
+import { codecEntries, type PatchCodecs } from '@mmsc/codec';
 import { DEFAULT_MAX_MESSAGE_BYTES, type HelloMessage } from '@mmsc/protocol';
-import { codecEntries, type PatchCodecs } from '@mmsc/receiver';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { DEMO_IMAGE } from '../assets.js';

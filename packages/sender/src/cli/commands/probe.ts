@@ -1,3 +1,4 @@
+import type { PatchCodecs } from '@mmsc/codec';
 import {
   checkSdp,
   contextFromHello,
@@ -12,13 +13,13 @@ import {
   SignalError,
   type SignalMessage,
 } from '@mmsc/protocol';
-import { type CollectedFrame, FrameCollector, feedbackFor, type PatchCodecs, Reassembler } from '@mmsc/receiver';
+import { type CollectedFrame, FrameCollector, feedbackFor, Reassembler } from '@mmsc/receiver';
 import { Command, Option } from 'commander';
 import { type RTCDataChannel, RTCPeerConnection } from 'werift';
 import WebSocket from 'ws';
-import { CliError } from '../errors.js';
-import { median } from '../metrics.js';
-import { DEFAULT_MODELS_DIR, loadCodecs } from '../models.js';
+import { CliError } from '../../errors.js';
+import { median } from '../../metrics.js';
+import { DEFAULT_MODELS_DIR, loadCodecs } from '../../models.js';
 
 export interface ProbeResult {
   frames: number;

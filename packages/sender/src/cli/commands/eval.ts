@@ -1,19 +1,19 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { codecEntries } from '@mmsc/codec';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '@mmsc/protocol';
-import { codecEntries } from '@mmsc/receiver';
 import { Command } from 'commander';
 import sharp from 'sharp';
-import { CliError } from '../errors.js';
+import { CliError } from '../../errors.js';
+import { curvesOf, helloFor } from '../../hello.js';
+import { readFrame } from '../../images.js';
+import { meanCi } from '../../metrics.js';
+import { DEFAULT_MODELS_DIR, loadCodecs, readManifest } from '../../models.js';
+import { progress } from '../../progress.js';
+import { loadRelevance } from '../../relevance/load-relevance.js';
 import { gtMask } from '../eval/build-pairs.js';
 import { DEFAULT_METHODS, Evaluator, METHODS, type Method, type PairResult } from '../eval/evaluate.js';
 import { lineChart } from '../eval/plot.js';
-import { curvesOf, helloFor } from '../hello.js';
-import { readFrame } from '../images.js';
-import { meanCi } from '../metrics.js';
-import { DEFAULT_MODELS_DIR, loadCodecs, readManifest } from '../models.js';
-import { progress } from '../progress.js';
-import { loadRelevance } from '../relevance/load-relevance.js';
 import { loadPairs, type PairOptions, pairOptions } from './relevance-eval.js';
 
 const METRICS = ['maskedMse', 'l1Relevance', 'semantic', 'psnr', 'bytes'] as const;

@@ -1,14 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { CliError } from '../errors.js';
+import { CliError } from '../../errors.js';
+import { readFrame } from '../../images.js';
+import { auroc, meanCi, median, topPatchCoverage } from '../../metrics.js';
+import { DEFAULT_MODELS_DIR } from '../../models.js';
+import { progress } from '../../progress.js';
+import { loadRelevance } from '../../relevance/load-relevance.js';
+import { DEFAULT_RELEVANCE } from '../../relevance/relevance-model.js';
 import { buildPairs, type Coco, gtMask, type Pair, parseCoco, parsePairsFile } from '../eval/build-pairs.js';
-import { readFrame } from '../images.js';
-import { auroc, meanCi, median, topPatchCoverage } from '../metrics.js';
-import { DEFAULT_MODELS_DIR } from '../models.js';
-import { progress } from '../progress.js';
-import { loadRelevance } from '../relevance/load-relevance.js';
-import { DEFAULT_RELEVANCE } from '../relevance/relevance-model.js';
 
 export interface PairOptions {
   images: string;

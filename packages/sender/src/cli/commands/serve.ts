@@ -1,29 +1,26 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { codecEntries } from '@mmsc/codec';
 import { DEFAULT_MAX_MESSAGE_BYTES, PROTOCOL_VERSION } from '@mmsc/protocol';
-import { codecEntries } from '@mmsc/receiver';
+import { APP_DIR, ORT_DIR } from '@mmsc/receiver/assets';
 import { Command } from 'commander';
 import sharp from 'sharp';
-import { DEMO_IMAGE } from '../assets.js';
-import { CliError } from '../errors.js';
-import { FRAME_SIZE } from '../geometry.js';
-import { curvesOf, helloFor } from '../hello.js';
-import { DEFAULT_MODELS_DIR, loadCodecs, readManifest } from '../models.js';
-import type { AllocatorName } from '../pipeline/encode-frame.js';
-import { InlineModels, type PipelineModels, SourcePipeline } from '../pipeline/frame-pipeline.js';
-import { WorkerModels } from '../pipeline/worker-models.js';
-import { loadLexicon, loadRelevance } from '../relevance/load-relevance.js';
-import { QueryRelevance, reportGrounding } from '../relevance/relevance-model.js';
-import { buildApp } from '../server/app.js';
-import { makeToken } from '../server/auth.js';
-import { defaultLimits } from '../server/limits.js';
-import { createLogger, type Log, type LogLevel } from '../server/log.js';
-import { Streamer } from '../server/streamer.js';
-import { openSource } from '../sources/sources.js';
-
-const APP_DIR = fileURLToPath(new URL('../../../receiver/dist-app/', import.meta.url));
-const ORT_DIR = fileURLToPath(new URL('../../../../node_modules/onnxruntime-web/dist/', import.meta.url));
+import { DEMO_IMAGE } from '../../assets.js';
+import { CliError } from '../../errors.js';
+import { FRAME_SIZE } from '../../geometry.js';
+import { curvesOf, helloFor } from '../../hello.js';
+import { DEFAULT_MODELS_DIR, loadCodecs, readManifest } from '../../models.js';
+import type { AllocatorName } from '../../pipeline/encode-frame.js';
+import { InlineModels, type PipelineModels, SourcePipeline } from '../../pipeline/frame-pipeline.js';
+import { WorkerModels } from '../../pipeline/worker-models.js';
+import { loadLexicon, loadRelevance } from '../../relevance/load-relevance.js';
+import { QueryRelevance, reportGrounding } from '../../relevance/relevance-model.js';
+import { buildApp } from '../../server/app.js';
+import { makeToken } from '../../server/auth.js';
+import { defaultLimits } from '../../server/limits.js';
+import { createLogger, type Log, type LogLevel } from '../../server/log.js';
+import { Streamer } from '../../server/streamer.js';
+import { openSource } from '../../sources/sources.js';
 
 /** The detector and encoders: in a worker thread (the default) or in this one. */
 async function loadModels(where: 'worker' | 'inline', dir: string, log: Log): Promise<PipelineModels> {

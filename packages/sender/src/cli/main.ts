@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 import { createRequire } from 'node:module';
-import { ModelError } from '@mmsc/receiver';
+import { ModelError } from '@mmsc/codec';
 import { Command, CommanderError } from 'commander';
+import { CliError } from '../errors.js';
+import { ImageError } from '../images.js';
+import { LexiconError } from '../relevance/lexicon.js';
+import { SourceError } from '../sources/sources.js';
 import { benchRelevanceCommand } from './commands/bench-relevance.js';
 import { benchSenderCommand } from './commands/bench-sender.js';
 import { codecBenchCommand } from './commands/codec-bench.js';
@@ -11,12 +15,8 @@ import { probeCommand } from './commands/probe.js';
 import { relevanceCommand } from './commands/relevance.js';
 import { relevanceEvalCommand } from './commands/relevance-eval.js';
 import { serveCommand } from './commands/serve.js';
-import { CliError } from './errors.js';
-import { ImageError } from './images.js';
-import { LexiconError } from './relevance/lexicon.js';
-import { SourceError } from './sources/sources.js';
 
-const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
 export function buildProgram(): Command {
   const program = new Command('mmsc')

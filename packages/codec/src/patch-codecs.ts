@@ -1,7 +1,7 @@
-import { ModelError } from '../models/errors.js';
-import { loadModel } from '../models/load-model.js';
-import { type CodecEntry, codecEntries, type Manifest } from '../models/manifest.js';
-import type { ModelReader, OrtRuntime, OrtSession } from '../models/ort.js';
+import { ModelError } from './models/errors.js';
+import { loadModel } from './models/load-model.js';
+import { type CodecEntry, codecEntries, type Manifest } from './models/manifest.js';
+import type { ModelReader, OrtRuntime, OrtSession } from './models/ort.js';
 
 export const PATCH_VALUES = 192; // 8×8×3
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { maskedMse, meanAbsDiff } from '../../metrics.js';
 import { summarise } from '../commands/eval.js';
-import { maskedMse, meanAbsDiff } from '../metrics.js';
 import type { PairResult } from './evaluate.js';
 import { jpegAt, maskPatchScores, peakScore } from './evaluate.js';
 

@@ -1,15 +1,15 @@
+import { codecEntries, patchify } from '@mmsc/codec';
 import { contextFromHello, DEFAULT_MAX_MESSAGE_BYTES } from '@mmsc/protocol';
-import { codecEntries, patchify } from '@mmsc/receiver';
 import { Command } from 'commander';
-import { patchVariances } from '../allocate/distortion.js';
-import { DEMO_IMAGE } from '../assets.js';
-import { CliError } from '../errors.js';
-import { curvesOf, helloFor } from '../hello.js';
-import { readFrame } from '../images.js';
-import { median } from '../metrics.js';
-import { DEFAULT_MODELS_DIR, loadCodecs, readManifest } from '../models.js';
-import { type AllocatorName, FrameEncoder } from '../pipeline/encode-frame.js';
-import { loadRelevance } from '../relevance/load-relevance.js';
+import { patchVariances } from '../../allocate/distortion.js';
+import { DEMO_IMAGE } from '../../assets.js';
+import { CliError } from '../../errors.js';
+import { curvesOf, helloFor } from '../../hello.js';
+import { readFrame } from '../../images.js';
+import { median } from '../../metrics.js';
+import { DEFAULT_MODELS_DIR, loadCodecs, readManifest } from '../../models.js';
+import { type AllocatorName, FrameEncoder } from '../../pipeline/encode-frame.js';
+import { loadRelevance } from '../../relevance/load-relevance.js';
 
 /** `mmsc bench-sender`: per-frame sender time (relevance + allocate + encode + pack), one receiver, no network. */
 export function benchSenderCommand(): Command {

@@ -1,0 +1,6 @@
+export { ModelError, type ModelErrorCode } from './models/errors.js';
+export { loadModel, sha256Hex } from './models/load-model.js';
+export { type CodecEntry, codecEntries, type Manifest, type ModelFile, parseManifest, type TensorSpec } from './models/manifest.js';
+export type { ModelReader, OrtRuntime, OrtSession, OrtTensor } from './models/ort.js';
+export { type CodecSide, PATCH_VALUES, PatchCodecs } from './patch-codecs.js';
+export { GeometryError, patchify, placePatches, unpatchify } from './patchify.js';
