@@ -7,10 +7,11 @@ COPY packages/protocol/package.json packages/protocol/
 COPY packages/codec/package.json packages/codec/
 COPY packages/receiver/package.json packages/receiver/
 COPY packages/sender/package.json packages/sender/
-COPY packages/sender/bin packages/sender/bin
+COPY packages/cli/package.json packages/cli/
+COPY packages/cli/bin packages/cli/bin
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
 RUN npm run build
 EXPOSE 8080
-ENTRYPOINT ["node", "packages/sender/bin/mmsc.js"]
+ENTRYPOINT ["node", "packages/cli/bin/mmsc.js"]
 CMD ["serve", "--port", "8080"]

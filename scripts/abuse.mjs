@@ -40,7 +40,7 @@ const { default: WebSocket } = await import('ws');
  * or {event:'refused'|'failed', message}.
  */
 async function honestProbeChild(o) {
-  const { probe, ProbeRefusedError } = await import('../packages/sender/dist/cli/commands/probe.js');
+  const { probe, ProbeRefusedError } = await import('../packages/cli/dist/commands/probe.js');
   const out = (m) => process.stdout.write(`${JSON.stringify(m)}\n`);
   const until = Date.now() + o.retryBusyS * 1000;
   let busy = 0;
@@ -140,7 +140,7 @@ async function startServe() {
   const port = await freePort();
   const token = `abuse-${randomBytes(12).toString('hex')}`;
   const args = [
-    'packages/sender/bin/mmsc.js',
+    'packages/cli/bin/mmsc.js',
     'serve',
     '--host',
     '127.0.0.1',

@@ -39,8 +39,8 @@ const MAX_GROWTH = 0.1;
 const PROBE_S = 14;
 const QUERY = 'dog';
 
-const { probe } = await import('../packages/sender/dist/cli/commands/probe.js');
-const { TestReceiver } = await import('../packages/sender/dist/testing/test-receiver.js');
+const { probe } = await import('../packages/cli/dist/commands/probe.js');
+const { TestReceiver } = await import('../packages/cli/dist/testing/test-receiver.js');
 
 const { check, counts, finish } = createChecks();
 const mb = (bytes) => Math.round((bytes / 2 ** 20) * 10) / 10;
@@ -48,7 +48,7 @@ const mb = (bytes) => Math.round((bytes / 2 ** 20) * 10) / 10;
 const port = await freePort();
 const token = `soak-${randomBytes(12).toString('hex')}`;
 const url = `http://127.0.0.1:${port}`;
-const args = ['packages/sender/bin/mmsc.js', 'serve', '--host', '127.0.0.1', '--port', String(port), '--token', token];
+const args = ['packages/cli/bin/mmsc.js', 'serve', '--host', '127.0.0.1', '--port', String(port), '--token', token];
 args.push('--source', 'pan:assets/images/dog.jpg', '--query', QUERY, '--max-receivers', '8', '--handshake-timeout', '3');
 const serve = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
 /** @type {number | null} */

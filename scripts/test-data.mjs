@@ -17,7 +17,7 @@ if (!existsSync(data)) {
 }
 const mmsc = (...args) =>
   JSON.parse(
-    execFileSync(process.execPath, ['packages/sender/bin/mmsc.js', ...args, '--json'], {
+    execFileSync(process.execPath, ['packages/cli/bin/mmsc.js', ...args, '--json'], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
       maxBuffer: 1 << 26,

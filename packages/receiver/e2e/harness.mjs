@@ -42,7 +42,7 @@ export async function startSender(o = {}) {
   // Authentication stays on, as users run it: the page gets the token in its URL.
   const token = o.token ?? `e2e-${randomBytes(12).toString('hex')}`;
   const args = [
-    join(ROOT, 'packages/sender/bin/mmsc.js'),
+    join(ROOT, 'packages/cli/bin/mmsc.js'),
     'serve',
     '--port',
     String(port),

@@ -2,7 +2,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { contextFromHello } from '@mmsc/protocol';
-import { APP_DIR } from '@mmsc/receiver/assets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FrameSource, SourceHealth } from '../sources/sources.js';
 import { FakePeer } from '../testing/fake-peer.js';
@@ -13,10 +12,17 @@ import { ReceiverSession } from './session.js';
 // The HTTP surface, in process with fastify.inject (no sockets): who may see what.
 const TOKEN = 'test-token-0123456789';
 let s: TestSender;
+let appDir: string;
 beforeAll(async () => {
-  s = await startTestSender({ listen: false, appDir: APP_DIR });
+  // A stand-in for the built page: what matters here is what is served, not what the page does.
+  appDir = await mkdtemp(join(tmpdir(), 'mmsc-app-'));
+  for (const f of ['index.html', 'main.js', 'main.js.map', 'worker.js', 'worker.js.map']) await writeFile(join(appDir, f), `/* ${f} */`);
+  s = await startTestSender({ listen: false, appDir });
 });
-afterAll(() => s.close());
+afterAll(async () => {
+  await s.close();
+  await rm(appDir, { recursive: true, force: true });
+});
 
 describe('operator token', () => {
   it.each(['/stats', '/signal', '/models/manifest.json'])('%s needs it', async (url) => {

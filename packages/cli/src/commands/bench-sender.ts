@@ -1,15 +1,15 @@
 import { codecEntries, patchify } from '@mmsc/codec';
 import { contextFromHello, DEFAULT_MAX_MESSAGE_BYTES } from '@mmsc/protocol';
+import { patchVariances } from '@mmsc/sender/allocate/distortion.js';
+import { DEMO_IMAGE } from '@mmsc/sender/assets.js';
+import { CliError } from '@mmsc/sender/errors.js';
+import { curvesOf, helloFor } from '@mmsc/sender/hello.js';
+import { readFrame } from '@mmsc/sender/images.js';
+import { median } from '@mmsc/sender/metrics.js';
+import { DEFAULT_MODELS_DIR, loadCodecs, readManifest } from '@mmsc/sender/models.js';
+import { type AllocatorName, FrameEncoder } from '@mmsc/sender/pipeline/encode-frame.js';
+import { loadRelevance } from '@mmsc/sender/relevance/load-relevance.js';
 import { Command } from 'commander';
-import { patchVariances } from '../../allocate/distortion.js';
-import { DEMO_IMAGE } from '../../assets.js';
-import { CliError } from '../../errors.js';
-import { curvesOf, helloFor } from '../../hello.js';
-import { readFrame } from '../../images.js';
-import { median } from '../../metrics.js';
-import { DEFAULT_MODELS_DIR, loadCodecs, readManifest } from '../../models.js';
-import { type AllocatorName, FrameEncoder } from '../../pipeline/encode-frame.js';
-import { loadRelevance } from '../../relevance/load-relevance.js';
 
 /** `mmsc bench-sender`: per-frame sender time (relevance + allocate + encode + pack), one receiver, no network. */
 export function benchSenderCommand(): Command {

@@ -14,12 +14,12 @@ import {
   type SignalMessage,
 } from '@mmsc/protocol';
 import { type CollectedFrame, FrameCollector, feedbackFor, Reassembler } from '@mmsc/receiver';
+import { CliError } from '@mmsc/sender/errors.js';
+import { median } from '@mmsc/sender/metrics.js';
+import { DEFAULT_MODELS_DIR, loadCodecs } from '@mmsc/sender/models.js';
 import { Command, Option } from 'commander';
 import { type RTCDataChannel, RTCPeerConnection } from 'werift';
 import WebSocket from 'ws';
-import { CliError } from '../../errors.js';
-import { median } from '../../metrics.js';
-import { DEFAULT_MODELS_DIR, loadCodecs } from '../../models.js';
 
 export interface ProbeResult {
   frames: number;

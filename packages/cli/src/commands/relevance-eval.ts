@@ -1,13 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CliError } from '@mmsc/sender/errors.js';
+import { readFrame } from '@mmsc/sender/images.js';
+import { auroc, meanCi, median, topPatchCoverage } from '@mmsc/sender/metrics.js';
+import { DEFAULT_MODELS_DIR } from '@mmsc/sender/models.js';
+import { progress } from '@mmsc/sender/progress.js';
+import { loadRelevance } from '@mmsc/sender/relevance/load-relevance.js';
+import { DEFAULT_RELEVANCE } from '@mmsc/sender/relevance/relevance-model.js';
 import { Command } from 'commander';
-import { CliError } from '../../errors.js';
-import { readFrame } from '../../images.js';
-import { auroc, meanCi, median, topPatchCoverage } from '../../metrics.js';
-import { DEFAULT_MODELS_DIR } from '../../models.js';
-import { progress } from '../../progress.js';
-import { loadRelevance } from '../../relevance/load-relevance.js';
-import { DEFAULT_RELEVANCE } from '../../relevance/relevance-model.js';
 import { buildPairs, type Coco, gtMask, type Pair, parseCoco, parsePairsFile } from '../eval/build-pairs.js';
 
 export interface PairOptions {

@@ -1,10 +1,10 @@
+import { DEMO_IMAGE } from '@mmsc/sender/assets.js';
+import { CliError } from '@mmsc/sender/errors.js';
+import { readFrame } from '@mmsc/sender/images.js';
+import { median } from '@mmsc/sender/metrics.js';
+import { DEFAULT_MODELS_DIR } from '@mmsc/sender/models.js';
+import { loadRelevance } from '@mmsc/sender/relevance/load-relevance.js';
 import { Command } from 'commander';
-import { DEMO_IMAGE } from '../../assets.js';
-import { CliError } from '../../errors.js';
-import { readFrame } from '../../images.js';
-import { median } from '../../metrics.js';
-import { DEFAULT_MODELS_DIR } from '../../models.js';
-import { loadRelevance } from '../../relevance/load-relevance.js';
 
 /** `mmsc bench-relevance`: time of S_inf for one 320×480 frame already in memory (resize + model + fusion). */
 export function benchRelevanceCommand(): Command {

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 import { createRequire } from 'node:module';
 import { ModelError } from '@mmsc/codec';
+import { CliError } from '@mmsc/sender/errors.js';
+import { ImageError } from '@mmsc/sender/images.js';
+import { LexiconError } from '@mmsc/sender/relevance/lexicon.js';
+import { SourceError } from '@mmsc/sender/sources/sources.js';
 import { Command, CommanderError } from 'commander';
-import { CliError } from '../errors.js';
-import { ImageError } from '../images.js';
-import { LexiconError } from '../relevance/lexicon.js';
-import { SourceError } from '../sources/sources.js';
 import { benchRelevanceCommand } from './commands/bench-relevance.js';
 import { benchSenderCommand } from './commands/bench-sender.js';
 import { codecBenchCommand } from './commands/codec-bench.js';
@@ -16,7 +16,7 @@ import { relevanceCommand } from './commands/relevance.js';
 import { relevanceEvalCommand } from './commands/relevance-eval.js';
 import { serveCommand } from './commands/serve.js';
 
-const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
 export function buildProgram(): Command {
   const program = new Command('mmsc')

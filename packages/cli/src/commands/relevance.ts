@@ -1,11 +1,11 @@
 import { access, constants, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { CliError } from '@mmsc/sender/errors.js';
+import { readFrame, writeOverlay } from '@mmsc/sender/images.js';
+import { DEFAULT_MODELS_DIR } from '@mmsc/sender/models.js';
+import { groundQuery, LexiconError } from '@mmsc/sender/relevance/lexicon.js';
+import { loadRelevance } from '@mmsc/sender/relevance/load-relevance.js';
 import { Command } from 'commander';
-import { CliError } from '../../errors.js';
-import { readFrame, writeOverlay } from '../../images.js';
-import { DEFAULT_MODELS_DIR } from '../../models.js';
-import { groundQuery, LexiconError } from '../../relevance/lexicon.js';
-import { loadRelevance } from '../../relevance/load-relevance.js';
 
 /** Fails early (before any model runs) when `out` cannot be written: its folder is missing, not a folder, or read-only. */
 async function checkWritable(out: string): Promise<void> {

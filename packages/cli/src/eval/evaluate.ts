@@ -1,13 +1,13 @@
 import { type PatchCodecs, patchify } from '@mmsc/codec';
 import { contextFromHello, DEFAULT_MAX_MESSAGE_BYTES, decodeMessage, type FrameMessage, type HelloMessage } from '@mmsc/protocol';
 import { FrameCollector, Reassembler } from '@mmsc/receiver';
+import { patchVariances } from '@mmsc/sender/allocate/distortion.js';
+import type { RgbImage } from '@mmsc/sender/images.js';
+import { maskedMse, meanAbsDiff, psnr, sumSquaredError } from '@mmsc/sender/metrics.js';
+import { FrameEncoder } from '@mmsc/sender/pipeline/encode-frame.js';
+import type { DetectorOutput } from '@mmsc/sender/relevance/decode-detections.js';
+import type { DetectorRelevance } from '@mmsc/sender/relevance/relevance-model.js';
 import sharp from 'sharp';
-import { patchVariances } from '../../allocate/distortion.js';
-import type { RgbImage } from '../../images.js';
-import { maskedMse, meanAbsDiff, psnr, sumSquaredError } from '../../metrics.js';
-import { FrameEncoder } from '../../pipeline/encode-frame.js';
-import type { DetectorOutput } from '../../relevance/decode-detections.js';
-import type { DetectorRelevance } from '../../relevance/relevance-model.js';
 
 /**
  * The oracles are not systems: they allocate with the GT query mask (`oracle`) or the GT instances'

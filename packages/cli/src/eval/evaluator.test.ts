@@ -1,11 +1,11 @@
 import { codecEntries } from '@mmsc/codec';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '@mmsc/protocol';
+import { DEMO_IMAGE } from '@mmsc/sender/assets.js';
+import { curvesOf, helloFor } from '@mmsc/sender/hello.js';
+import { readFrame } from '@mmsc/sender/images.js';
+import { loadCodecs, readManifest } from '@mmsc/sender/models.js';
+import { loadRelevance } from '@mmsc/sender/relevance/load-relevance.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_IMAGE } from '../../assets.js';
-import { curvesOf, helloFor } from '../../hello.js';
-import { readFrame } from '../../images.js';
-import { loadCodecs, readManifest } from '../../models.js';
-import { loadRelevance } from '../../relevance/load-relevance.js';
 import { Evaluator } from './evaluate.js';
 
 // The real models on the committed demo image (dog, bicycle, car): the evaluator end to end.

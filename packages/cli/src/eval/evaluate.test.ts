@@ -1,5 +1,5 @@
+import { maskedMse, meanAbsDiff } from '@mmsc/sender/metrics.js';
 import { describe, expect, it } from 'vitest';
-import { maskedMse, meanAbsDiff } from '../../metrics.js';
 import { summarise } from '../commands/eval.js';
 import type { PairResult } from './evaluate.js';
 import { jpegAt, maskPatchScores, peakScore } from './evaluate.js';

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { decodeMessage, ProtocolError } from '@mmsc/protocol';
+import { CliError } from '@mmsc/sender/errors.js';
 import { Command } from 'commander';
-import { CliError } from '../../errors.js';
 
 /** `mmsc decode`: inspect one captured protocol message (a file of raw bytes, or hex text). */
 export function decodeCommand(): Command {

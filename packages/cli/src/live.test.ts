@@ -3,11 +3,11 @@ import { readFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startTestSender, type TestSender } from '@mmsc/sender/testing/test-sender.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { ProbeRefusedError, probe } from '../cli/commands/probe.js';
-import { TestReceiver } from '../testing/test-receiver.js';
-import { startTestSender, type TestSender } from '../testing/test-sender.js';
+import { ProbeRefusedError, probe } from './commands/probe.js';
+import { TestReceiver } from './testing/test-receiver.js';
 
 // The real sender on 127.0.0.1 with real werift peers: what an attacker's traffic does to an honest receiver.
 const cleanup: (() => Promise<unknown>)[] = [];

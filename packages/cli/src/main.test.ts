@@ -5,7 +5,7 @@ import { encodeMessage, exampleMessages } from '@mmsc/protocol';
 import { describe, expect, it } from 'vitest';
 
 // The CLI is tested as users run it: the built binary in a child process (`npm test` builds first).
-const cli = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const cli = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
 
 describe('mmsc CLI', () => {
@@ -35,7 +35,7 @@ describe('mmsc CLI', () => {
     expect(stderr).not.toMatch(/^\s+at /m);
     return lines[0];
   };
-  const image = fileURLToPath(new URL('../../../../assets/images/dog.jpg', import.meta.url));
+  const image = fileURLToPath(new URL('../../../assets/images/dog.jpg', import.meta.url));
 
   it('relevance refuses an over-long query with a one-line reason', () => {
     const r = run('relevance', '--image', image, '--query', Array(100).fill('dog').join(' '));

@@ -1,11 +1,11 @@
 import { PATCH_VALUES, type PatchCodecs, patchify } from '@mmsc/codec';
+import { patchVariances } from '@mmsc/sender/allocate/distortion.js';
+import { CliError } from '@mmsc/sender/errors.js';
+import { listImages, readRgb } from '@mmsc/sender/images.js';
+import { median, psnr, sumSquaredError } from '@mmsc/sender/metrics.js';
+import { DEFAULT_MODELS_DIR, loadCodecs, ORT_SESSION_OPTIONS } from '@mmsc/sender/models.js';
+import { progress } from '@mmsc/sender/progress.js';
 import { Command } from 'commander';
-import { patchVariances } from '../../allocate/distortion.js';
-import { CliError } from '../../errors.js';
-import { listImages, readRgb } from '../../images.js';
-import { median, psnr, sumSquaredError } from '../../metrics.js';
-import { DEFAULT_MODELS_DIR, loadCodecs, ORT_SESSION_OPTIONS } from '../../models.js';
-import { progress } from '../../progress.js';
 
 const FRAME_PATCHES = 2400; // one 320×480 frame
 
