@@ -17,6 +17,15 @@ try {
   const [encoders, relevance] = await Promise.all([loadCodecs('encoder', modelsDir), loadRelevance(modelsDir)]);
   const models = new InlineModels(relevance, encoders);
   port.on('message', (req: WorkerRequest) => {
+    if (req.op === 'close') {
+      // Release the onnxruntime sessions here, then let the thread end by itself: terminating it
+      // from outside while native code runs aborts the whole process (Napi::Error).
+      void Promise.all([encoders.release(), relevance.detector.release()]).finally(() => {
+        port.postMessage({ id: req.id, ok: true, op: 'close' } satisfies WorkerReply);
+        port.close();
+      });
+      return;
+    }
     answer(models, req).then(
       ([reply, transfer]) => port.postMessage(reply, transfer),
       (e: unknown) => port.postMessage({ id: req.id, ok: false, error: errorOf(e) } satisfies WorkerReply),
@@ -44,6 +53,8 @@ async function answer(models: InlineModels, req: WorkerRequest): Promise<[Worker
     case 'warmUp':
       await models.warmUp(req.width, req.height);
       return [{ id: req.id, ok: true, op: 'warmUp' }, []];
+    case 'close':
+      throw new Error('close is answered by the message handler');
   }
 }
 

@@ -73,12 +73,19 @@ export class WorkerModels implements PipelineModels {
     return this.stopped ? { ok: false, reason: this.stopped } : { ok: true };
   }
 
+  /** Asks the worker to release its models and end; terminates it if it has not within 2 s. */
   async close(): Promise<void> {
-    this.closed = true;
+    if (this.closed) return;
     const w = this.worker;
+    this.closed = true;
     this.worker = null;
     this.failPending(new Error('the frame pipeline is closed'));
-    await w?.terminate();
+    if (!w) return;
+    const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+    w.postMessage({ id: this.nextId++, op: 'close' } satisfies WorkerRequest);
+    const timer = setTimeout(() => void w.terminate(), 2000);
+    await exited;
+    clearTimeout(timer);
   }
 
   private async request<Op extends WorkerRequest['op']>(body: RequestBody & { op: Op }): Promise<Reply<Op>> {

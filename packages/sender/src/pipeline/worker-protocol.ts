@@ -6,7 +6,8 @@ import type { Fit } from '../relevance/geometry.js';
 export type WorkerRequest =
   | { id: number; op: 'analyse'; width: number; height: number; data: Uint8Array }
   | { id: number; op: 'encode'; bytes: number; patches: Uint8Array }
-  | { id: number; op: 'warmUp'; width: number; height: number };
+  | { id: number; op: 'warmUp'; width: number; height: number }
+  | { id: number; op: 'close' };
 
 /** An error as it crosses the thread boundary (class, code and message kept). */
 export interface WorkerError {
@@ -22,6 +23,7 @@ export type WorkerReply =
   | { id: number; ok: true; op: 'analyse'; fit: Fit; out: DetectorOutput; ms: number }
   | { id: number; ok: true; op: 'encode'; codes: Uint8Array }
   | { id: number; ok: true; op: 'warmUp' }
+  | { id: number; ok: true; op: 'close' }
   | { id: number; ok: false; error: WorkerError };
 
 /** The worker's first message: its models loaded, or why not. */

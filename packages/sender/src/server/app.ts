@@ -8,6 +8,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import { isProtected, originAllowed, redactToken, tokenMatches, tokenOf, unauthorized } from './auth.js';
+import { EventLoopMonitor } from './event-loop.js';
 import { defaultLimits, type Limits, RefusalCounter, TokenBucket } from './limits.js';
 import { Peer } from './peer.js';
 import { ReceiverSession } from './session.js';
@@ -91,8 +92,11 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     if (!h.ok) return reply.code(503).send({ ok: false, reason: withoutPaths(h.reason ?? 'not ok') });
     return { ok: true };
   });
+  const loop = new EventLoopMonitor();
+  app.addHook('onClose', async () => loop.close());
   app.get('/stats', async () => {
     const mem = process.memoryUsage();
+    const cpu = process.cpuUsage();
     return {
       fps: o.streamer.opts.fps,
       allocator: o.streamer.opts.allocator,
@@ -101,9 +105,19 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
       health: o.streamer.health(),
       auth: o.token !== null,
       ticks: o.streamer.ticks,
+      framesMade: o.streamer.framesMade,
       overruns: o.streamer.overruns,
+      eventLoop: loop.snapshot(),
       refusals: refusals.snapshot(),
-      process: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, externalBytes: mem.external, arrayBuffersBytes: mem.arrayBuffers },
+      // CPU of the whole process (the model worker included), for CPU per frame across runs.
+      process: {
+        cpuUserMs: Math.round(cpu.user / 1000),
+        cpuSystemMs: Math.round(cpu.system / 1000),
+        rssBytes: mem.rss,
+        heapUsedBytes: mem.heapUsed,
+        externalBytes: mem.external,
+        arrayBuffersBytes: mem.arrayBuffers,
+      },
       limits,
       receivers: [...o.streamer.sessions.values()].map((s) => s.snapshot()),
     };

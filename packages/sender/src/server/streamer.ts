@@ -31,6 +31,8 @@ export class Streamer {
   private stopped = false;
   readonly links = new Map<string, ReceiverLink>();
   ticks = 0;
+  /** Ticks that made (or reused) a frame for at least one receiver. */
+  framesMade = 0;
   overruns = 0;
   /** The last reason no frame could be made (null once one was made again). */
   private frameError: string | null = null;
@@ -147,6 +149,7 @@ export class Streamer {
     if (![...this.links.values()].some((l) => l.open)) return;
     const t0 = performance.now();
     const frame = await this.pipeline.next();
+    this.framesMade++;
     if (this.frameError) {
       this.log.info({}, `frames again after: ${this.frameError}`);
       this.frameError = null;
