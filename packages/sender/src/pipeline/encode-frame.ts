@@ -14,6 +14,9 @@ import type { KeepState } from './keep-state.js';
 
 export type AllocatorName = 'rd' | 'paper';
 
+/** Lets the event loop serve what is due (timers, sockets) before the next piece of a frame's work. */
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 export interface EncodedFrame {
   parts: Uint8Array[];
   wireBytes: number;
@@ -77,6 +80,8 @@ export class FrameEncoder {
       const payloadBudget = frame.budget - reserve;
       if (payloadBudget < 0) return null; // not even the framing fits
       const al = this.allocate(scores, variances, bytesOf, payloadBudget, keepable);
+      // Allocation is the longest synchronous stretch of a frame (several ms): let timers run after it.
+      await yieldToLoop();
       alloc = al;
       const symbols = al.a.choice.map((k, p) => (al.kept[p] ? KEEP_LEVEL : (this.levels[k] as LevelSpec).id));
       const e0 = performance.now();

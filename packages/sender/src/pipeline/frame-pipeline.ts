@@ -1,7 +1,7 @@
 import { patchify } from '@mmsc/codec';
 import { patchVariances } from '../allocate/distortion.js';
 import type { RgbImage } from '../images.js';
-import type { Analysis, Frame, QueryRelevance, RelevanceResult } from '../relevance/relevance-model.js';
+import type { Analysis, DetectorRelevance, Frame, QueryRelevance, RelevanceResult } from '../relevance/relevance-model.js';
 import type { FrameSource } from '../sources/sources.js';
 import { PatchCodeCache, type PatchEncoder } from './code-cache.js';
 
@@ -11,10 +11,20 @@ export interface PipelineHealth {
   reason?: string;
 }
 
+/** A frame's shared work as the models' thread returns it (the frame itself stays with the caller). */
+export interface ProcessedFrame {
+  patches: Uint8Array;
+  variances: Float32Array;
+  /** The detector pass (query-independent), without the frame. */
+  analysis: Omit<Analysis, 'frame'>;
+  /** The relevance of each query asked for, fused in the models' thread. */
+  relevance: [string, RelevanceResult][];
+}
+
 /** The models a pipeline runs: in this thread, or in a worker (`WorkerModels`). */
 export interface PipelineModels {
-  /** The detector pass of one frame (query-independent). */
-  analyse(frame: Frame): Promise<Analysis>;
+  /** Patchify, patch statistics, the detector pass and each query's fusion for one frame. */
+  process(frame: Frame, queries: readonly string[]): Promise<ProcessedFrame>;
   readonly encoder: PatchEncoder;
   /** Runs every model once on a whole frame, so start-up costs and arena growth happen before receivers. */
   warmUp(width: number, height: number): Promise<void>;
@@ -33,7 +43,7 @@ export interface PipelineFrame {
   readonly codes: PatchCodeCache;
   /** Milliseconds the shared work took (0 when a still source repeated the frame). */
   readonly ms: number;
-  /** The relevance map for a query (fusion in this thread, memoised per query text). */
+  /** The relevance map for a query (made with the frame, or fused here for a query that came later; memoised). */
   relevance(query: string): RelevanceResult;
 }
 
@@ -42,7 +52,8 @@ export interface FramePipeline {
   readonly description: string;
   /** Consecutive frames may be the same object (a still image): its capture time is then "now". */
   readonly still: boolean;
-  next(): Promise<PipelineFrame>;
+  /** The next shared frame, with the relevance of `queries` (the receivers' current ones) made alongside. */
+  next(queries: readonly string[]): Promise<PipelineFrame>;
   health(): PipelineHealth;
   warmUp(): Promise<void>;
   close(): Promise<void>;
@@ -82,24 +93,23 @@ export class SourcePipeline implements FramePipeline {
     return this.models.warmUp(this.geometry.width, this.geometry.height);
   }
 
-  async next(): Promise<PipelineFrame> {
+  async next(queries: readonly string[]): Promise<PipelineFrame> {
     const image = await this.source.next();
     if (this.last?.image === image) {
       // A still source hands back the same frame object: its analysis and codes are reused.
       return { ...this.last, ms: 0, relevance: this.last.relevance };
     }
     const t0 = performance.now();
-    const patches = patchify(image.data, image.width, image.height);
-    const variances = patchVariances(patches);
-    const analysis = await this.models.analyse(image);
-    const byQuery = new Map<string, RelevanceResult>();
+    const done = await this.models.process(image, queries);
+    const analysis: Analysis = { ...done.analysis, frame: image };
+    const byQuery = new Map(done.relevance);
     const frame: PipelineFrame = {
       image,
       captureTs: Date.now(),
-      patches,
-      variances,
+      patches: done.patches,
+      variances: done.variances,
       analysis,
-      codes: new PatchCodeCache(patches, this.models.encoder),
+      codes: new PatchCodeCache(done.patches, this.models.encoder),
       ms: performance.now() - t0,
       relevance: (query) => {
         let r = byQuery.get(query);
@@ -120,20 +130,24 @@ export class SourcePipeline implements FramePipeline {
   }
 }
 
-/** The models in this thread (tests, benches, `serve --pipeline inline`). */
+/** The models in this thread (tests, benches, `serve --pipeline inline`, and inside the model worker). */
 export class InlineModels implements PipelineModels {
   constructor(
-    private readonly analyser: { analyse(frame: Frame): Promise<Analysis> },
+    private readonly relevance: DetectorRelevance,
     readonly encoder: PatchEncoder & { readonly levels: readonly number[] },
   ) {}
 
-  analyse(frame: Frame): Promise<Analysis> {
-    return this.analyser.analyse(frame);
+  async process(frame: Frame, queries: readonly string[]): Promise<ProcessedFrame> {
+    const patches = patchify(frame.data, frame.width, frame.height);
+    const variances = patchVariances(patches);
+    const a = await this.relevance.analyse(frame);
+    const relevance = [...new Set(queries)].map((q): [string, RelevanceResult] => [q, this.relevance.fromAnalysis(a, q)]);
+    return { patches, variances, analysis: { fit: a.fit, out: a.out, ms: a.ms }, relevance };
   }
 
   async warmUp(width: number, height: number): Promise<void> {
     const pixels = new Uint8Array(width * height * 3); // a whole frame's patches take the same bytes
-    await this.analyser.analyse({ width, height, data: pixels });
+    await this.process({ width, height, data: pixels }, ['warm up']);
     for (const bytes of this.encoder.levels) await this.encoder.encode(bytes, pixels);
   }
 

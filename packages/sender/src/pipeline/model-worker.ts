@@ -16,6 +16,7 @@ const { modelsDir } = workerData as { modelsDir: string };
 try {
   const [encoders, relevance] = await Promise.all([loadCodecs('encoder', modelsDir), loadRelevance(modelsDir)]);
   const models = new InlineModels(relevance, encoders);
+  // patches and variances are made here, fresh per frame, so their buffers can be transferred as they are.
   port.on('message', (req: WorkerRequest) => {
     if (req.op === 'close') {
       // Release the onnxruntime sessions here, then let the thread end by itself: terminating it
@@ -38,13 +39,13 @@ try {
 
 async function answer(models: InlineModels, req: WorkerRequest): Promise<[WorkerReply, ArrayBuffer[]]> {
   switch (req.op) {
-    case 'analyse': {
-      const a = await models.analyse({ width: req.width, height: req.height, data: req.data });
-      const out = { ...a.out, keypoints: own(a.out.keypoints), wh: own(a.out.wh) };
-      return [
-        { id: req.id, ok: true, op: 'analyse', fit: a.fit, out, ms: a.ms },
-        [out.keypoints.buffer as ArrayBuffer, out.wh.buffer as ArrayBuffer],
-      ];
+    case 'process': {
+      const f = await models.process({ width: req.width, height: req.height, data: req.data }, req.queries);
+      const out = { ...f.analysis.out, keypoints: own(f.analysis.out.keypoints), wh: own(f.analysis.out.wh) };
+      const relevance = f.relevance.map(([q, r]): [string, typeof r] => [q, { ...r, map: own(r.map), patchScores: own(r.patchScores) }]);
+      const reply: WorkerReply = { id: req.id, ok: true, op: 'process', ...f, analysis: { ...f.analysis, out }, relevance };
+      const buffers = [f.patches, f.variances, out.keypoints, out.wh, ...relevance.flatMap(([, r]) => [r.map, r.patchScores])];
+      return [reply, buffers.map((b) => b.buffer as ArrayBuffer)];
     }
     case 'encode': {
       const codes = own(await models.encoder.encode(req.bytes, req.patches));

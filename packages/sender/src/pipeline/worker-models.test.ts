@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_IMAGE } from '../assets.js';
 import { type RgbImage, readFrame } from '../images.js';
 import { testModels } from '../testing/test-sender.js';
+import { InlineModels } from './frame-pipeline.js';
 import { WorkerModels } from './worker-models.js';
 
 // The compiled worker (dist/pipeline/model-worker.js, built by `tsc -b` before vitest) with the committed models.
@@ -20,28 +21,38 @@ afterAll(() => worker?.close());
 const crash = (m: WorkerModels) => (m as unknown as { worker: Worker }).worker.terminate();
 
 describe('WorkerModels', () => {
-  it('gives the same detector output and patch codes as the models in this thread', async () => {
-    const inline = await testModels();
-    const [a, b] = [await worker.analyse(image), await inline.relevance.analyse(image)];
-    expect(a.frame).toBe(image);
-    expect(a.fit).toEqual(b.fit);
-    expect(a.out.keypoints).toEqual(b.out.keypoints);
-    expect(a.out.wh).toEqual(b.out.wh);
-    const patches = patchify(image.data, 480, 320).subarray(0, 192 * 300);
+  it('gives the same patches, statistics, detector output, relevance and patch codes as the models in this thread', async () => {
+    const t = await testModels();
+    const inline = new InlineModels(t.relevance, t.encoders);
+    const queries = ['dog', 'car and bicycle', 'dog'];
+    const [a, b] = [await worker.process(image, queries), await inline.process(image, queries)];
+    expect(a.patches).toEqual(patchify(image.data, 480, 320));
+    expect(a.patches).toEqual(b.patches);
+    expect(a.variances).toEqual(b.variances);
+    expect(a.analysis.fit).toEqual(b.analysis.fit);
+    expect(a.analysis.out.keypoints).toEqual(b.analysis.out.keypoints);
+    expect(a.analysis.out.wh).toEqual(b.analysis.out.wh);
+    expect(a.relevance.map(([q]) => q)).toEqual(['dog', 'car and bicycle']);
+    for (const [i, [, r]] of a.relevance.entries()) {
+      const [, want] = b.relevance[i] as [string, typeof r];
+      expect(r.patchScores).toEqual(want.patchScores);
+      expect(r.grounding).toEqual(want.grounding);
+    }
+    const patches = a.patches.subarray(0, 192 * 300);
     for (const bytes of [12, 24, 48, 192]) {
-      expect(await worker.encoder.encode(bytes, patches)).toEqual(await inline.encoders.encode(bytes, patches));
+      expect(await worker.encoder.encode(bytes, patches)).toEqual(await t.encoders.encode(bytes, patches));
     }
   });
 
   it('a worker that dies fails what it had pending, says so in health, and is started again on the next request', async () => {
     const m = await WorkerModels.start(undefined, { restartEveryMs: 0 });
     try {
-      const pending = m.analyse(image);
+      const pending = m.process(image, ['dog']);
       await crash(m);
       await expect(pending).rejects.toThrow(/model worker exited/);
       expect(m.health()).toMatchObject({ ok: false, reason: expect.stringMatching(/model worker exited/) });
-      const again = await m.analyse(image);
-      expect(again.out.keypoints.length).toBeGreaterThan(0);
+      const again = await m.process(image, ['dog']);
+      expect(again.analysis.out.keypoints.length).toBeGreaterThan(0);
       expect(m.health()).toEqual({ ok: true });
     } finally {
       await m.close();
@@ -52,7 +63,7 @@ describe('WorkerModels', () => {
     const m = await WorkerModels.start(undefined, { restartEveryMs: 60_000 });
     try {
       await crash(m);
-      await expect(m.analyse(image)).rejects.toThrow(/model worker exited/);
+      await expect(m.process(image, ['dog'])).rejects.toThrow(/model worker exited/);
     } finally {
       await m.close();
     }
@@ -72,6 +83,6 @@ describe('WorkerModels', () => {
   it('after close, requests reject instead of hanging', async () => {
     const m = await WorkerModels.start();
     await m.close();
-    await expect(m.analyse(image)).rejects.toThrow(/closed/);
+    await expect(m.process(image, ['dog'])).rejects.toThrow(/closed/);
   });
 });

@@ -1,9 +1,9 @@
 import { Worker } from 'node:worker_threads';
 import { DEFAULT_MODELS_DIR } from '../models.js';
-import type { Analysis, Frame } from '../relevance/relevance-model.js';
+import type { Frame } from '../relevance/relevance-model.js';
 import type { Log } from '../server/log.js';
 import type { PatchEncoder } from './code-cache.js';
-import type { PipelineHealth, PipelineModels } from './frame-pipeline.js';
+import type { PipelineHealth, PipelineModels, ProcessedFrame } from './frame-pipeline.js';
 import { errorFrom, type WorkerHello, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
 
 type Reply<Op> = Extract<WorkerReply, { ok: true; op: Op }>;
@@ -60,9 +60,15 @@ export class WorkerModels implements PipelineModels {
     return m;
   }
 
-  async analyse(frame: Frame): Promise<Analysis> {
-    const r = await this.request<'analyse'>({ op: 'analyse', width: frame.width, height: frame.height, data: frame.data });
-    return { frame, fit: r.fit, out: r.out, ms: r.ms };
+  async process(frame: Frame, queries: readonly string[]): Promise<ProcessedFrame> {
+    const r = await this.request<'process'>({
+      op: 'process',
+      width: frame.width,
+      height: frame.height,
+      data: frame.data,
+      queries: [...queries],
+    });
+    return { patches: r.patches, variances: r.variances, analysis: r.analysis, relevance: r.relevance };
   }
 
   async warmUp(width: number, height: number): Promise<void> {

@@ -58,6 +58,7 @@ describe('Streamer', () => {
     const { pipeline, streamer, rx } = setup(['left', 'left', 'right']);
     await steps(streamer, 3);
     expect(pipeline.framesMade).toBe(3);
+    expect(pipeline.asked[0]).toEqual(['left', 'left', 'right']); // the receivers' queries, made with the frame
     for (const r of rx) expect(frames(r.peer)).toHaveLength(3);
     expect(pipeline.fused).toEqual(['left', 'right', 'left', 'right', 'left', 'right']);
   });

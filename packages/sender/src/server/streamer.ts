@@ -146,9 +146,10 @@ export class Streamer {
   /** One frame for every receiver that can take it. */
   async tick(): Promise<void> {
     this.ticks++;
-    if (![...this.links.values()].some((l) => l.open)) return;
+    const open = [...this.links.values()].filter((l) => l.open);
+    if (open.length === 0) return;
     const t0 = performance.now();
-    const frame = await this.pipeline.next();
+    const frame = await this.pipeline.next(open.map((l) => l.session.query.text));
     this.framesMade++;
     if (this.frameError) {
       this.log.info({}, `frames again after: ${this.frameError}`);
@@ -157,6 +158,9 @@ export class Streamer {
     const captureTs = this.pipeline.still ? Date.now() : frame.captureTs;
     // Links that opened while the frame was being made get it too; one that went meanwhile is skipped.
     for (const link of [...this.links.values()]) {
+      // Each link's allocation is a synchronous stretch of several ms: timers (werift's SCTP
+      // retransmissions, signalling) get their turn between receivers, not after all of them.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       try {
         await link.send(frame, captureTs, t0);
       } catch (e) {

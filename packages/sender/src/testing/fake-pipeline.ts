@@ -41,7 +41,11 @@ export class FakePipeline implements FramePipeline {
     readonly height = 320,
   ) {}
 
-  async next(): Promise<PipelineFrame> {
+  /** The queries each `next()` was asked to make alongside. */
+  readonly asked: string[][] = [];
+
+  async next(queries: readonly string[]): Promise<PipelineFrame> {
+    this.asked.push([...queries]);
     if (this.failWith) throw this.failWith;
     const { width, height } = this;
     const data = new Uint8Array(width * height * 3);
