@@ -1,5 +1,31 @@
 export { type CollectedFrame, FrameCollector, feedbackFor, MISSING } from './collect-frame.js';
 export { type ApplyStats, type PatchDecoder, Reassembler } from './reassemble.js';
+export {
+  type FinishedFrame,
+  FrameReceiver,
+  type FrameReceiverOptions,
+  type Receipt,
+  type ReceiverCounters,
+  type ReceiverDecoders,
+  SessionPicture,
+} from './receive/frame-receiver.js';
+export {
+  type ChannelLike,
+  type ConnectionEnd,
+  type ConnectionEvents,
+  type ConnectionOptions,
+  type PeerLike,
+  ReceiverConnection,
+  type SignalSocket,
+} from './receive/receiver-connection.js';
+export {
+  type DecoderIdentity,
+  type DecoderMismatchCode,
+  DecoderMismatchError,
+  decoderIdentities,
+  type IdentifiedDecoders,
+  verifyDecoders,
+} from './receive/verify-decoders.js';
 export { type FrameRecord, LinkStats, type SenderRate, type StatsSummary, senderRateOf } from './session/link-stats.js';
 export { type QueryPorts, type QueryState, QueryWorkflow, type Wanted } from './session/query.js';
 export { LINK_LABEL, type LinkState, refusalReason, SessionMachine, type StageMessage } from './session/reconnect.js';

@@ -1,0 +1,206 @@
+import {
+  contextFromHello,
+  decodeMessage,
+  type FeedbackMessage,
+  type FrameMessage,
+  type HelloMessage,
+  type Message,
+  type ProtocolContext,
+} from '@mmsc/protocol';
+import { type CollectedFrame, FrameCollector, feedbackFor, MISSING } from '../collect-frame.js';
+import { type ApplyStats, type PatchDecoder, Reassembler } from '../reassemble.js';
+import { DecoderMismatchError, decoderIdentities, type IdentifiedDecoders, verifyDecoders } from './verify-decoders.js';
+
+/** Decoders that can be checked against a hello before they are trusted with its frames (PatchCodecs is one). */
+export interface ReceiverDecoders extends PatchDecoder, IdentifiedDecoders {}
+
+/**
+ * One session's picture: the hello's decoders verified, then every frame applied to one
+ * Reassembler. Frames are applied strictly one after another, in the order `apply` was called,
+ * whatever the caller awaits: each picture is built on the one before.
+ */
+export class SessionPicture {
+  readonly ctx: ProtocolContext;
+  readonly picture: Reassembler;
+  /** Per patch: the level symbol of the last copy decoded (what the picture shows there). */
+  private readonly lastCoded: Uint8Array;
+  private tail: Promise<unknown> = Promise.resolve();
+
+  /**
+   * @param source where `decoders` came from, for the mismatch message
+   * @throws {DecoderMismatchError} when the hello names a decoder that `decoders` do not run
+   */
+  constructor(
+    readonly hello: HelloMessage,
+    decoders: ReceiverDecoders,
+    source?: string,
+  ) {
+    verifyDecoders(hello, decoderIdentities(decoders), source);
+    this.ctx = contextFromHello(hello);
+    this.picture = new Reassembler(this.ctx, decoders);
+    this.lastCoded = new Uint8Array(this.ctx.patchCount).fill(MISSING);
+  }
+
+  apply(frame: CollectedFrame): Promise<ApplyStats> {
+    const run = this.tail.then(async () => {
+      const stats = await this.picture.apply(frame);
+      const { levelBytes } = this.ctx;
+      for (let p = 0; p < frame.levels.length; p++) {
+        const sym = frame.levels[p] as number;
+        if (sym !== MISSING && (levelBytes[sym] ?? 0) > 0) this.lastCoded[p] = sym;
+      }
+      return stats;
+    });
+    this.tail = run.catch(() => undefined); // one failed frame does not stop the next
+    return run;
+  }
+
+  /**
+   * Per patch, as of the last frame applied: the level symbol of the copy on screen, MISSING where
+   * the patch is interpolated (no copy yet). The page's "levels of the copies on screen" overlay.
+   */
+  shownLevels(): Uint8Array {
+    const shown = new Uint8Array(this.ctx.patchCount);
+    for (let p = 0; p < shown.length; p++) shown[p] = this.picture.have[p] ? (this.lastCoded[p] as number) : MISSING;
+    return shown;
+  }
+}
+
+/** A frame finished by a message: what to acknowledge at once, and which session's picture it belongs to. */
+export interface FinishedFrame {
+  frame: CollectedFrame;
+  /** Send it now: the sender's rate control measures the link, not this receiver's decoder. */
+  feedback: FeedbackMessage;
+  /** The session (counted from 1 by hellos) the frame was collected in. */
+  session: number;
+}
+
+/** What one data-channel message was. */
+export type Receipt =
+  /** A new session starts (even with the same id: the sender starts its picture afresh). */
+  | {
+      type: 'hello';
+      message: HelloMessage;
+      /** The hello of the session this one replaces; a different sessionId means the sender restarted. */
+      previous: HelloMessage | null;
+      /** Set when this receiver's decoders do not match the hello's: frames are still collected, never decoded. */
+      refused: DecoderMismatchError | null;
+    }
+  /** A frame part of the current session, and the frames it finished (0, 1 or 2). */
+  | { type: 'frame'; message: FrameMessage; frames: FinishedFrame[] }
+  /** A frame part outside any session (before the hello, or after the link went): it cannot be placed. */
+  | { type: 'stray'; message: FrameMessage }
+  /** Anything else (grounding, relevance, error; query or feedback would be the sender's mistake). */
+  | { type: 'other'; message: Message }
+  /** Not a valid message: the protocol's reason. */
+  | { type: 'invalid'; error: Error };
+
+export interface ReceiverCounters {
+  messages: number;
+  bytes: number;
+  protocolErrors: number;
+  frames: number;
+  incompleteFrames: number;
+  /** Frames whose received wire bytes exceed the budget the sender gave them. */
+  overBudget: number;
+}
+
+export interface FrameReceiverOptions {
+  /**
+   * Decoders for the pictures. Without them frames are only collected and acknowledged (the page
+   * does that on its main thread and decodes in its worker, with a SessionPicture).
+   */
+  decoders?: ReceiverDecoders;
+  /** Where the decoders came from, for a mismatch message. */
+  decoderSource?: string;
+}
+
+/**
+ * The receiving side of a link, without the link: data-channel messages go in as bytes; hello
+ * starts a session (its context, a FrameCollector, the verified decoders' SessionPicture), frame
+ * parts become frames with their feedback, and `decode` turns a frame into the picture. Receiving
+ * is synchronous so that feedback can leave before any decode; decoding is the caller's to await.
+ * The same object serves `mmsc probe` (a werift channel), evaluation (messages fed directly), the
+ * browser tests' Node reference (a recorded log) and the page (collecting only).
+ */
+export class FrameReceiver {
+  hello: HelloMessage | null = null;
+  ctx: ProtocolContext | null = null;
+  /** The current session's picture; null without decoders, or when they do not match the hello. */
+  picture: SessionPicture | null = null;
+  /** The current session's decoder refusal, if any. */
+  refused: DecoderMismatchError | null = null;
+  /** Sessions started (hellos received). */
+  session = 0;
+  readonly stats: ReceiverCounters = { messages: 0, bytes: 0, protocolErrors: 0, frames: 0, incompleteFrames: 0, overBudget: 0 };
+  private collector: FrameCollector | null = null;
+
+  constructor(private readonly options: FrameReceiverOptions = {}) {}
+
+  receive(bytes: Uint8Array, receiveTs: number): Receipt {
+    this.stats.messages++;
+    this.stats.bytes += bytes.length;
+    let message: Message;
+    try {
+      message = decodeMessage(bytes, this.ctx ?? undefined);
+    } catch (e) {
+      this.stats.protocolErrors++;
+      return { type: 'invalid', error: e instanceof Error ? e : new Error(String(e)) };
+    }
+    if (message.type === 'hello') return this.begin(message);
+    if (message.type !== 'frame') return { type: 'other', message };
+    if (!this.collector) return { type: 'stray', message };
+    return { type: 'frame', message, frames: this.finished(this.collector.push(message, bytes.length, receiveTs)) };
+  }
+
+  /**
+   * Decodes a finished frame into its session's picture, after every frame handed in before it.
+   * Null when there is nothing to decode it with: no decoders, or its session has been replaced
+   * (a newer hello). Rejects with the session's DecoderMismatchError when the decoders were refused.
+   */
+  decode(f: FinishedFrame): Promise<ApplyStats | null> {
+    if (f.session !== this.session) return Promise.resolve(null);
+    if (this.refused) return Promise.reject(this.refused);
+    return this.picture ? this.picture.apply(f.frame) : Promise.resolve(null);
+  }
+
+  /**
+   * The link went: the frame in progress is given up and returned (what arrived of it is still
+   * worth showing), and frame parts are strays until the next hello. The last hello and its
+   * context stay, like the picture on screen.
+   */
+  close(): FinishedFrame[] {
+    const done = this.finished(this.collector?.flush() ?? []);
+    this.collector = null;
+    return done;
+  }
+
+  private begin(hello: HelloMessage): Receipt {
+    const previous = this.hello;
+    this.session++;
+    this.hello = hello;
+    this.ctx = contextFromHello(hello);
+    this.collector = new FrameCollector(this.ctx);
+    this.picture = null;
+    this.refused = null;
+    const { decoders, decoderSource } = this.options;
+    if (decoders) {
+      try {
+        this.picture = new SessionPicture(hello, decoders, decoderSource);
+      } catch (e) {
+        if (!(e instanceof DecoderMismatchError)) throw e;
+        this.refused = e;
+      }
+    }
+    return { type: 'hello', message: hello, previous, refused: this.refused };
+  }
+
+  private finished(frames: CollectedFrame[]): FinishedFrame[] {
+    return frames.map((frame) => {
+      this.stats.frames++;
+      if (!frame.complete) this.stats.incompleteFrames++;
+      if (frame.bytesReceived > frame.budget) this.stats.overBudget++;
+      return { frame, feedback: feedbackFor(frame), session: this.session };
+    });
+  }
+}
