@@ -1,4 +1,4 @@
-import { seededRandom } from '@mmsc/sender/random.js';
+import { seededRandom } from '@mmsc/protocol';
 import { type Segmentation, segmentationToMask } from './decode-masks.js';
 
 /** The parts of a COCO instances file mmsc reads. */

@@ -3,9 +3,9 @@ import { Packr } from 'msgpackr';
 import { decodeMessage, encodeMessage } from '../codec.js';
 import { ProtocolError } from '../errors.js';
 import { exampleMessages } from '../examples.js';
+import { seededRandom } from '../random.js';
 import { MESSAGE_TYPES, type Message } from '../types.js';
 import { messageArb, mutate } from './arbitraries.js';
-import { mulberry32 } from './level-mix.js';
 
 export interface FuzzCounts {
   roundTrips: number;
@@ -31,7 +31,7 @@ const packr = new Packr({ useRecords: false });
  */
 export function runFuzz(counts: FuzzCounts, seed = 1): FuzzReport {
   const report: FuzzReport = { ...counts, total: 0, accepted: 0, rejected: 0, rejectedByCode: {}, maxDecodeMs: 0 };
-  const rnd = mulberry32(seed);
+  const rnd = seededRandom(seed);
 
   const check = (bytes: Uint8Array) => {
     report.total++;

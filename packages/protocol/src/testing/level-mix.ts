@@ -1,4 +1,5 @@
 import { DEFAULT_CONTEXT, type ProtocolContext } from '../context.js';
+import { seededRandom } from '../random.js';
 
 /**
  * Synthetic but realistic frame level maps for framing measurements, independent of the sender:
@@ -7,7 +8,7 @@ import { DEFAULT_CONTEXT, type ProtocolContext } from '../context.js';
  * up to ±1 at random, imitating a rate–distortion allocator that also weighs patch texture.
  */
 export function levelMix(rate: number, seed: number, jitter = 0, ctx: ProtocolContext = DEFAULT_CONTEXT) {
-  const rnd = mulberry32(seed);
+  const rnd = seededRandom(seed);
   const cols = ctx.width / ctx.patchSize;
   const rows = ctx.height / ctx.patchSize;
   const blobs = Array.from({ length: 2 + Math.floor(rnd() * 3) }, () => ({
@@ -53,15 +54,4 @@ export function levelMix(rate: number, seed: number, jitter = 0, ctx: ProtocolCo
     else hi = mid;
   }
   return assign(lo);
-}
-
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

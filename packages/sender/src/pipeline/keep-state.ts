@@ -64,9 +64,4 @@ export class KeepState {
       this.ref.set(patches.subarray(p * PATCH_VALUES, (p + 1) * PATCH_VALUES), p * PATCH_VALUES);
     }
   }
-
-  /** Forget everything (the receiver lost data or reconnected): the next frames resend in full. */
-  reset(): void {
-    this.held.fill(-1);
-  }
 }

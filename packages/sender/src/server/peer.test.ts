@@ -1,7 +1,7 @@
+import type { SignalMessage } from '@mmsc/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultLimits } from './limits.js';
 import { Peer } from './peer.js';
-import type { SignalMessage } from './signalling.js';
 
 // A real werift peer fed signalling text by hand: what it tells the remote side and when it closes.
 const peers: Peer[] = [];

@@ -4,7 +4,6 @@ import { loadLexicon } from '../relevance/load-relevance.js';
 import { reportGrounding } from '../relevance/relevance-model.js';
 import { FakePeer } from '../testing/fake-peer.js';
 import { ReceiverSession } from './session.js';
-import { parseSignal, SignalError } from './signalling.js';
 
 const hello: HelloMessage = {
   type: 'hello',
@@ -17,9 +16,9 @@ const hello: HelloMessage = {
   fps: 10,
 };
 
-function session(id = 'a') {
+function session(id = 'a', onRefusal?: (code: string) => void) {
   const peer = new FakePeer();
-  const s = new ReceiverSession(id, peer, { ...hello, sessionId: id }, 'dog', 10);
+  const s = new ReceiverSession(id, peer, { ...hello, sessionId: id }, 'dog', 10, undefined, onRefusal ? { onRefusal } : {});
   s.onQuery = (sess) => ({ type: 'grounding', queryId: sess.query.id, text: sess.query.text, fallback: false, words: [], ungrounded: [] });
   peer.emit('open');
   return { s, peer };
@@ -38,8 +37,9 @@ describe('receiver session', () => {
     expect(peer.sent.at(-1)).toMatchObject({ type: 'grounding', queryId: 'q7', text: 'car' });
   });
 
-  it('malformed input gets an error message back, and other sessions are untouched', () => {
-    const a = session('a');
+  it('malformed input gets an error message back, counted sender-wide too, and other sessions are untouched', () => {
+    const senderWide: string[] = [];
+    const a = session('a', (code) => senderWide.push(code));
     const b = session('b');
     a.peer.emit('message', Uint8Array.from([0x93, 0x09, 0x10, 0xc1]));
     a.peer.emit('message', new Uint8Array(0));
@@ -47,6 +47,7 @@ describe('receiver session', () => {
     const errors = a.peer.sent.filter((m) => m.type === 'error');
     expect(errors.map((e) => (e as { code: string }).code)).toEqual(['bad-version', 'truncated', 'unexpected-message']);
     expect(a.s.stats.protocolErrors).toBe(3);
+    expect(senderWide).toEqual(['bad-version', 'truncated', 'unexpected-message']);
     expect(b.peer.sent.map((m) => m.type)).toEqual(['hello', 'grounding']);
     expect(b.s.stats.protocolErrors).toBe(0);
     // The session still works after bad input.
@@ -69,36 +70,6 @@ describe('receiver session', () => {
     expect(s.rate.backlog).toBe(20_000);
     peer.emit('message', encodeMessage({ type: 'feedback', frameId: 0, bytesReceived: 20_000, partsReceived: 1, receiveTs: Date.now() }));
     expect(s.rate.backlog).toBe(0);
-  });
-});
-
-describe('signalling messages', () => {
-  it('accepts answers and candidates', () => {
-    expect(parseSignal(JSON.stringify({ type: 'answer', sdp: 'v=0\r\n' }))).toEqual({ type: 'answer', sdp: 'v=0\r\n' });
-    expect(
-      parseSignal(
-        JSON.stringify({ type: 'candidate', candidate: { candidate: 'candidate:1 1 udp 1 127.0.0.1 5000 typ host', sdpMid: '0' } }),
-      ),
-    ).toMatchObject({
-      type: 'candidate',
-      candidate: { sdpMid: '0', sdpMLineIndex: null },
-    });
-    expect(parseSignal(JSON.stringify({ type: 'candidate', candidate: null }))).toEqual({ type: 'candidate', candidate: null });
-  });
-
-  it.each([
-    ['not JSON', '{', 'bad-json'],
-    ['not an object', '42', 'bad-signal'],
-    ['an unknown type', '{"type":"hack"}', 'bad-signal'],
-    ['an answer without SDP', '{"type":"answer","sdp":3}', 'bad-signal'],
-    ['a huge message', JSON.stringify({ type: 'answer', sdp: `v=0${'x'.repeat(70_000)}` }), 'too-large'],
-  ])('rejects %s', (_, text, code) => {
-    expect(() => parseSignal(text)).toThrow(SignalError);
-    try {
-      parseSignal(text);
-    } catch (e) {
-      expect((e as SignalError).code).toBe(code);
-    }
   });
 });
 

@@ -193,6 +193,7 @@ export class ReceiverSession {
       this.stats.protocolErrors++;
       const err = e instanceof ProtocolError ? e : new ProtocolError('not-msgpack', String(e));
       this.refusals.count(err.code);
+      this.opts.onRefusal?.(err.code);
       this.send({ type: 'error', code: err.code, message: truncateUtf8(err.message, LIMITS.textBytes), ref: null });
       return;
     }
@@ -221,6 +222,7 @@ export class ReceiverSession {
       default:
         this.stats.protocolErrors++;
         this.refusals.count('unexpected-message');
+        this.opts.onRefusal?.('unexpected-message');
         this.send({ type: 'error', code: 'unexpected-message', message: `a receiver does not send ${msg.type} messages`, ref: null });
     }
   }
