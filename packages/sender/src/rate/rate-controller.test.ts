@@ -70,11 +70,67 @@ describe('rate controller on a simulated bottleneck', () => {
     expect(p95).toBeLessThan(0.4);
   });
 
-  it('never hands out a budget above what the estimate allows', () => {
-    const { frames } = simulate((t) => (t < 3 ? 2e6 : 8e6), 8);
-    for (const f of frames) expect(f.bytes).toBeLessThanOrEqual(f.budget);
-    // It probes up after capacity rises.
-    expect(goodput(frames, 6, 8)).toBeGreaterThan(0.6 * 8e6);
+  it('never hands out a budget above what the estimate allows for the time since the last tick', () => {
+    // Ticks arrive late and irregularly (a loaded sender), so budgets come from the elapsed-time path.
+    const rc = new RateController({ ...DEFAULT_RATE, initialBps: 1_000_000 });
+    const interval = 1 / DEFAULT_RATE.fps;
+    const capacity = (t: number) => (t < 3 ? 2e6 : 8e6);
+    const pending: { at: number; id: number; bytes: number; arrive: number }[] = [];
+    let linkFree = 0;
+    let lastTick: number | null = null;
+    let over = 0;
+    let checked = 0;
+    let sentBits = 0;
+    for (let k = 0, t = 0; t < 8; k++, t += interval * (0.6 + ((k * 7919) % 13) / 8)) {
+      pending.sort((a, b) => a.at - b.at);
+      while (pending.length && (pending[0] as { at: number }).at <= t) {
+        const p = pending.shift() as { at: number; id: number; bytes: number; arrive: number };
+        rc.onFeedback(p.id, p.bytes, p.arrive * 1000, p.at);
+      }
+      const may = rc.canSend(t);
+      const elapsed = lastTick === null ? interval : Math.min(2 * interval, Math.max(interval, t - lastTick));
+      lastTick = t;
+      if (!may) continue;
+      const allowed = Math.floor((rc.state().rateBps / 8) * (1 - DEFAULT_RATE.margin) * elapsed);
+      const budget = rc.budget(t);
+      checked++;
+      if (budget > allowed) over++;
+      const bytes = Math.round(budget * (0.7 + ((k * 31) % 4) / 10)); // frames use 70–100 % of it
+      linkFree = Math.max(t, linkFree) + (bytes * 8) / capacity(t);
+      rc.onSent(k, bytes, t, budget);
+      if (t >= 6) sentBits += bytes * 8;
+      pending.push({ at: linkFree + 0.04, id: k, bytes, arrive: linkFree + 0.02 });
+    }
+    expect(checked).toBeGreaterThan(40);
+    expect(over).toBe(0);
+    // It probes up after capacity rises (2 → 8 Mbit/s at t = 3 s).
+    expect(sentBits / 2).toBeGreaterThan(0.5 * 8e6);
+  });
+});
+
+describe('rate controller budget per tick', () => {
+  const rate = 1e6;
+  const per = (s: number) => Math.floor((rate / 8) * (1 - DEFAULT_RATE.margin) * s);
+
+  it('is one interval’s worth before any frame, and follows the time since the last frame between one and two intervals', () => {
+    const rc = new RateController({ ...DEFAULT_RATE, initialBps: rate });
+    expect(rc.budget()).toBe(per(0.1));
+    expect(rc.budget(5)).toBe(per(0.1));
+    rc.onSent(0, 1000, 1);
+    expect(rc.budget(1.05)).toBe(per(0.1)); // early: still one interval
+    expect(rc.budget(1.15)).toBe(per(0.15));
+    expect(rc.budget(1.9)).toBe(per(0.2)); // a long gap is worth two intervals at most
+  });
+
+  it('does not let a skipped tick count as time to make up', () => {
+    const rc = new RateController({ ...DEFAULT_RATE, initialBps: rate });
+    rc.onSent(0, 40_000, 0); // 40 kB outstanding > 250 ms at 1 Mbit/s
+    expect(rc.canSend(0.1)).toBe(false);
+    expect(rc.canSend(0.2)).toBe(false);
+    rc.onFeedback(0, 40_000, 1_764_230_400_000 + 250, 0.25);
+    const r = rc.state().rateBps;
+    expect(rc.canSend(0.3)).toBe(true);
+    expect(rc.budget(0.3)).toBe(Math.floor((r / 8) * (1 - DEFAULT_RATE.margin) * 0.1)); // from the skipped tick at 0.2, not the frame at 0
   });
 });
 
