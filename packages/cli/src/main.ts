@@ -1,7 +1,8 @@
 #!/usr/bin/env node
+
 import { createRequire } from 'node:module';
 import { ModelError } from '@mmsc/codec';
-import { CliError } from '@mmsc/sender/errors.js';
+import { EXIT } from '@mmsc/protocol';
 import { ImageError } from '@mmsc/sender/images.js';
 import { LexiconError } from '@mmsc/sender/relevance/lexicon.js';
 import { SourceError } from '@mmsc/sender/sources/sources.js';
@@ -15,6 +16,7 @@ import { probeCommand } from './commands/probe.js';
 import { relevanceCommand } from './commands/relevance.js';
 import { relevanceEvalCommand } from './commands/relevance-eval.js';
 import { serveCommand } from './commands/serve.js';
+import { CliError } from './errors.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -56,13 +58,13 @@ async function main(argv: string[]) {
     ) {
       console.error(`mmsc: ${e.message}`);
       // Bad input (a source or image the user named) exits 2 like a bad option.
-      process.exit(e instanceof CliError ? e.exitCode : e instanceof SourceError || e instanceof ImageError ? 2 : 1);
+      process.exit(e instanceof CliError ? e.exitCode : e instanceof SourceError || e instanceof ImageError ? EXIT.usage : EXIT.failed);
     }
     // A Node system error (EADDRINUSE, EACCES, ENOTFOUND, ...) is about the environment, not a bug:
     // one line. Anything else is a bug and keeps its stack.
     if (isSystemError(e)) {
       console.error(`mmsc: ${e.message}`);
-      process.exit(1);
+      process.exit(EXIT.failed);
     }
     throw e;
   }

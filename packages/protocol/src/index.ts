@@ -2,6 +2,7 @@ export { decodeMessage, encodeMessage } from './codec.js';
 export { contextFromHello, DEFAULT_CONTEXT, makeContext, type ProtocolContext } from './context.js';
 export { isProtocolError, PROTOCOL_ERROR_CODES, ProtocolError, type ProtocolErrorCode } from './errors.js';
 export { exampleMessages } from './examples.js';
+export { EXIT, type ExitName } from './exit-codes.js';
 export { decodeLevels, encodeLevels, LEVEL_CODING, type LevelCoding } from './level-coding.js';
 export { seededRandom } from './random.js';
 export { isSessionErrorCode, SESSION_ERROR_CODES, type SessionErrorCode } from './session-errors.js';

@@ -1,10 +1,11 @@
+import { EXIT } from '@mmsc/protocol';
 import { DEMO_IMAGE } from '@mmsc/sender/assets.js';
-import { CliError } from '@mmsc/sender/errors.js';
 import { readFrame } from '@mmsc/sender/images.js';
 import { median } from '@mmsc/sender/metrics.js';
 import { DEFAULT_MODELS_DIR } from '@mmsc/sender/models.js';
 import { loadRelevance } from '@mmsc/sender/relevance/load-relevance.js';
 import { Command } from 'commander';
+import { CliError } from '../errors.js';
 
 /** `mmsc bench-relevance`: time of S_inf for one 320×480 frame already in memory (resize + model + fusion). */
 export function benchRelevanceCommand(): Command {
@@ -17,7 +18,7 @@ export function benchRelevanceCommand(): Command {
     .option('--json', 'print one JSON object')
     .action(async (opts: { image: string; query: string; runs: string; models: string; json?: boolean }) => {
       const runs = Number(opts.runs);
-      if (!Number.isInteger(runs) || runs < 1) throw new CliError('--runs must be a positive integer', 2);
+      if (!Number.isInteger(runs) || runs < 1) throw new CliError('--runs must be a positive integer', EXIT.usage);
       const model = await loadRelevance(opts.models);
       const frame = await readFrame(opts.image);
       const query: number[] = [];

@@ -1,8 +1,7 @@
 import { codecEntries, patchify } from '@mmsc/codec';
-import { contextFromHello, DEFAULT_MAX_MESSAGE_BYTES } from '@mmsc/protocol';
+import { contextFromHello, DEFAULT_MAX_MESSAGE_BYTES, EXIT } from '@mmsc/protocol';
 import { patchVariances } from '@mmsc/sender/allocate/distortion.js';
 import { DEMO_IMAGE } from '@mmsc/sender/assets.js';
-import { CliError } from '@mmsc/sender/errors.js';
 import { curvesOf, helloFor } from '@mmsc/sender/hello.js';
 import { readFrame } from '@mmsc/sender/images.js';
 import { median } from '@mmsc/sender/metrics.js';
@@ -10,6 +9,7 @@ import { DEFAULT_MODELS_DIR, loadCodecs, readManifest } from '@mmsc/sender/model
 import { type AllocatorName, FrameEncoder } from '@mmsc/sender/pipeline/encode-frame.js';
 import { loadRelevance } from '@mmsc/sender/relevance/load-relevance.js';
 import { Command } from 'commander';
+import { CliError } from '../errors.js';
 
 /** `mmsc bench-sender`: per-frame sender time (relevance + allocate + encode + pack), one receiver, no network. */
 export function benchSenderCommand(): Command {
@@ -36,9 +36,9 @@ export function benchSenderCommand(): Command {
       }) => {
         const runs = Number(opts.runs);
         const rate = Number(opts.rate);
-        if (!Number.isInteger(runs) || runs < 1) throw new CliError('--runs must be a positive integer', 2);
-        if (!(rate > 0 && rate <= 1.1)) throw new CliError('--rate must be in (0, 1.1]', 2);
-        if (opts.allocator !== 'rd' && opts.allocator !== 'paper') throw new CliError('--allocator must be rd or paper', 2);
+        if (!Number.isInteger(runs) || runs < 1) throw new CliError('--runs must be a positive integer', EXIT.usage);
+        if (!(rate > 0 && rate <= 1.1)) throw new CliError('--rate must be in (0, 1.1]', EXIT.usage);
+        if (opts.allocator !== 'rd' && opts.allocator !== 'paper') throw new CliError('--allocator must be rd or paper', EXIT.usage);
         const codecs = codecEntries(await readManifest(opts.models));
         const [enc, relevance] = await Promise.all([loadCodecs('encoder', opts.models), loadRelevance(opts.models)]);
         const hello = helloFor(codecs, 10, DEFAULT_MAX_MESSAGE_BYTES);
@@ -63,7 +63,7 @@ export function benchSenderCommand(): Command {
           const r = relevance.fromAnalysis(a, opts.query);
           const tRel = performance.now() - t0;
           const out = await encoder.encode({ frameId: i, captureTs: Date.now(), budget }, patches, variances, r.patchScores);
-          if (!out) throw new CliError(`budget ${budget} B is too small for one frame`, 1);
+          if (!out) throw new CliError(`budget ${budget} B is too small for one frame`, EXIT.failed);
           if (i < 3) continue; // warm-up
           bytes += out.wireBytes;
           t.frame.push(performance.now() - t0);

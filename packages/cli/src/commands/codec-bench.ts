@@ -1,11 +1,12 @@
 import { PATCH_VALUES, type PatchCodecs, patchify } from '@mmsc/codec';
+import { EXIT } from '@mmsc/protocol';
 import { patchVariances } from '@mmsc/sender/allocate/distortion.js';
-import { CliError } from '@mmsc/sender/errors.js';
 import { listImages, readRgb } from '@mmsc/sender/images.js';
 import { median, psnr, sumSquaredError } from '@mmsc/sender/metrics.js';
 import { DEFAULT_MODELS_DIR, loadCodecs, ORT_SESSION_OPTIONS } from '@mmsc/sender/models.js';
 import { progress } from '@mmsc/sender/progress.js';
 import { Command } from 'commander';
+import { CliError } from '../errors.js';
 
 const FRAME_PATCHES = 2400; // one 320×480 frame
 
@@ -28,7 +29,7 @@ export function codecBenchCommand(): Command {
     .option('--json', 'print one JSON object instead of a table')
     .action(async (opts: { images: string; models: string; runs: string; json?: boolean }) => {
       const runs = Number(opts.runs);
-      if (!Number.isInteger(runs) || runs < 1) throw new CliError('--runs must be a positive integer', 2);
+      if (!Number.isInteger(runs) || runs < 1) throw new CliError('--runs must be a positive integer', EXIT.usage);
       const result = await codecBench(opts.images, opts.models, runs);
       if (opts.json) console.log(JSON.stringify(result));
       else printTable(result);

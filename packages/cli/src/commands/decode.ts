@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { decodeMessage, ProtocolError } from '@mmsc/protocol';
-import { CliError } from '@mmsc/sender/errors.js';
+import { decodeMessage, EXIT, ProtocolError } from '@mmsc/protocol';
 import { Command } from 'commander';
+import { CliError } from '../errors.js';
 
 /** `mmsc decode`: inspect one captured protocol message (a file of raw bytes, or hex text). */
 export function decodeCommand(): Command {
@@ -24,7 +24,8 @@ export function decodeCommand(): Command {
 function readInput(input: string): Uint8Array {
   if (existsSync(input)) return new Uint8Array(readFileSync(input));
   const hex = input.replace(/\s+/g, '');
-  if (!/^([0-9a-fA-F]{2})+$/.test(hex)) throw new CliError(`"${input.slice(0, 40)}" is neither a file nor an even-length hex string`, 2);
+  if (!/^([0-9a-fA-F]{2})+$/.test(hex))
+    throw new CliError(`"${input.slice(0, 40)}" is neither a file nor an even-length hex string`, EXIT.usage);
   return Uint8Array.from(hex.match(/../g) as string[], (h) => Number.parseInt(h, 16));
 }
 

@@ -1,8 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { codecEntries } from '@mmsc/codec';
-import { DEFAULT_MAX_MESSAGE_BYTES } from '@mmsc/protocol';
-import { CliError } from '@mmsc/sender/errors.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, EXIT } from '@mmsc/protocol';
 import { curvesOf, helloFor } from '@mmsc/sender/hello.js';
 import { readFrame } from '@mmsc/sender/images.js';
 import { meanCi } from '@mmsc/sender/metrics.js';
@@ -11,6 +10,7 @@ import { progress } from '@mmsc/sender/progress.js';
 import { loadRelevance } from '@mmsc/sender/relevance/load-relevance.js';
 import { Command } from 'commander';
 import sharp from 'sharp';
+import { CliError } from '../errors.js';
 import { gtMask } from '../eval/build-pairs.js';
 import { DEFAULT_METHODS, Evaluator, METHODS, type Method, type PairResult } from '../eval/evaluate.js';
 import { lineChart } from '../eval/plot.js';
@@ -60,10 +60,10 @@ export function evalCommand(): Command {
     .option('--json', 'print summary.json on stdout')
     .action(async (opts: EvalOptions) => {
       const rates = opts.rates.split(',').map(Number);
-      if (rates.some((r) => !(r > 0 && r <= 1.5))) throw new CliError('--rates must be numbers in (0, 1.5]', 2);
+      if (rates.some((r) => !(r > 0 && r <= 1.5))) throw new CliError('--rates must be numbers in (0, 1.5]', EXIT.usage);
       const methods = opts.methods.split(',') as Method[];
-      for (const m of methods) if (!METHODS.includes(m)) throw new CliError(`unknown method ${m}: use ${METHODS.join(', ')}`, 2);
-      if (opts.allocator !== 'rd' && opts.allocator !== 'paper') throw new CliError('--allocator must be rd or paper', 2);
+      for (const m of methods) if (!METHODS.includes(m)) throw new CliError(`unknown method ${m}: use ${METHODS.join(', ')}`, EXIT.usage);
+      if (opts.allocator !== 'rd' && opts.allocator !== 'paper') throw new CliError('--allocator must be rd or paper', EXIT.usage);
       const { coco, pairs } = await loadPairs(opts);
       const codecs = codecEntries(await readManifest(opts.models));
       const [relevance, enc, dec] = await Promise.all([

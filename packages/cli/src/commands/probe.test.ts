@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CliError } from '@mmsc/sender/errors.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { CliError } from '../errors.js';
 import { EXIT_BUSY, ProbeRefusedError, probe, senderEndpoints } from './probe.js';
 
 /** A fake sender: /signal over `ws`, with an optional token check and a script run on each connection. */

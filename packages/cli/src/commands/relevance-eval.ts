@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CliError } from '@mmsc/sender/errors.js';
+import { EXIT } from '@mmsc/protocol';
 import { readFrame } from '@mmsc/sender/images.js';
 import { auroc, meanCi, median, topPatchCoverage } from '@mmsc/sender/metrics.js';
 import { DEFAULT_MODELS_DIR } from '@mmsc/sender/models.js';
@@ -8,6 +8,7 @@ import { progress } from '@mmsc/sender/progress.js';
 import { loadRelevance } from '@mmsc/sender/relevance/load-relevance.js';
 import { DEFAULT_RELEVANCE } from '@mmsc/sender/relevance/relevance-model.js';
 import { Command } from 'commander';
+import { CliError } from '../errors.js';
 import { buildPairs, type Coco, gtMask, type Pair, parseCoco, parsePairsFile } from '../eval/build-pairs.js';
 
 export interface PairOptions {
@@ -24,21 +25,21 @@ export async function loadPairs(opts: PairOptions): Promise<{ coco: Coco; pairs:
   try {
     coco = parseCoco(JSON.parse(await readFile(opts.annotations, 'utf8')), opts.annotations);
   } catch (e) {
-    throw new CliError(`cannot read annotations ${opts.annotations}: ${(e as Error).message}`, 2);
+    throw new CliError(`cannot read annotations ${opts.annotations}: ${(e as Error).message}`, EXIT.usage);
   }
   if (opts.pairsFile) {
     let json: unknown;
     try {
       json = JSON.parse(await readFile(opts.pairsFile, 'utf8'));
     } catch (e) {
-      throw new CliError(`cannot read pairs file ${opts.pairsFile}: ${(e as Error).message}`, 2);
+      throw new CliError(`cannot read pairs file ${opts.pairsFile}: ${(e as Error).message}`, EXIT.usage);
     }
     return { coco, pairs: parsePairsFile(json, coco, opts.pairsFile) };
   }
   const count = Number(opts.pairs);
   const seed = Number(opts.seed);
-  if (!Number.isInteger(count) || count < 1) throw new CliError('--pairs must be a positive integer', 2);
-  if (!Number.isInteger(seed)) throw new CliError('--seed must be an integer', 2);
+  if (!Number.isInteger(count) || count < 1) throw new CliError('--pairs must be a positive integer', EXIT.usage);
+  if (!Number.isInteger(seed)) throw new CliError('--seed must be an integer', EXIT.usage);
   return { coco, pairs: buildPairs(coco, { count, seed }) };
 }
 
@@ -63,7 +64,7 @@ export function relevanceEvalCommand(): Command {
     .option('--json', 'print one JSON object')
     .action(async (opts: PairOptions & { models: string; detectorScale: string; json?: boolean }) => {
       const inputScale = Number(opts.detectorScale);
-      if (!(inputScale >= 0.25 && inputScale <= 4)) throw new CliError('--detector-scale must be a number in [0.25, 4]', 2);
+      if (!(inputScale >= 0.25 && inputScale <= 4)) throw new CliError('--detector-scale must be a number in [0.25, 4]', EXIT.usage);
       const { coco, pairs } = await loadPairs(opts);
       const model = await loadRelevance(opts.models, { ...DEFAULT_RELEVANCE, inputScale });
       const classes = model.detector.classes;

@@ -1,11 +1,12 @@
 import { access, constants, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { CliError } from '@mmsc/sender/errors.js';
+import { EXIT } from '@mmsc/protocol';
 import { readFrame, writeOverlay } from '@mmsc/sender/images.js';
 import { DEFAULT_MODELS_DIR } from '@mmsc/sender/models.js';
 import { groundQuery, LexiconError } from '@mmsc/sender/relevance/lexicon.js';
 import { loadRelevance } from '@mmsc/sender/relevance/load-relevance.js';
 import { Command } from 'commander';
+import { CliError } from '../errors.js';
 
 /** Fails early (before any model runs) when `out` cannot be written: its folder is missing, not a folder, or read-only. */
 async function checkWritable(out: string): Promise<void> {
@@ -16,7 +17,7 @@ async function checkWritable(out: string): Promise<void> {
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     const reason = err.code === 'ENOENT' ? `no folder ${dir}` : err.code === 'EACCES' ? `${dir} is not writable` : err.message;
-    throw new CliError(`cannot write ${out}: ${reason}`, 2);
+    throw new CliError(`cannot write ${out}: ${reason}`, EXIT.usage);
   }
 }
 
@@ -38,7 +39,7 @@ export function relevanceCommand(): Command {
         try {
           groundQuery(opts.query, model.lexicon);
         } catch (e) {
-          if (e instanceof LexiconError) throw new CliError(`--query: ${e.message}`, 2);
+          if (e instanceof LexiconError) throw new CliError(`--query: ${e.message}`, EXIT.usage);
           throw e;
         }
       }
@@ -49,7 +50,7 @@ export function relevanceCommand(): Command {
         try {
           await writeOverlay(opts.out, frame, r.map);
         } catch (e) {
-          throw new CliError(`cannot write ${opts.out}: ${(e as Error).message}`, 1);
+          throw new CliError(`cannot write ${opts.out}: ${(e as Error).message}`, EXIT.failed);
         }
       }
       const classes = model.detector.classes;

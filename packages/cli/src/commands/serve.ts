@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { codecEntries } from '@mmsc/codec';
-import { DEFAULT_MAX_MESSAGE_BYTES, PROTOCOL_VERSION } from '@mmsc/protocol';
+import { DEFAULT_MAX_MESSAGE_BYTES, EXIT, PROTOCOL_VERSION } from '@mmsc/protocol';
 import { APP_DIR, ORT_DIR } from '@mmsc/receiver/assets';
 import { DEMO_IMAGE } from '@mmsc/sender/assets.js';
-import { CliError } from '@mmsc/sender/errors.js';
 import { FRAME_SIZE } from '@mmsc/sender/geometry.js';
 import { curvesOf, helloFor } from '@mmsc/sender/hello.js';
 import { DEFAULT_MODELS_DIR, loadCodecs, readManifest } from '@mmsc/sender/models.js';
@@ -21,6 +20,7 @@ import { Streamer } from '@mmsc/sender/server/streamer.js';
 import { openSource } from '@mmsc/sender/sources/sources.js';
 import { Command } from 'commander';
 import sharp from 'sharp';
+import { CliError } from '../errors.js';
 
 /** The detector and encoders: in a worker thread (the default) or in this one. */
 async function loadModels(where: 'worker' | 'inline', dir: string, log: Log): Promise<PipelineModels> {
@@ -32,18 +32,19 @@ async function loadModels(where: 'worker' | 'inline', dir: string, log: Log): Pr
 /** Reads --tls-cert/--tls-key (both or neither), with one-line errors. */
 function readTls(certPath?: string, keyPath?: string): { cert: Buffer; key: Buffer } | null {
   if (!certPath && !keyPath) return null;
-  if (!certPath || !keyPath) throw new CliError('--tls-cert and --tls-key go together', 2);
+  if (!certPath || !keyPath) throw new CliError('--tls-cert and --tls-key go together', EXIT.usage);
   const read = (p: string, what: string) => {
     try {
       return readFileSync(p);
     } catch (e) {
-      throw new CliError(`cannot read ${what} ${p}: ${(e as Error).message}`, 2);
+      throw new CliError(`cannot read ${what} ${p}: ${(e as Error).message}`, EXIT.usage);
     }
   };
   const cert = read(certPath, '--tls-cert');
   const key = read(keyPath, '--tls-key');
-  if (!cert.includes('-----BEGIN CERTIFICATE-----')) throw new CliError(`--tls-cert ${certPath} is not a PEM certificate`, 2);
-  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key.toString())) throw new CliError(`--tls-key ${keyPath} is not a PEM private key`, 2);
+  if (!cert.includes('-----BEGIN CERTIFICATE-----')) throw new CliError(`--tls-cert ${certPath} is not a PEM certificate`, EXIT.usage);
+  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key.toString()))
+    throw new CliError(`--tls-key ${keyPath} is not a PEM private key`, EXIT.usage);
   return { cert, key };
 }
 
@@ -53,10 +54,10 @@ function listenError(e: unknown, host: string, port: number): CliError {
   const where = `${host}:${port}`;
   if (err.code === 'EADDRINUSE')
     return new CliError(`port ${port} on ${host} is already in use (another mmsc serve?); pick another with --port`, 1);
-  if (err.code === 'EACCES') return new CliError(`no permission to listen on ${where} (ports below 1024 need root)`, 1);
-  if (err.code === 'EADDRNOTAVAIL') return new CliError(`${host} is not an address of this machine`, 1);
-  if (/key|cert|PEM|SSL|tls/i.test(err.message ?? '')) return new CliError(`TLS: ${err.message}`, 2);
-  return new CliError(`cannot listen on ${where}: ${err.message ?? err}`, 1);
+  if (err.code === 'EACCES') return new CliError(`no permission to listen on ${where} (ports below 1024 need root)`, EXIT.failed);
+  if (err.code === 'EADDRNOTAVAIL') return new CliError(`${host} is not an address of this machine`, EXIT.failed);
+  if (/key|cert|PEM|SSL|tls/i.test(err.message ?? '')) return new CliError(`TLS: ${err.message}`, EXIT.usage);
+  return new CliError(`cannot listen on ${where}: ${err.message ?? err}`, EXIT.failed);
 }
 
 export function serveCommand(): Command {
@@ -104,22 +105,22 @@ export function serveCommand(): Command {
         const fps = Number(opts.fps);
         const port = Number(opts.port);
         const maxReceivers = Number(opts.maxReceivers);
-        if (!(fps > 0 && fps <= 60)) throw new CliError('--fps must be in (0, 60]', 2);
-        if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError('--port must be 0..65535', 2);
-        if (!Number.isInteger(maxReceivers) || maxReceivers < 1) throw new CliError('--max-receivers must be ≥ 1', 2);
+        if (!(fps > 0 && fps <= 60)) throw new CliError('--fps must be in (0, 60]', EXIT.usage);
+        if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError('--port must be 0..65535', EXIT.usage);
+        if (!Number.isInteger(maxReceivers) || maxReceivers < 1) throw new CliError('--max-receivers must be ≥ 1', EXIT.usage);
         const maxBps = Number(opts.maxRate) * 1e6;
-        if (!(maxBps >= 0.2e6)) throw new CliError('--max-rate must be at least 0.2 (Mbit/s)', 2);
-        if (opts.allocator !== 'rd' && opts.allocator !== 'paper') throw new CliError('--allocator must be rd or paper', 2);
+        if (!(maxBps >= 0.2e6)) throw new CliError('--max-rate must be at least 0.2 (Mbit/s)', EXIT.usage);
+        if (opts.allocator !== 'rd' && opts.allocator !== 'paper') throw new CliError('--allocator must be rd or paper', EXIT.usage);
         if (!isIP(opts.host) && opts.host !== 'localhost')
-          throw new CliError(`--host ${opts.host} is not an IP address (e.g. 127.0.0.1, 0.0.0.0 or ::)`, 2);
+          throw new CliError(`--host ${opts.host} is not an IP address (e.g. 127.0.0.1, 0.0.0.0 or ::)`, EXIT.usage);
         const handshakeS = Number(opts.handshakeTimeout);
-        if (!(handshakeS >= 1 && handshakeS <= 600)) throw new CliError('--handshake-timeout must be 1..600 seconds', 2);
-        if (opts.pipeline !== 'worker' && opts.pipeline !== 'inline') throw new CliError('--pipeline must be worker or inline', 2);
+        if (!(handshakeS >= 1 && handshakeS <= 600)) throw new CliError('--handshake-timeout must be 1..600 seconds', EXIT.usage);
+        if (opts.pipeline !== 'worker' && opts.pipeline !== 'inline') throw new CliError('--pipeline must be worker or inline', EXIT.usage);
         if (!['debug', 'info', 'warn', 'error', 'silent'].includes(opts.logLevel))
-          throw new CliError('--log-level must be debug, info, warn, error or silent', 2);
+          throw new CliError('--log-level must be debug, info, warn, error or silent', EXIT.usage);
         const token = opts.auth ? (opts.token ?? process.env.MMSC_TOKEN ?? makeToken()) : null;
         if (token !== null && !/^[\w.~-]{8,256}$/.test(token))
-          throw new CliError('--token must be 8–256 URL-safe characters (letters, digits, - _ . ~)', 2);
+          throw new CliError('--token must be 8–256 URL-safe characters (letters, digits, - _ . ~)', EXIT.usage);
         const https = readTls(opts.tlsCert, opts.tlsKey);
         const log = createLogger(opts.logLevel as LogLevel, opts.logJson ?? !process.stdout.isTTY);
         // libvips' operation cache (up to 50 MB) only grows for a live source whose every frame is new.
@@ -135,7 +136,7 @@ export function serveCommand(): Command {
           reportGrounding(opts.query, lexicon);
         } catch (e) {
           await models.close();
-          throw new CliError(`--query: ${(e as Error).message}`, 2);
+          throw new CliError(`--query: ${(e as Error).message}`, EXIT.usage);
         }
         const hello = helloFor(codecs, fps, DEFAULT_MAX_MESSAGE_BYTES);
         const pipeline = new SourcePipeline(source, models, new QueryRelevance(lexicon), FRAME_SIZE);
@@ -160,7 +161,7 @@ export function serveCommand(): Command {
           ...(https ? { https } : {}),
         }).catch(async (e: unknown) => {
           await streamer.stop();
-          throw https ? new CliError(`TLS: ${(e as Error).message} (do --tls-cert and --tls-key belong together?)`, 2) : e;
+          throw https ? new CliError(`TLS: ${(e as Error).message} (do --tls-cert and --tls-key belong together?)`, EXIT.usage) : e;
         });
         await streamer.warmUp();
         let address: string;

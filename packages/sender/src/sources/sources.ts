@@ -324,7 +324,7 @@ const VIDEO = /\.(mp4|mkv|webm|mov|avi|m4v|mpg|mpeg|ts|y4m)$/i;
 
 /**
  * `--source` syntax: image file, folder, video file, camera:/dev/videoN, pan:<image>. A source that
- * cannot be opened at all (missing path, undecodable still) fails here with a CliError; failures
+ * cannot be opened at all (missing path, undecodable still) fails here with a SourceError; failures
  * found while playing show in `health()` and as `SourceError`s from `next()`.
  */
 export async function openSource(spec: string, g: Geometry, fps: number, opts: SourceOptions = {}): Promise<FrameSource> {
