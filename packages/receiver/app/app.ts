@@ -1,20 +1,11 @@
 /**
  * The operator's page as one object owning the session's state: it wires the connection, the decode
- * worker and the panels together. Frames are collected and acknowledged here (feedback leaves as a
- * frame completes, not after its decode) and handed to the worker with their buffers.
+ * worker and the panels together. Frames are collected and acknowledged here, by the receiver's
+ * FrameReceiver without decoders (feedback leaves as a frame completes, not after its decode), and
+ * handed to the worker with their buffers; the worker makes the picture.
  */
-import {
-  contextFromHello,
-  decodeMessage,
-  type ErrorMessage,
-  encodeMessage,
-  type GroundingMessage,
-  type HelloMessage,
-  type Message,
-  type ProtocolContext,
-  type RelevanceMessage,
-} from '@mmsc/protocol';
-import { type CollectedFrame, FrameCollector, feedbackFor, LinkStats, type SenderRate, SessionMachine } from '../src/index.js';
+import { type ErrorMessage, encodeMessage, type GroundingMessage, type HelloMessage, type RelevanceMessage } from '@mmsc/protocol';
+import { type FinishedFrame, FrameReceiver, LinkStats, type SenderRate, SessionMachine } from '../src/index.js';
 import { Connection } from './connection.js';
 import { DecoderClient, type Picture } from './decoder.js';
 import { EventLog } from './events.js';
@@ -58,8 +49,8 @@ export class ReceiverApp {
   hello: HelloMessage | null = null;
   grounding: GroundingMessage | null = null;
   relevance: RelevanceMessage | null = null;
-  private ctx: ProtocolContext | null = null;
-  private collector: FrameCollector | null = null;
+  /** Collects frames and their feedback (no decoders here: the worker decodes). */
+  private readonly receiver = new FrameReceiver();
   private shownLevels: Uint8Array | null = null;
   private senderRate: SenderRate | null = null;
   private readonly senderStats: SenderStats;
@@ -79,7 +70,10 @@ export class ReceiverApp {
     this.query = new QueryPanel(ui.query, (text) => this.session.query.submit(text));
     this.session = new SessionMachine({
       now: () => Date.now(),
-      send: (queryId, text) => this.ctx !== null && this.conn.send(encodeMessage({ type: 'query', queryId, text }, this.ctx)),
+      send: (queryId, text) => {
+        const ctx = this.receiver.ctx;
+        return ctx !== null && this.conn.send(encodeMessage({ type: 'query', queryId, text }, ctx));
+      },
       status: (state, text) => this.query.status(state, text),
     });
     this.decoder = new DecoderClient(config.token, {
@@ -118,8 +112,7 @@ export class ReceiverApp {
       closed: (reason) => {
         this.events.add(`disconnected: ${reason}`, true);
         // What arrived of the frame in progress is still worth showing.
-        for (const f of this.collector?.flush() ?? []) this.onFrame(f, false);
-        this.collector = null;
+        for (const f of this.receiver.close()) this.onFrame(f, false);
         this.senderRate = null;
       },
     });
@@ -143,26 +136,26 @@ export class ReceiverApp {
     });
   }
 
-  private onMessage(data: ArrayBuffer, receiveTs: number): void {
-    const bytes = new Uint8Array(data);
+  private onMessage(bytes: Uint8Array, receiveTs: number): void {
     this.stats.onBytes(bytes.length, receiveTs);
     this.log.keep(bytes);
-    let msg: Message;
-    try {
-      msg = decodeMessage(bytes, this.ctx ?? undefined);
-    } catch (e) {
-      this.stats.onProtocolError();
-      this.events.add(`protocol: ${(e as Error).message}`, true);
-      return;
-    }
-    switch (msg.type) {
+    const r = this.receiver.receive(bytes, receiveTs);
+    switch (r.type) {
+      case 'invalid':
+        this.stats.onProtocolError();
+        this.events.add(`protocol: ${r.error.message}`, true);
+        return;
       case 'hello':
-        this.onHello(msg);
-        break;
+        this.onHello(r.message);
+        return;
       case 'frame':
-        if (!this.collector) return; // frames before hello cannot be interpreted
-        for (const f of this.collector.push(msg, bytes.length, receiveTs)) this.onFrame(f, true);
-        break;
+        for (const f of r.frames) this.onFrame(f, true);
+        return;
+      case 'stray':
+        return; // frames before hello cannot be interpreted
+    }
+    const msg = r.message;
+    switch (msg.type) {
       case 'grounding':
         this.onGrounding(msg);
         break;
@@ -187,8 +180,6 @@ export class ReceiverApp {
 
   private onHello(h: HelloMessage): void {
     this.hello = h;
-    this.ctx = contextFromHello(h);
-    this.collector = new FrameCollector(this.ctx);
     this.grounding = null;
     this.relevance = null;
     this.history.clear();
@@ -209,11 +200,12 @@ export class ReceiverApp {
     setTimeout(() => void this.pollSenderStats(), 300);
   }
 
-  private onFrame(f: CollectedFrame, live: boolean): void {
-    if (live && this.ctx) this.conn.send(encodeMessage(feedbackFor(f), this.ctx));
+  private onFrame({ frame, feedback }: FinishedFrame, live: boolean): void {
+    const ctx = this.receiver.ctx;
+    if (live && ctx) this.conn.send(encodeMessage(feedback, ctx));
     if (this.session.frameArrived()) this.renderStage();
-    this.stats.onFrame(this.history.addFrame(f, this.grounding?.queryId ?? null));
-    this.decoder.frame(this.session.epoch, f);
+    this.stats.onFrame(this.history.addFrame(frame, this.grounding?.queryId ?? null));
+    this.decoder.frame(this.session.epoch, frame);
   }
 
   private onGrounding(g: GroundingMessage): void {

@@ -1,10 +1,12 @@
 /**
- * The receiver's link to the sender: WebSocket signalling at /signal (JSON; the sender offers and
- * owns the one data channel "mmsc"), an RTCPeerConnection, and automatic reconnection with
- * exponential backoff whenever signalling, ICE or the data channel goes away.
+ * The receiver's link to the sender, with automatic reconnection and exponential backoff whenever
+ * signalling, ICE or the data channel goes away. Each attempt is the receiver's ReceiverConnection
+ * (src/receive: WebSocket signalling at /signal, the sender offers and owns the one data channel
+ * "mmsc") over the browser's WebSocket and RTCPeerConnection; timing, backoff and what the operator
+ * is told are this file's.
  */
 
-import { checkSdp, type IceCandidate, parseSignal, SignalError, type SignalMessage } from '@mmsc/protocol';
+import { type ConnectionEnd, ReceiverConnection } from '../src/index.js';
 
 export type ConnectionState = 'idle' | 'connecting' | 'negotiating' | 'open' | 'waiting';
 
@@ -12,7 +14,7 @@ export interface ConnectionHandlers {
   state(state: ConnectionState, detail: string): void;
   /** The data channel opened: a new session starts (its first message is the sender's hello). */
   open(): void;
-  message(data: ArrayBuffer, receiveTs: number): void;
+  message(data: Uint8Array, receiveTs: number): void;
   closed(reason: string): void;
   /** Something worth telling the operator that changes nothing. */
   notice(text: string): void;
@@ -30,9 +32,7 @@ function isLoopback(host: string): boolean {
 }
 
 export class Connection {
-  private ws: WebSocket | null = null;
-  private pc: RTCPeerConnection | null = null;
-  private dc: RTCDataChannel | null = null;
+  private link: ReceiverConnection<RTCDataChannel> | null = null;
   private attempt = 0;
   private failures = 0;
   private timers: ReturnType<typeof setTimeout>[] = [];
@@ -48,7 +48,7 @@ export class Connection {
   ) {}
 
   get isOpen(): boolean {
-    return this.dc?.readyState === 'open';
+    return this.link?.isOpen ?? false;
   }
 
   start(): void {
@@ -73,7 +73,7 @@ export class Connection {
   }
 
   send(bytes: Uint8Array): boolean {
-    const dc = this.dc;
+    const dc = this.link?.channel;
     if (dc?.readyState !== 'open') return false;
     dc.send(bytes as Uint8Array<ArrayBuffer>);
     return true;
@@ -81,7 +81,7 @@ export class Connection {
 
   /** The data channel's bytes waiting to go out (queries, feedback). */
   get bufferedAmount(): number {
-    return this.dc?.bufferedAmount ?? 0;
+    return this.link?.channel?.bufferedAmount ?? 0;
   }
 
   /** Marks the session as healthy (data arrived): the next failure retries quickly again. */
@@ -106,107 +106,67 @@ export class Connection {
       }
       if (!live()) return;
     }
-    const ws = new WebSocket(this.signalUrl);
-    const pc = new RTCPeerConnection({ iceServers: [] });
-    this.ws = ws;
-    this.pc = pc;
-    const pending: IceCandidate[] = [];
-    let remoteSet = false;
-    const sendSignal = (m: SignalMessage) => {
-      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(m));
-    };
     const drop = (reason: string, backoff?: number) => {
       if (live()) this.drop(reason, backoff);
     };
     this.timers.push(setTimeout(() => drop(`no data channel within ${OPEN_TIMEOUT_MS / 1000} s (ICE failed?)`), OPEN_TIMEOUT_MS));
-
-    pc.onicecandidate = (e) => {
-      const c = e.candidate;
-      if (c) sendSignal({ type: 'candidate', candidate: { candidate: c.candidate, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex } });
-    };
     let disconnectedTimer: ReturnType<typeof setTimeout> | null = null;
-    pc.onconnectionstatechange = () => {
-      if (!live()) return;
-      const s = pc.connectionState;
-      if (disconnectedTimer) clearTimeout(disconnectedTimer);
-      disconnectedTimer = null;
-      if (s === 'failed') drop('the WebRTC connection failed');
-      else if (s === 'disconnected') {
-        disconnectedTimer = setTimeout(() => drop('the WebRTC connection was lost'), DISCONNECTED_GRACE_MS);
-        this.timers.push(disconnectedTimer);
-      } else if (s === 'connecting' && !this.isOpen) this.on.state('negotiating', 'ICE: checking');
-    };
-    pc.ondatachannel = (e) => {
-      const dc = e.channel;
-      dc.binaryType = 'arraybuffer';
-      if (this.dc) {
-        // The sender opens exactly one channel; a second is only listened to, never sent on.
-        this.on.notice(`the sender opened another data channel "${dc.label}" (id ${dc.id}); replies stay on the first`);
-        dc.onmessage = (m: MessageEvent) => {
-          if (live() && m.data instanceof ArrayBuffer) this.on.message(m.data, Date.now());
-        };
-        return;
-      }
-      this.dc = dc;
-      dc.onopen = () => {
-        if (!live()) return;
-        for (const t of this.timers.splice(0)) clearTimeout(t);
-        this.on.state('open', `data channel "${dc.label}" open`);
-        this.on.open();
-      };
-      dc.onmessage = (m: MessageEvent) => {
-        if (live() && m.data instanceof ArrayBuffer) this.on.message(m.data, Date.now());
-      };
-      dc.onclose = () => drop('the data channel closed');
-    };
-
-    ws.onopen = () => {
-      if (live()) this.on.state('negotiating', 'waiting for the offer');
-    };
-    // An unreachable sender or a refused upgrade fires error, then always close: close says why.
-    ws.onerror = () => {};
-    let signalled = false;
-    ws.onclose = async (e) => {
-      if (!live()) return;
-      // The sender closes signalling when it ends our session; before the channel opened it means refusal.
-      if (this.isOpen) return drop('the sender ended the session');
-      const why = !signalled && this.on.explainRefusal ? await this.on.explainRefusal() : null;
-      if (why) return drop(why, BACKOFF_MS.max);
-      drop(signalled ? `signalling closed${e.reason ? `: ${e.reason}` : ''}` : 'cannot reach the sender');
-    };
-    ws.onmessage = async (e) => {
-      if (!live() || typeof e.data !== 'string') return;
-      signalled = true;
-      // Checked like the sender checks ours: a malformed message is reported and dropped before the
-      // browser sees it; an unusable offer ends this attempt at once (no channel can come of it).
-      let m: SignalMessage;
-      try {
-        m = parseSignal(e.data);
-        if (m.type === 'offer') checkSdp(m.sdp, 'offer');
-      } catch (err) {
-        const why = err instanceof SignalError ? `${err.code}: ${err.message}` : String(err);
-        if (err instanceof SignalError && err.code === 'bad-sdp') return drop(`the sender's offer is unusable: ${why}`);
-        return this.on.notice(`ignored a malformed signalling message from the sender (${why})`);
-      }
-      try {
-        if (m.type === 'offer') {
-          await pc.setRemoteDescription({ type: 'offer', sdp: m.sdp });
-          remoteSet = true;
-          for (const c of pending.splice(0)) await pc.addIceCandidate(c);
-          const answer = await pc.createAnswer();
-          await pc.setLocalDescription(answer);
-          sendSignal({ type: 'answer', sdp: pc.localDescription?.sdp ?? answer.sdp ?? '' });
+    this.link = new ReceiverConnection<RTCDataChannel>(
+      { socket: new WebSocket(this.signalUrl), createPeer: () => new RTCPeerConnection({ iceServers: [] }) },
+      {
+        accepted: () => {
+          if (live()) this.on.state('negotiating', 'waiting for the offer');
+        },
+        answered: () => {
           if (live()) this.on.state('negotiating', 'answer sent, ICE checking');
-        } else if (m.type === 'candidate' && m.candidate) {
-          if (remoteSet) await pc.addIceCandidate(m.candidate);
-          else pending.push(m.candidate);
-        } else if (m.type === 'error') {
-          drop(`sender: ${m.message} (${m.code})`, m.code === 'busy' ? BACKOFF_MS.busy : undefined);
-        }
-      } catch (err) {
-        drop(`negotiation failed: ${(err as Error).message}`);
+        },
+        peerState: (s) => {
+          if (!live()) return;
+          if (disconnectedTimer) clearTimeout(disconnectedTimer);
+          disconnectedTimer = null;
+          // 'failed' ends the attempt (ended below); 'disconnected' may still recover.
+          if (s === 'disconnected') {
+            disconnectedTimer = setTimeout(() => drop('the WebRTC connection was lost'), DISCONNECTED_GRACE_MS);
+            this.timers.push(disconnectedTimer);
+          } else if (s === 'connecting' && !this.isOpen) this.on.state('negotiating', 'ICE: checking');
+        },
+        open: (dc) => {
+          if (!live()) return;
+          for (const t of this.timers.splice(0)) clearTimeout(t);
+          this.on.state('open', `data channel "${dc.label}" open`);
+          this.on.open();
+        },
+        message: (data, receiveTs) => {
+          if (live()) this.on.message(data, receiveTs);
+        },
+        extraChannel: (dc) =>
+          this.on.notice(`the sender opened another data channel "${dc.label}" (id ${dc.id}); replies stay on the first`),
+        malformed: (err) => this.on.notice(`ignored a malformed signalling message from the sender (${err.code}: ${err.message})`),
+        senderError: (code, message) => drop(`sender: ${message} (${code})`, code === 'busy' ? BACKOFF_MS.busy : undefined),
+        negotiationFailed: (_step, err) => drop(`negotiation failed: ${err.message}`),
+        ended: (end) => void this.ended(end, live, drop),
+      },
+    );
+  }
+
+  /** Why the attempt ended, in the operator's words; a refused upgrade is asked about (it shows the page no status). */
+  private async ended(end: ConnectionEnd, live: () => boolean, drop: (reason: string, backoff?: number) => void): Promise<void> {
+    if (!live()) return;
+    switch (end.kind) {
+      case 'bad-offer':
+        return drop(`the sender's offer is unusable: ${end.error.code}: ${end.error.message}`);
+      case 'peer':
+        return drop(end.state === 'failed' ? 'the WebRTC connection failed' : 'the WebRTC connection closed');
+      case 'channel-closed':
+        return drop('the data channel closed');
+      case 'signalling-closed': {
+        // The sender closes signalling when it ends our session; before the channel opened it means refusal.
+        if (end.channelOpen) return drop('the sender ended the session');
+        const why = !end.signalled && this.on.explainRefusal ? await this.on.explainRefusal() : null;
+        if (why) return drop(why, BACKOFF_MS.max);
+        return drop(end.signalled ? `signalling closed${end.reason ? `: ${end.reason}` : ''}` : 'cannot reach the sender');
       }
-    };
+    }
   }
 
   private drop(reason: string, minBackoff = 0): void {
@@ -228,24 +188,8 @@ export class Connection {
 
   private teardown(): void {
     for (const t of this.timers.splice(0)) clearTimeout(t);
-    const { ws, pc, dc } = this;
-    this.ws = null;
-    this.pc = null;
-    this.dc = null;
-    if (dc) {
-      dc.onclose = null;
-      dc.onmessage = null;
-      dc.close();
-    }
-    if (ws) {
-      ws.onclose = null;
-      ws.onerror = null;
-      ws.onmessage = null;
-      ws.close();
-    }
-    if (pc) {
-      pc.onconnectionstatechange = null;
-      pc.close();
-    }
+    const link = this.link;
+    this.link = null;
+    void link?.close();
   }
 }

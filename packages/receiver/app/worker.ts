@@ -1,13 +1,14 @@
 /**
  * Decode worker: runs the receiver's shared decode + reassembly code (PatchCodecs on
- * onnxruntime-web, Reassembler) off the page's thread, one frame at a time in arrival order, and
- * hands each finished picture back as RGBA (transferred, not copied).
+ * onnxruntime-web, a SessionPicture per session: the hello's decoders verified, then Reassembler)
+ * off the page's thread, one frame at a time in arrival order, and hands each finished picture back
+ * as RGBA (transferred, not copied).
  */
 
-import { codecEntries, type OrtRuntime, PatchCodecs, parseManifest } from '@mmsc/codec';
-import { contextFromHello, DEFAULT_CONTEXT, type HelloMessage, type ProtocolContext } from '@mmsc/protocol';
+import { type OrtRuntime, PatchCodecs, parseManifest } from '@mmsc/codec';
+import { DEFAULT_CONTEXT, type HelloMessage } from '@mmsc/protocol';
 import * as ortWeb from 'onnxruntime-web/wasm';
-import { type CollectedFrame, MISSING, type PatchDecoder, Reassembler } from '../src/index.js';
+import { type CollectedFrame, type PatchDecoder, Reassembler, SessionPicture } from '../src/index.js';
 import type { BenchMix, BenchResult, FromWorker, ToWorker } from './worker-api.js';
 
 /** The worker global, typed by hand (the app compiles against the DOM lib). */
@@ -26,17 +27,12 @@ const ort = ortWeb as unknown as OrtRuntime;
 
 interface Loaded {
   codecs: PatchCodecs;
-  /** Decoder sha256 by bytes per patch, from the manifest. */
-  decoders: Map<number, { id: string; sha256: string }>;
   loadMs: number;
 }
 
 interface Session {
   epoch: number;
-  ctx: ProtocolContext;
-  picture: Reassembler;
-  /** Per patch: level symbol of the last decoded copy. */
-  lastCoded: Uint8Array;
+  picture: SessionPicture;
 }
 
 let loaded: Promise<Loaded> | null = null;
@@ -65,11 +61,10 @@ function loadCodecs(): Promise<Loaded> {
       executionProviders: ['wasm'],
       graphOptimizationLevel: 'all',
     });
-    const decoders = new Map(codecEntries(manifest).map((e) => [e.bytes, { id: e.id, sha256: e.decoder.sha256 }]));
     // Warm up: a session's first run allocates and compiles (~100–250 ms here). Do it now, with a
     // full frame's batch, rather than on the first frame the operator is waiting for.
     for (const bytes of codecs.levels) await codecs.decode(bytes, new Uint8Array(bytes * 2400));
-    return { codecs, decoders, loadMs: performance.now() - t0 };
+    return { codecs, loadMs: performance.now() - t0 };
   })();
   // A failed load may be retried by the next session (e.g. the models were still being written).
   loaded.catch(() => {
@@ -78,27 +73,12 @@ function loadCodecs(): Promise<Loaded> {
   return loaded;
 }
 
-/** The hello names each learned level's decoder by id and sha256: they must be the ones we run. */
-function checkLevels(hello: HelloMessage, l: Loaded): void {
-  for (const level of hello.levels) {
-    if (level.kind !== 'learned' || !level.model) continue;
-    const have = l.decoders.get(level.bytes);
-    if (!have)
-      throw new Error(`the sender uses a ${level.bytes}-byte decoder (${level.model.id}) that /models/manifest.json does not list`);
-    if (have.sha256 !== level.model.sha256) {
-      throw new Error(
-        `decoder mismatch for ${level.bytes}-byte patches: the sender announces ${level.model.id} sha256 ${level.model.sha256.slice(0, 12)}…, the served manifest has ${have.id} ${have.sha256.slice(0, 12)}…`,
-      );
-    }
-  }
-}
-
 async function startSession(epoch: number, hello: HelloMessage): Promise<void> {
   const l = await loadCodecs();
-  checkLevels(hello, l);
-  const ctx = contextFromHello(hello);
-  session = { epoch, ctx, picture: new Reassembler(ctx, l.codecs), lastCoded: new Uint8Array(ctx.patchCount).fill(MISSING) };
-  scope.postMessage({ type: 'ready', epoch, loadMs: Math.round(l.loadMs), models: [...l.decoders.values()].map((d) => d.id) });
+  // The hello names each learned level's decoder by id and sha256: they must be the ones we run
+  // (a DecoderMismatchError otherwise, reported as fatal for this session).
+  session = { epoch, picture: new SessionPicture(hello, l.codecs, '/models/manifest.json') };
+  scope.postMessage({ type: 'ready', epoch, loadMs: Math.round(l.loadMs), models: l.codecs.levels.map((b) => l.codecs.entry(b).id) });
 }
 
 async function applyFrame(epoch: number, frame: CollectedFrame, arrived: number): Promise<void> {
@@ -106,13 +86,8 @@ async function applyFrame(epoch: number, frame: CollectedFrame, arrived: number)
   if (!s || s.epoch !== epoch) return; // a frame of a session that has since been replaced
   const waitMs = performance.now() - arrived;
   const stats = await s.picture.apply(frame);
-  const { ctx, picture, lastCoded } = s;
-  const shown = new Uint8Array(ctx.patchCount);
-  for (let p = 0; p < ctx.patchCount; p++) {
-    const sym = frame.levels[p] as number;
-    if (sym !== MISSING && (ctx.levelBytes[sym] ?? 0) > 0) lastCoded[p] = sym;
-    shown[p] = picture.have[p] ? (lastCoded[p] as number) : MISSING;
-  }
+  const { ctx, picture } = s.picture;
+  const shown = s.picture.shownLevels();
   const rgba = toRgba(picture.image, ctx.width * ctx.height);
   scope.postMessage(
     {
@@ -146,7 +121,7 @@ function toRgba(rgb: Uint8Array, pixels: number): ArrayBuffer {
  */
 async function bench(mixes: BenchMix[], frames: number): Promise<BenchResult[]> {
   const l = await loadCodecs();
-  const ctx = session?.ctx ?? DEFAULT_CONTEXT;
+  const ctx = session?.picture.ctx ?? DEFAULT_CONTEXT;
   const results: BenchResult[] = [];
   let seed = 12345;
   const rand = () => {

@@ -6,8 +6,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type OrtRuntime, PatchCodecs, parseManifest } from '@mmsc/codec';
-import { contextFromHello, decodeMessage, type Message, type ProtocolContext } from '@mmsc/protocol';
-import { FrameCollector, Reassembler } from '@mmsc/receiver';
+import { FrameReceiver } from '@mmsc/receiver';
 import * as ortNode from 'onnxruntime-node';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,35 +50,39 @@ const api = (page: Page) => ({
 const b64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
 const ARTIFACTS = join(ROOT, 'artifacts');
 
-/** Replays the page's message log through the Node receiver (onnxruntime-node) up to `frameId`. */
+/**
+ * Replays the page's message log through the Node receiver (FrameReceiver on onnxruntime-node, the
+ * hello's decoders checked against the manifest's) up to `frameId`.
+ */
 async function reconstruct(messages: Uint8Array[], frameId: number, codecs: PatchCodecs) {
-  let ctx: ProtocolContext | undefined;
-  let collector: FrameCollector | null = null;
-  let picture: Reassembler | null = null;
+  const receiver = new FrameReceiver({ decoders: codecs, decoderSource: 'models/manifest.json' });
   let learned = new Set<number>();
   let learnedPatches = 0;
   const count = (levels: Uint8Array) => {
     for (const s of levels) if (learned.has(s)) learnedPatches++;
   };
+  const picture = () => {
+    if (!receiver.picture) throw new Error('no picture: the log has no hello');
+    return receiver.picture.picture;
+  };
   for (const bytes of messages) {
-    const m: Message = decodeMessage(bytes, ctx);
-    if (m.type === 'hello') {
-      ctx = contextFromHello(m);
-      collector = new FrameCollector(ctx);
-      picture = new Reassembler(ctx, codecs);
-      learned = new Set(m.levels.filter((l) => l.kind === 'learned').map((l) => l.id));
-    } else if (m.type === 'frame' && collector && picture) {
-      for (const f of collector.push(m, bytes.length, 0)) {
-        await picture.apply(f);
-        count(f.levels);
-        if (f.frameId === frameId) return { picture, learnedPatches };
+    const r = receiver.receive(bytes, 0);
+    if (r.type === 'invalid') throw r.error;
+    if (r.type === 'hello') {
+      if (r.refused) throw r.refused;
+      learned = new Set(r.message.levels.filter((l) => l.kind === 'learned').map((l) => l.id));
+    } else if (r.type === 'frame') {
+      for (const f of r.frames) {
+        await receiver.decode(f);
+        count(f.frame.levels);
+        if (f.frame.frameId === frameId) return { picture: picture(), learnedPatches };
       }
     }
   }
-  for (const f of collector?.flush() ?? []) {
-    await picture?.apply(f);
-    count(f.levels);
-    if (f.frameId === frameId && picture) return { picture, learnedPatches };
+  for (const f of receiver.close()) {
+    await receiver.decode(f);
+    count(f.frame.levels);
+    if (f.frame.frameId === frameId) return { picture: picture(), learnedPatches };
   }
   throw new Error(`frame ${frameId} is not in the page's log (${messages.length} messages)`);
 }
