@@ -1,25 +1,12 @@
 import type { PatchCodecs } from '@mmsc/codec';
-import {
-  checkSdp,
-  contextFromHello,
-  decodeMessage,
-  encodeMessage,
-  type FrameMessage,
-  type GroundingMessage,
-  type HelloMessage,
-  type IceCandidate,
-  type Message,
-  parseSignal,
-  SignalError,
-  type SignalMessage,
-} from '@mmsc/protocol';
-import { type CollectedFrame, FrameCollector, feedbackFor, Reassembler } from '@mmsc/receiver';
-import { CliError } from '@mmsc/sender/errors.js';
+import { EXIT, encodeMessage, type GroundingMessage, type HelloMessage } from '@mmsc/protocol';
+import { type CollectedFrame, type FinishedFrame, FrameReceiver, ReceiverConnection } from '@mmsc/receiver';
 import { median } from '@mmsc/sender/metrics.js';
 import { DEFAULT_MODELS_DIR, loadCodecs } from '@mmsc/sender/models.js';
 import { Command, Option } from 'commander';
 import { type RTCDataChannel, RTCPeerConnection } from 'werift';
 import WebSocket from 'ws';
+import { CliError } from '../errors.js';
 
 export interface ProbeResult {
   frames: number;
@@ -56,7 +43,7 @@ export interface ProbeOptions {
 }
 
 /** Exit code of `mmsc probe` when the sender is full. */
-export const EXIT_BUSY = 3;
+export const EXIT_BUSY = EXIT.busy;
 
 /** The sender refused the connection: wrong or missing token (401), Origin refused (403), or full (busy). */
 export class ProbeRefusedError extends CliError {
@@ -101,12 +88,13 @@ type End =
   | { kind: 'fatal'; error: Error };
 
 /**
- * A headless receiver in Node: connects like the browser (WebSocket signalling, werift data
- * channel), sends the query, decodes and reassembles every frame with the receiver's code, sends
- * feedback, and reports what it saw.
+ * A headless receiver in Node: connects like the browser (the receiver's ReceiverConnection over
+ * `ws` signalling and a werift peer), sends the query, decodes and reassembles every frame with the
+ * receiver's FrameReceiver (decoders checked against the hello), sends feedback, and reports what it saw.
  *
  * Rejects when it cannot start: bad URL (CliError, exit 2), sender unreachable, token or Origin
- * refused or sender busy ({@link ProbeRefusedError}), no data channel within 15 s, models missing.
+ * refused or sender busy ({@link ProbeRefusedError}), no data channel within 15 s, models missing,
+ * the sender's decoders not the ones in the models folder.
  * A disconnect once connected (signalling closed, data channel closed, peer connection failed,
  * session id changed) ends the run early: the partial result is returned with the reason in `errors`.
  */
@@ -137,109 +125,75 @@ export async function probe(o: ProbeOptions): Promise<ProbeResult> {
   // The decoders load once the sender has accepted us (a refused probe loads nothing), in
   // parallel with the offer/answer exchange; the answer waits for them, so no frame can come first.
   let decodersP: Promise<PatchCodecs> | null = null;
-  let codecs: PatchCodecs | null = null;
   const decoders = () => {
     if (!decodersP) {
       decodersP = loadCodecs('decoder', o.modelsDir ?? DEFAULT_MODELS_DIR);
-      decodersP.then(
-        (d) => {
-          codecs = d;
-        },
-        (e: unknown) => finish({ kind: 'fatal', error: e as Error }),
-      );
+      decodersP.catch((e: unknown) => finish({ kind: 'fatal', error: e as Error }));
     }
     return decodersP;
   };
+  let receiver: FrameReceiver | null = null;
+  let resolveChannel: (dc: RTCDataChannel) => void = () => {};
+  const dcUp = new Promise<RTCDataChannel>((resolve) => {
+    resolveChannel = resolve;
+  });
 
   const ws = new WebSocket(ep.signalUrl, { headers });
   ws.on('error', () => {}); // reported through 'close' / the connect promise below; never an unhandled 'error'
-  // Every handler is attached before 'open': ws can deliver the first messages in the same tick.
-  ws.once('open', () => {
-    connectedAt = Date.now();
-    void decoders();
-  });
-  ws.on('message', (data: WebSocket.RawData) => onSignalText(data.toString()));
-  ws.on('close', (code: number, reason: Buffer) => {
-    if (!connectedAt) return; // a failed connect is reported by the promise below
-    const why = reason.toString('utf8');
-    // 1013 "try again later" is how the sender says it is full, even without the error message first.
-    if (code === 1013) finish({ kind: 'busy', message: why || 'try again later (1013)' });
-    disconnected(`signalling closed (${code}${why ? ` ${why}` : ''})`);
-  });
-  const pc = new RTCPeerConnection({ iceServers: [], iceAdditionalHostAddresses: ['127.0.0.1'], maxMessageSize: 262144 } as never);
-  const sendSignal = (m: SignalMessage) => {
-    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(m));
-  };
-  const pending: IceCandidate[] = [];
-  let remoteSet = false;
-  pc.onIceCandidate.subscribe((c) => {
-    if (c)
-      sendSignal({
-        type: 'candidate',
-        candidate: { candidate: c.candidate, sdpMid: c.sdpMid ?? null, sdpMLineIndex: c.sdpMLineIndex ?? null },
-      });
-  });
-  pc.connectionStateChange.subscribe((s) => {
-    if (s === 'failed' || s === 'closed') disconnected(`peer connection ${s}`);
-  });
-  const onSignal = async (m: SignalMessage) => {
-    if (m.type === 'offer') {
-      await decoders();
-      if (end) return;
-      await pc.setRemoteDescription({ type: 'offer', sdp: m.sdp });
-      remoteSet = true;
-      for (const c of pending.splice(0)) await pc.addIceCandidate(c as never);
-      const answer = await pc.createAnswer();
-      await pc.setLocalDescription(answer);
-      sendSignal({ type: 'answer', sdp: pc.localDescription?.sdp ?? answer.sdp });
-    } else if (m.type === 'candidate' && m.candidate) {
-      if (remoteSet) await pc.addIceCandidate(m.candidate as never);
-      else pending.push(m.candidate);
-    }
-  };
-  // Signalling is handled in order (a candidate must not overtake the offer it belongs to).
-  let signalling = Promise.resolve();
-  function onSignalText(text: string) {
-    // The sender's messages are checked like the sender checks ours: a malformed one is reported
-    // and dropped before werift sees it; an unusable offer ends the run (no channel can come of it).
-    let msg: SignalMessage;
-    try {
-      msg = parseSignal(text);
-      if (msg.type === 'offer') checkSdp(msg.sdp, 'offer');
-    } catch (e) {
-      const err = e instanceof SignalError ? e : new SignalError('bad-signal', String(e));
-      if (err.code === 'bad-json') errors.push(`signalling: not JSON (${text.length} characters)`);
-      else if (err.code === 'bad-sdp') finish({ kind: 'fatal', error: new CliError(`the sender's offer is unusable: ${err.message}`, 1) });
-      else errors.push(`signalling: malformed message from the sender (${err.code}): ${err.message}`);
-      return;
-    }
-    if (msg.type === 'error') {
-      if (msg.code === 'busy') finish({ kind: 'busy', message: msg.message });
-      else errors.push(`signalling: ${msg.code}: ${msg.message}`);
-      return;
-    }
-    signalling = signalling
-      .then(() => onSignal(msg))
-      .catch((e: unknown) => {
-        errors.push(`signalling: ${msg.type}: ${(e as Error).message}`);
-      });
-  }
+  const conn = new ReceiverConnection<RTCDataChannel>(
+    {
+      socket: ws,
+      createPeer: () =>
+        new RTCPeerConnection({ iceServers: [], iceAdditionalHostAddresses: ['127.0.0.1'], maxMessageSize: 262144 } as never),
+      beforeAnswer: async () => {
+        const d = await decoders();
+        receiver ??= new FrameReceiver({ decoders: d, decoderSource: 'the models folder' });
+        return !end;
+      },
+    },
+    {
+      accepted: () => {
+        connectedAt = Date.now();
+        void decoders();
+      },
+      // The sender's messages are checked like the sender checks ours: a malformed one is reported
+      // and dropped before werift sees it; an unusable offer ends the run (no channel can come of it).
+      malformed: (err, text) => {
+        if (err.code === 'bad-json') errors.push(`signalling: not JSON (${text.length} characters)`);
+        else errors.push(`signalling: malformed message from the sender (${err.code}): ${err.message}`);
+      },
+      senderError: (code, message) => {
+        if (code === 'busy') finish({ kind: 'busy', message });
+        else errors.push(`signalling: ${code}: ${message}`);
+      },
+      negotiationFailed: (step, e) => errors.push(`signalling: ${step}: ${e.message}`),
+      open: (dc) => resolveChannel(dc),
+      message: (bytes, now) => onData(bytes, now),
+      ended: (e) => {
+        if (e.kind === 'bad-offer') finish({ kind: 'fatal', error: new CliError(`the sender's offer is unusable: ${e.error.message}`, 1) });
+        else if (e.kind === 'peer') disconnected(`peer connection ${e.state}`);
+        else if (e.kind === 'channel-closed') disconnected('data channel closed');
+        else if (e.accepted) {
+          // (A failed connect is reported by the promise below.) 1013 "try again later" is how the
+          // sender says it is full, even without the error message first.
+          if (e.code === 1013) finish({ kind: 'busy', message: e.reason || 'try again later (1013)' });
+          disconnected(`signalling closed (${e.code}${e.reason ? ` ${e.reason}` : ''})`);
+        }
+      },
+    },
+  );
 
   let hello: HelloMessage | null = null;
-  let collector: FrameCollector | null = null;
-  let picture: Reassembler | null = null;
   let grounding: ProbeResult['grounding'] = null;
   const frames: CollectedFrame[] = [];
   const latencies: number[] = [];
   const decodeMs: number[] = [];
-  let violations = 0;
   let work = Promise.resolve();
-  const handle = async (f: CollectedFrame) => {
-    frames.push(f);
-    latencies.push(f.lastReceiveTs - f.captureTs);
-    if (f.bytesReceived > f.budget) violations++;
-    const stats = await (picture as Reassembler).apply(f);
-    decodeMs.push(stats.decodeMs);
+  const handle = async (f: FinishedFrame) => {
+    frames.push(f.frame);
+    latencies.push(f.frame.lastReceiveTs - f.frame.captureTs);
+    const stats = await (receiver as FrameReceiver).decode(f);
+    if (stats) decodeMs.push(stats.decodeMs);
   };
   let t0 = 0;
   // Goodput: every byte the data channel delivered (frames, relevance maps, reports) from the first
@@ -247,66 +201,54 @@ export async function probe(o: ProbeOptions): Promise<ProbeResult> {
   let firstFrameAt = 0;
   let lastAt = 0;
   let bytesSinceFirst = 0;
-  const onData = (dc: RTCDataChannel, data: string | Buffer) => {
-    if (end || typeof data === 'string') return;
-    const now = Date.now();
+  const send = (bytes: Uint8Array) => conn.channel?.send(Buffer.from(bytes));
+  const onData = (bytes: Uint8Array, now: number) => {
+    // The answer (hence this channel) waited for the decoders: the receiver exists.
+    if (end || !receiver) return;
     if (firstFrameAt) {
-      bytesSinceFirst += data.byteLength;
+      bytesSinceFirst += bytes.byteLength;
       lastAt = now;
     }
-    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    let msg: Message;
-    try {
-      msg = decodeMessage(bytes, hello ? contextFromHello(hello) : undefined);
-    } catch (e) {
-      errors.push(`protocol: ${(e as Error).message}`);
-      return;
-    }
-    if (msg.type === 'hello') {
-      if (hello && hello.sessionId !== msg.sessionId) {
-        errors.push(`session changed from ${hello.sessionId} to ${msg.sessionId} (sender restarted?)`);
+    const r = receiver.receive(bytes, now);
+    if (r.type === 'invalid') errors.push(`protocol: ${r.error.message}`);
+    else if (r.type === 'hello') {
+      if (r.previous && r.previous.sessionId !== r.message.sessionId) {
+        errors.push(`session changed from ${r.previous.sessionId} to ${r.message.sessionId} (sender restarted?)`);
         finish({ kind: 'disconnected' });
         return;
       }
-      hello = msg;
-      const ctx = contextFromHello(msg);
-      collector = new FrameCollector(ctx);
-      // The answer (hence this channel) waited for the decoders: they are loaded.
-      picture = new Reassembler(ctx, codecs as PatchCodecs);
-      dc.send(Buffer.from(encodeMessage({ type: 'query', queryId: 'probe-1', text: query })));
+      if (r.refused) {
+        finish({ kind: 'fatal', error: new CliError(`cannot decode this sender's frames: ${r.refused.message}`, 1) });
+        return;
+      }
+      hello = r.message;
+      send(encodeMessage({ type: 'query', queryId: 'probe-1', text: query }));
       t0 = now;
-      log(`connected: session ${msg.sessionId}, ${msg.width}×${msg.height}, ${msg.levels.length} levels`);
-    } else if (msg.type === 'grounding') {
-      const { type: _t, ...g } = msg;
-      if (msg.queryId === 'probe-1') grounding = g;
-    } else if (msg.type === 'frame' && collector && msg.frameId !== undefined) {
+      log(`connected: session ${hello.sessionId}, ${hello.width}×${hello.height}, ${hello.levels.length} levels`);
+    } else if (r.type === 'frame') {
       if (!firstFrameAt) {
         firstFrameAt = now;
         lastAt = now;
       }
       // Frames made before our query took effect still count: they are what the link carried.
-      for (const f of collector.push(msg as FrameMessage, bytes.length, now)) {
+      for (const f of r.frames) {
         // Feedback goes out at once (rate control measures the link, not our decoder).
-        dc.send(Buffer.from(encodeMessage(feedbackFor(f))));
+        send(encodeMessage(f.feedback));
         work = work
           .then(() => handle(f))
           .catch((e: unknown) => {
-            errors.push(`decode: frame ${f.frameId}: ${(e as Error).message}`);
+            errors.push(`decode: frame ${f.frame.frameId}: ${(e as Error).message}`);
           });
       }
-    } else if (msg.type === 'error') errors.push(`sender: ${msg.code}: ${msg.message}`);
+    } else if (r.type === 'other') {
+      const msg = r.message;
+      if (msg.type === 'grounding') {
+        const { type: _t, ...g } = msg;
+        if (msg.queryId === 'probe-1') grounding = g;
+      } else if (msg.type === 'error') errors.push(`sender: ${msg.code}: ${msg.message}`);
+    }
   };
 
-  // The channel's handlers are attached as it appears, so its first message (hello) cannot slip by.
-  const dcUp = new Promise<RTCDataChannel>((resolve) => {
-    pc.onDataChannel.subscribe((ch) => {
-      ch.onMessage.subscribe((data) => onData(ch, data));
-      ch.stateChanged.subscribe((s) => {
-        if (s === 'closing' || s === 'closed') disconnected('data channel closed');
-      });
-      resolve(ch);
-    });
-  });
   const connected = new Promise<void>((resolve, reject) => {
     const onAbort = () => {
       reject(signal?.reason);
@@ -333,7 +275,7 @@ export async function probe(o: ProbeOptions): Promise<ProbeResult> {
   try {
     await connected;
   } catch (e) {
-    await pc.close().catch(() => undefined);
+    await conn.close();
     throw e;
   }
   const onAbort = () => finish({ kind: 'aborted' });
@@ -369,12 +311,12 @@ export async function probe(o: ProbeOptions): Promise<ProbeResult> {
       errors.push(`stats: ${(e as Error).message}`);
     }
   }
-  ws.close();
-  await pc.close().catch(() => undefined);
+  await conn.close();
   await (decodersP as Promise<PatchCodecs> | null)?.then((d) => d.release()).catch(() => undefined);
   if (finalEnd?.kind === 'busy') throw new ProbeRefusedError('busy', `sender busy: ${finalEnd.message}`, EXIT_BUSY);
   if (finalEnd?.kind === 'fatal') throw finalEnd.error;
 
+  const counted = (receiver as FrameReceiver | null)?.stats;
   const sorted = [...latencies].sort((a, b) => a - b);
   const bytes = frames.reduce((s, f) => s + f.bytesReceived, 0);
   // Frame rate in steady state: arrivals per second between the first and the last frame, so the
@@ -385,12 +327,12 @@ export async function probe(o: ProbeOptions): Promise<ProbeResult> {
     frames: frames.length,
     fps: span > 0 ? Number(((frames.length - 1) / span).toFixed(2)) : t0 ? Number((frames.length / Math.max(1e-3, elapsed)).toFixed(2)) : 0,
     meanFrameBytes: Math.round(bytes / Math.max(1, frames.length)),
-    budgetViolations: violations,
+    budgetViolations: counted?.overBudget ?? 0,
     latencyMsP50: Math.round(median(latencies)),
     latencyMsP95: Math.round(sorted[Math.floor(sorted.length * 0.95)] ?? Number.NaN),
     estimatedRateBps: estimatedRateBps === null ? null : Math.round(estimatedRateBps),
     goodputBps: Math.round((bytesSinceFirst * 8) / Math.max(1e-3, (lastAt - firstFrameAt) / 1000)),
-    incompleteFrames: frames.filter((f) => !f.complete).length,
+    incompleteFrames: counted?.incompleteFrames ?? 0,
     decodeMsP50: Number(median(decodeMs).toFixed(1)),
     grounding,
     errors,

@@ -1,6 +1,6 @@
 import { type PatchCodecs, patchify } from '@mmsc/codec';
-import { contextFromHello, DEFAULT_MAX_MESSAGE_BYTES, decodeMessage, type FrameMessage, type HelloMessage } from '@mmsc/protocol';
-import { FrameCollector, Reassembler } from '@mmsc/receiver';
+import { contextFromHello, DEFAULT_MAX_MESSAGE_BYTES, encodeMessage, type HelloMessage } from '@mmsc/protocol';
+import { FrameReceiver } from '@mmsc/receiver';
 import { patchVariances } from '@mmsc/sender/allocate/distortion.js';
 import type { RgbImage } from '@mmsc/sender/images.js';
 import { maskedMse, meanAbsDiff, psnr, sumSquaredError } from '@mmsc/sender/metrics.js';
@@ -132,13 +132,21 @@ export class Evaluator {
       const encoder = new FrameEncoder(this.hello, this.encoder.ctx, this.encoders, this.allocator, this.curves);
       parts = (await encoder.encode({ frameId: 0, captureTs: 0, budget }, patches, variances, scores))?.parts ?? [];
     }
-    const ctx = contextFromHello(this.hello);
-    const collector = new FrameCollector(ctx);
-    const picture = new Reassembler(ctx, this.decoders);
-    const frames = (parts ?? []).flatMap((b) => collector.push(decodeMessage(b, ctx) as FrameMessage, b.length, 0));
-    for (const f of [...frames, ...collector.flush()]) await picture.apply(f);
-    if (frames.length === 0 && (parts ?? []).length === 0) picture.image.fill(128); // nothing fits: a grey frame
-    return { image: picture.image, bytes: (parts ?? []).reduce((s, b) => s + b.length, 0) };
+    // The receiver's own session, fed the messages a link would carry (no network here): the
+    // hello (its decoders checked against ours), then the frame's parts.
+    const receiver = new FrameReceiver({ decoders: this.decoders, decoderSource: 'the evaluation decoders' });
+    const hello = receiver.receive(encodeMessage(this.hello), 0);
+    if (hello.type === 'hello' && hello.refused) throw hello.refused;
+    const frames = (parts ?? []).flatMap((b) => {
+      const r = receiver.receive(b, 0);
+      if (r.type === 'invalid') throw r.error;
+      if (r.type !== 'frame') throw new Error(`the encoder made a ${r.message.type} message, not a frame part`);
+      return r.frames;
+    });
+    for (const f of [...frames, ...receiver.close()]) await receiver.decode(f);
+    const image = receiver.picture?.picture.image ?? new Uint8Array(this.hello.width * this.hello.height * 3);
+    if (frames.length === 0 && (parts ?? []).length === 0) image.fill(128); // nothing fits: a grey frame
+    return { image, bytes: (parts ?? []).reduce((s, b) => s + b.length, 0) };
   }
 }
 
