@@ -19,7 +19,7 @@ export class EventLoopMonitor {
   private windowStart = performance.now();
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly windowS = 10) {
+  constructor(windowS = 10) {
     this.h = monitorEventLoopDelay({ resolution: 5 });
     this.h.enable();
     this.timer = setInterval(() => this.roll(), windowS * 1000);
