@@ -4,7 +4,9 @@
 // CPU per frame (whole process, model worker included, over the probes' run) and its main-thread
 // event-loop delay (/stats, the last 10 s window). Then the ratio of CPU per frame at the largest N to
 // that at the smallest. A fresh sender per N, so each starts from the same state.
-// Usage: node scripts/bench-receivers.mjs [--receivers 1,4] [--seconds 15] [--max-rate 4] [--pipeline worker]
+// --light: the receivers are bare werift receivers in this process (TestReceiver: collect and
+// acknowledge, no decoding), so the 2 cores go to the sender and its cost per receiver shows.
+// Usage: node scripts/bench-receivers.mjs [--receivers 1,4] [--seconds 15] [--max-rate 4] [--pipeline worker] [--light]
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +24,7 @@ const { values } = parseArgs({
     'max-rate': { type: 'string', default: '4' },
     pipeline: { type: 'string', default: 'worker' },
     query: { type: 'string', default: 'dog' },
+    light: { type: 'boolean', default: false },
   },
 });
 const counts = values.receivers.split(',').map(Number);
@@ -77,10 +80,13 @@ async function measure(n) {
       await sleep(500);
     }
     const before = await stats(url, token);
-    const probes = Array.from({ length: n }, () =>
-      run([MMSC, 'probe', '--url', url, '--token', token, '--query', values.query, '--seconds', String(seconds), '--json']),
-    );
-    const results = await Promise.all(probes);
+    const results = values.light
+      ? await lightReceivers(n, url, token)
+      : await Promise.all(
+          Array.from({ length: n }, () =>
+            run([MMSC, 'probe', '--url', url, '--token', token, '--query', values.query, '--seconds', String(seconds), '--json']),
+          ),
+        );
     const after = await stats(url, token);
     const cpuMs = (s) => s.process.cpuUserMs + s.process.cpuSystemMs;
     const frames = after.framesMade - before.framesMade;
@@ -107,6 +113,24 @@ async function measure(n) {
   }
 }
 
+/** `n` bare receivers for `seconds`; each result looks like a probe's JSON (fps, budget violations from the sender). */
+async function lightReceivers(n, url, token) {
+  const { TestReceiver } = await import('../packages/cli/dist/testing/test-receiver.js');
+  const rx = await Promise.all(Array.from({ length: n }, () => TestReceiver.connect(url, token)));
+  const start = rx.map((r) => r.frames());
+  const t0 = performance.now();
+  await sleep(seconds * 1000);
+  const s = (performance.now() - t0) / 1000;
+  const fps = rx.map((r, i) => Math.round(((r.frames() - (start[i] ?? 0)) / s) * 100) / 100);
+  const perSession = (await stats(url, token)).receivers.map((x) => x.budgetViolations);
+  await Promise.all(rx.map((r) => r.close()));
+  return fps.map((f, i) => ({
+    code: 0,
+    out: JSON.stringify({ fps: f, budgetViolations: perSession[i] ?? null, latencyMsP50: null, errors: [] }),
+    err: '',
+  }));
+}
+
 const rows = [];
 for (const n of counts) {
   const row = await measure(n);
@@ -119,6 +143,7 @@ if (rows.length > 1 && first.cpuMsPerFrame && last.cpuMsPerFrame) {
     JSON.stringify({
       summary: 'bench-receivers',
       pipeline: values.pipeline,
+      receivers: values.light ? 'bare werift receivers in one process (no decoding)' : 'mmsc probe processes (decoding)',
       maxRateMbit: Number(values['max-rate']),
       cpuPerFrameRatio: Math.round((last.cpuMsPerFrame / first.cpuMsPerFrame) * 100) / 100,
       of: `${last.receivers} vs ${first.receivers} receivers`,

@@ -86,41 +86,49 @@ export function allocateRd(weights: Float32Array, distortion: Float32Array, leve
   const n = weights.length;
   const L = levels.length;
   if (distortion.length !== n * L) throw new RangeError(`distortion must hold ${n}×${L} values`);
-  // Hull steps: (patch, from level, to level, bytes, gain). Steps of a patch have decreasing slope.
-  const stepPatch: number[] = [];
-  const stepTo: number[] = [];
-  const stepBytes: number[] = [];
-  const stepSlope: number[] = [];
-  const hull: number[] = [];
+  // Hull steps: (patch, to level, bytes, gain). Steps of a patch have decreasing slope. Typed arrays
+  // and no closures: this runs per receiver per frame on the sender's main thread.
+  const maxSteps = n * (L - 1);
+  const stepPatch = new Uint32Array(maxSteps);
+  const stepTo = new Uint8Array(maxSteps);
+  const stepBytes = new Float64Array(maxSteps);
+  const stepSlope = new Float64Array(maxSteps);
+  const bytesOf = Float64Array.from(levels, (l) => l.bytes);
+  const dist = new Float64Array(L);
+  const hull = new Int32Array(L);
+  let steps = 0;
   for (let i = 0; i < n; i++) {
     const w = weights[i] as number;
-    const d = (k: number) => w * (distortion[i * L + k] as number);
-    hull.length = 0;
-    hull.push(0);
+    for (let k = 0; k < L; k++) dist[k] = w * (distortion[i * L + k] as number);
+    let top = 0;
+    hull[0] = 0;
     for (let k = 1; k < L; k++) {
-      if (d(k) >= d(hull[hull.length - 1] as number)) continue; // costs more, saves nothing
+      if ((dist[k] as number) >= (dist[hull[top] as number] as number)) continue; // costs more, saves nothing
       // Pop points that lie on or above the segment to k (keeps slopes decreasing).
-      while (hull.length >= 2) {
-        const a = hull[hull.length - 2] as number;
-        const b = hull[hull.length - 1] as number;
-        const sab = (d(a) - d(b)) / ((levels[b] as LevelCost).bytes - (levels[a] as LevelCost).bytes);
-        const sbk = (d(b) - d(k)) / ((levels[k] as LevelCost).bytes - (levels[b] as LevelCost).bytes);
-        if (sbk >= sab) hull.pop();
+      while (top >= 1) {
+        const a = hull[top - 1] as number;
+        const b = hull[top] as number;
+        const sab = ((dist[a] as number) - (dist[b] as number)) / ((bytesOf[b] as number) - (bytesOf[a] as number));
+        const sbk = ((dist[b] as number) - (dist[k] as number)) / ((bytesOf[k] as number) - (bytesOf[b] as number));
+        if (sbk >= sab) top--;
         else break;
       }
-      hull.push(k);
+      hull[++top] = k;
     }
-    for (let h = 1; h < hull.length; h++) {
+    for (let h = 1; h <= top; h++) {
       const a = hull[h - 1] as number;
       const b = hull[h] as number;
-      const bytes = (levels[b] as LevelCost).bytes - (levels[a] as LevelCost).bytes;
-      stepPatch.push(i);
-      stepTo.push(b);
-      stepBytes.push(bytes);
-      stepSlope.push((d(a) - d(b)) / bytes);
+      const bytes = (bytesOf[b] as number) - (bytesOf[a] as number);
+      stepPatch[steps] = i;
+      stepTo[steps] = b;
+      stepBytes[steps] = bytes;
+      stepSlope[steps] = ((dist[a] as number) - (dist[b] as number)) / bytes;
+      steps++;
     }
   }
-  const order = Array.from(stepSlope.keys()).sort((a, b) => (stepSlope[b] as number) - (stepSlope[a] as number) || a - b);
+  const order = new Uint32Array(steps);
+  for (let s = 0; s < steps; s++) order[s] = s;
+  order.sort((a, b) => (stepSlope[b] as number) - (stepSlope[a] as number) || a - b);
   const choice = new Uint8Array(n);
   const blocked = new Uint8Array(n);
   let bytes = 0;

@@ -45,12 +45,17 @@ export class KeepState {
       const h = this.held[p] as number;
       if (h < 0) continue;
       const o = p * PATCH_VALUES;
+      // The sum only grows: stop at the first row (8 pixels × 3) past the limit, since on a moving
+      // source most patches changed (this runs per receiver per frame).
+      const limit = this.threshold * PATCH_VALUES;
       let d = 0;
-      for (let k = 0; k < PATCH_VALUES; k++) {
-        const x = (patches[o + k] as number) - (this.ref[o + k] as number);
-        d += x * x;
+      for (let k = 0; k < PATCH_VALUES && d <= limit; k += 24) {
+        for (let j = k; j < k + 24; j++) {
+          const x = (patches[o + j] as number) - (this.ref[o + j] as number);
+          d += x * x;
+        }
       }
-      if (d / PATCH_VALUES <= this.threshold) out[p] = h;
+      if (d <= limit) out[p] = h;
     }
     return out;
   }
