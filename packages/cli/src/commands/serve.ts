@@ -11,7 +11,7 @@ import type { AllocatorName } from '@mmsc/sender/pipeline/encode-frame.js';
 import { InlineModels, type PipelineModels, SourcePipeline } from '@mmsc/sender/pipeline/frame-pipeline.js';
 import { WorkerModels } from '@mmsc/sender/pipeline/worker-models.js';
 import { loadLexicon, loadRelevance } from '@mmsc/sender/relevance/load-relevance.js';
-import { QueryRelevance, reportGrounding } from '@mmsc/sender/relevance/relevance-model.js';
+import { reportGrounding } from '@mmsc/sender/relevance/relevance-model.js';
 import { buildApp } from '@mmsc/sender/server/app.js';
 import { makeToken } from '@mmsc/sender/server/auth.js';
 import { defaultLimits } from '@mmsc/sender/server/limits.js';
@@ -139,7 +139,7 @@ export function serveCommand(): Command {
           throw new CliError(`--query: ${(e as Error).message}`, EXIT.usage);
         }
         const hello = helloFor(codecs, fps, DEFAULT_MAX_MESSAGE_BYTES);
-        const pipeline = new SourcePipeline(source, models, new QueryRelevance(lexicon), FRAME_SIZE);
+        const pipeline = new SourcePipeline(source, models, FRAME_SIZE);
         const streamer = new Streamer(pipeline, lexicon, curvesOf(codecs), hello, {
           fps,
           allocator: opts.allocator as AllocatorName,

@@ -1,9 +1,17 @@
 import { patchify } from '@mmsc/codec';
 import { patchVariances } from '../allocate/distortion.js';
 import type { RgbImage } from '../images.js';
-import type { Analysis, DetectorRelevance, Frame, QueryRelevance, RelevanceResult } from '../relevance/relevance-model.js';
+import type { Analysis, DetectorRelevance, Frame, RelevanceResult } from '../relevance/relevance-model.js';
 import type { FrameSource } from '../sources/sources.js';
 import { PatchCodeCache, type PatchEncoder } from './code-cache.js';
+
+/**
+ * The pipeline could not do its part for a frame (the model worker stopped, a frame's analysis is
+ * gone): that frame is skipped for the receiver, whose session goes on.
+ */
+export class PipelineError extends Error {
+  override name = 'PipelineError';
+}
 
 /** Whether frames can be made, and why not (for /health and the page). */
 export interface PipelineHealth {
@@ -11,20 +19,34 @@ export interface PipelineHealth {
   reason?: string;
 }
 
+/**
+ * What a link needs of a query's relevance: the patch scores and the grounding. The per-pixel map
+ * and the detector output stay with the models (megabytes per frame that the main thread would
+ * only have to collect).
+ */
+export type FrameRelevance = Pick<RelevanceResult, 'patchScores' | 'grounding' | 'ungrounded' | 'fallback' | 'ms'>;
+
 /** A frame's shared work as the models' thread returns it (the frame itself stays with the caller). */
 export interface ProcessedFrame {
+  /** Names this frame's analysis, kept by the models for queries that arrive later (`fuse`). */
+  seq: number;
   patches: Uint8Array;
   variances: Float32Array;
-  /** The detector pass (query-independent), without the frame. */
-  analysis: Omit<Analysis, 'frame'>;
+  /** Time of the detector pass, ms. */
+  analysisMs: number;
   /** The relevance of each query asked for, fused in the models' thread. */
-  relevance: [string, RelevanceResult][];
+  relevance: [string, FrameRelevance][];
 }
+
+/** How many recent frames' analyses the models keep for `fuse`. */
+const KEEP_ANALYSES = 4;
 
 /** The models a pipeline runs: in this thread, or in a worker (`WorkerModels`). */
 export interface PipelineModels {
   /** Patchify, patch statistics, the detector pass and each query's fusion for one frame. */
   process(frame: Frame, queries: readonly string[]): Promise<ProcessedFrame>;
+  /** A query's relevance on a recent frame (`seq` from `process`) that was not asked for with it. */
+  fuse(seq: number, query: string): Promise<FrameRelevance>;
   readonly encoder: PatchEncoder;
   /** Runs every model once on a whole frame, so start-up costs and arena growth happen before receivers. */
   warmUp(width: number, height: number): Promise<void>;
@@ -38,13 +60,14 @@ export interface PipelineFrame {
   readonly captureTs: number;
   readonly patches: Uint8Array;
   readonly variances: Float32Array;
-  readonly analysis: Analysis;
+  /** Time of the detector pass, ms. */
+  readonly analysisMs: number;
   /** Patch codes per level, made on first use for all receivers. */
   readonly codes: PatchCodeCache;
   /** Milliseconds the shared work took (0 when a still source repeated the frame). */
   readonly ms: number;
-  /** The relevance map for a query (made with the frame, or fused here for a query that came later; memoised). */
-  relevance(query: string): RelevanceResult;
+  /** A query's relevance (made with the frame, or asked of the models for a query that came later; memoised). */
+  relevance(query: string): Promise<FrameRelevance>;
 }
 
 /** Where receivers' frames come from: one shared frame per tick, whoever receives it. */
@@ -71,7 +94,6 @@ export class SourcePipeline implements FramePipeline {
   constructor(
     readonly source: FrameSource,
     readonly models: PipelineModels,
-    readonly fusion: QueryRelevance,
     private readonly geometry: { width: number; height: number },
   ) {}
 
@@ -101,20 +123,19 @@ export class SourcePipeline implements FramePipeline {
     }
     const t0 = performance.now();
     const done = await this.models.process(image, queries);
-    const analysis: Analysis = { ...done.analysis, frame: image };
-    const byQuery = new Map(done.relevance);
+    const byQuery = new Map<string, Promise<FrameRelevance>>(done.relevance.map(([q, r]) => [q, Promise.resolve(r)]));
     const frame: PipelineFrame = {
       image,
       captureTs: Date.now(),
       patches: done.patches,
       variances: done.variances,
-      analysis,
+      analysisMs: done.analysisMs,
       codes: new PatchCodeCache(done.patches, this.models.encoder),
       ms: performance.now() - t0,
       relevance: (query) => {
         let r = byQuery.get(query);
         if (!r) {
-          r = this.fusion.fromAnalysis(analysis, query);
+          r = this.models.fuse(done.seq, query);
           byQuery.set(query, r);
         }
         return r;
@@ -132,6 +153,9 @@ export class SourcePipeline implements FramePipeline {
 
 /** The models in this thread (tests, benches, `serve --pipeline inline`, and inside the model worker). */
 export class InlineModels implements PipelineModels {
+  private seq = 0;
+  private readonly recent = new Map<number, Analysis>();
+
   constructor(
     private readonly relevance: DetectorRelevance,
     readonly encoder: PatchEncoder & { readonly levels: readonly number[] },
@@ -141,8 +165,17 @@ export class InlineModels implements PipelineModels {
     const patches = patchify(frame.data, frame.width, frame.height);
     const variances = patchVariances(patches);
     const a = await this.relevance.analyse(frame);
-    const relevance = [...new Set(queries)].map((q): [string, RelevanceResult] => [q, this.relevance.fromAnalysis(a, q)]);
-    return { patches, variances, analysis: { fit: a.fit, out: a.out, ms: a.ms }, relevance };
+    const seq = ++this.seq;
+    this.recent.set(seq, a);
+    this.recent.delete(seq - KEEP_ANALYSES);
+    const relevance = [...new Set(queries)].map((q): [string, FrameRelevance] => [q, slim(this.relevance.fromAnalysis(a, q))]);
+    return { seq, patches, variances, analysisMs: a.ms, relevance };
+  }
+
+  async fuse(seq: number, query: string): Promise<FrameRelevance> {
+    const a = this.recent.get(seq);
+    if (!a) throw new PipelineError(`frame ${seq}'s analysis is no longer kept (${KEEP_ANALYSES} recent frames are)`);
+    return slim(this.relevance.fromAnalysis(a, query));
   }
 
   async warmUp(width: number, height: number): Promise<void> {
@@ -157,3 +190,11 @@ export class InlineModels implements PipelineModels {
 
   async close(): Promise<void> {}
 }
+
+const slim = (r: RelevanceResult): FrameRelevance => ({
+  patchScores: r.patchScores,
+  grounding: r.grounding,
+  ungrounded: r.ungrounded,
+  fallback: r.fallback,
+  ms: r.ms,
+});

@@ -41,11 +41,14 @@ async function answer(models: InlineModels, req: WorkerRequest): Promise<[Worker
   switch (req.op) {
     case 'process': {
       const f = await models.process({ width: req.width, height: req.height, data: req.data }, req.queries);
-      const out = { ...f.analysis.out, keypoints: own(f.analysis.out.keypoints), wh: own(f.analysis.out.wh) };
-      const relevance = f.relevance.map(([q, r]): [string, typeof r] => [q, { ...r, map: own(r.map), patchScores: own(r.patchScores) }]);
-      const reply: WorkerReply = { id: req.id, ok: true, op: 'process', ...f, analysis: { ...f.analysis, out }, relevance };
-      const buffers = [f.patches, f.variances, out.keypoints, out.wh, ...relevance.flatMap(([, r]) => [r.map, r.patchScores])];
-      return [reply, buffers.map((b) => b.buffer as ArrayBuffer)];
+      const relevance = f.relevance.map(([q, r]): [string, typeof r] => [q, { ...r, patchScores: own(r.patchScores) }]);
+      const buffers = [f.patches, f.variances, ...relevance.map(([, r]) => r.patchScores)];
+      return [{ id: req.id, ok: true, op: 'process', ...f, relevance }, buffers.map((b) => b.buffer as ArrayBuffer)];
+    }
+    case 'fuse': {
+      const r = await models.fuse(req.seq, req.query);
+      const relevance = { ...r, patchScores: own(r.patchScores) };
+      return [{ id: req.id, ok: true, op: 'fuse', relevance }, [relevance.patchScores.buffer as ArrayBuffer]];
     }
     case 'encode': {
       const codes = own(await models.encoder.encode(req.bytes, req.patches));

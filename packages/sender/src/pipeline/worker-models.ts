@@ -3,7 +3,7 @@ import { DEFAULT_MODELS_DIR } from '../models.js';
 import type { Frame } from '../relevance/relevance-model.js';
 import type { Log } from '../server/log.js';
 import type { PatchEncoder } from './code-cache.js';
-import type { PipelineHealth, PipelineModels, ProcessedFrame } from './frame-pipeline.js';
+import { type FrameRelevance, PipelineError, type PipelineHealth, type PipelineModels, type ProcessedFrame } from './frame-pipeline.js';
 import { errorFrom, type WorkerHello, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
 
 type Reply<Op> = Extract<WorkerReply, { ok: true; op: Op }>;
@@ -68,7 +68,11 @@ export class WorkerModels implements PipelineModels {
       data: frame.data,
       queries: [...queries],
     });
-    return { patches: r.patches, variances: r.variances, analysis: r.analysis, relevance: r.relevance };
+    return { seq: r.seq, patches: r.patches, variances: r.variances, analysisMs: r.analysisMs, relevance: r.relevance };
+  }
+
+  async fuse(seq: number, query: string): Promise<FrameRelevance> {
+    return (await this.request<'fuse'>({ op: 'fuse', seq, query })).relevance;
   }
 
   async warmUp(width: number, height: number): Promise<void> {
@@ -85,7 +89,7 @@ export class WorkerModels implements PipelineModels {
     const w = this.worker;
     this.closed = true;
     this.worker = null;
-    this.failPending(new Error('the frame pipeline is closed'));
+    this.failPending(new PipelineError('the frame pipeline is closed'));
     if (!w) return;
     const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
     w.postMessage({ id: this.nextId++, op: 'close' } satisfies WorkerRequest);
@@ -106,11 +110,11 @@ export class WorkerModels implements PipelineModels {
   }
 
   private ensureWorker(): Promise<Worker> {
-    if (this.closed) return Promise.reject(new Error('the frame pipeline is closed'));
+    if (this.closed) return Promise.reject(new PipelineError('the frame pipeline is closed'));
     if (this.worker) return Promise.resolve(this.worker);
     if (this.starting) return this.starting;
     const wait = this.lastStart + this.restartEveryMs - performance.now();
-    if (this.lastStart > 0 && wait > 0) return Promise.reject(new Error(this.stopped ?? 'the model worker is restarting'));
+    if (this.lastStart > 0 && wait > 0) return Promise.reject(new PipelineError(this.stopped ?? 'the model worker is restarting'));
     this.lastStart = performance.now();
     this.starting = this.spawn().finally(() => {
       this.starting = null;
@@ -154,7 +158,7 @@ export class WorkerModels implements PipelineModels {
         if (this.closed) return;
         this.stopped ??= `the model worker exited (code ${code})`;
         this.log?.error({ code }, `${this.stopped}; it is started again on the next frame`);
-        this.failPending(new Error(this.stopped));
+        this.failPending(new PipelineError(this.stopped));
       });
     });
   }

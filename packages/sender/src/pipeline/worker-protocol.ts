@@ -1,9 +1,10 @@
 import { ModelError, type ModelErrorCode } from '@mmsc/codec';
-import type { ProcessedFrame } from './frame-pipeline.js';
+import type { FrameRelevance, ProcessedFrame } from './frame-pipeline.js';
 
 /** Main thread → model worker. */
 export type WorkerRequest =
   | { id: number; op: 'process'; width: number; height: number; data: Uint8Array; queries: string[] }
+  | { id: number; op: 'fuse'; seq: number; query: string }
   | { id: number; op: 'encode'; bytes: number; patches: Uint8Array }
   | { id: number; op: 'warmUp'; width: number; height: number }
   | { id: number; op: 'close' };
@@ -20,6 +21,7 @@ export interface WorkerError {
 /** Model worker → main thread, one per request. */
 export type WorkerReply =
   | ({ id: number; ok: true; op: 'process' } & ProcessedFrame)
+  | { id: number; ok: true; op: 'fuse'; relevance: FrameRelevance }
   | { id: number; ok: true; op: 'encode'; codes: Uint8Array }
   | { id: number; ok: true; op: 'warmUp' }
   | { id: number; ok: true; op: 'close' }

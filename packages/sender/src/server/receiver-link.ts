@@ -56,7 +56,8 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
       return 'skipped';
     }
     const t1 = performance.now();
-    const r = frame.relevance(s.query.text);
+    const r = await frame.relevance(s.query.text);
+    if (!s.open) return 'gone';
     const tRel = performance.now() - t1;
     let budget = s.rate.budget(performance.now() / 1000);
     const frameId = s.nextFrameId;
@@ -92,7 +93,7 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
     if (out.wireBytes > budget) s.stats.budgetViolations++;
     s.stats.lastFrameMs = {
       shared: round(frame.ms),
-      relevance: round(tRel + frame.analysis.ms),
+      relevance: round(tRel + frame.analysisMs),
       allocate: round(out.ms.allocate),
       encode: round(out.ms.encode),
       pack: round(out.ms.pack),

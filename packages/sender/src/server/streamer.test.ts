@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { DistortionCurve } from '../allocate/distortion.js';
 import { curvesOf, helloFor } from '../hello.js';
 import { readManifest } from '../models.js';
+import { PipelineError } from '../pipeline/frame-pipeline.js';
 import type { Lexicon } from '../relevance/lexicon.js';
 import { loadLexicon } from '../relevance/load-relevance.js';
 import { FakePeer } from '../testing/fake-peer.js';
@@ -131,6 +132,21 @@ describe('Streamer', () => {
     expect(b.peer.closedWith).toBeNull();
     expect(frames(b.peer)).toHaveLength(3);
     expect(logs.some((l) => l.level >= 50 && /session r0: frame failed/.test(l.msg))).toBe(true);
+  });
+
+  it('a pipeline failure in the middle of a frame skips that frame; the sessions go on', async () => {
+    const { pipeline, streamer, rx, errors } = setup(['left', 'right']);
+    await steps(streamer, 1);
+    pipeline.relevanceFailsWith = new PipelineError('the model worker exited (code 1)');
+    await steps(streamer, 2);
+    pipeline.relevanceFailsWith = null;
+    await steps(streamer, 1);
+    for (const r of rx) {
+      expect(r.peer.closedWith).toBeNull();
+      expect(frames(r.peer)).toHaveLength(2);
+      expect(r.session.stats.framesSkipped).toBe(2);
+    }
+    expect(errors()).toEqual([]);
   });
 
   it('no frame: health says why, each receiver is told once per reason, and frames resume', async () => {

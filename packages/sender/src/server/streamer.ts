@@ -1,7 +1,7 @@
 import type { GroundingMessage, HelloMessage } from '@mmsc/protocol';
 import type { DistortionCurve } from '../allocate/distortion.js';
 import type { AllocatorName } from '../pipeline/encode-frame.js';
-import type { FramePipeline, PipelineHealth } from '../pipeline/frame-pipeline.js';
+import { type FramePipeline, PipelineError, type PipelineHealth } from '../pipeline/frame-pipeline.js';
 import type { Lexicon } from '../relevance/lexicon.js';
 import { reportGrounding } from '../relevance/relevance-model.js';
 import { type Log, silentLog } from './log.js';
@@ -164,6 +164,12 @@ export class Streamer {
       try {
         await link.send(frame, captureTs, t0);
       } catch (e) {
+        if (e instanceof PipelineError) {
+          // The pipeline's trouble, not this receiver's: the frame is skipped, the session goes on
+          // (health and the no-frames notice say what is wrong when it lasts).
+          link.session.stats.framesSkipped++;
+          continue;
+        }
         // One receiver's failure must not cost the others their frame: that session alone closes.
         link.session.fail('frame', e);
       }

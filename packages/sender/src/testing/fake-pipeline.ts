@@ -1,10 +1,7 @@
 import { patchify } from '@mmsc/codec';
 import { patchVariances } from '../allocate/distortion.js';
 import { PatchCodeCache, type PatchEncoder } from '../pipeline/code-cache.js';
-import type { FramePipeline, PipelineFrame, PipelineHealth } from '../pipeline/frame-pipeline.js';
-import type { DetectorOutput } from '../relevance/decode-detections.js';
-import type { Fit } from '../relevance/geometry.js';
-import type { RelevanceResult } from '../relevance/relevance-model.js';
+import type { FramePipeline, FrameRelevance, PipelineFrame, PipelineHealth } from '../pipeline/frame-pipeline.js';
 
 /** Stands in for the learned encoders: a patch's code is its first `bytes` values. Counts what it codes. */
 export class FakeEncoder implements PatchEncoder {
@@ -33,6 +30,8 @@ export class FakePipeline implements FramePipeline {
   /** Make `next()` reject with this (a source or model failure), until set back to null. */
   failWith: Error | null = null;
   healthNow: PipelineHealth = { ok: true };
+  /** Make every frame's `relevance()` reject with this (the models went away mid-frame), until null. */
+  relevanceFailsWith: Error | null = null;
   closed = false;
   warmedUp = false;
 
@@ -55,33 +54,23 @@ export class FakePipeline implements FramePipeline {
     const patches = patchify(data, width, height);
     const cols = width / 8;
     const n = patches.length / 192;
-    const memo = new Map<string, RelevanceResult>();
+    const memo = new Map<string, FrameRelevance>();
     return {
       image,
       captureTs: Date.now(),
       patches,
       variances: patchVariances(patches),
-      analysis: { frame: image, fit: {} as Fit, out: {} as DetectorOutput, ms: 0 },
+      analysisMs: 0,
       codes: new PatchCodeCache(patches, this.encoder),
       ms: 0,
-      relevance: (query) => {
+      relevance: async (query) => {
+        if (this.relevanceFailsWith) throw this.relevanceFailsWith;
         let r = memo.get(query);
         if (!r) {
           this.fused.push(query);
           const patchScores = new Float32Array(n);
           for (let p = 0; p < n; p++) patchScores[p] = p % cols < cols / 2 === (query === 'left') ? 1 : 0;
-          r = {
-            width,
-            height,
-            map: new Float32Array(0),
-            patchScores,
-            peak: 1,
-            grounding: [],
-            ungrounded: [],
-            fallback: false,
-            detections: [],
-            ms: 0,
-          };
+          r = { patchScores, grounding: [], ungrounded: [], fallback: false, ms: 0 };
           memo.set(query, r);
         }
         return r;

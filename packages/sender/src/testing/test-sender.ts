@@ -82,7 +82,7 @@ export async function startTestSender(
   );
   const models =
     o.pipeline === 'worker' ? await WorkerModels.start(DEFAULT_MODELS_DIR, { log: logger }) : new InlineModels(m.relevance, m.encoders);
-  const pipeline = new SourcePipeline(source, models, m.relevance, { width: m.hello.width, height: m.hello.height });
+  const pipeline = new SourcePipeline(source, models, { width: m.hello.width, height: m.hello.height });
   const streamer = new Streamer(pipeline, m.relevance.lexicon, m.curves, m.hello, {
     fps: 10,
     allocator: 'rd',
