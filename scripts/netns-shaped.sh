@@ -36,7 +36,7 @@ echo "namespace $NS: lo shaped to $RATE ($(ip netns exec "$NS" tc qdisc show dev
 
 # serve and probe share one operator token (authentication stays on, as users run it).
 export MMSC_TOKEN="netns-$$-$RANDOM$RANDOM"
-ip netns exec "$NS" env MMSC_DEBUG_RATE="${MMSC_DEBUG_RATE:-0}" node packages/cli/bin/mmsc.js serve --port $PORT --host 127.0.0.1 --source pan:assets/images/dog.jpg --query "dog and bicycle" >"${SERVE_LOG:-/dev/null}" 2>&1 &
+ip netns exec "$NS" env MMSC_DEBUG_RATE="${MMSC_DEBUG_RATE:-0}" node packages/cli/bin/mmsc.js serve --port $PORT --host 127.0.0.1 --source pan:assets/images/dog.jpg --query "dog and bicycle" ${MMSC_SERVE_ARGS:-} >"${SERVE_LOG:-/dev/null}" 2>&1 &
 for _ in $(seq 1 60); do
   ip netns exec "$NS" node -e "fetch('http://127.0.0.1:$PORT/health').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))" && break
   sleep 0.5

@@ -14,20 +14,29 @@ export interface PatchEncoder {
  */
 export class PatchCodeCache {
   private readonly levels = new Map<number, { codes: Uint8Array; have: Uint8Array }>();
-  private chain: Promise<unknown> = Promise.resolve();
+  private readonly chains = new Map<number, Promise<unknown>>();
   /** Patches run through an encoder so far (for tests and stats). */
   encoded = 0;
 
   constructor(
     readonly patches: Uint8Array,
     private readonly codecs: PatchEncoder,
+    /**
+     * Codes of this frame's patches by index, where whoever encodes already holds the frame (the
+     * model worker): only the indices cross the thread boundary, not a copy of the patches.
+     */
+    private readonly byIndex?: (bytes: number, idx: Uint32Array) => Promise<Uint8Array>,
   ) {}
 
   /** Makes sure the codes of patches `idx` at `bytes` per patch exist (encoding the missing ones in one batch). */
   ensure(bytes: number, idx: readonly number[]): Promise<void> {
-    // One at a time: two receivers asking for the same patches encode them once.
-    const run = this.chain.then(() => this.fill(bytes, idx));
-    this.chain = run.catch(() => undefined);
+    // One at a time per level: two receivers asking for the same patches encode them once. Levels
+    // are independent, so a frame's levels can be asked for at once (the worker gets them back to back).
+    const run = (this.chains.get(bytes) ?? Promise.resolve()).then(() => this.fill(bytes, idx));
+    this.chains.set(
+      bytes,
+      run.catch(() => undefined),
+    );
     return run;
   }
 
@@ -47,15 +56,21 @@ export class PatchCodeCache {
     }
     const missing = idx.filter((p) => !level.have[p]);
     if (missing.length === 0) return;
-    const batch = new Uint8Array(missing.length * PATCH_VALUES);
-    missing.forEach((p, i) => {
-      batch.set(this.patches.subarray(p * PATCH_VALUES, (p + 1) * PATCH_VALUES), i * PATCH_VALUES);
-    });
-    const codes = await this.codecs.encode(bytes, batch);
+    const codes = this.byIndex
+      ? await this.byIndex(bytes, Uint32Array.from(missing))
+      : await this.codecs.encode(bytes, this.batch(missing));
     missing.forEach((p, i) => {
       level.codes.set(codes.subarray(i * bytes, (i + 1) * bytes), p * bytes);
       level.have[p] = 1;
     });
     this.encoded += missing.length;
+  }
+
+  private batch(missing: readonly number[]): Uint8Array {
+    const batch = new Uint8Array(missing.length * PATCH_VALUES);
+    missing.forEach((p, i) => {
+      batch.set(this.patches.subarray(p * PATCH_VALUES, (p + 1) * PATCH_VALUES), i * PATCH_VALUES);
+    });
+    return batch;
   }
 }

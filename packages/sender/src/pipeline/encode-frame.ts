@@ -177,14 +177,14 @@ export class FrameEncoder {
     const offsets = new Uint32Array(n + 1);
     for (let p = 0; p < n; p++) offsets[p + 1] = (offsets[p] as number) + (kept[p] ? 0 : (bytesOf[choice[p] as number] as number));
     const payload = new Uint8Array(offsets[n] as number);
-    for (let k = 1; k < bytesOf.length; k++) {
+    const byLevel: number[][] = bytesOf.map(() => []);
+    for (let p = 0; p < n; p++) if (!kept[p] && (choice[p] as number) > 0) byLevel[choice[p] as number]?.push(p);
+    // Every level's missing codes asked for at once: one wait for the encoders, not one per level.
+    await Promise.all(byLevel.map((idx, k) => (k > 0 && idx.length > 0 ? codes.ensure(bytesOf[k] as number, idx) : undefined)));
+    byLevel.forEach((idx, k) => {
       const bytes = bytesOf[k] as number;
-      const idx: number[] = [];
-      for (let p = 0; p < n; p++) if (choice[p] === k && !kept[p]) idx.push(p);
-      if (idx.length === 0) continue;
-      await codes.ensure(bytes, idx);
       for (const p of idx) payload.set(codes.code(bytes, p), offsets[p] as number);
-    }
+    });
     return payload;
   }
 }

@@ -1,4 +1,4 @@
-import { patchify } from '@mmsc/codec';
+import { PATCH_VALUES, patchify } from '@mmsc/codec';
 import { patchVariances } from '../allocate/distortion.js';
 import type { RgbImage } from '../images.js';
 import type { Analysis, DetectorRelevance, Frame, RelevanceResult } from '../relevance/relevance-model.js';
@@ -47,6 +47,8 @@ export interface PipelineModels {
   process(frame: Frame, queries: readonly string[]): Promise<ProcessedFrame>;
   /** A query's relevance on a recent frame (`seq` from `process`) that was not asked for with it. */
   fuse(seq: number, query: string): Promise<FrameRelevance>;
+  /** Codes at `bytes` per patch of patches `idx` of a recent frame (`seq`), whose patches the models kept. */
+  encodeIndexed(seq: number, bytes: number, idx: Uint32Array): Promise<Uint8Array>;
   readonly encoder: PatchEncoder;
   /** Runs every model once on a whole frame, so start-up costs and arena growth happen before receivers. */
   warmUp(width: number, height: number): Promise<void>;
@@ -130,7 +132,7 @@ export class SourcePipeline implements FramePipeline {
       patches: done.patches,
       variances: done.variances,
       analysisMs: done.analysisMs,
-      codes: new PatchCodeCache(done.patches, this.models.encoder),
+      codes: new PatchCodeCache(done.patches, this.models.encoder, (bytes, idx) => this.models.encodeIndexed(done.seq, bytes, idx)),
       ms: performance.now() - t0,
       relevance: (query) => {
         let r = byQuery.get(query);
@@ -154,7 +156,7 @@ export class SourcePipeline implements FramePipeline {
 /** The models in this thread (tests, benches, `serve --pipeline inline`, and inside the model worker). */
 export class InlineModels implements PipelineModels {
   private seq = 0;
-  private readonly recent = new Map<number, Analysis>();
+  private readonly recent = new Map<number, { analysis: Analysis; patches: Uint8Array }>();
 
   constructor(
     private readonly relevance: DetectorRelevance,
@@ -166,16 +168,29 @@ export class InlineModels implements PipelineModels {
     const variances = patchVariances(patches);
     const a = await this.relevance.analyse(frame);
     const seq = ++this.seq;
-    this.recent.set(seq, a);
+    this.recent.set(seq, { analysis: a, patches });
     this.recent.delete(seq - KEEP_ANALYSES);
     const relevance = [...new Set(queries)].map((q): [string, FrameRelevance] => [q, slim(this.relevance.fromAnalysis(a, q))]);
     return { seq, patches, variances, analysisMs: a.ms, relevance };
   }
 
   async fuse(seq: number, query: string): Promise<FrameRelevance> {
-    const a = this.recent.get(seq);
-    if (!a) throw new PipelineError(`frame ${seq}'s analysis is no longer kept (${KEEP_ANALYSES} recent frames are)`);
-    return slim(this.relevance.fromAnalysis(a, query));
+    return slim(this.relevance.fromAnalysis(this.kept(seq).analysis, query));
+  }
+
+  async encodeIndexed(seq: number, bytes: number, idx: Uint32Array): Promise<Uint8Array> {
+    const { patches } = this.kept(seq);
+    const batch = new Uint8Array(idx.length * PATCH_VALUES);
+    idx.forEach((p, i) => {
+      batch.set(patches.subarray(p * PATCH_VALUES, (p + 1) * PATCH_VALUES), i * PATCH_VALUES);
+    });
+    return this.encoder.encode(bytes, batch);
+  }
+
+  private kept(seq: number) {
+    const k = this.recent.get(seq);
+    if (!k) throw new PipelineError(`frame ${seq} is no longer kept (${KEEP_ANALYSES} recent frames are)`);
+    return k;
   }
 
   async warmUp(width: number, height: number): Promise<void> {

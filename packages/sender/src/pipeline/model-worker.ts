@@ -16,7 +16,6 @@ const { modelsDir } = workerData as { modelsDir: string };
 try {
   const [encoders, relevance] = await Promise.all([loadCodecs('encoder', modelsDir), loadRelevance(modelsDir)]);
   const models = new InlineModels(relevance, encoders);
-  // patches and variances are made here, fresh per frame, so their buffers can be transferred as they are.
   port.on('message', (req: WorkerRequest) => {
     if (req.op === 'close') {
       // Release the onnxruntime sessions here, then let the thread end by itself: terminating it
@@ -42,13 +41,19 @@ async function answer(models: InlineModels, req: WorkerRequest): Promise<[Worker
     case 'process': {
       const f = await models.process({ width: req.width, height: req.height, data: req.data }, req.queries);
       const relevance = f.relevance.map(([q, r]): [string, typeof r] => [q, { ...r, patchScores: own(r.patchScores) }]);
-      const buffers = [f.patches, f.variances, ...relevance.map(([, r]) => r.patchScores)];
-      return [{ id: req.id, ok: true, op: 'process', ...f, relevance }, buffers.map((b) => b.buffer as ArrayBuffer)];
+      // The patches go over as a copy: the worker keeps its own for encodeIndexed.
+      const patches = own(f.patches);
+      const buffers = [patches, f.variances, ...relevance.map(([, r]) => r.patchScores)];
+      return [{ id: req.id, ok: true, op: 'process', ...f, patches, relevance }, buffers.map((b) => b.buffer as ArrayBuffer)];
     }
     case 'fuse': {
       const r = await models.fuse(req.seq, req.query);
       const relevance = { ...r, patchScores: own(r.patchScores) };
       return [{ id: req.id, ok: true, op: 'fuse', relevance }, [relevance.patchScores.buffer as ArrayBuffer]];
+    }
+    case 'encodeIndexed': {
+      const codes = own(await models.encodeIndexed(req.seq, req.bytes, req.idx));
+      return [{ id: req.id, ok: true, op: 'encodeIndexed', codes }, [codes.buffer as ArrayBuffer]];
     }
     case 'encode': {
       const codes = own(await models.encoder.encode(req.bytes, req.patches));

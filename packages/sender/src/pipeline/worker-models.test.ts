@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_IMAGE } from '../assets.js';
 import { type RgbImage, readFrame } from '../images.js';
 import { testModels } from '../testing/test-sender.js';
-import { InlineModels } from './frame-pipeline.js';
+import { InlineModels, PipelineError } from './frame-pipeline.js';
 import { WorkerModels } from './worker-models.js';
 
 // The compiled worker (dist/pipeline/model-worker.js, built by `tsc -b` before vitest) with the committed models.
@@ -41,12 +41,21 @@ describe('WorkerModels', () => {
     for (const bytes of [12, 24, 48, 192]) {
       expect(await worker.encoder.encode(bytes, patches)).toEqual(await t.encoders.encode(bytes, patches));
     }
+    // By index, from the patches the worker kept: the same codes as those patches sent over.
+    const idx = Uint32Array.from([2399, 0, 1234, 7]);
+    const picked = new Uint8Array(idx.length * 192);
+    idx.forEach((p, i) => {
+      picked.set(a.patches.subarray(p * 192, (p + 1) * 192), i * 192);
+    });
+    expect(await worker.encodeIndexed(a.seq, 24, idx)).toEqual(await t.encoders.encode(24, picked));
   });
 
-  it('keeps the analyses of the last 4 frames for late queries, and says so for older ones', async () => {
+  it('keeps the last 4 frames for late queries and codes by index, and says so for older ones', async () => {
     const first = await worker.process(image, []);
     for (let i = 0; i < 4; i++) await worker.process(image, []);
+    await expect(worker.fuse(first.seq, 'dog')).rejects.toThrow(PipelineError); // so the frame is skipped, not the session
     await expect(worker.fuse(first.seq, 'dog')).rejects.toThrow(/no longer kept/);
+    await expect(worker.encodeIndexed(first.seq, 12, Uint32Array.from([0]))).rejects.toThrow(/no longer kept/);
   });
 
   it('a worker that dies fails what it had pending, says so in health, and is started again on the next request', async () => {

@@ -71,6 +71,10 @@ export class WorkerModels implements PipelineModels {
     return { seq: r.seq, patches: r.patches, variances: r.variances, analysisMs: r.analysisMs, relevance: r.relevance };
   }
 
+  async encodeIndexed(seq: number, bytes: number, idx: Uint32Array): Promise<Uint8Array> {
+    return (await this.request<'encodeIndexed'>({ op: 'encodeIndexed', seq, bytes, idx })).codes;
+  }
+
   async fuse(seq: number, query: string): Promise<FrameRelevance> {
     return (await this.request<'fuse'>({ op: 'fuse', seq, query })).relevance;
   }

@@ -1,11 +1,12 @@
 import { ModelError, type ModelErrorCode } from '@mmsc/codec';
-import type { FrameRelevance, ProcessedFrame } from './frame-pipeline.js';
+import { type FrameRelevance, PipelineError, type ProcessedFrame } from './frame-pipeline.js';
 
 /** Main thread → model worker. */
 export type WorkerRequest =
   | { id: number; op: 'process'; width: number; height: number; data: Uint8Array; queries: string[] }
   | { id: number; op: 'fuse'; seq: number; query: string }
   | { id: number; op: 'encode'; bytes: number; patches: Uint8Array }
+  | { id: number; op: 'encodeIndexed'; seq: number; bytes: number; idx: Uint32Array }
   | { id: number; op: 'warmUp'; width: number; height: number }
   | { id: number; op: 'close' };
 
@@ -23,6 +24,7 @@ export type WorkerReply =
   | ({ id: number; ok: true; op: 'process' } & ProcessedFrame)
   | { id: number; ok: true; op: 'fuse'; relevance: FrameRelevance }
   | { id: number; ok: true; op: 'encode'; codes: Uint8Array }
+  | { id: number; ok: true; op: 'encodeIndexed'; codes: Uint8Array }
   | { id: number; ok: true; op: 'warmUp' }
   | { id: number; ok: true; op: 'close' }
   | { id: number; ok: false; error: WorkerError };
@@ -41,9 +43,14 @@ export function errorOf(e: unknown): WorkerError {
   };
 }
 
-/** The error again on this side: a ModelError stays one (the CLI prints those as one line). */
+/** The error again on this side: a ModelError stays one (the CLI prints those as one line), a PipelineError too (the frame is skipped). */
 export function errorFrom(w: WorkerError): Error {
-  const e = w.name === 'ModelError' ? new ModelError(w.code as ModelErrorCode, w.message, w.file) : new Error(w.message);
+  const e =
+    w.name === 'ModelError'
+      ? new ModelError(w.code as ModelErrorCode, w.message, w.file)
+      : w.name === 'PipelineError'
+        ? new PipelineError(w.message)
+        : new Error(w.message);
   if (w.stack) e.stack = `${e.name}: ${w.message}\n    (in the model worker)\n${w.stack.split('\n').slice(1).join('\n')}`;
   return e;
 }

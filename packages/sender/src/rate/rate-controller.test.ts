@@ -122,6 +122,12 @@ describe('rate controller budget per tick', () => {
     expect(rc.budget(1.9)).toBe(per(0.2)); // a long gap is worth two intervals at most
   });
 
+  it('counts from budget to budget, so the time a frame spent being encoded is not lost from the next', () => {
+    const rc = new RateController({ ...DEFAULT_RATE, initialBps: rate });
+    rc.onSent(0, 1000, 1.05, per(0.1), 1.0); // budget taken at 1.0 s, the frame out at 1.05 s
+    expect(rc.budget(1.12)).toBe(per(0.12)); // 120 ms since the last budget, not 70 ms (→ one interval)
+  });
+
   it('does not let a skipped tick count as time to make up', () => {
     const rc = new RateController({ ...DEFAULT_RATE, initialBps: rate });
     rc.onSent(0, 40_000, 0); // 40 kB outstanding > 250 ms at 1 Mbit/s

@@ -213,11 +213,13 @@ export class RateController {
   /**
    * A frame of `bytes` wire bytes went out. At most SENT_CAP frames stay outstanding: beyond that the
    * oldest are written off as on a timeout, so a silent receiver cannot grow the state even when
-   * `canSend` is not called.
+   * `canSend` is not called. `budgetAt` is when the frame's budget was taken (default `now`): the
+   * next budget counts the time from there, so the time a frame spent being encoded is not lost
+   * from the next one's budget (a sender slower than its clock would otherwise under-use the link).
    */
-  onSent(frameId: number, bytes: number, now: number, budget = bytes): void {
+  onSent(frameId: number, bytes: number, now: number, budget = bytes, budgetAt = now): void {
     this.sent.push({ frameId, bytes, budget, sentAt: now, behind: this.backlog });
-    this.lastSentAt = now;
+    this.lastSentAt = budgetAt;
     this.writeOff(this.sent.length - SENT_CAP);
   }
 

@@ -1,7 +1,10 @@
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 
+/** The sampling timer's interval, ms (subtracted: what is reported is the lateness beyond it). */
+const RESOLUTION_MS = 5;
+
 export interface LoopDelay {
-  /** Event-loop delay percentiles over the window, milliseconds. */
+  /** How late the loop ran a due timer (percentiles over the window, milliseconds). */
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
@@ -20,7 +23,7 @@ export class EventLoopMonitor {
   private readonly timer: NodeJS.Timeout;
 
   constructor(windowS = 10) {
-    this.h = monitorEventLoopDelay({ resolution: 5 });
+    this.h = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
     this.h.enable();
     this.timer = setInterval(() => this.roll(), windowS * 1000);
     this.timer.unref();
@@ -36,7 +39,8 @@ export class EventLoopMonitor {
   }
 
   private current(): LoopDelay {
-    const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+    // The histogram holds the time between its timer's runs, which includes the timer's own interval.
+    const ms = (ns: number) => Math.max(0, Math.round((ns / 1e6 - RESOLUTION_MS) * 100) / 100);
     const n = this.h.count > 0;
     return {
       p50Ms: n ? ms(this.h.percentile(50)) : 0,

@@ -59,7 +59,8 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
     const r = await frame.relevance(s.query.text);
     if (!s.open) return 'gone';
     const tRel = performance.now() - t1;
-    let budget = s.rate.budget(performance.now() / 1000);
+    const budgetAt = performance.now() / 1000;
+    let budget = s.rate.budget(budgetAt);
     const frameId = s.nextFrameId;
     // The low-resolution map for display, about once a second and after a query change, only
     // when it takes at most a quarter of the frame's budget (it counts against it).
@@ -85,7 +86,7 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
     for (const part of out.parts) s.peer.send(part);
     s.nextFrameId = (frameId + 1) >>> 0;
     s.keep.commit(frame.patches, out.choice, out.kept);
-    s.rate.onSent(frameId, out.wireBytes, performance.now() / 1000, budget);
+    s.rate.onSent(frameId, out.wireBytes, performance.now() / 1000, budget, budgetAt);
     s.stats.framesSent++;
     s.stats.bytesSent += out.wireBytes;
     s.stats.lastBudget = budget;
