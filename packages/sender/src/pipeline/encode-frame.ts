@@ -179,8 +179,7 @@ export class FrameEncoder {
     const payload = new Uint8Array(offsets[n] as number);
     const byLevel: number[][] = bytesOf.map(() => []);
     for (let p = 0; p < n; p++) if (!kept[p] && (choice[p] as number) > 0) byLevel[choice[p] as number]?.push(p);
-    // Every level's missing codes asked for at once: one wait for the encoders, not one per level.
-    await Promise.all(byLevel.map((idx, k) => (k > 0 && idx.length > 0 ? codes.ensure(bytesOf[k] as number, idx) : undefined)));
+    for (const [k, idx] of byLevel.entries()) if (k > 0 && idx.length > 0) await codes.ensure(bytesOf[k] as number, idx);
     byLevel.forEach((idx, k) => {
       const bytes = bytesOf[k] as number;
       for (const p of idx) payload.set(codes.code(bytes, p), offsets[p] as number);
