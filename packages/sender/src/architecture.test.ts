@@ -33,6 +33,8 @@ function violations(files: string[], allowed: (spec: string, file: string) => bo
 }
 
 const ours = (spec: string) => spec.startsWith('@mmsc/');
+/** Every package's sources below the CLI. */
+const PACKAGES = ['packages/protocol/src', 'packages/codec/src', 'packages/receiver/src', 'packages/receiver/app', 'packages/sender/src'];
 const isTest = (f: string) => f.endsWith('.test.ts');
 /** A relative import that stays inside `dir`. */
 const inside = (dir: string) => (spec: string, file: string) =>
@@ -69,24 +71,12 @@ describe('package layering', () => {
   });
 
   it('no package imports the CLI', () => {
-    const files = [
-      'packages/protocol/src',
-      'packages/codec/src',
-      'packages/receiver/src',
-      'packages/receiver/app',
-      'packages/sender/src',
-    ].flatMap(sources);
+    const files = PACKAGES.flatMap(sources);
     expect(violations(files, (s) => !s.startsWith('@mmsc/cli'))).toEqual([]);
   });
 
   it('no source reaches into node_modules or another package by a relative path', () => {
-    const files = [
-      'packages/protocol/src',
-      'packages/codec/src',
-      'packages/receiver/src',
-      'packages/receiver/app',
-      'packages/sender/src',
-    ].flatMap(sources);
+    const files = [...PACKAGES, 'packages/cli/src'].flatMap(sources);
     const bad = files.filter((f) =>
       /['"](\.\.\/)+(node_modules|packages)\/|['"](\.\.\/){3,}[a-z]+\/(src|dist)/.test(readFileSync(join(ROOT, f), 'utf8')),
     );

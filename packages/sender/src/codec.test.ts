@@ -5,6 +5,7 @@ import { ModelError, PATCH_VALUES, type PatchCodecs } from '@mmsc/codec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { psnr, sumSquaredError } from './metrics.js';
 import { DEFAULT_MODELS_DIR, loadCodecs, readManifest } from './models.js';
+import { noisyPatches } from './testing/patches.js';
 
 // Runs the committed ONNX codecs (models/) on onnxruntime-node.
 let enc: PatchCodecs;
@@ -27,15 +28,6 @@ function smoothPatches(n: number): Uint8Array {
         for (let c = 0; c < 3; c++) out[p * 192 + (y * 8 + x) * 3 + c] = 40 + ((p * 13 + c * 50) % 120) + x * (1 + c) + y * 2;
   }
   return out;
-}
-
-/** Textured patches from a fixed pseudo-random generator. */
-function noisyPatches(n: number): Uint8Array {
-  let s = 12345;
-  return Uint8Array.from({ length: n * PATCH_VALUES }, () => {
-    s = (s * 1103515245 + 12345) >>> 0;
-    return s >>> 24;
-  });
 }
 
 describe('patch codecs (committed ONNX models)', () => {

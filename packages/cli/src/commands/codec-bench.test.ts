@@ -3,18 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PATCH_VALUES } from '@mmsc/codec';
+import { noisyPatches } from '@mmsc/sender/testing/patches.js';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-
-/** Uniform noise patches (what the codecs code worst). */
-function noisyPatches(n: number): Uint8Array {
-  let s = 12345;
-  return Uint8Array.from({ length: n * PATCH_VALUES }, () => {
-    s = (s * 1103515245 + 12345) >>> 0;
-    return s >>> 24;
-  });
-}
 
 describe('mmsc codec-bench', () => {
   it('prints PSNR per level and timings as JSON', async () => {

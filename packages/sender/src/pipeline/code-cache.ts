@@ -58,19 +58,21 @@ export class PatchCodeCache {
     if (missing.length === 0) return;
     const codes = this.byIndex
       ? await this.byIndex(bytes, Uint32Array.from(missing))
-      : await this.codecs.encode(bytes, this.batch(missing));
+      : await this.codecs.encode(bytes, gatherPatches(this.patches, missing));
     missing.forEach((p, i) => {
       level.codes.set(codes.subarray(i * bytes, (i + 1) * bytes), p * bytes);
       level.have[p] = 1;
     });
     this.encoded += missing.length;
   }
+}
 
-  private batch(missing: readonly number[]): Uint8Array {
-    const batch = new Uint8Array(missing.length * PATCH_VALUES);
-    missing.forEach((p, i) => {
-      batch.set(this.patches.subarray(p * PATCH_VALUES, (p + 1) * PATCH_VALUES), i * PATCH_VALUES);
-    });
-    return batch;
+/** Patches `idx` of a frame's patches, one after another (an encoder batch). */
+export function gatherPatches(patches: Uint8Array, idx: ArrayLike<number>): Uint8Array {
+  const batch = new Uint8Array(idx.length * PATCH_VALUES);
+  for (let i = 0; i < idx.length; i++) {
+    const p = idx[i] as number;
+    batch.set(patches.subarray(p * PATCH_VALUES, (p + 1) * PATCH_VALUES), i * PATCH_VALUES);
   }
+  return batch;
 }

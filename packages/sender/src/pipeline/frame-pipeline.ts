@@ -1,9 +1,9 @@
-import { PATCH_VALUES, patchify } from '@mmsc/codec';
+import { patchify } from '@mmsc/codec';
 import { patchVariances } from '../allocate/distortion.js';
 import type { RgbImage } from '../images.js';
 import type { Analysis, DetectorRelevance, Frame, RelevanceResult } from '../relevance/relevance-model.js';
 import type { FrameSource } from '../sources/sources.js';
-import { PatchCodeCache, type PatchEncoder } from './code-cache.js';
+import { gatherPatches, PatchCodeCache, type PatchEncoder } from './code-cache.js';
 
 /**
  * The pipeline could not do its part for a frame (the model worker stopped, a frame's analysis is
@@ -121,7 +121,7 @@ export class SourcePipeline implements FramePipeline {
     const image = await this.source.next();
     if (this.last?.image === image) {
       // A still source hands back the same frame object: its analysis and codes are reused.
-      return { ...this.last, ms: 0, relevance: this.last.relevance };
+      return { ...this.last, ms: 0 };
     }
     const t0 = performance.now();
     const done = await this.models.process(image, queries);
@@ -179,12 +179,7 @@ export class InlineModels implements PipelineModels {
   }
 
   async encodeIndexed(seq: number, bytes: number, idx: Uint32Array): Promise<Uint8Array> {
-    const { patches } = this.kept(seq);
-    const batch = new Uint8Array(idx.length * PATCH_VALUES);
-    idx.forEach((p, i) => {
-      batch.set(patches.subarray(p * PATCH_VALUES, (p + 1) * PATCH_VALUES), i * PATCH_VALUES);
-    });
-    return this.encoder.encode(bytes, batch);
+    return this.encoder.encode(bytes, gatherPatches(this.kept(seq).patches, idx));
   }
 
   private kept(seq: number) {

@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { loadCodecs } from '../models.js';
 import { loadRelevance } from '../relevance/load-relevance.js';
 import { InlineModels } from './frame-pipeline.js';
-import { errorOf, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
+import { errorOf, type WorkerHello, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('model-worker.js runs as a worker thread (see WorkerModels)');
@@ -31,7 +31,7 @@ try {
       (e: unknown) => port.postMessage({ id: req.id, ok: false, error: errorOf(e) } satisfies WorkerReply),
     );
   });
-  port.postMessage({ ready: true, levels: encoders.levels, classes: relevance.detector.classes });
+  port.postMessage({ ready: true } satisfies WorkerHello);
 } catch (e) {
   port.postMessage({ ready: false, error: errorOf(e) });
 }

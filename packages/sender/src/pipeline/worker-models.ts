@@ -37,7 +37,6 @@ export class WorkerModels implements PipelineModels {
   private stopped: string | null = null;
   private lastStart = 0;
   private closed = false;
-  levels: number[] = [];
   readonly encoder: PatchEncoder = {
     encode: async (bytes, patches) => (await this.request<'encode'>({ op: 'encode', bytes, patches })).codes,
   };
@@ -140,7 +139,6 @@ export class WorkerModels implements PipelineModels {
             return;
           }
           ready = true;
-          this.levels = hello.levels;
           if (this.stopped) this.log?.info({}, 'model worker running again');
           this.stopped = null;
           this.worker = worker;

@@ -30,7 +30,7 @@ export type WorkerReply =
   | { id: number; ok: false; error: WorkerError };
 
 /** The worker's first message: its models loaded, or why not. */
-export type WorkerHello = { ready: true; levels: number[]; classes: string[] } | { ready: false; error: WorkerError };
+export type WorkerHello = { ready: true } | { ready: false; error: WorkerError };
 
 export function errorOf(e: unknown): WorkerError {
   const err = e instanceof Error ? e : new Error(String(e));
