@@ -17,8 +17,18 @@ export const ort = ortNode as unknown as OrtRuntime;
  */
 export const ORT_SESSION_OPTIONS = {
   intraOpNumThreads: 2,
-  extra: { session: { force_spinning_stop: '1' } },
+  extra: { session: { force_spinning_stop: '1', 'intra_op.allow_spinning': '1' } },
 };
+
+/**
+ * Whether ORT's intra-op threads spin while waiting for work (models loaded after the call). Spinning
+ * wins when nothing else wants the cores (a benchmark, the inline pipeline: a frame 8 % faster on
+ * the 2-core box); the model worker turns it off, because there a spinning thread takes CPU from the
+ * main thread's werift and allocation work (serve at 2 Mbit/s with a probe: 9.3–9.5 vs 9.0–9.2 fps).
+ */
+export function setOrtSpinning(on: boolean): void {
+  ORT_SESSION_OPTIONS.extra.session['intra_op.allow_spinning'] = on ? '1' : '0';
+}
 
 export function fileReader(dir: string): ModelReader {
   return async (file) => new Uint8Array(await readFile(join(dir, file)));

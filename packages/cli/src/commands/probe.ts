@@ -2,7 +2,7 @@ import type { PatchCodecs } from '@mmsc/codec';
 import { EXIT, encodeMessage, type GroundingMessage, type HelloMessage } from '@mmsc/protocol';
 import { type CollectedFrame, type FinishedFrame, FrameReceiver, ReceiverConnection } from '@mmsc/receiver';
 import { median } from '@mmsc/sender/metrics.js';
-import { DEFAULT_MODELS_DIR, loadCodecs } from '@mmsc/sender/models.js';
+import { DEFAULT_MODELS_DIR, loadCodecs, setOrtSpinning } from '@mmsc/sender/models.js';
 import { Command, Option } from 'commander';
 import { type RTCDataChannel, RTCPeerConnection } from 'werift';
 import WebSocket from 'ws';
@@ -127,6 +127,9 @@ export async function probe(o: ProbeOptions): Promise<ProbeResult> {
   let decodersP: Promise<PatchCodecs> | null = null;
   const decoders = () => {
     if (!decodersP) {
+      // The probe measures a link, often beside the sender it measures: its decoders' threads must
+      // not spin on the cores the sender needs.
+      setOrtSpinning(false);
       decodersP = loadCodecs('decoder', o.modelsDir ?? DEFAULT_MODELS_DIR);
       decodersP.catch((e: unknown) => finish({ kind: 'fatal', error: e as Error }));
     }

@@ -3,7 +3,7 @@
 // SCTP timers and the signalling sockets live. Requests come one at a time per kind from
 // `WorkerModels`; every answer carries the request's id.
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadCodecs } from '../models.js';
+import { loadCodecs, setOrtSpinning } from '../models.js';
 import { loadRelevance } from '../relevance/load-relevance.js';
 import { InlineModels } from './frame-pipeline.js';
 import { errorOf, type WorkerHello, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
@@ -12,6 +12,9 @@ const port = parentPort;
 if (!port) throw new Error('model-worker.js runs as a worker thread (see WorkerModels)');
 
 const { modelsDir } = workerData as { modelsDir: string };
+
+// The main thread has werift and allocation to run: ORT threads must not spin on its core.
+setOrtSpinning(false);
 
 try {
   const [encoders, relevance] = await Promise.all([loadCodecs('encoder', modelsDir), loadRelevance(modelsDir)]);

@@ -130,13 +130,31 @@ describe('rate controller budget per tick', () => {
 
   it('does not let a skipped tick count as time to make up', () => {
     const rc = new RateController({ ...DEFAULT_RATE, initialBps: rate });
-    rc.onSent(0, 40_000, 0); // 40 kB outstanding > 250 ms at 1 Mbit/s
+    rc.onSent(0, 45_000, 0); // 45 kB outstanding: 13.75 kB over 250 ms at 1 Mbit/s, more than a frame
     expect(rc.canSend(0.1)).toBe(false);
     expect(rc.canSend(0.2)).toBe(false);
-    rc.onFeedback(0, 40_000, 1_764_230_400_000 + 250, 0.25);
+    rc.onFeedback(0, 45_000, 1_764_230_400_000 + 250, 0.25);
     const r = rc.state().rateBps;
     expect(rc.canSend(0.3)).toBe(true);
     expect(rc.budget(0.3)).toBe(Math.floor((r / 8) * (1 - DEFAULT_RATE.margin) * 0.1)); // from the skipped tick at 0.2, not the frame at 0
+  });
+
+  it('makes a frame smaller by what the backlog stands above its bound, and skips only when little would be left', () => {
+    const bound = (rate / 8) * DEFAULT_RATE.maxDelayS; // 31,250 B at 1 Mbit/s
+    const at = (backlog: number) => {
+      const rc = new RateController({ ...DEFAULT_RATE, initialBps: rate });
+      rc.onSent(0, backlog, 1);
+      return { may: rc.canSend(1.1), budget: rc.budget(1.1) };
+    };
+    expect(at(bound)).toEqual({ may: true, budget: per(0.1) }); // at the bound: the whole budget
+    const over = 5000;
+    const cut = at(bound + over);
+    expect(cut.may).toBe(true);
+    expect(Math.abs(cut.budget - (per(0.1) - over))).toBeLessThanOrEqual(1);
+    // The queue after the frame is never above the bound plus one nominal frame.
+    expect(bound + over + cut.budget).toBeLessThanOrEqual(bound + per(0.1) + 1);
+    // Less than a quarter of the budget left: no frame at all.
+    expect(at(bound + 0.8 * per(0.1)).may).toBe(false);
   });
 });
 
@@ -155,8 +173,8 @@ describe('rate controller without link pressure', () => {
 
   it('writes off frames whose feedback never comes, so a silent receiver cannot stall the sender', () => {
     const rc = new RateController({ ...DEFAULT_RATE, initialBps: 2e6 });
-    rc.onSent(0, 80_000, 0);
-    expect(rc.canSend(0.1)).toBe(false); // 80 kB queued > 250 ms at 2 Mbit/s
+    rc.onSent(0, 90_000, 0);
+    expect(rc.canSend(0.1)).toBe(false); // 90 kB queued: 250 ms at 2 Mbit/s and more than a frame over
     expect(rc.canSend(2.5)).toBe(true);
     expect(rc.state()).toMatchObject({ mode: 'timeout', backlogBytes: 0, rateBps: 1e6 });
   });

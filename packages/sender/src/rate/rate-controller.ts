@@ -8,8 +8,8 @@
  *   whenever the sender keeps it busy);
  * - backlog: bytes sent but not yet reported received (in werift's queue, in flight, in the network);
  * - srtt from SCTP, whose rise above its minimum shows queueing in the network.
- * Control: budget B = rate × frame interval × (1 − margin); no new frame while the backlog exceeds
- * `maxDelayS` at the estimated rate (a frame that would arrive late is not sent); probe upwards
+ * Control: budget B = rate × frame interval × (1 − margin), less what the backlog stands above
+ * `maxDelayS` at the estimated rate (no frame while that leaves under a quarter of B); probe upwards
  * multiplicatively while the link keeps up; when it does not, follow measured goodput.
  */
 export interface RateOptions {
@@ -92,6 +92,8 @@ const FEEDBACK_TIMEOUT_S = 2;
 const FILLED = 0.7;
 /** Capacity samples older than this (receive clock, seconds) leave the estimate. */
 const CAPACITY_WINDOW_S = 1.5;
+/** A frame whose budget the backlog cut below this share of its nominal one is skipped instead. */
+const MIN_SHARE = 0.25;
 /** At most this many frames await feedback; older ones are written off like timed-out ones. */
 export const SENT_CAP = 1000;
 /** Upper bound on the delivered and capacity histories, whatever the options. */
@@ -172,29 +174,43 @@ export class RateController {
   }
 
   /**
-   * Wire-byte budget for the next frame: the rate over the time since the last frame went out
-   * (one frame interval, up to 2 when the sender fell behind — a slow source or a busy CPU — so the
-   * link stays used), less the margin.
+   * Wire-byte budget for the next frame: the rate over the time since the last frame's budget (one
+   * frame interval, up to 2 when the sender fell behind — a slow source or a busy CPU — so the link
+   * stays used), less the margin, and less whatever the backlog stands above its bound (`maxDelayS`
+   * at the rate): a frame that would queue behind too much is made smaller rather than dropped, so
+   * the queue after it never exceeds the bound plus one nominal frame, as with skipping, but the link
+   * does not idle while the next frame is being made.
    */
   budget(now?: number): number {
+    return Math.max(0, Math.floor(this.nominal(now) - this.excess()));
+  }
+
+  /** The rate's share of the time since the last budget, before the backlog is taken into account. */
+  private nominal(now?: number): number {
     const interval = 1 / this.opts.fps;
     const last = this.lastSentAt;
     const elapsed = now === undefined || last === null ? interval : Math.min(2 * interval, Math.max(interval, now - last));
-    return Math.floor((this.rate / 8) * (1 - this.opts.margin) * elapsed);
+    return (this.rate / 8) * (1 - this.opts.margin) * elapsed;
+  }
+
+  /** Bytes the backlog stands above its bound. */
+  private excess(): number {
+    return Math.max(0, this.backlog - (this.rate / 8) * this.opts.maxDelayS);
   }
 
   private lastSentAt: number | null = null;
 
   /**
-   * Whether a frame may be sent now (`now` in seconds, sender clock): false while the backlog would
-   * make it arrive late. Frames without feedback for 2 s are written off as lost (and the rate halved),
-   * so a silent receiver cannot stall the sender.
+   * Whether a frame may be sent now (`now` in seconds, sender clock): false when the backlog above its
+   * bound would leave the frame less than MIN_SHARE of its nominal budget (it would arrive late, and
+   * be too small to be worth its framing). Frames without feedback for 2 s are written off as lost
+   * (and the rate halved), so a silent receiver cannot stall the sender.
    */
   canSend(now: number): boolean {
     const stale = this.sent.findIndex((f) => now - f.sentAt <= FEEDBACK_TIMEOUT_S);
     this.writeOff(stale < 0 ? this.sent.length : stale);
-    const limit = (this.rate / 8) * this.opts.maxDelayS;
-    if (this.backlog <= limit) return true;
+    const nominal = this.nominal(now);
+    if (nominal - this.excess() >= MIN_SHARE * nominal) return true;
     this.skipped++;
     // A skipped tick is not time the next frame may make up for: that would only rebuild the queue.
     this.lastSentAt = now;
@@ -333,9 +349,10 @@ export class RateController {
       this.mode = 'backoff';
       this.ceiling = this.rate;
       this.limitSeen = true;
-    } else if (Number.isFinite(capacity) && this.rate * (1 - o.margin) > capacity) {
+    } else if (Number.isFinite(capacity) && this.rate * (1 - o.margin) > capacity && last?.queued) {
       // Frames leave faster than the link delivers: budget exactly what it delivers (the backlog
-      // check keeps any excess from piling up).
+      // check keeps any excess from piling up). Only while frames still wait behind earlier ones: a
+      // frame that found the link idle shows the older samples are out of date (capacity grew).
       this.rate = capacity / (1 - o.margin);
       this.mode = 'hold';
       this.ceiling = this.rate;

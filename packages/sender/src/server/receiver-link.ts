@@ -17,6 +17,9 @@ export interface LinkEvents {
   closed: [];
 }
 
+/** MMSC_DEBUG_RATE=1 also logs each frame's budget and bytes, and each skip (stderr, one JSON per line). */
+const DEBUG_RATE = process.env.MMSC_DEBUG_RATE === '1';
+
 /** What became of one frame on one link. */
 export type LinkOutcome = 'sent' | 'skipped' | 'gone';
 
@@ -53,6 +56,7 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
     if (!s.open) return 'gone';
     if (!s.rate.canSend(performance.now() / 1000)) {
       s.stats.framesSkipped++;
+      if (DEBUG_RATE) console.error(JSON.stringify({ t: Math.round(performance.now()), ev: 'skip', backlog: s.rate.backlog }));
       return 'skipped';
     }
     const t1 = performance.now();
@@ -88,6 +92,20 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
     s.keep.commit(frame.patches, out.choice, out.kept);
     s.rate.onSent(frameId, out.wireBytes, performance.now() / 1000, budget, budgetAt);
     s.stats.framesSent++;
+    if (DEBUG_RATE) {
+      const at = Math.round(budgetAt * 1000);
+      console.error(
+        JSON.stringify({
+          t: Math.round(performance.now()),
+          ev: 'send',
+          frameId,
+          budget,
+          bytes: out.wireBytes,
+          budgetAt: at,
+          t0: Math.round(t0),
+        }),
+      );
+    }
     s.stats.bytesSent += out.wireBytes;
     s.stats.lastBudget = budget;
     s.stats.lastFrameBytes = out.wireBytes;
