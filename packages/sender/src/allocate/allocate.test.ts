@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { allocatePaper, allocateRd, type LevelCost, rank } from './allocate.js';
+import { allocatePaper, allocateRd, bySlope, type LevelCost, ORDER_STRIDE, rank } from './allocate.js';
 
 const LEVELS: LevelCost[] = [
   { id: 0, bytes: 0 },
@@ -127,5 +127,27 @@ describe('paper allocator', () => {
   it('rejects level tables without a free skip level or out of order', () => {
     expect(() => allocatePaper(new Float32Array(2), LEVELS.slice(1), 10)).toThrow(RangeError);
     expect(() => allocateRd(new Float32Array(1), new Float32Array(5), [...LEVELS].reverse(), 10)).toThrow(RangeError);
+  });
+});
+
+describe('bySlope (the rd allocator\'s step order)', () => {
+  it('orders steps steepest first, ties by index, as a comparator sort would', () => {
+    // Slopes drawn from a few float32 values (so ties occur) and a few wide-range ones; a NaN counts as 0.
+    const slope = fc.oneof(fc.constantFrom(0, 0.5, 1, 3.25), fc.float({ min: 0, max: 1e6, noNaN: true }), fc.constant(Number.NaN));
+    fc.assert(
+      fc.property(fc.array(slope, { maxLength: 300 }), (xs) => {
+        const s = Float64Array.from(xs, (x) => Math.fround(x));
+        const key = (i: number) => (Number.isNaN(s[i]) ? 0 : (s[i] as number));
+        const expected = Array.from(s.keys()).sort((a, b) => key(b) - key(a) || a - b);
+        const order = bySlope(s, s.length);
+        const got = Array.from({ length: s.length }, (_, r) => order[r * ORDER_STRIDE] as number);
+        expect(got).toEqual(expected);
+      }),
+    );
+  });
+
+  it('reads only the first `steps` slopes', () => {
+    const order = bySlope(Float64Array.from([1, 5, 9, 100]), 3);
+    expect([0, 1, 2].map((r) => order[r * ORDER_STRIDE])).toEqual([2, 1, 0]);
   });
 });

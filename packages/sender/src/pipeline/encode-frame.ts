@@ -14,6 +14,9 @@ import type { KeepState } from './keep-state.js';
 
 export type AllocatorName = 'rd' | 'paper';
 
+/** Distortion tables by the frame's variances (dropped with the frame). */
+const TABLES = new WeakMap<Float32Array, { curves: readonly DistortionCurve[]; key: string; table: Float32Array }>();
+
 /** Lets the event loop serve what is due (timers, sockets) before the next piece of a frame's work. */
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -139,7 +142,7 @@ export class FrameEncoder {
     if (this.allocator === 'rd') {
       const w = new Float32Array(n);
       for (let i = 0; i < n; i++) w[i] = BACKGROUND_WEIGHT + (scores[i] as number);
-      const d = distortionTable(variances, bytesOf, this.curves);
+      const d = this.distortion(variances, bytesOf);
       if (keepable) {
         // A held copy makes every level up to it worth no more than keeping it (at 0 bytes).
         for (let p = 0; p < n; p++) {
@@ -169,6 +172,20 @@ export class FrameEncoder {
       for (let p = 0; p < n; p++) if (kept[p]) a.choice[p] = 0;
     }
     return { a, kept };
+  }
+
+  /**
+   * The frame's distortion table, made once per frame and level table for every receiver and every
+   * re-plan (the streamer hands each link the same `variances`); a copy, since keep state edits it.
+   */
+  private distortion(variances: Float32Array, bytesOf: number[]): Float32Array {
+    const key = bytesOf.join(',');
+    let memo = TABLES.get(variances);
+    if (!memo || memo.curves !== this.curves || memo.key !== key) {
+      memo = { curves: this.curves, key, table: distortionTable(variances, bytesOf, this.curves) };
+      TABLES.set(variances, memo);
+    }
+    return memo.table.slice();
   }
 
   /** Payload in patch order: each level's codes (made in one batch where missing), put into place. */
