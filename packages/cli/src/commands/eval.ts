@@ -13,6 +13,7 @@ import sharp from 'sharp';
 import { CliError } from '../errors.js';
 import { gtMask } from '../eval/build-pairs.js';
 import { DEFAULT_METHODS, Evaluator, METHODS, type Method, type PairResult } from '../eval/evaluate.js';
+import { hasX264 } from '../eval/peers.js';
 import { lineChart } from '../eval/plot.js';
 import { loadPairs, type PairOptions, pairOptions } from './relevance-eval.js';
 
@@ -45,13 +46,13 @@ export function summarise(results: PairResult[], rates: number[], methods: reado
 export function evalCommand(): Command {
   return pairOptions(
     new Command('eval').description(
-      "reproduce the paper's Figs 4–6 offline (relevance, allocation, codecs, framing, decoding), plus JPEG at equal bytes",
+      "reproduce the paper's Figs 4–6 offline (relevance, allocation, codecs, framing, decoding), against standard codecs at equal bytes",
     ),
   )
     .option('--rates <list>', 'channel rates: budget = rate × 2,400 × 192 wire bytes', '0.02,0.05,0.1,0.25,0.5,1')
     .option(
       '--methods <list>',
-      `methods among ${METHODS.join(', ')} (oracle, oracle-box: the GT mask or GT boxes as relevance, ceilings)`,
+      `methods among ${METHODS.join(', ')} (jpeg, webp, avif, x264, x264-roi: standard codecs at the same bytes, x264-roi with ROI boxes from mmsc's relevance; oracle, oracle-box: the GT mask or GT boxes as relevance, ceilings)`,
       DEFAULT_METHODS.join(','),
     )
     .option('--allocator <name>', 'rd or paper (for mmsc and baseline)', 'rd')
@@ -64,6 +65,8 @@ export function evalCommand(): Command {
       const methods = opts.methods.split(',') as Method[];
       for (const m of methods) if (!METHODS.includes(m)) throw new CliError(`unknown method ${m}: use ${METHODS.join(', ')}`, EXIT.usage);
       if (opts.allocator !== 'rd' && opts.allocator !== 'paper') throw new CliError('--allocator must be rd or paper', EXIT.usage);
+      if (methods.some((m) => m.startsWith('x264')) && !(await hasX264()))
+        throw new CliError('methods x264 and x264-roi need ffmpeg with libx264 on PATH (Debian: apt-get install ffmpeg)', EXIT.usage);
       const { coco, pairs } = await loadPairs(opts);
       const codecs = codecEntries(await readManifest(opts.models));
       const [relevance, enc, dec] = await Promise.all([
@@ -98,7 +101,8 @@ export function evalCommand(): Command {
         notes: {
           semantic:
             'detector score retention: strongest CenterNet peak of the queried classes on the reconstruction / on the original (no CLIP is obtainable here)',
-          budget: 'wire bytes including protocol framing; JPEG: file bytes',
+          budget:
+            'mmsc, baseline, uniform, oracles: wire bytes including protocol framing; jpeg, webp, avif: file bytes; x264, x264-roi: Annex-B bitstream bytes without the informational SEI',
         },
       };
       await writeFile(join(opts.out, 'results.json'), `${JSON.stringify(results)}\n`);

@@ -2,7 +2,7 @@ import { maskedMse, meanAbsDiff } from '@mmsc/sender/metrics.js';
 import { describe, expect, it } from 'vitest';
 import { summarise } from '../commands/eval.js';
 import type { PairResult } from './evaluate.js';
-import { jpegAt, maskPatchScores, peakScore } from './evaluate.js';
+import { maskPatchScores, peakScore } from './evaluate.js';
 
 describe('evaluation metrics on synthetic images', () => {
   it('masked MSE counts only pixels inside the mask, all three channels', () => {
@@ -16,18 +16,6 @@ describe('evaluation metrics on synthetic images', () => {
 
   it('L1 between relevance maps is the mean absolute difference', () => {
     expect(meanAbsDiff(Float32Array.from([0, 0.5, 1, 1]), Float32Array.from([0, 1, 0, 1]))).toBeCloseTo(0.375, 7);
-  });
-
-  it('JPEG at a budget picks a file that fits, and a higher quality for a larger budget', async () => {
-    const frame = { width: 48, height: 32, data: Uint8Array.from({ length: 48 * 32 * 3 }, (_, i) => (i * 37) % 256) };
-    const small = await jpegAt(frame, 1500);
-    const large = await jpegAt(frame, 6000);
-    expect(small.bytes).toBeLessThanOrEqual(1500);
-    expect(large.bytes).toBeLessThanOrEqual(6000);
-    expect(large.quality).toBeGreaterThan(small.quality);
-    expect(large.image.length).toBe(frame.data.length);
-    // Nothing fits in 10 bytes: the receiver would show grey.
-    expect((await jpegAt(frame, 10)).image.every((v) => v === 128)).toBe(true);
   });
 
   it('the oracle relevance is the share of each patch inside the GT mask', () => {

@@ -7,14 +7,18 @@ import { maskedMse, meanAbsDiff, psnr, sumSquaredError } from '@mmsc/sender/metr
 import { FrameEncoder } from '@mmsc/sender/pipeline/encode-frame.js';
 import type { DetectorOutput } from '@mmsc/sender/relevance/decode-detections.js';
 import type { DetectorRelevance } from '@mmsc/sender/relevance/relevance-model.js';
-import sharp from 'sharp';
+import { avifAt, jpegAt, webpAt, x264At } from './peers.js';
+import { roiRects } from './roi.js';
 
 /**
  * The oracles are not systems: they allocate with the GT query mask (`oracle`) or the GT instances'
  * boxes (`oracle-box`) as the relevance map, with the same allocator, codecs and framing — the
- * ceilings for a mask-precise and for a perfect box-level relevance extractor. Off by default.
+ * ceilings for a mask-precise and for a perfect box-level relevance extractor. Off by default, as are
+ * the peers beyond JPEG (slower; x264 needs ffmpeg). `x264-roi` takes its boxes from mmsc's relevance.
  */
-export const METHODS = ['mmsc', 'baseline', 'uniform', 'jpeg', 'oracle', 'oracle-box'] as const;
+export const METHODS = ['mmsc', 'baseline', 'uniform', 'jpeg', 'webp', 'avif', 'x264', 'x264-roi', 'oracle', 'oracle-box'] as const;
+/** Standard codecs at the same bytes (peers.ts); x264 and x264-roi need ffmpeg with libx264. */
+export const PEERS: readonly Method[] = ['jpeg', 'webp', 'avif', 'x264', 'x264-roi'];
 export type Method = (typeof METHODS)[number];
 export const DEFAULT_METHODS: readonly Method[] = ['mmsc', 'baseline', 'uniform', 'jpeg'];
 
@@ -24,7 +28,7 @@ export interface PairResult {
   method: Method;
   rate: number;
   budget: number;
-  /** Wire bytes actually used (JPEG: file size). */
+  /** Wire bytes actually used (peers: file or bitstream size). */
   bytes: number;
   maskedMse: number;
   l1Relevance: number;
@@ -71,9 +75,10 @@ export class Evaluator {
     const baseline = this.relevance.baselineFromAnalysis(a);
     const classes = pair.categories.map((c) => this.relevance.detector.classes.indexOf(c)).filter((c) => c >= 0);
     const origScore = peakScore(a.out, classes);
-    // Relevance per allocating method (uniform and jpeg ignore it).
+    // Relevance per allocating method (uniform and the peers ignore it; x264-roi takes mmsc's).
     const scoresOf: Partial<Record<Method, Float32Array>> = {
       mmsc: query.patchScores,
+      'x264-roi': query.patchScores,
       baseline: baseline.patchScores,
       ...(methods.includes('oracle') ? { oracle: maskPatchScores(mask, frame.width, frame.height) } : {}),
       ...(boxMask ? { 'oracle-box': maskPatchScores(boxMask, frame.width, frame.height) } : {}),
@@ -118,6 +123,13 @@ export class Evaluator {
     budget: number,
   ) {
     if (method === 'jpeg') return jpegAt(frame, budget);
+    if (method === 'webp') return webpAt(frame, budget);
+    if (method === 'avif') return avifAt(frame, budget);
+    if (method === 'x264') return x264At(frame, budget);
+    if (method === 'x264-roi') {
+      const p = this.hello.patchSize;
+      return x264At(frame, budget, roiRects(scores, frame.width / p, frame.height / p, p));
+    }
     let parts: Uint8Array[] | null = null;
     if (method === 'uniform') {
       // The single highest level whose whole frame fits the budget (skip always fits).
@@ -162,28 +174,6 @@ export function maskPatchScores(mask: Uint8Array, width: number, height: number,
     }
   }
   return out;
-}
-
-/** Highest JPEG quality (libjpeg via sharp, 4:2:0) whose file fits `budget`; grey when none does. */
-export async function jpegAt(frame: RgbImage, budget: number): Promise<{ image: Uint8Array; bytes: number; quality: number }> {
-  const raw = { raw: { width: frame.width, height: frame.height, channels: 3 as const } };
-  const encode = (q: number) => sharp(frame.data, raw).jpeg({ quality: q, mozjpeg: false }).toBuffer();
-  let lo = 1;
-  let hi = 100;
-  let best: Buffer | null = null;
-  let bestQ = 0;
-  while (lo <= hi) {
-    const q = (lo + hi) >> 1;
-    const file = await encode(q);
-    if (file.length <= budget) {
-      best = file;
-      bestQ = q;
-      lo = q + 1;
-    } else hi = q - 1;
-  }
-  if (!best) return { image: new Uint8Array(frame.data.length).fill(128), bytes: 0, quality: 0 };
-  const decoded = await sharp(best).removeAlpha().raw().toBuffer();
-  return { image: new Uint8Array(decoded.buffer, decoded.byteOffset, decoded.length), bytes: best.length, quality: bestQ };
 }
 
 /** Semantic score of an image for a query: the detector's strongest heatmap peak among its classes. */

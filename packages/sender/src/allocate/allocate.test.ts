@@ -130,7 +130,7 @@ describe('paper allocator', () => {
   });
 });
 
-describe('bySlope (the rd allocator\'s step order)', () => {
+describe("bySlope (the rd allocator's step order)", () => {
   it('orders steps steepest first, ties by index, as a comparator sort would', () => {
     // Slopes drawn from a few float32 values (so ties occur) and a few wide-range ones; a NaN counts as 0.
     const slope = fc.oneof(fc.constantFrom(0, 0.5, 1, 3.25), fc.float({ min: 0, max: 1e6, noNaN: true }), fc.constant(Number.NaN));
