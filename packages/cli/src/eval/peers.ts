@@ -12,7 +12,7 @@ import type { Rect } from './roi.js';
 export interface PeerResult {
   image: Uint8Array;
   bytes: number;
-  /** The knob value used (JPEG/WebP/AVIF quality 1–100; x264: 51 − crf); 0 when nothing fit. */
+  /** The knob value used (JPEG/WebP/AVIF quality 1–100; x264: 4 × (51 − crf)); 0 when nothing fit. */
   quality: number;
 }
 
@@ -77,8 +77,11 @@ export async function hasX264(): Promise<boolean> {
   }
 }
 
+/** crf is searched in quarter steps (whole steps left up to ~10 % of the budget unused). */
+const STEPS = 4;
+
 /**
- * One intra H.264 frame (libx264 through ffmpeg, default preset and AQ, 4:2:0), crf searched so the
+ * One intra H.264 frame (libx264 through ffmpeg, default preset, 4:2:0), crf searched so the
  * Annex-B bitstream fits. x264's informational SEI (its settings string, ~600 bytes) is stripped:
  * no decoder needs it, and charging it would handicap the peer. `roi` boxes get ffmpeg's `addroi`
  * with `qoffset` (negative = better quality there; libx264 honours it through AQ).
@@ -92,12 +95,16 @@ export async function x264At(frame: RgbImage, budget: number, roi: readonly Rect
       [
         ...['-hide_banner', '-loglevel', 'error', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', size, '-i', 'pipe:0'],
         ...(filters.length ? ['-vf', filters.join(',')] : []),
-        ...['-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-crf', String(51 - q), '-frames:v', '1'],
+        ...['-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-crf', String(51 - q / STEPS), '-frames:v', '1'],
+        // The metrics are MSE and PSNR: x264's psychovisual tuning costs both. Plain frames get
+        // `-tune psnr` (no psy, no AQ); ROI frames keep AQ (their ROI works through it), without psy.
+        // On 10 dev pairs at rate 0.02: masked MSE 83.9 vs 91.7 with the defaults (x264-roi 62.1 vs 62.7).
+        ...(roi.length ? ['-x264-params', 'psy=0'] : ['-tune', 'psnr']),
         ...['-bsf:v', 'filter_units=remove_types=6', '-f', 'h264', 'pipe:1'],
       ],
       frame.data,
     );
-  const fit = await fitQuality(0, 51, budget, encode);
+  const fit = await fitQuality(0, 51 * STEPS, budget, encode);
   if (!fit) return grey(frame);
   const image = await run(
     'ffmpeg',
