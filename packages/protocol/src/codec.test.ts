@@ -40,7 +40,17 @@ function tampered(type: Message['type'], edit: (wire: unknown[]) => void): Uint8
 
 describe('round trip', () => {
   it('exampleMessages covers every message type once', () => {
-    expect(examples.map((m) => m.type).sort()).toEqual(['error', 'feedback', 'frame', 'grounding', 'hello', 'query', 'relevance']);
+    expect(examples.map((m) => m.type).sort()).toEqual([
+      'error',
+      'feedback',
+      'frame',
+      'grounding',
+      'hello',
+      'query',
+      'refresh',
+      'relevance',
+      'video',
+    ]);
   });
 
   it.each(examples.map((m) => [m.type, m] as const))('%s decodes to exactly what was encoded', (_, m) => {

@@ -22,6 +22,7 @@ export function exampleMessages(): Message[] {
       }),
       maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
       fps: 10,
+      engine: 'patches',
     },
     {
       type: 'frame',
@@ -33,6 +34,16 @@ export function exampleMessages(): Message[] {
       firstPatch: 100,
       levels,
       payload,
+    },
+    {
+      type: 'video',
+      frameId: 43,
+      captureTs: 1_764_230_400_223.5,
+      budget: 12_500,
+      part: 0,
+      parts: 1,
+      key: false,
+      data: Uint8Array.from([0, 0, 0, 1, 0x41, 0x9a, 0x20, 0x11]),
     },
     {
       type: 'relevance',
@@ -51,6 +62,7 @@ export function exampleMessages(): Message[] {
     },
     { type: 'query', queryId: 'q1', text: 'puppy and sky' },
     { type: 'feedback', frameId: 42, bytesReceived: 45_871, partsReceived: 3, receiveTs: 1_764_230_400_180.25 },
+    { type: 'refresh', reason: 'decode-error' },
     { type: 'error', code: 'unknown-words', message: 'no query word matched a known class', ref: 'q1' },
   ];
 }

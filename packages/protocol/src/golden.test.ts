@@ -27,6 +27,11 @@ const HAND: Record<string, string> = {
   feedback: `96 01 11 07 cd012c 02 ${f64['1040.25']}`,
   // [1, 127, "busy", "try later", "q1"]: tag 127 is the largest positive fixint (7f)
   error: '95 01 7f a4 62757379 a9 747279206c61746572 a2 7131',
+  // [1, 5, 9, 1000.5, 300, 0, 2, true, bin(00 00 00 01 67)]: fixarray(9), tag 5, key is true = c3,
+  // the data an SPS NAL header after its start code
+  video: `99 01 05 09 ${f64['1000.5']} cd012c 00 02 c3 c405 0000000167`,
+  // [1, 18, "decode-error"]: fixarray(3), tag 18 = 0x12, fixstr(12)
+  refresh: '93 01 12 ac 6465636f64652d6572726f72',
   // [1, 2, 8, 1000.5, 64, 0, 1, 198, 2, 0, bin(09), bin(30..47)]: one part of one; a tie between
   // the codings goes to packed (0): symbols 1, 1 at bits 0-2 and 3-5 = 0b00001001 = 09.
   frame: `9c 01 02 08 ${f64['1000.5']} 40 00 01 ccc6 02 00 c401 09 c418 ${bytes(0x30, 0x48)}`,
@@ -49,7 +54,7 @@ describe('golden wire vectors', () => {
   });
 
   it('agree with the bytes worked out by hand', () => {
-    for (const name of ['frame', 'query', 'feedback', 'error']) expect(hex(name), name).toBe(hand(name));
+    for (const name of ['frame', 'video', 'query', 'feedback', 'refresh', 'error']) expect(hex(name), name).toBe(hand(name));
     expect(parts()).toEqual([hand('frame.part0'), hand('frame.part1')]);
   });
 

@@ -17,5 +17,6 @@ export {
   type SignalMessage,
 } from './signalling.js';
 export { type FrameInput, frameOverheadBound, type SplitOptions, splitFrame } from './split-frame.js';
+export { splitVideo, VIDEO_HEADER_BOUND, type VideoInput, videoOverheadBound } from './split-video.js';
 export { truncateUtf8 } from './truncate.js';
 export * from './types.js';

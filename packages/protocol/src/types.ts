@@ -7,8 +7,10 @@ export const MESSAGE_TYPES = {
   frame: 2,
   relevance: 3,
   grounding: 4,
+  video: 5,
   query: 16,
   feedback: 17,
+  refresh: 18,
   error: 127,
 } as const;
 
@@ -33,6 +35,14 @@ export interface LevelSpec {
   model: { id: string; sha256: string } | null;
 }
 
+/**
+ * How the session's pictures are coded. `patches`: the paper's per-patch levels in `frame`
+ * messages. `h264`: an H.264 stream (Annex B, 4:2:0, full-range BT.601) in `video` messages, its
+ * quantizer per macroblock following the relevance; the level table then only names the tiers.
+ */
+export type EngineName = 'patches' | 'h264';
+export const ENGINES: readonly EngineName[] = ['patches', 'h264'];
+
 /** Sender → receiver, first message of a session: everything needed to interpret frames. */
 export interface HelloMessage {
   type: 'hello';
@@ -43,6 +53,8 @@ export interface HelloMessage {
   levels: LevelSpec[];
   maxMessageBytes: number;
   fps: number | null;
+  /** Absent on the wire for `patches` (the hello of protocol version 1 before engines existed). */
+  engine: EngineName;
 }
 
 /**
@@ -64,6 +76,24 @@ export interface FrameMessage {
   levels: Uint8Array;
   /** Payloads of this part's patches, concatenated in patch order. */
   payload: Uint8Array;
+}
+
+/**
+ * Sender → receiver (engine `h264`): one part of one coded picture. Parts of a frame arrive in
+ * order on the reliable channel; the picture decodes once all are in. `key` marks an IDR picture,
+ * which a decoder can start from (the first of a session, and the answer to a `refresh`).
+ */
+export interface VideoMessage {
+  type: 'video';
+  frameId: number;
+  captureTs: number;
+  /** Wire-byte budget the sender allotted to the whole frame (its bucket's credit at the time). */
+  budget: number;
+  part: number;
+  parts: number;
+  key: boolean;
+  /** This part's slice of the access unit. */
+  data: Uint8Array;
 }
 
 /** Sender → receiver (optional): low-resolution relevance map for display, values/255 in [0,1]. */
@@ -108,6 +138,13 @@ export interface FeedbackMessage {
   receiveTs: number;
 }
 
+/** Receiver → sender (engine `h264`): the decoder lost its reference; code the next frame as a keyframe. */
+export interface RefreshMessage {
+  type: 'refresh';
+  /** Why, for the sender's log (e.g. "decode-error"). */
+  reason: string;
+}
+
 /** Either direction: something went wrong. `ref` names the query or frame concerned, if any. */
 export interface ErrorMessage {
   type: 'error';
@@ -116,7 +153,16 @@ export interface ErrorMessage {
   ref: string | null;
 }
 
-export type Message = HelloMessage | FrameMessage | RelevanceMessage | GroundingMessage | QueryMessage | FeedbackMessage | ErrorMessage;
+export type Message =
+  | HelloMessage
+  | FrameMessage
+  | VideoMessage
+  | RelevanceMessage
+  | GroundingMessage
+  | QueryMessage
+  | FeedbackMessage
+  | RefreshMessage
+  | ErrorMessage;
 
 /** Size limits enforced on both encode and decode. */
 export const LIMITS = {

@@ -3,6 +3,8 @@ import type { ProtocolContext } from './context.js';
 import { ProtocolError } from './errors.js';
 import { decodeLevels, encodeLevels } from './level-coding.js';
 import {
+  ENGINES,
+  type EngineName,
   type ErrorMessage,
   type FeedbackMessage,
   type FrameMessage,
@@ -17,7 +19,9 @@ import {
   type Message,
   PROTOCOL_VERSION,
   type QueryMessage,
+  type RefreshMessage,
   type RelevanceMessage,
+  type VideoMessage,
 } from './types.js';
 
 // Messages travel as positional msgpack arrays `[version, type, ...fields]` (PROTOCOL.md § Messages).
@@ -41,11 +45,15 @@ export function toWire(m: Message): unknown[] {
         list(m.levels, 'levels', MAX_LEVEL_ID + 1).map((l) => [l.id, l.bytes, l.kind, l.model ? [l.model.id, l.model.sha256] : null]),
         m.maxMessageBytes,
         m.fps,
+        // A patches hello keeps its original 7 fields, byte for byte.
+        ...(m.engine === 'patches' ? [] : [m.engine]),
       ];
     case 'frame': {
       const { coding, bytes } = encodeLevels(bin(m.levels, 'levels'));
       return [...head, m.frameId, m.captureTs, m.budget, m.part, m.parts, m.firstPatch, m.levels.length, coding, bytes, m.payload];
     }
+    case 'video':
+      return [...head, m.frameId, m.captureTs, m.budget, m.part, m.parts, m.key, m.data];
     case 'relevance':
       return [...head, m.frameId, m.width, m.height, m.values];
     case 'grounding':
@@ -64,6 +72,8 @@ export function toWire(m: Message): unknown[] {
       return [...head, m.queryId, m.text];
     case 'feedback':
       return [...head, m.frameId, m.bytesReceived, m.partsReceived, m.receiveTs];
+    case 'refresh':
+      return [...head, m.reason];
     case 'error':
       return [...head, m.code, m.message, m.ref];
     default:
@@ -84,9 +94,11 @@ export function fromWire(v: unknown, ctx: ProtocolContext): Message {
   const f = v.slice(2);
   switch (v[1]) {
     case MESSAGE_TYPES.hello:
-      return hello(tuple(f, 'hello', 7));
+      return hello(f.length === 8 ? f : tuple(f, 'hello', 7));
     case MESSAGE_TYPES.frame:
       return frame(tuple(f, 'frame', 10), ctx);
+    case MESSAGE_TYPES.video:
+      return video(tuple(f, 'video', 7));
     case MESSAGE_TYPES.relevance:
       return relevance(tuple(f, 'relevance', 4), ctx);
     case MESSAGE_TYPES.grounding:
@@ -95,6 +107,8 @@ export function fromWire(v: unknown, ctx: ProtocolContext): Message {
       return query(tuple(f, 'query', 2));
     case MESSAGE_TYPES.feedback:
       return feedback(tuple(f, 'feedback', 4));
+    case MESSAGE_TYPES.refresh:
+      return refresh(tuple(f, 'refresh', 1));
     case MESSAGE_TYPES.error:
       return error(tuple(f, 'error', 3));
     default:
@@ -139,7 +153,20 @@ function hello(f: unknown[]): HelloMessage {
   if (levels.length === 0) throw new ProtocolError('bad-field', 'the level table is empty', 'levels');
   const maxMessageBytes = int(f[5], 'maxMessageBytes', LIMITS.minMessageBytes, LIMITS.maxMessageBytes);
   const fps = f[6] === null ? null : num(f[6], 'fps', Number.MIN_VALUE, 1000);
-  return { type: 'hello', sessionId, width, height, patchSize, levels, maxMessageBytes, fps };
+  let engine: EngineName = 'patches';
+  if (f.length === 8) {
+    const e = str(f[7], 'engine', 16) as EngineName;
+    if (!ENGINES.includes(e) || e === 'patches') {
+      throw new ProtocolError(
+        'bad-field',
+        `engine must be one of ${ENGINES.filter((x) => x !== 'patches').join(', ')} (patches is sent as no field)`,
+        'engine',
+      );
+    }
+    engine = e;
+    if (width % 2 || height % 2) throw new ProtocolError('bad-field', `4:2:0 video needs even dimensions, got ${width}×${height}`, 'width');
+  }
+  return { type: 'hello', sessionId, width, height, patchSize, levels, maxMessageBytes, fps, engine };
 }
 
 function frame(f: unknown[], ctx: ProtocolContext): FrameMessage {
@@ -166,6 +193,26 @@ function frame(f: unknown[], ctx: ProtocolContext): FrameMessage {
     throw new ProtocolError('payload-length', `levels need ${expected} payload bytes, got ${payload.length}`, 'payload');
   }
   return { type: 'frame', frameId, captureTs, budget, part, parts, firstPatch, levels, payload };
+}
+
+function video(f: unknown[]): VideoMessage {
+  const parts = int(f[4], 'parts', 1, MAX_PARTS);
+  const data = bin(f[6], 'data');
+  if (data.length === 0) throw new ProtocolError('payload-length', 'a video part carries at least one byte', 'data');
+  return {
+    type: 'video',
+    frameId: int(f[0], 'frameId', 0, LIMITS.maxFrameId),
+    captureTs: num(f[1], 'captureTs', 0, MAX_SAFE),
+    budget: int(f[2], 'budget', 0, MAX_SAFE),
+    part: int(f[3], 'part', 0, parts - 1),
+    parts,
+    key: bool(f[5], 'key'),
+    data,
+  };
+}
+
+function refresh(f: unknown[]): RefreshMessage {
+  return { type: 'refresh', reason: str(f[0], 'reason', LIMITS.idBytes) };
 }
 
 function relevance(f: unknown[], ctx: ProtocolContext): RelevanceMessage {

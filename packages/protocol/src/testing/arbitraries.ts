@@ -70,8 +70,33 @@ export function messageArb(): fc.Arbitrary<Message> {
       levels: levelTable,
       maxMessageBytes: fc.integer({ min: LIMITS.minMessageBytes, max: LIMITS.maxMessageBytes }),
       fps: fc.option(fc.double({ min: 0.1, max: 1000, noNaN: true }), { nil: null }),
+      engine: fc.constantFrom('patches' as const, 'h264' as const),
     }),
     frameArb(),
+    fc
+      .record({
+        frameId: u32,
+        captureTs: ts,
+        budget: fc.integer({ min: 0, max: 2 ** 40 }),
+        parts: fc.integer({ min: 1, max: 0xffff }),
+        key: fc.boolean(),
+        n: fc.integer({ min: 1, max: 300 }),
+        seed: fc.integer(),
+      })
+      .chain((r) => fc.record({ r: fc.constant(r), part: fc.integer({ min: 0, max: r.parts - 1 }) }))
+      .map(
+        ({ r, part }): Message => ({
+          type: 'video',
+          frameId: r.frameId,
+          captureTs: r.captureTs,
+          budget: r.budget,
+          part,
+          parts: r.parts,
+          key: r.key,
+          data: Uint8Array.from({ length: r.n }, (_, i) => (i * 29 + r.seed) & 0xff),
+        }),
+      ),
+    fc.record({ type: fc.constant('refresh' as const), reason: text(LIMITS.idBytes) }),
     fc.record({ frameId: u32, width: fc.integer({ min: 1, max: 60 }), height: fc.integer({ min: 1, max: 40 }), seed: fc.integer() }).map(
       ({ frameId, width, height, seed }): Message => ({
         type: 'relevance',

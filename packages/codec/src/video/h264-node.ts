@@ -1,0 +1,268 @@
+import type { I420 } from './yuv.js';
+
+// Node only: libx264 and FFmpeg's h264 decoder through npm node-av (FFmpeg 8.1 built with
+// --enable-gpl; see the README's licences). Loaded on first use, so that importing the codec
+// package costs nothing for the patch engine and the browser bundle never sees it.
+
+type NodeAvLib = typeof import('node-av/lib');
+type NodeAvConstants = typeof import('node-av/constants');
+let loaded: Promise<{ lib: NodeAvLib; k: NodeAvConstants }> | null = null;
+
+function nodeAv() {
+  loaded ??= (async () => {
+    const lib = await import('node-av/lib');
+    const k = await import('node-av/constants');
+    // FFmpeg's info lines (x264's summary at close) would flood the sender's log.
+    lib.Log.setLevel(k.AV_LOG_ERROR);
+    return { lib, k };
+  })();
+  return loaded;
+}
+
+/** A rectangle of the picture (pixels, right/bottom exclusive) whose quantizer moves by `qpDelta`. */
+export interface QpRegion {
+  left: number;
+  top: number;
+  right: number;
+  bottom: number;
+  /** H.264 QP steps, negative = finer; FFmpeg clips to ±51. */
+  qpDelta: number;
+}
+
+export interface H264EncoderOptions {
+  width: number;
+  height: number;
+  fps: number;
+  /** Target and maximum rate, bits per second. */
+  bitrate: number;
+  /** The rate controller's bucket (x264's VBV buffer), bits. */
+  bufferBits: number;
+}
+
+export interface EncodedPicture {
+  /** Annex B access unit. */
+  data: Uint8Array;
+  key: boolean;
+  /** Microseconds spent in the encoder (conversion excluded). */
+  us: number;
+}
+
+/** Bytes of one AVRegionOfInterest: self_size, top, bottom, left, right, qoffset {num, den}. */
+const ROI_BYTES = 28;
+/** FFmpeg scales an ROI's qoffset by the QP range (51 at 8 bits): num / 51 is a whole QP step. */
+const QP_RANGE = 51;
+
+/**
+ * One libx264 stream: `veryfast` + `zerolatency` (no lookahead, one packet per frame), an
+ * unbounded GOP (a keyframe only when asked: a join, a decoder's refresh), CBR with the VBV set
+ * from the caller's bucket, and a per-frame quantizer map from regions (needs adaptive
+ * quantization, which `veryfast` keeps on). Synchronous: a 480×320 frame takes ~3–5 ms.
+ */
+export class H264Encoder {
+  private closed = false;
+  private rate: { bitrate: number; bufferBits: number };
+
+  private constructor(
+    private readonly lib: NodeAvLib,
+    private readonly k: NodeAvConstants,
+    private readonly ctx: InstanceType<NodeAvLib['CodecContext']>,
+    private readonly frame: InstanceType<NodeAvLib['Frame']>,
+    private readonly packet: InstanceType<NodeAvLib['Packet']>,
+    readonly options: H264EncoderOptions,
+  ) {
+    this.rate = { bitrate: options.bitrate, bufferBits: options.bufferBits };
+  }
+
+  static async create(o: H264EncoderOptions): Promise<H264Encoder> {
+    const { lib, k } = await nodeAv();
+    const codec = lib.Codec.findEncoderByName(k.FF_ENCODER_LIBX264);
+    if (!codec) throw new Error('this node-av build has no libx264 encoder');
+    const ctx = new lib.CodecContext();
+    ctx.allocContext3(codec);
+    ctx.width = o.width;
+    ctx.height = o.height;
+    ctx.pixelFormat = k.AV_PIX_FMT_YUV420P;
+    ctx.colorRange = k.AVCOL_RANGE_JPEG;
+    ctx.timeBase = new lib.Rational(1, 1000);
+    ctx.framerate = new lib.Rational(Math.round(o.fps), 1);
+    setRate(ctx, o.bitrate, o.bufferBits);
+    // Options one by one: a Dictionary handed to open2 is freed twice by node-av 6.1.1 (a crash at exit).
+    for (const [name, value] of [
+      ['preset', 'veryfast'],
+      ['tune', 'zerolatency'],
+      ['forced-idr', '1'],
+      ['threads', '1'],
+      ['x264-params', 'keyint=infinite:scenecut=0:repeat-headers=1'],
+    ] as const) {
+      if (ctx.setOption(name, value) < 0) throw new Error(`libx264 has no option ${name}`);
+    }
+    const ret = ctx.open2Sync(codec, null);
+    if (ret < 0) throw new Error(`libx264 did not open: ${new lib.FFmpegError(ret).message}`);
+    const frame = new lib.Frame();
+    frame.alloc();
+    frame.format = k.AV_PIX_FMT_YUV420P;
+    frame.width = o.width;
+    frame.height = o.height;
+    frame.colorRange = k.AVCOL_RANGE_JPEG;
+    if (frame.allocBuffer() < 0) throw new Error('could not allocate a frame buffer');
+    const packet = new lib.Packet();
+    packet.alloc();
+    return new H264Encoder(lib, k, ctx, frame, packet, o);
+  }
+
+  /** New target rate and bucket; x264 reconfigures in place (no keyframe). */
+  setRate(bitrate: number, bufferBits: number): void {
+    const b = Math.max(10_000, Math.round(bitrate));
+    const v = Math.max(b / 50, Math.round(bufferBits));
+    // Reconfiguring costs a little inside x264: only for a change that matters.
+    if (Math.abs(b - this.rate.bitrate) < 0.03 * this.rate.bitrate && Math.abs(v - this.rate.bufferBits) < 0.1 * this.rate.bufferBits)
+      return;
+    this.rate = { bitrate: b, bufferBits: v };
+    setRate(this.ctx, b, v);
+  }
+
+  /** Codes one picture at `ptsMs`; `key` forces an IDR frame. */
+  encode(pic: I420, regions: readonly QpRegion[], ptsMs: number, key: boolean): EncodedPicture {
+    if (this.closed) throw new Error('the encoder is closed');
+    const { k, frame, ctx, packet } = this;
+    if (frame.makeWritable() < 0) throw new Error('could not make the frame writable');
+    copyPlanes(pic, frame.data as Buffer[], frame.linesize);
+    frame.pts = BigInt(Math.round(ptsMs));
+    frame.pictType = key ? k.AV_PICTURE_TYPE_I : k.AV_PICTURE_TYPE_NONE;
+    frame.removeSideData(k.AV_FRAME_DATA_REGIONS_OF_INTEREST);
+    if (regions.length) {
+      const sd = frame.newSideData(k.AV_FRAME_DATA_REGIONS_OF_INTEREST, regions.length * ROI_BYTES);
+      // FFmpeg applies the list back to front, so the first region wins where they overlap.
+      regions.forEach((r, i) => {
+        const o = i * ROI_BYTES;
+        sd.writeUInt32LE(ROI_BYTES, o);
+        sd.writeInt32LE(r.top, o + 4);
+        sd.writeInt32LE(r.bottom, o + 8);
+        sd.writeInt32LE(r.left, o + 12);
+        sd.writeInt32LE(r.right, o + 16);
+        sd.writeInt32LE(Math.round(r.qpDelta), o + 20);
+        sd.writeInt32LE(QP_RANGE, o + 24);
+      });
+    }
+    const t0 = performance.now();
+    const sent = ctx.sendFrameSync(frame);
+    if (sent < 0) throw new Error(`libx264 refused the frame: ${new this.lib.FFmpegError(sent).message}`);
+    const chunks: Buffer[] = [];
+    let isKey = false;
+    for (;;) {
+      const r = ctx.receivePacketSync(packet);
+      if (r < 0) break;
+      const d = packet.data;
+      if (d) chunks.push(Buffer.from(d));
+      isKey ||= packet.isKeyframe;
+      packet.unref();
+    }
+    const us = Math.round((performance.now() - t0) * 1000);
+    if (chunks.length === 0) throw new Error('libx264 returned no packet for a frame (zerolatency should always return one)');
+    return { data: new Uint8Array(Buffer.concat(chunks)), key: isKey, us };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.frame.free();
+    this.packet.free();
+    this.ctx.freeContext();
+  }
+}
+
+function setRate(ctx: InstanceType<NodeAvLib['CodecContext']>, bitrate: number, bufferBits: number) {
+  ctx.bitRate = BigInt(Math.round(bitrate));
+  ctx.rcMaxRate = BigInt(Math.round(bitrate));
+  ctx.rcBufferSize = Math.round(bufferBits);
+}
+
+function copyPlanes(pic: I420, planes: Buffer[], linesize: number[]) {
+  const rows = [pic.height, pic.height / 2, pic.height / 2];
+  const widths = [pic.width, pic.width / 2, pic.width / 2];
+  const src = [pic.y, pic.u, pic.v];
+  const strides = [pic.yStride, pic.uvStride, pic.uvStride];
+  for (let p = 0; p < 3; p++) {
+    const dst = planes[p] as Buffer;
+    const s = src[p] as Uint8Array;
+    const ls = linesize[p] as number;
+    const w = widths[p] as number;
+    const st = strides[p] as number;
+    for (let r = 0; r < (rows[p] as number); r++) dst.set(s.subarray(r * st, r * st + w), r * ls);
+  }
+}
+
+/** FFmpeg's h264 decoder, one frame out per access unit (low delay, one thread). */
+export class H264Decoder {
+  private closed = false;
+
+  private constructor(
+    private readonly lib: NodeAvLib,
+    private readonly ctx: InstanceType<NodeAvLib['CodecContext']>,
+    private readonly frame: InstanceType<NodeAvLib['Frame']>,
+    private readonly packet: InstanceType<NodeAvLib['Packet']>,
+  ) {}
+
+  static async create(): Promise<H264Decoder> {
+    const { lib, k } = await nodeAv();
+    const codec = lib.Codec.findDecoderByName(k.FF_DECODER_H264);
+    if (!codec) throw new Error('this node-av build has no h264 decoder');
+    const ctx = new lib.CodecContext();
+    ctx.allocContext3(codec);
+    ctx.threadCount = 1;
+    ctx.flags = k.AV_CODEC_FLAG_LOW_DELAY;
+    const ret = ctx.open2Sync(codec, null);
+    if (ret < 0) throw new Error(`the h264 decoder did not open: ${new lib.FFmpegError(ret).message}`);
+    const frame = new lib.Frame();
+    frame.alloc();
+    const packet = new lib.Packet();
+    packet.alloc();
+    return new H264Decoder(lib, ctx, frame, packet);
+  }
+
+  /** Decodes one access unit into tight planes; throws when the decoder rejects it or returns nothing. */
+  decode(data: Uint8Array): I420 {
+    if (this.closed) throw new Error('the decoder is closed');
+    const { ctx, frame, packet } = this;
+    packet.unref();
+    packet.data = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    const sent = ctx.sendPacketSync(packet);
+    if (sent < 0) throw new Error(`h264 decode failed: ${new this.lib.FFmpegError(sent).message}`);
+    let out: I420 | null = null;
+    while (ctx.receiveFrameSync(frame) >= 0) {
+      const w = frame.width;
+      const h = frame.height;
+      const planes = frame.data as Buffer[];
+      const ls = frame.linesize;
+      const take = (p: number, pw: number, ph: number) => {
+        const dst = new Uint8Array(pw * ph);
+        const src = planes[p] as Buffer;
+        const s = ls[p] as number;
+        for (let r = 0; r < ph; r++) dst.set(src.subarray(r * s, r * s + pw), r * pw);
+        return dst;
+      };
+      out = { width: w, height: h, y: take(0, w, h), u: take(1, w / 2, h / 2), v: take(2, w / 2, h / 2), yStride: w, uvStride: w / 2 };
+      frame.unref();
+    }
+    if (!out) throw new Error('h264 decode gave no picture for an access unit');
+    return out;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.frame.free();
+    this.packet.free();
+    this.ctx.freeContext();
+  }
+}
+
+/** True when node-av loads and has libx264 (it is a dependency, but its binary may be missing). */
+export async function h264Available(): Promise<boolean> {
+  try {
+    const { lib, k } = await nodeAv();
+    return lib.Codec.findEncoderByName(k.FF_ENCODER_LIBX264) !== null && lib.Codec.findDecoderByName(k.FF_DECODER_H264) !== null;
+  } catch {
+    return false;
+  }
+}
