@@ -194,7 +194,9 @@ export class ReceiverApp {
     this.query.grounding(null);
     this.stage.session(h);
     this.events.add(
-      `session ${h.sessionId}: ${h.width}×${h.height}, patch ${h.patchSize}, levels ${h.levels.map((l) => l.bytes).join('/')} B`,
+      h.engine === 'h264'
+        ? `session ${h.sessionId}: ${h.width}×${h.height}, engine h264 (decoded by WebCodecs)`
+        : `session ${h.sessionId}: ${h.width}×${h.height}, engine patches, patch ${h.patchSize}, levels ${h.levels.map((l) => l.bytes).join('/')} B`,
     );
     this.renderStage();
     setTimeout(() => void this.pollSenderStats(), 300);
@@ -221,6 +223,12 @@ export class ReceiverApp {
 
   /** Every frame's decode cost is recorded, including frames a faster successor kept off the screen. */
   private decoded(p: Picture): void {
+    // An h264 picture that could not be decoded: the last one stays up and the sender is asked for a keyframe.
+    const ctx = this.receiver.ctx;
+    if (p.stats.refresh && ctx) {
+      this.conn.send(encodeMessage({ type: 'refresh', reason: p.stats.refresh }, ctx));
+      this.events.add(`picture ${p.frameId} not decoded (${p.stats.refresh}): keyframe asked for`, true);
+    }
     const entry = this.history.find(p.frameId);
     if (entry) {
       entry.applyMs = p.stats.decodeMs;

@@ -28,7 +28,8 @@ export class StageView {
   }
 
   session(h: HelloMessage): void {
-    this.ui.session.textContent = `session ${h.sessionId} · ${h.width}×${h.height} · ${h.levels.length} levels · ${h.fps ?? '?'} fps`;
+    const engine = h.engine === 'h264' ? 'engine h264 (x264, quantizer by relevance)' : `engine patches · ${h.levels.length} levels`;
+    this.ui.session.textContent = `session ${h.sessionId} · ${h.width}×${h.height} · ${engine} · ${h.fps ?? '?'} fps`;
   }
 
   frame(frameId: number, incomplete: boolean): void {

@@ -9,6 +9,7 @@ import { type OrtRuntime, PatchCodecs, parseManifest } from '@mmsc/codec';
 import { DEFAULT_CONTEXT, type HelloMessage } from '@mmsc/protocol';
 import * as ortWeb from 'onnxruntime-web/wasm';
 import { type CollectedFrame, type PatchDecoder, Reassembler, SessionPicture } from '../src/index.js';
+import { webCodecsDecoder } from './webcodecs.js';
 import type { BenchMix, BenchResult, FromWorker, ToWorker } from './worker-api.js';
 
 /** The worker global, typed by hand (the app compiles against the DOM lib). */
@@ -74,6 +75,13 @@ function loadCodecs(): Promise<Loaded> {
 }
 
 async function startSession(epoch: number, hello: HelloMessage): Promise<void> {
+  if (hello.engine === 'h264') {
+    // The patch decoders are not needed: pictures come from WebCodecs.
+    const none = { levels: [], entry: () => null, decode: () => Promise.reject(new Error('an h264 session has no patch levels')) };
+    session = { epoch, picture: new SessionPicture(hello, none as unknown as PatchCodecs, 'WebCodecs', webCodecsDecoder) };
+    scope.postMessage({ type: 'ready', epoch, loadMs: 0, models: ['WebCodecs H.264'] });
+    return;
+  }
   const l = await loadCodecs();
   // The hello names each learned level's decoder by id and sha256: they must be the ones we run
   // (a DecoderMismatchError otherwise, reported as fatal for this session).
@@ -172,6 +180,7 @@ async function bench(mixes: BenchMix[], frames: number): Promise<BenchResult[]> 
         complete: true,
         levels,
         received: [{ type: 'frame', frameId: f, captureTs: 0, budget: payloadBytes, part: 0, parts: 1, firstPatch: 0, levels, payload }],
+        video: null,
       };
       const stats = await picture.apply(frame);
       if (f >= 3) {

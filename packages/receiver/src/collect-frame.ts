@@ -1,4 +1,4 @@
-import type { FeedbackMessage, FrameMessage, ProtocolContext } from '@mmsc/protocol';
+import type { FeedbackMessage, FrameMessage, ProtocolContext, VideoMessage } from '@mmsc/protocol';
 
 /** Level value marking a patch whose part never arrived (distinct from every wire symbol 0..7). */
 export const MISSING = 255;
@@ -19,6 +19,8 @@ export interface CollectedFrame {
   levels: Uint8Array;
   /** Received parts in patch order: each part's payload, to be decoded by its levels. */
   received: FrameMessage[];
+  /** Engine `h264`: the picture's parts' data in order (whole only when `complete`); null for patch frames. */
+  video: { key: boolean; chunks: Uint8Array[] } | null;
 }
 
 /**
@@ -49,6 +51,7 @@ export class FrameCollector {
         complete: false,
         levels: new Uint8Array(this.ctx.patchCount).fill(MISSING),
         received: [],
+        video: null,
       };
     }
     const f = this.current;
@@ -59,6 +62,47 @@ export class FrameCollector {
     f.lastReceiveTs = receiveTs;
     if (f.partsReceived >= f.parts) {
       f.complete = true;
+      done.push(f);
+      this.current = null;
+    }
+    return done;
+  }
+
+  /**
+   * Adds a part of a coded picture (engine `h264`); same rules as `push`. A video frame's level
+   * map says nothing per patch: MISSING until the picture is whole, then 0.
+   */
+  pushVideo(part: VideoMessage, wireBytes: number, receiveTs: number): CollectedFrame[] {
+    const done: CollectedFrame[] = [];
+    if (this.current && (this.current.frameId !== part.frameId || !this.current.video)) {
+      done.push(this.current);
+      this.current = null;
+    }
+    if (!this.current) {
+      this.current = {
+        frameId: part.frameId,
+        captureTs: part.captureTs,
+        budget: part.budget,
+        parts: part.parts,
+        partsReceived: 0,
+        bytesReceived: 0,
+        lastReceiveTs: receiveTs,
+        complete: false,
+        levels: new Uint8Array(this.ctx.patchCount).fill(MISSING),
+        received: [],
+        video: { key: part.key, chunks: [] },
+      };
+    }
+    const f = this.current;
+    const v = f.video as { key: boolean; chunks: Uint8Array[] };
+    // A part out of order (a sender bug: the channel is ordered) leaves the picture incomplete.
+    if (part.part === v.chunks.length) v.chunks.push(part.data);
+    f.partsReceived++;
+    f.bytesReceived += wireBytes;
+    f.lastReceiveTs = receiveTs;
+    if (f.partsReceived >= f.parts) {
+      f.complete = v.chunks.length === f.parts;
+      if (f.complete) f.levels.fill(0);
       done.push(f);
       this.current = null;
     }

@@ -15,6 +15,8 @@ export interface ApplyStats {
   /** Patches that had no copy and were interpolated from their neighbours. */
   interpolated: number;
   decodeMs: number;
+  /** Set when the picture could not be brought up to date and the sender should send a keyframe (why). */
+  refresh?: string;
 }
 
 /**

@@ -1,10 +1,10 @@
 import { type CodecEntry, ModelError } from '@mmsc/codec';
-import { defaultLevels, type HelloMessage } from '@mmsc/protocol';
+import { defaultLevels, type EngineName, type HelloMessage } from '@mmsc/protocol';
 import type { DistortionCurve } from './allocate/distortion.js';
 import { GEOMETRY } from './geometry.js';
 
 /** The level table announced in hello: the paper's five levels, decoders named and hashed from the manifest. */
-export function helloFor(codecs: CodecEntry[], fps: number, maxMessageBytes: number): HelloMessage {
+export function helloFor(codecs: CodecEntry[], fps: number, maxMessageBytes: number, engine: EngineName = 'patches'): HelloMessage {
   const by = (bytes: number) => {
     const c = codecs.find((e) => e.bytes === bytes);
     if (!c) throw new ModelError('manifest-invalid', `models/manifest.json has no ${bytes}-byte codec`, 'manifest.json');
@@ -17,6 +17,7 @@ export function helloFor(codecs: CodecEntry[], fps: number, maxMessageBytes: num
     levels: defaultLevels({ 12: by(12), 24: by(24), 48: by(48) }),
     maxMessageBytes,
     fps,
+    engine,
   };
 }
 

@@ -1,4 +1,5 @@
 import type { PatchCodecs } from '@mmsc/codec';
+import { h264DecoderPort } from '@mmsc/codec/h264-node';
 import { EXIT, encodeMessage, type GroundingMessage, type HelloMessage } from '@mmsc/protocol';
 import { type CollectedFrame, type FinishedFrame, FrameReceiver, ReceiverConnection } from '@mmsc/receiver';
 import { median } from '@mmsc/sender/metrics.js';
@@ -20,6 +21,10 @@ export interface ProbeResult {
   goodputBps: number;
   incompleteFrames: number;
   decodeMsP50: number;
+  /** How the sender coded the pictures (its hello), null before a hello. */
+  engine: string | null;
+  /** Keyframes asked for (h264: pictures that could not be decoded). */
+  refreshes: number;
   grounding: Omit<GroundingMessage, 'type'> | null;
   /** Everything that went wrong during the run (signalling errors, disconnects, protocol errors); empty = clean run. */
   errors: string[];
@@ -150,7 +155,7 @@ export async function probe(o: ProbeOptions): Promise<ProbeResult> {
         new RTCPeerConnection({ iceServers: [], iceAdditionalHostAddresses: ['127.0.0.1'], maxMessageSize: 262144 } as never),
       beforeAnswer: async () => {
         const d = await decoders();
-        receiver ??= new FrameReceiver({ decoders: d, decoderSource: 'the models folder' });
+        receiver ??= new FrameReceiver({ decoders: d, decoderSource: 'the models folder', video: h264DecoderPort });
         return !end;
       },
     },
@@ -191,12 +196,18 @@ export async function probe(o: ProbeOptions): Promise<ProbeResult> {
   const frames: CollectedFrame[] = [];
   const latencies: number[] = [];
   const decodeMs: number[] = [];
+  let refreshes = 0;
   let work = Promise.resolve();
   const handle = async (f: FinishedFrame) => {
     frames.push(f.frame);
     latencies.push(f.frame.lastReceiveTs - f.frame.captureTs);
     const stats = await (receiver as FrameReceiver).decode(f);
     if (stats) decodeMs.push(stats.decodeMs);
+    // An h264 picture that could not be decoded: ask for a keyframe (the picture holds meanwhile).
+    if (stats?.refresh) {
+      refreshes++;
+      send(encodeMessage({ type: 'refresh', reason: stats.refresh }));
+    }
   };
   let t0 = 0;
   // Goodput: every byte the data channel delivered (frames, relevance maps, reports) from the first
@@ -337,6 +348,8 @@ export async function probe(o: ProbeOptions): Promise<ProbeResult> {
     goodputBps: Math.round((bytesSinceFirst * 8) / Math.max(1e-3, (lastAt - firstFrameAt) / 1000)),
     incompleteFrames: counted?.incompleteFrames ?? 0,
     decodeMsP50: Number(median(decodeMs).toFixed(1)),
+    engine: (hello as HelloMessage | null)?.engine ?? null,
+    refreshes,
     grounding,
     errors,
   };

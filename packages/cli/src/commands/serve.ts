@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { codecEntries } from '@mmsc/codec';
-import { DEFAULT_MAX_MESSAGE_BYTES, EXIT, PROTOCOL_VERSION } from '@mmsc/protocol';
+import { h264Available } from '@mmsc/codec/h264-node';
+import { DEFAULT_MAX_MESSAGE_BYTES, type EngineName, EXIT, PROTOCOL_VERSION } from '@mmsc/protocol';
 import { APP_DIR, ORT_DIR } from '@mmsc/receiver/assets';
 import { DEMO_IMAGE } from '@mmsc/sender/assets.js';
 import { FRAME_SIZE } from '@mmsc/sender/geometry.js';
@@ -69,6 +70,11 @@ export function serveCommand(): Command {
     .option('--host <addr>', 'address to listen on', '0.0.0.0')
     .option('--fps <n>', 'frame rate', '10')
     .option('--allocator <name>', 'rd (rate–distortion, ours) or paper (relevance top-down)', 'rd')
+    .option(
+      '--engine <name>',
+      'how levels are coded: patches (the paper’s learned 8×8 codecs) or h264 (libx264, quantizer per macroblock from the relevance)',
+      'patches',
+    )
     .option('--max-receivers <n>', 'most receivers served at once', '8')
     .option('--max-rate <mbit>', 'most bandwidth one receiver may use, Mbit/s', '20')
     .option('--models <dir>', 'models folder holding manifest.json', DEFAULT_MODELS_DIR)
@@ -89,6 +95,7 @@ export function serveCommand(): Command {
         host: string;
         fps: string;
         allocator: string;
+        engine: string;
         maxReceivers: string;
         maxRate: string;
         models: string;
@@ -111,6 +118,12 @@ export function serveCommand(): Command {
         const maxBps = Number(opts.maxRate) * 1e6;
         if (!(maxBps >= 0.2e6)) throw new CliError('--max-rate must be at least 0.2 (Mbit/s)', EXIT.usage);
         if (opts.allocator !== 'rd' && opts.allocator !== 'paper') throw new CliError('--allocator must be rd or paper', EXIT.usage);
+        if (opts.engine !== 'patches' && opts.engine !== 'h264') throw new CliError('--engine must be patches or h264', EXIT.usage);
+        if (opts.engine === 'h264' && !(await h264Available()))
+          throw new CliError(
+            '--engine h264: node-av’s libx264 did not load on this machine (npm install brings its prebuilt binary)',
+            EXIT.failed,
+          );
         if (!isIP(opts.host) && opts.host !== 'localhost')
           throw new CliError(`--host ${opts.host} is not an IP address (e.g. 127.0.0.1, 0.0.0.0 or ::)`, EXIT.usage);
         const handshakeS = Number(opts.handshakeTimeout);
@@ -138,7 +151,7 @@ export function serveCommand(): Command {
           await models.close();
           throw new CliError(`--query: ${(e as Error).message}`, EXIT.usage);
         }
-        const hello = helloFor(codecs, fps, DEFAULT_MAX_MESSAGE_BYTES);
+        const hello = helloFor(codecs, fps, DEFAULT_MAX_MESSAGE_BYTES, opts.engine as EngineName);
         const pipeline = new SourcePipeline(source, models, FRAME_SIZE);
         const streamer = new Streamer(pipeline, lexicon, curvesOf(codecs), hello, {
           fps,
@@ -178,7 +191,9 @@ export function serveCommand(): Command {
         process.on('uncaughtException', (e) => log.error({ err: e }, `uncaught exception (a bug): ${e.message}`));
         const shown = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
         const withToken = token === null ? `${shown}/` : `${shown}/?token=${token}`;
-        console.log(`mmsc serve: ${source.description}, ${fps} fps, allocator ${opts.allocator}, protocol v${PROTOCOL_VERSION}`);
+        console.log(
+          `mmsc serve: ${source.description}, ${fps} fps, engine ${opts.engine}${opts.engine === 'patches' ? `, allocator ${opts.allocator}` : ''}, protocol v${PROTOCOL_VERSION}`,
+        );
         if (token === null)
           console.log('mmsc serve: AUTHENTICATION IS OFF (--no-auth): anyone who reaches this port can watch the stream and send queries');
         console.log(`open ${withToken} in a browser${token === null ? '' : ' (the token is in the URL; keep it private)'}`);

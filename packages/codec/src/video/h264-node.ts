@@ -266,3 +266,9 @@ export async function h264Available(): Promise<boolean> {
     return false;
   }
 }
+
+/** An H264Decoder behind the receivers' asynchronous decoder port (VideoDecoderPort in @mmsc/receiver). */
+export async function h264DecoderPort(): Promise<{ decode(data: Uint8Array, key: boolean): Promise<I420>; close(): void }> {
+  const d = await H264Decoder.create();
+  return { decode: async (data) => d.decode(data), close: () => d.close() };
+}

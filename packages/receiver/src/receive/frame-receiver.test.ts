@@ -30,6 +30,7 @@ const hello = (sessionId: string, levels = LEVELS): HelloMessage => ({
   levels,
   maxMessageBytes: 1024,
   fps: 10,
+  engine: 'patches',
 });
 const ctx = makeContext(LEVELS, { width: 32, height: 32, patchSize: 8 });
 

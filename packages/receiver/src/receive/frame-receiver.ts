@@ -6,9 +6,11 @@ import {
   type HelloMessage,
   type Message,
   type ProtocolContext,
+  type VideoMessage,
 } from '@mmsc/protocol';
 import { type CollectedFrame, FrameCollector, feedbackFor, MISSING } from '../collect-frame.js';
 import { type ApplyStats, type PatchDecoder, Reassembler } from '../reassemble.js';
+import { type VideoDecoderFactory, VideoPicture } from '../reassemble-video.js';
 import { DecoderMismatchError, decoderIdentities, type IdentifiedDecoders, verifyDecoders } from './verify-decoders.js';
 
 /** Decoders that can be checked against a hello before they are trusted with its frames (PatchCodecs is one). */
@@ -21,23 +23,35 @@ export interface ReceiverDecoders extends PatchDecoder, IdentifiedDecoders {}
  */
 export class SessionPicture {
   readonly ctx: ProtocolContext;
-  readonly picture: Reassembler;
+  /** The patches' Reassembler, or the h264 engine's VideoPicture (same picture fields). */
+  readonly picture: Reassembler | VideoPicture;
   /** Per patch: the level symbol of the last copy decoded (what the picture shows there). */
   private readonly lastCoded: Uint8Array;
   private tail: Promise<unknown> = Promise.resolve();
 
   /**
    * @param source where `decoders` came from, for the mismatch message
-   * @throws {DecoderMismatchError} when the hello names a decoder that `decoders` do not run
+   * @param video the H.264 decoder for an `h264` session (the patch decoders are then unused)
+   * @throws {DecoderMismatchError} when the hello names a decoder that `decoders` do not run, or
+   *   an `h264` session comes without a video decoder
    */
   constructor(
     readonly hello: HelloMessage,
     decoders: ReceiverDecoders,
     source?: string,
+    video?: VideoDecoderFactory,
   ) {
-    verifyDecoders(hello, decoderIdentities(decoders), source);
     this.ctx = contextFromHello(hello);
-    this.picture = new Reassembler(this.ctx, decoders);
+    if (hello.engine === 'h264') {
+      if (!video) {
+        const msg = `the sender codes this session with h264 and ${source ?? 'this receiver'} has no H.264 decoder`;
+        throw new DecoderMismatchError('decoder-missing', 0, { id: 'h264', sha256: 'none' }, null, msg);
+      }
+      this.picture = new VideoPicture(this.ctx, video);
+    } else {
+      verifyDecoders(hello, decoderIdentities(decoders), source);
+      this.picture = new Reassembler(this.ctx, decoders);
+    }
     this.lastCoded = new Uint8Array(this.ctx.patchCount).fill(MISSING);
   }
 
@@ -53,6 +67,11 @@ export class SessionPicture {
     });
     this.tail = run.catch(() => undefined); // one failed frame does not stop the next
     return run;
+  }
+
+  /** Releases the session's video decoder, if any. */
+  close(): void {
+    if (this.picture instanceof VideoPicture) this.picture.close();
   }
 
   /**
@@ -87,9 +106,9 @@ export type Receipt =
       refused: DecoderMismatchError | null;
     }
   /** A frame part of the current session, and the frames it finished (0, 1 or 2). */
-  | { type: 'frame'; message: FrameMessage; frames: FinishedFrame[] }
+  | { type: 'frame'; message: FrameMessage | VideoMessage; frames: FinishedFrame[] }
   /** A frame part outside any session (before the hello, or after the link went): it cannot be placed. */
-  | { type: 'stray'; message: FrameMessage }
+  | { type: 'stray'; message: FrameMessage | VideoMessage }
   /** Anything else (grounding, relevance, error; query or feedback would be the sender's mistake). */
   | { type: 'other'; message: Message }
   /** Not a valid message: the protocol's reason. */
@@ -113,6 +132,8 @@ export interface FrameReceiverOptions {
   decoders?: ReceiverDecoders;
   /** Where the decoders came from, for a mismatch message. */
   decoderSource?: string;
+  /** Makes the H.264 decoder for `h264` sessions (one per session). */
+  video?: VideoDecoderFactory;
 }
 
 /**
@@ -148,6 +169,10 @@ export class FrameReceiver {
       return { type: 'invalid', error: e instanceof Error ? e : new Error(String(e)) };
     }
     if (message.type === 'hello') return this.begin(message);
+    if (message.type === 'video') {
+      if (!this.collector) return { type: 'stray', message };
+      return { type: 'frame', message, frames: this.finished(this.collector.pushVideo(message, bytes.length, receiveTs)) };
+    }
     if (message.type !== 'frame') return { type: 'other', message };
     if (!this.collector) return { type: 'stray', message };
     return { type: 'frame', message, frames: this.finished(this.collector.push(message, bytes.length, receiveTs)) };
@@ -181,12 +206,13 @@ export class FrameReceiver {
     this.hello = hello;
     this.ctx = contextFromHello(hello);
     this.collector = new FrameCollector(this.ctx);
+    this.picture?.close();
     this.picture = null;
     this.refused = null;
-    const { decoders, decoderSource } = this.options;
+    const { decoders, decoderSource, video } = this.options;
     if (decoders) {
       try {
-        this.picture = new SessionPicture(hello, decoders, decoderSource);
+        this.picture = new SessionPicture(hello, decoders, decoderSource, video);
       } catch (e) {
         if (!(e instanceof DecoderMismatchError)) throw e;
         this.refused = e;

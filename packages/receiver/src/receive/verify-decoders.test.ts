@@ -12,6 +12,7 @@ const hello = (models: Partial<Record<12 | 24 | 48, { id: string; sha256: string
   levels: defaultLevels(models),
   maxMessageBytes: 65536,
   fps: 10,
+  engine: 'patches',
 });
 /** What a manifest lists (codecEntries gives these, with more fields). */
 const entry = (bytes: number, id: string, sha256: string) => ({ id, bytes, decoder: { sha256, file: `${id}.onnx` } });

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { HelloMessage } from '@mmsc/protocol';
 import type { DistortionCurve } from '../allocate/distortion.js';
 import { type AllocatorName, FrameEncoder } from '../pipeline/encode-frame.js';
+import { VideoLinkEncoder } from '../pipeline/encode-video.js';
 import type { PipelineFrame } from '../pipeline/frame-pipeline.js';
 import type { ReceiverSession } from './session.js';
 
@@ -30,6 +31,8 @@ export type LinkOutcome = 'sent' | 'skipped' | 'gone';
  */
 export class ReceiverLink extends EventEmitter<LinkEvents> {
   private readonly encoder: FrameEncoder;
+  /** Engine `h264`: this receiver's own stream (its references, its rate). */
+  private readonly video: VideoLinkEncoder | null;
   private lastGrounded: string | null = null;
 
   constructor(
@@ -39,7 +42,13 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
   ) {
     super();
     this.encoder = new FrameEncoder(hello, session.ctx, null, opts.allocator, opts.curves);
-    session.peer.on('closed', () => this.emit('closed'));
+    this.video = hello.engine === 'h264' ? new VideoLinkEncoder(hello, hello.fps ?? 10) : null;
+    const video = this.video;
+    if (video) session.onRefresh = (reason) => video.requestKeyframe(reason);
+    session.peer.on('closed', () => {
+      video?.close();
+      this.emit('closed');
+    });
   }
 
   get id(): string {
@@ -74,6 +83,7 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
       budget -= this.sendRelevance(frameId, frame.image.width / s.hello.patchSize, map);
       this.lastGrounded = s.query.text;
     }
+    if (this.video) return this.sendVideo(frame, { frameId, captureTs, budget: Math.max(0, budget) }, r.patchScores, budgetAt, t0, tRel);
     const out = await this.encoder.encode(
       { frameId, captureTs, budget: Math.max(0, budget) },
       frame.patches,
@@ -114,6 +124,53 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
       shared: round(frame.ms),
       relevance: round(tRel + frame.analysisMs),
       allocate: round(out.ms.allocate),
+      encode: round(out.ms.encode),
+      pack: round(out.ms.pack),
+      total: round(performance.now() - t0),
+    };
+    return 'sent';
+  }
+
+  private async sendVideo(
+    frame: PipelineFrame,
+    f: { frameId: number; captureTs: number; budget: number },
+    scores: Float32Array,
+    budgetAt: number,
+    t0: number,
+    tRel: number,
+  ): Promise<LinkOutcome> {
+    const s = this.session;
+    const out = await (this.video as VideoLinkEncoder).encode(f, frame.image, scores);
+    if (!out) {
+      s.stats.framesSkipped++;
+      return 'skipped';
+    }
+    if (!s.open) return 'gone';
+    for (const part of out.parts) s.peer.send(part);
+    s.nextFrameId = (f.frameId + 1) >>> 0;
+    // The nominal budget, not the bucket's credit: the rate controller asks whether frames fill what it offered.
+    s.rate.onSent(f.frameId, out.wireBytes, performance.now() / 1000, f.budget, budgetAt);
+    s.stats.framesSent++;
+    s.stats.bytesSent += out.wireBytes;
+    s.stats.lastBudget = out.budget;
+    s.stats.lastFrameBytes = out.wireBytes;
+    if (out.wireBytes > out.budget) s.stats.budgetViolations++;
+    if (DEBUG_RATE) {
+      const ev = {
+        t: Math.round(performance.now()),
+        ev: 'send',
+        frameId: f.frameId,
+        budget: f.budget,
+        credit: out.budget,
+        bytes: out.wireBytes,
+        key: out.key,
+      };
+      console.error(JSON.stringify(ev));
+    }
+    s.stats.lastFrameMs = {
+      shared: round(frame.ms),
+      relevance: round(tRel + frame.analysisMs),
+      allocate: round(out.ms.convert),
       encode: round(out.ms.encode),
       pack: round(out.ms.pack),
       total: round(performance.now() - t0),

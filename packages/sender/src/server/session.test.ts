@@ -14,6 +14,7 @@ const hello: HelloMessage = {
   levels: defaultLevels(),
   maxMessageBytes: 65536,
   fps: 10,
+  engine: 'patches',
 };
 
 function session(id = 'a', onRefusal?: (code: string) => void) {

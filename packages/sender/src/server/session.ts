@@ -89,6 +89,8 @@ export class ReceiverSession {
   private readonly queries: TokenBucket;
   private readonly told = new Map<string, number>();
   private readonly log: Log;
+  /** Engine `h264`: called when the receiver asks for a keyframe. */
+  onRefresh: ((reason: string) => void) | null = null;
   /** Called when the query changes, to produce the grounding report. */
   onQuery: ((s: ReceiverSession) => GroundingMessage | null) | null = null;
 
@@ -217,6 +219,10 @@ export class ReceiverSession {
           );
         break;
       }
+      case 'refresh':
+        if (this.onRefresh) this.onRefresh(msg.reason);
+        else this.refuse('unexpected-message', 'refresh asks for a keyframe, and this session sends patches', null);
+        break;
       case 'error':
         break;
       default:

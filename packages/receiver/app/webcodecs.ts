@@ -1,0 +1,119 @@
+import { avcCodecString, type I420 } from '@mmsc/codec';
+import type { VideoDecoderPort } from '../src/index.js';
+
+/**
+ * The page's H.264 decoder: WebCodecs `VideoDecoder` (Chromium needs a secure context:
+ * http://127.0.0.1, http://localhost or https). Each access unit goes in alone and its planes come
+ * out through `copyTo`, converted by the shared I420 code, so the canvas shows exactly what Node's
+ * decoder gives (H.264 decoding is bit-exact). Configured from each keyframe's SPS.
+ */
+/** How long a decoder may hold a picture before the frame counts as failed. */
+const HOLD_MS = 1000;
+
+export function webCodecsDecoder(): Promise<VideoDecoderPort> {
+  if (typeof VideoDecoder === 'undefined') {
+    return Promise.reject(
+      new Error('this browser has no WebCodecs VideoDecoder (Chromium exposes it only to https or http://127.0.0.1 pages)'),
+    );
+  }
+  let waiting: { resolve: (f: I420) => void; reject: (e: Error) => void } | null = null;
+  let codec: string | null = null;
+  let timestamp = 0;
+  const settle = (f: (w: NonNullable<typeof waiting>) => void) => {
+    const w = waiting;
+    waiting = null;
+    if (w) f(w);
+  };
+  const make = () =>
+    new VideoDecoder({
+      output: (frame) => settle((w) => planes(frame).then(w.resolve, (e: unknown) => w.reject(e as Error))),
+      error: (e) => {
+        codec = null; // a decoder is closed after an error: the next keyframe makes a new one
+        settle((w) => w.reject(new Error(`VideoDecoder: ${e.message}`)));
+      },
+    });
+  let current = make();
+  const port: VideoDecoderPort = {
+    async decode(data, key) {
+      if (key) {
+        const c = avcCodecString(data);
+        if (!c) throw new Error('a keyframe without an SPS');
+        if (current.state === 'closed') current = make();
+        if (c !== codec) {
+          current.configure({ codec: c, optimizeForLatency: true, hardwareAcceleration: 'prefer-software' });
+          codec = c;
+        }
+      }
+      if (!codec) throw new Error('no keyframe yet');
+      const out = new Promise<I420>((resolve, reject) => {
+        waiting = { resolve, reject };
+      });
+      current.decode(new EncodedVideoChunk({ type: key ? 'key' : 'delta', timestamp: timestamp++, data }));
+      // With optimizeForLatency and no reordering (zerolatency) each access unit gives its picture
+      // at once. No flush per frame: after a flush WebCodecs requires a keyframe (measured: every
+      // other picture failed). A decoder that holds a picture anyway is reset and the frame failed.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          waiting = null;
+          codec = null;
+          if (current.state !== 'closed') current.reset();
+          reject(new Error(`VideoDecoder gave no picture within ${HOLD_MS} ms`));
+        }, HOLD_MS);
+      });
+      try {
+        return await Promise.race([out, late]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    close() {
+      if (current.state !== 'closed') current.close();
+    },
+  };
+  return Promise.resolve(port);
+}
+
+/** The frame's planes as tight I420 (software H.264 decoding gives I420; NV12 is de-interleaved). */
+async function planes(frame: VideoFrame): Promise<I420> {
+  try {
+    const width = frame.codedWidth;
+    const height = frame.codedHeight;
+    const vw = frame.visibleRect?.width ?? width;
+    const vh = frame.visibleRect?.height ?? height;
+    const buf = new Uint8Array(frame.allocationSize());
+    const layout = await frame.copyTo(buf);
+    const fmt = frame.format;
+    const plane = (i: number) => layout[i] as PlaneLayout;
+    const take = (p: PlaneLayout, pw: number, ph: number) => {
+      const out = new Uint8Array(pw * ph);
+      for (let r = 0; r < ph; r++) out.set(buf.subarray(p.offset + r * p.stride, p.offset + r * p.stride + pw), r * pw);
+      return out;
+    };
+    if (fmt === 'I420') {
+      return {
+        width: vw,
+        height: vh,
+        y: take(plane(0), vw, vh),
+        u: take(plane(1), vw / 2, vh / 2),
+        v: take(plane(2), vw / 2, vh / 2),
+        yStride: vw,
+        uvStride: vw / 2,
+      };
+    }
+    if (fmt === 'NV12') {
+      const uv = plane(1);
+      const u = new Uint8Array((vw / 2) * (vh / 2));
+      const v = new Uint8Array((vw / 2) * (vh / 2));
+      for (let r = 0; r < vh / 2; r++)
+        for (let c = 0; c < vw / 2; c++) {
+          u[r * (vw / 2) + c] = buf[uv.offset + r * uv.stride + 2 * c] as number;
+          v[r * (vw / 2) + c] = buf[uv.offset + r * uv.stride + 2 * c + 1] as number;
+        }
+      return { width: vw, height: vh, y: take(plane(0), vw, vh), u, v, yStride: vw, uvStride: vw / 2 };
+    }
+    throw new Error(`VideoDecoder gave ${fmt ?? 'an unknown'} pixel format; this page reads I420 and NV12`);
+  } finally {
+    frame.close();
+  }
+}

@@ -1,0 +1,82 @@
+import { type I420, i420ToRgb } from '@mmsc/codec';
+import type { ProtocolContext } from '@mmsc/protocol';
+import type { CollectedFrame } from './collect-frame.js';
+import type { ApplyStats } from './reassemble.js';
+
+/** Anything that decodes H.264 access units in order (WebCodecs in the page, node-av in Node). */
+export interface VideoDecoderPort {
+  decode(data: Uint8Array, key: boolean): Promise<I420>;
+  close(): void;
+}
+
+export type VideoDecoderFactory = () => Promise<VideoDecoderPort>;
+
+/**
+ * The picture of an `h264` session: each whole access unit is decoded and converted with the
+ * shared I420 code, so every receiver shows the same pixels. A picture that cannot be decoded —
+ * incomplete, a predicted frame before any keyframe, or rejected by the decoder — leaves the last
+ * picture on screen (a whole earlier frame, never a mix) and asks the sender for a keyframe.
+ */
+export class VideoPicture {
+  readonly width: number;
+  readonly height: number;
+  readonly image: Uint8Array;
+  /** Per patch: 1 once a picture has been decoded (the picture then covers every patch). */
+  readonly have: Uint8Array;
+  readonly shownLevel: Uint8Array;
+  private decoder: Promise<VideoDecoderPort> | null = null;
+  private needKey = true;
+
+  constructor(
+    readonly ctx: ProtocolContext,
+    private readonly factory: VideoDecoderFactory,
+  ) {
+    this.width = ctx.width;
+    this.height = ctx.height;
+    this.image = new Uint8Array(ctx.width * ctx.height * 3).fill(128);
+    this.have = new Uint8Array(ctx.patchCount);
+    this.shownLevel = new Uint8Array(ctx.patchCount);
+  }
+
+  async apply(frame: CollectedFrame): Promise<ApplyStats> {
+    const t0 = performance.now();
+    const n = this.ctx.patchCount;
+    const held = (refresh: string): ApplyStats => {
+      this.needKey = true;
+      return { decoded: 0, reused: this.have[0] ? n : 0, interpolated: 0, decodeMs: performance.now() - t0, refresh };
+    };
+    const v = frame.video;
+    if (!v) throw new Error(`frame ${frame.frameId} carries patches, but this session is coded by h264`);
+    if (!frame.complete) return held('incomplete-picture');
+    if (this.needKey && !v.key) return held('no-reference');
+    const data = concat(v.chunks);
+    this.decoder ??= this.factory();
+    let pic: I420;
+    try {
+      pic = await (await this.decoder).decode(data, v.key);
+    } catch {
+      return held('decode-error');
+    }
+    if (pic.width !== this.width || pic.height !== this.height) return held('wrong-size');
+    i420ToRgb(pic, this.image);
+    this.have.fill(1);
+    this.needKey = false;
+    return { decoded: n, reused: 0, interpolated: 0, decodeMs: performance.now() - t0 };
+  }
+
+  close(): void {
+    void this.decoder?.then((d) => d.close()).catch(() => undefined);
+    this.decoder = null;
+  }
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0] as Uint8Array;
+  const out = new Uint8Array(chunks.reduce((s, c) => s + c.length, 0));
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
+  return out;
+}

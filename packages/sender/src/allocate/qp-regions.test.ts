@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_QP_TIERS, macroblockOffsets, qpRegions } from './qp-regions.js';
+
+describe('macroblockOffsets', () => {
+  it('gives the focus offset where the top patch is, background elsewhere', () => {
+    // 64×32 picture, 8-px patches: 8×4 patches, 4×2 macroblocks.
+    const scores = new Float32Array(32);
+    scores[0] = 0.9; // macroblock 0
+    scores[8 + 3] = 0.3; // row 1, col 3 → macroblock 1 (0.33 of top: near)
+    const off = macroblockOffsets(scores, 8, 8, 64, 32);
+    expect([...off]).toEqual([DEFAULT_QP_TIERS.focus, DEFAULT_QP_TIERS.near, ...new Array(6).fill(DEFAULT_QP_TIERS.background)]);
+  });
+
+  it('leaves rate control alone when nothing is relevant', () => {
+    expect([...macroblockOffsets(new Float32Array(32).fill(0.01), 8, 8, 64, 32)]).toEqual(new Array(8).fill(0));
+  });
+
+  it('covers a picture whose size is not a multiple of 16', () => {
+    const off = macroblockOffsets(new Float32Array(6 * 5).fill(1), 6, 8, 48, 40);
+    expect(off.length).toBe(3 * 3);
+    expect(new Set(off)).toEqual(new Set([DEFAULT_QP_TIERS.focus]));
+  });
+});
+
+describe('qpRegions', () => {
+  it('merges runs along rows, skips zero offsets and clips to the picture', () => {
+    const offsets = Int8Array.from([-8, -8, 0, 3, 3, 3]);
+    expect(qpRegions(offsets, 40, 32)).toEqual([
+      { left: 0, top: 0, right: 32, bottom: 16, qpDelta: -8 },
+      { left: 0, top: 16, right: 40, bottom: 32, qpDelta: 3 },
+    ]);
+  });
+
+  it('every macroblock with an offset is covered by exactly one region of that offset', () => {
+    const offsets = Int8Array.from({ length: 30 * 20 }, (_, i) => [0, -8, -4, 3][(i * 7 + (i >> 3)) % 4] as number);
+    const cover = new Int8Array(offsets.length);
+    for (const r of qpRegions(offsets, 480, 320)) {
+      for (let y = r.top; y < r.bottom; y += 16)
+        for (let x = r.left; x < r.right; x += 16) {
+          const m = (y / 16) * 30 + x / 16;
+          expect(cover[m]).toBe(0);
+          cover[m] = r.qpDelta;
+        }
+    }
+    expect(cover).toEqual(offsets);
+  });
+});

@@ -1,0 +1,118 @@
+import { allocI420, type I420, rgbToI420 } from '@mmsc/codec';
+import { H264Encoder } from '@mmsc/codec/h264-node';
+import { type HelloMessage, splitVideo, videoOverheadBound } from '@mmsc/protocol';
+import { DEFAULT_QP_TIERS, macroblockOffsets, type QpTiers, qpRegions } from '../allocate/qp-regions.js';
+import type { RgbImage } from '../images.js';
+
+/** A source image's planes, made once however many receivers code it. */
+const PLANES = new WeakMap<Uint8Array, I420>();
+
+function planesOf(image: RgbImage): I420 {
+  let p = PLANES.get(image.data);
+  if (!p) {
+    p = rgbToI420(image.data, allocI420(image.width, image.height));
+    PLANES.set(image.data, p);
+  }
+  return p;
+}
+
+export interface EncodedVideo {
+  parts: Uint8Array[];
+  wireBytes: number;
+  key: boolean;
+  /** The budget stated on the wire: the bucket's credit when the frame was coded. */
+  budget: number;
+  ms: { convert: number; encode: number; pack: number };
+}
+
+/**
+ * How many frames' budgets the bucket holds. x264's VBV buffer is set to the same size, so its
+ * rate control keeps each picture within the credit; a keyframe may borrow up to this much.
+ */
+export const BUCKET_FRAMES = 3;
+/** A frame is coded only with at least this share of a nominal budget in credit (else skipped before coding). */
+const MIN_CREDIT = 0.25;
+/** Share of the credit's distance from half the bucket added to a frame's target (per frame). */
+const FILL_GAIN = 0.3;
+/** Refreshes within this long of the last keyframe are answered by it. */
+const KEY_INTERVAL_MS = 500;
+
+/**
+ * One receiver's H.264 stream (engine `h264`): the rate controller's per-frame budgets fill a
+ * bucket of BUCKET_FRAMES budgets; each frame is coded by libx264 with its rate and VBV set from
+ * that bucket and its quantizer per macroblock from the query's relevance, and is charged its wire
+ * bytes. When the credit is short the frame is skipped before it reaches the encoder, so no
+ * reference is ever lost: the receiver's next picture still predicts from the last one it got.
+ */
+export class VideoLinkEncoder {
+  private encoder: Promise<H264Encoder> | null = null;
+  private credit: number | null = null;
+  private wantKey: string | null = 'first frame';
+  private lastKeyAt: number | null = null;
+
+  constructor(
+    readonly hello: HelloMessage,
+    private readonly fps: number,
+    private readonly tiers: QpTiers = DEFAULT_QP_TIERS,
+  ) {}
+
+  /**
+   * The next frame is coded as a keyframe (a receiver's refresh), unless one went less than
+   * KEY_INTERVAL_MS ago: a receiver asks after every picture it cannot decode, and the keyframe
+   * already on its way answers all of those.
+   */
+  requestKeyframe(reason: string): void {
+    if (this.lastKeyAt !== null && performance.now() - this.lastKeyAt < KEY_INTERVAL_MS) return;
+    this.wantKey ??= reason;
+  }
+
+  async encode(
+    frame: { frameId: number; captureTs: number; budget: number },
+    image: RgbImage,
+    scores: Float32Array,
+  ): Promise<EncodedVideo | null> {
+    const nominal = Math.max(0, frame.budget);
+    const depth = nominal * BUCKET_FRAMES;
+    // A new link starts with a full bucket, so its keyframe has room.
+    this.credit = Math.min(depth, (this.credit ?? depth - nominal) + nominal);
+    if (this.credit < MIN_CREDIT * nominal || nominal === 0) return null;
+    const t0 = performance.now();
+    const pic = planesOf(image);
+    const t1 = performance.now();
+    const max = this.hello.maxMessageBytes;
+    const dataBudget = Math.max(0, this.credit - videoOverheadBound(this.credit, max));
+    const enc = await (this.encoder ??= H264Encoder.create({
+      width: image.width,
+      height: image.height,
+      fps: this.fps,
+      bitrate: nominal * 8 * this.fps,
+      bufferBits: dataBudget * 8,
+    }));
+    // x264 refills its VBV at the target rate per frame time; the bucket refills by one budget.
+    // x264's CBR undershoots (measured ~78 % of a 1 Mbit/s link): credit above half the bucket
+    // raises the target, credit below lowers it, so the bucket, not x264, sets the mean rate.
+    const target = Math.max(0.25 * nominal, nominal + FILL_GAIN * (this.credit - depth / 2));
+    enc.setRate((target - videoOverheadBound(target, max)) * 8 * this.fps, dataBudget * 8);
+    const cols = image.width / this.hello.patchSize;
+    const regions = qpRegions(
+      macroblockOffsets(scores, cols, this.hello.patchSize, image.width, image.height, this.tiers),
+      image.width,
+      image.height,
+    );
+    const key = this.wantKey !== null;
+    const out = enc.encode(pic, regions, frame.captureTs, key);
+    this.wantKey = null;
+    if (out.key) this.lastKeyAt = performance.now();
+    const t2 = performance.now();
+    const budget = Math.floor(this.credit);
+    const parts = splitVideo({ frameId: frame.frameId, captureTs: frame.captureTs, budget, key: out.key, data: out.data }, max);
+    const wireBytes = parts.reduce((s, p) => s + p.length, 0);
+    this.credit -= wireBytes;
+    return { parts, wireBytes, key: out.key, budget, ms: { convert: t1 - t0, encode: t2 - t1, pack: performance.now() - t2 } };
+  }
+
+  close(): void {
+    void this.encoder?.then((e) => e.close()).catch(() => undefined);
+    this.encoder = null;
+  }
+}
