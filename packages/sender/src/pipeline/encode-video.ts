@@ -81,13 +81,14 @@ export class VideoLinkEncoder {
     const t1 = performance.now();
     const max = this.hello.maxMessageBytes;
     const dataBudget = Math.max(0, this.credit - videoOverheadBound(this.credit, max));
-    const enc = await (this.encoder ??= H264Encoder.create({
+    this.encoder ??= H264Encoder.create({
       width: image.width,
       height: image.height,
       fps: this.fps,
       bitrate: nominal * 8 * this.fps,
       bufferBits: dataBudget * 8,
-    }));
+    });
+    const enc = await this.encoder;
     // x264 refills its VBV at the target rate per frame time; the bucket refills by one budget.
     // x264's CBR undershoots (measured ~78 % of a 1 Mbit/s link): credit above half the bucket
     // raises the target, credit below lowers it, so the bucket, not x264, sets the mean rate.
