@@ -56,6 +56,18 @@ describe('receiver session', () => {
     expect(a.s.query.text).toBe('bike');
   });
 
+  it('a refresh reaches the h264 engine; a patches session refuses it', () => {
+    const { s, peer } = session();
+    const asked: string[] = [];
+    peer.emit('message', encodeMessage({ type: 'refresh', reason: 'decode-error' }));
+    expect(peer.sent.at(-1)).toMatchObject({ type: 'error', code: 'unexpected-message' });
+    s.onRefresh = (reason) => asked.push(reason);
+    const before = peer.sent.length;
+    peer.emit('message', encodeMessage({ type: 'refresh', reason: 'no-reference' }));
+    expect(asked).toEqual(['no-reference']);
+    expect(peer.sent.length).toBe(before);
+  });
+
   it('a query the lexicon refuses is answered with an error and the previous query stays', async () => {
     const { s, peer } = await lexiconSession();
     peer.emit('message', encodeMessage({ type: 'query', queryId: 'long', text: 'cat '.repeat(100) }));

@@ -1,0 +1,82 @@
+import { h264Available } from '@mmsc/codec/h264-node';
+import { decodeMessage, defaultLevels, type HelloMessage, type VideoMessage } from '@mmsc/protocol';
+import { describe, expect, it } from 'vitest';
+import type { RgbImage } from '../images.js';
+import { BUCKET_FRAMES, VideoLinkEncoder } from './encode-video.js';
+
+const available = await h264Available();
+const W = 160;
+const H = 96;
+const hello: HelloMessage = {
+  type: 'hello',
+  sessionId: 't',
+  width: W,
+  height: H,
+  patchSize: 8,
+  levels: defaultLevels(),
+  maxMessageBytes: 1024,
+  fps: 10,
+  engine: 'h264',
+};
+
+/** A textured picture moving right by 3 px a frame. */
+function image(t: number): RgbImage {
+  const data = new Uint8Array(W * H * 3);
+  for (let y = 0; y < H; y++)
+    for (let x = 0; x < W; x++) {
+      const v = 128 + 50 * Math.sin((x + 3 * t) / 4) * Math.cos(y / 5) + 40 * Math.sin((x * y + 7 * t) / 90);
+      data.set([v, 255 - v, (v * 3) & 255], (y * W + x) * 3);
+    }
+  return { width: W, height: H, data };
+}
+
+const scores = new Float32Array((W / 8) * (H / 8)).fill(0.01);
+scores.fill(0.9, 0, 20); // the top rows matter
+
+describe.skipIf(!available)('VideoLinkEncoder (node-av libx264; skipped when its binary does not load)', () => {
+  it('starts with a keyframe, then predicted frames, each within the bucket’s credit', async () => {
+    const enc = new VideoLinkEncoder(hello, 10);
+    const budget = 1500;
+    const keys: boolean[] = [];
+    let total = 0;
+    for (let t = 0; t < 20; t++) {
+      const out = await enc.encode({ frameId: t, captureTs: t * 100, budget }, image(t), scores);
+      if (!out) continue;
+      keys.push(out.key);
+      total += out.wireBytes;
+      expect(out.budget).toBeLessThanOrEqual(budget * BUCKET_FRAMES);
+      expect(out.wireBytes).toBeLessThanOrEqual(out.budget);
+      for (const p of out.parts) expect(p.length).toBeLessThanOrEqual(1024);
+      const msgs = out.parts.map((p) => decodeMessage(p) as VideoMessage);
+      expect(msgs.every((m) => m.type === 'video' && m.frameId === t && m.key === out.key)).toBe(true);
+    }
+    enc.close();
+    expect(keys[0]).toBe(true);
+    expect(keys.slice(1).filter(Boolean)).toEqual([]);
+    // Over the run the stream stays within the budgets given plus the bucket it started with.
+    expect(total).toBeLessThanOrEqual(20 * budget + budget * BUCKET_FRAMES);
+    expect(total).toBeGreaterThan(0.5 * 20 * budget);
+  });
+
+  it('skips a frame before coding when the credit is spent, and keeps predicting after it', async () => {
+    const enc = new VideoLinkEncoder(hello, 10);
+    expect(await enc.encode({ frameId: 0, captureTs: 0, budget: 1500 }, image(0), scores)).not.toBeNull();
+    expect(await enc.encode({ frameId: 1, captureTs: 100, budget: 0 }, image(1), scores)).toBeNull();
+    const next = await enc.encode({ frameId: 1, captureTs: 200, budget: 1500 }, image(2), scores);
+    expect(next?.key).toBe(false);
+    enc.close();
+  });
+
+  it('answers a refresh with a keyframe, at most one per 500 ms', async () => {
+    const enc = new VideoLinkEncoder(hello, 10);
+    const frame = async (t: number) => (await enc.encode({ frameId: t, captureTs: t * 100, budget: 4000 }, image(t), scores))?.key;
+    expect(await frame(0)).toBe(true);
+    enc.requestKeyframe('decode-error'); // right after the first keyframe: already answered
+    expect(await frame(1)).toBe(false);
+    await new Promise((r) => setTimeout(r, 550));
+    enc.requestKeyframe('decode-error');
+    expect(await frame(2)).toBe(true);
+    expect(await frame(3)).toBe(false);
+    enc.close();
+  });
+});
