@@ -12,6 +12,7 @@ import { benchSenderCommand } from './commands/bench-sender.js';
 import { codecBenchCommand } from './commands/codec-bench.js';
 import { decodeCommand } from './commands/decode.js';
 import { evalCommand } from './commands/eval.js';
+import { evalVideoCommand } from './commands/eval-video.js';
 import { probeCommand } from './commands/probe.js';
 import { relevanceCommand } from './commands/relevance.js';
 import { relevanceEvalCommand } from './commands/relevance-eval.js';
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   program.addCommand(benchRelevanceCommand());
   program.addCommand(benchSenderCommand());
   program.addCommand(evalCommand());
+  program.addCommand(evalVideoCommand());
   program.addCommand(decodeCommand());
   return program;
 }

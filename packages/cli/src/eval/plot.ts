@@ -10,14 +10,26 @@ export interface Series {
 
 const COLORS = ['#d62728', '#1f77b4', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
 
-export function lineChart(opts: { title: string; yLabel: string; x: number[]; series: Series[]; logY?: boolean }): string {
+export function lineChart(opts: {
+  title: string;
+  yLabel: string;
+  x: number[];
+  series: Series[];
+  logY?: boolean;
+  /** Default: the channel rate on a log scale. */
+  xLabel?: string;
+  linearX?: boolean;
+}): string {
   const W = 640;
   const H = 420;
   const m = { l: 70, r: 150, t: 40, b: 55 };
   const pw = W - m.l - m.r;
   const ph = H - m.t - m.b;
   const xs = opts.x;
-  const lx = (v: number) => Math.log10(v);
+  const lx = (v: number) => (opts.linearX ? v : Math.log10(v));
+  // Many points (a per-frame series): a label every tenth or so, no markers.
+  const every = Math.max(1, Math.ceil(xs.length / 10));
+  const markers = xs.length <= 12;
   const x0 = lx(Math.min(...xs));
   const x1 = lx(Math.max(...xs));
   const px = (v: number) => m.l + (x1 > x0 ? ((lx(v) - x0) / (x1 - x0)) * pw : pw / 2);
@@ -52,12 +64,15 @@ export function lineChart(opts: { title: string; yLabel: string; x: number[]; se
     out.push(`<line x1="${m.l}" x2="${m.l + pw}" y1="${y}" y2="${y}" stroke="#ddd"/>`);
     out.push(`<text x="${m.l - 6}" y="${y + 4}" text-anchor="end">${fmt(v)}</text>`);
   }
-  for (const v of xs) {
+  xs.forEach((v, k) => {
+    if (k % every) return;
     out.push(`<line x1="${px(v)}" x2="${px(v)}" y1="${m.t}" y2="${m.t + ph}" stroke="#eee"/>`);
     out.push(`<text x="${px(v)}" y="${m.t + ph + 18}" text-anchor="middle">${v}</text>`);
-  }
+  });
   out.push(`<rect x="${m.l}" y="${m.t}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`);
-  out.push(`<text x="${m.l + pw / 2}" y="${H - 12}" text-anchor="middle">channel rate (bytes / raw bytes, log scale)</text>`);
+  out.push(
+    `<text x="${m.l + pw / 2}" y="${H - 12}" text-anchor="middle">${esc(opts.xLabel ?? 'channel rate (bytes / raw bytes, log scale)')}</text>`,
+  );
   out.push(`<text transform="translate(16 ${m.t + ph / 2}) rotate(-90)" text-anchor="middle">${esc(opts.yLabel)}</text>`);
   opts.series.forEach((s, i) => {
     const c = COLORS[i % COLORS.length];
@@ -68,7 +83,7 @@ export function lineChart(opts: { title: string; yLabel: string; x: number[]; se
     xs.forEach((x, k) => {
       const v = s.mean[k] as number;
       const e = s.ci95[k] ?? 0;
-      if (!Number.isFinite(v)) return;
+      if (!Number.isFinite(v) || !markers) return;
       out.push(`<line x1="${px(x)}" x2="${px(x)}" y1="${py(v - e)}" y2="${py(v + e)}" stroke="${c}"/>`);
       out.push(`<circle cx="${px(x)}" cy="${py(v)}" r="3.5" fill="${c}"/>`);
     });

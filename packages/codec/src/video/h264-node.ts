@@ -37,7 +37,21 @@ export interface H264EncoderOptions {
   bitrate: number;
   /** The rate controller's bucket (x264's VBV buffer), bits. */
   bufferBits: number;
+  /**
+   * Another FFmpeg encoder and its private options, for the peers `mmsc eval-video` compares with
+   * (VP8 through libvpx). Default: libx264 as the h264 engine runs it.
+   */
+  codec?: { encoder: string; settings: readonly (readonly [string, string])[]; minRate?: boolean };
 }
+
+/** The h264 engine's libx264 settings (see H264Encoder). */
+export const X264_ENGINE_SETTINGS: readonly (readonly [string, string])[] = [
+  ['preset', 'veryfast'],
+  ['tune', 'zerolatency'],
+  ['forced-idr', '1'],
+  ['threads', '1'],
+  ['x264-params', 'keyint=infinite:scenecut=0:repeat-headers=1'],
+];
 
 export interface EncodedPicture {
   /** Annex B access unit. */
@@ -75,8 +89,9 @@ export class H264Encoder {
 
   static async create(o: H264EncoderOptions): Promise<H264Encoder> {
     const { lib, k } = await nodeAv();
-    const codec = lib.Codec.findEncoderByName(k.FF_ENCODER_LIBX264);
-    if (!codec) throw new Error('this node-av build has no libx264 encoder');
+    const name = o.codec?.encoder ?? k.FF_ENCODER_LIBX264;
+    const codec = lib.Codec.findEncoderByName(name as unknown as typeof k.FF_ENCODER_LIBX264);
+    if (!codec) throw new Error(`this node-av build has no ${name} encoder`);
     const ctx = new lib.CodecContext();
     ctx.allocContext3(codec);
     ctx.width = o.width;
@@ -86,18 +101,15 @@ export class H264Encoder {
     ctx.timeBase = new lib.Rational(1, 1000);
     ctx.framerate = new lib.Rational(Math.round(o.fps), 1);
     setRate(ctx, o.bitrate, o.bufferBits);
+    ctx.gopSize = 1 << 30; // one keyframe, then only when asked
+    ctx.maxBFrames = 0;
+    if (o.codec?.minRate) ctx.rcMinRate = BigInt(Math.round(o.bitrate)); // libvpx: min = max = target is CBR
     // Options one by one: a Dictionary handed to open2 is freed twice by node-av 6.1.1 (a crash at exit).
-    for (const [name, value] of [
-      ['preset', 'veryfast'],
-      ['tune', 'zerolatency'],
-      ['forced-idr', '1'],
-      ['threads', '1'],
-      ['x264-params', 'keyint=infinite:scenecut=0:repeat-headers=1'],
-    ] as const) {
-      if (ctx.setOption(name, value) < 0) throw new Error(`libx264 has no option ${name}`);
+    for (const [option, value] of o.codec?.settings ?? X264_ENGINE_SETTINGS) {
+      if (ctx.setOption(option, value) < 0) throw new Error(`${name} has no option ${option}`);
     }
     const ret = ctx.open2Sync(codec, null);
-    if (ret < 0) throw new Error(`libx264 did not open: ${new lib.FFmpegError(ret).message}`);
+    if (ret < 0) throw new Error(`${name} did not open: ${new lib.FFmpegError(ret).message}`);
     const frame = new lib.Frame();
     frame.alloc();
     frame.format = k.AV_PIX_FMT_YUV420P;
@@ -158,7 +170,9 @@ export class H264Encoder {
       packet.unref();
     }
     const us = Math.round((performance.now() - t0) * 1000);
-    if (chunks.length === 0) throw new Error('libx264 returned no packet for a frame (zerolatency should always return one)');
+    // zerolatency x264 returns one packet per frame; libvpx's rate control may drop a frame (empty).
+    if (chunks.length === 0 && !this.options.codec)
+      throw new Error('libx264 returned no packet for a frame (zerolatency always returns one)');
     return { data: new Uint8Array(Buffer.concat(chunks)), key: isKey, us };
   }
 
@@ -203,16 +217,17 @@ export class H264Decoder {
     private readonly packet: InstanceType<NodeAvLib['Packet']>,
   ) {}
 
-  static async create(): Promise<H264Decoder> {
+  /** @param name an FFmpeg decoder (`vp8` for the eval's VP8 peer); default h264 */
+  static async create(name = 'h264'): Promise<H264Decoder> {
     const { lib, k } = await nodeAv();
-    const codec = lib.Codec.findDecoderByName(k.FF_DECODER_H264);
-    if (!codec) throw new Error('this node-av build has no h264 decoder');
+    const codec = lib.Codec.findDecoderByName(name as unknown as typeof k.FF_DECODER_H264);
+    if (!codec) throw new Error(`this node-av build has no ${name} decoder`);
     const ctx = new lib.CodecContext();
     ctx.allocContext3(codec);
     ctx.threadCount = 1;
     ctx.flags = k.AV_CODEC_FLAG_LOW_DELAY;
     const ret = ctx.open2Sync(codec, null);
-    if (ret < 0) throw new Error(`the h264 decoder did not open: ${new lib.FFmpegError(ret).message}`);
+    if (ret < 0) throw new Error(`the ${name} decoder did not open: ${new lib.FFmpegError(ret).message}`);
     const frame = new lib.Frame();
     frame.alloc();
     const packet = new lib.Packet();
@@ -227,7 +242,7 @@ export class H264Decoder {
     packet.unref();
     packet.data = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const sent = ctx.sendPacketSync(packet);
-    if (sent < 0) throw new Error(`h264 decode failed: ${new this.lib.FFmpegError(sent).message}`);
+    if (sent < 0) throw new Error(`decode failed: ${new this.lib.FFmpegError(sent).message}`);
     let out: I420 | null = null;
     while (ctx.receiveFrameSync(frame) >= 0) {
       const w = frame.width;
@@ -244,7 +259,7 @@ export class H264Decoder {
       out = { width: w, height: h, y: take(0, w, h), u: take(1, w / 2, h / 2), v: take(2, w / 2, h / 2), yStride: w, uvStride: w / 2 };
       frame.unref();
     }
-    if (!out) throw new Error('h264 decode gave no picture for an access unit');
+    if (!out) throw new Error('the decoder gave no picture for an access unit');
     return out;
   }
 

@@ -1,0 +1,103 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { DEMO_IMAGE } from '@mmsc/sender/assets.js';
+import type { RgbImage } from '@mmsc/sender/images.js';
+import { PanSource } from '@mmsc/sender/sources/sources.js';
+import sharp from 'sharp';
+
+/** Frames of a test clip, in order, all at the stream's size. */
+export interface Clip {
+  name: string;
+  fps: number;
+  frames: RgbImage[];
+}
+
+export const CLIPS = ['pan', 'tour'] as const;
+/** The tour's stills (assets/images, see assets/README.md), one per 2-second segment. */
+export const TOUR_IMAGES = ['dog.jpg', 'horses.jpg', 'giraffe.jpg', 'person.jpg', 'kite.jpg'];
+const TOUR_SEGMENT_S = 2;
+
+/**
+ * `pan`: the default demo source (PanSource over dog.jpg), frames 0..n−1 exactly as `mmsc serve`
+ * makes them. `tour`: harder and still reproducible — a cut every 2 s to the next of TOUR_IMAGES,
+ * each shown with a pan twice as fast as `pan` and a zoom-in over the segment. Anything else: a
+ * video file, decoded by ffmpeg to the first n frames at the stream size.
+ */
+export async function makeClip(spec: string, n: number, fps: number, size: { width: number; height: number }): Promise<Clip> {
+  if (spec === 'pan') {
+    const pan = await PanSource.open(DEMO_IMAGE, size, fps);
+    const frames: RgbImage[] = [];
+    for (let k = 0; k < n; k++) frames.push(await pan.next());
+    return { name: 'pan', fps, frames };
+  }
+  if (spec === 'tour') return { name: 'tour', fps, frames: await tour(n, fps, size) };
+  if (!existsSync(spec)) throw new Error(`clip ${spec} is neither ${CLIPS.join(' nor ')} nor an existing video file`);
+  return { name: spec, fps, frames: await fromFile(spec, n, size) };
+}
+
+async function tour(n: number, fps: number, size: { width: number; height: number }): Promise<RgbImage[]> {
+  const dir = dirname(DEMO_IMAGE);
+  const bigs = await Promise.all(
+    TOUR_IMAGES.map(async (f) => {
+      const { data, info } = await sharp(join(dir, f))
+        .removeAlpha()
+        .resize(size.width * 2, size.height * 2, { fit: 'cover' })
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      return { data, width: info.width, height: info.height };
+    }),
+  );
+  const per = Math.round(TOUR_SEGMENT_S * fps);
+  const frames: RgbImage[] = [];
+  for (let k = 0; k < n; k++) {
+    const seg = Math.floor(k / per);
+    const big = bigs[seg % bigs.length] as (typeof bigs)[number];
+    const u = (k % per) / per; // 0..1 through the segment
+    const s = k / fps;
+    const zoom = 0.85 - 0.3 * u; // zooms in over the segment
+    const w = Math.round(big.width * zoom);
+    const h = Math.round((w * size.height) / size.width);
+    const left = Math.round(((big.width - w) / 2) * (1 + Math.sin(s * 1.4 + seg)));
+    const top = Math.round(((big.height - h) / 2) * (1 + Math.cos(s * 1.0 + seg)));
+    const data = await sharp(big.data, { raw: { width: big.width, height: big.height, channels: 3 } })
+      .extract({ left, top, width: w, height: h })
+      .resize(size.width, size.height, { fit: 'fill' })
+      .raw()
+      .toBuffer();
+    frames.push({ ...size, data: new Uint8Array(data.buffer, data.byteOffset, data.length) });
+  }
+  return frames;
+}
+
+async function fromFile(path: string, n: number, size: { width: number; height: number }): Promise<RgbImage[]> {
+  const frameBytes = size.width * size.height * 3;
+  const args = [
+    '-v',
+    'error',
+    '-i',
+    path,
+    '-vf',
+    `scale=${size.width}:${size.height}`,
+    '-frames:v',
+    String(n),
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    'rgb24',
+    '-',
+  ];
+  let stdout: Buffer;
+  try {
+    ({ stdout } = await promisify(execFile)('ffmpeg', args, { encoding: 'buffer', maxBuffer: frameBytes * n + 1024 }));
+  } catch (e) {
+    throw new Error(`ffmpeg could not decode ${path}: ${(e as Error).message.split('\n').slice(-2).join(' ')}`);
+  }
+  const count = Math.floor(stdout.length / frameBytes);
+  if (count === 0) throw new Error(`${path} gave no frame`);
+  return Array.from({ length: count }, (_, k) => ({
+    ...size,
+    data: new Uint8Array(stdout.buffer, stdout.byteOffset + k * frameBytes, frameBytes),
+  }));
+}

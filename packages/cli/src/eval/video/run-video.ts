@@ -1,0 +1,153 @@
+import { allocI420, i420ToRgb, rgbToI420 } from '@mmsc/codec';
+import { H264Decoder, H264Encoder, h264DecoderPort } from '@mmsc/codec/h264-node';
+import { encodeMessage, type HelloMessage } from '@mmsc/protocol';
+import { FrameReceiver, type ReceiverDecoders } from '@mmsc/receiver';
+import type { RgbImage } from '@mmsc/sender/images.js';
+import { VideoLinkEncoder } from '@mmsc/sender/pipeline/encode-video.js';
+import type { Clip } from './clips.js';
+
+/** A pixel rectangle, right/bottom exclusive. */
+export interface Box {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+/** What the sender's relevance made of one frame: patch scores (for mmsc) and the query's boxes (for the metric). */
+export interface FrameRelevance {
+  scores: Float32Array;
+  boxes: Box[];
+}
+
+export interface MethodRun {
+  /** Bytes per frame as sent (0 for a frame not sent or dropped). */
+  bytes: number[];
+  psnr: number[];
+  /** PSNR inside the frame's query boxes; null for a frame without one. */
+  queryPsnr: (number | null)[];
+  /** Milliseconds of encoding per frame. */
+  encodeMs: number[];
+}
+
+export type VideoMethod = 'mmsc' | 'vp8' | 'x264';
+export const VIDEO_METHODS: readonly VideoMethod[] = ['mmsc', 'vp8', 'x264'];
+
+/** PSNR of `b` against `a` (RGB), over the whole frame or only inside `boxes`; null when the boxes cover nothing. */
+export function psnr(a: Uint8Array, b: Uint8Array, width: number, boxes?: readonly Box[]): number | null {
+  let se = 0;
+  let n = 0;
+  if (!boxes) {
+    for (let i = 0; i < a.length; i++) se += ((a[i] as number) - (b[i] as number)) ** 2;
+    n = a.length;
+  } else {
+    const height = a.length / 3 / width;
+    const inside = new Uint8Array(width * height);
+    for (const r of boxes)
+      for (let y = Math.max(0, Math.floor(r.y0)); y < Math.min(height, Math.ceil(r.y1)); y++)
+        inside.fill(1, y * width + Math.max(0, Math.floor(r.x0)), y * width + Math.min(width, Math.ceil(r.x1)));
+    for (let p = 0; p < inside.length; p++) {
+      if (!inside[p]) continue;
+      for (let c = 0; c < 3; c++) se += ((a[p * 3 + c] as number) - (b[p * 3 + c] as number)) ** 2;
+      n += 3;
+    }
+    if (n === 0) return null;
+  }
+  return se === 0 ? 99 : 10 * Math.log10((255 * 255 * n) / se);
+}
+
+const NO_PATCHES = { levels: [], entry: () => null, decode: () => Promise.reject(new Error('unused')) } as unknown as ReceiverDecoders;
+
+/**
+ * mmsc's h264 engine as `mmsc serve` runs it, offline: the same VideoLinkEncoder (bucket, QP map
+ * from the relevance) given `bitrate / 8 / fps` wire bytes a frame, the messages replayed into
+ * the receivers' FrameReceiver and decoded by node-av. Bytes are wire bytes (framing included).
+ */
+export async function runMmsc(clip: Clip, rel: readonly FrameRelevance[], bitrate: number, hello: HelloMessage): Promise<MethodRun> {
+  const enc = new VideoLinkEncoder({ ...hello, engine: 'h264' }, clip.fps);
+  const rx = new FrameReceiver({ decoders: NO_PATCHES, decoderSource: 'node-av', video: h264DecoderPort });
+  const run: MethodRun = { bytes: [], psnr: [], queryPsnr: [], encodeMs: [] };
+  const hr = rx.receive(encodeMessage({ ...hello, engine: 'h264' }), 0);
+  if (hr.type !== 'hello' || hr.refused) throw new Error('the evaluation receiver refused the hello');
+  const budget = Math.floor(bitrate / 8 / clip.fps);
+  let shown: Uint8Array = new Uint8Array(clip.frames[0]?.data.length ?? 0).fill(128);
+  for (const [k, frame] of clip.frames.entries()) {
+    const t0 = performance.now();
+    const out = await enc.encode({ frameId: k, captureTs: (k * 1000) / clip.fps, budget }, frame, (rel[k] as FrameRelevance).scores);
+    run.encodeMs.push(performance.now() - t0);
+    run.bytes.push(out?.wireBytes ?? 0);
+    for (const part of out?.parts ?? []) {
+      const r = rx.receive(part, 0);
+      if (r.type !== 'frame') throw new Error(`unexpected receipt ${r.type}`);
+      for (const f of r.frames) {
+        const stats = await rx.decode(f);
+        if (stats?.refresh) throw new Error(`frame ${k} did not decode: ${stats.refresh}`);
+        shown = Uint8Array.from(rx.picture?.picture.image ?? shown);
+      }
+    }
+    score(run, frame, shown, rel[k] as FrameRelevance);
+  }
+  enc.close();
+  rx.close();
+  return run;
+}
+
+/**
+ * The WebRTC-like peers at the same bitrate, through the same FFmpeg build (node-av): VP8 as
+ * WebRTC runs it (libvpx realtime, cpu-used −6, CBR, error resilient, one keyframe) and x264
+ * veryfast + zerolatency CBR. Both with a 1 s rate-control buffer; bytes are bitstream bytes.
+ */
+export async function runPeer(method: 'vp8' | 'x264', clip: Clip, rel: readonly FrameRelevance[], bitrate: number): Promise<MethodRun> {
+  const first = clip.frames[0] as RgbImage;
+  const codec =
+    method === 'vp8'
+      ? {
+          encoder: 'libvpx',
+          minRate: true,
+          settings: [
+            ['deadline', 'realtime'],
+            ['cpu-used', '-6'],
+            ['lag-in-frames', '0'],
+            ['error-resilient', 'default'],
+            ['threads', '1'],
+          ] as const,
+        }
+      : {
+          encoder: 'libx264',
+          settings: [
+            ['preset', 'veryfast'],
+            ['tune', 'zerolatency'],
+            ['threads', '1'],
+            ['x264-params', 'keyint=infinite:scenecut=0'],
+          ] as const,
+        };
+  const enc = await H264Encoder.create({ width: first.width, height: first.height, fps: clip.fps, bitrate, bufferBits: bitrate, codec });
+  const dec = await H264Decoder.create(method === 'vp8' ? 'vp8' : 'h264');
+  const run: MethodRun = { bytes: [], psnr: [], queryPsnr: [], encodeMs: [] };
+  const planes = allocI420(first.width, first.height);
+  let shown: Uint8Array = new Uint8Array(first.data.length).fill(128);
+  for (const [k, frame] of clip.frames.entries()) {
+    const t0 = performance.now();
+    const out = enc.encode(rgbToI420(frame.data, planes), [], (k * 1000) / clip.fps, false);
+    run.encodeMs.push(performance.now() - t0);
+    run.bytes.push(out.data.length);
+    // A frame the encoder dropped (empty) leaves the previous picture up.
+    if (out.data.length > 0) shown = i420ToRgb(dec.decode(out.data), new Uint8Array(frame.data.length));
+    score(run, frame, shown, rel[k] as FrameRelevance);
+  }
+  enc.close();
+  dec.close();
+  return run;
+}
+
+function score(run: MethodRun, frame: RgbImage, shown: Uint8Array, rel: FrameRelevance) {
+  run.psnr.push(psnr(frame.data, shown, frame.width) as number);
+  run.queryPsnr.push(rel.boxes.length ? psnr(frame.data, shown, frame.width, rel.boxes) : null);
+}
+
+/** The detector's boxes of the query's classes that count as the query's objects: ≥ max(0.1, half the best). */
+export function queryBoxes(detections: readonly { score: number; x0: number; y0: number; x1: number; y1: number }[]): Box[] {
+  const top = Math.max(0, ...detections.map((d) => d.score));
+  if (top < 0.1) return [];
+  return detections.filter((d) => d.score >= 0.5 * top).map(({ x0, y0, x1, y1 }) => ({ x0, y0, x1, y1 }));
+}
