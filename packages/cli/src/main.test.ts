@@ -13,7 +13,17 @@ describe('mmsc CLI', () => {
     const r = run('--help');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/Usage: mmsc/);
-    for (const c of ['serve', 'probe', 'codec-bench', 'relevance', 'relevance-eval', 'bench-relevance', 'bench-sender', 'decode']) {
+    for (const c of [
+      'serve',
+      'probe',
+      'codec-bench',
+      'relevance',
+      'relevance-eval',
+      'bench-relevance',
+      'bench-sender',
+      'decode',
+      'eval-video',
+    ]) {
       expect(r.stdout).toMatch(new RegExp(`\\b${c}\\b`));
     }
   });
@@ -25,6 +35,9 @@ describe('mmsc CLI', () => {
     const s = run('serve', '--allocator', 'best');
     expect(s.status).toBe(2);
     expect(s.stderr).toMatch(/--allocator must be rd or paper/);
+    const e = run('serve', '--engine', 'vp9');
+    expect(e.status).toBe(2);
+    expect(e.stderr).toMatch(/--engine must be h264 or patches/);
   });
 
   /** Failures users cause end in exactly one line `mmsc: …`, never a stack trace. */

@@ -1,5 +1,5 @@
 /**
- * The browser receiver in real Chromium against a real `mmsc serve` (dog.jpg, initial query "dog"):
+ * The browser receiver in real Chromium against a real `mmsc serve --engine patches` (dog.jpg, initial query "dog"):
  * the canvas shows exactly what the Node decoder reconstructs from the same messages, and a new
  * query moves the high levels and updates the grounding report. Needs `npm run build` first.
  */
@@ -97,7 +97,7 @@ beforeAll(async () => {
   const manifest = parseManifest(JSON.parse(await readFile(join(modelsDir, 'manifest.json'), 'utf8')));
   const read = async (file: string) => new Uint8Array(await readFile(join(modelsDir, file)));
   [sender, browser, codecs] = await Promise.all([
-    startSender({ query: 'dog' }),
+    startSender({ query: 'dog', args: ['--engine', 'patches'] }),
     launchBrowser(),
     PatchCodecs.create(ortNode as unknown as OrtRuntime, manifest, read, 'decoder', { intraOpNumThreads: 1 }),
   ]);
@@ -240,7 +240,7 @@ describe('browser receiver (Chromium)', () => {
   it('reconnects on its own when the sender restarts, and re-sends the operator’s query', async () => {
     const port = await freePort();
     let second: Awaited<ReturnType<typeof startSender>> | null = null;
-    let first: Awaited<ReturnType<typeof startSender>> | null = await startSender({ port, query: 'dog' });
+    let first: Awaited<ReturnType<typeof startSender>> | null = await startSender({ port, query: 'dog', args: ['--engine', 'patches'] });
     const page = await browser.context.newPage();
     try {
       await page.goto(first.page('/'));
@@ -257,7 +257,7 @@ describe('browser receiver (Chromium)', () => {
       await expect(page.locator('#stage.stale').count()).resolves.toBe(1);
       await expect(page.locator('#conn[data-state="waiting"]').count()).resolves.toBe(1);
 
-      second = await startSender({ port, query: 'dog', token });
+      second = await startSender({ port, query: 'dog', token, args: ['--engine', 'patches'] });
       await waitForState(
         page,
         `s.connection === "open" && s.sessionId !== ${JSON.stringify(before.sessionId)} && s.framesShown > ${before.framesShown}` +

@@ -95,7 +95,7 @@ export function serveCommand(): Command {
         host: string;
         fps: string;
         allocator: string;
-        engine: string;
+        engine?: string;
         maxReceivers: string;
         maxRate: string;
         models: string;
@@ -118,12 +118,15 @@ export function serveCommand(): Command {
         const maxBps = Number(opts.maxRate) * 1e6;
         if (!(maxBps >= 0.2e6)) throw new CliError('--max-rate must be at least 0.2 (Mbit/s)', EXIT.usage);
         if (opts.allocator !== 'rd' && opts.allocator !== 'paper') throw new CliError('--allocator must be rd or paper', EXIT.usage);
-        if (opts.engine !== 'patches' && opts.engine !== 'h264') throw new CliError('--engine must be patches or h264', EXIT.usage);
-        if (opts.engine === 'h264' && !(await h264Available()))
-          throw new CliError(
-            '--engine h264: node-av’s libx264 did not load on this machine (npm install brings its prebuilt binary)',
-            EXIT.failed,
-          );
+        if (opts.engine !== undefined && opts.engine !== 'patches' && opts.engine !== 'h264')
+          throw new CliError('--engine must be h264 or patches', EXIT.usage);
+        let engine: EngineName = (opts.engine as EngineName | undefined) ?? 'h264';
+        if (engine === 'h264' && !(await h264Available())) {
+          const why = 'node-av’s libx264 did not load on this machine (npm install brings its prebuilt binary for linux-x64)';
+          if (opts.engine === 'h264') throw new CliError(`--engine h264: ${why}`, EXIT.failed);
+          console.error(`mmsc serve: ${why}; serving --engine patches instead`);
+          engine = 'patches';
+        }
         if (!isIP(opts.host) && opts.host !== 'localhost')
           throw new CliError(`--host ${opts.host} is not an IP address (e.g. 127.0.0.1, 0.0.0.0 or ::)`, EXIT.usage);
         const handshakeS = Number(opts.handshakeTimeout);
@@ -151,7 +154,7 @@ export function serveCommand(): Command {
           await models.close();
           throw new CliError(`--query: ${(e as Error).message}`, EXIT.usage);
         }
-        const hello = helloFor(codecs, fps, DEFAULT_MAX_MESSAGE_BYTES, opts.engine as EngineName);
+        const hello = helloFor(codecs, fps, DEFAULT_MAX_MESSAGE_BYTES, engine);
         const pipeline = new SourcePipeline(source, models, FRAME_SIZE);
         const streamer = new Streamer(pipeline, lexicon, curvesOf(codecs), hello, {
           fps,
@@ -192,7 +195,7 @@ export function serveCommand(): Command {
         const shown = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
         const withToken = token === null ? `${shown}/` : `${shown}/?token=${token}`;
         console.log(
-          `mmsc serve: ${source.description}, ${fps} fps, engine ${opts.engine}${opts.engine === 'patches' ? `, allocator ${opts.allocator}` : ''}, protocol v${PROTOCOL_VERSION}`,
+          `mmsc serve: ${source.description}, ${fps} fps, engine ${engine}${engine === 'patches' ? `, allocator ${opts.allocator}` : ''}, protocol v${PROTOCOL_VERSION}`,
         );
         if (token === null)
           console.log('mmsc serve: AUTHENTICATION IS OFF (--no-auth): anyone who reaches this port can watch the stream and send queries');
