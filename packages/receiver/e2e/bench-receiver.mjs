@@ -6,6 +6,11 @@
 // reported: the 12- and 24-byte levels, a mix of all three (three decoder batches), how much of each
 // is the decoder itself, and the frames of a live session (`mmsc serve` on dog.jpg; on a still
 // image the sender soon sends only "keep" patches, so few live frames decode much). One JSON line.
+//
+// `h264`: the default engine's live frames (`mmsc serve --engine h264` on the pan source, 1 Mbit/s
+// cap): the worker's WebCodecs decode + I420→RGB per frame (`decodeMs`), and the time from a
+// frame's last part arriving to its picture on the canvas (`receiveToShownMs`: decode, the RGBA
+// hand-over and the draw at the next animation frame).
 import { launchBrowser, startSender, waitForState } from './harness.mjs';
 
 const FRAMES = Number(process.env.MMSC_BENCH_FRAMES ?? 100);
@@ -16,7 +21,7 @@ const quantile = (xs, q) => {
   return s.length ? Number((s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? Number.NaN).toFixed(2)) : null;
 };
 
-const sender = await startSender({ query: 'dog and bicycle' });
+const sender = await startSender({ query: 'dog and bicycle', args: ['--engine', 'patches'] });
 const browser = await launchBrowser();
 try {
   const page = await browser.context.newPage();
@@ -58,10 +63,38 @@ try {
       ),
     },
     runtime: 'onnxruntime-web wasm (simd), 1 thread, Web Worker',
+    h264: await benchH264(browser),
     browser: /(?:Headless)?Chrome\/[\d.]+/.exec(ua)?.[0] ?? ua,
   };
   console.log(JSON.stringify(out));
 } finally {
   await browser.close();
   await sender.stop();
+}
+
+/** @param {Awaited<ReturnType<typeof launchBrowser>>} browser */
+async function benchH264(browser) {
+  const { DEMO_IMAGE } = await import('../../sender/dist/assets.js');
+  const video = await startSender({ source: `pan:${DEMO_IMAGE}`, query: 'dog', args: ['--engine', 'h264', '--max-rate', '1'] });
+  try {
+    const page = await browser.context.newPage();
+    await page.goto(video.page('/'));
+    await waitForState(page, `s.framesShown >= ${Math.min(FRAMES, 100)}`, 120_000);
+    /** @type {{ applyMs: number | null, receiveTs: number, shownAt: number | null }[]} */
+    const frames = (await page.evaluate(() => /** @type {any} */ (window).mmsc.frames())).slice(1);
+    const decoded = frames.filter((f) => f.applyMs !== null);
+    const shown = frames.filter((f) => f.shownAt !== null);
+    await page.close();
+    return {
+      frames: decoded.length,
+      decodeMsP50: quantile(decoded.map((f) => f.applyMs ?? 0), 0.5),
+      decodeMsP90: quantile(decoded.map((f) => f.applyMs ?? 0), 0.9),
+      receiveToShownMsP50: quantile(shown.map((f) => (f.shownAt ?? 0) - f.receiveTs), 0.5),
+      receiveToShownMsP90: quantile(shown.map((f) => (f.shownAt ?? 0) - f.receiveTs), 0.9),
+      source: 'pan over dog.jpg, --max-rate 1 (Mbit/s)',
+      decoder: 'WebCodecs VideoDecoder (H.264, prefer-software) in the decode worker, I420 → RGB in JS',
+    };
+  } finally {
+    await video.stop();
+  }
 }
