@@ -72,8 +72,7 @@ export function serveCommand(): Command {
     .option('--allocator <name>', 'rd (rate–distortion, ours) or paper (relevance top-down)', 'rd')
     .option(
       '--engine <name>',
-      'how levels are coded: patches (the paper’s learned 8×8 codecs) or h264 (libx264, quantizer per macroblock from the relevance)',
-      'patches',
+      'how levels are coded: h264 (libx264 with a quantizer per macroblock from the relevance; the default) or patches (the paper’s learned 8×8 codecs)',
     )
     .option('--max-receivers <n>', 'most receivers served at once', '8')
     .option('--max-rate <mbit>', 'most bandwidth one receiver may use, Mbit/s', '20')
