@@ -530,11 +530,13 @@ function makeReceiver(o) {
           rx.collector = new FrameCollector(rx.ctx);
         } else if (m.type === 'grounding') rx.groundings.push(m);
         else if (m.type === 'error') rx.errors.push(m.code);
-        else if (m.type === 'frame' && rx.collector) {
+        else if ((m.type === 'frame' || m.type === 'video') && rx.collector) {
           rx.parts++;
           o.onPart?.(rx, m);
           if (rx.gone) return;
-          for (const f of rx.collector.push(m, bytes.length, Date.now())) {
+          const done =
+            m.type === 'video' ? rx.collector.pushVideo(m, bytes.length, Date.now()) : rx.collector.push(m, bytes.length, Date.now());
+          for (const f of done) {
             rx.frames++;
             const fb = o.feedback ? o.feedback(f) : feedbackFor(f);
             if (fb) rx.send(fb);

@@ -87,10 +87,22 @@ async function benchH264(browser) {
     await page.close();
     return {
       frames: decoded.length,
-      decodeMsP50: quantile(decoded.map((f) => f.applyMs ?? 0), 0.5),
-      decodeMsP90: quantile(decoded.map((f) => f.applyMs ?? 0), 0.9),
-      receiveToShownMsP50: quantile(shown.map((f) => (f.shownAt ?? 0) - f.receiveTs), 0.5),
-      receiveToShownMsP90: quantile(shown.map((f) => (f.shownAt ?? 0) - f.receiveTs), 0.9),
+      decodeMsP50: quantile(
+        decoded.map((f) => f.applyMs ?? 0),
+        0.5,
+      ),
+      decodeMsP90: quantile(
+        decoded.map((f) => f.applyMs ?? 0),
+        0.9,
+      ),
+      receiveToShownMsP50: quantile(
+        shown.map((f) => (f.shownAt ?? 0) - f.receiveTs),
+        0.5,
+      ),
+      receiveToShownMsP90: quantile(
+        shown.map((f) => (f.shownAt ?? 0) - f.receiveTs),
+        0.9,
+      ),
       source: 'pan over dog.jpg, --max-rate 1 (Mbit/s)',
       decoder: 'WebCodecs VideoDecoder (H.264, prefer-software) in the decode worker, I420 → RGB in JS',
     };
