@@ -156,6 +156,8 @@ async function startServe() {
     String(MAX_RECEIVERS),
     '--handshake-timeout',
     String(HANDSHAKE_S),
+    // Extra serve options for comparisons, e.g. MMSC_ABUSE_SERVE_ARGS="--engine patches".
+    ...(process.env.MMSC_ABUSE_SERVE_ARGS ?? '').split(' ').filter(Boolean),
   ];
   const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(proc);

@@ -1,3 +1,4 @@
+export { BASE_STEP, type BaseLayer, BaseLayerError, baseError, baseImage, decodeBase, encodeBase, makeBase } from './base-layer.js';
 export { ModelError, type ModelErrorCode } from './models/errors.js';
 export { loadModel, sha256Hex } from './models/load-model.js';
 export { type CodecEntry, codecEntries, type Manifest, type ModelFile, parseManifest, type TensorSpec } from './models/manifest.js';

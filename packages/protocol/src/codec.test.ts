@@ -41,6 +41,7 @@ function tampered(type: Message['type'], edit: (wire: unknown[]) => void): Uint8
 describe('round trip', () => {
   it('exampleMessages covers every message type once', () => {
     expect(examples.map((m) => m.type).sort()).toEqual([
+      'base',
       'error',
       'feedback',
       'frame',

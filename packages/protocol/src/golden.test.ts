@@ -30,6 +30,8 @@ const HAND: Record<string, string> = {
   // [1, 5, 9, 1000.5, 300, 0, 2, true, bin(00 00 00 01 67)]: fixarray(9), tag 5, key is true = c3,
   // the data an SPS NAL header after its start code
   video: `99 01 05 09 ${f64['1000.5']} cd012c 00 02 c3 c405 0000000167`,
+  // [1, 6, 7, bin(03 01 02 aa)]: fixarray(4), tag 6, three Rice parameters then one byte of residuals
+  base: '94 01 06 07 c404 030102aa',
   // [1, 18, "decode-error"]: fixarray(3), tag 18 = 0x12, fixstr(12)
   refresh: '93 01 12 ac 6465636f64652d6572726f72',
   // [1, 2, 8, 1000.5, 64, 0, 1, 198, 2, 0, bin(09), bin(30..47)]: one part of one; a tie between
@@ -54,7 +56,7 @@ describe('golden wire vectors', () => {
   });
 
   it('agree with the bytes worked out by hand', () => {
-    for (const name of ['frame', 'video', 'query', 'feedback', 'refresh', 'error']) expect(hex(name), name).toBe(hand(name));
+    for (const name of ['frame', 'video', 'base', 'query', 'feedback', 'refresh', 'error']) expect(hex(name), name).toBe(hand(name));
     expect(parts()).toEqual([hand('frame.part0'), hand('frame.part1')]);
   });
 

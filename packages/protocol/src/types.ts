@@ -8,6 +8,7 @@ export const MESSAGE_TYPES = {
   relevance: 3,
   grounding: 4,
   video: 5,
+  base: 6,
   query: 16,
   feedback: 17,
   refresh: 18,
@@ -96,6 +97,18 @@ export interface VideoMessage {
   data: Uint8Array;
 }
 
+/**
+ * Sender → receiver (engine `patches`): the coarse base layer of a frame (`makeBase` in
+ * @mmsc/codec), sent before the frame's parts; every patch the frame skips shows it instead of an
+ * older copy. Counted in the frame's budget.
+ */
+export interface BaseMessage {
+  type: 'base';
+  frameId: number;
+  /** encodeBase's bytes for the session's patch grid. */
+  data: Uint8Array;
+}
+
 /** Sender → receiver (optional): low-resolution relevance map for display, values/255 in [0,1]. */
 export interface RelevanceMessage {
   type: 'relevance';
@@ -157,6 +170,7 @@ export type Message =
   | HelloMessage
   | FrameMessage
   | VideoMessage
+  | BaseMessage
   | RelevanceMessage
   | GroundingMessage
   | QueryMessage

@@ -3,6 +3,7 @@ import type { ProtocolContext } from './context.js';
 import { ProtocolError } from './errors.js';
 import { decodeLevels, encodeLevels } from './level-coding.js';
 import {
+  type BaseMessage,
   ENGINES,
   type EngineName,
   type ErrorMessage,
@@ -54,6 +55,8 @@ export function toWire(m: Message): unknown[] {
     }
     case 'video':
       return [...head, m.frameId, m.captureTs, m.budget, m.part, m.parts, m.key, m.data];
+    case 'base':
+      return [...head, m.frameId, m.data];
     case 'relevance':
       return [...head, m.frameId, m.width, m.height, m.values];
     case 'grounding':
@@ -99,6 +102,8 @@ export function fromWire(v: unknown, ctx: ProtocolContext): Message {
       return frame(tuple(f, 'frame', 10), ctx);
     case MESSAGE_TYPES.video:
       return video(tuple(f, 'video', 7));
+    case MESSAGE_TYPES.base:
+      return base(tuple(f, 'base', 2));
     case MESSAGE_TYPES.relevance:
       return relevance(tuple(f, 'relevance', 4), ctx);
     case MESSAGE_TYPES.grounding:
@@ -209,6 +214,12 @@ function video(f: unknown[]): VideoMessage {
     key: bool(f[5], 'key'),
     data,
   };
+}
+
+function base(f: unknown[]): BaseMessage {
+  const data = bin(f[1], 'data');
+  if (data.length < 3) throw new ProtocolError('payload-length', 'a base layer carries at least its three parameter bytes', 'data');
+  return { type: 'base', frameId: int(f[0], 'frameId', 0, LIMITS.maxFrameId), data };
 }
 
 function refresh(f: unknown[]): RefreshMessage {

@@ -181,6 +181,7 @@ async function bench(mixes: BenchMix[], frames: number): Promise<BenchResult[]> 
         levels,
         received: [{ type: 'frame', frameId: f, captureTs: 0, budget: payloadBytes, part: 0, parts: 1, firstPatch: 0, levels, payload }],
         video: null,
+        base: null,
       };
       const stats = await picture.apply(frame);
       if (f >= 3) {

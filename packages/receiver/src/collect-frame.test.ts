@@ -30,6 +30,19 @@ describe('FrameCollector', () => {
     });
   });
 
+  it('attaches a base layer to the frame it precedes and counts its bytes there', () => {
+    const c = new FrameCollector(DEFAULT_CONTEXT);
+    const base = { type: 'base' as const, frameId: 2, data: Uint8Array.of(1, 2, 3) };
+    c.pushBase({ ...base, frameId: 1 }, 40); // for another frame: dropped when frame 2 starts
+    c.pushBase(base, 50);
+    const ps = parts(2, 1);
+    const f = ps.flatMap((p) => c.push(p.msg, p.bytes, 0))[0]!;
+    expect(f.base).toEqual(base.data);
+    expect(f.bytesReceived).toBe(50 + ps.reduce((s, p) => s + p.bytes, 0));
+    const g = parts(3, 1).flatMap((p) => c.push(p.msg, p.bytes, 0))[0]!;
+    expect(g.base).toBeNull();
+  });
+
   it('closes an incomplete frame as soon as a newer frame starts, marking lost patches', () => {
     const c = new FrameCollector(DEFAULT_CONTEXT);
     const first = parts(1, 4);

@@ -1,4 +1,4 @@
-import type { FeedbackMessage, FrameMessage, ProtocolContext, VideoMessage } from '@mmsc/protocol';
+import type { BaseMessage, FeedbackMessage, FrameMessage, ProtocolContext, VideoMessage } from '@mmsc/protocol';
 
 /** Level value marking a patch whose part never arrived (distinct from every wire symbol 0..7). */
 export const MISSING = 255;
@@ -21,6 +21,8 @@ export interface CollectedFrame {
   received: FrameMessage[];
   /** Engine `h264`: the picture's parts' data in order (whole only when `complete`); null for patch frames. */
   video: { key: boolean; chunks: Uint8Array[] } | null;
+  /** Engine `patches`: the frame's base layer (encodeBase bytes), when the sender sent one. */
+  base: Uint8Array | null;
 }
 
 /**
@@ -29,6 +31,8 @@ export interface CollectedFrame {
  */
 export class FrameCollector {
   private current: CollectedFrame | null = null;
+  /** A base layer waiting for its frame's first part, and its wire bytes. */
+  private base: { m: BaseMessage; bytes: number } | null = null;
 
   constructor(private readonly ctx: ProtocolContext) {}
 
@@ -40,18 +44,20 @@ export class FrameCollector {
       this.current = null;
     }
     if (!this.current) {
+      const base = this.takeBase(part.frameId);
       this.current = {
         frameId: part.frameId,
         captureTs: part.captureTs,
         budget: part.budget,
         parts: part.parts,
         partsReceived: 0,
-        bytesReceived: 0,
+        bytesReceived: base?.bytes ?? 0,
         lastReceiveTs: receiveTs,
         complete: false,
         levels: new Uint8Array(this.ctx.patchCount).fill(MISSING),
         received: [],
         video: null,
+        base: base?.data ?? null,
       };
     }
     const f = this.current;
@@ -91,6 +97,7 @@ export class FrameCollector {
         levels: new Uint8Array(this.ctx.patchCount).fill(MISSING),
         received: [],
         video: { key: part.key, chunks: [] },
+        base: null,
       };
     }
     const f = this.current;
@@ -107,6 +114,20 @@ export class FrameCollector {
       this.current = null;
     }
     return done;
+  }
+
+  /**
+   * Holds a base layer for the frame whose parts come next (it is sent just before them); its wire
+   * bytes count in that frame's bytesReceived, as the sender counted them in its budget.
+   */
+  pushBase(m: BaseMessage, wireBytes: number): void {
+    this.base = { m, bytes: wireBytes };
+  }
+
+  private takeBase(frameId: number): { data: Uint8Array; bytes: number } | null {
+    const b = this.base;
+    this.base = null;
+    return b && b.m.frameId === frameId ? { data: b.m.data, bytes: b.bytes } : null;
   }
 
   /** Closes the frame in progress, if any (e.g. on disconnect). */

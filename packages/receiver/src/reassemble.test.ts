@@ -1,3 +1,4 @@
+import { encodeBase, makeBase } from '@mmsc/codec';
 import { decodeMessage, type FrameMessage, KEEP_LEVEL, makeContext, splitFrame } from '@mmsc/protocol';
 import { describe, expect, it } from 'vitest';
 import { FrameCollector } from './collect-frame.js';
@@ -64,6 +65,23 @@ describe('Reassembler', () => {
     expect(new Set(patchValue(r.image, 0))).toEqual(new Set([1]));
     expect(new Set(patchValue(r.image, 1))).toEqual(new Set([2]));
     expect(new Set(patchValue(r.image, 2))).toEqual(new Set([99]));
+  });
+
+  it('with a base layer, skipped patches show the current frame’s base, kept ones their copy', async () => {
+    const r = new Reassembler(ctx, new FakeDecoder());
+    await r.apply(frame(1, [4, 4, 4, 4, 4, 4, 4, 4], (p) => raw(p + 1)));
+    // The source is now a flat grey 160 everywhere: its base is (close to) 160.
+    const base = encodeBase(makeBase(new Uint8Array(8 * 192).fill(160), 4, 2, 8));
+    const f = frame(2, [0, KEEP_LEVEL, 4, 0, 0, 0, 0, 0], (_p, l) => (l === 4 ? raw(99) : new Uint8Array(0)));
+    const stats = await r.apply({ ...f, base });
+    expect(stats).toMatchObject({ decoded: 1, reused: 1, based: 6, interpolated: 0 });
+    for (const v of patchValue(r.image, 0)) expect(Math.abs(v - 160)).toBeLessThanOrEqual(4);
+    expect(new Set(patchValue(r.image, 1))).toEqual(new Set([2])); // kept: its copy
+    expect(new Set(patchValue(r.image, 2))).toEqual(new Set([99]));
+    // A malformed base is ignored (counted); the frame still applies with the old rule.
+    const bad = await r.apply({ ...frame(3, [0, 0, 0, 0, 0, 0, 0, 0], () => new Uint8Array(0)), base: Uint8Array.of(9, 9, 9) });
+    expect(bad).toMatchObject({ based: 0, reused: 8 });
+    expect(r.badBases).toBe(1);
   });
 
   it('patches never received are interpolated from neighbours, never black', async () => {

@@ -1,4 +1,4 @@
-import { placePatches } from '@mmsc/codec';
+import { type BaseLayer, baseImage, decodeBase, placePatches } from '@mmsc/codec';
 import { KEEP_LEVEL, type ProtocolContext } from '@mmsc/protocol';
 import { type CollectedFrame, MISSING } from './collect-frame.js';
 
@@ -14,6 +14,8 @@ export interface ApplyStats {
   reused: number;
   /** Patches that had no copy and were interpolated from their neighbours. */
   interpolated: number;
+  /** Patches painted from the frame's base layer (skipped patches of a frame that carried one). */
+  based?: number;
   decodeMs: number;
   /** Set when the picture could not be brought up to date and the sender should send a keyframe (why). */
   refresh?: string;
@@ -83,20 +85,55 @@ export class Reassembler {
       }
       decoded += g.idx.length;
     }
+    // With a base layer, skipped patches show it: the current frame, coarse, never an older one.
+    const base = frame.base ? this.decodeBase(frame.base) : null;
+    let based = 0;
+    if (base) {
+      const img = baseImage(base);
+      const cols = this.width / this.ps;
+      const row = this.ps * 3;
+      for (let p = 0; p < frame.levels.length; p++) {
+        const sym = frame.levels[p] as number;
+        if (sym === KEEP_LEVEL || sym === MISSING || (this.ctx.levelBytes[sym] ?? 0) > 0) continue;
+        const x0 = (p % cols) * this.ps;
+        const y0 = Math.floor(p / cols) * this.ps;
+        for (let dy = 0; dy < this.ps; dy++) {
+          const o = ((y0 + dy) * this.width + x0) * 3;
+          this.image.set(img.subarray(o, o + row), o);
+        }
+        this.have[p] = 1;
+        this.shownLevel[p] = sym;
+        based++;
+      }
+    }
     // Everything else keeps its last copy; patches with none are interpolated.
     let reused = 0;
     const holes: number[] = [];
     for (let p = 0; p < frame.levels.length; p++) {
       const sym = frame.levels[p] as number;
       if ((this.ctx.levelBytes[sym] ?? 0) > 0 && sym !== MISSING) continue;
+      if (base && sym !== KEEP_LEVEL && sym !== MISSING) continue; // painted from the base
       if (this.have[p]) {
         reused++;
         if (sym === KEEP_LEVEL) this.shownLevel[p] = KEEP_LEVEL;
       } else holes.push(p);
     }
     const interpolated = this.fillHoles(holes);
-    return { decoded, reused, interpolated, decodeMs: performance.now() - t0 };
+    return { decoded, reused, interpolated, based, decodeMs: performance.now() - t0 };
   }
+
+  /** A base layer for this session's grid, or null when its bytes are malformed (the frame goes on without it). */
+  private decodeBase(bytes: Uint8Array): BaseLayer | null {
+    try {
+      return decodeBase(bytes, this.width / this.ps, this.height / this.ps, this.ps);
+    } catch {
+      this.badBases++;
+      return null;
+    }
+  }
+
+  /** Base layers that could not be decoded (a sender bug or a tampered stream). */
+  badBases = 0;
 
   /**
    * Fills patches without a copy from the nearest known pixels of their four neighbours, in waves

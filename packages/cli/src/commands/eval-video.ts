@@ -4,8 +4,8 @@ import { codecEntries } from '@mmsc/codec';
 import { h264Available } from '@mmsc/codec/h264-node';
 import { DEFAULT_MAX_MESSAGE_BYTES, EXIT } from '@mmsc/protocol';
 import { FRAME_SIZE } from '@mmsc/sender/geometry.js';
-import { helloFor } from '@mmsc/sender/hello.js';
-import { DEFAULT_MODELS_DIR, readManifest } from '@mmsc/sender/models.js';
+import { curvesOf, helloFor } from '@mmsc/sender/hello.js';
+import { DEFAULT_MODELS_DIR, loadCodecs, readManifest } from '@mmsc/sender/models.js';
 import { progress } from '@mmsc/sender/progress.js';
 import { loadRelevance } from '@mmsc/sender/relevance/load-relevance.js';
 import { Command } from 'commander';
@@ -14,10 +14,12 @@ import { CliError } from '../errors.js';
 import { lineChart } from '../eval/plot.js';
 import { CLIPS, makeClip } from '../eval/video/clips.js';
 import {
+  DEFAULT_VIDEO_METHODS,
   type FrameRelevance,
   type MethodRun,
   queryBoxes,
   runMmsc,
+  runPatches,
   runPeer,
   VIDEO_METHODS,
   type VideoMethod,
@@ -62,7 +64,11 @@ export function evalVideoCommand(): Command {
     )
     .option('--query <text>', 'the operator’s query (its boxes are the detector’s on the original frames)', 'dog')
     .option('--bitrates <list>', 'link bitrates', '500k,1M,2M')
-    .option('--methods <list>', `among ${VIDEO_METHODS.join(', ')} (mmsc = the h264 engine)`, VIDEO_METHODS.join(','))
+    .option(
+      '--methods <list>',
+      `among ${VIDEO_METHODS.join(', ')} (mmsc = the h264 engine, patches = the paper engine)`,
+      DEFAULT_VIDEO_METHODS.join(','),
+    )
     .option('--frames <n>', 'frames of the clip', '100')
     .option('--fps <n>', 'frame rate', '10')
     .option('--out <dir>', 'also write results.json (per-frame series), table.md and plots there')
@@ -84,7 +90,11 @@ export function evalVideoCommand(): Command {
         throw new CliError(`--clip: ${(e as Error).message}`, EXIT.usage);
       });
       const [relevance, manifest] = await Promise.all([loadRelevance(o.models), readManifest(o.models)]);
-      const hello = helloFor(codecEntries(manifest), fps, DEFAULT_MAX_MESSAGE_BYTES, 'h264');
+      const entries = codecEntries(manifest);
+      const hello = helloFor(entries, fps, DEFAULT_MAX_MESSAGE_BYTES, 'h264');
+      const patchCodecs = methods.includes('patches')
+        ? { encoders: await loadCodecs('encoder', o.models), decoders: await loadCodecs('decoder', o.models), curves: curvesOf(entries) }
+        : null;
       const bar = progress('relevance', clip.frames.length);
       const rel: FrameRelevance[] = [];
       for (const f of clip.frames) {
@@ -98,7 +108,13 @@ export function evalVideoCommand(): Command {
       for (const m of methods) {
         runs[m] = [];
         for (const b of bitrates) {
-          (runs[m] as MethodRun[]).push(m === 'mmsc' ? await runMmsc(clip, rel, b, hello) : await runPeer(m, clip, rel, b));
+          const run =
+            m === 'mmsc'
+              ? await runMmsc(clip, rel, b, hello)
+              : m === 'patches'
+                ? await runPatches(clip, rel, b, hello, patchCodecs as NonNullable<typeof patchCodecs>)
+                : await runPeer(m, clip, rel, b);
+          (runs[m] as MethodRun[]).push(run);
           total.tick(`${m} ${b / 1000} kbit/s`);
         }
       }

@@ -39,7 +39,14 @@ afterAll(async () => {
 
 async function receive(parts: Uint8Array[], picture: Reassembler) {
   const c = new FrameCollector(ctx);
-  const frames = parts.flatMap((b) => c.push(decodeMessage(b, ctx) as FrameMessage, b.length, 0));
+  const frames = parts.flatMap((b) => {
+    const m = decodeMessage(b, ctx);
+    if (m.type === 'base') {
+      c.pushBase(m, b.length);
+      return [];
+    }
+    return c.push(m as FrameMessage, b.length, 0);
+  });
   for (const f of frames) await picture.apply(f);
   return frames;
 }
@@ -85,6 +92,33 @@ describe('frame encoder', () => {
       return s / n;
     };
     expect(psnr(err((p) => p % 60 < 20))).toBeGreaterThan(psnr(err((p) => p % 60 >= 20)) + 3);
+  });
+
+  it('base layer: it goes first within the budget, and skipped patches then show the new frame, not the old one', async () => {
+    // Frame A, then B = A moved 16 px left (a pan): B at a budget too small to code every patch.
+    const frame = await readFrame(DEMO_IMAGE);
+    const moved = new Uint8Array(frame.data.length);
+    for (let y = 0; y < 320; y++) moved.set(frame.data.subarray((y * 480 + 16) * 3, (y + 1) * 480 * 3), y * 480 * 3);
+    const pb = patchify(moved, 480, 320);
+    const vb = patchVariances(pb);
+    const curves = curvesOf(codecEntries(await readManifest()));
+    const psnrB = async (base: boolean) => {
+      const e = new FrameEncoder(hello, ctx, enc, 'rd', curves, { base });
+      const keep = new KeepState(2400);
+      const picture = new Reassembler(ctx, dec);
+      const a = await e.encode({ frameId: 1, captureTs: 0, budget: 46_080 }, patches, variances, scores, keep);
+      keep.commit(patches, a!.choice, a!.kept, a!.base);
+      await receive(a!.parts, picture);
+      const b = await e.encode({ frameId: 2, captureTs: 0, budget: 9_216 }, pb, vb, scores, keep);
+      expect(b!.wireBytes).toBeLessThanOrEqual(9_216);
+      expect(b!.base).toBe(base);
+      if (base) expect(decodeMessage(b!.parts[0]!, ctx).type).toBe('base');
+      keep.commit(pb, b!.choice, b!.kept, b!.base);
+      await receive(b!.parts, picture);
+      return psnr(sumSquaredError(patchify(picture.image, 480, 320), pb) / pb.length);
+    };
+    const [without, withBase] = [await psnrB(false), await psnrB(true)];
+    expect(withBase).toBeGreaterThan(without + 3);
   });
 
   it('temporal reuse: an unchanged still converges, then costs almost nothing, and a late joiner still gets a full picture', async () => {

@@ -97,6 +97,7 @@ export function messageArb(): fc.Arbitrary<Message> {
         }),
       ),
     fc.record({ type: fc.constant('refresh' as const), reason: text(LIMITS.idBytes) }),
+    fc.record({ type: fc.constant('base' as const), frameId: u32, data: fc.uint8Array({ minLength: 3, maxLength: 200 }) }),
     fc.record({ frameId: u32, width: fc.integer({ min: 1, max: 60 }), height: fc.integer({ min: 1, max: 40 }), seed: fc.integer() }).map(
       ({ frameId, width, height, seed }): Message => ({
         type: 'relevance',

@@ -1,4 +1,5 @@
 import {
+  type BaseMessage,
   contextFromHello,
   decodeMessage,
   type FeedbackMessage,
@@ -106,9 +107,9 @@ export type Receipt =
       refused: DecoderMismatchError | null;
     }
   /** A frame part of the current session, and the frames it finished (0, 1 or 2). */
-  | { type: 'frame'; message: FrameMessage | VideoMessage; frames: FinishedFrame[] }
+  | { type: 'frame'; message: FrameMessage | VideoMessage | BaseMessage; frames: FinishedFrame[] }
   /** A frame part outside any session (before the hello, or after the link went): it cannot be placed. */
-  | { type: 'stray'; message: FrameMessage | VideoMessage }
+  | { type: 'stray'; message: FrameMessage | VideoMessage | BaseMessage }
   /** Anything else (grounding, relevance, error; query or feedback would be the sender's mistake). */
   | { type: 'other'; message: Message }
   /** Not a valid message: the protocol's reason. */
@@ -169,6 +170,11 @@ export class FrameReceiver {
       return { type: 'invalid', error: e instanceof Error ? e : new Error(String(e)) };
     }
     if (message.type === 'hello') return this.begin(message);
+    if (message.type === 'base') {
+      if (!this.collector) return { type: 'stray', message };
+      this.collector.pushBase(message, bytes.length);
+      return { type: 'frame', message, frames: [] };
+    }
     if (message.type === 'video') {
       if (!this.collector) return { type: 'stray', message };
       return { type: 'frame', message, frames: this.finished(this.collector.pushVideo(message, bytes.length, receiveTs)) };

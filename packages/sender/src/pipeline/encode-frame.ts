@@ -1,4 +1,6 @@
+import { type BaseLayer, baseError, encodeBase, makeBase } from '@mmsc/codec';
 import {
+  encodeMessage,
   type FrameInput,
   frameOverheadBound,
   type HelloMessage,
@@ -17,6 +19,11 @@ export type AllocatorName = 'rd' | 'paper';
 /** Distortion tables by the frame's variances (dropped with the frame). */
 const TABLES = new WeakMap<Float32Array, { curves: readonly DistortionCurve[]; key: string; table: Float32Array }>();
 
+/** A frame's base layer (bytes and each patch's error under it), made once for all receivers. */
+const BASES = new WeakMap<Uint8Array, { bytes: Uint8Array; error: Float32Array }>();
+/** The base layer is sent only while it takes at most this share of a frame's budget. */
+export const BASE_MAX_SHARE = 0.35;
+
 /** Lets the event loop serve what is due (timers, sockets) before the next piece of a frame's work. */
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -27,6 +34,8 @@ export interface EncodedFrame {
   /** Level index (into the bytes-sorted table) per patch, and which patches went as "keep". */
   choice: Uint8Array;
   kept: Uint8Array;
+  /** Whether a base layer went first (then every skipped patch shows it at the receiver). */
+  base: boolean;
   ms: { allocate: number; encode: number; pack: number };
 }
 
@@ -53,6 +62,8 @@ export class FrameEncoder {
     private readonly codecs: PatchEncoder | null,
     readonly allocator: AllocatorName,
     private readonly curves: readonly DistortionCurve[],
+    /** Send a base layer (live links on moving sources; the stills evaluation runs without). */
+    readonly options: { base?: boolean } = {},
   ) {
     this.levels = [...hello.levels].sort((a, b) => a.bytes - b.bytes);
     if (this.levels[0]?.bytes !== 0) throw new Error('the level table needs a 0-byte skip level');
@@ -76,13 +87,18 @@ export class FrameEncoder {
     let payload: Uint8Array = new Uint8Array(0);
     let tEncode = 0;
     let tPack = 0;
+    // The base layer, when it is worth its bytes: it replaces the skip level's error, so the
+    // allocator and the base share the budget (base first, levels with the rest).
+    const base = this.options.base ? this.baseFor(patches, frame.frameId) : null;
+    const baseMsg = base && base.msg.length <= BASE_MAX_SHARE * frame.budget ? base : null;
+    let sentBase = false;
     const LAST = 3;
     let reserve = this.overhead;
     for (let attempt = 0; ; attempt++) {
       if (attempt === LAST) reserve = Math.max(reserve, frameOverheadBound(frame.budget, this.ctx, this.hello.maxMessageBytes));
-      const payloadBudget = frame.budget - reserve;
+      const payloadBudget = frame.budget - reserve - (baseMsg?.msg.length ?? 0);
       if (payloadBudget < 0) return null; // not even the framing fits
-      const al = this.allocate(scores, variances, bytesOf, payloadBudget, keepable);
+      const al = this.allocate(scores, variances, bytesOf, payloadBudget, keepable, baseMsg?.error);
       // Allocation is the longest synchronous stretch of a frame (several ms): let timers run after it.
       await yieldToLoop();
       alloc = al;
@@ -93,10 +109,13 @@ export class FrameEncoder {
       tEncode += p0 - e0;
       const input: FrameInput = { ...frame, levels: symbols, payload };
       parts = splitFrame(input, { ctx: this.ctx, maxMessageBytes: this.hello.maxMessageBytes });
+      // No patch skipped (a still, once every patch is coded or kept): the base would show nowhere.
+      sentBase = baseMsg !== null && al.a.choice.some((k, p) => k === 0 && !al.kept[p]);
+      if (sentBase) parts.unshift((baseMsg as { msg: Uint8Array }).msg);
       tPack += performance.now() - p0;
       const wire = parts.reduce((s, b) => s + b.length, 0);
       if (wire <= frame.budget) {
-        this.overhead = wire - payload.length + 16;
+        this.overhead = wire - payload.length - (sentBase ? (baseMsg?.msg.length ?? 0) : 0) + 16;
         break;
       }
       if (attempt === LAST)
@@ -112,6 +131,7 @@ export class FrameEncoder {
       payloadBytes: payload.length,
       choice: done.a.choice,
       kept: done.kept,
+      base: sentBase,
       ms: { allocate: allocMs, encode: tEncode, pack: tPack },
     };
   }
@@ -134,7 +154,27 @@ export class FrameEncoder {
     return this.codecs;
   }
 
-  private allocate(scores: Float32Array, variances: Float32Array, bytesOf: number[], budget: number, keepable?: Int8Array) {
+  /** The frame's base layer message and per-patch error (the layer is shared; the message carries this link's frameId). */
+  private baseFor(patches: Uint8Array, frameId: number): { msg: Uint8Array; error: Float32Array } {
+    let b = BASES.get(patches);
+    if (!b) {
+      const { width, height, patchSize } = this.ctx;
+      const layer: BaseLayer = makeBase(patches, width / patchSize, height / patchSize, patchSize);
+      b = { bytes: encodeBase(layer), error: baseError(layer, patches) };
+      BASES.set(patches, b);
+    }
+    return { msg: encodeMessage({ type: 'base', frameId, data: b.bytes }, this.ctx), error: b.error };
+  }
+
+  private allocate(
+    scores: Float32Array,
+    variances: Float32Array,
+    bytesOf: number[],
+    budget: number,
+    keepable?: Int8Array,
+    /** With a base layer: each patch's error when skipped (it shows the base). */
+    skipError?: Float32Array,
+  ) {
     const n = scores.length;
     const L = bytesOf.length;
     const kept = new Uint8Array(n);
@@ -143,6 +183,7 @@ export class FrameEncoder {
       const w = new Float32Array(n);
       for (let i = 0; i < n; i++) w[i] = BACKGROUND_WEIGHT + (scores[i] as number);
       const d = this.distortion(variances, bytesOf);
+      if (skipError) for (let p = 0; p < n; p++) d[p * L] = skipError[p] as number;
       if (keepable) {
         // A held copy makes every level up to it worth no more than keeping it (at 0 bytes).
         for (let p = 0; p < n; p++) {

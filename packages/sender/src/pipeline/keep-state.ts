@@ -60,11 +60,18 @@ export class KeepState {
     return out;
   }
 
-  /** Records what a sent frame gave the receiver: patches sent at a level > 0 replace its copies. */
-  commit(patches: Uint8Array, choice: Uint8Array, kept: Uint8Array): void {
+  /**
+   * Records what a sent frame gave the receiver: patches sent at a level > 0 replace its copies;
+   * with a base layer, a skipped patch shows the base, so its copy is gone.
+   */
+  commit(patches: Uint8Array, choice: Uint8Array, kept: Uint8Array, base = false): void {
     if (this.released) return;
     for (let p = 0; p < this.patchCount; p++) {
-      if (kept[p] || choice[p] === 0) continue;
+      if (kept[p]) continue;
+      if (choice[p] === 0) {
+        if (base) this.held[p] = -1;
+        continue;
+      }
       this.held[p] = choice[p] as number;
       this.ref.set(patches.subarray(p * PATCH_VALUES, (p + 1) * PATCH_VALUES), p * PATCH_VALUES);
     }

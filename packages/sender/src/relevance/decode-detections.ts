@@ -44,30 +44,45 @@ export function decodeDetections(
   const wanted = opts.classes ? Array.from(opts.classes) : Array.from({ length: nc }, (_, c) => c);
   const perClass: Detection[][] = [];
   for (const c of wanted) perClass[c] = [];
-  // Class-outer: a query touches a few of the 80 channels, so only those are scanned.
-  for (const c of new Set(wanted)) {
-    if (c < 0 || c >= nc) continue;
-    for (let y = 0; y < gh; y++) {
+  const peak = (x: number, y: number, c: number, v: number) => {
+    if (!isPeak(keypoints, gw, gh, nc, x, y, c, v)) return;
+    const k = (y * gw + x) * 4;
+    const cx = x * stride;
+    const cy = y * stride;
+    const [fx0, fy0] = toFrame(fit, cx - (wh[k] as number), cy - (wh[k + 1] as number));
+    const [fx1, fy1] = toFrame(fit, cx + (wh[k + 2] as number), cy + (wh[k + 3] as number));
+    const box = {
+      cls: c,
+      score: v,
+      x0: clamp(fx0, 0, frameW),
+      y0: clamp(fy0, 0, frameH),
+      x1: clamp(fx1, 0, frameW),
+      y1: clamp(fy1, 0, frameH),
+    };
+    if (box.x1 > box.x0 && box.y1 > box.y0) (perClass[c] as Detection[]).push(box);
+  };
+  const classes = [...new Set(wanted)].filter((c) => c >= 0 && c < nc);
+  if (classes.length <= 8) {
+    // Class-outer: a query touches a few of the 80 channels, so only those are scanned.
+    for (const c of classes)
+      for (let y = 0; y < gh; y++)
+        for (let x = 0; x < gw; x++) {
+          const v = keypoints[(y * gw + x) * nc + c] as number;
+          if (v >= opts.threshold) peak(x, y, c, v);
+        }
+  } else {
+    // Cell-outer for many classes (the query-agnostic map: all 80): a cell's channels are adjacent
+    // in memory. Per class the peaks come out in the same raster order either way.
+    const want = new Uint8Array(nc);
+    for (const c of classes) want[c] = 1;
+    for (let y = 0; y < gh; y++)
       for (let x = 0; x < gw; x++) {
-        const v = keypoints[(y * gw + x) * nc + c] as number;
-        if (v < opts.threshold) continue;
-        if (!isPeak(keypoints, gw, gh, nc, x, y, c, v)) continue;
-        const k = (y * gw + x) * 4;
-        const cx = x * stride;
-        const cy = y * stride;
-        const [fx0, fy0] = toFrame(fit, cx - (wh[k] as number), cy - (wh[k + 1] as number));
-        const [fx1, fy1] = toFrame(fit, cx + (wh[k + 2] as number), cy + (wh[k + 3] as number));
-        const box = {
-          cls: c,
-          score: v,
-          x0: clamp(fx0, 0, frameW),
-          y0: clamp(fy0, 0, frameH),
-          x1: clamp(fx1, 0, frameW),
-          y1: clamp(fy1, 0, frameH),
-        };
-        if (box.x1 > box.x0 && box.y1 > box.y0) (perClass[c] as Detection[]).push(box);
+        const o = (y * gw + x) * nc;
+        for (let c = 0; c < nc; c++) {
+          const v = keypoints[o + c] as number;
+          if (v >= opts.threshold && want[c]) peak(x, y, c, v);
+        }
       }
-    }
   }
   return perClass.flatMap((list) => (list ? list.sort((a, b) => b.score - a.score).slice(0, opts.perClass) : []));
 }

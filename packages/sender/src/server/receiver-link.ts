@@ -41,7 +41,8 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
     private readonly opts: LinkOptions,
   ) {
     super();
-    this.encoder = new FrameEncoder(hello, session.ctx, null, opts.allocator, opts.curves);
+    // Live links send the base layer: on a moving source a skipped patch must show the current frame.
+    this.encoder = new FrameEncoder(hello, session.ctx, null, opts.allocator, opts.curves, { base: true });
     this.video = hello.engine === 'h264' ? new VideoLinkEncoder(hello, hello.fps ?? 10) : null;
     const video = this.video;
     if (video) session.onRefresh = (reason) => video.requestKeyframe(reason);
@@ -99,7 +100,7 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
     if (!s.open) return 'gone'; // closed while encoding: nothing to send it to
     for (const part of out.parts) s.peer.send(part);
     s.nextFrameId = (frameId + 1) >>> 0;
-    s.keep.commit(frame.patches, out.choice, out.kept);
+    s.keep.commit(frame.patches, out.choice, out.kept, out.base);
     s.rate.onSent(frameId, out.wireBytes, performance.now() / 1000, budget, budgetAt);
     s.stats.framesSent++;
     if (DEBUG_RATE) {

@@ -1,9 +1,14 @@
-import { allocI420, i420ToRgb, rgbToI420 } from '@mmsc/codec';
+import { allocI420, i420ToRgb, patchify, rgbToI420 } from '@mmsc/codec';
 import { H264Decoder, H264Encoder, h264DecoderPort } from '@mmsc/codec/h264-node';
-import { encodeMessage, type HelloMessage } from '@mmsc/protocol';
+import { contextFromHello, encodeMessage, type HelloMessage } from '@mmsc/protocol';
 import { FrameReceiver, type ReceiverDecoders } from '@mmsc/receiver';
+import type { DistortionCurve } from '@mmsc/sender/allocate/distortion.js';
+import { patchVariances } from '@mmsc/sender/allocate/distortion.js';
 import type { RgbImage } from '@mmsc/sender/images.js';
+import type { PatchEncoder } from '@mmsc/sender/pipeline/code-cache.js';
+import { FrameEncoder } from '@mmsc/sender/pipeline/encode-frame.js';
 import { VideoLinkEncoder } from '@mmsc/sender/pipeline/encode-video.js';
+import { KeepState } from '@mmsc/sender/pipeline/keep-state.js';
 import type { Clip } from './clips.js';
 
 /** A pixel rectangle, right/bottom exclusive. */
@@ -30,8 +35,9 @@ export interface MethodRun {
   encodeMs: number[];
 }
 
-export type VideoMethod = 'mmsc' | 'vp8' | 'x264';
-export const VIDEO_METHODS: readonly VideoMethod[] = ['mmsc', 'vp8', 'x264'];
+export type VideoMethod = 'mmsc' | 'patches' | 'vp8' | 'x264';
+export const VIDEO_METHODS: readonly VideoMethod[] = ['mmsc', 'patches', 'vp8', 'x264'];
+export const DEFAULT_VIDEO_METHODS: readonly VideoMethod[] = ['mmsc', 'vp8', 'x264'];
 
 /** PSNR of `b` against `a` (RGB), over the whole frame or only inside `boxes`; null when the boxes cover nothing. */
 export function psnr(a: Uint8Array, b: Uint8Array, width: number, boxes?: readonly Box[]): number | null {
@@ -137,6 +143,55 @@ export async function runPeer(method: 'vp8' | 'x264', clip: Clip, rel: readonly 
   }
   enc.close();
   dec.close();
+  return run;
+}
+
+/**
+ * The paper engine (`--engine patches`) as a link runs it: the base layer, the rd allocator within
+ * `bitrate / 8 / fps` wire bytes, temporal reuse ("keep") from the link's KeepState, the learned
+ * encoders; the receivers' FrameReceiver and Reassembler with the learned decoders.
+ */
+export async function runPatches(
+  clip: Clip,
+  rel: readonly FrameRelevance[],
+  bitrate: number,
+  hello: HelloMessage,
+  codecs: { encoders: PatchEncoder; decoders: ReceiverDecoders; curves: readonly DistortionCurve[] },
+): Promise<MethodRun> {
+  const h: HelloMessage = { ...hello, engine: 'patches' };
+  const ctx = contextFromHello(h);
+  const enc = new FrameEncoder(h, ctx, codecs.encoders, 'rd', codecs.curves, { base: true });
+  const keep = new KeepState(ctx.patchCount);
+  const rx = new FrameReceiver({ decoders: codecs.decoders, decoderSource: 'the models folder' });
+  const hr = rx.receive(encodeMessage(h), 0);
+  if (hr.type !== 'hello' || hr.refused) throw hr.type === 'hello' && hr.refused ? hr.refused : new Error('no hello');
+  const budget = Math.floor(bitrate / 8 / clip.fps);
+  const run: MethodRun = { bytes: [], psnr: [], queryPsnr: [], encodeMs: [] };
+  let shown: Uint8Array = new Uint8Array(clip.frames[0]?.data.length ?? 0).fill(128);
+  for (const [k, frame] of clip.frames.entries()) {
+    const t0 = performance.now();
+    const patches = patchify(frame.data, frame.width, frame.height);
+    const out = await enc.encode(
+      { frameId: k, captureTs: (k * 1000) / clip.fps, budget },
+      patches,
+      patchVariances(patches),
+      (rel[k] as FrameRelevance).scores,
+      keep,
+    );
+    run.encodeMs.push(performance.now() - t0);
+    run.bytes.push(out?.wireBytes ?? 0);
+    if (out) {
+      keep.commit(patches, out.choice, out.kept, out.base);
+      for (const part of out.parts) {
+        const r = rx.receive(part, 0);
+        if (r.type !== 'frame') throw new Error(`unexpected receipt ${r.type}`);
+        for (const f of r.frames) await rx.decode(f);
+      }
+      shown = Uint8Array.from(rx.picture?.picture.image ?? shown);
+    }
+    score(run, frame, shown, rel[k] as FrameRelevance);
+  }
+  keep.release();
   return run;
 }
 
