@@ -881,6 +881,50 @@ const ATTACKS = [
     },
   },
   {
+    // The h264 engine answers a receiver's refresh with a keyframe: a flood of them must cost that
+    // receiver's own stream at most one keyframe per 500 ms, and nobody else anything.
+    name: 'refresh-flood',
+    holdsSession: true,
+    async run() {
+      const end = Date.now() + ATTACK_MS;
+      let keys = 0;
+      const rx = await receiver({
+        onPart: (_r, m) => {
+          if (m.type === 'video' && m.key && m.part === 0) keys++;
+        },
+      });
+      await until(() => rx.hello !== null, 5000);
+      const framesAtStart = rx.frames;
+      const keysAtStart = keys;
+      const t0 = Date.now();
+      let sent = 0;
+      while (Date.now() < end && alive()) {
+        rx.send({ type: 'refresh', reason: 'decode-error' });
+        sent++;
+        await sleep(20);
+      }
+      const seconds = (Date.now() - t0) / 1000;
+      const floodKeys = keys - keysAtStart;
+      const frames = rx.frames - framesAtStart;
+      await rx.close();
+      const h264 = rx.hello?.engine === 'h264';
+      return {
+        checks: [
+          [
+            'refresh-flood: keyframes stay at most one per 500 ms',
+            !h264 || floodKeys <= Math.ceil(seconds * 2) + 1,
+            h264
+              ? `${floodKeys} keyframes in ${seconds.toFixed(1)} s for ${sent} refreshes`
+              : `engine ${rx.hello?.engine}: refresh is refused`,
+          ],
+          ['refresh-flood: the flooding receiver keeps getting frames', frames >= 2, `${frames} frames during the flood`],
+          ['refresh-flood: no undecodable message reached it', rx.protocolErrors === 0, `${rx.protocolErrors}`],
+        ],
+        info: { sent, keys: floodKeys, frames, seconds: Number(seconds.toFixed(1)) },
+      };
+    },
+  },
+  {
     name: 'close-mid-frame',
     holdsSession: true,
     async run() {
