@@ -1,14 +1,19 @@
 /**
- * The h264 engine in real Chromium against a real `mmsc serve --engine h264` over a moving source
- * (pan over dog.jpg) held to 0.5 Mbit/s: the page says which engine runs, its canvas equals the
- * Node decoder's picture from the same messages, and the shown picture is a whole source frame
- * (no mosaic of earlier frames): PSNR ≥ 28 dB against the best-matching frame the sender made.
+ * Both engines in real Chromium against a real `mmsc serve` over a moving source (pan over
+ * dog.jpg) held to 0.5 Mbit/s: the page says which engine runs, its canvas equals the Node
+ * receiver's picture from the same messages, and the shown picture is the current source frame,
+ * not a mosaic of earlier ones — h264: PSNR ≥ 28 dB against the best-matching frame the sender
+ * made; patches (with its base layer): ≥ 20 dB (a mosaic of stale patches scores far lower).
  * Needs `npm run build` first.
  */
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type OrtRuntime, PatchCodecs, parseManifest } from '@mmsc/codec';
 import { h264DecoderPort } from '@mmsc/codec/h264-node';
 import { FrameReceiver, type ReceiverDecoders } from '@mmsc/receiver';
 import { PanSource } from '@mmsc/sender/sources/sources.js';
+import * as ortNode from 'onnxruntime-node';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, ROOT, startSender, waitForState } from './harness.mjs';
 
@@ -24,8 +29,8 @@ const DOG = join(ROOT, 'assets/images/dog.jpg');
 const NO_PATCHES = { levels: [], entry: () => null, decode: () => Promise.reject(new Error('unused')) } as unknown as ReceiverDecoders;
 
 /** The Node receiver's picture after `frameId`, replaying the page's message log. */
-async function reconstruct(messages: Uint8Array[], frameId: number): Promise<Uint8Array> {
-  const rx = new FrameReceiver({ decoders: NO_PATCHES, decoderSource: 'node-av', video: h264DecoderPort });
+async function reconstruct(messages: Uint8Array[], frameId: number, decoders: ReceiverDecoders = NO_PATCHES): Promise<Uint8Array> {
+  const rx = new FrameReceiver({ decoders, decoderSource: 'models/manifest.json', video: h264DecoderPort });
   for (const bytes of messages) {
     const r = rx.receive(bytes, 0);
     if (r.type === 'invalid') throw r.error;
@@ -62,8 +67,48 @@ afterAll(async () => {
   await sender?.stop();
 });
 
-describe('h264 engine in the browser (Chromium, WebCodecs)', () => {
-  it('shows whole source frames at 0.5 Mbit/s, equal to the Node decoder’s pictures', async () => {
+/** The shown picture's best PSNR against the sender's pan frames (the frame itself or a neighbour). */
+async function bestSourcePsnr(rgba: Uint8Array, width: number, height: number) {
+  const pan = await PanSource.open(DOG, { width, height }, 10);
+  let best = 0;
+  let at = -1;
+  for (let k = 0; k < 400; k++) {
+    const p = psnrRgbaRgb(rgba, (await pan.next()).data);
+    if (p > best) {
+      best = p;
+      at = k;
+    }
+  }
+  return { best, at };
+}
+
+/** The canvas after `frames` shown frames, the page's log, and the largest |Δ| against Node's picture of the same frame. */
+async function showAndCompare(page: Page, frames: number, decoders?: ReceiverDecoders) {
+  await waitForState(page, `s.connection === "open" && s.framesShown >= ${frames}`, 90_000);
+  const [snap, log] = await page.evaluate(() => {
+    const m = (window as unknown as { mmsc: PageApi }).mmsc;
+    return [m.snapshot(), m.log()] as const;
+  });
+  expect(log.truncated).toBe(false);
+  const rgba = b64(snap.rgba);
+  const node = await reconstruct(log.messages.map(b64), snap.frameId as number, decoders);
+  let maxDiff = 0;
+  const bad = new Set<number>();
+  for (let i = 0, j = 0; j < node.length; i += 4, j += 3)
+    for (let c = 0; c < 3; c++) {
+      const d = Math.abs((rgba[i + c] as number) - (node[j + c] as number));
+      if (d > 2) bad.add(((j / 3 / snap.width / 8) | 0) * (snap.width / 8) + ((((j / 3) % snap.width) / 8) | 0));
+      maxDiff = Math.max(maxDiff, d);
+    }
+  if (bad.size)
+    console.log(
+      `canvas vs Node: ${bad.size} patches differ by more than 2, e.g. ${[...bad].slice(0, 12).join(',')}; frame ${snap.frameId}`,
+    );
+  return { snap, rgba, maxDiff };
+}
+
+describe('engines in the browser (Chromium) on a moving source at 0.5 Mbit/s', () => {
+  it('h264 (WebCodecs): shows whole source frames, equal to the Node decoder’s pictures', async () => {
     const page = await browser.context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
@@ -106,5 +151,32 @@ describe('h264 engine in the browser (Chromium, WebCodecs)', () => {
     await page.screenshot({ path: join(ROOT, 'artifacts', 'receiver-e2e-h264.png') });
     expect(errors).toEqual([]);
     await page.close();
+  });
+
+  it('patches engine: skipped patches show the current frame’s base layer, not a mosaic', async () => {
+    const modelsDir = join(ROOT, 'models');
+    const manifest = parseManifest(JSON.parse(await readFile(join(modelsDir, 'manifest.json'), 'utf8')));
+    const read = async (file: string) => new Uint8Array(await readFile(join(modelsDir, file)));
+    const codecs = await PatchCodecs.create(ortNode as unknown as OrtRuntime, manifest, read, 'decoder', { intraOpNumThreads: 1 });
+    const patches = await startSender({ source: `pan:${DOG}`, query: 'dog', args: ['--engine', 'patches', '--max-rate', '0.5'] });
+    try {
+      const page = await browser.context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(patches.page('/?debug'));
+      const { snap, rgba, maxDiff } = await showAndCompare(page, 20, codecs);
+      await expect(page.locator('#session').textContent()).resolves.toContain('engine patches');
+      expect(maxDiff).toBeLessThanOrEqual(2);
+      const { best, at } = await bestSourcePsnr(rgba, snap.width, snap.height);
+      console.log(
+        `patches at 0.5 Mbit/s: frame #${snap.frameId}, canvas vs Node max |Δ| ${maxDiff}; PSNR ${best.toFixed(2)} dB against source frame ${at}`,
+      );
+      expect(best).toBeGreaterThanOrEqual(20);
+      expect(errors).toEqual([]);
+      await page.close();
+    } finally {
+      await patches.stop();
+      await codecs.release();
+    }
   });
 });
