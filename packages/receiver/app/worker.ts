@@ -77,8 +77,7 @@ function loadCodecs(): Promise<Loaded> {
 async function startSession(epoch: number, hello: HelloMessage): Promise<void> {
   if (hello.engine === 'h264') {
     // The patch decoders are not needed: pictures come from WebCodecs.
-    const none = { levels: [], entry: () => null, decode: () => Promise.reject(new Error('an h264 session has no patch levels')) };
-    session = { epoch, picture: new SessionPicture(hello, none as unknown as PatchCodecs, 'WebCodecs', webCodecsDecoder) };
+    session = { epoch, picture: new SessionPicture(hello, null, 'WebCodecs', webCodecsDecoder) };
     scope.postMessage({ type: 'ready', epoch, loadMs: 0, models: ['WebCodecs H.264'] });
     return;
   }

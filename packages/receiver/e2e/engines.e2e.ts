@@ -25,12 +25,10 @@ interface PageApi {
 
 const b64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
 const DOG = join(ROOT, 'assets/images/dog.jpg');
-/** An h264 session uses no patch decoder. */
-const NO_PATCHES = { levels: [], entry: () => null, decode: () => Promise.reject(new Error('unused')) } as unknown as ReceiverDecoders;
 
 /** The Node receiver's picture after `frameId`, replaying the page's message log. */
-async function reconstruct(messages: Uint8Array[], frameId: number, decoders: ReceiverDecoders = NO_PATCHES): Promise<Uint8Array> {
-  const rx = new FrameReceiver({ decoders, decoderSource: 'models/manifest.json', video: h264DecoderPort });
+async function reconstruct(messages: Uint8Array[], frameId: number, decoders?: ReceiverDecoders): Promise<Uint8Array> {
+  const rx = new FrameReceiver({ ...(decoders ? { decoders } : {}), decoderSource: 'models/manifest.json', video: h264DecoderPort });
   for (const bytes of messages) {
     const r = rx.receive(bytes, 0);
     if (r.type === 'invalid') throw r.error;
@@ -113,36 +111,14 @@ describe('engines in the browser (Chromium) on a moving source at 0.5 Mbit/s', (
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(sender.page('/?debug'));
-    await waitForState(page, 's.connection === "open" && s.framesShown >= 20', 90_000);
+    const { snap, rgba, maxDiff } = await showAndCompare(page, 20);
     await expect(page.locator('#session').textContent()).resolves.toContain('engine h264');
-    const [snap, log] = await page.evaluate(() => {
-      const m = (window as unknown as { mmsc: PageApi }).mmsc;
-      return [m.snapshot(), m.log()] as const;
-    });
-    expect(log.truncated).toBe(false);
-    const frameId = snap.frameId as number;
-    const rgba = b64(snap.rgba);
-
-    const node = await reconstruct(log.messages.map(b64), frameId);
-    let maxDiff = 0;
-    for (let i = 0, j = 0; j < node.length; i += 4, j += 3)
-      for (let c = 0; c < 3; c++) maxDiff = Math.max(maxDiff, Math.abs((rgba[i + c] as number) - (node[j + c] as number)));
     expect(maxDiff).toBeLessThanOrEqual(2);
-
-    // The sender's frames are PanSource's, in order from its first; the shown one is among the
-    // first few hundred. The best match is the frame itself or a neighbour (which can only lower it).
-    const pan = await PanSource.open(DOG, { width: snap.width, height: snap.height }, 10);
-    let best = 0;
-    let bestAt = -1;
-    for (let k = 0; k < 400; k++) {
-      const p = psnrRgbaRgb(rgba, (await pan.next()).data);
-      if (p > best) {
-        best = p;
-        bestAt = k;
-      }
-    }
+    // The sender's frames are PanSource's, in order from its first; the shown one is among the first
+    // few hundred. The best match is the frame itself or a neighbour (which can only lower it).
+    const { best, at } = await bestSourcePsnr(rgba, snap.width, snap.height);
     console.log(
-      `h264 at 0.5 Mbit/s: frame #${frameId}, canvas vs Node max |Δ| ${maxDiff}; PSNR ${best.toFixed(2)} dB against source frame ${bestAt}`,
+      `h264 at 0.5 Mbit/s: frame #${snap.frameId}, canvas vs Node max |Δ| ${maxDiff}; PSNR ${best.toFixed(2)} dB against source frame ${at}`,
     );
     expect(best).toBeGreaterThanOrEqual(28);
     // Every picture decoded: no keyframe was asked for.

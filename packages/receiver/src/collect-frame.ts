@@ -43,23 +43,7 @@ export class FrameCollector {
       done.push(this.current);
       this.current = null;
     }
-    if (!this.current) {
-      const base = this.takeBase(part.frameId);
-      this.current = {
-        frameId: part.frameId,
-        captureTs: part.captureTs,
-        budget: part.budget,
-        parts: part.parts,
-        partsReceived: 0,
-        bytesReceived: base?.bytes ?? 0,
-        lastReceiveTs: receiveTs,
-        complete: false,
-        levels: new Uint8Array(this.ctx.patchCount).fill(MISSING),
-        received: [],
-        video: null,
-        base: base?.data ?? null,
-      };
-    }
+    this.current ??= this.start(part, receiveTs, null);
     const f = this.current;
     f.levels.set(part.levels, part.firstPatch);
     f.received.push(part);
@@ -84,22 +68,7 @@ export class FrameCollector {
       done.push(this.current);
       this.current = null;
     }
-    if (!this.current) {
-      this.current = {
-        frameId: part.frameId,
-        captureTs: part.captureTs,
-        budget: part.budget,
-        parts: part.parts,
-        partsReceived: 0,
-        bytesReceived: 0,
-        lastReceiveTs: receiveTs,
-        complete: false,
-        levels: new Uint8Array(this.ctx.patchCount).fill(MISSING),
-        received: [],
-        video: { key: part.key, chunks: [] },
-        base: null,
-      };
-    }
+    this.current ??= this.start(part, receiveTs, { key: part.key, chunks: [] });
     const f = this.current;
     const v = f.video as { key: boolean; chunks: Uint8Array[] };
     // A part out of order (a sender bug: the channel is ordered) leaves the picture incomplete.
@@ -128,6 +97,25 @@ export class FrameCollector {
     const b = this.base;
     this.base = null;
     return b && b.m.frameId === frameId ? { data: b.m.data, bytes: b.bytes } : null;
+  }
+
+  /** A frame begun by its first part; a patch frame takes the base layer sent just before it. */
+  private start(part: FrameMessage | VideoMessage, receiveTs: number, video: CollectedFrame['video']): CollectedFrame {
+    const base = video ? null : this.takeBase(part.frameId);
+    return {
+      frameId: part.frameId,
+      captureTs: part.captureTs,
+      budget: part.budget,
+      parts: part.parts,
+      partsReceived: 0,
+      bytesReceived: base?.bytes ?? 0,
+      lastReceiveTs: receiveTs,
+      complete: false,
+      levels: new Uint8Array(this.ctx.patchCount).fill(MISSING),
+      received: [],
+      video,
+      base: base?.data ?? null,
+    };
   }
 
   /** Closes the frame in progress, if any (e.g. on disconnect). */

@@ -1,3 +1,4 @@
+import { allocI420 } from '@mmsc/codec';
 import {
   decodeMessage,
   encodeMessage,
@@ -193,5 +194,47 @@ describe('SessionPicture', () => {
     expect([...s.shownLevels()]).toEqual([4, M, 1, ...Array(13).fill(M)]);
     for (const f of frame(parts(2, [KEEP_LEVEL, 1, 0, ...Array(12).fill(0), 4], 2))) await s.apply(f);
     expect([...s.shownLevels()]).toEqual([4, 1, 1, ...Array(12).fill(M), 4]);
+  });
+});
+
+describe('FrameReceiver with an h264 session', () => {
+  const video = async () => ({
+    decode: async () => {
+      const f = allocI420(32, 32);
+      f.y.fill(77);
+      f.u.fill(128);
+      f.v.fill(128);
+      return f;
+    },
+    close: () => undefined,
+  });
+  const part = encodeMessage({
+    type: 'video',
+    frameId: 0,
+    captureTs: 1,
+    budget: 500,
+    part: 0,
+    parts: 1,
+    key: true,
+    data: Uint8Array.of(0, 0, 1, 0x65),
+  });
+
+  it('decodes with a video decoder alone (no patch decoders needed)', async () => {
+    const rx = new FrameReceiver({ video });
+    expect(rx.receive(encodeMessage({ ...hello('v1'), engine: 'h264' }), 0)).toMatchObject({ type: 'hello', refused: null });
+    const r = rx.receive(part, 5);
+    expect(r.type === 'frame' && r.frames).toHaveLength(1);
+    const stats = r.type === 'frame' ? await rx.decode(r.frames[0]!) : null;
+    expect(stats).toMatchObject({ decoded: 16 });
+    expect(rx.picture?.picture.image[0]).toBe(77);
+  });
+
+  it('refuses an h264 session without a video decoder, and only collects a patches session without patch decoders', async () => {
+    const noVideo = new FrameReceiver({ decoders: new FakeDecoders() });
+    const h = noVideo.receive(encodeMessage({ ...hello('v2'), engine: 'h264' }), 0);
+    expect(h.type === 'hello' && h.refused).toBeInstanceOf(DecoderMismatchError);
+    const videoOnly = new FrameReceiver({ video });
+    expect(videoOnly.receive(encodeMessage(hello('p1')), 0)).toMatchObject({ type: 'hello', refused: null });
+    expect(videoOnly.picture).toBeNull();
   });
 });

@@ -31,14 +31,15 @@ export class SessionPicture {
   private tail: Promise<unknown> = Promise.resolve();
 
   /**
+   * @param decoders the patch decoders; an `h264` session needs none (null)
    * @param source where `decoders` came from, for the mismatch message
-   * @param video the H.264 decoder for an `h264` session (the patch decoders are then unused)
+   * @param video the H.264 decoder for an `h264` session
    * @throws {DecoderMismatchError} when the hello names a decoder that `decoders` do not run, or
    *   an `h264` session comes without a video decoder
    */
   constructor(
     readonly hello: HelloMessage,
-    decoders: ReceiverDecoders,
+    decoders: ReceiverDecoders | null,
     source?: string,
     video?: VideoDecoderFactory,
   ) {
@@ -50,6 +51,7 @@ export class SessionPicture {
       }
       this.picture = new VideoPicture(this.ctx, video);
     } else {
+      if (!decoders) throw new Error('a patches session needs the patch decoders');
       verifyDecoders(hello, decoderIdentities(decoders), source);
       this.picture = new Reassembler(this.ctx, decoders);
     }
@@ -133,7 +135,7 @@ export interface FrameReceiverOptions {
   decoders?: ReceiverDecoders;
   /** Where the decoders came from, for a mismatch message. */
   decoderSource?: string;
-  /** Makes the H.264 decoder for `h264` sessions (one per session). */
+  /** Makes the H.264 decoder for `h264` sessions (one per session); enough alone for those. */
   video?: VideoDecoderFactory;
 }
 
@@ -216,9 +218,11 @@ export class FrameReceiver {
     this.picture = null;
     this.refused = null;
     const { decoders, decoderSource, video } = this.options;
-    if (decoders) {
+    // A patches session is decoded only with patch decoders; an h264 one with either at hand (no
+    // video decoder then is a refusal).
+    if (hello.engine === 'h264' ? decoders || video : decoders) {
       try {
-        this.picture = new SessionPicture(hello, decoders, decoderSource, video);
+        this.picture = new SessionPicture(hello, decoders ?? null, decoderSource, video);
       } catch (e) {
         if (!(e instanceof DecoderMismatchError)) throw e;
         this.refused = e;

@@ -1,16 +1,10 @@
+import type { QpRegion } from '@mmsc/codec/h264-node';
+
 /**
  * The h264 engine's "levels": relevance per 8×8 patch becomes a quantizer offset per 16×16
  * macroblock, sent to x264 as rectangles (one per run of equal offsets along a macroblock row).
  * Pure function.
  */
-export interface QpRegion {
-  left: number;
-  top: number;
-  right: number;
-  bottom: number;
-  qpDelta: number;
-}
-
 export interface QpTiers {
   /** Offset for macroblocks at ≥ half the top score (the query's objects). */
   focus: number;

@@ -98,37 +98,11 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
       return 'skipped';
     }
     if (!s.open) return 'gone'; // closed while encoding: nothing to send it to
-    for (const part of out.parts) s.peer.send(part);
-    s.nextFrameId = (frameId + 1) >>> 0;
     s.keep.commit(frame.patches, out.choice, out.kept, out.base);
-    s.rate.onSent(frameId, out.wireBytes, performance.now() / 1000, budget, budgetAt);
-    s.stats.framesSent++;
-    if (DEBUG_RATE) {
-      const at = Math.round(budgetAt * 1000);
-      console.error(
-        JSON.stringify({
-          t: Math.round(performance.now()),
-          ev: 'send',
-          frameId,
-          budget,
-          bytes: out.wireBytes,
-          budgetAt: at,
-          t0: Math.round(t0),
-        }),
-      );
-    }
-    s.stats.bytesSent += out.wireBytes;
-    s.stats.lastBudget = budget;
-    s.stats.lastFrameBytes = out.wireBytes;
-    if (out.wireBytes > budget) s.stats.budgetViolations++;
-    s.stats.lastFrameMs = {
-      shared: round(frame.ms),
-      relevance: round(tRel + frame.analysisMs),
-      allocate: round(out.ms.allocate),
-      encode: round(out.ms.encode),
-      pack: round(out.ms.pack),
-      total: round(performance.now() - t0),
-    };
+    this.delivered(frame, { frameId, nominal: budget, stated: budget, budgetAt, t0, tRel }, out.parts, out.wireBytes, out.ms, {
+      budgetAt: Math.round(budgetAt * 1000),
+      t0: Math.round(t0),
+    });
     return 'sent';
   }
 
@@ -147,36 +121,46 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
       return 'skipped';
     }
     if (!s.open) return 'gone';
-    for (const part of out.parts) s.peer.send(part);
+    // The rate controller hears the nominal budget, not the bucket's credit: it asks whether frames
+    // fill what it offered. The credit is the budget stated on the wire.
+    const ms = { allocate: out.ms.convert, encode: out.ms.encode, pack: out.ms.pack };
+    this.delivered(frame, { frameId: f.frameId, nominal: f.budget, stated: out.budget, budgetAt, t0, tRel }, out.parts, out.wireBytes, ms, {
+      credit: out.budget,
+      key: out.key,
+    });
+    return 'sent';
+  }
+
+  /** A coded frame goes out: its parts, the rate controller's record, this receiver's stats. */
+  private delivered(
+    frame: PipelineFrame,
+    f: { frameId: number; nominal: number; stated: number; budgetAt: number; t0: number; tRel: number },
+    parts: readonly Uint8Array[],
+    wireBytes: number,
+    ms: { allocate: number; encode: number; pack: number },
+    debug: Record<string, unknown>,
+  ): void {
+    const s = this.session;
+    for (const part of parts) s.peer.send(part);
     s.nextFrameId = (f.frameId + 1) >>> 0;
-    // The nominal budget, not the bucket's credit: the rate controller asks whether frames fill what it offered.
-    s.rate.onSent(f.frameId, out.wireBytes, performance.now() / 1000, f.budget, budgetAt);
+    s.rate.onSent(f.frameId, wireBytes, performance.now() / 1000, f.nominal, f.budgetAt);
     s.stats.framesSent++;
-    s.stats.bytesSent += out.wireBytes;
-    s.stats.lastBudget = out.budget;
-    s.stats.lastFrameBytes = out.wireBytes;
-    if (out.wireBytes > out.budget) s.stats.budgetViolations++;
     if (DEBUG_RATE) {
-      const ev = {
-        t: Math.round(performance.now()),
-        ev: 'send',
-        frameId: f.frameId,
-        budget: f.budget,
-        credit: out.budget,
-        bytes: out.wireBytes,
-        key: out.key,
-      };
+      const ev = { t: Math.round(performance.now()), ev: 'send', frameId: f.frameId, budget: f.nominal, bytes: wireBytes, ...debug };
       console.error(JSON.stringify(ev));
     }
+    s.stats.bytesSent += wireBytes;
+    s.stats.lastBudget = f.stated;
+    s.stats.lastFrameBytes = wireBytes;
+    if (wireBytes > f.stated) s.stats.budgetViolations++;
     s.stats.lastFrameMs = {
       shared: round(frame.ms),
-      relevance: round(tRel + frame.analysisMs),
-      allocate: round(out.ms.convert),
-      encode: round(out.ms.encode),
-      pack: round(out.ms.pack),
-      total: round(performance.now() - t0),
+      relevance: round(f.tRel + frame.analysisMs),
+      allocate: round(ms.allocate),
+      encode: round(ms.encode),
+      pack: round(ms.pack),
+      total: round(performance.now() - f.t0),
     };
-    return 'sent';
   }
 
   /** Tells the receiver the sender is stopping and closes its peer (which releases the session). */

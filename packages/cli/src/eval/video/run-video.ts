@@ -62,8 +62,6 @@ export function psnr(a: Uint8Array, b: Uint8Array, width: number, boxes?: readon
   return se === 0 ? 99 : 10 * Math.log10((255 * 255 * n) / se);
 }
 
-const NO_PATCHES = { levels: [], entry: () => null, decode: () => Promise.reject(new Error('unused')) } as unknown as ReceiverDecoders;
-
 /**
  * mmsc's h264 engine as `mmsc serve` runs it, offline: the same VideoLinkEncoder (bucket, QP map
  * from the relevance) given `bitrate / 8 / fps` wire bytes a frame, the messages replayed into
@@ -71,7 +69,7 @@ const NO_PATCHES = { levels: [], entry: () => null, decode: () => Promise.reject
  */
 export async function runMmsc(clip: Clip, rel: readonly FrameRelevance[], bitrate: number, hello: HelloMessage): Promise<MethodRun> {
   const enc = new VideoLinkEncoder({ ...hello, engine: 'h264' }, clip.fps);
-  const rx = new FrameReceiver({ decoders: NO_PATCHES, decoderSource: 'node-av', video: h264DecoderPort });
+  const rx = new FrameReceiver({ video: h264DecoderPort });
   const run: MethodRun = { bytes: [], psnr: [], queryPsnr: [], encodeMs: [] };
   const hr = rx.receive(encodeMessage({ ...hello, engine: 'h264' }), 0);
   if (hr.type !== 'hello' || hr.refused) throw new Error('the evaluation receiver refused the hello');
