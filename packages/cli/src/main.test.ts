@@ -38,6 +38,9 @@ describe('mmsc CLI', () => {
     const e = run('serve', '--engine', 'vp9');
     expect(e.status).toBe(2);
     expect(e.stderr).toMatch(/--engine must be h264 or patches/);
+    const c = run('serve', '--chroma', '422');
+    expect(c.status).toBe(2);
+    expect(c.stderr).toMatch(/--chroma must be 444 or 420/);
   });
 
   /** Failures users cause end in exactly one line `mmsc: …`, never a stack trace. */

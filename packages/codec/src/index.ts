@@ -5,5 +5,5 @@ export { type CodecEntry, codecEntries, type Manifest, type ModelFile, parseMani
 export type { ModelReader, OrtRuntime, OrtSession, OrtTensor } from './models/ort.js';
 export { type CodecSide, PATCH_VALUES, PatchCodecs } from './patch-codecs.js';
 export { GeometryError, patchify, placePatches, unpatchify } from './patchify.js';
-export { avcCodecString } from './video/annexb.js';
-export { allocI420, type I420, i420ToRgb, rgbToI420 } from './video/yuv.js';
+export { avcCodecString, withoutSei } from './video/annexb.js';
+export { allocYuv, type Chroma, chromaSize, rgbToYuv, type YuvPicture, yuvToRgb } from './video/yuv.js';

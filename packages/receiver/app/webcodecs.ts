@@ -1,10 +1,10 @@
-import { avcCodecString, type I420 } from '@mmsc/codec';
+import { avcCodecString, chromaSize, type YuvPicture } from '@mmsc/codec';
 import type { VideoDecoderPort } from '../src/index.js';
 
 /**
  * The page's H.264 decoder: WebCodecs `VideoDecoder` (Chromium needs a secure context:
  * http://127.0.0.1, http://localhost or https). Each access unit goes in alone and its planes come
- * out through `copyTo`, converted by the shared I420 code, so the canvas shows exactly what Node's
+ * out through `copyTo`, converted by the shared YUV code, so the canvas shows exactly what Node's
  * decoder gives (H.264 decoding is bit-exact). Configured from each keyframe's SPS.
  */
 /** How long a decoder may hold a picture before the frame counts as failed. */
@@ -16,7 +16,7 @@ export function webCodecsDecoder(): Promise<VideoDecoderPort> {
       new Error('this browser has no WebCodecs VideoDecoder (Chromium exposes it only to https or http://127.0.0.1 pages)'),
     );
   }
-  let waiting: { resolve: (f: I420) => void; reject: (e: Error) => void } | null = null;
+  let waiting: { resolve: (f: YuvPicture) => void; reject: (e: Error) => void } | null = null;
   let codec: string | null = null;
   let timestamp = 0;
   const settle = (f: (w: NonNullable<typeof waiting>) => void) => {
@@ -45,7 +45,7 @@ export function webCodecsDecoder(): Promise<VideoDecoderPort> {
         }
       }
       if (!codec) throw new Error('no keyframe yet');
-      const out = new Promise<I420>((resolve, reject) => {
+      const out = new Promise<YuvPicture>((resolve, reject) => {
         waiting = { resolve, reject };
       });
       current.decode(new EncodedVideoChunk({ type: key ? 'key' : 'delta', timestamp: timestamp++, data }));
@@ -74,8 +74,8 @@ export function webCodecsDecoder(): Promise<VideoDecoderPort> {
   return Promise.resolve(port);
 }
 
-/** The frame's planes as tight I420 (software H.264 decoding gives I420; NV12 is de-interleaved). */
-async function planes(frame: VideoFrame): Promise<I420> {
+/** The frame's planes, tight (software H.264 decoding gives I420 or I444; NV12 is de-interleaved). */
+async function planes(frame: VideoFrame): Promise<YuvPicture> {
   try {
     const width = frame.codedWidth;
     const height = frame.codedHeight;
@@ -90,15 +90,18 @@ async function planes(frame: VideoFrame): Promise<I420> {
       for (let r = 0; r < ph; r++) out.set(buf.subarray(p.offset + r * p.stride, p.offset + r * p.stride + pw), r * pw);
       return out;
     };
-    if (fmt === 'I420') {
+    if (fmt === 'I420' || fmt === 'I444') {
+      const chroma = fmt === 'I420' ? '420' : '444';
+      const { cw, ch } = chromaSize(vw, vh, chroma);
       return {
         width: vw,
         height: vh,
+        chroma,
         y: take(plane(0), vw, vh),
-        u: take(plane(1), vw / 2, vh / 2),
-        v: take(plane(2), vw / 2, vh / 2),
+        u: take(plane(1), cw, ch),
+        v: take(plane(2), cw, ch),
         yStride: vw,
-        uvStride: vw / 2,
+        uvStride: cw,
       };
     }
     if (fmt === 'NV12') {
@@ -110,9 +113,9 @@ async function planes(frame: VideoFrame): Promise<I420> {
           u[r * (vw / 2) + c] = buf[uv.offset + r * uv.stride + 2 * c] as number;
           v[r * (vw / 2) + c] = buf[uv.offset + r * uv.stride + 2 * c + 1] as number;
         }
-      return { width: vw, height: vh, y: take(plane(0), vw, vh), u, v, yStride: vw, uvStride: vw / 2 };
+      return { width: vw, height: vh, chroma: '420', y: take(plane(0), vw, vh), u, v, yStride: vw, uvStride: vw / 2 };
     }
-    throw new Error(`VideoDecoder gave ${fmt ?? 'an unknown'} pixel format; this page reads I420 and NV12`);
+    throw new Error(`VideoDecoder gave ${fmt ?? 'an unknown'} pixel format; this page reads I420, I444 and NV12`);
   } finally {
     frame.close();
   }

@@ -8,7 +8,7 @@
 // image the sender soon sends only "keep" patches, so few live frames decode much). One JSON line.
 //
 // `h264`: the default engine's live frames (`mmsc serve --engine h264` on the pan source, 1 Mbit/s
-// cap): the worker's WebCodecs decode + I420→RGB per frame (`decodeMs`), and the time from a
+// cap): the worker's WebCodecs decode + YUV→RGB per frame (`decodeMs`), and the time from a
 // frame's last part arriving to its picture on the canvas (`receiveToShownMs`: decode, the RGBA
 // hand-over and the draw at the next animation frame).
 import { launchBrowser, startSender, waitForState } from './harness.mjs';
@@ -104,7 +104,7 @@ async function benchH264(browser) {
         0.9,
       ),
       source: 'pan over dog.jpg, --max-rate 1 (Mbit/s)',
-      decoder: 'WebCodecs VideoDecoder (H.264, prefer-software) in the decode worker, I420 → RGB in JS',
+      decoder: 'WebCodecs VideoDecoder (H.264, prefer-software) in the decode worker, YUV → RGB in JS',
     };
   } finally {
     await video.stop();

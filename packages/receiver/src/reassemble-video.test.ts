@@ -1,4 +1,4 @@
-import { allocI420, type I420 } from '@mmsc/codec';
+import { allocYuv, type YuvPicture } from '@mmsc/codec';
 import { makeContext, type VideoMessage } from '@mmsc/protocol';
 import { describe, expect, it } from 'vitest';
 import { type CollectedFrame, FrameCollector } from './collect-frame.js';
@@ -12,7 +12,7 @@ function fakeDecoder(log: string[]): VideoDecoderPort {
     decode: async (data, key) => {
       log.push(`${key ? 'K' : 'P'}${data.length}`);
       if (data[0] === 0xff) throw new Error('corrupt');
-      const f: I420 = allocI420(16, 8);
+      const f: YuvPicture = allocYuv(16, 8);
       f.y.fill(data[0] as number);
       f.u.fill(128);
       f.v.fill(128);

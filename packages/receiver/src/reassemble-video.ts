@@ -1,11 +1,11 @@
-import { type I420, i420ToRgb } from '@mmsc/codec';
+import { type YuvPicture, yuvToRgb } from '@mmsc/codec';
 import type { ProtocolContext } from '@mmsc/protocol';
 import type { CollectedFrame } from './collect-frame.js';
 import type { ApplyStats } from './reassemble.js';
 
 /** Anything that decodes H.264 access units in order (WebCodecs in the page, node-av in Node). */
 export interface VideoDecoderPort {
-  decode(data: Uint8Array, key: boolean): Promise<I420>;
+  decode(data: Uint8Array, key: boolean): Promise<YuvPicture>;
   close(): void;
 }
 
@@ -13,7 +13,7 @@ export type VideoDecoderFactory = () => Promise<VideoDecoderPort>;
 
 /**
  * The picture of an `h264` session: each whole access unit is decoded and converted with the
- * shared I420 code, so every receiver shows the same pixels. A picture that cannot be decoded —
+ * shared YUV conversion, so every receiver shows the same pixels. A picture that cannot be decoded —
  * incomplete, a predicted frame before any keyframe, or rejected by the decoder — leaves the last
  * picture on screen (a whole earlier frame, never a mix) and asks the sender for a keyframe.
  */
@@ -51,14 +51,14 @@ export class VideoPicture {
     if (this.needKey && !v.key) return held('no-reference');
     const data = concat(v.chunks);
     this.decoder ??= this.factory();
-    let pic: I420;
+    let pic: YuvPicture;
     try {
       pic = await (await this.decoder).decode(data, v.key);
     } catch {
       return held('decode-error');
     }
     if (pic.width !== this.width || pic.height !== this.height) return held('wrong-size');
-    i420ToRgb(pic, this.image);
+    yuvToRgb(pic, this.image);
     this.have.fill(1);
     this.needKey = false;
     return { decoded: n, reused: 0, interpolated: 0, decodeMs: performance.now() - t0 };

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { codecEntries } from '@mmsc/codec';
+import { h264Available } from '@mmsc/codec/h264-node';
 import { DEFAULT_MAX_MESSAGE_BYTES, EXIT } from '@mmsc/protocol';
 import { curvesOf, helloFor } from '@mmsc/sender/hello.js';
 import { readFrame } from '@mmsc/sender/images.js';
@@ -52,7 +53,7 @@ export function evalCommand(): Command {
     .option('--rates <list>', 'channel rates: budget = rate × 2,400 × 192 wire bytes', '0.02,0.05,0.1,0.25,0.5,1')
     .option(
       '--methods <list>',
-      `methods among ${METHODS.join(', ')} (jpeg, webp, avif, x264, x264-roi: standard codecs at the same bytes, x264-roi with ROI boxes from mmsc's relevance; oracle, oracle-box: the GT mask or GT boxes as relevance, ceilings)`,
+      `methods among ${METHODS.join(', ')} (h264: mmsc serve's default engine, one keyframe; mmsc: the paper's patch engine; jpeg, webp, avif, x264, x264-444, x264-roi: standard codecs at the same bytes, x264-roi with ROI boxes from mmsc's relevance; oracle, oracle-box: the GT mask or GT boxes as relevance, ceilings)`,
       DEFAULT_METHODS.join(','),
     )
     .option('--allocator <name>', 'rd or paper (for mmsc and baseline)', 'rd')
@@ -65,6 +66,11 @@ export function evalCommand(): Command {
       const methods = opts.methods.split(',') as Method[];
       for (const m of methods) if (!METHODS.includes(m)) throw new CliError(`unknown method ${m}: use ${METHODS.join(', ')}`, EXIT.usage);
       if (opts.allocator !== 'rd' && opts.allocator !== 'paper') throw new CliError('--allocator must be rd or paper', EXIT.usage);
+      if (methods.includes('h264') && !(await h264Available()))
+        throw new CliError(
+          'method h264 needs node-av’s libx264, which did not load (npm install brings its prebuilt binary for linux-x64)',
+          EXIT.failed,
+        );
       if (methods.some((m) => m.startsWith('x264')) && !(await hasX264()))
         throw new CliError('methods x264 and x264-roi need ffmpeg with libx264 on PATH (Debian: apt-get install ffmpeg)', EXIT.usage);
       const { coco, pairs } = await loadPairs(opts);
@@ -102,7 +108,7 @@ export function evalCommand(): Command {
           semantic:
             'detector score retention: strongest CenterNet peak of the queried classes on the reconstruction / on the original (no CLIP is obtainable here)',
           budget:
-            'mmsc, baseline, uniform, oracles: wire bytes including protocol framing; jpeg, webp, avif: file bytes; x264, x264-roi: Annex-B bitstream bytes without the informational SEI',
+            'h264, mmsc, baseline, uniform, oracles: wire bytes including protocol framing (h264: x264 settings SEI stripped); jpeg, webp, avif: file bytes; x264, x264-444, x264-roi: Annex-B bitstream bytes without the informational SEI',
         },
       };
       await writeFile(join(opts.out, 'results.json'), `${JSON.stringify(results)}\n`);

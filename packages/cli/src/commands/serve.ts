@@ -74,6 +74,11 @@ export function serveCommand(): Command {
       '--engine <name>',
       'how levels are coded: h264 (libx264 with a quantizer per macroblock from the relevance; the default) or patches (the paper’s learned 8×8 codecs)',
     )
+    .option(
+      '--chroma <format>',
+      'engine h264: 444 (High 4:4:4, the default) or 420 (for decoders without 4:4:4, e.g. hardware ones)',
+      '444',
+    )
     .option('--max-receivers <n>', 'most receivers served at once', '8')
     .option('--max-rate <mbit>', 'most bandwidth one receiver may use, Mbit/s', '20')
     .option('--models <dir>', 'models folder holding manifest.json', DEFAULT_MODELS_DIR)
@@ -95,6 +100,7 @@ export function serveCommand(): Command {
         fps: string;
         allocator: string;
         engine?: string;
+        chroma: string;
         maxReceivers: string;
         maxRate: string;
         models: string;
@@ -119,6 +125,7 @@ export function serveCommand(): Command {
         if (opts.allocator !== 'rd' && opts.allocator !== 'paper') throw new CliError('--allocator must be rd or paper', EXIT.usage);
         if (opts.engine !== undefined && opts.engine !== 'patches' && opts.engine !== 'h264')
           throw new CliError('--engine must be h264 or patches', EXIT.usage);
+        if (opts.chroma !== '444' && opts.chroma !== '420') throw new CliError('--chroma must be 444 or 420', EXIT.usage);
         let engine: EngineName = (opts.engine as EngineName | undefined) ?? 'h264';
         if (engine === 'h264' && !(await h264Available())) {
           const why = 'node-av’s libx264 did not load on this machine (npm install brings its prebuilt binary for linux-x64)';
@@ -160,6 +167,7 @@ export function serveCommand(): Command {
           allocator: opts.allocator as AllocatorName,
           relevanceEvery: fps,
           maxBps,
+          chroma: opts.chroma,
           log,
         });
         const app = await buildApp({
@@ -194,7 +202,7 @@ export function serveCommand(): Command {
         const shown = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
         const withToken = token === null ? `${shown}/` : `${shown}/?token=${token}`;
         console.log(
-          `mmsc serve: ${source.description}, ${fps} fps, engine ${engine}${engine === 'patches' ? `, allocator ${opts.allocator}` : ''}, protocol v${PROTOCOL_VERSION}`,
+          `mmsc serve: ${source.description}, ${fps} fps, engine ${engine}${engine === 'patches' ? `, allocator ${opts.allocator}` : ` ${opts.chroma}`}, protocol v${PROTOCOL_VERSION}`,
         );
         if (token === null)
           console.log('mmsc serve: AUTHENTICATION IS OFF (--no-auth): anyone who reaches this port can watch the stream and send queries');

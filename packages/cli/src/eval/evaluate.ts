@@ -1,10 +1,12 @@
 import { type PatchCodecs, patchify } from '@mmsc/codec';
+import { h264DecoderPort } from '@mmsc/codec/h264-node';
 import { contextFromHello, DEFAULT_MAX_MESSAGE_BYTES, encodeMessage, type HelloMessage } from '@mmsc/protocol';
 import { FrameReceiver } from '@mmsc/receiver';
 import { patchVariances } from '@mmsc/sender/allocate/distortion.js';
 import type { RgbImage } from '@mmsc/sender/images.js';
 import { maskedMse, meanAbsDiff, psnr, sumSquaredError } from '@mmsc/sender/metrics.js';
 import { FrameEncoder } from '@mmsc/sender/pipeline/encode-frame.js';
+import { encodeStill } from '@mmsc/sender/pipeline/encode-still.js';
 import type { DetectorOutput } from '@mmsc/sender/relevance/decode-detections.js';
 import type { DetectorRelevance } from '@mmsc/sender/relevance/relevance-model.js';
 import { avifAt, jpegAt, webpAt, x264At } from './peers.js';
@@ -16,11 +18,24 @@ import { roiRects } from './roi.js';
  * ceilings for a mask-precise and for a perfect box-level relevance extractor. Off by default, as are
  * the peers beyond JPEG (slower; x264 needs ffmpeg). `x264-roi` takes its boxes from mmsc's relevance.
  */
-export const METHODS = ['mmsc', 'baseline', 'uniform', 'jpeg', 'webp', 'avif', 'x264', 'x264-roi', 'oracle', 'oracle-box'] as const;
+export const METHODS = [
+  'h264',
+  'mmsc',
+  'baseline',
+  'uniform',
+  'jpeg',
+  'webp',
+  'avif',
+  'x264',
+  'x264-444',
+  'x264-roi',
+  'oracle',
+  'oracle-box',
+] as const;
 /** Standard codecs at the same bytes (peers.ts); x264 and x264-roi need ffmpeg with libx264. */
-export const PEERS: readonly Method[] = ['jpeg', 'webp', 'avif', 'x264', 'x264-roi'];
+export const PEERS: readonly Method[] = ['jpeg', 'webp', 'avif', 'x264', 'x264-444', 'x264-roi'];
 export type Method = (typeof METHODS)[number];
-export const DEFAULT_METHODS: readonly Method[] = ['mmsc', 'baseline', 'uniform', 'jpeg'];
+export const DEFAULT_METHODS: readonly Method[] = ['h264', 'mmsc', 'baseline', 'uniform', 'jpeg'];
 
 export interface PairResult {
   imageId: number;
@@ -77,6 +92,7 @@ export class Evaluator {
     const origScore = peakScore(a.out, classes);
     // Relevance per allocating method (uniform and the peers ignore it; x264-roi takes mmsc's).
     const scoresOf: Partial<Record<Method, Float32Array>> = {
+      h264: query.patchScores,
       mmsc: query.patchScores,
       'x264-roi': query.patchScores,
       baseline: baseline.patchScores,
@@ -114,6 +130,32 @@ export class Evaluator {
     return results;
   }
 
+  /**
+   * The h264 engine (mmsc serve's default) on a still: one keyframe with the engine's x264
+   * settings and quantizer map, crf searched to fit the wire budget (encodeStill), replayed into
+   * the receivers' FrameReceiver and decoded by node-av as probe and eval-video do.
+   */
+  private async still(frame: RgbImage, scores: Float32Array, budget: number) {
+    const hello: HelloMessage = { ...this.hello, engine: 'h264' };
+    const coded = await encodeStill(frame, scores, budget, hello);
+    if (!coded) return { image: greyOf(frame), bytes: 0 };
+    const receiver = new FrameReceiver({ video: h264DecoderPort });
+    const h = receiver.receive(encodeMessage(hello), 0);
+    if (h.type === 'hello' && h.refused) throw h.refused;
+    for (const part of coded.parts) {
+      const r = receiver.receive(part, 0);
+      if (r.type !== 'frame') throw new Error(`the engine made a ${r.type} receipt, not a frame`);
+      for (const f of r.frames) {
+        const stats = await receiver.decode(f);
+        if (stats?.refresh) throw new Error(`the still did not decode: ${stats.refresh}`);
+      }
+    }
+    const image = receiver.picture?.picture.image;
+    receiver.close();
+    if (!image) throw new Error('the receiver showed no picture for a decoded still');
+    return { image: Uint8Array.from(image), bytes: coded.wireBytes };
+  }
+
   private async reconstruct(
     method: Method,
     frame: RgbImage,
@@ -122,10 +164,12 @@ export class Evaluator {
     scores: Float32Array,
     budget: number,
   ) {
+    if (method === 'h264') return this.still(frame, scores, budget);
     if (method === 'jpeg') return jpegAt(frame, budget);
     if (method === 'webp') return webpAt(frame, budget);
     if (method === 'avif') return avifAt(frame, budget);
     if (method === 'x264') return x264At(frame, budget);
+    if (method === 'x264-444') return x264At(frame, budget, [], -0.2, '444');
     if (method === 'x264-roi') {
       const p = this.hello.patchSize;
       return x264At(frame, budget, roiRects(scores, frame.width / p, frame.height / p, p));
@@ -161,6 +205,9 @@ export class Evaluator {
     return { image, bytes: (parts ?? []).reduce((s, b) => s + b.length, 0) };
   }
 }
+
+/** A grey picture: what a receiver shows when nothing fits the budget. */
+const greyOf = (frame: RgbImage) => new Uint8Array(frame.data.length).fill(128);
 
 /** Share of each 8×8 patch inside a 0/1 mask, patches row-major. */
 export function maskPatchScores(mask: Uint8Array, width: number, height: number, patch = 8): Float32Array {

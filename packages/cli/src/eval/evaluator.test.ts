@@ -1,4 +1,5 @@
 import { codecEntries } from '@mmsc/codec';
+import { h264Available } from '@mmsc/codec/h264-node';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '@mmsc/protocol';
 import { DEMO_IMAGE } from '@mmsc/sender/assets.js';
 import { curvesOf, helloFor } from '@mmsc/sender/hello.js';
@@ -7,6 +8,8 @@ import { loadCodecs, readManifest } from '@mmsc/sender/models.js';
 import { loadRelevance } from '@mmsc/sender/relevance/load-relevance.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Evaluator } from './evaluate.js';
+
+const x264 = await h264Available();
 
 // The real models on the committed demo image (dog, bicycle, car): the evaluator end to end.
 let evaluator: Evaluator;
@@ -42,4 +45,20 @@ describe('Evaluator on dog.jpg', () => {
     }
     await expect(evaluator.evaluate(frame, pair, mask, rates, ['oracle-box'])).rejects.toThrow(/oracle-box needs/);
   });
+
+  it.skipIf(!x264)(
+    'h264 (the default engine; skipped when node-av’s libx264 does not load): a keyframe within the wire budget, better with more bytes',
+    async () => {
+      const frame = await readFrame(DEMO_IMAGE);
+      const pair = { imageId: 1, query: 'dog', categories: ['dog'] };
+      const mask = new Uint8Array(frame.width * frame.height).fill(1);
+      const [low, high] = await evaluator.evaluate(frame, pair, mask, [0.02, 0.1], ['h264']);
+      for (const r of [low, high]) {
+        expect(r?.bytes).toBeGreaterThan(0.8 * (r?.budget as number)); // the crf search spends the budget…
+        expect(r?.bytes).toBeLessThanOrEqual(r?.budget as number); // …and never more
+      }
+      expect(high?.psnr).toBeGreaterThan((low?.psnr as number) + 2);
+      expect(low?.psnr).toBeGreaterThan(25); // a picture, not grey (grey is ~11 dB here)
+    },
+  );
 });

@@ -15,3 +15,33 @@ export function avcCodecString(data: Uint8Array): string | null {
   }
   return null;
 }
+
+/** Start offsets of the NAL units in an Annex B stream (at their first start-code byte) and their payloads. */
+function nalUnits(data: Uint8Array): { start: number; payload: number }[] {
+  const out: { start: number; payload: number }[] = [];
+  for (let i = 0; i + 3 < data.length; i++) {
+    if (data[i] !== 0 || data[i + 1] !== 0 || data[i + 2] !== 1) continue;
+    out.push({ start: i > 0 && data[i - 1] === 0 ? i - 1 : i, payload: i + 3 });
+    i += 2;
+  }
+  return out;
+}
+
+/**
+ * The stream without its SEI NAL units (type 6). libx264 writes its settings string (~600 bytes)
+ * as an SEI on the first keyframe; no decoder needs it and a link at 0.5 Mbit/s should not carry it.
+ */
+export function withoutSei(data: Uint8Array): Uint8Array {
+  const units = nalUnits(data);
+  const keep = units.filter((u) => ((data[u.payload] as number) & 0x1f) !== 6);
+  if (keep.length === units.length) return data;
+  const ends = new Map(units.map((u, i) => [u.start, units[i + 1]?.start ?? data.length]));
+  const out = new Uint8Array(keep.reduce((s, u) => s + (ends.get(u.start) as number) - u.start, 0));
+  let o = 0;
+  for (const u of keep) {
+    const piece = data.subarray(u.start, ends.get(u.start));
+    out.set(piece, o);
+    o += piece.length;
+  }
+  return out;
+}

@@ -1,4 +1,5 @@
-import type { I420 } from './yuv.js';
+import { withoutSei } from './annexb.js';
+import { type Chroma, chromaSize, type YuvPicture } from './yuv.js';
 
 // Node only: libx264 and FFmpeg's h264 decoder through npm node-av (FFmpeg 8.1 built with
 // --enable-gpl; see the README's licences). Loaded on first use, so that importing the codec
@@ -38,19 +39,30 @@ export interface H264EncoderOptions {
   /** The rate controller's bucket (x264's VBV buffer), bits. */
   bufferBits: number;
   /**
+   * Constant quality instead of CBR (x264's crf, 0–51; `bitrate` and `bufferBits` are then
+   * ignored): the stills evaluation searches it for the best picture that fits a budget.
+   */
+  crf?: number;
+  /** Pixel format coded: 4:2:0 (default; High profile) or 4:4:4 (High 4:4:4 Predictive). */
+  chroma?: Chroma;
+  /**
    * Another FFmpeg encoder and its private options, for the peers `mmsc eval-video` compares with
    * (VP8 through libvpx). Default: libx264 as the h264 engine runs it.
    */
   codec?: { encoder: string; settings: readonly (readonly [string, string])[]; minRate?: boolean };
 }
 
-/** The h264 engine's libx264 settings (see H264Encoder). */
+/**
+ * The h264 engine's libx264 settings (see H264Encoder). `psy=0`: psychovisual tuning trades MSE
+ * for perceived sharpness; the engine is judged by PSNR (measured on the eval clips: +0.7–1.1 dB
+ * full frame and inside the query's boxes). The eval's x264 peer gets the same.
+ */
 export const X264_ENGINE_SETTINGS: readonly (readonly [string, string])[] = [
   ['preset', 'veryfast'],
   ['tune', 'zerolatency'],
   ['forced-idr', '1'],
   ['threads', '1'],
-  ['x264-params', 'keyint=infinite:scenecut=0:repeat-headers=1'],
+  ['x264-params', 'keyint=infinite:scenecut=0:repeat-headers=1:psy=0'],
 ];
 
 export interface EncodedPicture {
@@ -96,11 +108,12 @@ export class H264Encoder {
     ctx.allocContext3(codec);
     ctx.width = o.width;
     ctx.height = o.height;
-    ctx.pixelFormat = k.AV_PIX_FMT_YUV420P;
+    const pixelFormat = o.chroma === '444' ? k.AV_PIX_FMT_YUV444P : k.AV_PIX_FMT_YUV420P;
+    ctx.pixelFormat = pixelFormat;
     ctx.colorRange = k.AVCOL_RANGE_JPEG;
     ctx.timeBase = new lib.Rational(1, 1000);
     ctx.framerate = new lib.Rational(Math.round(o.fps), 1);
-    setRate(ctx, o.bitrate, o.bufferBits);
+    if (o.crf === undefined) setRate(ctx, o.bitrate, o.bufferBits);
     ctx.gopSize = 1 << 30; // one keyframe, then only when asked
     ctx.maxBFrames = 0;
     if (o.codec?.minRate) ctx.rcMinRate = BigInt(Math.round(o.bitrate)); // libvpx: min = max = target is CBR
@@ -108,11 +121,12 @@ export class H264Encoder {
     for (const [option, value] of o.codec?.settings ?? X264_ENGINE_SETTINGS) {
       if (ctx.setOption(option, value) < 0) throw new Error(`${name} has no option ${option}`);
     }
+    if (o.crf !== undefined && ctx.setOption('crf', String(o.crf)) < 0) throw new Error(`${name} has no option crf`);
     const ret = ctx.open2Sync(codec, null);
     if (ret < 0) throw new Error(`${name} did not open: ${new lib.FFmpegError(ret).message}`);
     const frame = new lib.Frame();
     frame.alloc();
-    frame.format = k.AV_PIX_FMT_YUV420P;
+    frame.format = pixelFormat;
     frame.width = o.width;
     frame.height = o.height;
     frame.colorRange = k.AVCOL_RANGE_JPEG;
@@ -124,6 +138,7 @@ export class H264Encoder {
 
   /** New target rate and bucket; x264 reconfigures in place (no keyframe). */
   setRate(bitrate: number, bufferBits: number): void {
+    if (this.options.crf !== undefined) return;
     const b = Math.max(10_000, Math.round(bitrate));
     const v = Math.max(b / 50, Math.round(bufferBits));
     // Reconfiguring costs a little inside x264: only for a change that matters.
@@ -134,8 +149,10 @@ export class H264Encoder {
   }
 
   /** Codes one picture at `ptsMs`; `key` forces an IDR frame. */
-  encode(pic: I420, regions: readonly QpRegion[], ptsMs: number, key: boolean): EncodedPicture {
+  encode(pic: YuvPicture, regions: readonly QpRegion[], ptsMs: number, key: boolean): EncodedPicture {
     if (this.closed) throw new Error('the encoder is closed');
+    const chroma = this.options.chroma ?? '420';
+    if (pic.chroma !== chroma) throw new Error(`this encoder codes ${chroma} pictures, not ${pic.chroma}`);
     const { k, frame, ctx, packet } = this;
     if (frame.makeWritable() < 0) throw new Error('could not make the frame writable');
     copyPlanes(pic, frame.data as Buffer[], frame.linesize);
@@ -173,7 +190,9 @@ export class H264Encoder {
     // zerolatency x264 returns one packet per frame; libvpx's rate control may drop a frame (empty).
     if (chunks.length === 0 && !this.options.codec)
       throw new Error('libx264 returned no packet for a frame (zerolatency always returns one)');
-    return { data: new Uint8Array(Buffer.concat(chunks)), key: isKey, us };
+    const data = new Uint8Array(Buffer.concat(chunks));
+    // x264's settings SEI is stripped for the engine and for the eval's x264 peer alike.
+    return { data: (this.options.codec?.encoder ?? 'libx264') === 'libx264' ? withoutSei(data) : data, key: isKey, us };
   }
 
   close(): void {
@@ -191,9 +210,10 @@ function setRate(ctx: InstanceType<NodeAvLib['CodecContext']>, bitrate: number, 
   ctx.rcBufferSize = Math.round(bufferBits);
 }
 
-function copyPlanes(pic: I420, planes: Buffer[], linesize: number[]) {
-  const rows = [pic.height, pic.height / 2, pic.height / 2];
-  const widths = [pic.width, pic.width / 2, pic.width / 2];
+function copyPlanes(pic: YuvPicture, planes: Buffer[], linesize: number[]) {
+  const { cw, ch } = chromaSize(pic.width, pic.height, pic.chroma);
+  const rows = [pic.height, ch, ch];
+  const widths = [pic.width, cw, cw];
   const src = [pic.y, pic.u, pic.v];
   const strides = [pic.yStride, pic.uvStride, pic.uvStride];
   for (let p = 0; p < 3; p++) {
@@ -212,6 +232,7 @@ export class H264Decoder {
 
   private constructor(
     private readonly lib: NodeAvLib,
+    private readonly k: NodeAvConstants,
     private readonly ctx: InstanceType<NodeAvLib['CodecContext']>,
     private readonly frame: InstanceType<NodeAvLib['Frame']>,
     private readonly packet: InstanceType<NodeAvLib['Packet']>,
@@ -232,18 +253,18 @@ export class H264Decoder {
     frame.alloc();
     const packet = new lib.Packet();
     packet.alloc();
-    return new H264Decoder(lib, ctx, frame, packet);
+    return new H264Decoder(lib, k, ctx, frame, packet);
   }
 
   /** Decodes one access unit into tight planes; throws when the decoder rejects it or returns nothing. */
-  decode(data: Uint8Array): I420 {
+  decode(data: Uint8Array): YuvPicture {
     if (this.closed) throw new Error('the decoder is closed');
     const { ctx, frame, packet } = this;
     packet.unref();
     packet.data = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const sent = ctx.sendPacketSync(packet);
     if (sent < 0) throw new Error(`decode failed: ${new this.lib.FFmpegError(sent).message}`);
-    let out: I420 | null = null;
+    let out: YuvPicture | null = null;
     while (ctx.receiveFrameSync(frame) >= 0) {
       const w = frame.width;
       const h = frame.height;
@@ -256,7 +277,9 @@ export class H264Decoder {
         for (let r = 0; r < ph; r++) dst.set(src.subarray(r * s, r * s + pw), r * pw);
         return dst;
       };
-      out = { width: w, height: h, y: take(0, w, h), u: take(1, w / 2, h / 2), v: take(2, w / 2, h / 2), yStride: w, uvStride: w / 2 };
+      const chroma = pixelChroma(this.k, frame.format);
+      const { cw, ch } = chromaSize(w, h, chroma);
+      out = { width: w, height: h, chroma, y: take(0, w, h), u: take(1, cw, ch), v: take(2, cw, ch), yStride: w, uvStride: cw };
       frame.unref();
     }
     if (!out) throw new Error('the decoder gave no picture for an access unit');
@@ -272,6 +295,13 @@ export class H264Decoder {
   }
 }
 
+/** The chroma layout of a decoded frame's pixel format (planar 8-bit 4:2:0 or 4:4:4 only). */
+function pixelChroma(k: NodeAvConstants, format: number): Chroma {
+  if (format === k.AV_PIX_FMT_YUV420P || format === k.AV_PIX_FMT_YUVJ420P) return '420';
+  if (format === k.AV_PIX_FMT_YUV444P || format === k.AV_PIX_FMT_YUVJ444P) return '444';
+  throw new Error(`the decoder gave pixel format ${format}; only planar 8-bit 4:2:0 and 4:4:4 are read`);
+}
+
 /** True when node-av loads and has libx264 (it is a dependency, but its binary may be missing). */
 export async function h264Available(): Promise<boolean> {
   try {
@@ -283,7 +313,7 @@ export async function h264Available(): Promise<boolean> {
 }
 
 /** An H264Decoder behind the receivers' asynchronous decoder port (VideoDecoderPort in @mmsc/receiver). */
-export async function h264DecoderPort(): Promise<{ decode(data: Uint8Array, key: boolean): Promise<I420>; close(): void }> {
+export async function h264DecoderPort(): Promise<{ decode(data: Uint8Array, key: boolean): Promise<YuvPicture>; close(): void }> {
   const d = await H264Decoder.create();
   return { decode: async (data) => d.decode(data), close: () => d.close() };
 }

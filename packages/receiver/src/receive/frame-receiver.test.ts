@@ -1,4 +1,4 @@
-import { allocI420 } from '@mmsc/codec';
+import { allocYuv } from '@mmsc/codec';
 import {
   decodeMessage,
   encodeMessage,
@@ -200,7 +200,7 @@ describe('SessionPicture', () => {
 describe('FrameReceiver with an h264 session', () => {
   const video = async () => ({
     decode: async () => {
-      const f = allocI420(32, 32);
+      const f = allocYuv(32, 32);
       f.y.fill(77);
       f.u.fill(128);
       f.v.fill(128);

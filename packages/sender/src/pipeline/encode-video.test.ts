@@ -1,6 +1,8 @@
+import { avcCodecString } from '@mmsc/codec';
 import { h264Available } from '@mmsc/codec/h264-node';
 import { decodeMessage, defaultLevels, type HelloMessage, type VideoMessage } from '@mmsc/protocol';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_QP_TIERS } from '../allocate/qp-regions.js';
 import type { RgbImage } from '../images.js';
 import { BUCKET_FRAMES, VideoLinkEncoder } from './encode-video.js';
 
@@ -78,5 +80,16 @@ describe.skipIf(!available)('VideoLinkEncoder (node-av libx264; skipped when its
     expect(await frame(2)).toBe(true);
     expect(await frame(3)).toBe(false);
     enc.close();
+  });
+
+  it('codes 4:4:4 (High 4:4:4 Predictive) by default and 4:2:0 when asked', async () => {
+    const profile = async (enc: VideoLinkEncoder) => {
+      const out = await enc.encode({ frameId: 0, captureTs: 0, budget: 4000 }, image(0), scores);
+      enc.close();
+      const data = Uint8Array.from((out?.parts ?? []).flatMap((p) => [...(decodeMessage(p) as VideoMessage).data]));
+      return avcCodecString(data)?.slice(0, 7);
+    };
+    expect(await profile(new VideoLinkEncoder(hello, 10))).toBe('avc1.f4');
+    expect(await profile(new VideoLinkEncoder(hello, 10, DEFAULT_QP_TIERS, '420'))).toBe('avc1.64');
   });
 });

@@ -1,8 +1,10 @@
 import { EventEmitter } from 'node:events';
+import type { Chroma } from '@mmsc/codec';
 import type { HelloMessage } from '@mmsc/protocol';
 import type { DistortionCurve } from '../allocate/distortion.js';
+import { DEFAULT_QP_TIERS } from '../allocate/qp-regions.js';
 import { type AllocatorName, FrameEncoder } from '../pipeline/encode-frame.js';
-import { VideoLinkEncoder } from '../pipeline/encode-video.js';
+import { DEFAULT_CHROMA, VideoLinkEncoder } from '../pipeline/encode-video.js';
 import type { PipelineFrame } from '../pipeline/frame-pipeline.js';
 import type { ReceiverSession } from './session.js';
 
@@ -11,6 +13,8 @@ export interface LinkOptions {
   curves: readonly DistortionCurve[];
   /** Send the low-resolution relevance map every this many frames (and after a query change). */
   relevanceEvery: number;
+  /** Engine h264: the chroma format coded (default DEFAULT_CHROMA). */
+  chroma?: Chroma;
 }
 
 export interface LinkEvents {
@@ -43,7 +47,8 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
     super();
     // Live links send the base layer: on a moving source a skipped patch must show the current frame.
     this.encoder = new FrameEncoder(hello, session.ctx, null, opts.allocator, opts.curves, { base: true });
-    this.video = hello.engine === 'h264' ? new VideoLinkEncoder(hello, hello.fps ?? 10) : null;
+    this.video =
+      hello.engine === 'h264' ? new VideoLinkEncoder(hello, hello.fps ?? 10, DEFAULT_QP_TIERS, opts.chroma ?? DEFAULT_CHROMA) : null;
     const video = this.video;
     if (video) session.onRefresh = (reason) => video.requestKeyframe(reason);
     session.peer.on('closed', () => {

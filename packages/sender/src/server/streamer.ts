@@ -1,3 +1,4 @@
+import type { Chroma } from '@mmsc/codec';
 import type { GroundingMessage, HelloMessage } from '@mmsc/protocol';
 import type { DistortionCurve } from '../allocate/distortion.js';
 import type { AllocatorName } from '../pipeline/encode-frame.js';
@@ -15,6 +16,8 @@ export interface StreamerOptions {
   relevanceEvery: number;
   /** Upper bound on each receiver's rate, bits per second (the operator's uplink share). */
   maxBps: number;
+  /** Engine h264: the chroma format coded (default 4:4:4). */
+  chroma?: Chroma;
   log?: Log;
 }
 

@@ -1,4 +1,4 @@
-import { allocI420, i420ToRgb, patchify, rgbToI420 } from '@mmsc/codec';
+import { allocYuv, patchify, rgbToYuv, yuvToRgb } from '@mmsc/codec';
 import { H264Decoder, H264Encoder, h264DecoderPort } from '@mmsc/codec/h264-node';
 import { contextFromHello, encodeMessage, type HelloMessage } from '@mmsc/protocol';
 import { FrameReceiver, type ReceiverDecoders } from '@mmsc/receiver';
@@ -35,8 +35,8 @@ export interface MethodRun {
   encodeMs: number[];
 }
 
-export type VideoMethod = 'mmsc' | 'patches' | 'vp8' | 'x264';
-export const VIDEO_METHODS: readonly VideoMethod[] = ['mmsc', 'patches', 'vp8', 'x264'];
+export type VideoMethod = 'mmsc' | 'patches' | 'vp8' | 'x264' | 'x264-444';
+export const VIDEO_METHODS: readonly VideoMethod[] = ['mmsc', 'patches', 'vp8', 'x264', 'x264-444'];
 export const DEFAULT_VIDEO_METHODS: readonly VideoMethod[] = ['mmsc', 'vp8', 'x264'];
 
 /** PSNR of `b` against `a` (RGB), over the whole frame or only inside `boxes`; null when the boxes cover nothing. */
@@ -99,9 +99,16 @@ export async function runMmsc(clip: Clip, rel: readonly FrameRelevance[], bitrat
 /**
  * The WebRTC-like peers at the same bitrate, through the same FFmpeg build (node-av): VP8 as
  * WebRTC runs it (libvpx realtime, cpu-used −6, CBR, error resilient, one keyframe) and x264
- * veryfast + zerolatency CBR. Both with a 1 s rate-control buffer; bytes are bitstream bytes.
+ * veryfast + zerolatency CBR, psy off as the engine has it (4:2:0 as WebRTC sends H.264; `x264-444`:
+ * 4:4:4 like the engine, without its quantizer map, to show what the map alone adds). All with a
+ * 1 s rate-control buffer; bytes are bitstream bytes (x264's settings SEI stripped, as the engine's).
  */
-export async function runPeer(method: 'vp8' | 'x264', clip: Clip, rel: readonly FrameRelevance[], bitrate: number): Promise<MethodRun> {
+export async function runPeer(
+  method: 'vp8' | 'x264' | 'x264-444',
+  clip: Clip,
+  rel: readonly FrameRelevance[],
+  bitrate: number,
+): Promise<MethodRun> {
   const first = clip.frames[0] as RgbImage;
   const codec =
     method === 'vp8'
@@ -122,21 +129,30 @@ export async function runPeer(method: 'vp8' | 'x264', clip: Clip, rel: readonly 
             ['preset', 'veryfast'],
             ['tune', 'zerolatency'],
             ['threads', '1'],
-            ['x264-params', 'keyint=infinite:scenecut=0'],
+            ['x264-params', 'keyint=infinite:scenecut=0:psy=0'],
           ] as const,
         };
-  const enc = await H264Encoder.create({ width: first.width, height: first.height, fps: clip.fps, bitrate, bufferBits: bitrate, codec });
+  const chroma = method === 'x264-444' ? '444' : '420';
+  const enc = await H264Encoder.create({
+    width: first.width,
+    height: first.height,
+    fps: clip.fps,
+    bitrate,
+    bufferBits: bitrate,
+    codec,
+    chroma,
+  });
   const dec = await H264Decoder.create(method === 'vp8' ? 'vp8' : 'h264');
   const run: MethodRun = { bytes: [], psnr: [], queryPsnr: [], encodeMs: [] };
-  const planes = allocI420(first.width, first.height);
+  const planes = allocYuv(first.width, first.height, chroma);
   let shown: Uint8Array = new Uint8Array(first.data.length).fill(128);
   for (const [k, frame] of clip.frames.entries()) {
     const t0 = performance.now();
-    const out = enc.encode(rgbToI420(frame.data, planes), [], (k * 1000) / clip.fps, false);
+    const out = enc.encode(rgbToYuv(frame.data, planes), [], (k * 1000) / clip.fps, false);
     run.encodeMs.push(performance.now() - t0);
     run.bytes.push(out.data.length);
     // A frame the encoder dropped (empty) leaves the previous picture up.
-    if (out.data.length > 0) shown = i420ToRgb(dec.decode(out.data), new Uint8Array(frame.data.length));
+    if (out.data.length > 0) shown = yuvToRgb(dec.decode(out.data), new Uint8Array(frame.data.length));
     score(run, frame, shown, rel[k] as FrameRelevance);
   }
   enc.close();
