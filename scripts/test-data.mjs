@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Data-backed acceptance checks (need ../shared/data): codec PSNR on Kodak, relevance AUROC and
-// coverage on the COCO dev pairs, masked MSE against the baseline (mmsc eval). Prints each check and a closing "N passed, N failed" line.
+// coverage on the COCO dev pairs, masked MSE against the baseline (mmsc eval), the h264 engine against JPEG on stills. Prints each check and a closing "N passed, N failed" line.
 // Usage: node scripts/test-data.mjs [--data ../shared/data]
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -64,6 +64,25 @@ check(
   'masked MSE: mmsc below the baseline at every rate < 1 (200 dev pairs)',
   rates.every((_, i) => m[i] < b[i]),
   rates.map((r, i) => `${r}: ${m[i]} vs ${b[i]}`).join(', '),
+);
+
+// The default engine (h264) on the same pairs against a peer computed here, at the rates issue #13
+// judges: lower masked MSE than JPEG at each, full-frame PSNR no more than 1 dB below JPEG's.
+const outH = mkdtempSync(join(tmpdir(), 'mmsc-eval-h264-'));
+const stillRates = [0.02, 0.05, 0.1, 0.25];
+const evh = mmsc('eval', ...devPairs, '--rates', stillRates.join(','), '--methods', 'h264,jpeg', '--out', outH);
+rmSync(outH, { recursive: true, force: true });
+const h = evh.methods.h264;
+const j = evh.methods.jpeg;
+check(
+  'masked MSE: the h264 engine below JPEG at 0.02–0.25 (200 dev pairs)',
+  stillRates.every((_, i) => h.maskedMse[i] < j.maskedMse[i]),
+  stillRates.map((r, i) => `${r}: ${h.maskedMse[i]} vs ${j.maskedMse[i]}`).join(', '),
+);
+check(
+  'full-frame PSNR: the h264 engine ≥ JPEG − 1 dB at 0.02–0.25',
+  stillRates.every((_, i) => h.psnr[i] >= j.psnr[i] - 1),
+  stillRates.map((r, i) => `${r}: ${h.psnr[i]} vs ${j.psnr[i]}`).join(', '),
 );
 
 finish();
