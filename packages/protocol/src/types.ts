@@ -151,6 +151,12 @@ export interface FeedbackMessage {
   receiveTs: number;
 }
 
+/**
+ * The `refresh` reason of a receiver whose decoder cannot decode the stream's format at all (e.g. a
+ * browser without H.264 High 4:4:4): the sender restarts that receiver's stream in 4:2:0.
+ */
+export const REFRESH_UNSUPPORTED_FORMAT = 'unsupported-format';
+
 /** Receiver → sender (engine `h264`): the decoder lost its reference; code the next frame as a keyframe. */
 export interface RefreshMessage {
   type: 'refresh';

@@ -1,5 +1,5 @@
 import { avcCodecString, chromaSize, type YuvPicture } from '@mmsc/codec';
-import type { VideoDecoderPort } from '../src/index.js';
+import { UnsupportedVideoFormatError, type VideoDecoderPort } from '../src/index.js';
 
 /**
  * The page's H.264 decoder: WebCodecs `VideoDecoder` (Chromium needs a secure context:
@@ -33,6 +33,7 @@ export function webCodecsDecoder(): Promise<VideoDecoderPort> {
       },
     });
   let current = make();
+  const supported = new Map<string, boolean>();
   const port: VideoDecoderPort = {
     async decode(data, key) {
       if (key) {
@@ -40,6 +41,14 @@ export function webCodecsDecoder(): Promise<VideoDecoderPort> {
         if (!c) throw new Error('a keyframe without an SPS');
         if (current.state === 'closed') current = make();
         if (c !== codec) {
+          // Asked once per format: a browser without High 4:4:4 says so here, and the sender
+          // restarts this receiver's stream in 4:2:0 when told `unsupported-format`.
+          let ok = supported.get(c);
+          if (ok === undefined) {
+            ok = (await VideoDecoder.isConfigSupported({ codec: c, hardwareAcceleration: 'prefer-software' })).supported === true;
+            supported.set(c, ok);
+          }
+          if (!ok) throw new UnsupportedVideoFormatError(c);
           current.configure({ codec: c, optimizeForLatency: true, hardwareAcceleration: 'prefer-software' });
           codec = c;
         }

@@ -1,6 +1,6 @@
 export { type CollectedFrame, FrameCollector, feedbackFor, MISSING } from './collect-frame.js';
 export { type ApplyStats, type PatchDecoder, Reassembler } from './reassemble.js';
-export { type VideoDecoderFactory, type VideoDecoderPort, VideoPicture } from './reassemble-video.js';
+export { UnsupportedVideoFormatError, type VideoDecoderFactory, type VideoDecoderPort, VideoPicture } from './reassemble-video.js';
 export {
   type FinishedFrame,
   FrameReceiver,

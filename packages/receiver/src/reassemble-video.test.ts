@@ -1,8 +1,8 @@
 import { allocYuv, type YuvPicture } from '@mmsc/codec';
-import { makeContext, type VideoMessage } from '@mmsc/protocol';
+import { makeContext, REFRESH_UNSUPPORTED_FORMAT, type VideoMessage } from '@mmsc/protocol';
 import { describe, expect, it } from 'vitest';
 import { type CollectedFrame, FrameCollector } from './collect-frame.js';
-import { type VideoDecoderPort, VideoPicture } from './reassemble-video.js';
+import { UnsupportedVideoFormatError, type VideoDecoderPort, VideoPicture } from './reassemble-video.js';
 
 const ctx = makeContext([{ id: 0, bytes: 0, kind: 'skip', model: null }], { width: 16, height: 8, patchSize: 8 });
 
@@ -80,5 +80,32 @@ describe('VideoPicture', () => {
     expect(cut?.complete).toBe(false);
     expect((await pic.apply(cut as CollectedFrame)).refresh).toBe('incomplete-picture');
     expect(log).toEqual([]);
+  });
+
+  it('tells a decoder that refuses the stream’s format (unsupported-format) apart from a broken picture (decode-error)', async () => {
+    let accept = false;
+    const port: VideoDecoderPort = {
+      decode: async (data, key) => {
+        if (!accept) throw new UnsupportedVideoFormatError('avc1.f4001e');
+        if (data[0] === 0xff) throw new Error('corrupt');
+        const f = allocYuv(16, 8);
+        f.y.fill(key ? 60 : 61);
+        f.u.fill(128);
+        f.v.fill(128);
+        return f;
+      },
+      close: () => undefined,
+    };
+    const pic = new VideoPicture(ctx, async () => port);
+    const [k444, k420, bad] = frames([
+      { frameId: 1, key: true, data: Uint8Array.of(1) },
+      { frameId: 2, key: true, data: Uint8Array.of(2) },
+      { frameId: 3, data: Uint8Array.of(0xff) },
+    ]);
+    expect((await pic.apply(k444 as CollectedFrame)).refresh).toBe(REFRESH_UNSUPPORTED_FORMAT);
+    accept = true; // the sender restarted the stream in a format this decoder has
+    expect((await pic.apply(k420 as CollectedFrame)).refresh).toBeUndefined();
+    expect(pic.image[0]).toBe(60);
+    expect((await pic.apply(bad as CollectedFrame)).refresh).toBe('decode-error');
   });
 });

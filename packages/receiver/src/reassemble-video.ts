@@ -1,5 +1,5 @@
 import { type YuvPicture, yuvToRgb } from '@mmsc/codec';
-import type { ProtocolContext } from '@mmsc/protocol';
+import { type ProtocolContext, REFRESH_UNSUPPORTED_FORMAT } from '@mmsc/protocol';
 import type { CollectedFrame } from './collect-frame.js';
 import type { ApplyStats } from './reassemble.js';
 
@@ -10,6 +10,14 @@ export interface VideoDecoderPort {
 }
 
 export type VideoDecoderFactory = () => Promise<VideoDecoderPort>;
+
+/** A decoder port's refusal of the stream's format itself (not of one picture): no keyframe in that format will decode. */
+export class UnsupportedVideoFormatError extends Error {
+  constructor(readonly codec: string) {
+    super(`this decoder cannot decode ${codec}`);
+    this.name = 'UnsupportedVideoFormatError';
+  }
+}
 
 /**
  * The picture of an `h264` session: each whole access unit is decoded and converted with the
@@ -54,8 +62,9 @@ export class VideoPicture {
     let pic: YuvPicture;
     try {
       pic = await (await this.decoder).decode(data, v.key);
-    } catch {
-      return held('decode-error');
+    } catch (e) {
+      // The sender answers this reason by restarting the stream in a format every H.264 decoder has.
+      return held(e instanceof UnsupportedVideoFormatError ? REFRESH_UNSUPPORTED_FORMAT : 'decode-error');
     }
     if (pic.width !== this.width || pic.height !== this.height) return held('wrong-size');
     yuvToRgb(pic, this.image);

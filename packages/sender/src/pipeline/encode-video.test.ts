@@ -1,6 +1,6 @@
 import { avcCodecString } from '@mmsc/codec';
 import { h264Available } from '@mmsc/codec/h264-node';
-import { decodeMessage, defaultLevels, type HelloMessage, type VideoMessage } from '@mmsc/protocol';
+import { decodeMessage, defaultLevels, type HelloMessage, REFRESH_UNSUPPORTED_FORMAT, type VideoMessage } from '@mmsc/protocol';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_QP_TIERS } from '../allocate/qp-regions.js';
 import type { RgbImage } from '../images.js';
@@ -91,5 +91,23 @@ describe.skipIf(!available)('VideoLinkEncoder (node-av libx264; skipped when its
     };
     expect(await profile(new VideoLinkEncoder(hello, 10))).toBe('avc1.f4');
     expect(await profile(new VideoLinkEncoder(hello, 10, DEFAULT_QP_TIERS, '420'))).toBe('avc1.64');
+  });
+
+  it('restarts the stream in 4:2:0 with a keyframe when the receiver cannot decode 4:4:4, at once and only once', async () => {
+    const enc = new VideoLinkEncoder(hello, 10);
+    const code = async (t: number) => {
+      const out = await enc.encode({ frameId: t, captureTs: t * 100, budget: 4000 }, image(t), scores);
+      const data = Uint8Array.from((out?.parts ?? []).flatMap((p) => [...(decodeMessage(p) as VideoMessage).data]));
+      return { key: out?.key, codec: avcCodecString(data)?.slice(0, 7) ?? null };
+    };
+    expect(await code(0)).toEqual({ key: true, codec: 'avc1.f4' });
+    // Right after the first keyframe: a plain refresh would be answered by it, this one is not.
+    enc.requestKeyframe(REFRESH_UNSUPPORTED_FORMAT);
+    expect(enc.format).toBe('420');
+    expect(await code(1)).toEqual({ key: true, codec: 'avc1.64' });
+    expect(await code(2)).toEqual({ key: false, codec: null });
+    enc.requestKeyframe(REFRESH_UNSUPPORTED_FORMAT); // 4:2:0 is the floor: an ordinary refresh now
+    expect(enc.format).toBe('420');
+    enc.close();
   });
 });

@@ -1,6 +1,6 @@
 import { allocYuv, type Chroma, rgbToYuv, type YuvPicture } from '@mmsc/codec';
 import { H264Encoder } from '@mmsc/codec/h264-node';
-import { type HelloMessage, splitVideo, videoOverheadBound } from '@mmsc/protocol';
+import { type HelloMessage, REFRESH_UNSUPPORTED_FORMAT, splitVideo, videoOverheadBound } from '@mmsc/protocol';
 import { DEFAULT_QP_TIERS, macroblockOffsets, type QpTiers, qpRegions } from '../allocate/qp-regions.js';
 import type { RgbImage } from '../images.js';
 
@@ -62,8 +62,13 @@ export class VideoLinkEncoder {
     readonly hello: HelloMessage,
     private readonly fps: number,
     private readonly tiers: QpTiers = DEFAULT_QP_TIERS,
-    private readonly chroma: Chroma = DEFAULT_CHROMA,
+    private chroma: Chroma = DEFAULT_CHROMA,
   ) {}
+
+  /** The chroma format this receiver's stream is coded in now. */
+  get format(): Chroma {
+    return this.chroma;
+  }
 
   /**
    * The next frame is coded as a keyframe (a receiver's refresh), unless one went less than
@@ -71,6 +76,14 @@ export class VideoLinkEncoder {
    * already on its way answers all of those.
    */
   requestKeyframe(reason: string): void {
+    if (reason === REFRESH_UNSUPPORTED_FORMAT && this.chroma === '444') {
+      // This receiver's decoder has no High 4:4:4: its stream restarts in 4:2:0 (a new encoder,
+      // so a new SPS and a keyframe), whatever the keyframe interval. Once: 4:2:0 is the floor.
+      this.chroma = '420';
+      this.close();
+      this.wantKey = reason;
+      return;
+    }
     if (this.lastKeyAt !== null && performance.now() - this.lastKeyAt < KEY_INTERVAL_MS) return;
     this.wantKey ??= reason;
   }

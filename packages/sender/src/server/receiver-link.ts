@@ -6,6 +6,7 @@ import { DEFAULT_QP_TIERS } from '../allocate/qp-regions.js';
 import { type AllocatorName, FrameEncoder } from '../pipeline/encode-frame.js';
 import { DEFAULT_CHROMA, VideoLinkEncoder } from '../pipeline/encode-video.js';
 import type { PipelineFrame } from '../pipeline/frame-pipeline.js';
+import type { Log } from './log.js';
 import type { ReceiverSession } from './session.js';
 
 export interface LinkOptions {
@@ -15,6 +16,7 @@ export interface LinkOptions {
   relevanceEvery: number;
   /** Engine h264: the chroma format coded (default DEFAULT_CHROMA). */
   chroma?: Chroma;
+  log?: Log;
 }
 
 export interface LinkEvents {
@@ -50,7 +52,13 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
     this.video =
       hello.engine === 'h264' ? new VideoLinkEncoder(hello, hello.fps ?? 10, DEFAULT_QP_TIERS, opts.chroma ?? DEFAULT_CHROMA) : null;
     const video = this.video;
-    if (video) session.onRefresh = (reason) => video.requestKeyframe(reason);
+    if (video)
+      session.onRefresh = (reason) => {
+        const before = video.format;
+        video.requestKeyframe(reason);
+        if (video.format !== before)
+          opts.log?.info({ session: session.id }, `receiver ${session.id} cannot decode ${before}: its stream restarts in ${video.format}`);
+      };
     session.peer.on('closed', () => {
       video?.close();
       this.emit('closed');
