@@ -9,7 +9,7 @@ import { FrameEncoder } from '@mmsc/sender/pipeline/encode-frame.js';
 import { encodeStill } from '@mmsc/sender/pipeline/encode-still.js';
 import type { DetectorOutput } from '@mmsc/sender/relevance/decode-detections.js';
 import type { DetectorRelevance } from '@mmsc/sender/relevance/relevance-model.js';
-import { avifAt, jpegAt, webpAt, x264At } from './peers.js';
+import { avifAt, grey, jpegAt, webpAt, x264At } from './peers.js';
 import { roiRects } from './roi.js';
 
 /**
@@ -138,7 +138,7 @@ export class Evaluator {
   private async still(frame: RgbImage, scores: Float32Array, budget: number) {
     const hello: HelloMessage = { ...this.hello, engine: 'h264' };
     const coded = await encodeStill(frame, scores, budget, hello);
-    if (!coded) return { image: greyOf(frame), bytes: 0 };
+    if (!coded) return grey(frame);
     const receiver = new FrameReceiver({ video: h264DecoderPort });
     const h = receiver.receive(encodeMessage(hello), 0);
     if (h.type === 'hello' && h.refused) throw h.refused;
@@ -205,9 +205,6 @@ export class Evaluator {
     return { image, bytes: (parts ?? []).reduce((s, b) => s + b.length, 0) };
   }
 }
-
-/** A grey picture: what a receiver shows when nothing fits the budget. */
-const greyOf = (frame: RgbImage) => new Uint8Array(frame.data.length).fill(128);
 
 /** Share of each 8×8 patch inside a 0/1 mask, patches row-major. */
 export function maskPatchScores(mask: Uint8Array, width: number, height: number, patch = 8): Float32Array {

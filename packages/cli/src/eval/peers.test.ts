@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { maskedMse } from '@mmsc/sender/metrics.js';
 import { describe, expect, it } from 'vitest';
-import { avifAt, fitQuality, jpegAt, webpAt, x264At } from './peers.js';
+import { avifAt, jpegAt, webpAt, x264At } from './peers.js';
 
 const hasX264 = (() => {
   const r = spawnSync('ffmpeg', ['-hide_banner', '-encoders'], { encoding: 'utf8' });
@@ -25,14 +25,6 @@ function picture() {
   return { width, height, data };
 }
 const mse = (a: Uint8Array, b: Uint8Array) => maskedMse(a, b, new Uint8Array(a.length / 3).fill(1));
-
-describe('fitQuality', () => {
-  it('finds the highest quality whose size fits, or null', async () => {
-    const enc = async (q: number) => new Uint8Array(q * 10);
-    expect((await fitQuality(1, 100, 555, enc))?.q).toBe(55);
-    expect(await fitQuality(1, 100, 5, enc)).toBeNull();
-  });
-});
 
 describe('still-image peers at a byte budget', () => {
   const frame = picture();

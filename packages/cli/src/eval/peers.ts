@@ -5,6 +5,7 @@
  * budget includes its framing). Settings are the codecs' defaults unless a comment says why not.
  */
 import { spawn } from 'node:child_process';
+import { fitQuality } from '@mmsc/sender/allocate/fit-quality.js';
 import type { RgbImage } from '@mmsc/sender/images.js';
 import sharp, { type Sharp } from 'sharp';
 import type { Rect } from './roi.js';
@@ -16,26 +17,8 @@ export interface PeerResult {
   quality: number;
 }
 
-/** The highest `q` in [lo, hi] whose encoding fits `budget` (sizes grow with q), or null. */
-export async function fitQuality(
-  lo: number,
-  hi: number,
-  budget: number,
-  encode: (q: number) => Promise<Uint8Array>,
-): Promise<{ q: number; file: Uint8Array } | null> {
-  let best: { q: number; file: Uint8Array } | null = null;
-  while (lo <= hi) {
-    const q = (lo + hi) >> 1;
-    const file = await encode(q);
-    if (file.length <= budget) {
-      best = { q, file };
-      lo = q + 1;
-    } else hi = q - 1;
-  }
-  return best;
-}
-
-const grey = (frame: RgbImage): PeerResult => ({ image: new Uint8Array(frame.data.length).fill(128), bytes: 0, quality: 0 });
+/** A grey picture, no bytes: what a receiver shows when nothing fits the budget. */
+export const grey = (frame: RgbImage): PeerResult => ({ image: new Uint8Array(frame.data.length).fill(128), bytes: 0, quality: 0 });
 const raw = (frame: RgbImage) => ({ raw: { width: frame.width, height: frame.height, channels: 3 as const } });
 
 async function decodeWithSharp(file: Uint8Array): Promise<Uint8Array> {
@@ -44,9 +27,15 @@ async function decodeWithSharp(file: Uint8Array): Promise<Uint8Array> {
 }
 
 async function sharpPeer(frame: RgbImage, budget: number, encode: (s: Sharp, q: number) => Sharp): Promise<PeerResult> {
-  const fit = await fitQuality(1, 100, budget, async (q) => encode(sharp(frame.data, raw(frame)), q).toBuffer());
+  const fit = await fitQuality(
+    1,
+    100,
+    budget,
+    async (q) => encode(sharp(frame.data, raw(frame)), q).toBuffer(),
+    (f) => f.length,
+  );
   if (!fit) return grey(frame);
-  return { image: await decodeWithSharp(fit.file), bytes: fit.file.length, quality: fit.q };
+  return { image: await decodeWithSharp(fit.coded), bytes: fit.coded.length, quality: fit.q };
 }
 
 /** Baseline JPEG (libjpeg via sharp, 4:2:0): the highest quality that fits; grey when none does. */
@@ -110,15 +99,15 @@ export async function x264At(
       ],
       frame.data,
     );
-  const fit = await fitQuality(0, 51 * STEPS, budget, encode);
+  const fit = await fitQuality(0, 51 * STEPS, budget, encode, (f) => f.length);
   if (!fit) return grey(frame);
   const image = await run(
     'ffmpeg',
     ['-hide_banner', '-loglevel', 'error', '-f', 'h264', '-i', 'pipe:0', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'],
-    fit.file,
+    fit.coded,
   );
   if (image.length !== frame.data.length) throw new Error(`ffmpeg decoded ${image.length} bytes, expected ${frame.data.length}`);
-  return { image, bytes: fit.file.length, quality: fit.q };
+  return { image, bytes: fit.coded.length, quality: fit.q };
 }
 
 /** Runs a command with `input` on stdin; resolves with stdout, rejects with stderr's last line. */

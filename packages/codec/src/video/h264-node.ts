@@ -54,8 +54,8 @@ export interface H264EncoderOptions {
 
 /**
  * The h264 engine's libx264 settings (see H264Encoder). `psy=0`: psychovisual tuning trades MSE
- * for perceived sharpness; the engine is judged by PSNR (measured on the eval clips: +0.7–1.1 dB
- * full frame and inside the query's boxes). The eval's x264 peer gets the same.
+ * for perceived sharpness; the engine is judged by PSNR (measured on the pan and tour clips: +0.9–1.1 dB
+ * inside the query's boxes, +0.3–0.8 dB full frame). The eval's x264 peer gets the same.
  */
 export const X264_ENGINE_SETTINGS: readonly (readonly [string, string])[] = [
   ['preset', 'veryfast'],

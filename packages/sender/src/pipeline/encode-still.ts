@@ -1,6 +1,7 @@
 import type { Chroma } from '@mmsc/codec';
 import { H264Encoder } from '@mmsc/codec/h264-node';
 import { type HelloMessage, splitVideo } from '@mmsc/protocol';
+import { fitQuality } from '../allocate/fit-quality.js';
 import { DEFAULT_QP_TIERS, macroblockOffsets, type QpTiers, qpRegions } from '../allocate/qp-regions.js';
 import type { RgbImage } from '../images.js';
 import { DEFAULT_CHROMA, planesOf } from './encode-video.js';
@@ -38,6 +39,7 @@ export async function encodeStill(
     image.width,
     image.height,
   );
+  const wire = (parts: Uint8Array[]) => parts.reduce((n, p) => n + p.length, 0);
   for (const c of chroma === '444' ? (['444', '420'] as const) : (['420'] as const)) {
     const pic = planesOf(image, c);
     const code = async (crf: number) => {
@@ -57,21 +59,9 @@ export async function encodeStill(
         enc.close();
       }
     };
-    // Sizes shrink as crf grows: binary search on q = STEPS × (51 − crf) for the largest that fits.
-    let best: EncodedStill | null = null;
-    let lo = 0;
-    let hi = MAX_CRF * STEPS;
-    while (lo <= hi) {
-      const q = (lo + hi) >> 1;
-      const crf = MAX_CRF - q / STEPS;
-      const parts = await code(crf);
-      const wireBytes = parts.reduce((s, p) => s + p.length, 0);
-      if (wireBytes <= budget) {
-        best = { parts, wireBytes, chroma: c, crf };
-        lo = q + 1;
-      } else hi = q - 1;
-    }
-    if (best) return best;
+    // Sizes grow with q = STEPS × (51 − crf): the largest q that fits is the finest picture.
+    const fit = await fitQuality(0, MAX_CRF * STEPS, budget, (q) => code(MAX_CRF - q / STEPS), wire);
+    if (fit) return { parts: fit.coded, wireBytes: wire(fit.coded), chroma: c, crf: MAX_CRF - fit.q / STEPS };
   }
   return null;
 }
