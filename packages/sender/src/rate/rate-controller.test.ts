@@ -11,6 +11,8 @@ function simulate(
   prop = 0.02,
   options: Partial<typeof DEFAULT_RATE> = {},
   srttSamples = true,
+  /** Bytes frame k actually uses of its budget (default: all of it, like the patches engine). */
+  fill: (k: number, budget: number) => number = (_k, budget) => budget,
 ) {
   const rc = new RateController({ ...DEFAULT_RATE, initialBps: 1_000_000, ...options });
   const frames: { t: number; bytes: number; budget: number; arrive: number; rate: number }[] = [];
@@ -29,7 +31,7 @@ function simulate(
     }
     if (!rc.canSend(t)) continue;
     const budget = rc.budget();
-    const bytes = budget;
+    const bytes = Math.round(fill(k, budget));
     let start = Math.max(t, linkFree);
     // Serialise through a capacity that may change mid-frame (1 ms steps).
     let left = bytes * 8;
@@ -40,7 +42,7 @@ function simulate(
     }
     linkFree = start;
     const arrive = linkFree + prop;
-    rc.onSent(k, bytes, t);
+    rc.onSent(k, bytes, t, budget);
     pending.push({ at: arrive + prop, id: k, bytes, arrive });
     frames.push({ t, bytes, budget, arrive, rate: rc.state().rateBps });
   }
@@ -76,6 +78,17 @@ describe('rate controller on a simulated bottleneck', () => {
     expect(paused.rc.state().framesSkipped).toBeLessThan(unpaused.rc.state().framesSkipped);
     const worst = (r: typeof paused) => Math.max(...r.frames.map((f) => f.arrive - f.t));
     expect(worst(paused)).toBeLessThan(worst(unpaused) - 0.1);
+  });
+
+  it('slow start grows only on frames that filled their budget: a keyframe that borrowed credit, then small frames repaying it, do not take a 1 Mbit/s link to 2 Mbit/s', () => {
+    // The h264 engine's start: a keyframe at twice its budget, then three P-frames at a third of
+    // theirs (x264 refilling its VBV), then full frames. The small frames arrive fast on any link.
+    const h264Start = (k: number, budget: number) => (k === 0 ? 2 * budget : k <= 3 ? budget / 3 : budget);
+    const run = simulate(() => 1e6, 4, 0.02, {}, false, h264Start);
+    const peak = Math.max(...run.frames.filter((f) => f.t < 2).map((f) => f.rate));
+    expect(peak).toBeLessThan(1.6e6);
+    expect(run.rc.state().framesSkipped).toBeLessThanOrEqual(2);
+    expect(goodput(run.frames, 2, 4)).toBeGreaterThan(0.75 * 1e6);
   });
 
   it('tracks a 10 → 2 Mbit/s step within 1 s and recovers latency', () => {

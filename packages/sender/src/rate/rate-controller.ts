@@ -370,10 +370,15 @@ export class RateController {
       // start: 9.51–9.63 fps (3 runs) against 8.9–9.5 before (the 2 Mbit/s start grew on while the
       // keyframe was still in the queue: 4–6 frames of backlog, ~10 skipped ticks).
       this.mode = 'hold';
-    } else if (filled && !this.limitSeen) {
-      // Slow start: no limit seen yet, grow fast (the backlog check bounds the overshoot).
+    } else if (filled && !this.limitSeen && f.bytes >= FILLED * f.budget) {
+      // Slow start: no limit seen yet, grow fast (the backlog check bounds the overshoot). Only on a
+      // frame that itself filled its budget: after a keyframe that borrowed credit, x264's next frames
+      // repay it, small; the window still looks filled, and those frames arrive fast on any link, so
+      // growing on them took a shaped 1 Mbit/s link's rate to 2.4 Mbit/s and queued ~100 kB.
       this.rate *= o.startGain ** (1 / Math.max(1, o.fps / 10));
       this.mode = 'start';
+    } else if (filled && !this.limitSeen) {
+      this.mode = 'start'; // slow start, this frame under its budget: no growth on it
     } else if (filled) {
       // Probe. Near the last ceiling creep (2 % per frame); well below it, or once clearly past it
       // (capacity grew), probe fast.
