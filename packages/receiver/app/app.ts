@@ -47,6 +47,8 @@ export class ReceiverApp {
   readonly query: QueryPanel;
   readonly decoder: DecoderClient;
   hello: HelloMessage | null = null;
+  /** The h264 stream's coded format, from the last decoded picture (null until one). */
+  private format: string | null = null;
   grounding: GroundingMessage | null = null;
   relevance: RelevanceMessage | null = null;
   /** Collects frames and their feedback (no decoders here: the worker decodes). */
@@ -180,6 +182,7 @@ export class ReceiverApp {
 
   private onHello(h: HelloMessage): void {
     this.hello = h;
+    this.format = null;
     this.grounding = null;
     this.relevance = null;
     this.history.clear();
@@ -238,6 +241,12 @@ export class ReceiverApp {
   }
 
   private show(p: Picture): void {
+    if (p.stats.format && p.stats.format !== this.format && this.hello) {
+      // A stream that restarts in 4:2:0 (`unsupported-format`) says so here as well as in the events.
+      if (this.format !== null) this.events.add(`stream now coded as ${p.stats.format}`);
+      this.format = p.stats.format;
+      this.stage.session(this.hello, this.format);
+    }
     this.view.drawPicture(p.rgba, p.width, p.height);
     this.shownLevels = p.shown;
     const now = Date.now();

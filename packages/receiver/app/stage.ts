@@ -27,8 +27,10 @@ export class StageView {
     if (m.text !== null) this.ui.stageMsg.textContent = m.text;
   }
 
-  session(h: HelloMessage): void {
-    const engine = h.engine === 'h264' ? 'engine h264 (x264, quantizer by relevance)' : `engine patches · ${h.levels.length} levels`;
+  session(h: HelloMessage, format: string | null = null): void {
+    // The chroma format is in the stream (the SPS), not the hello: it shows from the first decoded picture.
+    const h264 = `engine h264 (x264, quantizer by relevance${format ? `, ${format}` : ''})`;
+    const engine = h.engine === 'h264' ? h264 : `engine patches · ${h.levels.length} levels`;
     this.ui.session.textContent = `session ${h.sessionId} · ${h.width}×${h.height} · ${engine} · ${h.fps ?? '?'} fps`;
   }
 

@@ -7,12 +7,12 @@ import { UnsupportedVideoFormatError, type VideoDecoderPort, VideoPicture } from
 const ctx = makeContext([{ id: 0, bytes: 0, kind: 'skip', model: null }], { width: 16, height: 8, patchSize: 8 });
 
 /** A fake decoder: the picture's luma is the access unit's first byte; bytes 0xff make it throw. */
-function fakeDecoder(log: string[]): VideoDecoderPort {
+function fakeDecoder(log: string[], chroma: '420' | '444' = '420'): VideoDecoderPort {
   return {
     decode: async (data, key) => {
       log.push(`${key ? 'K' : 'P'}${data.length}`);
       if (data[0] === 0xff) throw new Error('corrupt');
-      const f: YuvPicture = allocYuv(16, 8);
+      const f: YuvPicture = allocYuv(16, 8, chroma);
       f.y.fill(data[0] as number);
       f.u.fill(128);
       f.v.fill(128);
@@ -47,6 +47,18 @@ describe('VideoPicture', () => {
     expect((await pic.apply(b as CollectedFrame)).refresh).toBeUndefined();
     expect(pic.image[0]).toBe(40);
     expect(log).toEqual(['K3', 'P1']);
+  });
+
+  it('says what each decoded picture was coded as (the page shows it), and nothing for a picture it could not decode', async () => {
+    for (const [chroma, format] of [
+      ['444', 'H.264 4:4:4'],
+      ['420', 'H.264 4:2:0'],
+    ] as const) {
+      const pic = new VideoPicture(ctx, async () => fakeDecoder([], chroma));
+      const [p0, k1] = frames([{ frameId: 1 }, { frameId: 2, key: true, data: Uint8Array.of(60) }]);
+      expect((await pic.apply(p0 as CollectedFrame)).format).toBeUndefined();
+      expect((await pic.apply(k1 as CollectedFrame)).format).toBe(format);
+    }
   });
 
   it('holds the last picture and asks for a keyframe until one decodes', async () => {

@@ -70,7 +70,13 @@ export class VideoPicture {
     yuvToRgb(pic, this.image);
     this.have.fill(1);
     this.needKey = false;
-    return { decoded: n, reused: 0, interpolated: 0, decodeMs: performance.now() - t0 };
+    return {
+      decoded: n,
+      reused: 0,
+      interpolated: 0,
+      decodeMs: performance.now() - t0,
+      format: `H.264 ${pic.chroma === '444' ? '4:4:4' : '4:2:0'}`,
+    };
   }
 
   close(): void {

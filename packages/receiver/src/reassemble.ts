@@ -19,6 +19,8 @@ export interface ApplyStats {
   decodeMs: number;
   /** Set when the picture could not be brought up to date and the sender should send a keyframe (why). */
   refresh?: string;
+  /** What the decoded picture was coded as (h264 sessions): `H.264 4:4:4` or `H.264 4:2:0`. */
+  format?: string;
 }
 
 /**
