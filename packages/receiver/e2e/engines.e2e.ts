@@ -130,6 +130,39 @@ describe('engines in the browser (Chromium) on a moving source at 0.5 Mbit/s', (
     await page.close();
   });
 
+  it('h264 on a browser without High 4:4:4: the page says unsupported-format, the stream restarts in 4:2:0, and the canvas equals Node', async () => {
+    // Chromium's software decoder has High 4:4:4, Safari's and most hardware decoders do not. The
+    // decode worker's script is served with a prelude that makes WebCodecs refuse every High 4:4:4
+    // codec string (avc1.f4…), as such a browser's would.
+    const page = await browser.context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    const refusing = `{ const ask = VideoDecoder.isConfigSupported.bind(VideoDecoder);
+      VideoDecoder.isConfigSupported = (c) => c.codec.startsWith('avc1.f4') ? Promise.resolve({ supported: false, config: c }) : ask(c); }\n`;
+    let patched = 0;
+    await page.route('**/worker.js*', async (route) => {
+      const original = await route.fetch();
+      patched++;
+      await route.fulfill({ response: original, body: refusing + (await original.text()) });
+    });
+    await page.goto(sender.page('/?debug'));
+    const { snap, rgba, maxDiff } = await showAndCompare(page, 20);
+    expect(patched).toBe(1);
+    await expect(page.locator('#session').textContent()).resolves.toContain('H.264 4:2:0');
+    const events = await page.locator('#events li').allTextContents();
+    // One picture refused for its format (the first keyframe, in 4:4:4), then every picture decoded.
+    expect(events.filter((t) => t.includes('not decoded (unsupported-format)'))).toHaveLength(1);
+    expect(events.filter((t) => t.includes('not decoded') && !t.includes('unsupported-format'))).toEqual([]);
+    expect(maxDiff).toBeLessThanOrEqual(2);
+    const { best, at } = await bestSourcePsnr(rgba, snap.width, snap.height);
+    console.log(
+      `h264 without 4:4:4 at 0.5 Mbit/s: frame #${snap.frameId}, canvas vs Node max |Δ| ${maxDiff}; PSNR ${best.toFixed(2)} dB against source frame ${at}`,
+    );
+    expect(best).toBeGreaterThanOrEqual(28);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('patches engine: skipped patches show the current frame’s base layer, not a mosaic', async () => {
     const modelsDir = join(ROOT, 'models');
     const manifest = parseManifest(JSON.parse(await readFile(join(modelsDir, 'manifest.json'), 'utf8')));
