@@ -109,6 +109,9 @@ describe('live sender', () => {
     const r = await probe({ url: s.url, token: s.token ?? undefined, query: 'dog', seconds: 3, connectTimeoutMs: 1500 });
     expect(r.errors).toEqual([]);
     expect(r.frames).toBeGreaterThan(5);
+    // Set-up times, from the signalling socket: the channel first, then the first decoded picture.
+    expect(r.channelMs).toBeGreaterThan(0);
+    expect(r.firstPictureMs).toBeGreaterThanOrEqual(r.channelMs as number);
   });
 
   it('an oversized signalling frame closes that socket, is counted as too-large, and logs no error', async () => {

@@ -25,6 +25,10 @@ export interface ProbeResult {
   engine: string | null;
   /** Keyframes asked for (h264: pictures that could not be decoded). */
   refreshes: number;
+  /** From the start of the connection (the signalling socket) to the data channel open, ms; null if it never opened. */
+  channelMs: number | null;
+  /** From the start of the connection to the first picture decoded (what an operator waits for), ms; null if none. */
+  firstPictureMs: number | null;
   grounding: Omit<GroundingMessage, 'type'> | null;
   /** Everything that went wrong during the run (signalling errors, disconnects, protocol errors); empty = clean run. */
   errors: string[];
@@ -111,6 +115,9 @@ export async function probe(o: ProbeOptions): Promise<ProbeResult> {
   signal?.throwIfAborted();
 
   const errors: string[] = [];
+  const startedAt = Date.now();
+  let channelAt: number | null = null;
+  let firstPictureAt: number | null = null;
   let end: End | null = null;
   let wake = () => {};
   const ended = new Promise<void>((r) => {
@@ -175,7 +182,10 @@ export async function probe(o: ProbeOptions): Promise<ProbeResult> {
         else errors.push(`signalling: ${code}: ${message}`);
       },
       negotiationFailed: (step, e) => errors.push(`signalling: ${step}: ${e.message}`),
-      open: (dc) => resolveChannel(dc),
+      open: (dc) => {
+        channelAt ??= Date.now();
+        resolveChannel(dc);
+      },
       message: (bytes, now) => onData(bytes, now),
       ended: (e) => {
         if (e.kind === 'bad-offer') finish({ kind: 'fatal', error: new CliError(`the sender's offer is unusable: ${e.error.message}`, 1) });
@@ -203,6 +213,7 @@ export async function probe(o: ProbeOptions): Promise<ProbeResult> {
     latencies.push(f.frame.lastReceiveTs - f.frame.captureTs);
     const stats = await (receiver as FrameReceiver).decode(f);
     if (stats) decodeMs.push(stats.decodeMs);
+    if (stats && stats.decoded > 0 && !stats.refresh) firstPictureAt ??= Date.now();
     // An h264 picture that could not be decoded: ask for a keyframe (the picture holds meanwhile).
     if (stats?.refresh) {
       refreshes++;
@@ -350,6 +361,8 @@ export async function probe(o: ProbeOptions): Promise<ProbeResult> {
     decodeMsP50: Number(median(decodeMs).toFixed(1)),
     engine: (hello as HelloMessage | null)?.engine ?? null,
     refreshes,
+    channelMs: channelAt === null ? null : channelAt - startedAt,
+    firstPictureMs: firstPictureAt === null ? null : firstPictureAt - startedAt,
     grounding,
     errors,
   };
@@ -397,6 +410,7 @@ export function probeCommand(): Command {
         console.log(
           `latency p50 ${r.latencyMsP50} ms, p95 ${r.latencyMsP95} ms; budget violations ${r.budgetViolations}; sender estimate ${r.estimatedRateBps ?? '?'} bit/s`,
         );
+        console.log(`data channel after ${r.channelMs ?? '–'} ms, first picture after ${r.firstPictureMs ?? '–'} ms`);
         if (r.grounding)
           console.log(
             `grounding: ${r.grounding.words.map((w) => `${w.word} → ${w.classes.map((c) => c.name).join('/')}`).join('; ')}${r.grounding.ungrounded.length ? `; not grounded: ${r.grounding.ungrounded.join(', ')}` : ''}`,
