@@ -141,8 +141,11 @@ export class H264Encoder {
     if (this.options.crf !== undefined) return;
     const b = Math.max(10_000, Math.round(bitrate));
     const v = Math.max(b / 50, Math.round(bufferBits));
-    // Reconfiguring costs a little inside x264: only for a change that matters.
-    if (Math.abs(b - this.rate.bitrate) < 0.03 * this.rate.bitrate && Math.abs(v - this.rate.bufferBits) < 0.1 * this.rate.bufferBits)
+    // Reconfiguring costs a little inside x264: only for a change that matters. A smaller buffer
+    // always counts: x264's VBV must never be larger than the caller's bucket, or a frame may
+    // exceed the credit stated on the wire (one frame in 149 did in a 4 Mbit/s run; this slack is one way).
+    const shrinks = v < this.rate.bufferBits;
+    if (!shrinks && Math.abs(b - this.rate.bitrate) < 0.03 * this.rate.bitrate && v - this.rate.bufferBits < 0.1 * this.rate.bufferBits)
       return;
     this.rate = { bitrate: b, bufferBits: v };
     setRate(this.ctx, b, v);
