@@ -247,6 +247,11 @@ class Builder {
   }
 
   addNode(opType, inputs, outputs, name, attrs = {}) {
+    this.nodes.push(this.node(opType, inputs, outputs, name, attrs));
+  }
+
+  /** A node, not yet in the graph. */
+  node(opType, inputs, outputs, name, attrs = {}) {
     const attribute = Object.entries(attrs).map(([key, v]) => {
       if (typeof v === 'string')
         return onnx.AttributeProto.create({ name: key, type: onnx.AttributeProto.AttributeType.STRING, s: Buffer.from(v) });
@@ -254,7 +259,7 @@ class Builder {
       if (Number.isInteger(v)) return onnx.AttributeProto.create({ name: key, type: onnx.AttributeProto.AttributeType.INT, i: v });
       return onnx.AttributeProto.create({ name: key, type: onnx.AttributeProto.AttributeType.FLOAT, f: v });
     });
-    this.nodes.push(onnx.NodeProto.create({ opType, input: inputs, output: outputs, name, attribute }));
+    return onnx.NodeProto.create({ opType, input: inputs, output: outputs, name, attribute });
   }
 }
 
@@ -511,10 +516,7 @@ function convert(model, weights) {
     const t = scalars.get(name);
     return t ? new Float32Array(Uint8Array.from(t.rawData).buffer)[0] : null;
   };
-  const fused = fuseHardActivations(b.nodes, scalar, (opType, input, output, name, attrs) => {
-    b.addNode(opType, input, output, name, attrs);
-    return b.nodes.pop();
-  });
+  const fused = fuseHardActivations(b.nodes, scalar, (opType, input, output, name, attrs) => b.node(opType, input, output, name, attrs));
   const used = new Set(fused.nodes.flatMap((n) => n.input));
   const initializers = b.initializers.filter((t) => used.has(t.name));
 

@@ -1,24 +1,15 @@
 import { allocYuv, type Chroma, rgbToYuv } from '@mmsc/codec';
 import { H264Decoder, H264Encoder, h264Available } from '@mmsc/codec/h264-node';
-import { decodeMessage, defaultLevels, type HelloMessage, splitVideo, type VideoMessage } from '@mmsc/protocol';
+import { decodeMessage, splitVideo, type VideoMessage } from '@mmsc/protocol';
 import { describe, expect, it } from 'vitest';
 import type { RgbImage } from '../images.js';
+import { videoHello } from '../testing/video-hello.js';
 import { encodeStill } from './encode-still.js';
 
 const available = await h264Available();
 const W = 160;
 const H = 96;
-const hello: HelloMessage = {
-  type: 'hello',
-  sessionId: 't',
-  width: W,
-  height: H,
-  patchSize: 8,
-  levels: defaultLevels(),
-  maxMessageBytes: 1024,
-  fps: 10,
-  engine: 'h264',
-};
+const hello = videoHello(W, H);
 
 /** Noise-like texture with colour: expensive to code, so the budget decides the quality. */
 function busy(): RgbImage {

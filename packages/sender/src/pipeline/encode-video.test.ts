@@ -1,25 +1,16 @@
 import { avcCodecString } from '@mmsc/codec';
 import { h264Available } from '@mmsc/codec/h264-node';
-import { decodeMessage, defaultLevels, type HelloMessage, REFRESH_UNSUPPORTED_FORMAT, type VideoMessage } from '@mmsc/protocol';
+import { decodeMessage, REFRESH_UNSUPPORTED_FORMAT, type VideoMessage } from '@mmsc/protocol';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_QP_TIERS } from '../allocate/qp-regions.js';
 import type { RgbImage } from '../images.js';
+import { videoHello } from '../testing/video-hello.js';
 import { BUCKET_FRAMES, VideoLinkEncoder } from './encode-video.js';
 
 const available = await h264Available();
 const W = 160;
 const H = 96;
-const hello: HelloMessage = {
-  type: 'hello',
-  sessionId: 't',
-  width: W,
-  height: H,
-  patchSize: 8,
-  levels: defaultLevels(),
-  maxMessageBytes: 1024,
-  fps: 10,
-  engine: 'h264',
-};
+const hello = videoHello(W, H);
 
 /** A textured picture moving right by 3 px a frame. */
 function image(t: number): RgbImage {
