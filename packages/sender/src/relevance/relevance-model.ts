@@ -55,6 +55,13 @@ export interface Analysis {
  * where the receivers are served while the detector runs in the frame pipeline's worker.
  */
 export class QueryRelevance {
+  /**
+   * The query-agnostic map of each analysis, made once: it is the same for every query that grounds
+   * nothing and for the baseline, and it costs ~1.5× a query's map (all 80 classes), so receivers
+   * with ungroundable queries (or one sending many) share one per frame. Results are read-only.
+   */
+  private readonly agnostic = new WeakMap<Analysis, ReturnType<QueryRelevance['map']>>();
+
   constructor(
     readonly lexicon: Lexicon,
     readonly options: DetectorRelevanceOptions = DEFAULT_RELEVANCE,
@@ -64,16 +71,24 @@ export class QueryRelevance {
   fromAnalysis(a: Analysis, query: string): RelevanceResult {
     const t0 = performance.now();
     const g = reportGrounding(query, this.lexicon);
-    const weights = g.fallback ? allClasses(a.out.classes) : g.classWeights;
-    const result = this.map(a, weights);
+    const result = g.fallback ? this.agnosticMap(a) : this.map(a, g.classWeights);
     return { ...result, grounding: g.grounding, ungrounded: g.ungrounded, fallback: g.fallback, ms: a.ms + performance.now() - t0 };
   }
 
   /** The query-agnostic map (class-agnostic objectness: every class, same footprint). */
   baselineFromAnalysis(a: Analysis): RelevanceResult {
     const t0 = performance.now();
-    const result = this.map(a, allClasses(a.out.classes));
+    const result = this.agnosticMap(a);
     return { ...result, grounding: [], ungrounded: [], fallback: false, ms: a.ms + performance.now() - t0 };
+  }
+
+  private agnosticMap(a: Analysis) {
+    let m = this.agnostic.get(a);
+    if (!m) {
+      m = this.map(a, allClasses(a.out.classes));
+      this.agnostic.set(a, m);
+    }
+    return m;
   }
 
   private map(a: Analysis, weights: Float32Array) {

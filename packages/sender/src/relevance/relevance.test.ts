@@ -60,4 +60,19 @@ describe('detector-grounded relevance on dog.jpg', () => {
     expect(none.ungrounded).toEqual(['sky', 'zxqv']);
     expect(Array.from(none.patchScores)).toEqual(Array.from(model.baselineFromAnalysis(a).patchScores));
   });
+
+  it('makes the query-agnostic map once per frame: every ungroundable query and the baseline share it', async () => {
+    const frame = await readFrame(DOG);
+    const a = await model.analyse(frame);
+    const first = model.fromAnalysis(a, 'zxqv');
+    const other = model.fromAnalysis(a, 'sky');
+    expect(other.ungrounded).toEqual(['sky']);
+    expect(other.patchScores).toBe(first.patchScores);
+    expect(model.baselineFromAnalysis(a).patchScores).toBe(first.patchScores);
+    // A grounded query has its own map; a new frame's analysis gets a new query-agnostic one.
+    expect(model.fromAnalysis(a, 'dog').patchScores).not.toBe(first.patchScores);
+    const again = model.fromAnalysis(await model.analyse(frame), 'zxqv');
+    expect(again.patchScores).not.toBe(first.patchScores);
+    expect(Array.from(again.patchScores)).toEqual(Array.from(first.patchScores));
+  });
 });
