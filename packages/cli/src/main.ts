@@ -11,12 +11,15 @@ import { benchRelevanceCommand } from './commands/bench-relevance.js';
 import { benchSenderCommand } from './commands/bench-sender.js';
 import { codecBenchCommand } from './commands/codec-bench.js';
 import { decodeCommand } from './commands/decode.js';
+import { emulateCommand } from './commands/emulate.js';
 import { evalCommand } from './commands/eval.js';
 import { evalVideoCommand } from './commands/eval-video.js';
 import { probeCommand } from './commands/probe.js';
 import { relevanceCommand } from './commands/relevance.js';
 import { relevanceEvalCommand } from './commands/relevance-eval.js';
+import { replayCommand } from './commands/replay.js';
 import { serveCommand } from './commands/serve.js';
+import { emulateProbeCommand } from './emulate/mmsc-peer.js';
 import { CliError } from './errors.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -37,6 +40,16 @@ export function buildProgram(): Command {
   program.addCommand(evalCommand());
   program.addCommand(evalVideoCommand());
   program.addCommand(decodeCommand());
+  program.addCommand(emulateCommand());
+  program.addCommand(serveCommand('record'));
+  program.addCommand(
+    replayCommand((argv) =>
+      buildProgram()
+        .parseAsync(['node', 'mmsc', ...argv])
+        .then(() => undefined),
+    ),
+  );
+  program.addCommand(emulateProbeCommand(), { hidden: true });
   return program;
 }
 

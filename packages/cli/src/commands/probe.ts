@@ -47,6 +47,10 @@ export interface ProbeOptions {
   log?: (s: string) => void;
   /** How long the data channel may take to open, ms (default 15,000). */
   connectTimeoutMs?: number;
+  /** Called with each picture decoded (RGB, the hello's width × height, as the operator would see it) and the frame it came from. */
+  onPicture?: (picture: { image: Uint8Array; width: number; height: number }, frame: CollectedFrame, shownAt: number) => void;
+  /** Called with the size of every data-channel message as it arrives (per-second goodput). */
+  onBytes?: (bytes: number, at: number) => void;
   /** Aborting stops the run early: the partial result is returned (or, before the connection is up, the promise rejects with the reason). */
   signal?: AbortSignal;
 }
@@ -213,7 +217,12 @@ export async function probe(o: ProbeOptions): Promise<ProbeResult> {
     latencies.push(f.frame.lastReceiveTs - f.frame.captureTs);
     const stats = await (receiver as FrameReceiver).decode(f);
     if (stats) decodeMs.push(stats.decodeMs);
-    if (stats && stats.decoded > 0 && !stats.refresh) firstPictureAt ??= Date.now();
+    if (stats && stats.decoded > 0 && !stats.refresh) {
+      const shownAt = Date.now();
+      firstPictureAt ??= shownAt;
+      const pic = (receiver as FrameReceiver).picture?.picture;
+      if (pic && o.onPicture) o.onPicture({ image: pic.image, width: pic.width, height: pic.height }, f.frame, shownAt);
+    }
     // An h264 picture that could not be decoded: ask for a keyframe (the picture holds meanwhile).
     if (stats?.refresh) {
       refreshes++;
@@ -230,6 +239,7 @@ export async function probe(o: ProbeOptions): Promise<ProbeResult> {
   const onData = (bytes: Uint8Array, now: number) => {
     // The answer (hence this channel) waited for the decoders: the receiver exists.
     if (end || !receiver) return;
+    o.onBytes?.(bytes.byteLength, now);
     if (firstFrameAt) {
       bytesSinceFirst += bytes.byteLength;
       lastAt = now;

@@ -21,6 +21,7 @@ import { Streamer } from '@mmsc/sender/server/streamer.js';
 import { openSource } from '@mmsc/sender/sources/sources.js';
 import { Command } from 'commander';
 import sharp from 'sharp';
+import { RecordingPipeline, readRecording } from '../emulate/record.js';
 import { CliError } from '../errors.js';
 
 /** The detector and encoders: in a worker thread (the default) or in this one. */
@@ -61,9 +62,19 @@ function listenError(e: unknown, host: string, port: number): CliError {
   return new CliError(`cannot listen on ${where}: ${err.message ?? err}`, EXIT.failed);
 }
 
-export function serveCommand(): Command {
-  return new Command('serve')
-    .description("stream a source to browser receivers over WebRTC, spending each link's bytes where its query points")
+/** `serve`, or `record` (serve and keep what was streamed: --out). */
+export function serveCommand(mode: 'serve' | 'record' = 'serve'): Command {
+  const cmd = new Command(mode).description(
+    mode === 'serve'
+      ? "stream a source to browser receivers over WebRTC, spending each link's bytes where its query points"
+      : "serve (same options) and record the session into --out: every source frame streamed, the receivers' query changes with their frame indices, and the link as the sender saw it (replay it with `mmsc replay`)",
+  );
+  if (mode === 'record') cmd.requiredOption('--out <dir>', 'recording folder (frames/, queries.json, link.jsonl)');
+  return cmd
+    .option(
+      '--replay <dir>',
+      'a recording (`mmsc record`) whose query changes are applied at the same frame indices (pair it with --source <dir>/frames)',
+    )
     .option('--source <spec>', 'image file, folder of images, video file, camera:/dev/videoN, or pan:<image>', `pan:${DEMO_IMAGE}`)
     .option('--query <text>', 'initial query for new receivers', 'dog and bicycle')
     .option('--port <n>', 'HTTP port', '8080')
@@ -113,6 +124,8 @@ export function serveCommand(): Command {
         pipeline: string;
         logLevel: string;
         logJson?: boolean;
+        out?: string;
+        replay?: string;
       }) => {
         const fps = Number(opts.fps);
         const port = Number(opts.port);
@@ -161,7 +174,12 @@ export function serveCommand(): Command {
           throw new CliError(`--query: ${(e as Error).message}`, EXIT.usage);
         }
         const hello = helloFor(codecs, fps, DEFAULT_MAX_MESSAGE_BYTES, engine);
-        const pipeline = new SourcePipeline(source, models, FRAME_SIZE);
+        const replay = opts.replay ? readRecording(opts.replay) : null;
+        const recording =
+          opts.out || replay
+            ? new RecordingPipeline(new SourcePipeline(source, models, FRAME_SIZE), { recordDir: opts.out ?? null, replay, fps })
+            : null;
+        const pipeline = recording ?? new SourcePipeline(source, models, FRAME_SIZE);
         const streamer = new Streamer(pipeline, lexicon, curvesOf(codecs), hello, {
           fps,
           allocator: opts.allocator as AllocatorName,
@@ -170,6 +188,7 @@ export function serveCommand(): Command {
           chroma: opts.chroma,
           log,
         });
+        recording?.attach(() => streamer.sessions.values());
         const app = await buildApp({
           streamer,
           initialQuery: opts.query,
@@ -204,6 +223,12 @@ export function serveCommand(): Command {
         console.log(
           `mmsc serve: ${source.description}, ${fps} fps, engine ${engine}${engine === 'patches' ? `, allocator ${opts.allocator}` : ` ${opts.chroma}`}, protocol v${PROTOCOL_VERSION}`,
         );
+        if (opts.out)
+          console.log(
+            `mmsc ${mode}: recording into ${opts.out} (frames/, queries.json, link.jsonl; written as the session goes, manifest on stop)`,
+          );
+        if (replay)
+          console.log(`mmsc serve: replaying ${opts.replay}: ${replay.queries.length} query changes over ${replay.frames} frames`);
         if (token === null)
           console.log('mmsc serve: AUTHENTICATION IS OFF (--no-auth): anyone who reaches this port can watch the stream and send queries');
         console.log(`open ${withToken} in a browser${token === null ? '' : ' (the token is in the URL; keep it private)'}`);

@@ -119,6 +119,8 @@ export class SourcePipeline implements FramePipeline {
 
   async next(queries: readonly string[]): Promise<PipelineFrame> {
     const image = await this.source.next();
+    // Captured when the source handed the frame over: the analysis below is part of its age.
+    const captureTs = Date.now();
     if (this.last?.image === image) {
       // A still source hands back the same frame object: its analysis and codes are reused.
       return { ...this.last, ms: 0 };
@@ -128,7 +130,7 @@ export class SourcePipeline implements FramePipeline {
     const byQuery = new Map<string, Promise<FrameRelevance>>(done.relevance.map(([q, r]) => [q, Promise.resolve(r)]));
     const frame: PipelineFrame = {
       image,
-      captureTs: Date.now(),
+      captureTs,
       patches: done.patches,
       variances: done.variances,
       analysisMs: done.analysisMs,

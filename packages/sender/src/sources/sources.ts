@@ -134,6 +134,29 @@ export class SequenceSource implements FrameSource {
   close() {}
 }
 
+/** A crop of a picture, in its pixels. */
+export interface Crop {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * Where the pan source's frame `t` (at `fps`) looks in its working picture `big` (the still resized
+ * to cover twice the frame size): a slow pan and zoom with the frame's aspect ratio. Pure, so a clip
+ * made from it can carry ground-truth regions moved the same way.
+ */
+export function panCrop(t: number, fps: number, big: Geometry, g: Geometry): Crop {
+  const s = t / fps;
+  const zoom = 0.7 + 0.25 * Math.sin(s * 0.4); // share of the big image's width shown
+  const width = Math.round(big.width * zoom);
+  const height = Math.round((width * g.height) / g.width);
+  const left = Math.round(((big.width - width) / 2) * (1 + Math.sin(s * 0.7)));
+  const top = Math.round(((big.height - height) / 2) * (1 + Math.cos(s * 0.5)));
+  return { left, top, width, height };
+}
+
 /** A synthetic camera moving over a still: slow pan and zoom, for a moving demo. */
 export class PanSource implements FrameSource {
   readonly still = false;
@@ -159,12 +182,7 @@ export class PanSource implements FrameSource {
     }
   }
   async next(): Promise<RgbImage> {
-    const s = this.t++ / this.fps;
-    const zoom = 0.7 + 0.25 * Math.sin(s * 0.4); // share of the big image's width shown
-    const w = Math.round(this.big.width * zoom);
-    const h = Math.round((w * this.g.height) / this.g.width);
-    const left = Math.round(((this.big.width - w) / 2) * (1 + Math.sin(s * 0.7)));
-    const top = Math.round(((this.big.height - h) / 2) * (1 + Math.cos(s * 0.5)));
+    const { left, top, width: w, height: h } = panCrop(this.t++, this.fps, this.big, this.g);
     const data = await sharp(this.big.data, { raw: { width: this.big.width, height: this.big.height, channels: 3 } })
       .extract({ left, top, width: w, height: h })
       .resize(this.g.width, this.g.height, { fit: 'fill' })

@@ -1,0 +1,125 @@
+import { lineChart } from '../eval/plot.js';
+import type { PeerSummary, SecondRow } from './metrics.js';
+
+/** One peer's figures over time, on the link's clock (s from the link's start). */
+export interface PeerSeries {
+  goodputBps: number[];
+  /** The sender's estimate of the link (mmsc: its rate controller; anchor: GCC's available bitrate). */
+  estimateBps: (number | null)[];
+  rows: SecondRow[];
+}
+
+export interface PeerReport extends PeerSummary {
+  /** The sender's estimate, mean over the streaming seconds. */
+  estimateBpsMean: number | null;
+  /** What ran: the engine, or the anchor's codec and its maximum bitrate. */
+  what: string;
+  errors: string[];
+  /** Peer-specific counters (anchor: NACKs, PLIs, freezes; mmsc: refreshes, budget violations). */
+  extra: Record<string, number | string | null>;
+}
+
+export interface EmulationReport {
+  scenario: string;
+  title: string;
+  date: string;
+  machine: string;
+  seconds: number;
+  link: { set: unknown; measured: unknown; ok: boolean };
+  mmsc: PeerReport | null;
+  anchor: PeerReport | null;
+  series: { t: number[]; capacityBps: (number | null)[]; mmsc: PeerSeries | null; anchor: PeerSeries | null };
+}
+
+const mbps = (v: number | null | undefined) => (v === null || v === undefined ? '–' : (v / 1e6).toFixed(2));
+const fmt = (v: number | null | undefined, d = 1) => (v === null || v === undefined ? '–' : v.toFixed(d));
+
+/** Goodput as a share of the link's capacity over the same seconds ("uncapped" on an unlimited link). */
+export function shareOfCapacity(p: PeerSummary): string {
+  if (p.goodputBps === null) return '–';
+  if (p.capacityBps === null) return `${mbps(p.goodputBps)} Mbit/s (uncapped)`;
+  return `${mbps(p.goodputBps)} / ${mbps(p.capacityBps)} Mbit/s (${(p.goodputBps / p.capacityBps).toFixed(2)})`;
+}
+
+/** The report's markdown summary: the link as measured, then one row per peer. */
+export function markdownReport(r: EmulationReport): string {
+  const lines = [
+    `# ${r.scenario}: ${r.title}`,
+    '',
+    `${r.date}, ${r.machine}, ${r.seconds} s per peer, one run. Link self-check: ${r.link.ok ? 'ok' : '**off its setting**'}.`,
+    '',
+    '```json',
+    JSON.stringify(r.link.measured),
+    '```',
+    '',
+    '| peer | goodput / capacity | estimate (mean) | fps | frame age p50 / p95 (ms) | stalls (max ms) | first picture (ms) | PSNR frame / query (dB) | failed connects |',
+    '|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const [name, p] of [
+    ['mmsc', r.mmsc],
+    ['anchor', r.anchor],
+  ] as const) {
+    if (!p) continue;
+    lines.push(
+      `| ${name} (${p.what}) | ${shareOfCapacity(p)} | ${mbps(p.estimateBpsMean)} | ${fmt(p.fps)} | ${p.ageMsP50 ?? '–'} / ${p.ageMsP95 ?? '–'} | ${p.stalls} (${p.maxStallMs}) | ${p.firstPictureMs ?? '–'} | ${fmt(p.psnr, 2)} / ${fmt(p.queryPsnr, 2)} | ${p.connectFailures} |`,
+    );
+  }
+  for (const [name, p] of [
+    ['mmsc', r.mmsc],
+    ['anchor', r.anchor],
+  ] as const) {
+    if (!p) continue;
+    const extra = Object.entries(p.extra)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
+    lines.push('', `${name}: ${extra || 'no counters'}${p.errors.length ? `; errors: ${p.errors.join('; ')}` : ''}`);
+  }
+  lines.push(
+    '',
+    'PSNR: each shown picture against its own source frame (read from the stamp in its corner), the stamp rows excluded; "query" is inside the ground-truth boxes of the query\'s object, boxed by hand (independent of the detector).',
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+function chart(title: string, yLabel: string, t: number[], series: { name: string; values: (number | null)[] }[]): string {
+  const kept = series.filter((s) => s.values.some((v) => v !== null && Number.isFinite(v)));
+  if (kept.length === 0 || t.length < 2) return '';
+  return lineChart({
+    title,
+    yLabel,
+    xLabel: 'seconds from the link start',
+    linearX: true,
+    x: t,
+    series: kept.map((s) => ({ name: s.name, mean: s.values.map((v) => (v === null ? Number.NaN : v)), ci95: s.values.map(() => 0) })),
+  });
+}
+
+/** The run's plots in one SVG: rates, frame age, frames per second, PSNR, each over time. */
+export function svgReport(r: EmulationReport): string {
+  const { t, capacityBps, mmsc, anchor } = r.series;
+  const toM = (v: (number | null)[]) => v.map((x) => (x === null ? null : x / 1e6));
+  const peers = [
+    ['mmsc', mmsc],
+    ['anchor', anchor],
+  ] as const;
+  const rates = [{ name: 'capacity', values: toM(capacityBps) }];
+  for (const [name, p] of peers) {
+    if (!p) continue;
+    rates.push({ name: `${name} goodput`, values: toM(p.goodputBps) }, { name: `${name} estimate`, values: toM(p.estimateBps) });
+  }
+  const per = (key: 'ageMs' | 'fps' | 'psnr' | 'queryPsnr') =>
+    peers.flatMap(([name, p]) =>
+      p ? [{ name: key === 'queryPsnr' ? `${name} query` : name, values: p.rows.map((row) => row[key]) }] : [],
+    );
+  const charts = [
+    chart(`${r.scenario}: rates`, 'Mbit/s', t, rates),
+    chart('frame age (capture → shown)', 'ms', t, per('ageMs')),
+    chart('new pictures per second', 'fps', t, per('fps')),
+    chart('PSNR of shown pictures', 'dB', t, [...per('psnr'), ...per('queryPsnr')]),
+  ].filter((c) => c !== '');
+  const height = 420;
+  const body = charts.map(
+    (c, i) => `<g transform="translate(0 ${i * height})">${c.replace(/^<svg[^>]*>/, '').replace(/<\/svg>\s*$/, '')}</g>`,
+  );
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="640" height="${charts.length * height}" viewBox="0 0 640 ${charts.length * height}" font-family="sans-serif">${body.join('')}</svg>\n`;
+}
