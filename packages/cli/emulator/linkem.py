@@ -4,7 +4,9 @@
 usage: linkem.py --tun mmlink --config CONFIG.json [--stats STATS.jsonl]
 
 CONFIG: {"forward": <direction>, "reverse": <direction>, "a_net": "198.18.1.0/24", "b_net": "198.18.2.0/24"}
-  forward = packets whose IPv4 source is in a_net (A->B), reverse = source in b_net (B->A).
+  forward = packets whose IPv4 destination is in b_net (towards the receiver), reverse = source in
+  b_net (B->A); packets to or from a_net that touch neither (the sender and a TURN relay, in the NAT
+  topology) pass unimpaired: the emulated link is the receiver's access link.
   <direction> is a link_model.Link config (see README.md).
 Reads packets from the TUN device, runs each through its direction's Link model and writes it
 back into the same TUN when the model releases it. Stats: one JSON line per second (cumulative
@@ -110,6 +112,7 @@ def main(argv=None):
     t0 = mono()
     start_epoch_ms = time.time() * 1000.0
     other = [0]
+    passed = [0]
 
     def write_stats(t_s, first=False):
         if not stats_f:
@@ -120,6 +123,7 @@ def main(argv=None):
         rec["forward"] = fwd.counters()
         rec["reverse"] = rev.counters()
         rec["other_dropped"] = other[0]
+        rec["passed"] = passed[0]
         stats_f.write(json.dumps(rec) + "\n")
 
     write_stats(0.0, first=True)
@@ -159,11 +163,20 @@ def main(argv=None):
                 if len(pkt) < 20 or (pkt[0] >> 4) != 4:
                     other[0] += 1
                     continue
+                # The emulated link is the receiver's access link: towards b_net is forward, from it
+                # reverse. Anything else (the sender to a relay, behind NAT) passes unimpaired.
                 src = from_bytes(pkt[12:16], "big")
-                if (src & a_mask) == a_int:
+                dst = from_bytes(pkt[16:20], "big")
+                if (dst & b_mask) == b_int:
                     fwd.arrive(now, len(pkt), pkt)
                 elif (src & b_mask) == b_int:
                     rev.arrive(now, len(pkt), pkt)
+                elif (src & a_mask) == a_int or (dst & a_mask) == a_int:
+                    passed[0] += 1
+                    try:
+                        write(fd, pkt)
+                    except OSError:
+                        other[0] += 1
                 else:
                     other[0] += 1
             now = (mono() - t0) * 1000.0

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { makeClip, readClip } from '../emulate/clip.js';
 import { emulationUnavailable } from '../emulate/netns.js';
-import { type EmulationReport, markdownReport, shareOfCapacity, svgReport } from '../emulate/report.js';
+import { type EmulationReport, markdownReport, type PeerName, peersOf, shareOfCapacity, svgReport } from '../emulate/report.js';
 import { runScenario } from '../emulate/run-scenario.js';
 import { parseScenario, type Scenario } from '../emulate/scenario.js';
 import { CliError } from '../errors.js';
@@ -52,11 +52,8 @@ async function clipDir(log: (s: string) => void): Promise<string> {
 export function harnessProblems(r: EmulationReport): string[] {
   const out: string[] = [];
   if (!r.link.ok) out.push(`${r.scenario}: the link's self-check is off its setting`);
-  for (const [name, p] of [
-    ['mmsc', r.mmsc],
-    ['anchor', r.anchor],
-  ] as const) {
-    if (p && p.pictures === 0) out.push(`${r.scenario}: ${name} showed no picture (${p.errors.join('; ') || 'no error reported'})`);
+  for (const [name, p] of peersOf(r)) {
+    if (p.pictures === 0) out.push(`${r.scenario}: ${name} showed no picture (${p.errors.join('; ') || 'no error reported'})`);
   }
   return out;
 }
@@ -89,7 +86,11 @@ export function emulateCommand(): Command {
     .option('--seconds <n>', "stream this long per peer instead of each scenario's own length")
     .option('--out <dir>', 'where reports go (<scenario>.json, .md, .svg and summary.md)', 'emulate-reports')
     .option('--traces <dir>', 'folder of real cellular traces (mahimahi format)', process.env.MMSC_TRACES ?? '../shared/data/traces')
-    .option('--peers <list>', 'which peers run: mmsc, anchor or both', 'mmsc,anchor')
+    .option(
+      '--peers <list>',
+      'which peers run, in this order: mmsc (the probe), page (the served page in Chromium), anchor (a WebRTC call)',
+      'mmsc,page,anchor',
+    )
     .addOption(new Option('--anchor-codec <codec>', "the anchor call's video codec").choices(['VP8', 'VP9', 'AV1', 'H264']).default('VP8'))
     .option(
       '--anchor-max-bitrate <bps>',
@@ -125,8 +126,8 @@ export function emulateCommand(): Command {
       const seconds = opts.seconds === undefined ? undefined : Number(opts.seconds);
       if (seconds !== undefined && !(seconds >= 2)) throw new CliError('--seconds must be at least 2', 2);
       const peers = opts.peers.split(',').map((p) => p.trim());
-      if (peers.length === 0 || peers.some((p) => p !== 'mmsc' && p !== 'anchor'))
-        throw new CliError('--peers takes mmsc, anchor or mmsc,anchor', 2);
+      if (peers.length === 0 || peers.some((p) => p !== 'mmsc' && p !== 'page' && p !== 'anchor'))
+        throw new CliError('--peers takes a comma-separated list of mmsc, page and anchor', 2);
       const maxBitrate = Number(opts.anchorMaxBitrate);
       if (!(maxBitrate >= 100_000)) throw new CliError('--anchor-max-bitrate must be at least 100000 bit/s', 2);
       const why = emulationUnavailable();
@@ -148,7 +149,7 @@ export function emulateCommand(): Command {
             serveArgs: opts.serveArgs ? opts.serveArgs.split(' ').filter((a) => a !== '') : [],
             tracesDir: opts.traces,
             ...(seconds !== undefined ? { seconds } : {}),
-            peers: peers as ('mmsc' | 'anchor')[],
+            peers: peers as PeerName[],
             anchorCodec: opts.anchorCodec,
             anchorMaxBitrateBps: maxBitrate,
             log,
@@ -168,7 +169,9 @@ export function emulateCommand(): Command {
             ? `${name} ${shareOfCapacity(p)}, ${p.fps} fps, age p50 ${p.ageMsP50 ?? '–'} ms, stalls ${p.stalls}, first picture ${p.firstPictureMs ?? '–'} ms, PSNR ${p.psnr ?? '–'} / query ${p.queryPsnr ?? '–'} dB`
             : '';
         log(
-          `${r.scenario} done in ${((Date.now() - started) / 1000).toFixed(0)} s: link self-check ${r.link.ok ? 'ok' : 'OFF'}; ${line('mmsc', r.mmsc)}; ${line('anchor', r.anchor)}`,
+          `${r.scenario} done in ${((Date.now() - started) / 1000).toFixed(0)} s: link self-check ${r.link.ok ? 'ok' : 'OFF'}; ${peersOf(r)
+            .map(([name, p]) => line(name, p))
+            .join('; ')}`,
         );
         log(`report: ${base}.json, .md, .svg`);
         rows.push(...summaryRows(r));
@@ -198,7 +201,13 @@ export function compactReport(r: EmulationReport) {
       estimateBpsMean: p.estimateBpsMean,
       pictures: p.pictures,
     };
-  return { scenario: r.scenario, link: { ok: r.link.ok, measured: r.link.measured }, mmsc: peer(r.mmsc), anchor: peer(r.anchor) };
+  return {
+    scenario: r.scenario,
+    link: { ok: r.link.ok, measured: r.link.measured },
+    mmsc: peer(r.mmsc),
+    page: peer(r.page),
+    anchor: peer(r.anchor),
+  };
 }
 
 function summaryRows(r: EmulationReport): string[] {
@@ -206,9 +215,9 @@ function summaryRows(r: EmulationReport): string[] {
     p
       ? `${shareOfCapacity(p)} · ${p.fps} fps · age ${p.ageMsP50 ?? '–'} ms · ${p.stalls} stalls · first ${p.firstPictureMs === null ? '–' : (p.firstPictureMs / 1000).toFixed(1)} s · ${p.psnr ?? '–'} / ${p.queryPsnr ?? '–'} dB`
       : '–';
-  return [`| ${r.scenario} | ${r.title} | ${r.link.ok ? 'ok' : 'off'} | ${cell(r.mmsc)} | ${cell(r.anchor)} |`];
+  return [`| ${r.scenario} | ${r.title} | ${r.link.ok ? 'ok' : 'off'} | ${cell(r.mmsc)} | ${cell(r.page)} | ${cell(r.anchor)} |`];
 }
 
 function summaryTable(rows: string[]): string {
-  return `| scenario | link | self-check | mmsc | anchor (WebRTC) |\n|---|---|---|---|---|\n${rows.join('\n')}\n`;
+  return `| scenario | link | self-check | mmsc (probe) | mmsc (page) | anchor (WebRTC call) |\n|---|---|---|---|---|---|\n${rows.join('\n')}\n`;
 }

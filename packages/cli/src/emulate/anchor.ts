@@ -235,8 +235,14 @@ function checkNs(ns: string | null): void {
   if (!existsSync(`/run/netns/${ns}`)) throw new Error(`network namespace ${ns} does not exist (ip netns list)`);
 }
 
-/** Launches one headless Chromium with a fresh profile under `tmp`, inside `ns` when given. */
-async function launch(name: string, ns: string | null, loopback: boolean, tmp: string): Promise<BrowserContext> {
+/** Launches one headless Chromium with a fresh profile under `tmp`, inside `ns` when given (`extraArgs` after the usual flags). */
+export async function launch(
+  name: string,
+  ns: string | null,
+  loopback: boolean,
+  tmp: string,
+  extraArgs: string[] = [],
+): Promise<BrowserContext> {
   let executablePath = CHROMIUM;
   if (ns !== null) {
     // Playwright talks to the browser over a pipe (inherited file descriptors), which crosses namespaces.
@@ -244,7 +250,7 @@ async function launch(name: string, ns: string | null, loopback: boolean, tmp: s
     await writeFile(executablePath, `#!/bin/sh\nexec ip netns exec ${ns} '${CHROMIUM}' "$@"\n`);
     await chmod(executablePath, 0o755);
   }
-  const args = loopback ? [...CHROMIUM_ARGS, '--allow-loopback-in-peer-connection'] : CHROMIUM_ARGS;
+  const args = [...CHROMIUM_ARGS, ...(loopback ? ['--allow-loopback-in-peer-connection'] : []), ...extraArgs];
   // Loaded on first use: playwright-core is a root devDependency, and nothing else in the CLI needs it.
   const { chromium } = await import('playwright-core');
   return chromium.launchPersistentContext(join(tmp, `${name}-profile`), { executablePath, args, headless: true });

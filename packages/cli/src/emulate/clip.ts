@@ -77,6 +77,17 @@ export function demoBoxes(query: string): Box[] {
   return Object.entries(DEMO_GROUND_TRUTH).flatMap(([name, boxes]) => (words.includes(name) ? boxes : []));
 }
 
+/** Stamps frame `i` (RGB at the frame size) with its number and writes it as the clip's i-th PNG; its file name. */
+async function writeStampedFrame(data: Buffer, i: number, out: string): Promise<string> {
+  const g = FRAME_SIZE;
+  writeStamp(data, g.width, g.height, 3, i);
+  const file = `frame-${String(i).padStart(5, '0')}.png`;
+  await sharp(data, { raw: { ...g, channels: 3 } })
+    .png({ compressionLevel: 1 })
+    .toFile(join(out, file));
+  return file;
+}
+
 /** Writes the clip's frames (PNG) and `clip.json` into `out`; returns the manifest. */
 export async function makeClip(o: ClipOptions): Promise<ClipManifest> {
   const image = o.image ?? DEMO_IMAGE;
@@ -103,12 +114,7 @@ export async function makeClip(o: ClipOptions): Promise<ClipManifest> {
       .resize(g.width, g.height, { fit: 'fill' })
       .raw()
       .toBuffer();
-    writeStamp(data, g.width, g.height, 3, i);
-    const file = `frame-${String(i).padStart(5, '0')}.png`;
-    await sharp(data, { raw: { ...g, channels: 3 } })
-      .png({ compressionLevel: 1 })
-      .toFile(join(o.out, file));
-    files.push(file);
+    files.push(await writeStampedFrame(data, i, o.out));
     boxes.push(objects.map((b) => boxInFrame(b, cover, crop, g)).filter((b): b is Box => b !== null));
   }
   const manifest: ClipManifest = { version: 1, image, query, fps: o.fps, width: g.width, height: g.height, frames: o.frames, files, boxes };
@@ -153,12 +159,7 @@ export async function clipFromFrames(framesDir: string, files: string[], query: 
       .resize(g.width, g.height, { fit: 'fill' })
       .raw()
       .toBuffer();
-    writeStamp(data, g.width, g.height, 3, i);
-    const file = `frame-${String(i).padStart(5, '0')}.png`;
-    await sharp(data, { raw: { ...g, channels: 3 } })
-      .png({ compressionLevel: 1 })
-      .toFile(join(out, file));
-    names.push(file);
+    names.push(await writeStampedFrame(data, i, out));
   }
   const manifest: ClipManifest = {
     version: 1,

@@ -7,6 +7,8 @@ import { EMULATOR_DIR, PYTHON } from './netns.js';
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const MMSC = `${ROOT}packages/cli/bin/mmsc.js`;
 const mmsc = (...args: string[]) => spawnSync(process.execPath, [MMSC, ...args], { encoding: 'utf8' });
+const mmscEnv = (env: Record<string, string>, ...args: string[]) =>
+  spawnSync(process.execPath, [MMSC, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
 
 describe('the link emulator', () => {
   // The packet loop's timing model (rate and traces, queues, delay and jitter, i.i.d. and burst loss, outages) is Python: its own unit tests.
@@ -31,9 +33,15 @@ describe('mmsc emulate (options)', () => {
     expect(a.stderr).toMatch(/no scenario no-such-scenario; known: clean, /);
     const b = mmsc('emulate', 'clean', '--peers', 'mmsc,skype');
     expect(b.status).toBe(2);
-    expect(b.stderr).toMatch(/--peers takes mmsc, anchor/);
+    expect(b.stderr).toMatch(/--peers takes a comma-separated list of mmsc, page and anchor/);
     const c = mmsc('emulate');
     expect(c.status).toBe(2);
     expect(c.stderr).toMatch(/name a scenario/);
+  });
+
+  it('where it cannot emulate, it says why and fails: never a silent pass', () => {
+    const r = mmscEnv({ MMSC_PYTHON: '/nonexistent/python3' }, 'emulate', 'clean');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^mmsc: (no \/nonexistent\/python3: install python3|mmsc emulate needs root|no \/dev\/net\/tun)/m);
   });
 });

@@ -144,6 +144,8 @@ export interface MmscPeerOptions {
   senderNs: string;
   receiverNs: string;
   senderAddr: string;
+  /** The address the receiver reaches the sender's signalling at (its NAT's public side); default senderAddr. */
+  connectAddr?: string;
   port?: number;
   clipDir: string;
   fps: number;
@@ -176,66 +178,50 @@ async function waitHealthy(ns: string, url: string, proc: ChildProcess, timeoutM
   throw new CliError(`mmsc serve did not answer ${url}/health within ${timeoutMs / 1000} s`, 1);
 }
 
-/** One mmsc run on the link: `serve` in the sender's namespace, the scored probe in the receiver's. */
-export async function runMmscPeer(o: MmscPeerOptions): Promise<{ raw: MmscPeerRaw; serveLog: string }> {
+/** A running `mmsc serve` in the sender's namespace. */
+export interface ServeHandle {
+  /** Where the sender listens (its own address). */
+  url: string;
+  /** Where a receiver reaches it (its NAT's public side, or the same). */
+  publicUrl: string;
+  token: string;
+  /** The last 20 kB it printed. */
+  log(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts `mmsc serve` on the clip in the sender's namespace and waits until it answers /health. */
+export async function startServe(o: Omit<MmscPeerOptions, 'receiverNs' | 'seconds' | 'beforeConnect'>): Promise<ServeHandle> {
   const port = o.port ?? 8080;
   const token = randomBytes(12).toString('hex');
   const url = `http://${o.senderAddr}:${port}`;
-  const serve = spawn(
-    'ip',
-    [
-      'netns',
-      'exec',
-      o.senderNs,
-      process.execPath,
-      MMSC_BIN,
-      'serve',
-      '--host',
-      o.senderAddr,
-      '--port',
-      String(port),
-      '--source',
-      o.clipDir,
-      '--fps',
-      String(o.fps),
-      '--token',
-      token,
-      ...(o.serveArgs ?? []),
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const clip = await readClip(o.clipDir);
+  // Every receiver starts with the clip's query (the page and the probe alike).
+  const args = [
+    'serve',
+    '--host',
+    o.senderAddr,
+    '--port',
+    String(port),
+    '--source',
+    o.clipDir,
+    '--fps',
+    String(o.fps),
+    '--token',
+    token,
+    '--query',
+    clip.query,
+  ];
+  const serve = spawn('ip', ['netns', 'exec', o.senderNs, process.execPath, MMSC_BIN, ...args, ...(o.serveArgs ?? [])], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let serveLog = '';
   const keep = (d: Buffer) => {
     serveLog = (serveLog + d.toString()).slice(-20_000);
   };
   serve.stdout?.on('data', keep);
   serve.stderr?.on('data', keep);
-  try {
-    await waitHealthy(o.senderNs, url, serve, 60_000);
-    await o.beforeConnect();
-    const out = await run(
-      'ip',
-      [
-        'netns',
-        'exec',
-        o.receiverNs,
-        process.execPath,
-        MMSC_BIN,
-        'emulate-probe',
-        '--url',
-        url,
-        '--token',
-        token,
-        '--clip',
-        o.clipDir,
-        '--seconds',
-        String(o.seconds),
-      ],
-      { timeoutMs: (o.seconds + 90) * 1000 },
-    );
-    const line = out.trim().split('\n').pop() ?? '';
-    return { raw: JSON.parse(line) as MmscPeerRaw, serveLog };
-  } finally {
+  const stop = async () => {
     serve.kill('SIGTERM');
     await new Promise<void>((r) => {
       if (serve.exitCode !== null) r();
@@ -250,5 +236,28 @@ export async function runMmscPeer(o: MmscPeerOptions): Promise<{ raw: MmscPeerRa
         });
       }
     });
+  };
+  try {
+    await waitHealthy(o.senderNs, url, serve, 60_000);
+  } catch (e) {
+    await stop();
+    throw new CliError(`${(e as Error).message}: ${serveLog.trim().split('\n').slice(-3).join(' | ')}`, 1);
+  }
+  return { url, publicUrl: `http://${o.connectAddr ?? o.senderAddr}:${port}`, token, log: () => serveLog, stop };
+}
+
+/** One mmsc run on the link: `serve` in the sender's namespace, the scored probe in the receiver's. */
+export async function runMmscPeer(o: MmscPeerOptions): Promise<{ raw: MmscPeerRaw; serveLog: string }> {
+  const serve = await startServe(o);
+  try {
+    await o.beforeConnect();
+    const args = ['emulate-probe', '--url', serve.publicUrl, '--token', serve.token, '--clip', o.clipDir, '--seconds', String(o.seconds)];
+    const out = await run('ip', ['netns', 'exec', o.receiverNs, process.execPath, MMSC_BIN, ...args], {
+      timeoutMs: (o.seconds + 90) * 1000,
+    });
+    const line = out.trim().split('\n').pop() ?? '';
+    return { raw: JSON.parse(line) as MmscPeerRaw, serveLog: serve.log() };
+  } finally {
+    await serve.stop();
   }
 }

@@ -1,9 +1,12 @@
 import { lineChart } from '../eval/plot.js';
 import type { PeerSummary, SecondRow } from './metrics.js';
 
+export type PeerName = 'mmsc' | 'page' | 'anchor';
+
 /** One peer's figures over time, on the link's clock (s from the link's start). */
 export interface PeerSeries {
-  goodputBps: number[];
+  /** Null where not measured per second (the page). */
+  goodputBps: (number | null)[];
   /** The sender's estimate of the link (mmsc: its rate controller; anchor: GCC's available bitrate). */
   estimateBps: (number | null)[];
   rows: SecondRow[];
@@ -26,9 +29,24 @@ export interface EmulationReport {
   machine: string;
   seconds: number;
   link: { set: unknown; measured: unknown; ok: boolean };
+  /** mmsc as the probe (a Node receiver that decodes like the page) saw it. */
   mmsc: PeerReport | null;
+  /** mmsc as the operator's page in Chromium showed it. */
+  page: PeerReport | null;
+  /** A plain Chromium → Chromium WebRTC video call. */
   anchor: PeerReport | null;
-  series: { t: number[]; capacityBps: (number | null)[]; mmsc: PeerSeries | null; anchor: PeerSeries | null };
+  series: { t: number[]; capacityBps: (number | null)[]; mmsc: PeerSeries | null; page: PeerSeries | null; anchor: PeerSeries | null };
+}
+
+/** The peers of a report that ran, in table order. */
+export function peersOf<T>(r: { mmsc: T | null; page?: T | null; anchor: T | null }): [PeerName, T][] {
+  return (
+    [
+      ['mmsc', r.mmsc],
+      ['page', r.page ?? null],
+      ['anchor', r.anchor],
+    ] as [PeerName, T | null][]
+  ).filter((e): e is [PeerName, T] => e[1] !== null);
 }
 
 const mbps = (v: number | null | undefined) => (v === null || v === undefined ? '–' : (v / 1e6).toFixed(2));
@@ -55,20 +73,12 @@ export function markdownReport(r: EmulationReport): string {
     '| peer | goodput / capacity | estimate (mean) | fps | frame age p50 / p95 (ms) | stalls (max ms) | first picture (ms) | PSNR frame / query (dB) | failed connects |',
     '|---|---|---|---|---|---|---|---|---|',
   ];
-  for (const [name, p] of [
-    ['mmsc', r.mmsc],
-    ['anchor', r.anchor],
-  ] as const) {
-    if (!p) continue;
+  for (const [name, p] of peersOf(r)) {
     lines.push(
       `| ${name} (${p.what}) | ${shareOfCapacity(p)} | ${mbps(p.estimateBpsMean)} | ${fmt(p.fps)} | ${p.ageMsP50 ?? '–'} / ${p.ageMsP95 ?? '–'} | ${p.stalls} (${p.maxStallMs}) | ${p.firstPictureMs ?? '–'} | ${fmt(p.psnr, 2)} / ${fmt(p.queryPsnr, 2)} | ${p.connectFailures} |`,
     );
   }
-  for (const [name, p] of [
-    ['mmsc', r.mmsc],
-    ['anchor', r.anchor],
-  ] as const) {
-    if (!p) continue;
+  for (const [name, p] of peersOf(r)) {
     const extra = Object.entries(p.extra)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ');
@@ -96,15 +106,11 @@ function chart(title: string, yLabel: string, t: number[], series: { name: strin
 
 /** The run's plots in one SVG: rates, frame age, frames per second, PSNR, each over time. */
 export function svgReport(r: EmulationReport): string {
-  const { t, capacityBps, mmsc, anchor } = r.series;
+  const { t, capacityBps } = r.series;
   const toM = (v: (number | null)[]) => v.map((x) => (x === null ? null : x / 1e6));
-  const peers = [
-    ['mmsc', mmsc],
-    ['anchor', anchor],
-  ] as const;
+  const peers = peersOf(r.series);
   const rates = [{ name: 'capacity', values: toM(capacityBps) }];
   for (const [name, p] of peers) {
-    if (!p) continue;
     rates.push({ name: `${name} goodput`, values: toM(p.goodputBps) }, { name: `${name} estimate`, values: toM(p.estimateBps) });
   }
   const per = (key: 'ageMs' | 'fps' | 'psnr' | 'queryPsnr') =>

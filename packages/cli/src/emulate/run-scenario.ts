@@ -2,11 +2,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type AnchorResult, runAnchor } from './anchor.js';
+import { CliError } from '../errors.js';
+import { type AnchorIceServer, type AnchorResult, runAnchor } from './anchor.js';
 import { perSecond, type Shown, summarise } from './metrics.js';
 import { type MmscPeerRaw, runMmscPeer } from './mmsc-peer.js';
-import { EmulatedNetwork, type LinkConfig, SENDER_ADDR } from './netns.js';
-import type { EmulationReport, PeerReport, PeerSeries } from './report.js';
+import { EmulatedNetwork, type LinkConfig, NAT, natUnavailable, SENDER_ADDR } from './netns.js';
+import { type PagePeerRaw, runPagePeer } from './page-peer.js';
+import type { EmulationReport, PeerName, PeerReport, PeerSeries } from './report.js';
 import { Capacity, resolveDirection, type Scenario } from './scenario.js';
 
 export interface RunOptions {
@@ -17,7 +19,7 @@ export interface RunOptions {
   tracesDir: string;
   /** Overrides the scenario's length (s per peer). */
   seconds?: number;
-  peers: ('mmsc' | 'anchor')[];
+  peers: PeerName[];
   anchorCodec: 'VP8' | 'VP9' | 'AV1' | 'H264';
   anchorMaxBitrateBps: number;
   /** Connection attempts per peer before it counts as failed for the run. */
@@ -29,6 +31,50 @@ const mean = (v: number[]) => (v.length ? v.reduce((a, b) => a + b, 0) / v.lengt
 
 function secondsAxis(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i);
+}
+
+/** The sender's estimate per second of the link clock, and its mean while pictures came. */
+function estimates(samples: readonly [number, number][], first: Shown | undefined, linkStart: number, n: number) {
+  const estimate = new Array<number | null>(n).fill(null);
+  for (const [at, bps] of samples) {
+    const k = Math.floor((at - linkStart) / 1000);
+    if (k >= 0 && k < n) estimate[k] = bps;
+  }
+  const m = mean(samples.filter(([at]) => first !== undefined && at >= first.shownAt).map(([, v]) => v));
+  return { estimate, streamingMean: m === null ? null : Math.round(m) };
+}
+
+/** The real page: its pictures as read from its canvas; bytes are what the sender sent it (no per-second split). */
+function pagePeer(
+  raw: PagePeerRaw | null,
+  failures: number,
+  linkStart: number,
+  cap: Capacity,
+  n: number,
+): { report: PeerReport; series: PeerSeries } {
+  const shown = raw?.shown ?? [];
+  const first = shown[0];
+  const last = shown.at(-1);
+  const capacityBps = first && last ? cap.bps(first.shownAt - linkStart, last.shownAt - linkStart) : cap.meanBps();
+  const summary = summarise({
+    shown,
+    startAt: raw?.startedAt ?? linkStart,
+    endAt: raw?.endAt ?? linkStart,
+    bytes: raw?.bytes ?? null,
+    capacityBps,
+    connectFailures: failures,
+  });
+  const { estimate, streamingMean } = estimates(raw?.estimates ?? [], first, linkStart, n);
+  return {
+    report: {
+      ...summary,
+      estimateBpsMean: streamingMean,
+      what: 'Chromium, the served page',
+      errors: [...(raw?.failure ? [raw.failure] : []), ...(raw?.errors ?? [])],
+      extra: { unreadableStamps: raw?.unreadableStamps ?? null, goodput: 'bytes the sender sent it' },
+    },
+    series: { goodputBps: new Array<number | null>(n).fill(null), estimateBps: estimate, rows: perSecond(shown, linkStart, n) },
+  };
 }
 
 function mmscPeer(
@@ -57,17 +103,12 @@ function mmscPeer(
     const k = Math.floor((at - linkStart) / 1000);
     if (k >= 0 && k < n) goodput[k] = (goodput[k] as number) + b * 8;
   }
-  const estimate = new Array<number | null>(n).fill(null);
-  for (const [at, bps] of raw?.estimates ?? []) {
-    const k = Math.floor((at - linkStart) / 1000);
-    if (k >= 0 && k < n) estimate[k] = bps;
-  }
-  const streaming = (raw?.estimates ?? []).filter(([at]) => first !== undefined && at >= first.shownAt).map(([, v]) => v);
+  const { estimate, streamingMean } = estimates(raw?.estimates ?? [], first, linkStart, n);
   const p = raw?.probe;
   return {
     report: {
       ...summary,
-      estimateBpsMean: mean(streaming) === null ? null : Math.round(mean(streaming) as number),
+      estimateBpsMean: streamingMean,
       what: p?.engine ?? 'mmsc',
       errors: [...(raw?.failure ? [raw.failure] : []), ...(p?.errors ?? [])],
       extra: {
@@ -146,22 +187,39 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<Emulatio
   };
   const forward = resolveDirection(sc.forward, 'forward', env);
   const reverse = resolveDirection(sc.reverse ?? sc.forward, 'reverse', env);
+  const nat = sc.topology === 'nat';
   const config: LinkConfig = { forward, reverse, a_net: '198.18.1.0/24', b_net: '198.18.2.0/24' };
+  const checkFile = join(work, 'link-check.json');
+  await writeFile(checkFile, JSON.stringify(config));
+  // Behind NAT the link is the receiver's access link, between its NAT's public side and the router.
   const configFile = join(work, 'link.json');
-  await writeFile(configFile, JSON.stringify(config));
+  await writeFile(configFile, JSON.stringify(nat ? { ...config, a_net: NAT.aNet, b_net: NAT.bNet } : config));
   const cap = new Capacity(forward, (p) => readFileSync(p, 'utf8'));
-  const net = await EmulatedNetwork.open(`mme${process.pid % 10000}`, o.log);
+  const prefix = `mme${process.pid % 10000}`;
+  if (nat) {
+    const why = natUnavailable();
+    if (why) throw new CliError(why, 1);
+  }
+  let net = await EmulatedNetwork.open(prefix, o.log);
   let mmsc: { report: PeerReport; series: PeerSeries } | null = null;
   let anchor: { report: PeerReport; series: PeerSeries } | null = null;
+  let page: { report: PeerReport; series: PeerSeries } | null = null;
   let measured: unknown = null;
   let ok = false;
   // The time axis covers connection set-up (first picture) and the run.
   const n = seconds + 30;
   try {
     o.log(`${sc.name}: self-check of the link`);
-    const check = await net.selfCheck(configFile);
+    const check = await net.selfCheck(checkFile);
     measured = check;
     ok = check.ok === true;
+    let iceServers: AnchorIceServer[] = [];
+    if (nat) {
+      // The self-check measured the link between two plain hosts; the peers run behind NAT on the same link.
+      await net.close();
+      net = await EmulatedNetwork.open(prefix, o.log, 'nat');
+      iceServers = [await net.startTurn()];
+    }
     if (o.peers.includes('mmsc')) {
       let failures = 0;
       let raw: MmscPeerRaw | null = null;
@@ -172,6 +230,7 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<Emulatio
           senderNs: net.senderNs,
           receiverNs: net.receiverNs,
           senderAddr: SENDER_ADDR,
+          ...(nat ? { connectAddr: NAT.senderPublic } : {}),
           clipDir: o.clipDir,
           fps: o.fps,
           seconds,
@@ -188,6 +247,36 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<Emulatio
         o.log(`${sc.name}: mmsc attempt ${i + 1} showed no picture: ${raw?.failure ?? r.serveLog.slice(-300)}`);
       }
       mmsc = mmscPeer(raw, failures, linkStart, cap, n);
+    }
+    if (o.peers.includes('page')) {
+      let failures = 0;
+      let raw: PagePeerRaw | null = null;
+      let linkStart = 0;
+      for (let i = 0; i < attempts; i++) {
+        o.log(`${sc.name}: the page in Chromium, attempt ${i + 1}`);
+        raw = await runPagePeer({
+          senderNs: net.senderNs,
+          receiverNs: net.receiverNs,
+          senderAddr: SENDER_ADDR,
+          ...(nat ? { connectAddr: NAT.senderPublic } : {}),
+          clipDir: o.clipDir,
+          fps: o.fps,
+          seconds,
+          serveArgs: o.serveArgs ?? [],
+          beforeConnect: async () => {
+            await net.startLink(configFile, join(work, `stats-page-${i}.jsonl`));
+            linkStart = net.linkStartedAt;
+          },
+          log: o.log,
+        }).catch((e: unknown) => {
+          o.log(`${sc.name}: page failed: ${(e as Error).message}`);
+          return null;
+        });
+        if (raw && raw.shown.length > 0) break;
+        failures++;
+        o.log(`${sc.name}: page attempt ${i + 1} showed no picture: ${raw?.failure ?? ''}`);
+      }
+      page = pagePeer(raw, failures, linkStart, cap, n);
     }
     if (o.peers.includes('anchor')) {
       let failures = 0;
@@ -206,6 +295,7 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<Emulatio
           senderNs: net.senderNs,
           receiverNs: net.receiverNs,
           codec: o.anchorCodec,
+          iceServers,
           maxBitrateBps: o.anchorMaxBitrateBps,
           log: o.log,
         }).catch((e: unknown) => {
@@ -224,8 +314,8 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<Emulatio
   }
   // The time axis ends two seconds after the last second either peer did anything in.
   const active = (p: PeerSeries | null | undefined) =>
-    p ? Math.max(-1, ...p.goodputBps.map((v, i) => (v > 0 ? i : -1)), ...p.rows.map((r, i) => (r.fps > 0 ? i : -1))) : -1;
-  const len = Math.min(n, Math.max(active(mmsc?.series), active(anchor?.series)) + 3);
+    p ? Math.max(-1, ...p.goodputBps.map((v, i) => ((v ?? 0) > 0 ? i : -1)), ...p.rows.map((r, i) => (r.fps > 0 ? i : -1))) : -1;
+  const len = Math.min(n, Math.max(active(mmsc?.series), active(page?.series), active(anchor?.series)) + 3);
   const cut = (p: PeerSeries | null | undefined): PeerSeries | null =>
     p ? { goodputBps: p.goodputBps.slice(0, len), estimateBps: p.estimateBps.slice(0, len), rows: p.rows.slice(0, len) } : null;
   return {
@@ -236,11 +326,13 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<Emulatio
     seconds,
     link: { set: { forward: sc.forward, reverse: sc.reverse ?? 'same as forward' }, measured, ok },
     mmsc: mmsc?.report ?? null,
+    page: page?.report ?? null,
     anchor: anchor?.report ?? null,
     series: {
       t: secondsAxis(len),
       capacityBps: secondsAxis(len).map((t) => cap.bps(t * 1000, (t + 1) * 1000)),
       mmsc: cut(mmsc?.series),
+      page: cut(page?.series),
       anchor: cut(anchor?.series),
     },
   };

@@ -1,0 +1,174 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launch } from './anchor.js';
+import { loadClipFrames, readClip } from './clip.js';
+import type { Shown } from './metrics.js';
+import { type MmscPeerOptions, startServe } from './mmsc-peer.js';
+import { readStamp, scorePicture, unwrapStamp } from './stamp.js';
+
+/** What the real receiver page showed, read from outside through its test API (`window.mmsc`). */
+export interface PagePeerRaw {
+  failure: string | null;
+  /** When the page was opened, epoch ms. */
+  startedAt: number;
+  endAt: number;
+  shown: Shown[];
+  unreadableStamps: number;
+  /** Bytes the sender sent this receiver (its /stats) from the first picture to the end. */
+  bytes: number | null;
+  /** The sender's estimate for this receiver, about once a second: [epoch ms, bit/s]. */
+  estimates: [number, number][];
+  errors: string[];
+}
+
+interface PageState {
+  shownFrameId: number | null;
+  framesShown: number;
+  connection: string;
+}
+
+interface Snapshot {
+  width: number;
+  height: number;
+  rgba: string;
+}
+
+interface SenderStats {
+  receivers: { rate: { rateBps: number }; bytesSent: number }[];
+}
+
+const POLL_MS = 40;
+
+interface PageFrame {
+  frameId: number;
+  captureTs: number;
+  shownAt: number | null;
+}
+
+/**
+ * The operator's real page (the built app `serve` hands out) in Chromium in the receiver's namespace.
+ * The page is polled every 40 ms: when the frame it shows changes, its canvas is read back, its stamp
+ * read and the picture scored like the other peers'. At the end each picture gets the page's own show
+ * time and the frame's capture time from the page's frame history. A picture shown and replaced
+ * between two polls is not scored (it still counts in the page's own frames-shown figure).
+ */
+export async function runPagePeer(o: MmscPeerOptions): Promise<PagePeerRaw> {
+  const clip = await readClip(o.clipDir);
+  const frames = await loadClipFrames(o.clipDir, clip);
+  const serve = await startServe(o);
+  const tmp = await mkdtemp(join(tmpdir(), 'mmsc-page-'));
+  const raw: PagePeerRaw = {
+    failure: null,
+    startedAt: 0,
+    endAt: 0,
+    shown: [],
+    unreadableStamps: 0,
+    bytes: null,
+    estimates: [],
+    errors: [],
+  };
+  let context: BrowserContext | null = null;
+  try {
+    const origin = new URL(serve.publicUrl).origin;
+    // WebCodecs needs a secure context; the emulated hosts are plain http, as a LAN camera node is.
+    context = await launch('page', o.receiverNs, false, tmp, [`--unsafely-treat-insecure-origin-as-secure=${origin}`]);
+    const page: Page = context.pages()[0] ?? (await context.newPage());
+    page.on('pageerror', (e) => {
+      if (raw.errors.length < 20) raw.errors.push(`page: ${e.message}`);
+    });
+    await o.beforeConnect();
+    raw.startedAt = Date.now();
+    await page.goto(`${serve.publicUrl}/?token=${serve.token}`);
+    await page.waitForFunction(() => (globalThis as unknown as { mmsc?: unknown }).mmsc !== undefined, undefined, { timeout: 15_000 });
+    const state = () => page.evaluate(() => (globalThis as unknown as { mmsc: { state(): PageState } }).mmsc.state());
+    const snapshot = () => page.evaluate(() => (globalThis as unknown as { mmsc: { snapshot(): Snapshot } }).mmsc.snapshot());
+    const stats = () =>
+      page.evaluate(
+        async (token) => (await (await fetch('/stats', { headers: { Authorization: `Bearer ${token}` } })).json()) as SenderStats,
+        serve.token,
+      );
+    const connectBy = raw.startedAt + 30_000;
+    let firstAt: number | null = null;
+    let lastFrame: number | null = null;
+    let lastN: number | null = null;
+    let bytesAtFirst: number | null = null;
+    const frameIds: number[] = [];
+    let nextStats = 0;
+    while (true) {
+      const now = Date.now();
+      if (firstAt === null && now > connectBy) {
+        raw.failure = 'the page showed no picture within 30 s';
+        break;
+      }
+      if (firstAt !== null && now >= firstAt + o.seconds * 1000) break;
+      const s = await state();
+      if (s.shownFrameId !== null && s.shownFrameId !== lastFrame) {
+        lastFrame = s.shownFrameId;
+        const shownAt = Date.now();
+        const snap = await snapshot();
+        const px = Buffer.from(snap.rgba, 'base64');
+        const stamp = readStamp(px, snap.width, snap.height, 4);
+        if (stamp === null) raw.unreadableStamps++;
+        else {
+          const n = unwrapStamp(stamp, lastN);
+          if (n !== lastN) {
+            lastN = n;
+            const score = scorePicture(
+              px,
+              4,
+              frames[n % clip.frames] as Uint8Array,
+              3,
+              snap.width,
+              snap.height,
+              clip.boxes[n % clip.frames] ?? [],
+            );
+            frameIds.push(s.shownFrameId);
+            raw.shown.push({
+              n,
+              shownAt,
+              capturedAt: null,
+              psnr: Number(score.psnr.toFixed(3)),
+              queryPsnr: score.queryPsnr === null ? null : Number(score.queryPsnr.toFixed(3)),
+            });
+            firstAt ??= shownAt;
+          }
+        }
+      }
+      if (now >= nextStats) {
+        nextStats = now + 1000;
+        const st = await stats().catch(() => null);
+        const r = st?.receivers[0];
+        if (r) {
+          raw.estimates.push([Date.now(), Math.round(r.rate.rateBps)]);
+          if (firstAt !== null) {
+            bytesAtFirst ??= r.bytesSent;
+            raw.bytes = r.bytesSent - bytesAtFirst;
+          }
+        }
+      }
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+    const history = await page.evaluate(() =>
+      (globalThis as unknown as { mmsc: { frames(): PageFrame[] } }).mmsc
+        .frames()
+        .map((f) => ({ frameId: f.frameId, captureTs: f.captureTs, shownAt: f.shownAt })),
+    );
+    const byId = new Map(history.map((f) => [f.frameId, f]));
+    raw.shown.forEach((sh, i) => {
+      const f = byId.get(frameIds[i] as number);
+      if (!f) return;
+      sh.capturedAt = f.captureTs;
+      if (f.shownAt !== null) sh.shownAt = f.shownAt;
+    });
+  } catch (e) {
+    raw.failure = (e as Error).message.split('\n')[0] ?? 'page failed';
+  } finally {
+    raw.endAt = Date.now();
+    await context?.close().catch(() => undefined);
+    await serve.stop();
+    await rm(tmp, { recursive: true, force: true });
+  }
+  return raw;
+}
