@@ -6,7 +6,15 @@ import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { makeClip, readClip } from '../emulate/clip.js';
 import { emulationUnavailable } from '../emulate/netns.js';
-import { type EmulationReport, markdownReport, type PeerName, peersOf, shareOfCapacity, svgReport } from '../emulate/report.js';
+import {
+  type EmulationReport,
+  markdownReport,
+  type PeerName,
+  peersOf,
+  shareOfCapacity,
+  summaryMarkdown,
+  svgReport,
+} from '../emulate/report.js';
 import { runScenario } from '../emulate/run-scenario.js';
 import { parseScenario, type Scenario } from '../emulate/scenario.js';
 import { CliError } from '../errors.js';
@@ -61,6 +69,7 @@ export function harnessProblems(r: EmulationReport): string[] {
 interface EmulateOpts {
   all?: boolean;
   list?: boolean;
+  summarize?: string;
   seconds?: string;
   out: string;
   traces: string;
@@ -83,6 +92,7 @@ export function emulateCommand(): Command {
     .argument('[scenarios...]', 'scenario names or .json paths')
     .option('--all', 'every scenario file (those that need the real traces only where the traces folder exists)')
     .option('--list', 'list the scenarios and exit')
+    .option('--summarize <dir>', 'write <dir>/summary.md again from the reports (<scenario>.json) in that folder, and print it')
     .option('--seconds <n>', "stream this long per peer instead of each scenario's own length")
     .option('--out <dir>', 'where reports go (<scenario>.json, .md, .svg and summary.md)', 'emulate-reports')
     .option('--traces <dir>', 'folder of real cellular traces (mahimahi format)', process.env.MMSC_TRACES ?? '../shared/data/traces')
@@ -103,6 +113,21 @@ export function emulateCommand(): Command {
     .option('--check', 'exit 1 when the harness broke: no report, self-check off, a peer that showed no picture')
     .action(async (names: string[], opts: EmulateOpts) => {
       const all = await loadScenarios();
+      if (opts.summarize) {
+        const dir = opts.summarize;
+        const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.json')).sort();
+        const reports = (
+          await Promise.all(files.map(async (f) => JSON.parse(await readFile(join(dir, f), 'utf8')) as EmulationReport))
+        ).filter((r) => typeof r.scenario === 'string' && 'link' in r);
+        if (reports.length === 0) throw new CliError(`${dir} holds no emulation reports (<scenario>.json)`, 2);
+        // In the scenario files' order.
+        const order = all.map((a) => a.scenario.name);
+        reports.sort((a, b) => order.indexOf(a.scenario) - order.indexOf(b.scenario));
+        const table = summaryMarkdown(reports);
+        await writeFile(join(dir, 'summary.md'), table);
+        process.stdout.write(table);
+        return;
+      }
       if (opts.list) {
         for (const { scenario: s } of all) console.log(`${s.name.padEnd(18)} ${s.title}${s.needs ? ' (needs the real traces)' : ''}`);
         return;
@@ -138,7 +163,7 @@ export function emulateCommand(): Command {
       const fps = (await readClip(clip)).fps;
       await mkdir(opts.out, { recursive: true });
       const problems: string[] = [];
-      const rows: string[] = [];
+      const done: EmulationReport[] = [];
       for (const s of chosen) {
         const started = Date.now();
         let r: EmulationReport;
@@ -174,10 +199,10 @@ export function emulateCommand(): Command {
             .join('; ')}`,
         );
         log(`report: ${base}.json, .md, .svg`);
-        rows.push(...summaryRows(r));
+        done.push(r);
         if (opts.json) console.log(JSON.stringify(compactReport(r)));
       }
-      await writeFile(join(opts.out, 'summary.md'), summaryTable(rows));
+      await writeFile(join(opts.out, 'summary.md'), summaryMarkdown(done));
       for (const p of problems) console.error(`mmsc emulate: harness: ${p}`);
       if (opts.check && problems.length > 0) process.exitCode = 1;
     });
@@ -208,16 +233,4 @@ export function compactReport(r: EmulationReport) {
     page: peer(r.page),
     anchor: peer(r.anchor),
   };
-}
-
-function summaryRows(r: EmulationReport): string[] {
-  const cell = (p: EmulationReport['mmsc']) =>
-    p
-      ? `${shareOfCapacity(p)} · ${p.fps} fps · age ${p.ageMsP50 ?? '–'} ms · ${p.stalls} stalls · first ${p.firstPictureMs === null ? '–' : (p.firstPictureMs / 1000).toFixed(1)} s · ${p.psnr ?? '–'} / ${p.queryPsnr ?? '–'} dB`
-      : '–';
-  return [`| ${r.scenario} | ${r.title} | ${r.link.ok ? 'ok' : 'off'} | ${cell(r.mmsc)} | ${cell(r.page)} | ${cell(r.anchor)} |`];
-}
-
-function summaryTable(rows: string[]): string {
-  return `| scenario | link | self-check | mmsc (probe) | mmsc (page) | anchor (WebRTC call) |\n|---|---|---|---|---|---|\n${rows.join('\n')}\n`;
 }

@@ -129,3 +129,53 @@ export function svgReport(r: EmulationReport): string {
   );
   return `<svg xmlns="http://www.w3.org/2000/svg" width="640" height="${charts.length * height}" viewBox="0 0 640 ${charts.length * height}" font-family="sans-serif">${body.join('')}</svg>\n`;
 }
+
+interface MeasuredDirection {
+  delayMs?: { measured: number | null };
+  lossPct?: { measured: number | null };
+  rateBps?: { mean?: number | null; note?: string };
+}
+
+/** The link as the self-check measured it, forward direction: "20.1 ms · 2.0 % · 2.00 Mbit/s". */
+export function measuredLink(measured: unknown): string {
+  const f = (measured as { forward?: MeasuredDirection } | null)?.forward;
+  if (!f) return 'not measured';
+  const d = f.delayMs?.measured;
+  const l = f.lossPct?.measured;
+  const r = f.rateBps?.mean;
+  return `${d === null || d === undefined ? '–' : d.toFixed(1)} ms · ${l === null || l === undefined ? '–' : l.toFixed(1)} % · ${r ? `${(r / 1e6).toFixed(2)} Mbit/s` : 'unlimited'}`;
+}
+
+/** One table for a set of runs: each figure as probe / page / call (the peers that ran, in that order). */
+export function summaryMarkdown(reports: readonly EmulationReport[]): string {
+  const names = (['mmsc', 'page', 'anchor'] as const).filter((n) => reports.some((r) => r[n] !== null));
+  const label = { mmsc: 'probe', page: 'page', anchor: 'call' } as const;
+  const each = (r: EmulationReport, f: (p: PeerReport) => string) => names.map((n) => (r[n] ? f(r[n] as PeerReport) : '–')).join(' / ');
+  const head = names.map((n) => label[n]).join(' / ');
+  const lines = [
+    `| scenario | link as measured (one-way delay · loss · rate) | goodput ÷ capacity (${head}) | fps | frame age p50, ms | stalls (longest, s) | first picture, s | PSNR frame, dB | PSNR query box, dB |`,
+    '|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of reports) {
+    const share = (p: PeerReport) =>
+      p.goodputBps === null
+        ? 'none'
+        : p.capacityBps === null
+          ? `${(p.goodputBps / 1e6).toFixed(2)} Mb/s`
+          : (p.goodputBps / p.capacityBps).toFixed(2);
+    lines.push(
+      [
+        `**${r.scenario}**: ${r.title}`,
+        `${measuredLink(r.link.measured)}${r.link.ok ? '' : ' (**off**)'}`,
+        each(r, share),
+        each(r, (p) => (p.pictures === 0 ? '–' : fmt(p.fps))),
+        each(r, (p) => String(p.ageMsP50 ?? '–')),
+        each(r, (p) => (p.pictures === 0 ? '–' : `${p.stalls} (${(p.maxStallMs / 1000).toFixed(1)})`)),
+        each(r, (p) => (p.firstPictureMs === null ? `none (${p.connectFailures} failed)` : (p.firstPictureMs / 1000).toFixed(1))),
+        each(r, (p) => fmt(p.psnr)),
+        each(r, (p) => fmt(p.queryPsnr)),
+      ].join(' | '),
+    );
+  }
+  return `${lines.map((l) => (l.startsWith('|') ? l : `| ${l} |`)).join('\n')}\n`;
+}
