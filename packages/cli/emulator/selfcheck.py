@@ -470,6 +470,7 @@ def cmd_full(args):
     try:
         for ph in phases:
             dcfg = derive(cfg, ph)
+            dcfg["bypass_tcp_port"] = args.port
             cpath = os.path.join(tmp, f"{ph}.json")
             spath = os.path.join(tmp, f"{ph}.stats.jsonl")
             ready = os.path.join(tmp, f"{ph}.ready")

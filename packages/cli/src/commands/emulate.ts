@@ -92,7 +92,10 @@ export function emulateCommand(): Command {
     .argument('[scenarios...]', 'scenario names or .json paths')
     .option('--all', 'every scenario file (those that need the real traces only where the traces folder exists)')
     .option('--list', 'list the scenarios and exit')
-    .option('--summarize <dir>', 'write <dir>/summary.md again from the reports (<scenario>.json) in that folder, and print it')
+    .option(
+      '--summarize <dir>',
+      "from the reports (<scenario>.json) in that folder: write each one's .md and .svg and the folder's summary.md again, and print the summary",
+    )
     .option('--seconds <n>', "stream this long per peer instead of each scenario's own length")
     .option('--out <dir>', 'where reports go (<scenario>.json, .md, .svg and summary.md)', 'emulate-reports')
     .option('--traces <dir>', 'folder of real cellular traces (mahimahi format)', process.env.MMSC_TRACES ?? '../shared/data/traces')
@@ -123,6 +126,10 @@ export function emulateCommand(): Command {
         // In the scenario files' order.
         const order = all.map((a) => a.scenario.name);
         reports.sort((a, b) => order.indexOf(a.scenario) - order.indexOf(b.scenario));
+        for (const r of reports) {
+          await writeFile(join(dir, `${r.scenario}.md`), markdownReport(r));
+          await writeFile(join(dir, `${r.scenario}.svg`), svgReport(r));
+        }
         const table = summaryMarkdown(reports);
         await writeFile(join(dir, 'summary.md'), table);
         process.stdout.write(table);

@@ -80,6 +80,6 @@ describe('emulation reports', () => {
     const svg = svgReport(report());
     expect(svg.match(/<title>/g)?.length).toBe(4);
     expect(svg).toContain('mmsc estimate');
-    expect(svg).toContain('anchor query');
+    expect(svg).toContain('anchor query box');
   });
 });

@@ -36,6 +36,8 @@ export interface EmulationReport {
   /** A plain Chromium → Chromium WebRTC video call. */
   anchor: PeerReport | null;
   series: { t: number[]; capacityBps: (number | null)[]; mmsc: PeerSeries | null; page: PeerSeries | null; anchor: PeerSeries | null };
+  /** As the peers reported it: the probe's own result, and the anchor's getStats() once a second (both ends). */
+  raw?: { probe: unknown; anchorStats: unknown[] | null };
 }
 
 /** The peers of a report that ran, in table order. */
@@ -91,7 +93,17 @@ export function markdownReport(r: EmulationReport): string {
   return `${lines.join('\n')}\n`;
 }
 
-function chart(title: string, yLabel: string, t: number[], series: { name: string; values: (number | null)[] }[]): string {
+/** One colour per peer in every plot; estimates and query-box PSNR dashed. */
+const PEER_COLORS: Record<PeerName | 'capacity', string> = { capacity: '#222222', mmsc: '#d62728', page: '#ff7f0e', anchor: '#1f77b4' };
+
+interface Line {
+  name: string;
+  values: (number | null)[];
+  color?: string;
+  dashed?: boolean;
+}
+
+function chart(title: string, yLabel: string, t: number[], series: Line[]): string {
   const kept = series.filter((s) => s.values.some((v) => v !== null && Number.isFinite(v)));
   if (kept.length === 0 || t.length < 2) return '';
   return lineChart({
@@ -100,7 +112,13 @@ function chart(title: string, yLabel: string, t: number[], series: { name: strin
     xLabel: 'seconds from the link start',
     linearX: true,
     x: t,
-    series: kept.map((s) => ({ name: s.name, mean: s.values.map((v) => (v === null ? Number.NaN : v)), ci95: s.values.map(() => 0) })),
+    series: kept.map((s) => ({
+      name: s.name,
+      mean: s.values.map((v) => (v === null ? Number.NaN : v)),
+      ci95: s.values.map(() => 0),
+      ...(s.color ? { color: s.color } : {}),
+      ...(s.dashed ? { dashed: true } : {}),
+    })),
   });
 }
 
@@ -109,13 +127,21 @@ export function svgReport(r: EmulationReport): string {
   const { t, capacityBps } = r.series;
   const toM = (v: (number | null)[]) => v.map((x) => (x === null ? null : x / 1e6));
   const peers = peersOf(r.series);
-  const rates = [{ name: 'capacity', values: toM(capacityBps) }];
+  const rates: Line[] = [{ name: 'capacity', values: toM(capacityBps), color: PEER_COLORS.capacity }];
   for (const [name, p] of peers) {
-    rates.push({ name: `${name} goodput`, values: toM(p.goodputBps) }, { name: `${name} estimate`, values: toM(p.estimateBps) });
+    rates.push(
+      { name: `${name} goodput`, values: toM(p.goodputBps), color: PEER_COLORS[name] },
+      { name: `${name} estimate`, values: toM(p.estimateBps), color: PEER_COLORS[name], dashed: true },
+    );
   }
   const per = (key: 'ageMs' | 'fps' | 'psnr' | 'queryPsnr') =>
-    peers.flatMap(([name, p]) =>
-      p ? [{ name: key === 'queryPsnr' ? `${name} query` : name, values: p.rows.map((row) => row[key]) }] : [],
+    peers.map(
+      ([name, p]): Line => ({
+        name: key === 'queryPsnr' ? `${name} query box` : name,
+        values: p.rows.map((row) => row[key]),
+        color: PEER_COLORS[name],
+        dashed: key === 'queryPsnr',
+      }),
     );
   const charts = [
     chart(`${r.scenario}: rates`, 'Mbit/s', t, rates),

@@ -204,6 +204,7 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<Emulatio
   let mmsc: { report: PeerReport; series: PeerSeries } | null = null;
   let anchor: { report: PeerReport; series: PeerSeries } | null = null;
   let page: { report: PeerReport; series: PeerSeries } | null = null;
+  const report: NonNullable<EmulationReport['raw']> = { probe: null, anchorStats: null };
   let measured: unknown = null;
   let ok = false;
   // The time axis covers connection set-up (first picture) and the run.
@@ -244,9 +245,13 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<Emulatio
         raw = r.raw;
         if (raw && raw.shown.length > 0) break;
         failures++;
-        o.log(`${sc.name}: mmsc attempt ${i + 1} showed no picture: ${raw?.failure ?? r.serveLog.slice(-300)}`);
+        const why = raw
+          ? (raw.failure ?? (raw.probe?.errors.join('; ') || `${raw.probe?.frames ?? 0} frames, none decoded`))
+          : r.serveLog.slice(-300);
+        o.log(`${sc.name}: mmsc attempt ${i + 1} showed no picture: ${why}`);
       }
       mmsc = mmscPeer(raw, failures, linkStart, cap, n);
+      report.probe = raw?.probe ?? null;
     }
     if (o.peers.includes('page')) {
       let failures = 0;
@@ -307,6 +312,7 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<Emulatio
         failures++;
       }
       anchor = anchorPeer(a, failures, linkStart, cap, n, endAt);
+      report.anchorStats = a?.seconds ?? null;
     }
   } finally {
     await net.close();
@@ -335,5 +341,6 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<Emulatio
       page: cut(page?.series),
       anchor: cut(anchor?.series),
     },
+    raw: report,
   };
 }

@@ -6,6 +6,9 @@ export interface Series {
   name: string;
   mean: number[];
   ci95: number[];
+  /** Default: the palette, in series order. */
+  color?: string;
+  dashed?: boolean;
 }
 
 const COLORS = ['#d62728', '#1f77b4', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
@@ -75,10 +78,11 @@ export function lineChart(opts: {
   );
   out.push(`<text transform="translate(16 ${m.t + ph / 2}) rotate(-90)" text-anchor="middle">${esc(opts.yLabel)}</text>`);
   opts.series.forEach((s, i) => {
-    const c = COLORS[i % COLORS.length];
+    const c = s.color ?? COLORS[i % COLORS.length];
+    const dash = s.dashed ? ' stroke-dasharray="6 4"' : '';
     const pts = xs.map((x, k) => [px(x), s.mean[k] as number] as const).filter(([, v]) => Number.isFinite(v));
     out.push(
-      `<polyline fill="none" stroke="${c}" stroke-width="2" points="${pts.map(([x, v]) => `${x.toFixed(1)},${py(v).toFixed(1)}`).join(' ')}"/>`,
+      `<polyline fill="none" stroke="${c}" stroke-width="2"${dash} points="${pts.map(([x, v]) => `${x.toFixed(1)},${py(v).toFixed(1)}`).join(' ')}"/>`,
     );
     xs.forEach((x, k) => {
       const v = s.mean[k] as number;
@@ -88,7 +92,7 @@ export function lineChart(opts: {
       out.push(`<circle cx="${px(x)}" cy="${py(v)}" r="3.5" fill="${c}"/>`);
     });
     const ly = m.t + 14 + i * 20;
-    out.push(`<line x1="${m.l + pw + 14}" x2="${m.l + pw + 38}" y1="${ly}" y2="${ly}" stroke="${c}" stroke-width="2"/>`);
+    out.push(`<line x1="${m.l + pw + 14}" x2="${m.l + pw + 38}" y1="${ly}" y2="${ly}" stroke="${c}" stroke-width="2"${dash}/>`);
     out.push(`<text x="${m.l + pw + 44}" y="${ly + 4}">${esc(s.name)}</text>`);
   });
   out.push('</svg>');
