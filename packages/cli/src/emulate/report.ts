@@ -153,7 +153,7 @@ export function svgReport(r: EmulationReport): string {
   const body = charts.map(
     (c, i) => `<g transform="translate(0 ${i * height})">${c.replace(/^<svg[^>]*>/, '').replace(/<\/svg>\s*$/, '')}</g>`,
   );
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="640" height="${charts.length * height}" viewBox="0 0 640 ${charts.length * height}" font-family="sans-serif">${body.join('')}</svg>\n`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="640" height="${charts.length * height}" viewBox="0 0 640 ${charts.length * height}" font-family="sans-serif"><title>${r.scenario}: rates, frame age, pictures per second and PSNR over time</title>${body.join('')}</svg>\n`;
 }
 
 interface MeasuredDirection {
