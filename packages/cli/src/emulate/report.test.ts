@@ -78,7 +78,7 @@ describe('emulation reports', () => {
     expect(md).toMatch(/\| mmsc \(h264\) \| 0\.50 \/ 2\.00 Mbit\/s \(0\.25\) \|/);
     expect(md).toMatch(/\| anchor \(VP8, max 20 Mbit\/s\) \|/);
     const svg = svgReport(report());
-    expect(svg.match(/<title>/g)?.length).toBe(4);
+    expect(svg.match(/<title>/g)?.length).toBe(5); // the whole picture's and each plot's
     expect(svg).toContain('mmsc estimate');
     expect(svg).toContain('anchor query box');
   });
