@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { CliError } from '../errors.js';
 import { type AnchorIceServer, type AnchorResult, runAnchor } from './anchor.js';
 import { perSecond, type Shown, summarise } from './metrics.js';
-import { type MmscPeerRaw, runMmscPeer } from './mmsc-peer.js';
+import { type MmscPeerOptions, type MmscPeerRaw, runMmscPeer } from './mmsc-peer.js';
 import { EmulatedNetwork, type LinkConfig, NAT, natUnavailable, SENDER_ADDR } from './netns.js';
 import { type PagePeerRaw, runPagePeer } from './page-peer.js';
 import type { EmulationReport, PeerName, PeerReport, PeerSeries } from './report.js';
@@ -221,27 +221,33 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<Emulatio
       net = await EmulatedNetwork.open(prefix, o.log, 'nat');
       iceServers = [await net.startTurn()];
     }
+    // mmsc's two receivers: `serve` in the sender's namespace, the link started afresh right before they connect.
+    const senderOptions = (stats: string, started: (at: number) => void): MmscPeerOptions => ({
+      senderNs: net.senderNs,
+      receiverNs: net.receiverNs,
+      senderAddr: SENDER_ADDR,
+      ...(nat ? { connectAddr: NAT.senderPublic } : {}),
+      clipDir: o.clipDir,
+      fps: o.fps,
+      seconds,
+      serveArgs: o.serveArgs ?? [],
+      beforeConnect: async () => {
+        await net.startLink(configFile, join(work, stats));
+        started(net.linkStartedAt);
+      },
+      log: o.log,
+    });
     if (o.peers.includes('mmsc')) {
       let failures = 0;
       let raw: MmscPeerRaw | null = null;
       let linkStart = 0;
       for (let i = 0; i < attempts; i++) {
         o.log(`${sc.name}: mmsc, attempt ${i + 1}`);
-        const r = await runMmscPeer({
-          senderNs: net.senderNs,
-          receiverNs: net.receiverNs,
-          senderAddr: SENDER_ADDR,
-          ...(nat ? { connectAddr: NAT.senderPublic } : {}),
-          clipDir: o.clipDir,
-          fps: o.fps,
-          seconds,
-          serveArgs: o.serveArgs ?? [],
-          beforeConnect: async () => {
-            await net.startLink(configFile, join(work, `stats-mmsc-${i}.jsonl`));
-            linkStart = net.linkStartedAt;
-          },
-          log: o.log,
-        }).catch((e: unknown) => ({ raw: null, serveLog: (e as Error).message }));
+        const r = await runMmscPeer(
+          senderOptions(`stats-mmsc-${i}.jsonl`, (at) => {
+            linkStart = at;
+          }),
+        ).catch((e: unknown) => ({ raw: null, serveLog: (e as Error).message }));
         raw = r.raw;
         if (raw && raw.shown.length > 0) break;
         failures++;
@@ -259,21 +265,11 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<Emulatio
       let linkStart = 0;
       for (let i = 0; i < attempts; i++) {
         o.log(`${sc.name}: the page in Chromium, attempt ${i + 1}`);
-        raw = await runPagePeer({
-          senderNs: net.senderNs,
-          receiverNs: net.receiverNs,
-          senderAddr: SENDER_ADDR,
-          ...(nat ? { connectAddr: NAT.senderPublic } : {}),
-          clipDir: o.clipDir,
-          fps: o.fps,
-          seconds,
-          serveArgs: o.serveArgs ?? [],
-          beforeConnect: async () => {
-            await net.startLink(configFile, join(work, `stats-page-${i}.jsonl`));
-            linkStart = net.linkStartedAt;
-          },
-          log: o.log,
-        }).catch((e: unknown) => {
+        raw = await runPagePeer(
+          senderOptions(`stats-page-${i}.jsonl`, (at) => {
+            linkStart = at;
+          }),
+        ).catch((e: unknown) => {
           o.log(`${sc.name}: page failed: ${(e as Error).message}`);
           return null;
         });
