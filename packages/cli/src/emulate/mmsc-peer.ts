@@ -112,6 +112,22 @@ export function emulateProbeCommand(): Command {
     });
 }
 
+/** Sends SIGTERM and waits for the process to close; SIGKILL after `graceMs`. */
+export function stopChild(p: ChildProcess, graceMs: number): Promise<void> {
+  if (p.exitCode !== null || p.signalCode !== null) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const t = setTimeout(() => {
+      p.kill('SIGKILL');
+      resolve();
+    }, graceMs);
+    p.once('close', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    p.kill('SIGTERM');
+  });
+}
+
 /** Runs a command to its end; resolves with its stdout (rejects with stderr's tail on failure). */
 export function run(cmd: string, args: string[], o: { timeoutMs?: number } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -221,22 +237,7 @@ export async function startServe(o: Omit<MmscPeerOptions, 'receiverNs' | 'second
   };
   serve.stdout?.on('data', keep);
   serve.stderr?.on('data', keep);
-  const stop = async () => {
-    serve.kill('SIGTERM');
-    await new Promise<void>((r) => {
-      if (serve.exitCode !== null) r();
-      else {
-        const t = setTimeout(() => {
-          serve.kill('SIGKILL');
-          r();
-        }, 5000);
-        serve.on('close', () => {
-          clearTimeout(t);
-          r();
-        });
-      }
-    });
-  };
+  const stop = () => stopChild(serve, 5000);
   try {
     await waitHealthy(o.senderNs, url, serve, 60_000);
   } catch (e) {

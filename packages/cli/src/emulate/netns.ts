@@ -2,7 +2,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CliError } from '../errors.js';
-import { run } from './mmsc-peer.js';
+import { run, stopChild } from './mmsc-peer.js';
 import type { LinkDirection } from './scenario.js';
 
 /** The emulator's files (a Python packet loop over TUN, the namespace script, the self-check). */
@@ -176,18 +176,7 @@ export class EmulatedNetwork {
   async stopLink(): Promise<void> {
     const p = this.link;
     this.link = null;
-    if (!p || p.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(() => {
-        p.kill('SIGKILL');
-        resolve();
-      }, 3000);
-      p.on('close', () => {
-        clearTimeout(t);
-        resolve();
-      });
-      p.kill('SIGTERM');
-    });
+    if (p) await stopChild(p, 3000);
   }
 
   /** Measures what the link emulates (delay, loss, rate per direction) with the self-check; its JSON. */
