@@ -3,8 +3,17 @@ import { defaultLevels, type EngineName, type HelloMessage } from '@mmsc/protoco
 import type { DistortionCurve } from './allocate/distortion.js';
 import { GEOMETRY } from './geometry.js';
 
-/** The level table announced in hello: the paper's five levels, decoders named and hashed from the manifest. */
-export function helloFor(codecs: CodecEntry[], fps: number, maxMessageBytes: number, engine: EngineName = 'patches'): HelloMessage {
+/**
+ * The hello: the frame geometry (the source's frame, `frameGeometry`; default the protocol's 480×320)
+ * and the level table, the paper's five levels with decoders named and hashed from the manifest.
+ */
+export function helloFor(
+  codecs: CodecEntry[],
+  fps: number,
+  maxMessageBytes: number,
+  engine: EngineName = 'patches',
+  frame: { width: number; height: number } = GEOMETRY,
+): HelloMessage {
   const by = (bytes: number) => {
     const c = codecs.find((e) => e.bytes === bytes);
     if (!c) throw new ModelError('manifest-invalid', `models/manifest.json has no ${bytes}-byte codec`, 'manifest.json');
@@ -13,7 +22,9 @@ export function helloFor(codecs: CodecEntry[], fps: number, maxMessageBytes: num
   return {
     type: 'hello',
     sessionId: 'pending',
-    ...GEOMETRY,
+    width: frame.width,
+    height: frame.height,
+    patchSize: GEOMETRY.patchSize,
     levels: defaultLevels({ 12: by(12), 24: by(24), 48: by(48) }),
     maxMessageBytes,
     fps,

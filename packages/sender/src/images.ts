@@ -1,6 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import sharp from 'sharp';
+import { coverCrop, DEFAULT_FRAME, type FrameOptions, frameGeometry, GEOMETRY } from './geometry.js';
 
 /** An image file or folder that cannot be read or decoded (bad input, not a bug: the CLI prints one line). */
 export class ImageError extends Error {
@@ -46,12 +47,17 @@ export async function readRgb(path: string, crop = 1): Promise<RgbImage> {
   }
 }
 
-/** Decodes an image and resizes it to exactly width×height (stretching, as the paper's protocol does). */
-export async function readFrame(path: string, width = 480, height = 320): Promise<RgbImage> {
+/**
+ * Decodes an image to a width×height frame without stretching it: the centred part with the frame's
+ * aspect (`coverCrop`) is scaled to the frame, so a picture of another aspect loses a margin.
+ */
+export async function readFrame(path: string, width: number = GEOMETRY.width, height: number = GEOMETRY.height): Promise<RgbImage> {
   try {
-    const { data, info } = await sharp(path)
-      .removeAlpha()
-      .toColourspace('srgb')
+    const img = sharp(path).removeAlpha().toColourspace('srgb');
+    const meta = await img.metadata();
+    if (!meta.width || !meta.height) throw new Error('no picture size in the file');
+    const { data, info } = await img
+      .extract(coverCrop(meta.width, meta.height, width, height))
       .resize(width, height, { fit: 'fill' })
       .raw()
       .toBuffer({ resolveWithObject: true });
@@ -60,6 +66,24 @@ export async function readFrame(path: string, width = 480, height = 320): Promis
   } catch (e) {
     throw new ImageError(`cannot decode image ${path}: ${(e as Error).message}`);
   }
+}
+
+/** An image file's picture size (header only), or an ImageError. */
+export async function imageSize(path: string): Promise<{ width: number; height: number }> {
+  try {
+    const { width, height } = await sharp(path).metadata();
+    if (!width || !height) throw new Error('no picture size in the file');
+    return { width, height };
+  } catch (e) {
+    throw new ImageError(`cannot decode image ${path}: ${(e as Error).message}`);
+  }
+}
+
+/** Decodes an image to the frame that `frameGeometry` picks for it (its own aspect by default). */
+export async function readSourceFrame(path: string, options: FrameOptions = DEFAULT_FRAME): Promise<RgbImage> {
+  const { width, height } = await imageSize(path);
+  const g = frameGeometry(width, height, options);
+  return readFrame(path, g.width, g.height);
 }
 
 /** Writes `rgb` with a relevance map (values in [0,1], one per pixel) overlaid in red-yellow. */

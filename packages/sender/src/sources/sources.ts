@@ -20,7 +20,7 @@ export class SourceError extends Error {
   override name = 'SourceError';
 }
 
-/** Where frames come from. `next()` returns the newest frame at the session geometry. */
+/** Where frames come from. `next()` returns the newest frame at the session geometry (the source's aspect kept, never stretched). */
 export interface FrameSource {
   readonly description: string;
   /** Whether consecutive frames may be identical (lets the sender reuse per-frame analysis). */
@@ -276,7 +276,8 @@ export class FfmpegSource implements FrameSource {
       'error',
       ...inputArgs,
       '-vf',
-      `scale=${g.width}:${g.height}`,
+      // The frame's aspect without stretching: scale to cover the frame, then crop the centre (as coverCrop does).
+      `scale=${g.width}:${g.height}:force_original_aspect_ratio=increase,crop=${g.width}:${g.height}`,
       '-f',
       'rawvideo',
       '-pix_fmt',
@@ -340,14 +341,21 @@ export class FfmpegSource implements FrameSource {
 
 const VIDEO = /\.(mp4|mkv|webm|mov|avi|m4v|mpg|mpeg|ts|y4m)$/i;
 
+/** Whether `openSource` hands this spec to ffmpeg (a video file or a camera). */
+export function isVideoSpec(spec: string): boolean {
+  return spec.startsWith('camera:') || VIDEO.test(spec);
+}
+
 /**
- * `--source` syntax: image file, folder, video file, camera:/dev/videoN, pan:<image>. A source that
+ * `--source` syntax: image file, folder, video file, camera:/dev/videoN, pan:<image>. Frames are `g`,
+ * each picture scaled to cover it and its centre kept (never stretched); `sourceGeometry` (probe.ts)
+ * picks a `g` with the source's own aspect. A source that
  * cannot be opened at all (missing path, undecodable still) fails here with a SourceError; failures
  * found while playing show in `health()` and as `SourceError`s from `next()`.
  */
 export async function openSource(spec: string, g: Geometry, fps: number, opts: SourceOptions = {}): Promise<FrameSource> {
   if (spec.startsWith('pan:')) return PanSource.open(spec.slice(4), g, fps);
-  if (spec.startsWith('camera:') || VIDEO.test(spec)) return FfmpegSource.open(spec, g, opts);
+  if (isVideoSpec(spec)) return FfmpegSource.open(spec, g, opts);
   if (!existsSync(spec))
     throw new SourceError(`source ${spec} does not exist (expected an image, a folder, a video, camera:/dev/videoN or pan:<image>)`);
   if (statSync(spec).isDirectory()) return SequenceSource.open(spec, g, opts);
