@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { codecEntries } from '@mmsc/codec';
 import { h264Available } from '@mmsc/codec/h264-node';
 import { DEFAULT_MAX_MESSAGE_BYTES, EXIT } from '@mmsc/protocol';
-import { FRAME_SIZE } from '@mmsc/sender/geometry.js';
 import { curvesOf, helloFor } from '@mmsc/sender/hello.js';
 import { DEFAULT_MODELS_DIR, loadCodecs, readManifest } from '@mmsc/sender/models.js';
 import { progress } from '@mmsc/sender/progress.js';
@@ -12,7 +11,7 @@ import { Command } from 'commander';
 import sharp from 'sharp';
 import { CliError } from '../errors.js';
 import { lineChart } from '../eval/plot.js';
-import { CLIPS, makeClip } from '../eval/video/clips.js';
+import { CLIPS, clipGeometry, makeClip } from '../eval/video/clips.js';
 import {
   DEFAULT_VIDEO_METHODS,
   type FrameRelevance,
@@ -24,6 +23,7 @@ import {
   VIDEO_METHODS,
   type VideoMethod,
 } from '../eval/video/run-video.js';
+import { frameOptionsOf, withFrameOptions } from './frame-options.js';
 
 interface Options {
   clip: string;
@@ -35,6 +35,8 @@ interface Options {
   out?: string;
   models: string;
   json?: boolean;
+  size: string;
+  fit: string;
 }
 
 /** "500k", "1M", "2.5M", "800000" → bits per second. */
@@ -53,7 +55,7 @@ const mean = (xs: readonly (number | null)[]) => {
 const r2 = (x: number) => (Number.isFinite(x) ? Number(x.toFixed(2)) : null);
 
 export function evalVideoCommand(): Command {
-  return new Command('eval-video')
+  return withFrameOptions(new Command('eval-video'))
     .description(
       'mmsc against WebRTC-like video (VP8 realtime, x264 zerolatency) on a clip at link bitrates: PSNR of the frame and inside the query’s boxes',
     )
@@ -85,13 +87,17 @@ export function evalVideoCommand(): Command {
       if (!(fps > 0 && fps <= 60)) throw new CliError('--fps must be in (0, 60]', EXIT.usage);
       if (!(await h264Available()))
         throw new CliError('eval-video needs node-av’s FFmpeg (libx264, libvpx), which did not load', EXIT.failed);
+      const frameOptions = frameOptionsOf(o);
       const t0 = performance.now();
-      const clip = await makeClip(o.clip, frames, fps, FRAME_SIZE).catch((e: unknown) => {
+      // The clip's own aspect (or --fit crop): the hello and every method's frames follow it.
+      const g = await clipGeometry(o.clip, frameOptions);
+      const size = { width: g.width, height: g.height };
+      const clip = await makeClip(o.clip, frames, fps, size).catch((e: unknown) => {
         throw new CliError(`--clip: ${(e as Error).message}`, EXIT.usage);
       });
       const [relevance, manifest] = await Promise.all([loadRelevance(o.models), readManifest(o.models)]);
       const entries = codecEntries(manifest);
-      const hello = helloFor(entries, fps, DEFAULT_MAX_MESSAGE_BYTES, 'h264');
+      const hello = helloFor(entries, fps, DEFAULT_MAX_MESSAGE_BYTES, 'h264', size);
       const patchCodecs = methods.includes('patches')
         ? { encoders: await loadCodecs('encoder', o.models), decoders: await loadCodecs('decoder', o.models), curves: curvesOf(entries) }
         : null;
@@ -121,6 +127,8 @@ export function evalVideoCommand(): Command {
       total.done();
       const summary = {
         clip: clip.name,
+        width: size.width,
+        height: size.height,
         query: o.query,
         frames: clip.frames.length,
         framesWithQueryBoxes: rel.filter((r) => r.boxes.length > 0).length,

@@ -4,7 +4,7 @@ import { codecEntries } from '@mmsc/codec';
 import { h264Available } from '@mmsc/codec/h264-node';
 import { DEFAULT_MAX_MESSAGE_BYTES, EXIT } from '@mmsc/protocol';
 import { curvesOf, helloFor } from '@mmsc/sender/hello.js';
-import { readFrame } from '@mmsc/sender/images.js';
+import { readSourceFrame } from '@mmsc/sender/images.js';
 import { meanCi } from '@mmsc/sender/metrics.js';
 import { DEFAULT_MODELS_DIR, loadCodecs, readManifest } from '@mmsc/sender/models.js';
 import { progress } from '@mmsc/sender/progress.js';
@@ -16,6 +16,7 @@ import { gtMask } from '../eval/build-pairs.js';
 import { DEFAULT_METHODS, Evaluator, METHODS, type Method, type PairResult } from '../eval/evaluate.js';
 import { hasX264 } from '../eval/peers.js';
 import { lineChart } from '../eval/plot.js';
+import { frameOptionsOf } from './frame-options.js';
 import { loadPairs, type PairOptions, pairOptions } from './relevance-eval.js';
 
 const METRICS = ['maskedMse', 'l1Relevance', 'semantic', 'psnr', 'bytes'] as const;
@@ -50,7 +51,11 @@ export function evalCommand(): Command {
       "reproduce the paper's Figs 4–6 offline (relevance, allocation, codecs, framing, decoding), against standard codecs at equal bytes",
     ),
   )
-    .option('--rates <list>', 'channel rates: budget = rate × 2,400 × 192 wire bytes', '0.02,0.05,0.1,0.25,0.5,1')
+    .option(
+      '--rates <list>',
+      'channel rates: budget = rate × the frame’s raw bytes (width × height × 3; 2,400 × 192 at 480×320)',
+      '0.02,0.05,0.1,0.25,0.5,1',
+    )
     .option(
       '--methods <list>',
       `methods among ${METHODS.join(', ')} (h264: mmsc serve's default engine, one keyframe; mmsc: the paper's patch engine; jpeg, webp, avif, x264, x264-444, x264-roi: standard codecs at the same bytes, x264-roi with ROI boxes from mmsc's relevance; oracle, oracle-box: the GT mask or GT boxes as relevance, ceilings)`,
@@ -73,6 +78,7 @@ export function evalCommand(): Command {
         );
       if (methods.some((m) => m.startsWith('x264')) && !(await hasX264()))
         throw new CliError('methods x264 and x264-roi need ffmpeg with libx264 on PATH (Debian: apt-get install ffmpeg)', EXIT.usage);
+      const frameOptions = frameOptionsOf(opts);
       const { coco, pairs } = await loadPairs(opts);
       const codecs = codecEntries(await readManifest(opts.models));
       const [relevance, enc, dec] = await Promise.all([
@@ -93,7 +99,7 @@ export function evalCommand(): Command {
       const t0 = performance.now();
       const bar = progress('eval', pairs.length);
       for (const pair of pairs) {
-        const frame = await readFrame(join(opts.images, pair.file));
+        const frame = await readSourceFrame(join(opts.images, pair.file), frameOptions);
         const mask = gtMask(coco, pair, frame.height, frame.width);
         const boxes = methods.includes('oracle-box') ? gtMask(coco, pair, frame.height, frame.width, undefined, 'box') : undefined;
         results.push(...(await evaluator.evaluate(frame, pair, mask, rates, methods, boxes)));

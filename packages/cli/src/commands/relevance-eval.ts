@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EXIT } from '@mmsc/protocol';
-import { readFrame } from '@mmsc/sender/images.js';
+import { readSourceFrame } from '@mmsc/sender/images.js';
 import { auroc, meanCi, median, topPatchCoverage } from '@mmsc/sender/metrics.js';
 import { DEFAULT_MODELS_DIR } from '@mmsc/sender/models.js';
 import { progress } from '@mmsc/sender/progress.js';
@@ -10,6 +10,7 @@ import { DEFAULT_RELEVANCE } from '@mmsc/sender/relevance/relevance-model.js';
 import { Command } from 'commander';
 import { CliError } from '../errors.js';
 import { buildPairs, type Coco, gtMask, type Pair, parseCoco, parsePairsFile } from '../eval/build-pairs.js';
+import { frameOptionsOf, withFrameOptions } from './frame-options.js';
 
 export interface PairOptions {
   images: string;
@@ -17,6 +18,9 @@ export interface PairOptions {
   pairs: string;
   pairsFile?: string;
   seed: string;
+  /** The frame each image is made into (`--size`, `--fit`): its own aspect by default. */
+  size: string;
+  fit: string;
 }
 
 /** Pairs from --pairs-file or built by the paper's protocol; shared with `mmsc eval`. */
@@ -44,7 +48,7 @@ export async function loadPairs(opts: PairOptions): Promise<{ coco: Coco; pairs:
 }
 
 export function pairOptions(cmd: Command): Command {
-  return cmd
+  return withFrameOptions(cmd)
     .requiredOption('--images <dir>', 'folder of the COCO images')
     .requiredOption('--annotations <json>', 'COCO instances file (polygons, RLE)')
     .option('--pairs <n>', 'number of image–query pairs built by the paper protocol', '200')
@@ -65,6 +69,7 @@ export function relevanceEvalCommand(): Command {
     .action(async (opts: PairOptions & { models: string; detectorScale: string; json?: boolean }) => {
       const inputScale = Number(opts.detectorScale);
       if (!(inputScale >= 0.25 && inputScale <= 4)) throw new CliError('--detector-scale must be a number in [0.25, 4]', EXIT.usage);
+      const frameOptions = frameOptionsOf(opts);
       const { coco, pairs } = await loadPairs(opts);
       const model = await loadRelevance(opts.models, { ...DEFAULT_RELEVANCE, inputScale });
       const classes = model.detector.classes;
@@ -77,7 +82,7 @@ export function relevanceEvalCommand(): Command {
       let grounded = 0;
       const bar = progress('relevance-eval', pairs.length);
       for (const pair of pairs) {
-        const frame = await readFrame(join(opts.images, pair.file));
+        const frame = await readSourceFrame(join(opts.images, pair.file), frameOptions);
         const a = await model.analyse(frame);
         const q = model.fromAnalysis(a, pair.query);
         const b = model.baselineFromAnalysis(a);

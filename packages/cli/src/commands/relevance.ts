@@ -1,12 +1,13 @@
 import { access, constants, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { EXIT } from '@mmsc/protocol';
-import { readFrame, writeOverlay } from '@mmsc/sender/images.js';
+import { readSourceFrame, writeOverlay } from '@mmsc/sender/images.js';
 import { DEFAULT_MODELS_DIR } from '@mmsc/sender/models.js';
 import { groundQuery, LexiconError } from '@mmsc/sender/relevance/lexicon.js';
 import { loadRelevance } from '@mmsc/sender/relevance/load-relevance.js';
 import { Command } from 'commander';
 import { CliError } from '../errors.js';
+import { frameOptionsOf, withFrameOptions } from './frame-options.js';
 
 /** Fails early (before any model runs) when `out` cannot be written: its folder is missing, not a folder, or read-only. */
 async function checkWritable(out: string): Promise<void> {
@@ -21,17 +22,31 @@ async function checkWritable(out: string): Promise<void> {
   }
 }
 
+interface Options {
+  image: string;
+  query: string;
+  baseline?: boolean;
+  out?: string;
+  models: string;
+  json?: boolean;
+  size: string;
+  fit: string;
+}
+
 /** `mmsc relevance`: S_inf of one image for one query, as JSON or a readable report, optionally an overlay PNG. */
 export function relevanceCommand(): Command {
-  return new Command('relevance')
-    .description('score every 8×8 patch of an image (resized to 480×320) by its relevance to a text query')
+  return withFrameOptions(new Command('relevance'))
+    .description(
+      'score every 8×8 patch of an image (scaled to the frame serve makes of it: long side --size, aspect kept) by its relevance to a text query',
+    )
     .requiredOption('--image <file>', 'image file (any format sharp reads)')
     .option('--query <text>', 'free-text query, e.g. "dog and bicycle"', '')
     .option('--baseline', 'use the query-agnostic baseline map instead (the query is ignored)')
     .option('--out <png>', 'write the image with the relevance map overlaid')
     .option('--models <dir>', 'models folder holding manifest.json', DEFAULT_MODELS_DIR)
     .option('--json', 'print one JSON object')
-    .action(async (opts: { image: string; query: string; baseline?: boolean; out?: string; models: string; json?: boolean }) => {
+    .action(async (opts: Options) => {
+      const frameOptions = frameOptionsOf(opts);
       if (opts.out) await checkWritable(opts.out);
       const model = await loadRelevance(opts.models);
       if (!opts.baseline) {
@@ -43,7 +58,7 @@ export function relevanceCommand(): Command {
           throw e;
         }
       }
-      const frame = await readFrame(opts.image);
+      const frame = await readSourceFrame(opts.image, frameOptions);
       const a = await model.analyse(frame);
       const r = opts.baseline ? model.baselineFromAnalysis(a) : model.fromAnalysis(a, opts.query);
       if (opts.out) {
@@ -77,7 +92,9 @@ export function relevanceCommand(): Command {
         );
         return;
       }
-      console.log(`${opts.image} → 480×320, ${opts.baseline ? 'query-agnostic baseline' : `query "${opts.query}"`}, ${r.ms.toFixed(1)} ms`);
+      console.log(
+        `${opts.image} → ${frame.width}×${frame.height}, ${opts.baseline ? 'query-agnostic baseline' : `query "${opts.query}"`}, ${r.ms.toFixed(1)} ms`,
+      );
       for (const w of r.grounding) console.log(`  "${w.word}" → ${w.classes.map((c) => `${c.name} ${c.weight.toFixed(2)}`).join(', ')}`);
       for (const w of r.ungrounded) console.log(`  "${w}" → matched nothing (not among the 80 COCO classes the detector knows)`);
       if (r.fallback) console.log('  no word grounded: showing the query-agnostic baseline map');

@@ -5,7 +5,6 @@ import { h264Available } from '@mmsc/codec/h264-node';
 import { DEFAULT_MAX_MESSAGE_BYTES, type EngineName, EXIT, PROTOCOL_VERSION } from '@mmsc/protocol';
 import { APP_DIR, ORT_DIR } from '@mmsc/receiver/assets';
 import { DEMO_IMAGE } from '@mmsc/sender/assets.js';
-import { FRAME_SIZE } from '@mmsc/sender/geometry.js';
 import { curvesOf, helloFor } from '@mmsc/sender/hello.js';
 import { DEFAULT_MODELS_DIR, loadCodecs, readManifest } from '@mmsc/sender/models.js';
 import type { AllocatorName } from '@mmsc/sender/pipeline/encode-frame.js';
@@ -18,11 +17,13 @@ import { makeToken } from '@mmsc/sender/server/auth.js';
 import { defaultLimits } from '@mmsc/sender/server/limits.js';
 import { createLogger, type Log, type LogLevel } from '@mmsc/sender/server/log.js';
 import { Streamer } from '@mmsc/sender/server/streamer.js';
+import { sourceGeometry } from '@mmsc/sender/sources/probe.js';
 import { openSource } from '@mmsc/sender/sources/sources.js';
 import { Command } from 'commander';
 import sharp from 'sharp';
 import { RecordingPipeline, readRecording } from '../emulate/record.js';
 import { CliError } from '../errors.js';
+import { frameOptionsOf, withFrameOptions } from './frame-options.js';
 
 /** The detector and encoders: in a worker thread (the default) or in this one. */
 async function loadModels(where: 'worker' | 'inline', dir: string, log: Log): Promise<PipelineModels> {
@@ -70,7 +71,7 @@ export function serveCommand(mode: 'serve' | 'record' = 'serve'): Command {
       : "serve (same options) and record the session into --out: every source frame streamed, the receivers' query changes with their frame indices, and the link as the sender saw it (replay it with `mmsc replay`)",
   );
   if (mode === 'record') cmd.requiredOption('--out <dir>', 'recording folder (frames/, queries.json, link.jsonl)');
-  return cmd
+  return withFrameOptions(cmd)
     .option(
       '--replay <dir>',
       'a recording (`mmsc record`) whose query changes are applied at the same frame indices (pair it with --source <dir>/frames)',
@@ -126,6 +127,8 @@ export function serveCommand(mode: 'serve' | 'record' = 'serve'): Command {
         logJson?: boolean;
         out?: string;
         replay?: string;
+        size: string;
+        fit: string;
       }) => {
         const fps = Number(opts.fps);
         const port = Number(opts.port);
@@ -156,16 +159,20 @@ export function serveCommand(mode: 'serve' | 'record' = 'serve'): Command {
         const token = opts.auth ? (opts.token ?? process.env.MMSC_TOKEN ?? makeToken()) : null;
         if (token !== null && !/^[\w.~-]{8,256}$/.test(token))
           throw new CliError('--token must be 8–256 URL-safe characters (letters, digits, - _ . ~)', EXIT.usage);
+        const frameOptions = frameOptionsOf(opts);
         const https = readTls(opts.tlsCert, opts.tlsKey);
         const log = createLogger(opts.logLevel as LogLevel, opts.logJson ?? !process.stdout.isTTY);
         // libvips' operation cache (up to 50 MB) only grows for a live source whose every frame is new.
         sharp.cache(false);
         const manifest = await readManifest(opts.models);
         const codecs = codecEntries(manifest);
+        // The frame keeps the source's aspect (or is cropped with --fit crop): its size is read first.
+        const g = await sourceGeometry(opts.source, frameOptions);
+        const frame = { width: g.width, height: g.height };
         const [models, lexicon, source] = await Promise.all([
           loadModels(opts.pipeline as 'worker' | 'inline', opts.models, log),
           loadLexicon(opts.models),
-          openSource(opts.source, FRAME_SIZE, fps, { log: (line) => log.warn({}, line.replace(/^mmsc: /, '')) }),
+          openSource(opts.source, frame, fps, { log: (line) => log.warn({}, line.replace(/^mmsc: /, '')) }),
         ]);
         try {
           reportGrounding(opts.query, lexicon);
@@ -173,13 +180,13 @@ export function serveCommand(mode: 'serve' | 'record' = 'serve'): Command {
           await models.close();
           throw new CliError(`--query: ${(e as Error).message}`, EXIT.usage);
         }
-        const hello = helloFor(codecs, fps, DEFAULT_MAX_MESSAGE_BYTES, engine);
+        const hello = helloFor(codecs, fps, DEFAULT_MAX_MESSAGE_BYTES, engine, frame);
         const replay = opts.replay ? readRecording(opts.replay) : null;
         const recording =
           opts.out || replay
-            ? new RecordingPipeline(new SourcePipeline(source, models, FRAME_SIZE), { recordDir: opts.out ?? null, replay, fps })
+            ? new RecordingPipeline(new SourcePipeline(source, models, frame), { recordDir: opts.out ?? null, replay, fps })
             : null;
-        const pipeline = recording ?? new SourcePipeline(source, models, FRAME_SIZE);
+        const pipeline = recording ?? new SourcePipeline(source, models, frame);
         const streamer = new Streamer(pipeline, lexicon, curvesOf(codecs), hello, {
           fps,
           allocator: opts.allocator as AllocatorName,
@@ -221,7 +228,7 @@ export function serveCommand(mode: 'serve' | 'record' = 'serve'): Command {
         const shown = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
         const withToken = token === null ? `${shown}/` : `${shown}/?token=${token}`;
         console.log(
-          `mmsc serve: ${source.description}, ${fps} fps, engine ${engine}${engine === 'patches' ? `, allocator ${opts.allocator}` : ` ${opts.chroma}`}, protocol v${PROTOCOL_VERSION}`,
+          `mmsc serve: ${source.description}, ${frame.width}×${frame.height}${g.source ? ` (from ${g.source.width}×${g.source.height}, fit ${frameOptions.fit})` : ''}, ${fps} fps, engine ${engine}${engine === 'patches' ? `, allocator ${opts.allocator}` : ` ${opts.chroma}`}, protocol v${PROTOCOL_VERSION}`,
         );
         if (opts.out)
           console.log(

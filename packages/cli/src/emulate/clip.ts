@@ -78,8 +78,7 @@ export function demoBoxes(query: string): Box[] {
 }
 
 /** Stamps frame `i` (RGB at the frame size) with its number and writes it as the clip's i-th PNG; its file name. */
-async function writeStampedFrame(data: Buffer, i: number, out: string): Promise<string> {
-  const g = FRAME_SIZE;
+async function writeStampedFrame(data: Buffer, i: number, out: string, g: { width: number; height: number } = FRAME_SIZE): Promise<string> {
   writeStamp(data, g.width, g.height, 3, i);
   const file = `frame-${String(i).padStart(5, '0')}.png`;
   await sharp(data, { raw: { ...g, channels: 3 } })
@@ -147,19 +146,21 @@ export async function loadClipFrames(dir: string, m: ClipManifest): Promise<Uint
 
 /**
  * A clip made of a recording's frames (`mmsc record`): each frame stamped with its index, no
- * ground truth (scores are over the frame only), the recording's first query as the clip's query.
+ * ground truth (scores are over the frame only), the recording's first query as the clip's query;
+ * at the recorded frames' own size (the first one's).
  */
 export async function clipFromFrames(framesDir: string, files: string[], query: string, fps: number, out: string): Promise<ClipManifest> {
-  const g = FRAME_SIZE;
+  const first: { width?: number; height?: number } = files[0] ? await sharp(join(framesDir, files[0])).metadata() : {};
+  const g = first.width && first.height ? { width: first.width, height: first.height } : FRAME_SIZE;
   await mkdir(out, { recursive: true });
   const names: string[] = [];
   for (let i = 0; i < files.length; i++) {
     const data = await sharp(join(framesDir, files[i] as string))
       .removeAlpha()
-      .resize(g.width, g.height, { fit: 'fill' })
+      .resize(g.width, g.height, { fit: 'cover' })
       .raw()
       .toBuffer();
-    names.push(await writeStampedFrame(data, i, out));
+    names.push(await writeStampedFrame(data, i, out, g));
   }
   const manifest: ClipManifest = {
     version: 1,

@@ -46,11 +46,23 @@ describe('pair building (paper protocol)', () => {
     const m = gtMask(coco(), pair, 20, 30);
     const at = (x: number, y: number) => m[y * 30 + x];
     expect(at(1, 1)).toBe(1); // cat square (top-left)
-    expect(at(20, 15)).toBe(1); // dog square (bottom-right), x scaled by 0.3, y by 0.2
+    expect(at(20, 15)).toBe(1); // dog square (bottom-right): the 100×100 image's centre 100×67 band on the 30×20 grid
     expect(at(1, 18)).toBe(1); // crowd RLE: left 10 % of columns
     expect(at(29, 0)).toBe(0); // the tiny car is ignored
     const onlyCat = gtMask(coco(), { ...pair, categories: ['cat'] }, 20, 30);
     expect(onlyCat.reduce((s, v) => s + v, 0)).toBeLessThan(m.reduce((s, v) => s + v, 0));
+  });
+
+  it('maps the image onto a frame of another aspect as the frame shows it: centre-cropped, not stretched', () => {
+    // A 30×30 square at the centre of a 120×90 (4:3) image, on a 60×40 (3:2) frame: scale 0.5 both ways.
+    const c = coco();
+    c.images.push({ id: 7, file_name: '7.jpg', width: 120, height: 90 });
+    c.annotations.push({ image_id: 7, category_id: 1, segmentation: [[45, 30, 75, 30, 75, 60, 45, 60]], area: 900, iscrowd: 0 });
+    const m = gtMask(c, { imageId: 7, file: '7.jpg', query: 'cat', categories: ['cat'] }, 40, 60);
+    const cols = [...Array(60).keys()].filter((x) => m.some((v, i) => v && i % 60 === x));
+    const rows = [...Array(40).keys()].filter((y) => m.subarray(y * 60, y * 60 + 60).some((v) => v));
+    expect([cols.length, rows.length]).toEqual([15, 15]);
+    expect([cols[0], rows[0]]).toEqual([22, 12]); // 45·0.5, (30 − 5)·0.5: the crop drops 5 rows above
   });
 
   it('the box variant fills the bounding box of each instance', () => {

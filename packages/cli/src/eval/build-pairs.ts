@@ -1,4 +1,5 @@
 import { seededRandom } from '@mmsc/protocol';
+import { coverCrop } from '@mmsc/sender/geometry.js';
 import { type Segmentation, segmentationToMask } from './decode-masks.js';
 
 /** The parts of a COCO instances file mmsc reads. */
@@ -96,7 +97,8 @@ export function parsePairsFile(json: unknown, coco: Coco, source = 'pairs file')
 
 /**
  * Ground-truth mask of a pair on the outH×outW frame: union of its categories' eligible instances
- * (`shape: 'box'`: of each instance's bounding box, taken from its decoded mask).
+ * (`shape: 'box'`: of each instance's bounding box, taken from its decoded mask). The frame shows the
+ * image's centre at the frame's aspect (`coverCrop`), as `readFrame` makes it: never stretched.
  */
 export function gtMask(
   coco: Coco,
@@ -110,9 +112,10 @@ export function gtMask(
   if (!im) throw new CocoError(`image ${pair.imageId} is not in the annotations`);
   const ids = new Set(coco.categories.filter((c) => pair.categories.includes(c.name)).map((c) => c.id));
   const mask = new Uint8Array(outH * outW);
+  const crop = coverCrop(im.width, im.height, outW, outH);
   for (const a of eligible(coco, minArea).get(im.id) ?? []) {
     if (!ids.has(a.category_id)) continue;
-    const m = segmentationToMask(a.segmentation, im.height, im.width, outH, outW);
+    const m = segmentationToMask(a.segmentation, im.height, im.width, outH, outW, crop);
     if (shape === 'box') fillBox(mask, m, outW, outH);
     else for (let i = 0; i < m.length; i++) mask[i] = (mask[i] as number) | (m[i] as number);
   }

@@ -17,6 +17,16 @@ describe('COCO mask decoding', () => {
     expect(show(m, 6)).toEqual(['000000', '011110', '011110', '011110', '000000']);
   });
 
+  it('draws the crop of the image the frame shows (polygons and RLE alike)', () => {
+    // The 12×10 source's columns 2..9 onto a 4×5 grid: the rectangle (2,2)–(10,8) keeps its shape.
+    const crop = { left: 2, top: 0, width: 8, height: 10 };
+    const m = polygonsToMask([[2, 2, 10, 2, 10, 8, 2, 8]], 10, 12, 5, 4, crop);
+    expect(show(m, 4)).toEqual(['0000', '1111', '1111', '1111', '0000']);
+    // 3×4 RLE (h=3, w=4) whose column 3 is set; the crop of columns 2..3 shows it on the right.
+    const r = rleToMask([9, 3], 3, 4, 3, 2, { left: 2, top: 0, width: 2, height: 3 });
+    expect(show(r, 2)).toEqual(['01', '01', '01']);
+  });
+
   it('fills a triangle and leaves its outside empty', () => {
     const m = polygonsToMask([[0, 0, 4, 0, 0, 4]], 4, 4, 4, 4);
     expect(show(m, 4)).toEqual(['1110', '1100', '1000', '0000']);

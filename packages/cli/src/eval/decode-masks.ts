@@ -1,10 +1,20 @@
 /**
- * COCO instance masks → binary masks on a target grid (the frame, e.g. 320×480), pure logic.
+ * COCO instance masks → binary masks on a target grid (the frame, e.g. 480×368 for a 640×480 image), pure logic.
  * Handles polygons, uncompressed RLE (`counts` as a list) and compressed RLE (`counts` as a string),
  * as pycocotools defines them. RLE runs are column-major and alternate 0/1 starting with 0.
  */
 
 export type Segmentation = number[][] | { counts: number[] | string; size: [number, number] };
+
+/** The part of the h×w image the grid shows, in its pixels (the frame's centre crop); default the whole image. */
+export interface MaskCrop {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+const whole = (h: number, w: number): MaskCrop => ({ left: 0, top: 0, width: w, height: h });
 
 export class MaskError extends Error {
   override readonly name = 'MaskError';
@@ -35,8 +45,8 @@ export function decodeRleString(s: string): number[] {
   return counts;
 }
 
-/** RLE (column-major, h×w) resampled by nearest neighbour onto an outH×outW grid. */
-export function rleToMask(counts: number[], h: number, w: number, outH: number, outW: number): Uint8Array {
+/** RLE (column-major, h×w) resampled by nearest neighbour onto an outH×outW grid (from `crop` of it). */
+export function rleToMask(counts: number[], h: number, w: number, outH: number, outW: number, crop = whole(h, w)): Uint8Array {
   const full = new Uint8Array(h * w); // column-major
   let pos = 0;
   for (let i = 0; i < counts.length; i++) {
@@ -48,9 +58,9 @@ export function rleToMask(counts: number[], h: number, w: number, outH: number, 
   if (pos !== full.length) throw new MaskError(`RLE runs cover ${pos} of ${h * w} pixels`);
   const out = new Uint8Array(outH * outW);
   for (let y = 0; y < outH; y++) {
-    const sy = Math.min(h - 1, Math.floor(((y + 0.5) * h) / outH));
+    const sy = Math.min(h - 1, crop.top + Math.floor(((y + 0.5) * crop.height) / outH));
     for (let x = 0; x < outW; x++) {
-      const sx = Math.min(w - 1, Math.floor(((x + 0.5) * w) / outW));
+      const sx = Math.min(w - 1, crop.left + Math.floor(((x + 0.5) * crop.width) / outW));
       out[y * outW + x] = full[sx * h + sy] as number;
     }
   }
@@ -58,17 +68,17 @@ export function rleToMask(counts: number[], h: number, w: number, outH: number, 
 }
 
 /**
- * Fills polygons (flat [x0,y0,x1,y1,...] in source pixels of an h×w image) onto an outH×outW grid,
- * even-odd rule, sampling at pixel centres.
+ * Fills polygons (flat [x0,y0,x1,y1,...] in source pixels of an h×w image) onto an outH×outW grid
+ * showing `crop` of the image, even-odd rule, sampling at pixel centres.
  */
-export function polygonsToMask(polygons: number[][], h: number, w: number, outH: number, outW: number): Uint8Array {
+export function polygonsToMask(polygons: number[][], h: number, w: number, outH: number, outW: number, crop = whole(h, w)): Uint8Array {
   const out = new Uint8Array(outH * outW);
-  const sx = outW / w;
-  const sy = outH / h;
+  const sx = outW / crop.width;
+  const sy = outH / crop.height;
   for (const poly of polygons) {
     if (poly.length < 6 || poly.length % 2) throw new MaskError(`a polygon needs ≥ 3 points, got ${poly.length} numbers`);
-    const xs = poly.filter((_, i) => i % 2 === 0).map((v) => v * sx);
-    const ys = poly.filter((_, i) => i % 2 === 1).map((v) => v * sy);
+    const xs = poly.filter((_, i) => i % 2 === 0).map((v) => (v - crop.left) * sx);
+    const ys = poly.filter((_, i) => i % 2 === 1).map((v) => (v - crop.top) * sy);
     const n = xs.length;
     const y0 = Math.max(0, Math.floor(Math.min(...ys)));
     const y1 = Math.min(outH - 1, Math.ceil(Math.max(...ys)));
@@ -93,14 +103,14 @@ export function polygonsToMask(polygons: number[][], h: number, w: number, outH:
   return out;
 }
 
-/** Any COCO segmentation of an h×w image as a binary mask on an outH×outW grid. */
-export function segmentationToMask(seg: Segmentation, h: number, w: number, outH: number, outW: number): Uint8Array {
-  if (Array.isArray(seg)) return polygonsToMask(seg, h, w, outH, outW);
+/** Any COCO segmentation of an h×w image as a binary mask on an outH×outW grid showing `crop` of the image. */
+export function segmentationToMask(seg: Segmentation, h: number, w: number, outH: number, outW: number, crop = whole(h, w)): Uint8Array {
+  if (Array.isArray(seg)) return polygonsToMask(seg, h, w, outH, outW, crop);
   if (seg && typeof seg === 'object' && Array.isArray(seg.size)) {
     const [rh, rw] = seg.size;
     const counts = typeof seg.counts === 'string' ? decodeRleString(seg.counts) : seg.counts;
     if (!Array.isArray(counts)) throw new MaskError('RLE counts must be a list or a string');
-    return rleToMask(counts, rh, rw, outH, outW);
+    return rleToMask(counts, rh, rw, outH, outW, rh === h && rw === w ? crop : whole(rh, rw));
   }
   throw new MaskError('segmentation is neither polygons nor RLE');
 }

@@ -51,16 +51,15 @@ export interface PairResult {
   psnr: number;
 }
 
-export const RAW_FRAME_BYTES = 2400 * 192;
-
 /**
  * Runs the live system's own code paths offline for one image–query pair: relevance, allocation,
  * patch encoders, protocol framing (budget in wire bytes), decoders and reassembly with
  * concealment — plus JPEG at the same bytes. Metrics follow the paper's Figs 4–6.
  */
 export class Evaluator {
-  private readonly encoder: FrameEncoder;
-  readonly hello: HelloMessage;
+  private encoder: FrameEncoder;
+  /** The session's hello at the frame being evaluated (each image keeps its own aspect: its own geometry). */
+  hello: HelloMessage;
 
   constructor(
     readonly relevance: DetectorRelevance,
@@ -83,6 +82,7 @@ export class Evaluator {
     boxMask?: Uint8Array,
   ) {
     if (methods.includes('oracle-box') && !boxMask) throw new Error('method oracle-box needs the GT box mask');
+    this.atGeometry(frame.width, frame.height);
     const patches = patchify(frame.data, frame.width, frame.height);
     const variances = patchVariances(patches);
     const a = await this.relevance.analyse(frame);
@@ -101,7 +101,7 @@ export class Evaluator {
     };
     const results: PairResult[] = [];
     for (const rate of rates) {
-      const budget = Math.floor(rate * RAW_FRAME_BYTES);
+      const budget = Math.floor(rate * frame.width * frame.height * 3);
       for (const method of methods) {
         const { image, bytes } = await this.reconstruct(
           method,
@@ -128,6 +128,13 @@ export class Evaluator {
       }
     }
     return results;
+  }
+
+  /** The hello and encoder for a width×height frame (the same objects while the geometry stays). */
+  private atGeometry(width: number, height: number) {
+    if (width === this.hello.width && height === this.hello.height) return;
+    this.hello = { ...this.hello, width, height };
+    this.encoder = new FrameEncoder(this.hello, contextFromHello(this.hello), this.encoders, this.allocator, this.curves);
   }
 
   /**
@@ -178,8 +185,9 @@ export class Evaluator {
     if (method === 'uniform') {
       // The single highest level whose whole frame fits the budget (skip always fits).
       for (let k = this.encoder.levels.length - 1; k >= 0 && !parts; k--) {
-        if (2400 * (this.encoder.levels[k]?.bytes ?? 0) > budget) continue;
-        const p = await this.encoder.encodeChoice({ frameId: 0, captureTs: 0, budget }, patches, new Uint8Array(2400).fill(k));
+        if (this.encoder.ctx.patchCount * (this.encoder.levels[k]?.bytes ?? 0) > budget) continue;
+        const choice = new Uint8Array(this.encoder.ctx.patchCount).fill(k);
+        const p = await this.encoder.encodeChoice({ frameId: 0, captureTs: 0, budget }, patches, choice);
         if (p.reduce((s, b) => s + b.length, 0) <= budget) parts = p;
       }
     } else {

@@ -3,7 +3,7 @@ import { h264Available } from '@mmsc/codec/h264-node';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '@mmsc/protocol';
 import { DEMO_IMAGE } from '@mmsc/sender/assets.js';
 import { curvesOf, helloFor } from '@mmsc/sender/hello.js';
-import { readFrame } from '@mmsc/sender/images.js';
+import { readFrame, readSourceFrame } from '@mmsc/sender/images.js';
 import { loadCodecs, readManifest } from '@mmsc/sender/models.js';
 import { loadRelevance } from '@mmsc/sender/relevance/load-relevance.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,6 +44,24 @@ describe('Evaluator on dog.jpg', () => {
       expect(at('oracle')).toBeLessThanOrEqual(at('uniform'));
     }
     await expect(evaluator.evaluate(frame, pair, mask, rates, ['oracle-box'])).rejects.toThrow(/oracle-box needs/);
+  });
+
+  it('evaluates each image at its own geometry (dog.jpg is 4:3: 480×368), budgets in its own raw bytes', async () => {
+    const frame = await readSourceFrame(DEMO_IMAGE);
+    expect([frame.width, frame.height]).toEqual([480, 368]);
+    const pair = { imageId: 1, query: 'dog', categories: ['dog'] };
+    const mask = new Uint8Array(frame.width * frame.height).fill(1);
+    const methods = ['uniform', 'mmsc', ...(x264 ? (['h264'] as const) : [])] as const;
+    const results = await evaluator.evaluate(frame, pair, mask, [0.1], [...methods]);
+    expect(evaluator.hello).toMatchObject({ width: 480, height: 368 });
+    for (const r of results) {
+      expect(r.budget).toBe(Math.floor(0.1 * 480 * 368 * 3));
+      expect(r.bytes).toBeLessThanOrEqual(r.budget);
+      expect(r.psnr).toBeGreaterThan(20); // the whole frame decoded at its geometry, not a grey or shifted one
+    }
+    // Back to a 480×320 frame: the geometry follows again.
+    await evaluator.evaluate(await readFrame(DEMO_IMAGE), pair, new Uint8Array(480 * 320).fill(1), [0.1], ['mmsc']);
+    expect(evaluator.hello).toMatchObject({ width: 480, height: 320 });
   });
 
   it.skipIf(!x264)(

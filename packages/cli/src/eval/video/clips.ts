@@ -3,7 +3,9 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { DEMO_IMAGE } from '@mmsc/sender/assets.js';
+import { DEFAULT_FRAME, type FrameGeometry, type FrameOptions } from '@mmsc/sender/geometry.js';
 import type { RgbImage } from '@mmsc/sender/images.js';
+import { sourceGeometry } from '@mmsc/sender/sources/probe.js';
 import { PanSource } from '@mmsc/sender/sources/sources.js';
 import sharp from 'sharp';
 
@@ -20,10 +22,19 @@ export const TOUR_IMAGES = ['dog.jpg', 'horses.jpg', 'giraffe.jpg', 'person.jpg'
 const TOUR_SEGMENT_S = 2;
 
 /**
+ * The frame a clip is made at: its own aspect (`frameGeometry` of the source's size). `pan` and
+ * `tour` take the demo still's (the tour's first image); a video file its stream's, probed by ffmpeg.
+ */
+export async function clipGeometry(spec: string, options: FrameOptions = DEFAULT_FRAME): Promise<FrameGeometry> {
+  const g = await sourceGeometry((CLIPS as readonly string[]).includes(spec) ? `pan:${DEMO_IMAGE}` : spec, options);
+  return { width: g.width, height: g.height, crop: g.crop };
+}
+
+/**
  * `pan`: the default demo source (PanSource over dog.jpg), frames 0..n−1 exactly as `mmsc serve`
  * makes them. `tour`: harder and still reproducible — a cut every 2 s to the next of TOUR_IMAGES,
  * each shown with a pan twice as fast as `pan` and a zoom-in over the segment. Anything else: a
- * video file, decoded by ffmpeg to the first n frames at the stream size.
+ * video file, decoded by ffmpeg to the first n frames, scaled to cover `size` and centre-cropped (never stretched).
  */
 export async function makeClip(spec: string, n: number, fps: number, size: { width: number; height: number }): Promise<Clip> {
   if (spec === 'pan') {
@@ -79,7 +90,7 @@ async function fromFile(path: string, n: number, size: { width: number; height: 
     '-i',
     path,
     '-vf',
-    `scale=${size.width}:${size.height}`,
+    `scale=${size.width}:${size.height}:force_original_aspect_ratio=increase,crop=${size.width}:${size.height}`,
     '-frames:v',
     String(n),
     '-f',

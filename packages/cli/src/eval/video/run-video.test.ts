@@ -1,8 +1,12 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { h264Available } from '@mmsc/codec/h264-node';
 import { defaultLevels, type HelloMessage } from '@mmsc/protocol';
 import { describe, expect, it } from 'vitest';
 import { parseBitrate } from '../../commands/eval-video.js';
-import { makeClip } from './clips.js';
+import { clipGeometry, makeClip } from './clips.js';
 import { psnr, queryBoxes, runMmsc, runPeer } from './run-video.js';
 
 describe('eval-video metrics', () => {
@@ -32,6 +36,31 @@ describe('eval-video metrics', () => {
 });
 
 describe('eval-video clips', () => {
+  it('a clip is made at its own aspect: pan and tour the demo still’s (4:3), a video file its own (16:9)', async () => {
+    const g = await clipGeometry('pan');
+    expect([g.width, g.height]).toEqual([480, 368]);
+    expect(await clipGeometry('tour')).toEqual(g);
+    expect(await clipGeometry('pan', { size: 480, fit: 'crop' })).toMatchObject({ width: 480, height: 320 });
+    const clip = await makeClip('pan', 2, 10, g);
+    expect(clip.frames.map((f) => [f.width, f.height, f.data.length])).toEqual([
+      [480, 368, 480 * 368 * 3],
+      [480, 368, 480 * 368 * 3],
+    ]);
+    if (spawnSync('ffmpeg', ['-version']).status !== 0) return; // the video half needs Debian ffmpeg
+    const dir = await mkdtemp(join(tmpdir(), 'mmsc-clip-'));
+    try {
+      const video = join(dir, 'wide.mp4');
+      const args = ['-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=10', '-t', '1', '-pix_fmt', 'yuv420p', video];
+      expect(spawnSync('ffmpeg', args).status).toBe(0);
+      const v = await clipGeometry(video);
+      expect([v.width, v.height]).toEqual([480, 272]);
+      const frames = (await makeClip(video, 3, 10, v)).frames;
+      expect(frames.map((f) => f.data.length)).toEqual([1, 2, 3].map(() => 480 * 272 * 3));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('the tour is reproducible and cuts every 2 s', async () => {
     const size = { width: 96, height: 64 };
     const [a, b] = await Promise.all([makeClip('tour', 22, 10, size), makeClip('tour', 22, 10, size)]);
