@@ -1,12 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFrame } from '../images.js';
+import { readSourceFrame } from '../images.js';
 import type { Detection } from './decode-detections.js';
 import { loadRelevance } from './load-relevance.js';
 import type { DetectorRelevance, RelevanceResult } from './relevance-model.js';
 
 // The real detector (models/centernet.onnx) and lexicon on a committed demo image: Debian darknet's
-// dog.jpg (a dog, a bicycle and a car; see assets/README.md).
+// dog.jpg (a dog, a bicycle and a car; see assets/README.md), at its own aspect as `serve` frames it.
 const DOG = fileURLToPath(new URL('../../../../assets/images/dog.jpg', import.meta.url));
 let model: DetectorRelevance;
 beforeAll(async () => {
@@ -31,7 +31,7 @@ const strongest = (r: RelevanceResult, name: string) =>
 
 describe('detector-grounded relevance on dog.jpg', () => {
   it('"dog" lights the dog and not the car; "car" the reverse', async () => {
-    const frame = await readFrame(DOG);
+    const frame = await readSourceFrame(DOG);
     const a = await model.analyse(frame);
     const base = model.baselineFromAnalysis(a);
     const dogBox = strongest(base, 'dog');
@@ -44,12 +44,13 @@ describe('detector-grounded relevance on dog.jpg', () => {
     expect(meanIn(dog, carBox)).toBeLessThan(0.05);
     expect(meanIn(car, carBox)).toBeGreaterThan(0.4);
     expect(meanIn(car, dogBox)).toBeLessThan(0.05);
-    expect(dog.patchScores).toHaveLength(2400);
+    expect([frame.width, frame.height]).toEqual([480, 368]); // dog.jpg is 4:3: its own aspect
+    expect(dog.patchScores).toHaveLength(60 * 46);
     expect(dog.grounding).toEqual([{ word: 'dog', classes: [{ name: 'dog', weight: 1 }] }]);
   });
 
   it('synonyms ground; unknown words are reported; nothing grounded falls back to the baseline', async () => {
-    const frame = await readFrame(DOG);
+    const frame = await readSourceFrame(DOG);
     const a = await model.analyse(frame);
     const r = model.fromAnalysis(a, 'puppy and zxqv');
     expect(r.grounding.map((w) => w.word)).toEqual(['puppy']);
@@ -62,7 +63,7 @@ describe('detector-grounded relevance on dog.jpg', () => {
   });
 
   it('makes the query-agnostic map once per frame: every ungroundable query and the baseline share it', async () => {
-    const frame = await readFrame(DOG);
+    const frame = await readSourceFrame(DOG);
     const a = await model.analyse(frame);
     const first = model.fromAnalysis(a, 'zxqv');
     const other = model.fromAnalysis(a, 'sky');
