@@ -1,6 +1,6 @@
 /**
  * The picture and its overlays. The picture canvas holds the frame at 1:1 (a backing store of the
- * hello's width×height, e.g. 480×368 for a 4:3 camera) and is scaled up by CSS with nearest-neighbour
+ * hello's width×height, e.g. 480×360 for a 4:3 camera) and is scaled up by CSS with nearest-neighbour
  * sampling, its aspect kept; the overlays are one pixel per patch (60×46 there), scaled the same way,
  * so every patch shows as a crisp square.
  */

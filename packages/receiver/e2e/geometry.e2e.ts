@@ -85,11 +85,10 @@ function probeSize(url: string, token: string): Promise<[number, number] | null>
 const within2 = (got: number, want: number) => Math.abs(got / want - 1) <= 0.02;
 
 describe('the source’s own geometry in the browser (Chromium)', () => {
-  // Frame sides are multiples of 16 (the h264 macroblock): at the default --size 480 a 4:3 source is
-  // 480×368 (its 360 rounded; 2.2 % off 4:3, the centre 626×480 of a 640×480 picture shown unstretched),
-  // at --size 512 exactly 512×384. A 16:9 source at the default size is 480×272 (0.7 % off).
+  // The short side is on the 8-px patch grid: at the default --size 480 a 4:3 source is exactly
+  // 480×360 (a partial last row of h264 macroblocks); a 16:9 source is 480×272 (0.7 % off).
   const cases = [
-    { name: 'a 640×480 image', aspect: 4 / 3, size: 512, source: () => picture(join(dir, 'cam.png'), 640, 480) },
+    { name: 'a 640×480 image', aspect: 4 / 3, size: 480, source: () => picture(join(dir, 'cam.png'), 640, 480) },
     { name: `a 16:9 ${hasFfmpeg ? 'video' : 'folder'}`, aspect: 16 / 9, size: 480, source: wideSource },
   ];
   for (const c of cases) {

@@ -94,7 +94,7 @@ describe('frameGeometry', () => {
   }
 
   it('the issue examples: a 640×480 camera and a 16:9 clip keep their aspect at the default size', () => {
-    expect(frameGeometry(640, 480)).toMatchObject({ width: 480, height: 368 }); // 360 rounds to the 16-px grid
+    expect(frameGeometry(640, 480)).toMatchObject({ width: 480, height: 360 }); // exact: the short side is on the 8-px patch grid
     expect(frameGeometry(1920, 1080)).toMatchObject({ width: 480, height: 272 });
     expect(frameGeometry(480, 320)).toEqual({ width: 480, height: 320, crop: { left: 0, top: 0, width: 480, height: 320 } });
   });

@@ -6,10 +6,13 @@ export const GEOMETRY = { width: DEFAULT_GEOMETRY.width, height: DEFAULT_GEOMETR
 export const FRAME_SIZE = { width: GEOMETRY.width, height: GEOMETRY.height };
 
 /**
- * The grid every frame side is a multiple of: the patch (8 px) and the h264 engine's macroblock
- * (16 px, which also makes both sides even for 4:2:0).
+ * The grid every frame side is a multiple of: the patch (8 px; also even, as 4:2:0 needs). The
+ * codec engines code a partial last row or column of 16×16 macroblocks (their encoders pad, the
+ * stream carries the visible size), so a 4:3 source at 480 is exactly 480×360.
  */
-export const FRAME_GRID = 16;
+export const FRAME_GRID = 8;
+/** The long side (`size`) is a multiple of this: the codec engines' macroblock. */
+export const SIZE_GRID = 16;
 export const MIN_FRAME_SIZE = 64;
 export const MAX_FRAME_SIZE = 1920;
 
@@ -22,7 +25,7 @@ export type FrameFit = 'keep' | 'crop';
 export const FRAME_FITS: readonly FrameFit[] = ['keep', 'crop'];
 
 export interface FrameOptions {
-  /** Long side of the frame in pixels: a multiple of FRAME_GRID in [MIN_FRAME_SIZE, MAX_FRAME_SIZE]. */
+  /** Long side of the frame in pixels: a multiple of SIZE_GRID in [MIN_FRAME_SIZE, MAX_FRAME_SIZE]. */
   size: number;
   fit: FrameFit;
 }
@@ -46,8 +49,8 @@ export interface FrameGeometry {
 
 /** Throws a RangeError naming what is wrong with `o` (size off the grid or out of range, unknown fit). */
 export function checkFrameOptions(o: FrameOptions): void {
-  if (!Number.isInteger(o.size) || o.size % FRAME_GRID || o.size < MIN_FRAME_SIZE || o.size > MAX_FRAME_SIZE)
-    throw new RangeError(`size must be a multiple of ${FRAME_GRID} in ${MIN_FRAME_SIZE}..${MAX_FRAME_SIZE}, got ${o.size}`);
+  if (!Number.isInteger(o.size) || o.size % SIZE_GRID || o.size < MIN_FRAME_SIZE || o.size > MAX_FRAME_SIZE)
+    throw new RangeError(`size must be a multiple of ${SIZE_GRID} in ${MIN_FRAME_SIZE}..${MAX_FRAME_SIZE}, got ${o.size}`);
   if (!FRAME_FITS.includes(o.fit)) throw new RangeError(`fit must be ${FRAME_FITS.join(' or ')}, got ${o.fit}`);
 }
 

@@ -1,5 +1,5 @@
 import { EXIT } from '@mmsc/protocol';
-import { checkFrameOptions, DEFAULT_FRAME, FRAME_FITS, FRAME_GRID, type FrameFit, type FrameOptions } from '@mmsc/sender/geometry.js';
+import { checkFrameOptions, DEFAULT_FRAME, FRAME_FITS, type FrameFit, type FrameOptions, SIZE_GRID } from '@mmsc/sender/geometry.js';
 import type { Command } from 'commander';
 import { CliError } from '../errors.js';
 
@@ -8,12 +8,12 @@ export function withFrameOptions(cmd: Command): Command {
   return cmd
     .option(
       '--size <px>',
-      `the frame's long side in pixels (a multiple of ${FRAME_GRID}); the short side follows the source's aspect`,
+      `the frame's long side in pixels (a multiple of ${SIZE_GRID}); the short side follows the source's aspect`,
       String(DEFAULT_FRAME.size),
     )
     .option(
       '--fit <mode>',
-      "keep (the source's aspect, the short side rounded to the 16-px grid) or crop (the centre of the source cropped to a 3:2 frame)",
+      "keep (the source's aspect, the short side rounded to the 8-px patch grid) or crop (the centre of the source cropped to a 3:2 frame)",
       DEFAULT_FRAME.fit,
     );
 }

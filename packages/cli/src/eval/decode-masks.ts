@@ -1,5 +1,5 @@
 /**
- * COCO instance masks → binary masks on a target grid (the frame, e.g. 480×368 for a 640×480 image), pure logic.
+ * COCO instance masks → binary masks on a target grid (the frame, e.g. 480×360 for a 640×480 image), pure logic.
  * Handles polygons, uncompressed RLE (`counts` as a list) and compressed RLE (`counts` as a string),
  * as pycocotools defines them. RLE runs are column-major and alternate 0/1 starting with 0.
  */

@@ -46,16 +46,16 @@ describe('Evaluator on dog.jpg', () => {
     await expect(evaluator.evaluate(frame, pair, mask, rates, ['oracle-box'])).rejects.toThrow(/oracle-box needs/);
   });
 
-  it('evaluates each image at its own geometry (dog.jpg is 4:3: 480×368), budgets in its own raw bytes', async () => {
+  it('evaluates each image at its own geometry (dog.jpg is 4:3: 480×360), budgets in its own raw bytes', async () => {
     const frame = await readSourceFrame(DEMO_IMAGE);
-    expect([frame.width, frame.height]).toEqual([480, 368]);
+    expect([frame.width, frame.height]).toEqual([480, 360]);
     const pair = { imageId: 1, query: 'dog', categories: ['dog'] };
     const mask = new Uint8Array(frame.width * frame.height).fill(1);
     const methods = ['uniform', 'mmsc', ...(x264 ? (['h264'] as const) : [])] as const;
     const results = await evaluator.evaluate(frame, pair, mask, [0.1], [...methods]);
-    expect(evaluator.hello).toMatchObject({ width: 480, height: 368 });
+    expect(evaluator.hello).toMatchObject({ width: 480, height: 360 });
     for (const r of results) {
-      expect(r.budget).toBe(Math.floor(0.1 * 480 * 368 * 3));
+      expect(r.budget).toBe(Math.floor(0.1 * 480 * 360 * 3));
       expect(r.bytes).toBeLessThanOrEqual(r.budget);
       expect(r.psnr).toBeGreaterThan(20); // the whole frame decoded at its geometry, not a grey or shifted one
     }

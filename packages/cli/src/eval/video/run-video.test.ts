@@ -38,13 +38,13 @@ describe('eval-video metrics', () => {
 describe('eval-video clips', () => {
   it('a clip is made at its own aspect: pan and tour the demo still’s (4:3), a video file its own (16:9)', async () => {
     const g = await clipGeometry('pan');
-    expect([g.width, g.height]).toEqual([480, 368]);
+    expect([g.width, g.height]).toEqual([480, 360]);
     expect(await clipGeometry('tour')).toEqual(g);
     expect(await clipGeometry('pan', { size: 480, fit: 'crop' })).toMatchObject({ width: 480, height: 320 });
     const clip = await makeClip('pan', 2, 10, g);
     expect(clip.frames.map((f) => [f.width, f.height, f.data.length])).toEqual([
-      [480, 368, 480 * 368 * 3],
-      [480, 368, 480 * 368 * 3],
+      [480, 360, 480 * 360 * 3],
+      [480, 360, 480 * 360 * 3],
     ]);
     if (spawnSync('ffmpeg', ['-version']).status !== 0) return; // the video half needs Debian ffmpeg
     const dir = await mkdtemp(join(tmpdir(), 'mmsc-clip-'));
