@@ -5,7 +5,7 @@
  * handed to the worker with their buffers; the worker makes the picture.
  */
 import { type ErrorMessage, encodeMessage, type GroundingMessage, type HelloMessage, type RelevanceMessage } from '@mmsc/protocol';
-import { type FinishedFrame, FrameReceiver, LinkStats, type SenderRate, SessionMachine } from '../src/index.js';
+import { type FinishedFrame, FrameReceiver, LinkStats, pictureSource, type SenderRate, SessionMachine } from '../src/index.js';
 import { Connection } from './connection.js';
 import { DecoderClient, type Picture } from './decoder.js';
 import { EventLog } from './events.js';
@@ -196,11 +196,7 @@ export class ReceiverApp {
     this.overlays.session(h.levels);
     this.query.grounding(null);
     this.stage.session(h);
-    this.events.add(
-      h.engine === 'h264'
-        ? `session ${h.sessionId}: ${h.width}×${h.height}, engine h264 (decoded by WebCodecs)`
-        : `session ${h.sessionId}: ${h.width}×${h.height}, engine patches, patch ${h.patchSize}, levels ${h.levels.map((l) => l.bytes).join('/')} B`,
-    );
+    this.events.add(`session ${h.sessionId}: ${h.width}×${h.height}, ${pictureSource(h.engine).describe(h, null)}`);
     this.renderStage();
     setTimeout(() => void this.pollSenderStats(), 300);
   }

@@ -1,14 +1,15 @@
 /**
- * Decode worker: runs the receiver's shared decode + reassembly code (PatchCodecs on
- * onnxruntime-web, a SessionPicture per session: the hello's decoders verified, then Reassembler)
- * off the page's thread, one frame at a time in arrival order, and hands each finished picture back
- * as RGBA (transferred, not copied).
+ * Decode worker: runs the receiver's shared decode code off the page's thread — a SessionPicture
+ * per session from the picture source of the hello's engine (patches: PatchCodecs on
+ * onnxruntime-web, verified against the hello, then Reassembler; video engines: WebCodecs) — one
+ * frame at a time in arrival order, and hands each finished picture back as RGBA (transferred, not
+ * copied).
  */
 
 import { type OrtRuntime, PatchCodecs, parseManifest } from '@mmsc/codec';
 import { DEFAULT_CONTEXT, type HelloMessage } from '@mmsc/protocol';
 import * as ortWeb from 'onnxruntime-web/wasm';
-import { type CollectedFrame, type PatchDecoder, Reassembler, SessionPicture } from '../src/index.js';
+import { type CollectedFrame, type PatchDecoder, pictureSource, Reassembler, type ReceiverPlatform, SessionPicture } from '../src/index.js';
 import { webCodecsDecoder } from './webcodecs.js';
 import type { BenchMix, BenchResult, FromWorker, ToWorker } from './worker-api.js';
 
@@ -75,17 +76,21 @@ function loadCodecs(): Promise<Loaded> {
 }
 
 async function startSession(epoch: number, hello: HelloMessage): Promise<void> {
-  if (hello.engine === 'h264') {
-    // The patch decoders are not needed: pictures come from WebCodecs.
-    session = { epoch, picture: new SessionPicture(hello, null, 'WebCodecs', webCodecsDecoder) };
-    scope.postMessage({ type: 'ready', epoch, loadMs: 0, models: ['WebCodecs H.264'] });
-    return;
-  }
-  const l = await loadCodecs();
+  const source = pictureSource(hello.engine);
+  // Only the engines that need them wait for the patch decoders; video engines decode with WebCodecs.
+  const l = source.needsPatchDecoders ? await loadCodecs() : null;
+  const platform: ReceiverPlatform = {
+    decoders: l?.codecs ?? null,
+    decoderSource: l ? '/models/manifest.json' : 'WebCodecs',
+    video: webCodecsDecoder,
+    videoName: 'WebCodecs',
+  };
   // The hello names each learned level's decoder by id and sha256: they must be the ones we run
   // (a DecoderMismatchError otherwise, reported as fatal for this session).
-  session = { epoch, picture: new SessionPicture(hello, l.codecs, '/models/manifest.json') };
-  scope.postMessage({ type: 'ready', epoch, loadMs: Math.round(l.loadMs), models: l.codecs.levels.map((b) => l.codecs.entry(b).id) });
+  const picture = SessionPicture.open(hello, platform);
+  if (!picture) throw new Error(`no decoders for engine ${hello.engine}`);
+  session = { epoch, picture };
+  scope.postMessage({ type: 'ready', epoch, loadMs: Math.round(l?.loadMs ?? 0), models: source.decoderNames(platform) });
 }
 
 async function applyFrame(epoch: number, frame: CollectedFrame, arrived: number): Promise<void> {

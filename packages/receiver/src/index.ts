@@ -1,4 +1,14 @@
 export { type CollectedFrame, FrameCollector, feedbackFor, MISSING } from './collect-frame.js';
+export {
+  type EnginePicture,
+  ffmpegVideoDecoders,
+  type PictureSource,
+  type ReceiverPlatform,
+  type VideoCodec,
+  type VideoDecoderProvider,
+  videoPortOf,
+} from './engines/picture-source.js';
+export { pictureSource, receiverEngines } from './engines/registry.js';
 export { type ApplyStats, type PatchDecoder, Reassembler } from './reassemble.js';
 export { UnsupportedVideoFormatError, type VideoDecoderFactory, type VideoDecoderPort, VideoPicture } from './reassemble-video.js';
 export {

@@ -1,5 +1,4 @@
 import type { PatchCodecs } from '@mmsc/codec';
-import { h264DecoderPort } from '@mmsc/codec/h264-node';
 import { EXIT, encodeMessage, type GroundingMessage, type HelloMessage } from '@mmsc/protocol';
 import { type CollectedFrame, type FinishedFrame, FrameReceiver, ReceiverConnection } from '@mmsc/receiver';
 import { median } from '@mmsc/sender/metrics.js';
@@ -8,6 +7,7 @@ import { Command, Option } from 'commander';
 import { type RTCDataChannel, RTCPeerConnection } from 'werift';
 import WebSocket from 'ws';
 import { CliError } from '../errors.js';
+import { nodeVideoDecoders } from '../receive/node-decoders.js';
 
 export interface ProbeResult {
   frames: number;
@@ -166,7 +166,7 @@ export async function probe(o: ProbeOptions): Promise<ProbeResult> {
         new RTCPeerConnection({ iceServers: [], iceAdditionalHostAddresses: ['127.0.0.1'], maxMessageSize: 262144 } as never),
       beforeAnswer: async () => {
         const d = await decoders();
-        receiver ??= new FrameReceiver({ decoders: d, decoderSource: 'the models folder', video: h264DecoderPort });
+        receiver ??= new FrameReceiver({ decoders: d, decoderSource: 'the models folder', video: nodeVideoDecoders, videoName: 'FFmpeg' });
         return !end;
       },
     },
