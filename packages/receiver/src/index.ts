@@ -40,3 +40,21 @@ export {
 export { type FrameRecord, LinkStats, type SenderRate, type StatsSummary, senderRateOf } from './session/link-stats.js';
 export { type QueryPorts, type QueryState, QueryWorkflow, type Wanted } from './session/query.js';
 export { LINK_LABEL, type LinkState, refusalReason, SessionMachine, type StageMessage } from './session/reconnect.js';
+export { type DecodedPicture, type DecoderReady, LocalDecoding, type PictureDecoding } from './session/decoding.js';
+export { Emitter } from './session/emitter.js';
+export {
+  type ReceivingEvents,
+  ReceivingSession,
+  type ReceivingSessionOptions,
+  type SessionError,
+  type ShownPicture,
+} from './session/receiving-session.js';
+export {
+  type LinkEnd,
+  type LinkEvents,
+  type LinkOptions,
+  type LinkTransport,
+  PAGE_RETRY,
+  type RetryPolicy,
+  SignalLink,
+} from './session/signal-link.js';
