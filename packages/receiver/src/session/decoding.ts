@@ -80,6 +80,11 @@ export class LocalDecoding implements PictureDecoding {
     });
   }
 
+  /** Resolves once every frame handed in so far is decoded. */
+  drained(): Promise<void> {
+    return this.chain.then(() => undefined);
+  }
+
   close(): void {
     this.current?.picture.close();
     this.current = null;
