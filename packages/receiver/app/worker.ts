@@ -95,7 +95,11 @@ async function startSession(epoch: number, hello: HelloMessage): Promise<void> {
 
 async function applyFrame(epoch: number, frame: CollectedFrame, arrived: number): Promise<void> {
   const s = session;
-  if (!s || s.epoch !== epoch) return; // a frame of a session that has since been replaced
+  if (!s || s.epoch !== epoch) {
+    // A frame of a session that has since been replaced, or that never started.
+    scope.postMessage({ type: 'dropped', epoch, frameId: frame.frameId });
+    return;
+  }
   const waitMs = performance.now() - arrived;
   const stats = await s.picture.apply(frame);
   const { ctx, picture } = s.picture;
@@ -203,10 +207,11 @@ async function bench(mixes: BenchMix[], frames: number): Promise<BenchResult[]> 
   return results;
 }
 
-function fail(epoch: number, fatal: boolean) {
+/** `frameId` null: the session cannot start. */
+function fail(epoch: number, frameId: number | null) {
   return (e: unknown) => {
     const message = e instanceof Error ? e.message : String(e);
-    scope.postMessage({ type: 'error', epoch, message, fatal });
+    scope.postMessage({ type: 'error', epoch, frameId, message });
   };
 }
 
@@ -216,15 +221,18 @@ scope.onmessage = (ev) => {
     case 'session':
       latestEpoch = m.epoch;
       session = null;
-      chain = chain.then(() => startSession(m.epoch, m.hello)).catch(fail(m.epoch, true));
+      chain = chain.then(() => startSession(m.epoch, m.hello)).catch(fail(m.epoch, null));
       break;
     case 'frame': {
-      if (m.epoch !== latestEpoch) return;
+      if (m.epoch !== latestEpoch) {
+        scope.postMessage({ type: 'dropped', epoch: m.epoch, frameId: m.frame.frameId });
+        return;
+      }
       const arrived = performance.now();
       queued++;
       chain = chain
         .then(() => applyFrame(m.epoch, m.frame, arrived))
-        .catch(fail(m.epoch, false))
+        .catch(fail(m.epoch, m.frame.frameId))
         .finally(() => {
           queued--;
         });
@@ -233,7 +241,7 @@ scope.onmessage = (ev) => {
     case 'bench':
       chain = chain
         .then(async () => scope.postMessage({ type: 'bench', id: m.id, results: await bench(m.mixes, m.frames) }))
-        .catch(fail(latestEpoch, false));
+        .catch(fail(latestEpoch, -1));
       break;
   }
 };

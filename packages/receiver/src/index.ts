@@ -37,11 +37,10 @@ export {
   type IdentifiedDecoders,
   verifyDecoders,
 } from './receive/verify-decoders.js';
-export { type FrameRecord, LinkStats, type SenderRate, type StatsSummary, senderRateOf } from './session/link-stats.js';
-export { type QueryPorts, type QueryState, QueryWorkflow, type Wanted } from './session/query.js';
-export { LINK_LABEL, type LinkState, refusalReason, SessionMachine, type StageMessage } from './session/reconnect.js';
 export { type DecodedPicture, type DecoderReady, LocalDecoding, type PictureDecoding } from './session/decoding.js';
 export { Emitter } from './session/emitter.js';
+export { type FrameRecord, LinkStats, type SenderRate, type StatsSummary, senderRateOf } from './session/link-stats.js';
+export { type QueryPorts, type QueryState, QueryWorkflow, type Wanted } from './session/query.js';
 export {
   type ReceivingEvents,
   ReceivingSession,
@@ -49,6 +48,7 @@ export {
   type SessionError,
   type ShownPicture,
 } from './session/receiving-session.js';
+export { LINK_LABEL, type LinkState, refusalReason, SessionMachine, type StageMessage } from './session/reconnect.js';
 export {
   type LinkEnd,
   type LinkEvents,
