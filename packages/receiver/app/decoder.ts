@@ -1,27 +1,33 @@
 /**
- * The page's side of the decode worker (worker.ts): sessions and frames go in, pictures come back.
- * Only the newest picture is drawn, once per animation frame: a backlog is skipped, not replayed.
+ * The page's PictureDecoding: the decode worker (worker.ts) gets each session's hello and its
+ * frames, and answers each frame with its picture. Every answer goes back to the receiving session
+ * (stats, keyframe requests); only the newest picture is drawn, once per animation frame: a
+ * backlog is skipped, not replayed.
  */
 import type { FrameMessage, HelloMessage } from '@mmsc/protocol';
-import type { CollectedFrame } from '../src/index.js';
+import type { CollectedFrame, DecodedPicture, DecoderReady, PictureDecoding } from '../src/index.js';
 import type { BenchMix, BenchResult, FromWorker, ToWorker } from './worker-api.js';
 
 export type Picture = Extract<FromWorker, { type: 'picture' }>;
 
 export interface DecoderEvents {
-  /** The current session: pictures of an older one are dropped. */
-  epoch(): number;
-  ready(epoch: number, models: string[], loadMs: number): void;
-  /** Every decoded frame of the session, also one a faster successor keeps off the screen. */
-  decoded(p: Picture): void;
+  /** The newest picture of the current session, once per animation frame. */
   show(p: Picture): void;
-  error(message: string, fatal: boolean): void;
   /** The worker itself failed (its script did not load or threw). */
   crashed(message: string): void;
 }
 
-export class DecoderClient {
+interface Waiter<T> {
+  resolve(value: T): void;
+  reject(error: Error): void;
+}
+
+export class DecoderClient implements PictureDecoding {
   private readonly worker: Worker;
+  private epoch = -1;
+  private starting: (Waiter<DecoderReady> & { epoch: number }) | null = null;
+  /** The current session's frames handed to the worker, by frame id. */
+  private readonly waiting = new Map<number, Waiter<DecodedPicture | null>>();
   private pending: Picture | null = null;
   private drawScheduled = false;
   private benchSeq = 0;
@@ -38,17 +44,32 @@ export class DecoderClient {
     this.worker.onerror = (e) => on.crashed(e.message);
   }
 
-  session(epoch: number, hello: HelloMessage): void {
+  begin(epoch: number, hello: HelloMessage): Promise<DecoderReady> {
+    // The frames of the session before are dropped by the worker.
+    for (const w of this.waiting.values()) w.resolve(null);
+    this.waiting.clear();
+    this.starting?.reject(new Error('replaced by a newer session'));
+    this.epoch = epoch;
     this.post({ type: 'session', epoch, hello });
+    return new Promise((resolve, reject) => {
+      this.starting = { epoch, resolve, reject };
+    });
   }
 
-  frame(epoch: number, frame: CollectedFrame): void {
+  decode(epoch: number, frame: CollectedFrame): Promise<DecodedPicture | null> {
+    if (epoch !== this.epoch) return Promise.resolve(null);
     // Hand the parts' buffers over instead of copying them (the log, if any, holds its own copies).
     const transfer = new Set<ArrayBuffer>();
     for (const part of frame.received as FrameMessage[]) {
       for (const b of [part.payload.buffer, part.levels.buffer]) if (b instanceof ArrayBuffer && b.byteLength > 0) transfer.add(b);
     }
+    const answer = new Promise<DecodedPicture | null>((resolve, reject) => this.waiting.set(frame.frameId, { resolve, reject }));
     this.post({ type: 'frame', epoch, frame }, [...transfer]);
+    return answer;
+  }
+
+  close(): void {
+    this.worker.terminate();
   }
 
   /** Decode + reassembly time of synthetic frames with the given level mixes, in the worker. */
@@ -64,22 +85,38 @@ export class DecoderClient {
     this.worker.postMessage(m, transfer);
   }
 
+  /** The waiter of a frame of the current session, taken off the list. */
+  private take(epoch: number, frameId: number): Waiter<DecodedPicture | null> | undefined {
+    if (epoch !== this.epoch) return undefined;
+    const w = this.waiting.get(frameId);
+    this.waiting.delete(frameId);
+    return w;
+  }
+
   private received(m: FromWorker): void {
     switch (m.type) {
       case 'ready':
-        this.on.ready(m.epoch, m.models, m.loadMs);
+        if (this.starting?.epoch === m.epoch) this.starting.resolve({ models: m.models, loadMs: m.loadMs });
+        if (this.starting?.epoch === m.epoch) this.starting = null;
         break;
       case 'picture':
-        if (m.epoch !== this.on.epoch()) return;
-        this.on.decoded(m);
+        if (m.epoch !== this.epoch) return;
+        this.take(m.epoch, m.frameId)?.resolve({ frameId: m.frameId, stats: m.stats, queued: m.queued, image: null });
         this.pending = m;
         if (!this.drawScheduled) {
           this.drawScheduled = true;
           requestAnimationFrame(() => this.draw());
         }
         break;
+      case 'dropped':
+        this.take(m.epoch, m.frameId)?.resolve(null);
+        break;
       case 'error':
-        this.on.error(m.message, m.fatal);
+        if (m.frameId !== null) this.take(m.epoch, m.frameId)?.reject(new Error(m.message));
+        else if (this.starting?.epoch === m.epoch) {
+          this.starting.reject(new Error(m.message));
+          this.starting = null;
+        }
         break;
       case 'bench':
         this.benchWaiters.get(m.id)?.(m.results);
@@ -92,6 +129,6 @@ export class DecoderClient {
     this.drawScheduled = false;
     const p = this.pending;
     this.pending = null;
-    if (p && p.epoch === this.on.epoch()) this.on.show(p);
+    if (p && p.epoch === this.epoch) this.on.show(p);
   }
 }

@@ -1,6 +1,6 @@
 /** Around the picture: the connection indicator, the session line, the message over the picture, the frame caption. */
 import type { HelloMessage } from '@mmsc/protocol';
-import type { LinkState, StageMessage } from '../src/index.js';
+import { type LinkState, pictureSource, type StageMessage } from '../src/index.js';
 
 export interface StageElements {
   conn: HTMLElement;
@@ -28,9 +28,8 @@ export class StageView {
   }
 
   session(h: HelloMessage, format: string | null = null): void {
-    // The chroma format is in the stream (the SPS), not the hello: it shows from the first decoded picture.
-    const h264 = `engine h264 (x264, quantizer by relevance${format ? `, ${format}` : ''})`;
-    const engine = h.engine === 'h264' ? h264 : `engine patches · ${h.levels.length} levels`;
+    // A video stream's chroma format is in the stream (the SPS), not the hello: it shows from the first decoded picture.
+    const engine = pictureSource(h.engine).describe(h, format);
     this.ui.session.textContent = `session ${h.sessionId} · ${h.width}×${h.height} · ${engine} · ${h.fps ?? '?'} fps`;
   }
 

@@ -5,35 +5,6 @@
 import type { ReceiverApp } from './app.js';
 import type { BenchMix } from './worker-api.js';
 
-const LOG_LIMIT = { messages: 20_000, bytes: 96 * 1024 * 1024 };
-
-/** The session's raw protocol messages, with `?debug` only: tests replay them through the Node receiver. */
-export class MessageLog {
-  messages: Uint8Array[] = [];
-  bytes = 0;
-  truncated = false;
-
-  constructor(readonly enabled: boolean) {}
-
-  keep(bytes: Uint8Array): void {
-    if (!this.enabled || this.truncated) return;
-    if (this.messages.length >= LOG_LIMIT.messages || this.bytes + bytes.length > LOG_LIMIT.bytes) {
-      this.truncated = true;
-      return;
-    }
-    this.messages.push(bytes.slice());
-    this.bytes += bytes.length;
-  }
-
-  /** A new session: the log restarts with its hello, the message just kept. */
-  restart(): void {
-    if (!this.enabled) return;
-    this.messages = this.messages.slice(-1);
-    this.bytes = this.messages[0]?.length ?? 0;
-    this.truncated = false;
-  }
-}
-
 function base64(bytes: Uint8Array): string {
   let s = '';
   for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
@@ -41,7 +12,8 @@ function base64(bytes: Uint8Array): string {
 }
 
 export function testApi(app: ReceiverApp) {
-  const { session, stats, history, log } = app;
+  const { history, log } = app;
+  const { machine: session, stats } = app.session;
   return {
     state: () => ({
       connection: session.link,
@@ -53,10 +25,10 @@ export function testApi(app: ReceiverApp) {
       shownFrameId: session.shownFrameId,
       framesShown: stats.framesShown,
       framesReceived: stats.framesReceived,
-      grounding: app.grounding,
+      grounding: app.session.grounding,
       queryStatus: app.query.current(),
       wanted: session.query.wanted,
-      relevanceFrameId: app.relevance?.frameId ?? null,
+      relevanceFrameId: app.session.relevance?.frameId ?? null,
     }),
     /** The picture as the canvas holds it (unscaled RGBA, base64) and the frame it shows. */
     snapshot: () => {

@@ -1,16 +1,17 @@
-import { avcCodecString, chromaSize, type YuvPicture } from '@mmsc/codec';
-import { UnsupportedVideoFormatError, type VideoDecoderPort } from '../src/index.js';
+import { chromaSize, type YuvPicture } from '@mmsc/codec';
+import { UnsupportedVideoFormatError, type VideoCodec, type VideoDecoderPort } from '../src/index.js';
 
 /**
- * The page's H.264 decoder: WebCodecs `VideoDecoder` (Chromium needs a secure context:
- * http://127.0.0.1, http://localhost or https). Each access unit goes in alone and its planes come
- * out through `copyTo`, converted by the shared YUV code, so the canvas shows exactly what Node's
- * decoder gives (H.264 decoding is bit-exact). Configured from each keyframe's SPS.
+ * The page's video decoders: WebCodecs `VideoDecoder` (Chromium needs a secure context:
+ * http://127.0.0.1, http://localhost or https) for the engine's codec. Each access unit goes in
+ * alone and its planes come out through `copyTo`, converted by the shared YUV code, so the canvas
+ * shows exactly what Node's decoder gives (H.264 and AV1 decoding are bit-exact). Configured from
+ * each keyframe (the codec string the engine reads off it, e.g. H.264's SPS).
  */
 /** How long a decoder may hold a picture before the frame counts as failed. */
 const HOLD_MS = 1000;
 
-export function webCodecsDecoder(): Promise<VideoDecoderPort> {
+export function webCodecsDecoder(videoCodec: VideoCodec): Promise<VideoDecoderPort> {
   if (typeof VideoDecoder === 'undefined') {
     return Promise.reject(
       new Error('this browser has no WebCodecs VideoDecoder (Chromium exposes it only to https or http://127.0.0.1 pages)'),
@@ -37,8 +38,8 @@ export function webCodecsDecoder(): Promise<VideoDecoderPort> {
   const port: VideoDecoderPort = {
     async decode(data, key) {
       if (key) {
-        const c = avcCodecString(data);
-        if (!c) throw new Error('a keyframe without an SPS');
+        const c = videoCodec.webCodecs(data);
+        if (!c) throw new Error(`a ${videoCodec.label} keyframe that names no codec profile`);
         if (current.state === 'closed') current = make();
         if (c !== codec) {
           // Asked once per format: a browser without High 4:4:4 says so here, and the sender
@@ -83,7 +84,7 @@ export function webCodecsDecoder(): Promise<VideoDecoderPort> {
   return Promise.resolve(port);
 }
 
-/** The frame's planes, tight (software H.264 decoding gives I420 or I444; NV12 is de-interleaved). */
+/** The frame's planes, tight (software decoding gives I420 or I444; NV12 is de-interleaved). */
 async function planes(frame: VideoFrame): Promise<YuvPicture> {
   try {
     const width = frame.codedWidth;

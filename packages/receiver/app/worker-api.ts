@@ -41,5 +41,8 @@ export type FromWorker =
       /** Time the frame waited in the worker before its decode started. */
       waitMs: number;
     }
+  /** A frame not decoded: its session was replaced, or never started. */
+  | { type: 'dropped'; epoch: number; frameId: number }
   | { type: 'bench'; id: number; results: BenchResult[] }
-  | { type: 'error'; epoch: number; message: string; fatal: boolean };
+  /** `frameId` null: the session cannot start (fatal for it); otherwise that frame failed. */
+  | { type: 'error'; epoch: number; frameId: number | null; message: string };

@@ -1,14 +1,15 @@
 /**
- * Decode worker: runs the receiver's shared decode + reassembly code (PatchCodecs on
- * onnxruntime-web, a SessionPicture per session: the hello's decoders verified, then Reassembler)
- * off the page's thread, one frame at a time in arrival order, and hands each finished picture back
- * as RGBA (transferred, not copied).
+ * Decode worker: runs the receiver's shared decode code off the page's thread — a SessionPicture
+ * per session from the picture source of the hello's engine (patches: PatchCodecs on
+ * onnxruntime-web, verified against the hello, then Reassembler; video engines: WebCodecs) — one
+ * frame at a time in arrival order, and hands each finished picture back as RGBA (transferred, not
+ * copied).
  */
 
 import { type OrtRuntime, PatchCodecs, parseManifest } from '@mmsc/codec';
 import { DEFAULT_CONTEXT, type HelloMessage } from '@mmsc/protocol';
 import * as ortWeb from 'onnxruntime-web/wasm';
-import { type CollectedFrame, type PatchDecoder, Reassembler, SessionPicture } from '../src/index.js';
+import { type CollectedFrame, type PatchDecoder, pictureSource, Reassembler, type ReceiverPlatform, SessionPicture } from '../src/index.js';
 import { webCodecsDecoder } from './webcodecs.js';
 import type { BenchMix, BenchResult, FromWorker, ToWorker } from './worker-api.js';
 
@@ -75,22 +76,30 @@ function loadCodecs(): Promise<Loaded> {
 }
 
 async function startSession(epoch: number, hello: HelloMessage): Promise<void> {
-  if (hello.engine === 'h264') {
-    // The patch decoders are not needed: pictures come from WebCodecs.
-    session = { epoch, picture: new SessionPicture(hello, null, 'WebCodecs', webCodecsDecoder) };
-    scope.postMessage({ type: 'ready', epoch, loadMs: 0, models: ['WebCodecs H.264'] });
-    return;
-  }
-  const l = await loadCodecs();
+  const source = pictureSource(hello.engine);
+  // Only the engines that need them wait for the patch decoders; video engines decode with WebCodecs.
+  const l = source.needsPatchDecoders ? await loadCodecs() : null;
+  const platform: ReceiverPlatform = {
+    decoders: l?.codecs ?? null,
+    decoderSource: l ? '/models/manifest.json' : 'WebCodecs',
+    video: webCodecsDecoder,
+    videoName: 'WebCodecs',
+  };
   // The hello names each learned level's decoder by id and sha256: they must be the ones we run
   // (a DecoderMismatchError otherwise, reported as fatal for this session).
-  session = { epoch, picture: new SessionPicture(hello, l.codecs, '/models/manifest.json') };
-  scope.postMessage({ type: 'ready', epoch, loadMs: Math.round(l.loadMs), models: l.codecs.levels.map((b) => l.codecs.entry(b).id) });
+  const picture = SessionPicture.open(hello, platform);
+  if (!picture) throw new Error(`no decoders for engine ${hello.engine}`);
+  session = { epoch, picture };
+  scope.postMessage({ type: 'ready', epoch, loadMs: Math.round(l?.loadMs ?? 0), models: source.decoderNames(platform) });
 }
 
 async function applyFrame(epoch: number, frame: CollectedFrame, arrived: number): Promise<void> {
   const s = session;
-  if (!s || s.epoch !== epoch) return; // a frame of a session that has since been replaced
+  if (!s || s.epoch !== epoch) {
+    // A frame of a session that has since been replaced, or that never started.
+    scope.postMessage({ type: 'dropped', epoch, frameId: frame.frameId });
+    return;
+  }
   const waitMs = performance.now() - arrived;
   const stats = await s.picture.apply(frame);
   const { ctx, picture } = s.picture;
@@ -198,10 +207,11 @@ async function bench(mixes: BenchMix[], frames: number): Promise<BenchResult[]> 
   return results;
 }
 
-function fail(epoch: number, fatal: boolean) {
+/** `frameId` null: the session cannot start. */
+function fail(epoch: number, frameId: number | null) {
   return (e: unknown) => {
     const message = e instanceof Error ? e.message : String(e);
-    scope.postMessage({ type: 'error', epoch, message, fatal });
+    scope.postMessage({ type: 'error', epoch, frameId, message });
   };
 }
 
@@ -211,15 +221,18 @@ scope.onmessage = (ev) => {
     case 'session':
       latestEpoch = m.epoch;
       session = null;
-      chain = chain.then(() => startSession(m.epoch, m.hello)).catch(fail(m.epoch, true));
+      chain = chain.then(() => startSession(m.epoch, m.hello)).catch(fail(m.epoch, null));
       break;
     case 'frame': {
-      if (m.epoch !== latestEpoch) return;
+      if (m.epoch !== latestEpoch) {
+        scope.postMessage({ type: 'dropped', epoch: m.epoch, frameId: m.frame.frameId });
+        return;
+      }
       const arrived = performance.now();
       queued++;
       chain = chain
         .then(() => applyFrame(m.epoch, m.frame, arrived))
-        .catch(fail(m.epoch, false))
+        .catch(fail(m.epoch, m.frame.frameId))
         .finally(() => {
           queued--;
         });
@@ -228,7 +241,7 @@ scope.onmessage = (ev) => {
     case 'bench':
       chain = chain
         .then(async () => scope.postMessage({ type: 'bench', id: m.id, results: await bench(m.mixes, m.frames) }))
-        .catch(fail(latestEpoch, false));
+        .catch(fail(latestEpoch, -1));
       break;
   }
 };

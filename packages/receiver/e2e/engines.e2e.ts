@@ -9,8 +9,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type OrtRuntime, PatchCodecs, parseManifest } from '@mmsc/codec';
-import { h264DecoderPort } from '@mmsc/codec/h264-node';
-import { FrameReceiver, type ReceiverDecoders } from '@mmsc/receiver';
+import { H264Decoder } from '@mmsc/codec/h264-node';
+import { FrameReceiver, ffmpegVideoDecoders, type ReceiverDecoders } from '@mmsc/receiver';
 import { PanSource } from '@mmsc/sender/sources/sources.js';
 import * as ortNode from 'onnxruntime-node';
 import type { Page } from 'playwright-core';
@@ -28,7 +28,11 @@ const DOG = join(ROOT, 'assets/images/dog.jpg');
 
 /** The Node receiver's picture after `frameId`, replaying the page's message log. */
 async function reconstruct(messages: Uint8Array[], frameId: number, decoders?: ReceiverDecoders): Promise<Uint8Array> {
-  const rx = new FrameReceiver({ ...(decoders ? { decoders } : {}), decoderSource: 'models/manifest.json', video: h264DecoderPort });
+  const rx = new FrameReceiver({
+    ...(decoders ? { decoders } : {}),
+    decoderSource: 'models/manifest.json',
+    video: ffmpegVideoDecoders((name) => H264Decoder.create(name)),
+  });
   for (const bytes of messages) {
     const r = rx.receive(bytes, 0);
     if (r.type === 'invalid') throw r.error;

@@ -1,4 +1,14 @@
 export { type CollectedFrame, FrameCollector, feedbackFor, MISSING } from './collect-frame.js';
+export {
+  type EnginePicture,
+  ffmpegVideoDecoders,
+  type PictureSource,
+  type ReceiverPlatform,
+  type VideoCodec,
+  type VideoDecoderProvider,
+  videoPortOf,
+} from './engines/picture-source.js';
+export { pictureSource, receiverEngines } from './engines/registry.js';
 export { type ApplyStats, type PatchDecoder, Reassembler } from './reassemble.js';
 export { UnsupportedVideoFormatError, type VideoDecoderFactory, type VideoDecoderPort, VideoPicture } from './reassemble-video.js';
 export {
@@ -27,6 +37,24 @@ export {
   type IdentifiedDecoders,
   verifyDecoders,
 } from './receive/verify-decoders.js';
+export { type DecodedPicture, type DecoderReady, LocalDecoding, type PictureDecoding } from './session/decoding.js';
+export { Emitter } from './session/emitter.js';
 export { type FrameRecord, LinkStats, type SenderRate, type StatsSummary, senderRateOf } from './session/link-stats.js';
 export { type QueryPorts, type QueryState, QueryWorkflow, type Wanted } from './session/query.js';
+export {
+  type ReceivingEvents,
+  ReceivingSession,
+  type ReceivingSessionOptions,
+  type SessionError,
+  type ShownPicture,
+} from './session/receiving-session.js';
 export { LINK_LABEL, type LinkState, refusalReason, SessionMachine, type StageMessage } from './session/reconnect.js';
+export {
+  type LinkEnd,
+  type LinkEvents,
+  type LinkOptions,
+  type LinkTransport,
+  PAGE_RETRY,
+  type RetryPolicy,
+  SignalLink,
+} from './session/signal-link.js';

@@ -3,7 +3,7 @@ import { type ProtocolContext, REFRESH_UNSUPPORTED_FORMAT } from '@mmsc/protocol
 import type { CollectedFrame } from './collect-frame.js';
 import type { ApplyStats } from './reassemble.js';
 
-/** Anything that decodes H.264 access units in order (WebCodecs in the page, node-av in Node). */
+/** Anything that decodes a video engine's access units in order (WebCodecs in the page, node-av in Node). */
 export interface VideoDecoderPort {
   decode(data: Uint8Array, key: boolean): Promise<YuvPicture>;
   close(): void;
@@ -20,7 +20,7 @@ export class UnsupportedVideoFormatError extends Error {
 }
 
 /**
- * The picture of an `h264` session: each whole access unit is decoded and converted with the
+ * The picture of a video engine's session (h264): each whole access unit is decoded and converted with the
  * shared YUV conversion, so every receiver shows the same pixels. A picture that cannot be decoded —
  * incomplete, a predicted frame before any keyframe, or rejected by the decoder — leaves the last
  * picture on screen (a whole earlier frame, never a mix) and asks the sender for a keyframe.
@@ -38,6 +38,8 @@ export class VideoPicture {
   constructor(
     readonly ctx: ProtocolContext,
     private readonly factory: VideoDecoderFactory,
+    /** The codec's name in `ApplyStats.format`: `H.264`. */
+    private readonly label = 'H.264',
   ) {
     this.width = ctx.width;
     this.height = ctx.height;
@@ -54,7 +56,7 @@ export class VideoPicture {
       return { decoded: 0, reused: this.have[0] ? n : 0, interpolated: 0, decodeMs: performance.now() - t0, refresh };
     };
     const v = frame.video;
-    if (!v) throw new Error(`frame ${frame.frameId} carries patches, but this session is coded by h264`);
+    if (!v) throw new Error(`frame ${frame.frameId} carries patches, but this session is coded by ${this.label}`);
     if (!frame.complete) return held('incomplete-picture');
     if (this.needKey && !v.key) return held('no-reference');
     const data = concat(v.chunks);
@@ -75,7 +77,7 @@ export class VideoPicture {
       reused: 0,
       interpolated: 0,
       decodeMs: performance.now() - t0,
-      format: `H.264 ${pic.chroma === '444' ? '4:4:4' : '4:2:0'}`,
+      format: `${this.label} ${pic.chroma === '444' ? '4:4:4' : '4:2:0'}`,
     };
   }
 

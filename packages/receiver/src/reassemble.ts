@@ -19,7 +19,7 @@ export interface ApplyStats {
   decodeMs: number;
   /** Set when the picture could not be brought up to date and the sender should send a keyframe (why). */
   refresh?: string;
-  /** What the decoded picture was coded as (h264 sessions): `H.264 4:4:4` or `H.264 4:2:0`. */
+  /** What the decoded picture was coded as (video engines): `H.264 4:4:4` or `H.264 4:2:0`. */
   format?: string;
 }
 
@@ -136,6 +136,9 @@ export class Reassembler {
 
   /** Base layers that could not be decoded (a sender bug or a tampered stream). */
   badBases = 0;
+
+  /** Holds nothing to release (the decoders are the caller's). */
+  close(): void {}
 
   /**
    * Fills patches without a copy from the nearest known pixels of their four neighbours, in waves

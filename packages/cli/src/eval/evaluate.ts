@@ -1,5 +1,4 @@
 import { type PatchCodecs, patchify } from '@mmsc/codec';
-import { h264DecoderPort } from '@mmsc/codec/h264-node';
 import { contextFromHello, DEFAULT_MAX_MESSAGE_BYTES, encodeMessage, type HelloMessage } from '@mmsc/protocol';
 import { FrameReceiver } from '@mmsc/receiver';
 import { patchVariances } from '@mmsc/sender/allocate/distortion.js';
@@ -9,6 +8,7 @@ import { FrameEncoder } from '@mmsc/sender/pipeline/encode-frame.js';
 import { encodeStill } from '@mmsc/sender/pipeline/encode-still.js';
 import type { DetectorOutput } from '@mmsc/sender/relevance/decode-detections.js';
 import type { DetectorRelevance } from '@mmsc/sender/relevance/relevance-model.js';
+import { nodeVideoDecoders } from '../receive/node-decoders.js';
 import { avifAt, grey, jpegAt, webpAt, x264At } from './peers.js';
 import { roiRects } from './roi.js';
 
@@ -146,7 +146,7 @@ export class Evaluator {
     const hello: HelloMessage = { ...this.hello, engine: 'h264' };
     const coded = await encodeStill(frame, scores, budget, hello);
     if (!coded) return grey(frame);
-    const receiver = new FrameReceiver({ video: h264DecoderPort });
+    const receiver = new FrameReceiver({ video: nodeVideoDecoders });
     const h = receiver.receive(encodeMessage(hello), 0);
     if (h.type === 'hello' && h.refused) throw h.refused;
     for (const part of coded.parts) {

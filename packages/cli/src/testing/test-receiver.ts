@@ -1,13 +1,13 @@
-import { contextFromHello, encodeMessage, type HelloMessage, type Message } from '@mmsc/protocol';
-import { FrameReceiver, ReceiverConnection } from '@mmsc/receiver';
-import { type RTCDataChannel, RTCPeerConnection } from 'werift';
-import WebSocket from 'ws';
+import type { HelloMessage, Message } from '@mmsc/protocol';
+import { ReceivingSession } from '@mmsc/receiver';
+import type { RTCDataChannel } from 'werift';
+import type WebSocket from 'ws';
+import { nodeTransport } from '../receive/node-transport.js';
 
 /**
- * A bare receiver for tests: the receiver's own ReceiverConnection (ws signalling with the token, a
- * werift answerer) and FrameReceiver, every data-channel message decoded and each frame
- * acknowledged with feedback (the sender's rate control needs it). No decoders: tests look at
- * messages, not pictures.
+ * A bare receiver for tests: the receiver's own ReceivingSession (ws signalling with the token, a
+ * werift answerer) without decoding: every data-channel message decoded and each frame
+ * acknowledged with feedback (the sender's rate control needs it). Tests look at messages, not pictures.
  */
 export class TestReceiver {
   readonly messages: Message[] = [];
@@ -17,69 +17,58 @@ export class TestReceiver {
   closed: { code: number; reason: string } | null = null;
   /** Frames received (all their parts, or given up for a newer one). */
   completeFrames = 0;
-  private readonly receiver = new FrameReceiver();
-  private conn: ReceiverConnection<RTCDataChannel> | null = null;
 
-  private constructor(readonly ws: WebSocket) {}
+  /** The signalling socket (tests send raw signalling on it). */
+  ws!: WebSocket;
+
+  private constructor(private readonly session: ReceivingSession<RTCDataChannel>) {
+    session.on('signal', (m) => this.signals.push(m));
+    session.on('message', (m) => {
+      if (m.type === 'hello') this.hello = m;
+      this.messages.push(m);
+    });
+    session.on('frame', (_f, live) => {
+      if (live) this.completeFrames++;
+    });
+  }
 
   /** Connects; resolves once the data channel is open (or rejects with the refusal). */
   static async connect(url: string, token: string | null, timeoutMs = 15_000): Promise<TestReceiver> {
-    const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/signal`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
-    const r = new TestReceiver(ws);
-    // However the session ends (the connection may close the socket itself), tests see the close.
-    ws.on('close', (code, reason) => {
-      r.closed = { code, reason: reason.toString() };
+    const node = nodeTransport({
+      signalUrl: `${url.replace(/^http/, 'ws')}/signal`,
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+      refused: (status) => new Error(`HTTP ${status}`),
+      unreachable: (e) => e,
     });
-    try {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no data channel within ${timeoutMs} ms`)), timeoutMs);
-        ws.once('unexpected-response', (_req, res) => {
-          clearTimeout(timer);
-          reject(new Error(`HTTP ${res.statusCode}`));
-        });
-        r.conn = new ReceiverConnection<RTCDataChannel>(
-          {
-            socket: ws,
-            createPeer: () => new RTCPeerConnection({ iceServers: [], iceAdditionalHostAddresses: ['127.0.0.1'] } as never),
-          },
-          {
-            signal: (m) => r.signals.push(m),
-            open: () => {
-              clearTimeout(timer);
-              resolve();
-            },
-            message: (bytes, receiveTs) => r.received(bytes, receiveTs),
-            ended: (e) => {
-              clearTimeout(timer);
-              const errors = JSON.stringify(r.signals.filter((s) => s.type === 'error'));
-              reject(
-                new Error(e.kind === 'signalling-closed' ? `signalling closed: ${errors}` : `connection ended (${e.kind}): ${errors}`),
-              );
-            },
-          },
-        );
+    const session = new ReceivingSession<RTCDataChannel>({ transport: node.transport, openTimeoutMs: timeoutMs });
+    const r = new TestReceiver(session);
+    const opened = new Promise<void>((resolve, reject) => {
+      session.on('open', () => resolve());
+      session.on('closed', (_reason, e) => {
+        const errors = JSON.stringify(r.signals.filter((s) => s.type === 'error'));
+        if (e.kind === 'open-timeout') reject(new Error(`no data channel within ${timeoutMs} ms`));
+        // Closed before it was accepted: the upgrade was refused, and `connected` says how.
+        else if (e.kind === 'signalling-closed' && !e.accepted) node.connected.then(() => reject(new Error('signalling closed')), reject);
+        else reject(new Error(e.kind === 'signalling-closed' ? `signalling closed: ${errors}` : `connection ended (${e.kind}): ${errors}`));
       });
+    });
+    session.start();
+    try {
+      await opened;
     } catch (e) {
-      await r.conn?.close();
+      await session.close();
       throw e;
     }
+    r.ws = node.socket as WebSocket;
+    // However the session ends (the link may close the socket itself), tests see the close.
+    r.ws.on('close', (code, reason) => {
+      r.closed = { code, reason: reason.toString() };
+    });
     return r;
   }
 
-  private received(bytes: Uint8Array, receiveTs: number): void {
-    const r = this.receiver.receive(bytes, receiveTs);
-    if (r.type === 'invalid') return;
-    if (r.type === 'hello') this.hello = r.message;
-    if (r.type === 'frame')
-      for (const f of r.frames) {
-        this.completeFrames++;
-        this.send(f.feedback);
-      }
-    this.messages.push(r.message);
-  }
-
   send(m: Message): void {
-    this.conn?.channel?.send(Buffer.from(encodeMessage(m, this.hello ? contextFromHello(this.hello) : undefined)));
+    this.session.send(m);
   }
 
   /** Waits until `pred` holds for the messages received so far. */
@@ -97,6 +86,6 @@ export class TestReceiver {
   }
 
   async close(): Promise<void> {
-    await this.conn?.close();
+    await this.session.close();
   }
 }

@@ -182,11 +182,15 @@ describe('FrameReceiver', () => {
 
 describe('SessionPicture', () => {
   it('throws the mismatch at once', () => {
-    expect(() => new SessionPicture(hello('s1'), new FakeDecoders('cd'.repeat(32)))).toThrow(DecoderMismatchError);
+    expect(() => SessionPicture.open(hello('s1'), { decoders: new FakeDecoders('cd'.repeat(32)) })).toThrow(DecoderMismatchError);
+  });
+
+  it('makes no picture where the platform only collects the engine (no patch decoders)', () => {
+    expect(SessionPicture.open(hello('s1'), {})).toBeNull();
   });
 
   it('reports the level of each copy on screen, MISSING where interpolated', async () => {
-    const s = new SessionPicture(hello('s1'), new FakeDecoders());
+    const s = SessionPicture.open(hello('s1'), { decoders: new FakeDecoders() }) as SessionPicture;
     const c = new FrameCollector(s.ctx);
     const frame = (bytes: Uint8Array[]) => bytes.flatMap((b) => c.push(decodeMessage(b, s.ctx) as FrameMessage, b.length, 0));
     const M = MISSING;

@@ -10,52 +10,43 @@ import {
   type VideoMessage,
 } from '@mmsc/protocol';
 import { type CollectedFrame, FrameCollector, feedbackFor, MISSING } from '../collect-frame.js';
-import { type ApplyStats, type PatchDecoder, Reassembler } from '../reassemble.js';
-import { type VideoDecoderFactory, VideoPicture } from '../reassemble-video.js';
-import { DecoderMismatchError, decoderIdentities, type IdentifiedDecoders, verifyDecoders } from './verify-decoders.js';
+import type { EnginePicture, ReceiverDecoders, ReceiverPlatform } from '../engines/picture-source.js';
+import { pictureSource } from '../engines/registry.js';
+import type { ApplyStats } from '../reassemble.js';
+import { DecoderMismatchError } from './verify-decoders.js';
 
-/** Decoders that can be checked against a hello before they are trusted with its frames (PatchCodecs is one). */
-export interface ReceiverDecoders extends PatchDecoder, IdentifiedDecoders {}
+export type { ReceiverDecoders };
 
 /**
- * One session's picture: the hello's decoders verified, then every frame applied to one
- * Reassembler. Frames are applied strictly one after another, in the order `apply` was called,
- * whatever the caller awaits: each picture is built on the one before.
+ * One session's picture: made by the picture source registered for the hello's engine (its
+ * decoders verified against the hello), then every frame applied to it. Frames are applied
+ * strictly one after another, in the order `apply` was called, whatever the caller awaits: each
+ * picture is built on the one before.
  */
 export class SessionPicture {
-  readonly ctx: ProtocolContext;
-  /** The patches' Reassembler, or the h264 engine's VideoPicture (same picture fields). */
-  readonly picture: Reassembler | VideoPicture;
   /** Per patch: the level symbol of the last copy decoded (what the picture shows there). */
   private readonly lastCoded: Uint8Array;
   private tail: Promise<unknown> = Promise.resolve();
 
   /**
-   * @param decoders the patch decoders; an `h264` session needs none (null)
-   * @param source where `decoders` came from, for the mismatch message
-   * @param video the H.264 decoder for an `h264` session
-   * @throws {DecoderMismatchError} when the hello names a decoder that `decoders` do not run, or
-   *   an `h264` session comes without a video decoder
+   * The session's picture, from the picture source of the hello's engine; null when this platform
+   * only collects that engine's frames (no patch decoders here).
+   * @throws {DecoderMismatchError} when the platform cannot decode what the hello announces
+   *   (a decoder not the one named, or no decoder for the engine)
    */
-  constructor(
+  static open(hello: HelloMessage, platform: ReceiverPlatform): SessionPicture | null {
+    const ctx = contextFromHello(hello);
+    const picture = pictureSource(hello.engine).create(hello, ctx, platform);
+    return picture ? new SessionPicture(hello, ctx, picture) : null;
+  }
+
+  private constructor(
     readonly hello: HelloMessage,
-    decoders: ReceiverDecoders | null,
-    source?: string,
-    video?: VideoDecoderFactory,
+    readonly ctx: ProtocolContext,
+    /** The engine's picture (the patches' Reassembler, a video engine's VideoPicture). */
+    readonly picture: EnginePicture,
   ) {
-    this.ctx = contextFromHello(hello);
-    if (hello.engine === 'h264') {
-      if (!video) {
-        const msg = `the sender codes this session with h264 and ${source ?? 'this receiver'} has no H.264 decoder`;
-        throw new DecoderMismatchError('decoder-missing', 0, { id: 'h264', sha256: 'none' }, null, msg);
-      }
-      this.picture = new VideoPicture(this.ctx, video);
-    } else {
-      if (!decoders) throw new Error('a patches session needs the patch decoders');
-      verifyDecoders(hello, decoderIdentities(decoders), source);
-      this.picture = new Reassembler(this.ctx, decoders);
-    }
-    this.lastCoded = new Uint8Array(this.ctx.patchCount).fill(MISSING);
+    this.lastCoded = new Uint8Array(ctx.patchCount).fill(MISSING);
   }
 
   apply(frame: CollectedFrame): Promise<ApplyStats> {
@@ -72,9 +63,9 @@ export class SessionPicture {
     return run;
   }
 
-  /** Releases the session's video decoder, if any. */
+  /** Releases the picture's decoder, if it holds one. */
   close(): void {
-    if (this.picture instanceof VideoPicture) this.picture.close();
+    this.picture.close();
   }
 
   /**
@@ -127,17 +118,12 @@ export interface ReceiverCounters {
   overBudget: number;
 }
 
-export interface FrameReceiverOptions {
-  /**
-   * Decoders for the pictures. Without them frames are only collected and acknowledged (the page
-   * does that on its main thread and decodes in its worker, with a SessionPicture).
-   */
-  decoders?: ReceiverDecoders;
-  /** Where the decoders came from, for a mismatch message. */
-  decoderSource?: string;
-  /** Makes the H.264 decoder for `h264` sessions (one per session); enough alone for those. */
-  video?: VideoDecoderFactory;
-}
+/**
+ * What the receiver decodes with. Without patch decoders and video decoders frames are only
+ * collected and acknowledged (the page does that on its main thread and decodes in its worker,
+ * with a SessionPicture).
+ */
+export type FrameReceiverOptions = ReceiverPlatform;
 
 /**
  * The receiving side of a link, without the link: data-channel messages go in as bytes; hello
@@ -217,12 +203,13 @@ export class FrameReceiver {
     this.picture?.close();
     this.picture = null;
     this.refused = null;
-    const { decoders, decoderSource, video } = this.options;
-    // A patches session is decoded only with patch decoders; an h264 one with either at hand (no
-    // video decoder then is a refusal).
-    if (hello.engine === 'h264' ? decoders || video : decoders) {
+    const { decoders, video } = this.options;
+    // With nothing to decode with, frames are only collected; otherwise the engine's picture source
+    // decides (a patches session without patch decoders is only collected, a video one without a
+    // video decoder refused).
+    if (decoders || video) {
       try {
-        this.picture = new SessionPicture(hello, decoders ?? null, decoderSource, video);
+        this.picture = SessionPicture.open(hello, this.options);
       } catch (e) {
         if (!(e instanceof DecoderMismatchError)) throw e;
         this.refused = e;

@@ -1,5 +1,5 @@
 import { allocYuv, patchify, rgbToYuv, yuvToRgb } from '@mmsc/codec';
-import { H264Decoder, H264Encoder, h264DecoderPort } from '@mmsc/codec/h264-node';
+import { H264Decoder, H264Encoder } from '@mmsc/codec/h264-node';
 import { contextFromHello, encodeMessage, type HelloMessage } from '@mmsc/protocol';
 import { FrameReceiver, type ReceiverDecoders } from '@mmsc/receiver';
 import type { DistortionCurve } from '@mmsc/sender/allocate/distortion.js';
@@ -9,6 +9,7 @@ import type { PatchEncoder } from '@mmsc/sender/pipeline/code-cache.js';
 import { FrameEncoder } from '@mmsc/sender/pipeline/encode-frame.js';
 import { VideoLinkEncoder } from '@mmsc/sender/pipeline/encode-video.js';
 import { KeepState } from '@mmsc/sender/pipeline/keep-state.js';
+import { nodeVideoDecoders } from '../../receive/node-decoders.js';
 import type { Clip } from './clips.js';
 
 /** A pixel rectangle, right/bottom exclusive. */
@@ -69,7 +70,7 @@ export function psnr(a: Uint8Array, b: Uint8Array, width: number, boxes?: readon
  */
 export async function runMmsc(clip: Clip, rel: readonly FrameRelevance[], bitrate: number, hello: HelloMessage): Promise<MethodRun> {
   const enc = new VideoLinkEncoder({ ...hello, engine: 'h264' }, clip.fps);
-  const rx = new FrameReceiver({ video: h264DecoderPort });
+  const rx = new FrameReceiver({ video: nodeVideoDecoders });
   const run: MethodRun = { bytes: [], psnr: [], queryPsnr: [], encodeMs: [] };
   const hr = rx.receive(encodeMessage({ ...hello, engine: 'h264' }), 0);
   if (hr.type !== 'hello' || hr.refused) throw new Error('the evaluation receiver refused the hello');

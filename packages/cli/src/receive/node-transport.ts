@@ -1,0 +1,70 @@
+import type { LinkTransport } from '@mmsc/receiver';
+import { type RTCDataChannel, RTCPeerConnection } from 'werift';
+import WebSocket from 'ws';
+
+/** A receiver's link in Node: `ws` signalling (headers allowed, unlike a browser's) and a werift peer. */
+export interface NodeTransport {
+  transport: LinkTransport<RTCDataChannel>;
+  /** Resolves when the first signalling socket opens; rejects with `refused(status)` or `unreachable(error)`. */
+  connected: Promise<void>;
+  /** The current signalling socket (null before the link opens one). */
+  readonly socket: WebSocket | null;
+}
+
+export interface NodeTransportOptions {
+  signalUrl: string;
+  headers?: Record<string, string>;
+  /** werift's SCTP maximum message size (the probe raises it for whole frames). */
+  maxMessageSize?: number;
+  /** The error for a refused upgrade (HTTP `status`). */
+  refused(status: number): Error;
+  /** The error for a sender that cannot be reached. */
+  unreachable(error: Error): Error;
+}
+
+export function nodeTransport(o: NodeTransportOptions): NodeTransport {
+  let socket: WebSocket | null = null;
+  let settle: { resolve(): void; reject(e: Error): void } | null = null;
+  const connected = new Promise<void>((resolve, reject) => {
+    settle = { resolve, reject };
+  });
+  connected.catch(() => undefined); // the caller awaits it; a link without a caller must not crash the process
+  const once = (f: (s: { resolve(): void; reject(e: Error): void }) => void) => {
+    const s = settle;
+    settle = null;
+    if (s) f(s);
+  };
+  const transport: LinkTransport<RTCDataChannel> = {
+    target: o.signalUrl,
+    openSocket: () => {
+      const ws = new WebSocket(o.signalUrl, { headers: o.headers ?? {} });
+      socket = ws;
+      ws.on('error', () => {}); // reported through 'close' and `connected`; never an unhandled 'error'
+      ws.once('open', () => once((s) => s.resolve()));
+      ws.once('unexpected-response', (_req, res) => {
+        res.resume();
+        once((s) => s.reject(o.refused(res.statusCode ?? 0)));
+        ws.terminate();
+      });
+      ws.once('error', (e) => {
+        const status = /Unexpected server response: (\d+)/.exec(e.message);
+        once((s) => s.reject(status ? o.refused(Number(status[1])) : o.unreachable(e)));
+      });
+      return ws;
+    },
+    createPeer: () =>
+      new RTCPeerConnection({
+        iceServers: [],
+        iceAdditionalHostAddresses: ['127.0.0.1'],
+        ...(o.maxMessageSize ? { maxMessageSize: o.maxMessageSize } : {}),
+      } as never),
+    send: (channel, bytes) => channel.send(Buffer.from(bytes)),
+  };
+  return {
+    transport,
+    connected,
+    get socket() {
+      return socket;
+    },
+  };
+}

@@ -1,0 +1,297 @@
+import {
+  contextFromHello,
+  decodeMessage,
+  encodeMessage,
+  type HelloMessage,
+  type Message,
+  type SignalMessage,
+  splitFrame,
+} from '@mmsc/protocol';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { ChannelLike, PeerLike, SignalSocket } from '../receive/receiver-connection.js';
+import { DecoderMismatchError } from '../receive/verify-decoders.js';
+import { LocalDecoding, type PictureDecoding } from './decoding.js';
+import { ReceivingSession } from './receiving-session.js';
+import type { RetryPolicy } from './signal-link.js';
+
+// A 32×16 picture = 4×2 patches, levels skip and raw (no learned decoder needed).
+const HELLO: HelloMessage = {
+  type: 'hello',
+  sessionId: 's1',
+  width: 32,
+  height: 16,
+  patchSize: 8,
+  levels: [
+    { id: 0, bytes: 0, kind: 'skip', model: null },
+    { id: 4, bytes: 192, kind: 'raw', model: null },
+  ],
+  maxMessageBytes: 1024,
+  fps: 10,
+  engine: 'patches',
+};
+const ctx = contextFromHello(HELLO);
+const OFFER = [
+  'v=0',
+  'm=application 9 UDP/DTLS/SCTP webrtc-datachannel',
+  'a=ice-ufrag:abcd',
+  'a=ice-pwd:x',
+  'a=fingerprint:sha-256 AA',
+].join('\r\n');
+/** A frame of raw patches whose pixels are all `value`, in 1 KiB parts (two of them). */
+const frame = (frameId: number, value: number) =>
+  splitFrame(
+    { frameId, captureTs: 1000 + frameId, budget: 2000, levels: new Uint8Array(8).fill(4), payload: new Uint8Array(8 * 192).fill(value) },
+    { ctx, maxMessageBytes: 1024 },
+  );
+const NO_DECODERS = { levels: [], entry: () => ({ id: '', bytes: 0, decoder: { sha256: '' } }), decode: async () => new Uint8Array() };
+const settle = () => new Promise((r) => setTimeout(r, 0));
+
+class FakeSocket implements SignalSocket {
+  readyState = 0;
+  sent: SignalMessage[] = [];
+  onopen: SignalSocket['onopen'] = null;
+  onmessage: SignalSocket['onmessage'] = null;
+  onclose: SignalSocket['onclose'] = null;
+  onerror: SignalSocket['onerror'] = null;
+  send(text: string) {
+    this.sent.push(JSON.parse(text));
+  }
+  close() {
+    this.readyState = 3;
+  }
+  open() {
+    this.readyState = 1;
+    this.onopen?.({});
+  }
+  deliver(m: unknown) {
+    this.onmessage?.({ data: JSON.stringify(m) });
+  }
+  drop(code: number, reason = '') {
+    this.readyState = 3;
+    this.onclose?.({ code, reason });
+  }
+}
+
+class FakeChannel implements ChannelLike {
+  readonly label = 'mmsc';
+  readyState = 'open';
+  onmessage: ChannelLike['onmessage'] = null;
+  onclose: ChannelLike['onclose'] = null;
+  close() {
+    this.readyState = 'closed';
+  }
+  deliver(bytes: Uint8Array) {
+    this.onmessage?.({ data: bytes });
+  }
+  remoteClose() {
+    this.readyState = 'closed';
+    this.onclose?.({});
+  }
+}
+
+class FakePeer implements PeerLike<FakeChannel> {
+  connectionState = 'new';
+  localDescription: { sdp: string } | null = null;
+  onicecandidate: PeerLike<FakeChannel>['onicecandidate'] = null;
+  onconnectionstatechange: PeerLike<FakeChannel>['onconnectionstatechange'] = null;
+  ondatachannel: PeerLike<FakeChannel>['ondatachannel'] = null;
+  async setRemoteDescription() {}
+  async addIceCandidate() {}
+  async createAnswer() {
+    return { sdp: 'v=0' };
+  }
+  async setLocalDescription(a: { sdp: string }) {
+    this.localDescription = { sdp: a.sdp };
+  }
+  close() {}
+}
+
+/** A session over fake sockets and peers; `connect()` runs the sender's side of one attempt up to the open channel. */
+function harness(o: { decoding?: PictureDecoding | null; retry?: RetryPolicy } = {}) {
+  const sockets: FakeSocket[] = [];
+  const peers: FakePeer[] = [];
+  const sent: Message[] = [];
+  let now = 10_000;
+  const session = new ReceivingSession<FakeChannel>({
+    transport: {
+      openSocket: () => {
+        const s = new FakeSocket();
+        sockets.push(s);
+        return s;
+      },
+      createPeer: () => {
+        const p = new FakePeer();
+        peers.push(p);
+        return p;
+      },
+      send: (_ch, bytes) => sent.push(decodeMessage(bytes, ctx)),
+    },
+    decoding: o.decoding === undefined ? new LocalDecoding(() => ({ decoders: NO_DECODERS })) : o.decoding,
+    retry: o.retry ?? null,
+    now: () => now,
+  });
+  const connect = async () => {
+    await settle();
+    const socket = sockets.at(-1) as FakeSocket;
+    socket.open();
+    socket.deliver({ type: 'offer', sdp: OFFER });
+    await settle();
+    const channel = new FakeChannel();
+    peers.at(-1)?.ondatachannel?.({ channel });
+    return { socket, channel };
+  };
+  return { session, sent, connect, sockets, advance: (ms: number) => (now += ms) };
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('ReceivingSession', () => {
+  it('sends the query on the hello, feedback for each frame at once, and shows each decoded picture', async () => {
+    const { session, sent, connect } = harness();
+    const pictures: number[] = [];
+    const states: string[] = [];
+    session.on('picture', (p) => pictures.push(p.image[0] as number));
+    session.on('state', (s) => states.push(s));
+    session.query('  a   dog ');
+    session.start();
+    const { channel } = await connect();
+    expect(states).toEqual(['connecting', 'negotiating', 'negotiating', 'open']);
+    expect(sent).toEqual([]); // nothing before the hello
+    channel.deliver(encodeMessage(HELLO));
+    const query = sent[0];
+    expect(query).toMatchObject({ type: 'query', text: 'a dog', queryId: session.machine.query.wanted?.queryId });
+    for (const [i, v] of [50, 90].entries()) for (const part of frame(i + 1, v)) channel.deliver(part);
+    // Feedback left as each frame completed, before any decode.
+    expect(sent.slice(1).map((m) => m.type === 'feedback' && m.frameId)).toEqual([1, 2]);
+    await settle();
+    expect(pictures).toEqual([50, 90]);
+    expect(session.machine.shownFrameId).toBe(2);
+    expect(session.stats.framesShown).toBe(2);
+    expect(session.machine.stage().text).toBeNull();
+  });
+
+  it('matches grounding to the operator’s query id and marks the query applied by the next frame', async () => {
+    const { session, connect, advance } = harness();
+    const whose: string[] = [];
+    const status: string[] = [];
+    session.on('grounding', (_g, w) => whose.push(w));
+    session.on('query', (s) => status.push(s));
+    session.start();
+    const { channel } = await connect();
+    channel.deliver(encodeMessage(HELLO));
+    const g = { type: 'grounding' as const, text: 'dog', fallback: false, words: [], ungrounded: [] };
+    channel.deliver(encodeMessage({ ...g, queryId: 'initial' }));
+    session.query('dog');
+    const id = session.machine.query.wanted?.queryId as string;
+    channel.deliver(encodeMessage({ ...g, queryId: 'older' }));
+    channel.deliver(encodeMessage({ ...g, queryId: id }));
+    advance(50); // only a frame that arrives after the grounding was allocated under the query
+    for (const part of frame(1, 10)) channel.deliver(part);
+    await settle();
+    expect(whose).toEqual(['sender', 'stale', 'operator']);
+    expect(session.grounding?.queryId).toBe(id);
+    expect(status.at(-1)).toBe('applied');
+  });
+
+  it('asks for a keyframe when a picture could not be decoded, and keeps the old one', async () => {
+    const decoding: PictureDecoding = {
+      begin: async () => ({ models: ['fake'], loadMs: 0 }),
+      decode: async (_e, f) => ({
+        frameId: f.frameId,
+        stats: { decoded: 0, reused: 4, interpolated: 0, decodeMs: 1, refresh: 'no-reference' },
+        queued: 0,
+        image: null,
+      }),
+      close: () => undefined,
+    };
+    const { session, sent, connect } = harness({ decoding });
+    const refreshes: [number, string][] = [];
+    session.on('refresh', (id, why) => refreshes.push([id, why]));
+    session.start();
+    const { channel } = await connect();
+    channel.deliver(encodeMessage(HELLO));
+    for (const part of frame(7, 10)) channel.deliver(part);
+    await settle();
+    expect(refreshes).toEqual([[7, 'no-reference']]);
+    expect(sent.filter((m) => m.type === 'refresh')).toEqual([{ type: 'refresh', reason: 'no-reference' }]);
+    expect(session.refreshes).toBe(1);
+    expect(session.stats.framesShown).toBe(0);
+  });
+
+  it('reports decoders that cannot decode the hello, and the stage says so', async () => {
+    const refused = new DecoderMismatchError('decoder-missing', 12, { id: 'x', sha256: 'y' }, null, 'no decoder for x');
+    const decoding: PictureDecoding = { begin: () => Promise.reject(refused), decode: async () => null, close: () => undefined };
+    const { session, connect } = harness({ decoding });
+    const errors: unknown[] = [];
+    session.on('error', (e) => errors.push(e));
+    session.start();
+    const { channel } = await connect();
+    channel.deliver(encodeMessage(HELLO));
+    await settle();
+    expect(errors).toEqual([{ kind: 'decoder', message: 'no decoder for x', cause: refused }]);
+    expect(session.machine.stage()).toMatchObject({ text: 'Cannot decode: no decoder for x', error: true });
+  });
+
+  it('without decoding, only collects and acknowledges; every valid message is reported', async () => {
+    const { session, sent, connect } = harness({ decoding: null });
+    const types: string[] = [];
+    session.on('message', (m) => types.push(m.type));
+    session.start();
+    const { channel } = await connect();
+    channel.deliver(encodeMessage(HELLO));
+    for (const part of frame(1, 10)) channel.deliver(part);
+    channel.deliver(Uint8Array.of(1, 2, 3));
+    expect(types).toEqual(['hello', 'frame', 'frame']);
+    expect(sent.map((m) => m.type)).toEqual(['feedback']);
+    expect(session.stats.protocolErrors).toBe(1);
+  });
+
+  it('gives the frame in progress up when the link goes (no feedback), and reconnects with backoff, re-sending the query', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { session, sent, connect, sockets } = harness({ retry: { firstMs: 500, maxMs: 10_000, busyMs: 5000, random: () => 0.5 } });
+    const frames: [number, boolean][] = [];
+    const closed: string[] = [];
+    session.on('frame', (f, live) => frames.push([f.frame.frameId, live]));
+    session.on('closed', (reason) => closed.push(reason));
+    session.query('dog');
+    session.start();
+    const pending = connect();
+    await vi.advanceTimersByTimeAsync(1);
+    const { channel } = await pending;
+    channel.deliver(encodeMessage(HELLO));
+    const id = session.machine.query.wanted?.queryId;
+    channel.deliver(frame(1, 10)[0] as Uint8Array);
+    channel.remoteClose();
+    expect(frames).toEqual([[1, false]]);
+    expect(sent.filter((m) => m.type === 'feedback')).toEqual([]);
+    expect(closed).toEqual(['the data channel closed']);
+    expect(session.machine.link).toBe('waiting');
+    await vi.advanceTimersByTimeAsync(600);
+    expect(sockets).toHaveLength(2);
+    const again = connect();
+    await vi.advanceTimersByTimeAsync(1);
+    const second = await again;
+    second.channel.deliver(encodeMessage({ ...HELLO, sessionId: 's2' }));
+    expect(sent.filter((m) => m.type === 'query').map((m) => m.type === 'query' && m.queryId)).toEqual([id, id]);
+    expect(session.machine.epoch).toBe(2);
+    await session.close();
+  });
+
+  it('without a retry policy a busy sender ends the link; other signalling errors are reported and it goes on', async () => {
+    const { session, connect } = harness();
+    const errors: string[] = [];
+    const ends: string[] = [];
+    session.on('error', (e) => errors.push(e.kind === 'signalling' ? e.code : e.kind));
+    session.on('closed', (_r, end) => ends.push(end.kind));
+    session.start();
+    const { socket } = await connect();
+    socket.deliver({ type: 'error', code: 'rate-limited', message: 'slow down' });
+    expect(ends).toEqual([]);
+    socket.deliver({ type: 'error', code: 'busy', message: 'full' });
+    expect(errors).toEqual(['rate-limited', 'busy']);
+    expect(ends).toEqual(['sender-error']);
+    expect(session.machine.link).toBe('idle');
+  });
+});

@@ -1,0 +1,290 @@
+/**
+ * One receiving session, whatever runs it (the page, `mmsc probe`, the e2e reference, the test
+ * receiver): the link to the sender (signalling, peer, reconnect state), the data channel's
+ * messages collected into frames, feedback for each frame as it completes (the one feedback path),
+ * decoding through a PictureDecoding, keyframe requests for pictures that could not be decoded,
+ * the operator's query with its query ids and its grounding, and the link stats. The runners are
+ * adapters: they give the platform (socket, peer, decoders) and listen to the typed events.
+ */
+import {
+  encodeMessage,
+  type GroundingMessage,
+  type HelloMessage,
+  type Message,
+  type RelevanceMessage,
+  type SignalError,
+  type SignalMessage,
+} from '@mmsc/protocol';
+import type { CollectedFrame } from '../collect-frame.js';
+import type { ApplyStats } from '../reassemble.js';
+import { type FinishedFrame, FrameReceiver } from '../receive/frame-receiver.js';
+import type { ChannelLike } from '../receive/receiver-connection.js';
+import type { DecodedPicture, DecoderReady, PictureDecoding } from './decoding.js';
+import { Emitter } from './emitter.js';
+import { LinkStats, type SenderRate, type StatsSummary } from './link-stats.js';
+import type { QueryState } from './query.js';
+import { type LinkState, SessionMachine } from './reconnect.js';
+import { type LinkEnd, type LinkOptions, SignalLink } from './signal-link.js';
+
+export interface ReceivingSessionOptions<C extends ChannelLike> extends LinkOptions<C> {
+  /** Where pictures are made; null or absent: frames are only collected and acknowledged. */
+  decoding?: PictureDecoding | null;
+}
+
+/** What went wrong; whether it ends anything is said by `closed` (the link) or the stage. */
+export type SessionError =
+  /** A data-channel message that is not a valid protocol message (dropped). */
+  | { kind: 'protocol'; message: string }
+  /** The sender's error message inside a session (`ref` names the query it concerns, if any). */
+  | { kind: 'sender'; code: string; message: string; ref: string | null }
+  /** The sender's error on signalling (busy, rate-limited, …). */
+  | { kind: 'signalling'; code: string; message: string }
+  /** A malformed signalling message from the sender (dropped). */
+  | { kind: 'malformed-signal'; error: SignalError; text: string }
+  | { kind: 'negotiation'; step: 'offer' | 'candidate'; error: Error }
+  /** This session's pictures cannot be made: decoders refused (DecoderMismatchError) or not loaded. */
+  | { kind: 'decoder'; message: string; cause: unknown }
+  /** One frame's decode failed; the next goes on. */
+  | { kind: 'decode'; frameId: number; message: string };
+
+/** A new picture, as this thread holds it (Node decoding; the page's worker draws its own). */
+export interface ShownPicture {
+  image: Uint8Array;
+  width: number;
+  height: number;
+  frame: CollectedFrame;
+  stats: ApplyStats;
+  shownAt: number;
+}
+
+export interface ReceivingEvents<C extends ChannelLike> {
+  /** The link's state (connecting, negotiating, open, waiting, idle) and its detail. */
+  state: [state: LinkState, detail: string];
+  /** What the stage shows (SessionMachine.stage()) may have changed. */
+  stage: [];
+  open: [channel: C];
+  /** Every well-formed signalling message from the sender. */
+  signal: [message: SignalMessage];
+  /** Every data-channel message as it arrived, before it is read. */
+  data: [bytes: Uint8Array, receiveTs: number];
+  /** Every valid protocol message (hello, frame parts, grounding, …). */
+  message: [message: Message];
+  /** A session began: `previous` is the hello it replaces (another sessionId: the sender restarted). */
+  hello: [hello: HelloMessage, previous: HelloMessage | null, epoch: number];
+  /** A frame was collected (its feedback is already sent when `live`; a frame given up as the link went is not live). */
+  frame: [frame: FinishedFrame, live: boolean];
+  decoderReady: [epoch: number, ready: DecoderReady];
+  /** Every frame decoded, also one that was held (stats.refresh) or that a newer one keeps off the screen. */
+  decoded: [picture: DecodedPicture, frame: CollectedFrame];
+  picture: [picture: ShownPicture];
+  /** A keyframe was asked for: the picture of `frameId` could not be decoded. */
+  refresh: [frameId: number, reason: string];
+  /** `whose`: the operator's query, the sender's own initial one, or an older query of the operator's. */
+  grounding: [message: GroundingMessage, whose: 'operator' | 'sender' | 'stale'];
+  relevance: [message: RelevanceMessage];
+  /** Where the operator's query stands, in words. */
+  query: [state: QueryState, text: string];
+  /** The stats panel's figures, as of a picture reaching the screen. */
+  stats: [summary: StatsSummary];
+  error: [error: SessionError];
+  notice: [text: string];
+  /** The link went; a retry follows where the session has a retry policy. */
+  closed: [reason: string, end: LinkEnd];
+}
+
+export class ReceivingSession<C extends ChannelLike> extends Emitter<ReceivingEvents<C>> {
+  /** Link state, session epochs, decoder state, the shown frame and the query workflow. */
+  readonly machine: SessionMachine;
+  readonly stats = new LinkStats();
+  readonly link: SignalLink<C>;
+  /** Collects frames; its counters (messages, bytes, frames, incomplete, over budget) cover the session's life. */
+  readonly receiver = new FrameReceiver();
+  hello: HelloMessage | null = null;
+  grounding: GroundingMessage | null = null;
+  relevance: RelevanceMessage | null = null;
+  /** The sender's own estimate of this link's rate (its /stats), as the runner last read it. */
+  senderRate: SenderRate | null = null;
+  /** Keyframes asked for. */
+  refreshes = 0;
+  private readonly decoding: PictureDecoding | null;
+  private readonly now: () => number;
+
+  constructor(options: ReceivingSessionOptions<C>) {
+    super();
+    this.now = options.now ?? Date.now;
+    this.decoding = options.decoding ?? null;
+    this.machine = new SessionMachine({
+      now: this.now,
+      send: (queryId, text) => this.receiver.ctx !== null && this.send({ type: 'query', queryId, text }),
+      status: (state, text) => this.emit('query', state, text),
+    });
+    const link = new SignalLink<C>(options);
+    this.link = link;
+    link.on('state', (state, detail) => {
+      this.machine.linkChanged(state, detail);
+      this.emit('state', state, detail);
+      this.emit('stage');
+    });
+    link.on('open', (ch) => this.emit('open', ch));
+    link.on('signal', (m) => this.emit('signal', m));
+    link.on('message', (bytes, receiveTs) => this.onData(bytes, receiveTs));
+    link.on('senderError', (code, message) => this.emit('error', { kind: 'signalling', code, message }));
+    link.on('malformed', (error, text) => this.emit('error', { kind: 'malformed-signal', error, text }));
+    link.on('negotiationFailed', (step, error) => this.emit('error', { kind: 'negotiation', step, error }));
+    link.on('notice', (text) => this.emit('notice', text));
+    link.on('closed', (reason, end) => {
+      // What arrived of the frame in progress is still worth showing.
+      for (const f of this.receiver.close()) this.onFrame(f, false);
+      this.senderRate = null;
+      this.emit('closed', reason, end);
+    });
+  }
+
+  start(): void {
+    this.link.start();
+  }
+
+  /** Closes the link (a later `start` connects again); resolves once the peer has closed. */
+  stop(): Promise<void> {
+    return this.link.stop();
+  }
+
+  /** Reconnects now, skipping any pending backoff. */
+  reconnectNow(): void {
+    this.link.reconnectNow();
+  }
+
+  /** Stops for good: the link, the decoders, the listeners. */
+  async close(): Promise<void> {
+    await this.link.stop();
+    this.decoding?.close();
+    this.removeAllListeners();
+  }
+
+  /** The operator's query: sent now when a session is up, else when the next one starts; each gets its own query id. */
+  query(text: string): void {
+    this.machine.query.submit(text);
+  }
+
+  /** Sends a message to the sender on the open channel; false when there is none. */
+  send(message: Message): boolean {
+    return this.link.send(encodeMessage(message, this.receiver.ctx ?? undefined));
+  }
+
+  /** Asks the sender for a keyframe: the picture of `frameId` could not be decoded (the last one stays up). */
+  requestKeyframe(frameId: number, reason: string): void {
+    this.refreshes++;
+    this.send({ type: 'refresh', reason });
+    this.emit('refresh', frameId, reason);
+  }
+
+  /**
+   * A picture reached the screen: the page calls this as it draws the worker's picture; pictures
+   * decoded in this thread are shown as they are decoded. `receiveTs`: when its frame arrived.
+   */
+  shown(frameId: number, stats: ApplyStats, receiveTs: number | undefined, at = this.now()): void {
+    this.stats.onShown(at, stats);
+    this.machine.shown(frameId, receiveTs);
+    this.emit('stats', this.summary(at));
+    this.emit('stage');
+  }
+
+  summary(now = this.now()): StatsSummary {
+    return this.stats.summary(now, this.hello?.fps ?? null, this.senderRate);
+  }
+
+  private onData(bytes: Uint8Array, receiveTs: number): void {
+    this.stats.onBytes(bytes.length, receiveTs);
+    this.emit('data', bytes, receiveTs);
+    const r = this.receiver.receive(bytes, receiveTs);
+    if (r.type === 'invalid') {
+      this.stats.onProtocolError();
+      this.emit('error', { kind: 'protocol', message: r.error.message });
+      return;
+    }
+    this.emit('message', r.message);
+    if (r.type === 'hello') this.onHello(r.message, r.previous);
+    else if (r.type === 'frame') for (const f of r.frames) this.onFrame(f, true);
+    else if (r.type === 'other') this.onOther(r.message);
+    // A stray frame part (before the hello) cannot be placed.
+  }
+
+  private onHello(hello: HelloMessage, previous: HelloMessage | null): void {
+    this.hello = hello;
+    this.grounding = null;
+    this.relevance = null;
+    this.stats.reset();
+    this.link.healthy();
+    const epoch = this.machine.began(hello.sessionId); // sends the operator's query again, if any
+    this.emit('hello', hello, previous, epoch);
+    this.emit('stage');
+    this.decoding?.begin(epoch, hello).then(
+      (ready) => {
+        if (!this.machine.decoderLoaded(epoch)) return;
+        this.emit('decoderReady', epoch, ready);
+        this.emit('stage');
+      },
+      (e: unknown) => {
+        if (epoch !== this.machine.epoch) return;
+        const message = e instanceof Error ? e.message : String(e);
+        this.machine.decoderFailed(message);
+        this.emit('error', { kind: 'decoder', message, cause: e });
+        this.emit('stage');
+      },
+    );
+  }
+
+  private onFrame(f: FinishedFrame, live: boolean): void {
+    // Feedback leaves at once: the sender's rate control measures the link, not this receiver's decoder.
+    if (live) this.send(f.feedback);
+    if (this.machine.frameArrived()) this.emit('stage');
+    const { frame } = f;
+    this.stats.onFrame({
+      frameId: frame.frameId,
+      receiveTs: frame.lastReceiveTs,
+      captureTs: frame.captureTs,
+      bytes: frame.bytesReceived,
+      budget: frame.budget,
+      complete: frame.complete,
+    });
+    this.emit('frame', f, live);
+    if (!this.decoding) return;
+    const epoch = this.machine.epoch;
+    this.decoding.decode(epoch, frame).then(
+      (p) => {
+        if (p && epoch === this.machine.epoch) this.onDecoded(p, frame);
+      },
+      (e: unknown) => this.emit('error', { kind: 'decode', frameId: frame.frameId, message: e instanceof Error ? e.message : String(e) }),
+    );
+  }
+
+  private onDecoded(p: DecodedPicture, frame: CollectedFrame): void {
+    if (p.stats.refresh) this.requestKeyframe(p.frameId, p.stats.refresh);
+    this.stats.onDecoded(p.stats.decodeMs, frame.lastReceiveTs, p.queued);
+    this.emit('decoded', p, frame);
+    if (!p.image || p.stats.decoded === 0 || p.stats.refresh) return;
+    const shownAt = this.now();
+    this.shown(p.frameId, p.stats, frame.lastReceiveTs, shownAt);
+    this.emit('picture', { image: p.image.rgb, width: p.image.width, height: p.image.height, frame, stats: p.stats, shownAt });
+  }
+
+  private onOther(m: Message): void {
+    switch (m.type) {
+      case 'grounding': {
+        this.grounding = m;
+        this.emit('grounding', m, this.machine.query.grounded(m.queryId, m.fallback));
+        return;
+      }
+      case 'relevance':
+        this.relevance = m;
+        this.emit('relevance', m);
+        return;
+      case 'error':
+        if (this.machine.senderError(m.code, m.message, m.ref)) this.emit('stage');
+        this.emit('error', { kind: 'sender', code: m.code, message: m.message, ref: m.ref });
+        return;
+      default:
+        this.emit('notice', `unexpected ${m.type} message from the sender`);
+    }
+  }
+}
