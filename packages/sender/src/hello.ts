@@ -1,16 +1,20 @@
 import { type CodecEntry, ModelError } from '@mmsc/codec';
 import { defaultLevels, type EngineName, type HelloMessage } from '@mmsc/protocol';
 import type { DistortionCurve } from './allocate/distortion.js';
+import { engineFor } from './engines/registry.js';
 import { GEOMETRY } from './geometry.js';
 
-/** The level table announced in hello: the paper's five levels, decoders named and hashed from the manifest. */
+/**
+ * The sender's hello: geometry, the level table (the paper's five levels, decoders named and hashed
+ * from the manifest), and the engine's own fields (the registry's engine sets them).
+ */
 export function helloFor(codecs: CodecEntry[], fps: number, maxMessageBytes: number, engine: EngineName = 'patches'): HelloMessage {
   const by = (bytes: number) => {
     const c = codecs.find((e) => e.bytes === bytes);
     if (!c) throw new ModelError('manifest-invalid', `models/manifest.json has no ${bytes}-byte codec`, 'manifest.json');
     return { id: c.id, sha256: c.decoder.sha256 };
   };
-  return {
+  return engineFor(engine).hello({
     type: 'hello',
     sessionId: 'pending',
     ...GEOMETRY,
@@ -18,7 +22,7 @@ export function helloFor(codecs: CodecEntry[], fps: number, maxMessageBytes: num
     maxMessageBytes,
     fps,
     engine,
-  };
+  });
 }
 
 /** Distortion curves recorded with the codecs (manifest field `distortion`, as codec-bench prints them), for the rd allocator. */

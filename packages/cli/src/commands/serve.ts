@@ -1,21 +1,22 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { codecEntries } from '@mmsc/codec';
-import { h264Available } from '@mmsc/codec/h264-node';
-import { DEFAULT_MAX_MESSAGE_BYTES, type EngineName, EXIT, PROTOCOL_VERSION } from '@mmsc/protocol';
+import { type Chroma, codecEntries } from '@mmsc/codec';
+import { DEFAULT_MAX_MESSAGE_BYTES, ENGINES, EXIT, PROTOCOL_VERSION } from '@mmsc/protocol';
 import { APP_DIR, ORT_DIR } from '@mmsc/receiver/assets';
 import { DEMO_IMAGE } from '@mmsc/sender/assets.js';
+import { DEFAULT_ENGINE, engineFor, FALLBACK_ENGINE, isEngineName } from '@mmsc/sender/engines/registry.js';
 import { FRAME_SIZE } from '@mmsc/sender/geometry.js';
 import { curvesOf, helloFor } from '@mmsc/sender/hello.js';
 import { DEFAULT_MODELS_DIR, loadCodecs, readManifest } from '@mmsc/sender/models.js';
 import type { AllocatorName } from '@mmsc/sender/pipeline/encode-frame.js';
 import { InlineModels, type PipelineModels, SourcePipeline } from '@mmsc/sender/pipeline/frame-pipeline.js';
 import { WorkerModels } from '@mmsc/sender/pipeline/worker-models.js';
+import { type GroundedQuery, groundText } from '@mmsc/sender/relevance/grounder.js';
 import { loadLexicon, loadRelevance } from '@mmsc/sender/relevance/load-relevance.js';
-import { reportGrounding } from '@mmsc/sender/relevance/relevance-model.js';
 import { buildApp } from '@mmsc/sender/server/app.js';
 import { makeToken } from '@mmsc/sender/server/auth.js';
 import { defaultLimits } from '@mmsc/sender/server/limits.js';
+import { Links } from '@mmsc/sender/server/links.js';
 import { createLogger, type Log, type LogLevel } from '@mmsc/sender/server/log.js';
 import { Streamer } from '@mmsc/sender/server/streamer.js';
 import { openSource } from '@mmsc/sender/sources/sources.js';
@@ -83,7 +84,7 @@ export function serveCommand(mode: 'serve' | 'record' = 'serve'): Command {
     .option('--allocator <name>', 'rd (rate–distortion, ours) or paper (relevance top-down)', 'rd')
     .option(
       '--engine <name>',
-      'how levels are coded: h264 (libx264 with a quantizer per macroblock from the relevance; the default) or patches (the paper’s learned 8×8 codecs)',
+      `how frames are coded: ${ENGINES.map((e) => `${e} (${engineFor(e).summary})`).join(', ')}; default ${DEFAULT_ENGINE}`,
     )
     .option(
       '--chroma <format>',
@@ -136,15 +137,15 @@ export function serveCommand(mode: 'serve' | 'record' = 'serve'): Command {
         const maxBps = Number(opts.maxRate) * 1e6;
         if (!(maxBps >= 0.2e6)) throw new CliError('--max-rate must be at least 0.2 (Mbit/s)', EXIT.usage);
         if (opts.allocator !== 'rd' && opts.allocator !== 'paper') throw new CliError('--allocator must be rd or paper', EXIT.usage);
-        if (opts.engine !== undefined && opts.engine !== 'patches' && opts.engine !== 'h264')
-          throw new CliError('--engine must be h264 or patches', EXIT.usage);
+        if (opts.engine !== undefined && !isEngineName(opts.engine))
+          throw new CliError(`--engine must be one of ${ENGINES.join(', ')}`, EXIT.usage);
         if (opts.chroma !== '444' && opts.chroma !== '420') throw new CliError('--chroma must be 444 or 420', EXIT.usage);
-        let engine: EngineName = (opts.engine as EngineName | undefined) ?? 'h264';
-        if (engine === 'h264' && !(await h264Available())) {
-          const why = 'node-av’s libx264 did not load on this machine (npm install brings its prebuilt binary for linux-x64)';
-          if (opts.engine === 'h264') throw new CliError(`--engine h264: ${why}`, EXIT.failed);
-          console.error(`mmsc serve: ${why}; serving --engine patches instead`);
-          engine = 'patches';
+        let engine = engineFor(opts.engine ?? DEFAULT_ENGINE);
+        const why = await engine.unavailable();
+        if (why !== null) {
+          if (opts.engine !== undefined) throw new CliError(`--engine ${engine.name}: ${why}`, EXIT.failed);
+          console.error(`mmsc serve: ${why}; serving --engine ${FALLBACK_ENGINE} instead`);
+          engine = engineFor(FALLBACK_ENGINE);
         }
         if (!isIP(opts.host) && opts.host !== 'localhost')
           throw new CliError(`--host ${opts.host} is not an IP address (e.g. 127.0.0.1, 0.0.0.0 or ::)`, EXIT.usage);
@@ -167,38 +168,44 @@ export function serveCommand(mode: 'serve' | 'record' = 'serve'): Command {
           loadLexicon(opts.models),
           openSource(opts.source, FRAME_SIZE, fps, { log: (line) => log.warn({}, line.replace(/^mmsc: /, '')) }),
         ]);
+        let initialQuery: GroundedQuery;
         try {
-          reportGrounding(opts.query, lexicon);
+          initialQuery = groundText(opts.query, lexicon);
         } catch (e) {
           await models.close();
           throw new CliError(`--query: ${(e as Error).message}`, EXIT.usage);
         }
-        const hello = helloFor(codecs, fps, DEFAULT_MAX_MESSAGE_BYTES, engine);
+        const hello = helloFor(codecs, fps, DEFAULT_MAX_MESSAGE_BYTES, engine.name);
         const replay = opts.replay ? readRecording(opts.replay) : null;
         const recording =
           opts.out || replay
             ? new RecordingPipeline(new SourcePipeline(source, models, FRAME_SIZE), { recordDir: opts.out ?? null, replay, fps })
             : null;
         const pipeline = recording ?? new SourcePipeline(source, models, FRAME_SIZE);
-        const streamer = new Streamer(pipeline, lexicon, curvesOf(codecs), hello, {
+        const limits = { ...defaultLimits(maxReceivers), handshakeTimeoutMs: handshakeS * 1000 };
+        const engineOptions = { allocator: opts.allocator as AllocatorName, curves: curvesOf(codecs), chroma: opts.chroma as Chroma };
+        const links = new Links({
+          hello,
+          engineOptions,
+          initialQuery,
+          ground: (text) => groundText(text, lexicon),
           fps,
-          allocator: opts.allocator as AllocatorName,
-          relevanceEvery: fps,
           maxBps,
-          chroma: opts.chroma,
+          relevanceEvery: fps,
+          limits,
           log,
         });
-        recording?.attach(() => streamer.sessions.values());
+        const streamer = new Streamer(pipeline, links, { fps, log });
+        recording?.attach(links);
         const app = await buildApp({
           streamer,
-          initialQuery: opts.query,
           appDir: APP_DIR,
           ortDir: ORT_DIR,
           modelsDir: opts.models,
           modelFiles: ['manifest.json', ...codecs.map((c) => c.decoder.file)],
           token,
           allowOrigins: opts.allowOrigin ?? [],
-          limits: { ...defaultLimits(maxReceivers), handshakeTimeoutMs: handshakeS * 1000 },
+          limits,
           logger: log,
           ...(https ? { https } : {}),
         }).catch(async (e: unknown) => {
@@ -221,7 +228,7 @@ export function serveCommand(mode: 'serve' | 'record' = 'serve'): Command {
         const shown = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
         const withToken = token === null ? `${shown}/` : `${shown}/?token=${token}`;
         console.log(
-          `mmsc serve: ${source.description}, ${fps} fps, engine ${engine}${engine === 'patches' ? `, allocator ${opts.allocator}` : ` ${opts.chroma}`}, protocol v${PROTOCOL_VERSION}`,
+          `mmsc serve: ${source.description}, ${fps} fps, engine ${engine.name} (${engine.describe(engineOptions)}), protocol v${PROTOCOL_VERSION}`,
         );
         if (opts.out)
           console.log(
