@@ -122,7 +122,7 @@ async function bench(
       analysisMs: a.ms,
       codes: new PatchCodeCache(patches, enc),
       ms: 0,
-      relevance: async () => ({ patchScores: scores, grounding: [], ungrounded: [], fallback: false, ms: 0 }),
+      relevance: async () => ({ patchScores: scores, ms: 0 }),
     };
     const out = await link.encode(frame, { frameId: i, captureTs: i * 100, budget: o.budget }, scores);
     if (!out && !engine.temporal) throw new CliError(`budget ${o.budget} B is too small for one frame`, EXIT.failed);

@@ -7,17 +7,18 @@ import { DEMO_IMAGE } from '@mmsc/sender/assets.js';
 import { DEFAULT_ENGINE, engineFor, FALLBACK_ENGINE, isEngineName } from '@mmsc/sender/engines/registry.js';
 import { FRAME_SIZE } from '@mmsc/sender/geometry.js';
 import { curvesOf, helloFor } from '@mmsc/sender/hello.js';
+import { createLogger, type Log, type LogLevel } from '@mmsc/sender/log.js';
 import { DEFAULT_MODELS_DIR, loadCodecs, readManifest } from '@mmsc/sender/models.js';
 import type { AllocatorName } from '@mmsc/sender/pipeline/encode-frame.js';
 import { InlineModels, type PipelineModels, SourcePipeline } from '@mmsc/sender/pipeline/frame-pipeline.js';
 import { WorkerModels } from '@mmsc/sender/pipeline/worker-models.js';
 import { type GroundedQuery, groundText } from '@mmsc/sender/relevance/grounder.js';
-import { loadLexicon, loadRelevance } from '@mmsc/sender/relevance/load-relevance.js';
+import type { Lexicon } from '@mmsc/sender/relevance/lexicon.js';
+import { loadFusion, loadLexicon } from '@mmsc/sender/relevance/load-relevance.js';
 import { buildApp } from '@mmsc/sender/server/app.js';
 import { makeToken } from '@mmsc/sender/server/auth.js';
 import { defaultLimits } from '@mmsc/sender/server/limits.js';
 import { Links } from '@mmsc/sender/server/links.js';
-import { createLogger, type Log, type LogLevel } from '@mmsc/sender/server/log.js';
 import { Streamer } from '@mmsc/sender/server/streamer.js';
 import { openSource } from '@mmsc/sender/sources/sources.js';
 import { Command } from 'commander';
@@ -25,11 +26,14 @@ import sharp from 'sharp';
 import { RecordingPipeline, readRecording } from '../emulate/record.js';
 import { CliError } from '../errors.js';
 
-/** The detector and encoders: in a worker thread (the default) or in this one. */
-async function loadModels(where: 'worker' | 'inline', dir: string, log: Log): Promise<PipelineModels> {
-  if (where === 'worker') return WorkerModels.start(dir, { log });
-  const [encoders, relevance] = await Promise.all([loadCodecs('encoder', dir), loadRelevance(dir)]);
-  return new InlineModels(relevance, encoders);
+/**
+ * The detector, the fusion and the encoders: in a worker thread (the default) or in this one. The
+ * lexicon stays on this thread (queries are grounded here); its classes are checked against the detector's.
+ */
+async function loadModels(where: 'worker' | 'inline', dir: string, lexicon: Lexicon, log: Log): Promise<PipelineModels> {
+  if (where === 'worker') return WorkerModels.start(dir, { log, classes: lexicon.classes });
+  const [encoders, fusion] = await Promise.all([loadCodecs('encoder', dir), loadFusion(dir, lexicon.classes)]);
+  return new InlineModels(fusion, encoders);
 }
 
 /** Reads --tls-cert/--tls-key (both or neither), with one-line errors. */
@@ -163,9 +167,9 @@ export function serveCommand(mode: 'serve' | 'record' = 'serve'): Command {
         sharp.cache(false);
         const manifest = await readManifest(opts.models);
         const codecs = codecEntries(manifest);
-        const [models, lexicon, source] = await Promise.all([
-          loadModels(opts.pipeline as 'worker' | 'inline', opts.models, log),
-          loadLexicon(opts.models),
+        const lexicon = await loadLexicon(opts.models);
+        const [models, source] = await Promise.all([
+          loadModels(opts.pipeline as 'worker' | 'inline', opts.models, lexicon, log),
           openSource(opts.source, FRAME_SIZE, fps, { log: (line) => log.warn({}, line.replace(/^mmsc: /, '')) }),
         ]);
         let initialQuery: GroundedQuery;

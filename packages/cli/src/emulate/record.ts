@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FramePipeline, PipelineFrame } from '@mmsc/sender/pipeline/frame-pipeline.js';
+import type { GroundedQuery } from '@mmsc/sender/relevance/grounder.js';
 import type { Links } from '@mmsc/sender/server/links.js';
 import sharp from 'sharp';
 import { CliError } from '../errors.js';
@@ -113,7 +114,7 @@ export class RecordingPipeline implements FramePipeline {
     return this.inner.warmUp();
   }
 
-  async next(queries: readonly string[]): Promise<PipelineFrame> {
+  async next(queries: readonly GroundedQuery[]): Promise<PipelineFrame> {
     const i = this.index++;
     const open = this.links?.serving() ?? [];
     let current = queries;
@@ -125,10 +126,10 @@ export class RecordingPipeline implements FramePipeline {
         const text = wanted[Math.min(k, wanted.length - 1)] as string;
         if (text !== s.currentQuery.text) s.setQuery(`replay-${i}`, text);
       });
-      current = open.map((s) => s.currentQuery.text);
+      current = open.map((s) => s.currentQuery);
     }
     // The queries this frame is made for, as they stand now (a query arriving meanwhile counts from the next frame).
-    this.perFrame[i] = [...current];
+    this.perFrame[i] = current.map((q) => q.text);
     const frame = await this.inner.next(current);
     this.made = i + 1;
     const dir = this.o.recordDir;

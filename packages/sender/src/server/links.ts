@@ -2,10 +2,10 @@ import { EventEmitter } from 'node:events';
 import type { HelloMessage } from '@mmsc/protocol';
 import type { Engine, EngineOptions } from '../engines/link-encoder.js';
 import { engineFor } from '../engines/registry.js';
+import { type Log, silentLog } from '../log.js';
 import type { GroundedQuery } from '../relevance/grounder.js';
 import type { Limits } from './limits.js';
 import type { LinkStats } from './link-stats.js';
-import { type Log, silentLog } from './log.js';
 import { type LinkPeer, ReceiverLink } from './receiver-link.js';
 
 export interface LinksOptions {

@@ -13,12 +13,12 @@ import {
   truncateUtf8,
 } from '@mmsc/protocol';
 import type { Engine, EngineOptions, LinkEncoder, LinkPicture } from '../engines/link-encoder.js';
+import { type Log, silentLog } from '../log.js';
 import { PipelineError, type PipelineFrame } from '../pipeline/frame-pipeline.js';
 import { DEFAULT_RATE, RateController } from '../rate/rate-controller.js';
 import { type GroundedQuery, groundingMessage } from '../relevance/grounder.js';
 import { defaultLimits, type Limits, RefusalCounter, TokenBucket } from './limits.js';
 import { type LinkCounters, type LinkStats, newCounters, round } from './link-stats.js';
-import { type Log, silentLog } from './log.js';
 import type { PeerEvents } from './peer.js';
 
 /** The peer a link drives (werift's in production, a fake in tests). */
@@ -226,7 +226,7 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
       return 'skipped';
     }
     const t1 = performance.now();
-    const r = await frame.relevance(this.query.grounded.text);
+    const r = await frame.relevance(this.query.grounded);
     if (!this.open) return 'gone';
     const tRel = performance.now() - t1;
     const budgetAt = performance.now() / 1000;

@@ -6,28 +6,26 @@ import type { DistortionCurve } from '../allocate/distortion.js';
 import { curvesOf, helloFor } from '../hello.js';
 import { readManifest } from '../models.js';
 import { PipelineError } from '../pipeline/frame-pipeline.js';
-import { groundText } from '../relevance/grounder.js';
-import type { Lexicon } from '../relevance/lexicon.js';
-import { loadLexicon } from '../relevance/load-relevance.js';
+import type { GroundedQuery } from '../relevance/grounder.js';
 import { FakePeer } from '../testing/fake-peer.js';
 import { FakePipeline } from '../testing/fake-pipeline.js';
 import { Links } from './links.js';
 import { Streamer } from './streamer.js';
 
 // The frame clock with a fake pipeline (no models, no source) and fake peers, driven tick by tick.
-let lexicon: Lexicon;
 let hello: HelloMessage;
 let curves: DistortionCurve[];
 beforeAll(async () => {
   const codecs = codecEntries(await readManifest());
-  [lexicon, hello, curves] = [await loadLexicon(), helloFor(codecs, 10, DEFAULT_MAX_MESSAGE_BYTES), curvesOf(codecs)];
+  [hello, curves] = [helloFor(codecs, 10, DEFAULT_MAX_MESSAGE_BYTES), curvesOf(codecs)];
 });
 
 function setup(queries: string[], o: { relevanceEvery?: number } = {}) {
   const pipeline = new FakePipeline();
   const logs: { level: number; msg: string }[] = [];
   const log = pino({ level: 'debug', base: null }, { write: (line: string) => void logs.push(JSON.parse(line)) });
-  const ground = (text: string) => groundText(text, lexicon);
+  // Each text its own key: the fake pipeline's maps depend on the text ("left", "right"), which the lexicon would not ground.
+  const ground = (text: string): GroundedQuery => ({ key: text, text, weights: null, words: [], ungrounded: [] });
   const links = new Links({
     hello,
     engineOptions: { allocator: 'rd', curves, chroma: '444' },

@@ -1,6 +1,6 @@
+import { type Log, silentLog } from '../log.js';
 import type { FramePipeline, PipelineHealth } from '../pipeline/frame-pipeline.js';
 import type { Links } from './links.js';
-import { type Log, silentLog } from './log.js';
 
 export interface StreamerOptions {
   fps: number;
@@ -107,7 +107,7 @@ export class Streamer {
     const open = this.links.serving();
     if (open.length === 0) return;
     const t0 = performance.now();
-    const frame = await this.pipeline.next(open.map((l) => l.currentQuery.text));
+    const frame = await this.pipeline.next(open.map((l) => l.currentQuery));
     this.framesMade++;
     if (this.frameError) {
       this.log.info({}, `frames again after: ${this.frameError}`);
