@@ -84,7 +84,9 @@ export async function startTestSender(
     },
   );
   const models =
-    o.pipeline === 'worker' ? await WorkerModels.start(DEFAULT_MODELS_DIR, { log: logger, classes: m.relevance.lexicon.classes }) : new InlineModels(m.relevance, m.encoders);
+    o.pipeline === 'worker'
+      ? await WorkerModels.start(DEFAULT_MODELS_DIR, { log: logger, classes: m.relevance.lexicon.classes })
+      : new InlineModels(m.relevance, m.encoders);
   const pipeline = new SourcePipeline(source, models, { width: m.hello.width, height: m.hello.height });
   const lexicon = m.relevance.lexicon;
   const limits = { ...defaultLimits(), ...o.limits };
