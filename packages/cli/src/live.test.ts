@@ -43,7 +43,7 @@ describe('live sender', () => {
     const s = await sender();
     await expect(TestReceiver.connect(s.url, null)).rejects.toThrow(/HTTP 401/);
     await expect(TestReceiver.connect(s.url, 'not-the-token')).rejects.toThrow(/HTTP 401/);
-    expect(s.streamer.sessions.size).toBe(0);
+    expect(s.streamer.links.size).toBe(0);
   });
 
   it('idle sockets cannot hold the slots: pending handshakes are capped and time out, then an honest receiver gets in', async () => {
@@ -56,7 +56,7 @@ describe('live sender', () => {
       expect(await i.closed).toBe(1000);
       expect(i.got.some((m) => m.type === 'error' && m.code === 'handshake-timeout')).toBe(true);
     }
-    expect(s.streamer.sessions.size).toBe(0);
+    expect(s.streamer.links.size).toBe(0);
     const r = await receiver(s);
     await r.waitFor(() => r.frames() >= 2);
     const stats = (await s.app.inject({ url: '/stats', headers: { authorization: `Bearer ${s.token}` } })).json();

@@ -37,7 +37,7 @@ describe('mmsc CLI', () => {
     expect(s.stderr).toMatch(/--allocator must be rd or paper/);
     const e = run('serve', '--engine', 'vp9');
     expect(e.status).toBe(2);
-    expect(e.stderr).toMatch(/--engine must be h264 or patches/);
+    expect(e.stderr).toMatch(/--engine must be one of patches, h264/);
     const c = run('serve', '--chroma', '422');
     expect(c.status).toBe(2);
     expect(c.stderr).toMatch(/--chroma must be 444 or 420/);

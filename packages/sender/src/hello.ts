@@ -1,11 +1,14 @@
 import { type CodecEntry, ModelError } from '@mmsc/codec';
 import { defaultLevels, type EngineName, type HelloMessage } from '@mmsc/protocol';
 import type { DistortionCurve } from './allocate/distortion.js';
+import { engineFor } from './engines/registry.js';
 import { GEOMETRY } from './geometry.js';
 
 /**
- * The hello: the frame geometry (the source's frame, `frameGeometry`; default the protocol's 480×320)
- * and the level table, the paper's five levels with decoders named and hashed from the manifest.
+/**
+ * The sender's hello: the frame geometry (the source's frame, `frameGeometry`; default the protocol's
+ * 480×320), the level table (the paper's five levels, decoders named and hashed from the manifest),
+ * and the engine's own fields (the registry's engine sets them).
  */
 export function helloFor(
   codecs: CodecEntry[],
@@ -19,7 +22,7 @@ export function helloFor(
     if (!c) throw new ModelError('manifest-invalid', `models/manifest.json has no ${bytes}-byte codec`, 'manifest.json');
     return { id: c.id, sha256: c.decoder.sha256 };
   };
-  return {
+  return engineFor(engine).hello({
     type: 'hello',
     sessionId: 'pending',
     width: frame.width,
@@ -29,7 +32,7 @@ export function helloFor(
     maxMessageBytes,
     fps,
     engine,
-  };
+  });
 }
 
 /** Distortion curves recorded with the codecs (manifest field `distortion`, as codec-bench prints them), for the rd allocator. */

@@ -1,15 +1,20 @@
 import { codecEntries, patchify } from '@mmsc/codec';
-import { contextFromHello, DEFAULT_MAX_MESSAGE_BYTES, EXIT } from '@mmsc/protocol';
+import { contextFromHello, DEFAULT_MAX_MESSAGE_BYTES, ENGINES, EXIT } from '@mmsc/protocol';
 import { patchVariances } from '@mmsc/sender/allocate/distortion.js';
 import { DEMO_IMAGE } from '@mmsc/sender/assets.js';
+import type { Engine } from '@mmsc/sender/engines/link-encoder.js';
+import { engineFor, isEngineName } from '@mmsc/sender/engines/registry.js';
 import { FRAME_SIZE } from '@mmsc/sender/geometry.js';
 import { curvesOf, helloFor } from '@mmsc/sender/hello.js';
-import { readFrame } from '@mmsc/sender/images.js';
+import { type RgbImage, readFrame } from '@mmsc/sender/images.js';
 import { median } from '@mmsc/sender/metrics.js';
 import { DEFAULT_MODELS_DIR, loadCodecs, readManifest } from '@mmsc/sender/models.js';
-import { type AllocatorName, FrameEncoder } from '@mmsc/sender/pipeline/encode-frame.js';
-import { VideoLinkEncoder } from '@mmsc/sender/pipeline/encode-video.js';
+import { PatchCodeCache } from '@mmsc/sender/pipeline/code-cache.js';
+import type { AllocatorName } from '@mmsc/sender/pipeline/encode-frame.js';
+import { DEFAULT_CHROMA } from '@mmsc/sender/pipeline/encode-video.js';
+import type { PipelineFrame } from '@mmsc/sender/pipeline/frame-pipeline.js';
 import { loadRelevance } from '@mmsc/sender/relevance/load-relevance.js';
+import type { Analysis } from '@mmsc/sender/relevance/relevance-model.js';
 import { PanSource } from '@mmsc/sender/sources/sources.js';
 import { Command } from 'commander';
 import { CliError } from '../errors.js';
@@ -17,12 +22,18 @@ import { CliError } from '../errors.js';
 /** `mmsc bench-sender`: per-frame sender time (relevance + allocate + encode + pack), one receiver, no network. */
 export function benchSenderCommand(): Command {
   return new Command('bench-sender')
-    .description('benchmark the sender pipeline for one 320×480 frame: relevance + allocation + encoding + framing')
+    .description(
+      'benchmark the sender pipeline for one 320×480 frame: relevance + allocation + encoding + framing, through the engine a link runs',
+    )
     .option('--image <file>', 'image to stream', DEMO_IMAGE)
     .option('--query <text>', 'query', 'dog and bicycle')
     .option('--rate <r>', 'channel rate as a share of raw (budget = r × 2,400 × 192 bytes)', '0.1')
     .option('--bitrate <bps>', 'link bitrate instead of --rate (budget = bitrate / 8 / 10 fps), e.g. 1000000')
-    .option('--engine <name>', 'patches (a still image) or h264 (a pan over the image: moving frames, one stream)', 'patches')
+    .option(
+      '--engine <name>',
+      `${ENGINES.join(' or ')} (an engine with references codes a pan over the image: moving frames, one stream)`,
+      'patches',
+    )
     .option('--allocator <name>', 'rd or paper', 'rd')
     .option('--runs <n>', 'frames timed', '30')
     .option('--reuse-relevance', 'compute the detector pass once (a still source) instead of every frame')
@@ -46,110 +57,100 @@ export function benchSenderCommand(): Command {
         if (!Number.isInteger(runs) || runs < 1) throw new CliError('--runs must be a positive integer', EXIT.usage);
         if (!(rate > 0 && rate <= 1.1)) throw new CliError('--rate must be in (0, 1.1]', EXIT.usage);
         if (opts.allocator !== 'rd' && opts.allocator !== 'paper') throw new CliError('--allocator must be rd or paper', EXIT.usage);
-        if (opts.engine !== 'patches' && opts.engine !== 'h264') throw new CliError('--engine must be patches or h264', EXIT.usage);
+        if (!isEngineName(opts.engine)) throw new CliError(`--engine must be one of ${ENGINES.join(', ')}`, EXIT.usage);
         const bitrate = opts.bitrate === undefined ? null : Number(opts.bitrate);
         if (bitrate !== null && !(bitrate >= 50_000)) throw new CliError('--bitrate must be ≥ 50000 (bits/s)', EXIT.usage);
         const budget = bitrate === null ? Math.round(rate * 2400 * 192) : Math.floor(bitrate / 8 / 10);
-        if (opts.engine === 'h264') {
-          const r = await benchVideo(opts.image, opts.query, budget, runs, opts.models);
-          if (opts.json) console.log(JSON.stringify(r));
-          else
-            console.log(
-              `frame p50 ${r.frameMsP50} ms = relevance ${r.relevanceMsP50} + convert ${r.convertMsP50} + encode ${r.encodeMsP50} + pack ${r.packMsP50} (${runs} frames, budget ${budget} B, h264)`,
-            );
-          return;
-        }
-        const codecs = codecEntries(await readManifest(opts.models));
-        const [enc, relevance] = await Promise.all([loadCodecs('encoder', opts.models), loadRelevance(opts.models)]);
-        const hello = helloFor(codecs, 10, DEFAULT_MAX_MESSAGE_BYTES);
-        const encoder = new FrameEncoder(hello, contextFromHello(hello), enc, opts.allocator as AllocatorName, curvesOf(codecs));
-        const frame = await readFrame(opts.image);
-        const t = {
-          frame: [] as number[],
-          relevance: [] as number[],
-          allocate: [] as number[],
-          encode: [] as number[],
-          pack: [] as number[],
-        };
-        let analysis = opts.reuseRelevance ? await relevance.analyse(frame) : null;
-        let bytes = 0;
-        for (let i = 0; i < runs + 3; i++) {
-          const t0 = performance.now();
-          const patches = patchify(frame.data, frame.width, frame.height);
-          const variances = patchVariances(patches);
-          const a = opts.reuseRelevance && analysis ? analysis : await relevance.analyse(frame);
-          analysis = a;
-          const r = relevance.fromAnalysis(a, opts.query);
-          const tRel = performance.now() - t0;
-          const out = await encoder.encode({ frameId: i, captureTs: Date.now(), budget }, patches, variances, r.patchScores);
-          if (!out) throw new CliError(`budget ${budget} B is too small for one frame`, EXIT.failed);
-          if (i < 3) continue; // warm-up
-          bytes += out.wireBytes;
-          t.frame.push(performance.now() - t0);
-          t.relevance.push(tRel);
-          t.allocate.push(out.ms.allocate);
-          t.encode.push(out.ms.encode);
-          t.pack.push(out.ms.pack);
-        }
-        const p50 = (xs: number[]) => Number(median(xs).toFixed(1));
-        const result = {
-          frameMsP50: p50(t.frame),
-          relevanceMsP50: p50(t.relevance),
-          allocateMsP50: p50(t.allocate),
-          encodeMsP50: p50(t.encode),
-          packMsP50: p50(t.pack),
-          runs,
+        const r = await bench(engineFor(opts.engine), {
+          image: opts.image,
+          query: opts.query,
           budget,
-          meanWireBytes: Math.round(bytes / runs),
-          allocator: opts.allocator,
-          relevanceReused: Boolean(opts.reuseRelevance),
-        };
-        if (opts.json) console.log(JSON.stringify(result));
+          runs,
+          models: opts.models,
+          allocator: opts.allocator as AllocatorName,
+          reuseRelevance: Boolean(opts.reuseRelevance),
+        });
+        if (opts.json) console.log(JSON.stringify(r));
         else
           console.log(
-            `frame p50 ${result.frameMsP50} ms = relevance ${result.relevanceMsP50} + allocate ${result.allocateMsP50} + encode ${result.encodeMsP50} + pack ${result.packMsP50} (${runs} frames, budget ${budget} B, ${opts.allocator})`,
+            `frame p50 ${r.frameMsP50} ms = relevance ${r.relevanceMsP50} + allocate ${r.allocateMsP50} + encode ${r.encodeMsP50} + pack ${r.packMsP50} (${runs} frames, budget ${budget} B, ${r.engine}: ${r.settings})`,
           );
       },
     );
 }
 
-/** The h264 engine's frame: a pan over the image (so frames differ), relevance every frame, one receiver's stream. */
-async function benchVideo(image: string, query: string, budget: number, runs: number, models: string) {
-  const codecs = codecEntries(await readManifest(models));
-  const relevance = await loadRelevance(models);
-  const hello = helloFor(codecs, 10, DEFAULT_MAX_MESSAGE_BYTES, 'h264');
-  const pan = await PanSource.open(image, FRAME_SIZE, 10);
-  const enc = new VideoLinkEncoder(hello, 10);
-  const t = { frame: [] as number[], relevance: [] as number[], convert: [] as number[], encode: [] as number[], pack: [] as number[] };
+/**
+ * One receiver's frames through the engine's `LinkEncoder`, as a link codes them: an engine whose
+ * pictures predict from earlier ones codes a pan over the image (moving frames, one stream); one
+ * without references codes the still image whole each frame (a fresh encoder: a receiver that holds
+ * nothing yet, since a still's steady state keeps every patch and would measure nothing).
+ */
+async function bench(
+  engine: Engine,
+  o: { image: string; query: string; budget: number; runs: number; models: string; allocator: AllocatorName; reuseRelevance: boolean },
+) {
+  const codecs = codecEntries(await readManifest(o.models));
+  const [enc, relevance] = await Promise.all([loadCodecs('encoder', o.models), loadRelevance(o.models)]);
+  const hello = helloFor(codecs, 10, DEFAULT_MAX_MESSAGE_BYTES, engine.name);
+  const ctx = contextFromHello(hello);
+  const settings = { allocator: o.allocator, curves: curvesOf(codecs), chroma: DEFAULT_CHROMA };
+  const pan = engine.temporal ? await PanSource.open(o.image, FRAME_SIZE, 10) : null;
+  const still = pan ? null : await readFrame(o.image);
+  let link = engine.createLinkEncoder(hello, ctx, settings);
+  const t = { frame: [] as number[], relevance: [] as number[], allocate: [] as number[], encode: [] as number[], pack: [] as number[] };
+  let analysis: Analysis | null = null;
   let bytes = 0;
   let sent = 0;
-  for (let i = 0; i < runs + 3; i++) {
-    const frame = await pan.next();
+  for (let i = 0; i < o.runs + 3; i++) {
+    const image = pan ? await pan.next() : (still as RgbImage);
+    if (!engine.temporal) {
+      link.close();
+      link = engine.createLinkEncoder(hello, ctx, settings);
+    }
     const t0 = performance.now();
-    const r = relevance.fromAnalysis(await relevance.analyse(frame), query);
+    const patches = patchify(image.data, image.width, image.height);
+    const variances = patchVariances(patches);
+    const a: Analysis = o.reuseRelevance && analysis ? analysis : await relevance.analyse(image);
+    analysis = a;
+    const scores = relevance.fromAnalysis(a, o.query).patchScores;
     const tRel = performance.now() - t0;
-    const out = await enc.encode({ frameId: i, captureTs: i * 100, budget }, frame, r.patchScores);
-    if (i < 3 || !out) continue; // warm-up (the first is the keyframe); a skipped frame costs no coding
+    const frame: PipelineFrame = {
+      image,
+      captureTs: i * 100,
+      patches,
+      variances,
+      analysisMs: a.ms,
+      codes: new PatchCodeCache(patches, enc),
+      ms: 0,
+      relevance: async () => ({ patchScores: scores, ms: 0 }),
+    };
+    const out = await link.encode(frame, { frameId: i, captureTs: i * 100, budget: o.budget }, scores);
+    if (!out && !engine.temporal) throw new CliError(`budget ${o.budget} B is too small for one frame`, EXIT.failed);
+    if (i < 3 || !out) continue; // warm-up (a stream's first frame is its keyframe); a skipped frame costs no coding
     bytes += out.wireBytes;
     sent++;
     t.frame.push(performance.now() - t0);
     t.relevance.push(tRel);
-    t.convert.push(out.ms.convert);
+    t.allocate.push(out.ms.allocate);
     t.encode.push(out.ms.encode);
     t.pack.push(out.ms.pack);
   }
-  enc.close();
+  link.close();
   const p50 = (xs: number[]) => Number(median(xs).toFixed(1));
   return {
     frameMsP50: p50(t.frame),
     relevanceMsP50: p50(t.relevance),
-    convertMsP50: p50(t.convert),
+    /** The allocation (a patch engine) or the picture's conversion (an engine on FFmpeg). */
+    allocateMsP50: p50(t.allocate),
     encodeMsP50: p50(t.encode),
     packMsP50: p50(t.pack),
-    runs,
+    runs: o.runs,
     framesSent: sent,
-    budget,
+    budget: o.budget,
     meanWireBytes: Math.round(bytes / Math.max(1, sent)),
-    engine: 'h264',
+    engine: engine.name,
+    settings: engine.describe(settings),
+    allocator: o.allocator,
+    relevanceReused: o.reuseRelevance,
   };
 }

@@ -1,21 +1,23 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { codecEntries } from '@mmsc/codec';
-import { h264Available } from '@mmsc/codec/h264-node';
-import { DEFAULT_MAX_MESSAGE_BYTES, type EngineName, EXIT, PROTOCOL_VERSION } from '@mmsc/protocol';
+import { type Chroma, codecEntries } from '@mmsc/codec';
+import { DEFAULT_MAX_MESSAGE_BYTES, ENGINES, EXIT, PROTOCOL_VERSION } from '@mmsc/protocol';
 import { APP_DIR, ORT_DIR } from '@mmsc/receiver/assets';
 import { DEMO_IMAGE } from '@mmsc/sender/assets.js';
+import { DEFAULT_ENGINE, engineFor, FALLBACK_ENGINE, isEngineName } from '@mmsc/sender/engines/registry.js';
 import { curvesOf, helloFor } from '@mmsc/sender/hello.js';
+import { createLogger, type Log, type LogLevel } from '@mmsc/sender/log.js';
 import { DEFAULT_MODELS_DIR, loadCodecs, readManifest } from '@mmsc/sender/models.js';
 import type { AllocatorName } from '@mmsc/sender/pipeline/encode-frame.js';
 import { InlineModels, type PipelineModels, SourcePipeline } from '@mmsc/sender/pipeline/frame-pipeline.js';
 import { WorkerModels } from '@mmsc/sender/pipeline/worker-models.js';
-import { loadLexicon, loadRelevance } from '@mmsc/sender/relevance/load-relevance.js';
-import { reportGrounding } from '@mmsc/sender/relevance/relevance-model.js';
+import { type GroundedQuery, groundText } from '@mmsc/sender/relevance/grounder.js';
+import type { Lexicon } from '@mmsc/sender/relevance/lexicon.js';
+import { loadFusion, loadLexicon } from '@mmsc/sender/relevance/load-relevance.js';
 import { buildApp } from '@mmsc/sender/server/app.js';
 import { makeToken } from '@mmsc/sender/server/auth.js';
 import { defaultLimits } from '@mmsc/sender/server/limits.js';
-import { createLogger, type Log, type LogLevel } from '@mmsc/sender/server/log.js';
+import { Links } from '@mmsc/sender/server/links.js';
 import { Streamer } from '@mmsc/sender/server/streamer.js';
 import { sourceGeometry } from '@mmsc/sender/sources/probe.js';
 import { openSource } from '@mmsc/sender/sources/sources.js';
@@ -25,11 +27,14 @@ import { RecordingPipeline, readRecording } from '../emulate/record.js';
 import { CliError } from '../errors.js';
 import { frameOptionsOf, withFrameOptions } from './frame-options.js';
 
-/** The detector and encoders: in a worker thread (the default) or in this one. */
-async function loadModels(where: 'worker' | 'inline', dir: string, log: Log): Promise<PipelineModels> {
-  if (where === 'worker') return WorkerModels.start(dir, { log });
-  const [encoders, relevance] = await Promise.all([loadCodecs('encoder', dir), loadRelevance(dir)]);
-  return new InlineModels(relevance, encoders);
+/**
+ * The detector, the fusion and the encoders: in a worker thread (the default) or in this one. The
+ * lexicon stays on this thread (queries are grounded here); its classes are checked against the detector's.
+ */
+async function loadModels(where: 'worker' | 'inline', dir: string, lexicon: Lexicon, log: Log): Promise<PipelineModels> {
+  if (where === 'worker') return WorkerModels.start(dir, { log, classes: lexicon.classes });
+  const [encoders, fusion] = await Promise.all([loadCodecs('encoder', dir), loadFusion(dir, lexicon.classes)]);
+  return new InlineModels(fusion, encoders);
 }
 
 /** Reads --tls-cert/--tls-key (both or neither), with one-line errors. */
@@ -84,7 +89,7 @@ export function serveCommand(mode: 'serve' | 'record' = 'serve'): Command {
     .option('--allocator <name>', 'rd (rate–distortion, ours) or paper (relevance top-down)', 'rd')
     .option(
       '--engine <name>',
-      'how levels are coded: h264 (libx264 with a quantizer per macroblock from the relevance; the default) or patches (the paper’s learned 8×8 codecs)',
+      `how frames are coded: ${ENGINES.map((e) => `${e} (${engineFor(e).summary})`).join(', ')}; default ${DEFAULT_ENGINE}`,
     )
     .option(
       '--chroma <format>',
@@ -139,15 +144,15 @@ export function serveCommand(mode: 'serve' | 'record' = 'serve'): Command {
         const maxBps = Number(opts.maxRate) * 1e6;
         if (!(maxBps >= 0.2e6)) throw new CliError('--max-rate must be at least 0.2 (Mbit/s)', EXIT.usage);
         if (opts.allocator !== 'rd' && opts.allocator !== 'paper') throw new CliError('--allocator must be rd or paper', EXIT.usage);
-        if (opts.engine !== undefined && opts.engine !== 'patches' && opts.engine !== 'h264')
-          throw new CliError('--engine must be h264 or patches', EXIT.usage);
+        if (opts.engine !== undefined && !isEngineName(opts.engine))
+          throw new CliError(`--engine must be one of ${ENGINES.join(', ')}`, EXIT.usage);
         if (opts.chroma !== '444' && opts.chroma !== '420') throw new CliError('--chroma must be 444 or 420', EXIT.usage);
-        let engine: EngineName = (opts.engine as EngineName | undefined) ?? 'h264';
-        if (engine === 'h264' && !(await h264Available())) {
-          const why = 'node-av’s libx264 did not load on this machine (npm install brings its prebuilt binary for linux-x64)';
-          if (opts.engine === 'h264') throw new CliError(`--engine h264: ${why}`, EXIT.failed);
-          console.error(`mmsc serve: ${why}; serving --engine patches instead`);
-          engine = 'patches';
+        let engine = engineFor(opts.engine ?? DEFAULT_ENGINE);
+        const why = await engine.unavailable();
+        if (why !== null) {
+          if (opts.engine !== undefined) throw new CliError(`--engine ${engine.name}: ${why}`, EXIT.failed);
+          console.error(`mmsc serve: ${why}; serving --engine ${FALLBACK_ENGINE} instead`);
+          engine = engineFor(FALLBACK_ENGINE);
         }
         if (!isIP(opts.host) && opts.host !== 'localhost')
           throw new CliError(`--host ${opts.host} is not an IP address (e.g. 127.0.0.1, 0.0.0.0 or ::)`, EXIT.usage);
@@ -169,43 +174,49 @@ export function serveCommand(mode: 'serve' | 'record' = 'serve'): Command {
         // The frame keeps the source's aspect (or is cropped with --fit crop): its size is read first.
         const g = await sourceGeometry(opts.source, frameOptions);
         const frame = { width: g.width, height: g.height };
-        const [models, lexicon, source] = await Promise.all([
-          loadModels(opts.pipeline as 'worker' | 'inline', opts.models, log),
-          loadLexicon(opts.models),
+        const lexicon = await loadLexicon(opts.models);
+        const [models, source] = await Promise.all([
+          loadModels(opts.pipeline as 'worker' | 'inline', opts.models, lexicon, log),
           openSource(opts.source, frame, fps, { log: (line) => log.warn({}, line.replace(/^mmsc: /, '')) }),
         ]);
+        let initialQuery: GroundedQuery;
         try {
-          reportGrounding(opts.query, lexicon);
+          initialQuery = groundText(opts.query, lexicon);
         } catch (e) {
           await models.close();
           throw new CliError(`--query: ${(e as Error).message}`, EXIT.usage);
         }
-        const hello = helloFor(codecs, fps, DEFAULT_MAX_MESSAGE_BYTES, engine, frame);
+        const hello = helloFor(codecs, fps, DEFAULT_MAX_MESSAGE_BYTES, engine.name, frame);
         const replay = opts.replay ? readRecording(opts.replay) : null;
         const recording =
           opts.out || replay
             ? new RecordingPipeline(new SourcePipeline(source, models, frame), { recordDir: opts.out ?? null, replay, fps })
             : null;
         const pipeline = recording ?? new SourcePipeline(source, models, frame);
-        const streamer = new Streamer(pipeline, lexicon, curvesOf(codecs), hello, {
+        const limits = { ...defaultLimits(maxReceivers), handshakeTimeoutMs: handshakeS * 1000 };
+        const engineOptions = { allocator: opts.allocator as AllocatorName, curves: curvesOf(codecs), chroma: opts.chroma as Chroma };
+        const links = new Links({
+          hello,
+          engineOptions,
+          initialQuery,
+          ground: (text) => groundText(text, lexicon),
           fps,
-          allocator: opts.allocator as AllocatorName,
-          relevanceEvery: fps,
           maxBps,
-          chroma: opts.chroma,
+          relevanceEvery: fps,
+          limits,
           log,
         });
-        recording?.attach(() => streamer.sessions.values());
+        const streamer = new Streamer(pipeline, links, { fps, log });
+        recording?.attach(links);
         const app = await buildApp({
           streamer,
-          initialQuery: opts.query,
           appDir: APP_DIR,
           ortDir: ORT_DIR,
           modelsDir: opts.models,
           modelFiles: ['manifest.json', ...codecs.map((c) => c.decoder.file)],
           token,
           allowOrigins: opts.allowOrigin ?? [],
-          limits: { ...defaultLimits(maxReceivers), handshakeTimeoutMs: handshakeS * 1000 },
+          limits,
           logger: log,
           ...(https ? { https } : {}),
         }).catch(async (e: unknown) => {
@@ -228,7 +239,7 @@ export function serveCommand(mode: 'serve' | 'record' = 'serve'): Command {
         const shown = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
         const withToken = token === null ? `${shown}/` : `${shown}/?token=${token}`;
         console.log(
-          `mmsc serve: ${source.description}, ${frame.width}×${frame.height}${g.source ? ` (from ${g.source.width}×${g.source.height}, fit ${frameOptions.fit})` : ''}, ${fps} fps, engine ${engine}${engine === 'patches' ? `, allocator ${opts.allocator}` : ` ${opts.chroma}`}, protocol v${PROTOCOL_VERSION}`,
+          `mmsc serve: ${source.description}, ${frame.width}×${frame.height}${g.source ? ` (from ${g.source.width}×${g.source.height}, fit ${frameOptions.fit})` : ''}, ${fps} fps, engine ${engine.name} (${engine.describe(engineOptions)}), protocol v${PROTOCOL_VERSION}`,
         );
         if (opts.out)
           console.log(

@@ -1,9 +1,9 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { encodeMessage } from '@mmsc/protocol';
 import type { FramePipeline, PipelineFrame } from '@mmsc/sender/pipeline/frame-pipeline.js';
-import type { ReceiverSession } from '@mmsc/sender/server/session.js';
+import type { GroundedQuery } from '@mmsc/sender/relevance/grounder.js';
+import type { Links } from '@mmsc/sender/server/links.js';
 import sharp from 'sharp';
 import { CliError } from '../errors.js';
 
@@ -77,8 +77,8 @@ export interface RecordingOptions {
 
 /**
  * A pipeline that records what the sender streamed and/or replays a recording's query changes. The
- * sessions are handed in once the streamer exists; a replayed query reaches each session as a query
- * message would (same checks, same grounding report to its receiver).
+ * links are handed in once they exist; a replayed query reaches each link as a query message would
+ * (same checks, same grounding report to its receiver).
  */
 export class RecordingPipeline implements FramePipeline {
   private index = 0;
@@ -86,7 +86,7 @@ export class RecordingPipeline implements FramePipeline {
   private made = 0;
   private readonly perFrame: string[][] = [];
   private writes: Promise<unknown> = Promise.resolve();
-  private sessions: () => Iterable<ReceiverSession> = () => [];
+  private links: Pick<Links, 'serving'> | null = null;
   private readonly startedAt = Date.now();
 
   constructor(
@@ -97,8 +97,8 @@ export class RecordingPipeline implements FramePipeline {
     if (o.recordDir) writeFileSync(join(o.recordDir, 'link.jsonl'), '');
   }
 
-  attach(sessions: () => Iterable<ReceiverSession>): void {
-    this.sessions = sessions;
+  attach(links: Pick<Links, 'serving'>): void {
+    this.links = links;
   }
 
   get description() {
@@ -114,9 +114,9 @@ export class RecordingPipeline implements FramePipeline {
     return this.inner.warmUp();
   }
 
-  async next(queries: readonly string[]): Promise<PipelineFrame> {
+  async next(queries: readonly GroundedQuery[]): Promise<PipelineFrame> {
     const i = this.index++;
-    const open = [...this.sessions()].filter((s) => s.open);
+    const open = this.links?.serving() ?? [];
     let current = queries;
     // Replaying: every frame carries the recording's queries for its index (a receiver's own query
     // is overridden at the next frame), so the sequence of queries is the recording's exactly.
@@ -124,12 +124,12 @@ export class RecordingPipeline implements FramePipeline {
     if (wanted && wanted.length > 0) {
       open.forEach((s, k) => {
         const text = wanted[Math.min(k, wanted.length - 1)] as string;
-        if (text !== s.query.text) s.onMessage(encodeMessage({ type: 'query', queryId: `replay-${i}`, text }));
+        if (text !== s.currentQuery.text) s.setQuery(`replay-${i}`, text);
       });
-      current = open.map((s) => s.query.text);
+      current = open.map((s) => s.currentQuery);
     }
     // The queries this frame is made for, as they stand now (a query arriving meanwhile counts from the next frame).
-    this.perFrame[i] = [...current];
+    this.perFrame[i] = current.map((q) => q.text);
     const frame = await this.inner.next(current);
     this.made = i + 1;
     const dir = this.o.recordDir;
@@ -137,7 +137,7 @@ export class RecordingPipeline implements FramePipeline {
       const link = {
         frame: i,
         t: Date.now() - this.startedAt,
-        receivers: open.map((s) => ({ id: s.id, rateBps: Math.round(s.rate.state().rateBps) })),
+        receivers: open.map((s) => ({ id: s.id, rateBps: Math.round(s.snapshot().rate.rateBps) })),
       };
       const img = frame.image;
       this.writes = this.writes.then(() =>

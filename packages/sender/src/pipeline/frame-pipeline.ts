@@ -1,7 +1,8 @@
 import { patchify } from '@mmsc/codec';
 import { patchVariances } from '../allocate/distortion.js';
 import type { RgbImage } from '../images.js';
-import type { Analysis, DetectorRelevance, Frame, RelevanceResult } from '../relevance/relevance-model.js';
+import type { GroundedQuery } from '../relevance/grounder.js';
+import type { AnalysingRelevance, Analysis, Frame } from '../relevance/relevance-model.js';
 import type { FrameSource } from '../sources/sources.js';
 import { gatherPatches, PatchCodeCache, type PatchEncoder } from './code-cache.js';
 
@@ -20,11 +21,19 @@ export interface PipelineHealth {
 }
 
 /**
- * What a link needs of a query's relevance: the patch scores and the grounding. The per-pixel map
- * and the detector output stay with the models (megabytes per frame that the main thread would
- * only have to collect).
+ * What a link needs of a query's relevance: the patch scores. The per-pixel map and the detector
+ * output stay with the models (megabytes per frame that the main thread would only have to collect);
+ * the grounding was made once on the main thread when the query came.
  */
-export type FrameRelevance = Pick<RelevanceResult, 'patchScores' | 'grounding' | 'ungrounded' | 'fallback' | 'ms'>;
+export interface FrameRelevance {
+  /** Mean relevance of each 8×8 patch, row-major, in [0, 1]. */
+  patchScores: Float32Array;
+  /** Time of the fusion, ms. */
+  ms: number;
+}
+
+/** A query as the models see it: its class weights under their key (`GroundedQuery`; no text). */
+export type QueryWeights = Pick<GroundedQuery, 'key' | 'weights'>;
 
 /** A frame's shared work as the models' thread returns it (the frame itself stays with the caller). */
 export interface ProcessedFrame {
@@ -34,7 +43,7 @@ export interface ProcessedFrame {
   variances: Float32Array;
   /** Time of the detector pass, ms. */
   analysisMs: number;
-  /** The relevance of each query asked for, fused in the models' thread. */
+  /** The relevance of each query asked for (by its weights' key), fused in the models' thread. */
   relevance: [string, FrameRelevance][];
 }
 
@@ -44,9 +53,9 @@ const KEEP_ANALYSES = 4;
 /** The models a pipeline runs: in this thread, or in a worker (`WorkerModels`). */
 export interface PipelineModels {
   /** Patchify, patch statistics, the detector pass and each query's fusion for one frame. */
-  process(frame: Frame, queries: readonly string[]): Promise<ProcessedFrame>;
+  process(frame: Frame, queries: readonly QueryWeights[]): Promise<ProcessedFrame>;
   /** A query's relevance on a recent frame (`seq` from `process`) that was not asked for with it. */
-  fuse(seq: number, query: string): Promise<FrameRelevance>;
+  fuse(seq: number, query: QueryWeights): Promise<FrameRelevance>;
   /** Codes at `bytes` per patch of patches `idx` of a recent frame (`seq`), whose patches the models kept. */
   encodeIndexed(seq: number, bytes: number, idx: Uint32Array): Promise<Uint8Array>;
   readonly encoder: PatchEncoder;
@@ -68,8 +77,8 @@ export interface PipelineFrame {
   readonly codes: PatchCodeCache;
   /** Milliseconds the shared work took (0 when a still source repeated the frame). */
   readonly ms: number;
-  /** A query's relevance (made with the frame, or asked of the models for a query that came later; memoised). */
-  relevance(query: string): Promise<FrameRelevance>;
+  /** A query's relevance (made with the frame, or asked of the models for a query that came later; memoised by its key). */
+  relevance(query: GroundedQuery): Promise<FrameRelevance>;
 }
 
 /** Where receivers' frames come from: one shared frame per tick, whoever receives it. */
@@ -78,7 +87,7 @@ export interface FramePipeline {
   /** Consecutive frames may be the same object (a still image): its capture time is then "now". */
   readonly still: boolean;
   /** The next shared frame, with the relevance of `queries` (the receivers' current ones) made alongside. */
-  next(queries: readonly string[]): Promise<PipelineFrame>;
+  next(queries: readonly GroundedQuery[]): Promise<PipelineFrame>;
   health(): PipelineHealth;
   warmUp(): Promise<void>;
   close(): Promise<void>;
@@ -117,7 +126,7 @@ export class SourcePipeline implements FramePipeline {
     return this.models.warmUp(this.geometry.width, this.geometry.height);
   }
 
-  async next(queries: readonly string[]): Promise<PipelineFrame> {
+  async next(queries: readonly GroundedQuery[]): Promise<PipelineFrame> {
     const image = await this.source.next();
     // Captured when the source handed the frame over: the analysis below is part of its age.
     const captureTs = Date.now();
@@ -126,7 +135,7 @@ export class SourcePipeline implements FramePipeline {
       return { ...this.last, ms: 0 };
     }
     const t0 = performance.now();
-    const done = await this.models.process(image, queries);
+    const done = await this.models.process(image, distinct(queries));
     const byQuery = new Map<string, Promise<FrameRelevance>>(done.relevance.map(([q, r]) => [q, Promise.resolve(r)]));
     const frame: PipelineFrame = {
       image,
@@ -137,10 +146,10 @@ export class SourcePipeline implements FramePipeline {
       codes: new PatchCodeCache(done.patches, this.models.encoder, (bytes, idx) => this.models.encodeIndexed(done.seq, bytes, idx)),
       ms: performance.now() - t0,
       relevance: (query) => {
-        let r = byQuery.get(query);
+        let r = byQuery.get(query.key);
         if (!r) {
-          r = this.models.fuse(done.seq, query);
-          byQuery.set(query, r);
+          r = this.models.fuse(done.seq, { key: query.key, weights: query.weights });
+          byQuery.set(query.key, r);
         }
         return r;
       },
@@ -155,29 +164,42 @@ export class SourcePipeline implements FramePipeline {
   }
 }
 
+/** Each query's weights once (receivers whose queries ground alike share a fusion); the text stays here. */
+function distinct(queries: readonly QueryWeights[]): QueryWeights[] {
+  const byKey = new Map<string, QueryWeights>();
+  for (const q of queries) if (!byKey.has(q.key)) byKey.set(q.key, { key: q.key, weights: q.weights });
+  return [...byKey.values()];
+}
+
 /** The models in this thread (tests, benches, `serve --pipeline inline`, and inside the model worker). */
 export class InlineModels implements PipelineModels {
   private seq = 0;
   private readonly recent = new Map<number, { analysis: Analysis; patches: Uint8Array }>();
 
   constructor(
-    private readonly relevance: DetectorRelevance,
+    private readonly relevance: AnalysingRelevance,
     readonly encoder: PatchEncoder & { readonly levels: readonly number[] },
   ) {}
 
-  async process(frame: Frame, queries: readonly string[]): Promise<ProcessedFrame> {
+  async process(frame: Frame, queries: readonly QueryWeights[]): Promise<ProcessedFrame> {
     const patches = patchify(frame.data, frame.width, frame.height);
     const variances = patchVariances(patches);
     const a = await this.relevance.analyse(frame);
     const seq = ++this.seq;
     this.recent.set(seq, { analysis: a, patches });
     this.recent.delete(seq - KEEP_ANALYSES);
-    const relevance = [...new Set(queries)].map((q): [string, FrameRelevance] => [q, slim(this.relevance.fromAnalysis(a, q))]);
+    const relevance = distinct(queries).map((q): [string, FrameRelevance] => [q.key, this.fused(a, q)]);
     return { seq, patches, variances, analysisMs: a.ms, relevance };
   }
 
-  async fuse(seq: number, query: string): Promise<FrameRelevance> {
-    return slim(this.relevance.fromAnalysis(this.kept(seq).analysis, query));
+  async fuse(seq: number, query: QueryWeights): Promise<FrameRelevance> {
+    return this.fused(this.kept(seq).analysis, query);
+  }
+
+  private fused(a: Analysis, q: QueryWeights): FrameRelevance {
+    const t0 = performance.now();
+    const patchScores = this.relevance.fromWeights(a, q.weights).patchScores;
+    return { patchScores, ms: a.ms + performance.now() - t0 };
   }
 
   async encodeIndexed(seq: number, bytes: number, idx: Uint32Array): Promise<Uint8Array> {
@@ -192,7 +214,7 @@ export class InlineModels implements PipelineModels {
 
   async warmUp(width: number, height: number): Promise<void> {
     const pixels = new Uint8Array(width * height * 3); // a whole frame's patches take the same bytes
-    await this.process({ width, height, data: pixels }, ['warm up']);
+    await this.process({ width, height, data: pixels }, [{ key: 'warm up', weights: null }]);
     for (const bytes of this.encoder.levels) await this.encoder.encode(bytes, pixels);
   }
 
@@ -202,11 +224,3 @@ export class InlineModels implements PipelineModels {
 
   async close(): Promise<void> {}
 }
-
-const slim = (r: RelevanceResult): FrameRelevance => ({
-  patchScores: r.patchScores,
-  grounding: r.grounding,
-  ungrounded: r.ungrounded,
-  fallback: r.fallback,
-  ms: r.ms,
-});

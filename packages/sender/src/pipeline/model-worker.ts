@@ -1,23 +1,24 @@
-// The frame pipeline's worker thread: the detector and the patch encoders on onnxruntime-node, so
+// The frame pipeline's worker thread: the detector, the fusion and the patch encoders on onnxruntime-node, so
 // their synchronous runs (20–60 ms per frame) never stall the main thread's event loop, where werift's
 // SCTP timers and the signalling sockets live. Requests come one at a time per kind from
 // `WorkerModels`; every answer carries the request's id.
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadCodecs, setOrtSpinning } from '../models.js';
-import { loadRelevance } from '../relevance/load-relevance.js';
+import { loadFusion } from '../relevance/load-relevance.js';
 import { InlineModels } from './frame-pipeline.js';
 import { errorOf, type WorkerHello, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('model-worker.js runs as a worker thread (see WorkerModels)');
 
-const { modelsDir } = workerData as { modelsDir: string };
+const { modelsDir, classes } = workerData as { modelsDir: string; classes: readonly string[] | null };
 
 // The main thread has werift and allocation to run: ORT threads must not spin on its core.
 setOrtSpinning(false);
 
 try {
-  const [encoders, relevance] = await Promise.all([loadCodecs('encoder', modelsDir), loadRelevance(modelsDir)]);
+  // No lexicon here: queries come grounded, as class weights under their key.
+  const [encoders, relevance] = await Promise.all([loadCodecs('encoder', modelsDir), loadFusion(modelsDir, classes)]);
   const models = new InlineModels(relevance, encoders);
   port.on('message', (req: WorkerRequest) => {
     if (req.op === 'close') {

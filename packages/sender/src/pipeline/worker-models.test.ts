@@ -6,6 +6,7 @@ import { ModelError, patchify } from '@mmsc/codec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_IMAGE } from '../assets.js';
 import { type RgbImage, readFrame } from '../images.js';
+import { type GroundedQuery, groundText } from '../relevance/grounder.js';
 import { testModels } from '../testing/test-sender.js';
 import { InlineModels, PipelineError } from './frame-pipeline.js';
 import { WorkerModels } from './worker-models.js';
@@ -13,8 +14,12 @@ import { WorkerModels } from './worker-models.js';
 // The compiled worker (dist/pipeline/model-worker.js, built by `tsc -b` before vitest) with the committed models.
 let worker: WorkerModels;
 let image: RgbImage;
+/** A query grounded on this thread, as the links ground them. */
+let q: (text: string) => GroundedQuery;
 beforeAll(async () => {
   [worker, image] = await Promise.all([WorkerModels.start(undefined, { restartEveryMs: 0 }), readFrame(DEMO_IMAGE, 480, 320)]);
+  const lexicon = (await testModels()).relevance.lexicon;
+  q = (text) => groundText(text, lexicon);
 });
 afterAll(() => worker?.close());
 
@@ -24,18 +29,20 @@ describe('WorkerModels', () => {
   it('gives the same patches, statistics and relevance as the models in this thread, for queries asked later too, and the same codes', async () => {
     const t = await testModels();
     const inline = new InlineModels(t.relevance, t.encoders);
-    const queries = ['dog', 'car and bicycle', 'dog'];
+    const queries = ['dog', 'car and bicycle', 'dog'].map(q);
     const [a, b] = [await worker.process(image, queries), await inline.process(image, queries)];
     expect(a.patches).toEqual(patchify(image.data, 480, 320));
     expect(a.patches).toEqual(b.patches);
     expect(a.variances).toEqual(b.variances);
-    expect(a.relevance.map(([q]) => q)).toEqual(['dog', 'car and bicycle']);
+    // By the weights' key, each once; no grounding comes back (it was made here).
+    expect(a.relevance.map(([key]) => key)).toEqual([q('dog').key, q('car and bicycle').key]);
+    expect(Object.keys(a.relevance[0]?.[1] ?? {}).sort()).toEqual(['ms', 'patchScores']);
     for (const [i, [, r]] of a.relevance.entries()) {
       const { ms: _, ...want } = (b.relevance[i] as [string, typeof r])[1];
       expect({ ...r, ms: 0 }).toEqual({ ...want, ms: 0 }); // all but the timing
     }
-    const later = await worker.fuse(a.seq, 'person');
-    expect(later.patchScores).toEqual((await inline.fuse(b.seq, 'person')).patchScores);
+    const later = await worker.fuse(a.seq, q('person'));
+    expect(later.patchScores).toEqual((await inline.fuse(b.seq, q('person'))).patchScores);
     expect(later.patchScores).not.toEqual((a.relevance[0] as [string, typeof later])[1].patchScores);
     const patches = a.patches.subarray(0, 192 * 300);
     for (const bytes of [12, 24, 48, 192]) {
@@ -53,19 +60,19 @@ describe('WorkerModels', () => {
   it('keeps the last 4 frames for late queries and codes by index, and says so for older ones', async () => {
     const first = await worker.process(image, []);
     for (let i = 0; i < 4; i++) await worker.process(image, []);
-    await expect(worker.fuse(first.seq, 'dog')).rejects.toThrow(PipelineError); // so the frame is skipped, not the session
-    await expect(worker.fuse(first.seq, 'dog')).rejects.toThrow(/no longer kept/);
+    await expect(worker.fuse(first.seq, q('dog'))).rejects.toThrow(PipelineError); // so the frame is skipped, not the session
+    await expect(worker.fuse(first.seq, q('dog'))).rejects.toThrow(/no longer kept/);
     await expect(worker.encodeIndexed(first.seq, 12, Uint32Array.from([0]))).rejects.toThrow(/no longer kept/);
   });
 
   it('a worker that dies fails what it had pending, says so in health, and is started again on the next request', async () => {
     const m = await WorkerModels.start(undefined, { restartEveryMs: 0 });
     try {
-      const pending = m.process(image, ['dog']);
+      const pending = m.process(image, [q('dog')]);
       await crash(m);
       await expect(pending).rejects.toThrow(/model worker exited/);
       expect(m.health()).toMatchObject({ ok: false, reason: expect.stringMatching(/model worker exited/) });
-      const again = await m.process(image, ['dog']);
+      const again = await m.process(image, [q('dog')]);
       expect(again.patches.length).toBe(480 * 320 * 3);
       expect(m.health()).toEqual({ ok: true });
     } finally {
@@ -77,7 +84,7 @@ describe('WorkerModels', () => {
     const m = await WorkerModels.start(undefined, { restartEveryMs: 60_000 });
     try {
       await crash(m);
-      await expect(m.process(image, ['dog'])).rejects.toThrow(/model worker exited/);
+      await expect(m.process(image, [q('dog')])).rejects.toThrow(/model worker exited/);
     } finally {
       await m.close();
     }
@@ -94,9 +101,15 @@ describe('WorkerModels', () => {
     }
   });
 
+  it('a lexicon whose classes are not the detector’s is refused at start', async () => {
+    const err = await WorkerModels.start(undefined, { classes: ['cat', 'dog'] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ModelError);
+    expect(err).toMatchObject({ code: 'manifest-invalid', file: 'lexicon.json' });
+  });
+
   it('after close, requests reject instead of hanging', async () => {
     const m = await WorkerModels.start();
     await m.close();
-    await expect(m.process(image, ['dog'])).rejects.toThrow(/closed/);
+    await expect(m.process(image, [q('dog')])).rejects.toThrow(/closed/);
   });
 });

@@ -1,9 +1,16 @@
 import { Worker } from 'node:worker_threads';
+import type { Log } from '../log.js';
 import { DEFAULT_MODELS_DIR } from '../models.js';
 import type { Frame } from '../relevance/relevance-model.js';
-import type { Log } from '../server/log.js';
 import type { PatchEncoder } from './code-cache.js';
-import { type FrameRelevance, PipelineError, type PipelineHealth, type PipelineModels, type ProcessedFrame } from './frame-pipeline.js';
+import {
+  type FrameRelevance,
+  PipelineError,
+  type PipelineHealth,
+  type PipelineModels,
+  type ProcessedFrame,
+  type QueryWeights,
+} from './frame-pipeline.js';
 import { errorFrom, type WorkerHello, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
 
 type Reply<Op> = Extract<WorkerReply, { ok: true; op: Op }>;
@@ -15,6 +22,8 @@ export interface WorkerModelsOptions {
   log?: Log;
   /** A crashed worker is started again on the next request, but not more often than this (default 5 s). */
   restartEveryMs?: number;
+  /** The lexicon's classes, checked against the detector's when the worker loads it (a mismatch is a `ModelError`). */
+  classes?: readonly string[];
 }
 
 /** The compiled worker file; under vitest this module is the TypeScript source, so the build's copy (`tsc -b` runs first). */
@@ -25,7 +34,7 @@ function workerEntry(): URL {
 }
 
 /**
- * The detector and patch encoders in a worker thread (`model-worker.ts`), seen from the main thread
+ * The detector, the fusion and the patch encoders in a worker thread (`model-worker.ts`), seen from the main thread
  * as `PipelineModels`. A worker that dies fails its pending requests, makes `health()` not ok, and is
  * started again on the next request (at most every 5 s).
  */
@@ -43,6 +52,7 @@ export class WorkerModels implements PipelineModels {
 
   private readonly log: Log | undefined;
   private readonly restartEveryMs: number;
+  private readonly classes: readonly string[] | null;
 
   private constructor(
     private readonly modelsDir: string,
@@ -50,6 +60,7 @@ export class WorkerModels implements PipelineModels {
   ) {
     this.log = opts.log;
     this.restartEveryMs = opts.restartEveryMs ?? 5000;
+    this.classes = opts.classes ?? null;
   }
 
   /** Starts the worker and waits until its models are loaded (a model error rejects, as a `ModelError`). */
@@ -59,13 +70,13 @@ export class WorkerModels implements PipelineModels {
     return m;
   }
 
-  async process(frame: Frame, queries: readonly string[]): Promise<ProcessedFrame> {
+  async process(frame: Frame, queries: readonly QueryWeights[]): Promise<ProcessedFrame> {
     const r = await this.request<'process'>({
       op: 'process',
       width: frame.width,
       height: frame.height,
       data: frame.data,
-      queries: [...queries],
+      queries: queries.map((q) => ({ key: q.key, weights: q.weights })),
     });
     return { seq: r.seq, patches: r.patches, variances: r.variances, analysisMs: r.analysisMs, relevance: r.relevance };
   }
@@ -74,8 +85,8 @@ export class WorkerModels implements PipelineModels {
     return (await this.request<'encodeIndexed'>({ op: 'encodeIndexed', seq, bytes, idx })).codes;
   }
 
-  async fuse(seq: number, query: string): Promise<FrameRelevance> {
-    return (await this.request<'fuse'>({ op: 'fuse', seq, query })).relevance;
+  async fuse(seq: number, query: QueryWeights): Promise<FrameRelevance> {
+    return (await this.request<'fuse'>({ op: 'fuse', seq, query: { key: query.key, weights: query.weights } })).relevance;
   }
 
   async warmUp(width: number, height: number): Promise<void> {
@@ -127,7 +138,7 @@ export class WorkerModels implements PipelineModels {
 
   private spawn(): Promise<Worker> {
     return new Promise<Worker>((resolve, reject) => {
-      const worker = new Worker(workerEntry(), { workerData: { modelsDir: this.modelsDir } });
+      const worker = new Worker(workerEntry(), { workerData: { modelsDir: this.modelsDir, classes: this.classes } });
       worker.unref(); // the server's sockets keep the process alive, not this thread
       let ready = false;
       worker.on('message', (m: WorkerHello | WorkerReply) => {

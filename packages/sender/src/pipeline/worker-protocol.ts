@@ -1,10 +1,10 @@
 import { ModelError, type ModelErrorCode } from '@mmsc/codec';
-import { type FrameRelevance, PipelineError, type ProcessedFrame } from './frame-pipeline.js';
+import { type FrameRelevance, PipelineError, type ProcessedFrame, type QueryWeights } from './frame-pipeline.js';
 
-/** Main thread → model worker. */
+/** Main thread → model worker. Queries come as class weights under their key (grounded on the main thread). */
 export type WorkerRequest =
-  | { id: number; op: 'process'; width: number; height: number; data: Uint8Array; queries: string[] }
-  | { id: number; op: 'fuse'; seq: number; query: string }
+  | { id: number; op: 'process'; width: number; height: number; data: Uint8Array; queries: QueryWeights[] }
+  | { id: number; op: 'fuse'; seq: number; query: QueryWeights }
   | { id: number; op: 'encode'; bytes: number; patches: Uint8Array }
   | { id: number; op: 'encodeIndexed'; seq: number; bytes: number; idx: Uint32Array }
   | { id: number; op: 'warmUp'; width: number; height: number }

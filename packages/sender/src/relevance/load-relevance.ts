@@ -2,10 +2,21 @@ import { ModelError } from '@mmsc/codec';
 import { DEFAULT_MODELS_DIR, readModelJson } from '../models.js';
 import { Detector } from './detector.js';
 import { type Lexicon, parseLexicon } from './lexicon.js';
-import { DEFAULT_RELEVANCE, DetectorRelevance, type DetectorRelevanceOptions } from './relevance-model.js';
+import { DEFAULT_RELEVANCE, DetectorFusion, DetectorRelevance, type DetectorRelevanceOptions } from './relevance-model.js';
 
 export async function loadLexicon(dir = DEFAULT_MODELS_DIR): Promise<Lexicon> {
   return parseLexicon(await readModelJson(dir, 'lexicon.json', 'query lexicon', 'rebuild: see models/lexicon/README.md'));
+}
+
+/** The lexicon's classes must be the detector's, in its order (its weights index the detector's channels). */
+export function checkClasses(lexiconClasses: readonly string[], detectorClasses: readonly string[]): void {
+  if (lexiconClasses.join('|') !== detectorClasses.join('|')) {
+    throw new ModelError(
+      'manifest-invalid',
+      'lexicon.json and the detector list different classes (or orders): rebuild the lexicon',
+      'lexicon.json',
+    );
+  }
 }
 
 /** The default extractor, ready to run: detector (verified against the manifest) + lexicon. */
@@ -14,12 +25,20 @@ export async function loadRelevance(
   options: DetectorRelevanceOptions = DEFAULT_RELEVANCE,
 ): Promise<DetectorRelevance> {
   const [detector, lexicon] = await Promise.all([Detector.load(dir), loadLexicon(dir)]);
-  if (lexicon.classes.join('|') !== detector.classes.join('|')) {
-    throw new ModelError(
-      'manifest-invalid',
-      'lexicon.json and the detector list different classes (or orders): rebuild the lexicon',
-      'lexicon.json',
-    );
-  }
+  checkClasses(lexicon.classes, detector.classes);
   return new DetectorRelevance(detector, lexicon, options);
+}
+
+/**
+ * The detector and the fusion without the lexicon (the model worker's: queries reach it as class
+ * weights); `classes` are the lexicon's, checked against the detector's.
+ */
+export async function loadFusion(
+  dir = DEFAULT_MODELS_DIR,
+  classes: readonly string[] | null = null,
+  options: DetectorRelevanceOptions = DEFAULT_RELEVANCE,
+): Promise<DetectorFusion> {
+  const detector = await Detector.load(dir);
+  if (classes) checkClasses(classes, detector.classes);
+  return new DetectorFusion(detector, options);
 }

@@ -50,36 +50,30 @@ export interface Analysis {
 }
 
 /**
- * The query half of the default extractor: the query's grounding over the 80 classes (lexicon)
- * weights a detector pass's heatmaps and boxes, fused into a soft map. Needs no model, so it runs
- * where the receivers are served while the detector runs in the frame pipeline's worker.
+ * The models' side of relevance, without a lexicon: one query-independent pass over a frame
+ * (`analyse`, the detector) and the fusion of a query's class weights into a map (`fromWeights`).
+ * This is what the frame pipeline's models run; the query's words are grounded where the receivers
+ * are served, and only their weights come here.
  */
-export class QueryRelevance {
+export interface AnalysingRelevance {
+  analyse(frame: Frame): Promise<Analysis>;
+  /** The map for class weights on an analysis; null weights → the query-agnostic map. Results are read-only. */
+  fromWeights(a: Analysis, weights: Float32Array | null): RelevanceMap & { detections: Detection[] };
+}
+
+/** Class weights → a soft map over an analysis (fusion only: no model, no lexicon). */
+export class RelevanceFusion {
   /**
    * The query-agnostic map of each analysis, made once: it is the same for every query that grounds
    * nothing and for the baseline, and it costs ~1.5× a query's map (all 80 classes), so receivers
    * with ungroundable queries (or one sending many) share one per frame. Results are read-only.
    */
-  private readonly agnostic = new WeakMap<Analysis, ReturnType<QueryRelevance['map']>>();
+  private readonly agnostic = new WeakMap<Analysis, ReturnType<RelevanceFusion['map']>>();
 
-  constructor(
-    readonly lexicon: Lexicon,
-    readonly options: DetectorRelevanceOptions = DEFAULT_RELEVANCE,
-  ) {}
+  constructor(readonly options: DetectorRelevanceOptions = DEFAULT_RELEVANCE) {}
 
-  /** The map for `query` from an analysis; no grounded word → the baseline map, flagged. */
-  fromAnalysis(a: Analysis, query: string): RelevanceResult {
-    const t0 = performance.now();
-    const g = reportGrounding(query, this.lexicon);
-    const result = g.fallback ? this.agnosticMap(a) : this.map(a, g.classWeights);
-    return { ...result, grounding: g.grounding, ungrounded: g.ungrounded, fallback: g.fallback, ms: a.ms + performance.now() - t0 };
-  }
-
-  /** The query-agnostic map (class-agnostic objectness: every class, same footprint). */
-  baselineFromAnalysis(a: Analysis): RelevanceResult {
-    const t0 = performance.now();
-    const result = this.agnosticMap(a);
-    return { ...result, grounding: [], ungrounded: [], fallback: false, ms: a.ms + performance.now() - t0 };
+  fromWeights(a: Analysis, weights: Float32Array | null): RelevanceMap & { detections: Detection[] } {
+    return weights === null ? this.agnosticMap(a) : this.map(a, weights);
   }
 
   private agnosticMap(a: Analysis) {
@@ -98,20 +92,43 @@ export class QueryRelevance {
   }
 }
 
-/** The default extractor, whole: COCO-80 CenterNet detector pass + the query's fusion. */
-export class DetectorRelevance extends QueryRelevance implements RelevanceModel {
-  readonly name = 'detector-grounded';
+/**
+ * The query half of the default extractor: the query's grounding over the 80 classes (lexicon)
+ * weights a detector pass's heatmaps and boxes, fused into a soft map.
+ */
+export class QueryRelevance extends RelevanceFusion {
+  constructor(
+    readonly lexicon: Lexicon,
+    options: DetectorRelevanceOptions = DEFAULT_RELEVANCE,
+  ) {
+    super(options);
+  }
+
+  /** The map for `query` from an analysis; no grounded word → the baseline map, flagged. */
+  fromAnalysis(a: Analysis, query: string): RelevanceResult {
+    const t0 = performance.now();
+    const g = reportGrounding(query, this.lexicon);
+    const result = this.fromWeights(a, g.fallback ? null : g.classWeights);
+    return { ...result, grounding: g.grounding, ungrounded: g.ungrounded, fallback: g.fallback, ms: a.ms + performance.now() - t0 };
+  }
+
+  /** The query-agnostic map (class-agnostic objectness: every class, same footprint). */
+  baselineFromAnalysis(a: Analysis): RelevanceResult {
+    const t0 = performance.now();
+    const result = this.fromWeights(a, null);
+    return { ...result, grounding: [], ungrounded: [], fallback: false, ms: a.ms + performance.now() - t0 };
+  }
+}
+
+/** One detector pass over a frame (resize, model), reusable for every query on it. */
+class DetectorPass {
   private input: Float32Array | null = null;
 
   constructor(
     readonly detector: Detector,
-    lexicon: Lexicon,
-    options: DetectorRelevanceOptions = DEFAULT_RELEVANCE,
-  ) {
-    super(lexicon, options);
-  }
+    private readonly options: DetectorRelevanceOptions,
+  ) {}
 
-  /** One detector pass (resize, model), reusable for every query on this frame. */
   async analyse(frame: Frame): Promise<Analysis> {
     const t0 = performance.now();
     const [mw, mh] = modelInputSize(frame.width, frame.height, this.detector.multiple, this.options.inputScale);
@@ -119,6 +136,43 @@ export class DetectorRelevance extends QueryRelevance implements RelevanceModel 
     this.input = frameToInput(frame.data, frame.width, frame.height, fit, 0, this.input ?? undefined);
     const out = await this.detector.run(this.input, mw, mh);
     return { frame, fit, out, ms: performance.now() - t0 };
+  }
+}
+
+/** The detector pass and the fusion, without a lexicon: the frame pipeline's models (in the model worker). */
+export class DetectorFusion extends RelevanceFusion implements AnalysingRelevance {
+  private readonly pass: DetectorPass;
+
+  constructor(
+    readonly detector: Detector,
+    options: DetectorRelevanceOptions = DEFAULT_RELEVANCE,
+  ) {
+    super(options);
+    this.pass = new DetectorPass(detector, options);
+  }
+
+  analyse(frame: Frame): Promise<Analysis> {
+    return this.pass.analyse(frame);
+  }
+}
+
+/** The default extractor, whole: COCO-80 CenterNet detector pass + the query's grounding and fusion. */
+export class DetectorRelevance extends QueryRelevance implements RelevanceModel, AnalysingRelevance {
+  readonly name = 'detector-grounded';
+  private readonly pass: DetectorPass;
+
+  constructor(
+    readonly detector: Detector,
+    lexicon: Lexicon,
+    options: DetectorRelevanceOptions = DEFAULT_RELEVANCE,
+  ) {
+    super(lexicon, options);
+    this.pass = new DetectorPass(detector, options);
+  }
+
+  /** One detector pass (resize, model), reusable for every query on this frame. */
+  analyse(frame: Frame): Promise<Analysis> {
+    return this.pass.analyse(frame);
   }
 
   async relevance(frame: Frame, query: string): Promise<RelevanceResult> {

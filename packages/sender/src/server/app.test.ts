@@ -7,7 +7,6 @@ import type { FrameSource, SourceHealth } from '../sources/sources.js';
 import { FakePeer } from '../testing/fake-peer.js';
 import { startTestSender, type TestSender } from '../testing/test-sender.js';
 import { tokenMatches } from './auth.js';
-import { ReceiverSession } from './session.js';
 
 // The HTTP surface, in process with fastify.inject (no sockets): who may see what.
 const TOKEN = 'test-token-0123456789';
@@ -111,9 +110,8 @@ describe('/health', () => {
     const b = await startTestSender({ listen: false, source: failing });
     try {
       // The frame clock only runs for open receivers: one fake receiver, the clock driven by hand.
-      const peer = new FakePeer(contextFromHello(b.streamer.hello));
-      const session = new ReceiverSession('x', peer, { ...b.streamer.hello, sessionId: 'x' }, 'dog', 10);
-      b.streamer.add(session);
+      const peer = new FakePeer(contextFromHello(b.streamer.links.hello));
+      b.streamer.links.create('x', peer);
       peer.emit('open');
       for (let i = 0; i < 20; i++) await b.streamer.step();
       // The receiver was told once, with the reason.
@@ -123,7 +121,9 @@ describe('/health', () => {
         ok: false,
         reason: 'video x.mp4 cannot be decoded: Invalid data found',
       });
-      expect(b.logs.filter((l) => l.msg.includes('cannot be decoded'))).toHaveLength(1);
+      // Logged once as the sender's error, and once as the receiver's refusal.
+      const lines = b.logs.filter((l) => l.msg.includes('cannot be decoded')).map((l) => l.msg.split(':')[0]);
+      expect(lines.sort()).toEqual(['no frame', 'session x']);
     } finally {
       await b.close();
     }

@@ -11,12 +11,11 @@ import { isProtected, originAllowed, redactToken, tokenMatches, tokenOf, unautho
 import { EventLoopMonitor } from './event-loop.js';
 import { defaultLimits, type Limits, RefusalCounter, TokenBucket } from './limits.js';
 import { Peer } from './peer.js';
-import { ReceiverSession } from './session.js';
 import type { Streamer } from './streamer.js';
 
 export interface AppOptions {
+  /** The frame clock and, through it, the receivers' links (`streamer.links`). */
   streamer: Streamer;
-  initialQuery: string;
   /** Built browser app (packages/receiver), served at /. */
   appDir: string | null;
   /** onnxruntime-web wasm files, served at /ort/. */
@@ -43,7 +42,7 @@ function withoutPaths(reason: string): string {
 
 /**
  * HTTP side of the sender: the receiver app, WebSocket signalling (one werift peer per receiver),
- * /health and /stats. State lives in the streamer; each connection only adds or removes a session.
+ * /health and /stats. State lives in the links service; each connection only makes one link over its peer.
  * Every peer-controlled resource is bounded by `limits`; every refusal is told to the peer, logged
  * and counted in /stats.
  */
@@ -60,6 +59,8 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   const started = Date.now();
   const refusals = new RefusalCounter();
   const allowOrigins = o.allowOrigins ?? [];
+  const links = o.streamer.links;
+  links.on('refused', (code) => refusals.count(code));
   await app.register(fastifyWebsocket, {
     options: { maxPayload: limits.maxSignalBytes + 1024 },
     // A peer's broken or oversized frame is the peer's problem, not ours: one info line, no stack
@@ -99,7 +100,8 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     const cpu = process.cpuUsage();
     return {
       fps: o.streamer.opts.fps,
-      allocator: o.streamer.opts.allocator,
+      engine: links.hello.engine,
+      allocator: links.engineOptions.allocator,
       uptimeS: Math.round((Date.now() - started) / 1000),
       source: o.streamer.pipeline.description,
       health: o.streamer.health(),
@@ -119,7 +121,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
         arrayBuffersBytes: mem.arrayBuffers,
       },
       limits,
-      receivers: [...o.streamer.sessions.values()].map((s) => s.snapshot()),
+      receivers: links.snapshots(),
     };
   });
 
@@ -135,9 +137,9 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
       tell(code, message);
       socket.close(1013, code);
     };
-    const sessions = [...o.streamer.sessions.values()];
-    if (sessions.length >= limits.maxReceivers) return turnAway('busy', `this sender serves at most ${limits.maxReceivers} receivers`);
-    const pending = sessions.filter((s) => !s.peer.open).length;
+    const count = links.size;
+    if (count >= limits.maxReceivers) return turnAway('busy', `this sender serves at most ${limits.maxReceivers} receivers`);
+    const pending = links.pending;
     if (pending >= limits.maxPendingHandshakes)
       return turnAway(
         'busy',
@@ -149,17 +151,8 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     const peer = new Peer((m) => {
       if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(m));
     }, limits);
-    const session = new ReceiverSession(
-      id,
-      peer,
-      { ...o.streamer.hello, sessionId: id },
-      o.initialQuery,
-      o.streamer.opts.fps,
-      o.streamer.opts.maxBps,
-      { limits, log: app.log, onRefusal: (code) => refusals.count(code) },
-    );
-    o.streamer.add(session);
-    app.log.info({ session: id, ip }, `receiver ${id} connected from ${ip} (${sessions.length + 1}/${limits.maxReceivers})`);
+    const link = links.create(id, peer);
+    app.log.info({ session: id, ip }, `receiver ${id} connected from ${ip} (${count + 1}/${limits.maxReceivers})`);
 
     const handshake = setTimeout(() => {
       if (peer.open || peer.isClosed) return;
@@ -189,7 +182,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
         tell('bad-signal', 'signalling messages are JSON text');
         return;
       }
-      peer.onSignal(data.toString('utf8')).catch((e: unknown) => session.fail('signalling', e));
+      peer.onSignal(data.toString('utf8')).catch((e: unknown) => link.fail('signalling', e));
     });
     socket.on('close', () => {
       // Receivers keep the signalling socket open for the whole session: its closing ends the
@@ -200,7 +193,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     socket.on('error', (e: Error) => peer.close(`signalling error: ${e.message}`));
     peer.on('closed', (reason) => {
       clearTimeout(handshake);
-      const s = session.stats;
+      const s = link.snapshot();
       app.log.info(
         { session: id, reason, frames: s.framesSent, bytes: s.bytesSent },
         `receiver ${id} disconnected: ${reason} (after ${((Date.now() - connectedAt) / 1000).toFixed(1)} s, ${s.framesSent} frames)`,

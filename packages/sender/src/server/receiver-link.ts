@@ -1,197 +1,390 @@
 import { EventEmitter } from 'node:events';
-import type { Chroma } from '@mmsc/codec';
-import type { HelloMessage } from '@mmsc/protocol';
-import type { DistortionCurve } from '../allocate/distortion.js';
-import { DEFAULT_QP_TIERS } from '../allocate/qp-regions.js';
-import { type AllocatorName, FrameEncoder } from '../pipeline/encode-frame.js';
-import { DEFAULT_CHROMA, VideoLinkEncoder } from '../pipeline/encode-video.js';
-import type { PipelineFrame } from '../pipeline/frame-pipeline.js';
-import type { Log } from './log.js';
-import type { ReceiverSession } from './session.js';
+import {
+  contextFromHello,
+  decodeMessage,
+  encodeMessage,
+  type FeedbackMessage,
+  type HelloMessage,
+  LIMITS,
+  type Message,
+  type ProtocolContext,
+  ProtocolError,
+  type SessionErrorCode,
+  truncateUtf8,
+} from '@mmsc/protocol';
+import type { Engine, EngineOptions, LinkEncoder, LinkPicture } from '../engines/link-encoder.js';
+import { type Log, silentLog } from '../log.js';
+import { PipelineError, type PipelineFrame } from '../pipeline/frame-pipeline.js';
+import { DEFAULT_RATE, RateController } from '../rate/rate-controller.js';
+import { type GroundedQuery, groundingMessage } from '../relevance/grounder.js';
+import { defaultLimits, type Limits, RefusalCounter, TokenBucket } from './limits.js';
+import { type LinkCounters, type LinkStats, newCounters, round } from './link-stats.js';
+import type { PeerEvents } from './peer.js';
+
+/** The peer a link drives (werift's in production, a fake in tests). */
+export interface LinkPeer {
+  readonly open: boolean;
+  readonly bytesSent: number;
+  send(bytes: Uint8Array): void;
+  srtt(): number | null;
+  close(reason: string): void;
+  on<K extends keyof PeerEvents>(event: K, listener: (...args: PeerEvents[K]) => void): unknown;
+}
 
 export interface LinkOptions {
-  allocator: AllocatorName;
-  curves: readonly DistortionCurve[];
+  /** This receiver's hello (its `sessionId` is the link's id). */
+  hello: HelloMessage;
+  /** The engine the hello names, and the sender's engine settings. */
+  engine: Engine;
+  engineOptions: EngineOptions;
+  /** The query a new receiver starts with (grounded by the sender at start-up). */
+  initialQuery: GroundedQuery;
+  /** Grounds a receiver's query text (throws for a query the lexicon refuses). */
+  ground: (text: string) => GroundedQuery;
+  fps: number;
+  /** Upper bound on this receiver's rate, bits per second. */
+  maxBps?: number;
   /** Send the low-resolution relevance map every this many frames (and after a query change). */
   relevanceEvery: number;
-  /** Engine h264: the chroma format coded (default DEFAULT_CHROMA). */
-  chroma?: Chroma;
+  limits?: Pick<Limits, 'queriesPerSecond' | 'queryBurst'>;
   log?: Log;
 }
 
 export interface LinkEvents {
-  /** The receiver's peer closed (it left, failed, or the sender stopped). */
-  closed: [];
+  /** The hello went out: the receiver is served from the next frame. */
+  open: [];
+  /** The link is over (its peer closed: the receiver left, failed, or the sender stopped). */
+  closed: [reason: string];
+  /** Something the peer did was refused (counted sender-wide too). */
+  refused: [code: string];
 }
-
-/** MMSC_DEBUG_RATE=1 also logs each frame's budget and bytes, and each skip (stderr, one JSON per line). */
-const DEBUG_RATE = process.env.MMSC_DEBUG_RATE === '1';
 
 /** What became of one frame on one link. */
 export type LinkOutcome = 'sent' | 'skipped' | 'gone';
 
+/** MMSC_DEBUG_RATE=1 logs, at debug level, the rate controller on every feedback and each frame's budget, bytes and skips. */
+const DEBUG_RATE = process.env.MMSC_DEBUG_RATE === '1';
+/** The same refusal is told to the peer at most this often (seconds): no amplification. */
+const TELL_EVERY_S = 1;
+
 /**
- * One receiver on the main thread: its session (query, rate control, keep state), its frame encoder
- * (allocation within its own budget, framing), and its peer. Takes the pipeline's shared frame and
- * turns it into this receiver's messages; nothing here is shared with another receiver.
+ * One receiver on the sender, whole: its peer, query, rate control, engine encoder (with the
+ * engine's per-receiver state), counters and refusals, all private. In: the peer's messages (a
+ * query, feedback, a refresh), and `close`. Out: `send(frame)` from the frame clock, and events.
+ * Bad messages from the peer are answered with an `error` and otherwise ignored; an unexpected
+ * failure inside the link closes this link (with an `internal` error and a log line) and no other.
+ * Closing cascades: the peer closes, the encoder is released, `closed` tells the link's owner.
  */
 export class ReceiverLink extends EventEmitter<LinkEvents> {
-  private readonly encoder: FrameEncoder;
-  /** Engine `h264`: this receiver's own stream (its references, its rate). */
-  private readonly video: VideoLinkEncoder | null;
-  private lastGrounded: string | null = null;
+  readonly id: string;
+  private readonly ctx: ProtocolContext;
+  private readonly rate: RateController;
+  private readonly encoder: LinkEncoder;
+  private query: { id: string; grounded: GroundedQuery };
+  /** The query changed since the last relevance map went out. */
+  private mapDue = true;
+  private nextFrameId = 0;
+  private helloSent = false;
+  private closed = false;
+  private readonly counters: LinkCounters = newCounters();
+  private readonly refusals = new RefusalCounter();
+  private readonly queries: TokenBucket;
+  /** When each refusal code was last told to the peer (seconds). */
+  private readonly told = new Map<string, number>();
+  private readonly log: Log;
 
   constructor(
-    readonly session: ReceiverSession,
-    hello: HelloMessage,
-    private readonly opts: LinkOptions,
+    private readonly peer: LinkPeer,
+    private readonly o: LinkOptions,
   ) {
     super();
-    // Live links send the base layer: on a moving source a skipped patch must show the current frame.
-    this.encoder = new FrameEncoder(hello, session.ctx, null, opts.allocator, opts.curves, { base: true });
-    this.video =
-      hello.engine === 'h264' ? new VideoLinkEncoder(hello, hello.fps ?? 10, DEFAULT_QP_TIERS, opts.chroma ?? DEFAULT_CHROMA) : null;
-    const video = this.video;
-    if (video)
-      session.onRefresh = (reason) => {
-        const before = video.format;
-        video.requestKeyframe(reason);
-        if (video.format !== before)
-          opts.log?.info({ session: session.id }, `receiver ${session.id} cannot decode ${before}: its stream restarts in ${video.format}`);
-      };
-    session.peer.on('closed', () => {
-      video?.close();
-      this.emit('closed');
+    const limits = o.limits ?? defaultLimits();
+    this.id = o.hello.sessionId;
+    this.log = o.log ?? silentLog;
+    this.ctx = contextFromHello(o.hello);
+    this.rate = new RateController({ ...DEFAULT_RATE, fps: o.fps, maxBps: o.maxBps ?? DEFAULT_RATE.maxBps });
+    this.encoder = o.engine.createLinkEncoder(o.hello, this.ctx, o.engineOptions);
+    this.query = { id: 'initial', grounded: o.initialQuery };
+    this.queries = new TokenBucket(limits.queriesPerSecond, limits.queryBurst);
+    peer.on('open', () => this.guard('greeting', () => this.greet()));
+    peer.on('message', (bytes) => this.guard('message', () => this.onMessage(bytes)));
+    peer.on('closed', (reason) => {
+      if (this.closed) return;
+      this.closed = true;
+      this.encoder.close();
+      this.emit('closed', reason);
     });
   }
 
-  get id(): string {
-    return this.session.id;
-  }
-
+  /** Serving: the peer is open and the hello went out. */
   get open(): boolean {
-    return this.session.open;
+    return !this.closed && this.peer.open && this.helloSent;
   }
 
-  /** This receiver's frame from a shared one, if its rate lets it send now. */
+  /** The data channel is open (the handshake is over). */
+  get connected(): boolean {
+    return this.peer.open;
+  }
+
+  /** The query this receiver's frames are made for now. */
+  get currentQuery(): GroundedQuery {
+    return this.query.grounded;
+  }
+
+  // ---------------------------------------------------------------------------------------- inbound
+
+  /** A new query from the receiver (rate-limited; grounded and answered with its grounding). */
+  setQuery(queryId: string, text: string): void {
+    if (!this.queries.take(performance.now() / 1000)) {
+      this.refuse('rate-limited', 'too many queries: the previous query stays', queryId);
+      return;
+    }
+    let grounded: GroundedQuery;
+    try {
+      grounded = this.o.ground(text);
+    } catch (e) {
+      // A query the lexicon refuses (e.g. over 64 words) is reported; the previous one stays.
+      this.count('bad-query');
+      this.sendMessage({ type: 'error', code: 'bad-query', message: truncateUtf8((e as Error).message, LIMITS.textBytes), ref: queryId });
+      return;
+    }
+    if (grounded.text !== this.query.grounded.text) this.mapDue = true;
+    this.query = { id: queryId, grounded };
+    this.sendMessage(groundingMessage(queryId, grounded));
+  }
+
+  /** The receiver's report of a frame: drives the rate controller. */
+  feedback(msg: Pick<FeedbackMessage, 'frameId' | 'bytesReceived' | 'receiveTs'>): void {
+    this.rate.onSrtt(this.peer.srtt() ?? Number.NaN);
+    const rejected = this.rate.onFeedback(msg.frameId, msg.bytesReceived, msg.receiveTs, performance.now() / 1000);
+    if (rejected) this.refuse('feedback-rejected', `feedback for frame ${msg.frameId} ignored: ${rejected}`, String(msg.frameId));
+    if (DEBUG_RATE)
+      this.log.debug({ session: this.id, frame: msg.frameId, bytes: msg.bytesReceived, ...this.rate.state() }, 'rate: feedback');
+  }
+
+  /** The receiver asks for a keyframe (engines with keyframes; the others refuse it). */
+  refresh(reason: string): void {
+    const answer = this.encoder.refresh(reason);
+    if (!answer.ok) this.refuse('unexpected-message', answer.why, null);
+    else if (answer.note) this.log.info({ session: this.id }, `receiver ${this.id} ${answer.note}`);
+  }
+
+  /** Tells the receiver the sender is stopping and closes its peer (which closes the link). */
+  close(reason: string): void {
+    try {
+      this.sendMessage({ type: 'error', code: 'shutting-down', message: 'the sender is stopping', ref: null });
+    } catch {
+      // closing anyway
+    }
+    this.peer.close(reason);
+  }
+
+  /** No frames can be made (the source or the models failed): the receiver is told why. */
+  noFrames(reason: string): void {
+    if (this.open) this.guard('no-frames notice', () => this.refuse('no-frames', reason));
+  }
+
+  /** Closes this link after an unexpected error (logged with its stack; the peer gets `internal`). */
+  fail(where: string, e: unknown): void {
+    if (this.closed) return;
+    this.log.error({ session: this.id, where, err: e }, `session ${this.id}: ${where} failed, closing it: ${(e as Error)?.message ?? e}`);
+    this.count('internal');
+    try {
+      this.sendMessage({ type: 'error', code: 'internal', message: `internal error in ${where}; the session is closed`, ref: null });
+    } catch {
+      // the channel may be what failed
+    }
+    this.peer.close(`internal error in ${where}`);
+  }
+
+  // --------------------------------------------------------------------------------------- outbound
+
+  /**
+   * This receiver's frame from a shared one, if its rate lets it send now. Never throws: a pipeline
+   * failure skips the frame, any other failure closes this link alone.
+   */
   async send(frame: PipelineFrame, captureTs: number, t0: number): Promise<LinkOutcome> {
-    const s = this.session;
-    if (!s.open) return 'gone';
-    if (!s.rate.canSend(performance.now() / 1000)) {
-      s.stats.framesSkipped++;
-      if (DEBUG_RATE) console.error(JSON.stringify({ t: Math.round(performance.now()), ev: 'skip', backlog: s.rate.backlog }));
+    try {
+      return await this.sendFrame(frame, captureTs, t0);
+    } catch (e) {
+      // The pipeline's trouble, not this receiver's: the frame is skipped, the link goes on
+      // (health and the no-frames notice say what is wrong when it lasts).
+      if (e instanceof PipelineError) {
+        this.counters.framesSkipped++;
+        return 'skipped';
+      }
+      this.fail('frame', e);
+      return 'gone';
+    }
+  }
+
+  private async sendFrame(frame: PipelineFrame, captureTs: number, t0: number): Promise<LinkOutcome> {
+    if (!this.open) return 'gone';
+    if (!this.rate.canSend(performance.now() / 1000)) {
+      this.counters.framesSkipped++;
+      if (DEBUG_RATE) this.log.debug({ session: this.id, ev: 'skip', backlog: this.rate.backlog }, 'rate: skip');
       return 'skipped';
     }
     const t1 = performance.now();
-    const r = await frame.relevance(s.query.text);
-    if (!s.open) return 'gone';
+    const r = await frame.relevance(this.query.grounded);
+    if (!this.open) return 'gone';
     const tRel = performance.now() - t1;
     const budgetAt = performance.now() / 1000;
-    let budget = s.rate.budget(budgetAt);
-    const frameId = s.nextFrameId;
+    let budget = this.rate.budget(budgetAt);
+    const frameId = this.nextFrameId;
     // The low-resolution map for display, about once a second and after a query change, only
     // when it takes at most a quarter of the frame's budget (it counts against it).
     const mapBytes = r.patchScores.length + 32;
-    if ((frameId % this.opts.relevanceEvery === 0 || this.lastGrounded !== s.query.text) && mapBytes * 4 <= budget) {
+    if ((frameId % this.o.relevanceEvery === 0 || this.mapDue) && mapBytes * 4 <= budget) {
       const map = Uint8Array.from(r.patchScores, (v) => Math.round(v * 255));
-      budget -= this.sendRelevance(frameId, frame.image.width / s.hello.patchSize, map);
-      this.lastGrounded = s.query.text;
+      budget -= this.sendRelevance(frameId, frame.image.width / this.o.hello.patchSize, map);
+      this.mapDue = false;
     }
-    if (this.video) return this.sendVideo(frame, { frameId, captureTs, budget: Math.max(0, budget) }, r.patchScores, budgetAt, t0, tRel);
-    const out = await this.encoder.encode(
-      { frameId, captureTs, budget: Math.max(0, budget) },
-      frame.patches,
-      frame.variances,
-      r.patchScores,
-      s.keep,
-      frame.codes,
-    );
+    budget = Math.max(0, budget);
+    const out = await this.encoder.encode(frame, { frameId, captureTs, budget }, r.patchScores);
     if (!out) {
-      s.stats.framesSkipped++;
+      this.counters.framesSkipped++;
       return 'skipped';
     }
-    if (!s.open) return 'gone'; // closed while encoding: nothing to send it to
-    s.keep.commit(frame.patches, out.choice, out.kept, out.base);
-    this.delivered(frame, { frameId, nominal: budget, stated: budget, budgetAt, t0, tRel }, out.parts, out.wireBytes, out.ms, {
-      budgetAt: Math.round(budgetAt * 1000),
-      t0: Math.round(t0),
-    });
+    if (!this.open) return 'gone'; // closed while encoding: nothing to send it to
+    this.deliver(frame, out, { frameId, budget, budgetAt, t0, tRel });
     return 'sent';
   }
 
-  private async sendVideo(
+  /** A coded frame goes out: its parts, the rate controller's record, this receiver's counters. */
+  private deliver(
     frame: PipelineFrame,
-    f: { frameId: number; captureTs: number; budget: number },
-    scores: Float32Array,
-    budgetAt: number,
-    t0: number,
-    tRel: number,
-  ): Promise<LinkOutcome> {
-    const s = this.session;
-    const out = await (this.video as VideoLinkEncoder).encode(f, frame.image, scores);
-    if (!out) {
-      s.stats.framesSkipped++;
-      return 'skipped';
-    }
-    if (!s.open) return 'gone';
-    // The rate controller hears the nominal budget, not the bucket's credit: it asks whether frames
-    // fill what it offered. The credit is the budget stated on the wire.
-    const ms = { allocate: out.ms.convert, encode: out.ms.encode, pack: out.ms.pack };
-    this.delivered(frame, { frameId: f.frameId, nominal: f.budget, stated: out.budget, budgetAt, t0, tRel }, out.parts, out.wireBytes, ms, {
-      credit: out.budget,
-      key: out.key,
-    });
-    return 'sent';
-  }
-
-  /** A coded frame goes out: its parts, the rate controller's record, this receiver's stats. */
-  private delivered(
-    frame: PipelineFrame,
-    f: { frameId: number; nominal: number; stated: number; budgetAt: number; t0: number; tRel: number },
-    parts: readonly Uint8Array[],
-    wireBytes: number,
-    ms: { allocate: number; encode: number; pack: number },
-    debug: Record<string, unknown>,
+    out: LinkPicture,
+    f: { frameId: number; budget: number; budgetAt: number; t0: number; tRel: number },
   ): void {
-    const s = this.session;
-    for (const part of parts) s.peer.send(part);
-    s.nextFrameId = (f.frameId + 1) >>> 0;
-    s.rate.onSent(f.frameId, wireBytes, performance.now() / 1000, f.nominal, f.budgetAt);
-    s.stats.framesSent++;
-    if (DEBUG_RATE) {
-      const ev = { t: Math.round(performance.now()), ev: 'send', frameId: f.frameId, budget: f.nominal, bytes: wireBytes, ...debug };
-      console.error(JSON.stringify(ev));
-    }
-    s.stats.bytesSent += wireBytes;
-    s.stats.lastBudget = f.stated;
-    s.stats.lastFrameBytes = wireBytes;
-    if (wireBytes > f.stated) s.stats.budgetViolations++;
-    s.stats.lastFrameMs = {
+    for (const part of out.parts) this.peer.send(part);
+    this.nextFrameId = (f.frameId + 1) >>> 0;
+    // The rate controller hears the nominal budget (what it offered), not an engine's credit.
+    this.rate.onSent(f.frameId, out.wireBytes, performance.now() / 1000, f.budget, f.budgetAt);
+    if (DEBUG_RATE)
+      this.log.debug(
+        {
+          session: this.id,
+          ev: 'send',
+          frameId: f.frameId,
+          budget: f.budget,
+          bytes: out.wireBytes,
+          budgetAt: Math.round(f.budgetAt * 1000),
+          t0: Math.round(f.t0),
+          ...out.debug,
+        },
+        'rate: send',
+      );
+    const c = this.counters;
+    c.framesSent++;
+    c.bytesSent += out.wireBytes;
+    c.lastBudget = out.stated;
+    c.lastFrameBytes = out.wireBytes;
+    if (out.wireBytes > out.stated) c.budgetViolations++;
+    c.lastFrameMs = {
       shared: round(frame.ms),
       relevance: round(f.tRel + frame.analysisMs),
-      allocate: round(ms.allocate),
-      encode: round(ms.encode),
-      pack: round(ms.pack),
+      allocate: round(out.ms.allocate),
+      encode: round(out.ms.encode),
+      pack: round(out.ms.pack),
       total: round(performance.now() - f.t0),
     };
   }
 
-  /** Tells the receiver the sender is stopping and closes its peer (which releases the session). */
-  close(reason: string): void {
-    try {
-      this.session.send({ type: 'error', code: 'shutting-down', message: 'the sender is stopping', ref: null });
-    } catch {
-      // closing anyway
-    }
-    this.session.peer.close(reason);
+  private sendRelevance(frameId: number, cols: number, map: Uint8Array): number {
+    const before = this.peer.bytesSent;
+    this.sendMessage({ type: 'relevance', frameId, width: cols, height: map.length / cols, values: map });
+    return Math.max(0, this.peer.bytesSent - before);
   }
 
-  private sendRelevance(frameId: number, cols: number, map: Uint8Array): number {
-    const s = this.session;
-    const before = s.peer.bytesSent;
-    s.send({ type: 'relevance', frameId, width: cols, height: map.length / cols, values: map });
-    return Math.max(0, s.peer.bytesSent - before);
+  // ------------------------------------------------------------------------------ the peer's messages
+
+  private greet(): void {
+    this.sendMessage(this.o.hello);
+    this.helloSent = true;
+    this.sendMessage(groundingMessage(this.query.id, this.query.grounded));
+    this.emit('open');
+  }
+
+  private onMessage(bytes: Uint8Array): void {
+    let msg: Message;
+    try {
+      msg = decodeMessage(bytes, this.ctx);
+    } catch (e) {
+      this.counters.protocolErrors++;
+      const err = e instanceof ProtocolError ? e : new ProtocolError('not-msgpack', String(e));
+      this.count(err.code);
+      this.sendMessage({ type: 'error', code: err.code, message: truncateUtf8(err.message, LIMITS.textBytes), ref: null });
+      return;
+    }
+    switch (msg.type) {
+      case 'query':
+        this.setQuery(msg.queryId, msg.text);
+        break;
+      case 'feedback':
+        this.feedback(msg);
+        break;
+      case 'refresh':
+        this.refresh(msg.reason);
+        break;
+      case 'error':
+        break;
+      default:
+        this.counters.protocolErrors++;
+        this.count('unexpected-message');
+        this.sendMessage({
+          type: 'error',
+          code: 'unexpected-message',
+          message: `a receiver does not send ${msg.type} messages`,
+          ref: null,
+        });
+    }
+  }
+
+  /** Runs `fn`; an exception is a bug on our side for this one link: the peer is told, the log says where, and the link closes. */
+  private guard(where: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.fail(where, e);
+    }
+  }
+
+  private sendMessage(msg: Message): void {
+    if (this.peer.open) this.peer.send(encodeMessage(msg, this.ctx));
+  }
+
+  private count(code: string): void {
+    this.refusals.count(code);
+    this.emit('refused', code);
+  }
+
+  /** Refuses something the peer did, counting it and telling the peer (each code at most once a second). */
+  private refuse(code: SessionErrorCode, message: string, ref: string | null = null): void {
+    this.count(code);
+    const now = performance.now() / 1000;
+    const last = this.told.get(code);
+    if (last !== undefined && now - last < TELL_EVERY_S) return;
+    this.told.set(code, now);
+    this.log.info({ session: this.id, code }, `session ${this.id}: refused ${code}: ${message}`);
+    this.sendMessage({
+      type: 'error',
+      code,
+      message: truncateUtf8(message, LIMITS.textBytes),
+      ref: ref === null ? null : truncateUtf8(ref, LIMITS.idBytes),
+    });
+  }
+
+  /** This link for /stats. */
+  snapshot(): LinkStats {
+    return {
+      id: this.id,
+      open: this.open,
+      query: { id: this.query.id, text: this.query.grounded.text },
+      rate: this.rate.state(),
+      refusals: this.refusals.snapshot(),
+      ...this.counters,
+      lastFrameMs: { ...this.counters.lastFrameMs },
+    };
   }
 }
-
-const round = (x: number) => Number(x.toFixed(1));

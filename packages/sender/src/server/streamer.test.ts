@@ -6,44 +6,48 @@ import type { DistortionCurve } from '../allocate/distortion.js';
 import { curvesOf, helloFor } from '../hello.js';
 import { readManifest } from '../models.js';
 import { PipelineError } from '../pipeline/frame-pipeline.js';
-import type { Lexicon } from '../relevance/lexicon.js';
-import { loadLexicon } from '../relevance/load-relevance.js';
+import type { GroundedQuery } from '../relevance/grounder.js';
 import { FakePeer } from '../testing/fake-peer.js';
 import { FakePipeline } from '../testing/fake-pipeline.js';
-import { ReceiverSession } from './session.js';
+import { Links } from './links.js';
 import { Streamer } from './streamer.js';
 
 // The frame clock with a fake pipeline (no models, no source) and fake peers, driven tick by tick.
-let lexicon: Lexicon;
 let hello: HelloMessage;
 let curves: DistortionCurve[];
 beforeAll(async () => {
   const codecs = codecEntries(await readManifest());
-  [lexicon, hello, curves] = [await loadLexicon(), helloFor(codecs, 10, DEFAULT_MAX_MESSAGE_BYTES), curvesOf(codecs)];
+  [hello, curves] = [helloFor(codecs, 10, DEFAULT_MAX_MESSAGE_BYTES), curvesOf(codecs)];
 });
 
 function setup(queries: string[], o: { relevanceEvery?: number } = {}) {
   const pipeline = new FakePipeline();
   const logs: { level: number; msg: string }[] = [];
   const log = pino({ level: 'debug', base: null }, { write: (line: string) => void logs.push(JSON.parse(line)) });
-  const streamer = new Streamer(pipeline, lexicon, curves, hello, {
+  // Each text its own key: the fake pipeline's maps depend on the text ("left", "right"), which the lexicon would not ground.
+  const ground = (text: string): GroundedQuery => ({ key: text, text, weights: null, words: [], ungrounded: [] });
+  const links = new Links({
+    hello,
+    engineOptions: { allocator: 'rd', curves, chroma: '444' },
+    initialQuery: ground('dog'),
+    ground,
     fps: 10,
-    allocator: 'rd',
-    relevanceEvery: o.relevanceEvery ?? 10,
     maxBps: 20e6,
+    relevanceEvery: o.relevanceEvery ?? 10,
     log,
   });
+  const streamer = new Streamer(pipeline, links, { fps: 10, log });
   const ctx = contextFromHello(hello);
   const rx = queries.map((q, i) => {
     const peer = new FakePeer(ctx);
     peer.autoAck = true;
-    const session = new ReceiverSession(`r${i}`, peer, { ...hello, sessionId: `r${i}` }, q, 10, undefined, { log });
-    streamer.add(session);
+    const link = links.create(`r${i}`, peer);
     peer.emit('open');
-    return { peer, session, say: (m: Message) => peer.emit('message', encodeMessage(m, ctx)) };
+    link.setQuery('initial', q);
+    return { peer, link, say: (m: Message) => peer.emit('message', encodeMessage(m, ctx)) };
   });
   const errors = () => logs.filter((l) => l.level >= 50);
-  return { pipeline, streamer, rx, logs, errors };
+  return { pipeline, streamer, links, rx, logs, errors };
 }
 const frames = (p: FakePeer) => p.sent.filter((m) => m.type === 'frame' && m.part === 0);
 const settle = () => new Promise((r) => setImmediate(r));
@@ -108,18 +112,18 @@ describe('Streamer', () => {
   });
 
   it('a receiver that closes while another one’s frame is being made is skipped quietly', async () => {
-    const { streamer, rx, errors } = setup(['left', 'left']);
+    const { streamer, links, rx, errors } = setup(['left', 'left']);
     const [a, b] = rx as [(typeof rx)[0], (typeof rx)[0]];
     a.peer.onSend = () => b.peer.close('signalling closed'); // b goes away mid-tick
     await steps(streamer, 1);
     expect(frames(a.peer)).toHaveLength(1);
     expect(frames(b.peer)).toHaveLength(0);
     expect(errors()).toEqual([]);
-    expect(streamer.sessions.has('r1')).toBe(false);
+    expect(links.has('r1')).toBe(false);
   });
 
   it('one receiver’s failure closes that session only; the others keep getting frames', async () => {
-    const { streamer, rx, logs } = setup(['left', 'left']);
+    const { streamer, links, rx, logs } = setup(['left', 'left']);
     const [a, b] = rx as [(typeof rx)[0], (typeof rx)[0]];
     let sends = 0;
     a.peer.onSend = () => {
@@ -127,8 +131,8 @@ describe('Streamer', () => {
     };
     await steps(streamer, 3);
     expect(a.peer.closedWith).toMatch(/internal error in frame/);
-    expect(a.session.snapshot().refusals).toMatchObject({ internal: 1 });
-    expect(streamer.links.has('r0')).toBe(false);
+    expect(a.link.snapshot().refusals).toMatchObject({ internal: 1 });
+    expect(links.has('r0')).toBe(false);
     expect(b.peer.closedWith).toBeNull();
     expect(frames(b.peer)).toHaveLength(3);
     expect(logs.some((l) => l.level >= 50 && /session r0: frame failed/.test(l.msg))).toBe(true);
@@ -144,7 +148,7 @@ describe('Streamer', () => {
     for (const r of rx) {
       expect(r.peer.closedWith).toBeNull();
       expect(frames(r.peer)).toHaveLength(2);
-      expect(r.session.stats.framesSkipped).toBe(2);
+      expect(r.link.snapshot().framesSkipped).toBe(2);
     }
     expect(errors()).toEqual([]);
   });
@@ -162,8 +166,8 @@ describe('Streamer', () => {
     expect(frames(r.peer)).toHaveLength(1);
   });
 
-  it('stop() tells every receiver, closes their peers (releasing the sessions), then the pipeline, and the clock stops', async () => {
-    const { pipeline, streamer, rx } = setup(['left', 'left', 'right']);
+  it('stop() tells every receiver, closes their links, then the pipeline, and the clock stops', async () => {
+    const { pipeline, streamer, links, rx } = setup(['left', 'left', 'right']);
     streamer.start();
     await new Promise((res) => setTimeout(res, 250));
     await streamer.stop();
@@ -172,9 +176,9 @@ describe('Streamer', () => {
     for (const r of rx) {
       expect(r.peer.sent.at(-1)).toMatchObject({ type: 'error', code: 'shutting-down' });
       expect(r.peer.closedWith).toBe('sender stopped');
-      expect(r.session.open).toBe(false);
+      expect(r.link.open).toBe(false);
     }
-    expect(streamer.sessions.size).toBe(0);
+    expect(links.size).toBe(0);
     expect(pipeline.closed).toBe(true);
     await new Promise((res) => setTimeout(res, 250));
     expect(pipeline.framesMade).toBe(made);

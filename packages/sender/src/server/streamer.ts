@@ -1,23 +1,9 @@
-import type { Chroma } from '@mmsc/codec';
-import type { GroundingMessage, HelloMessage } from '@mmsc/protocol';
-import type { DistortionCurve } from '../allocate/distortion.js';
-import type { AllocatorName } from '../pipeline/encode-frame.js';
-import { type FramePipeline, PipelineError, type PipelineHealth } from '../pipeline/frame-pipeline.js';
-import type { Lexicon } from '../relevance/lexicon.js';
-import { reportGrounding } from '../relevance/relevance-model.js';
-import { type Log, silentLog } from './log.js';
-import { ReceiverLink } from './receiver-link.js';
-import type { ReceiverSession } from './session.js';
+import { type Log, silentLog } from '../log.js';
+import type { FramePipeline, PipelineHealth } from '../pipeline/frame-pipeline.js';
+import type { Links } from './links.js';
 
 export interface StreamerOptions {
   fps: number;
-  allocator: AllocatorName;
-  /** Send the low-resolution relevance map every this many frames (and after a query change). */
-  relevanceEvery: number;
-  /** Upper bound on each receiver's rate, bits per second (the operator's uplink share). */
-  maxBps: number;
-  /** Engine h264: the chroma format coded (default 4:4:4). */
-  chroma?: Chroma;
   log?: Log;
 }
 
@@ -25,14 +11,12 @@ export type StreamHealth = PipelineHealth;
 
 /**
  * The frame clock: every 1/fps it takes the pipeline's next shared frame (made once for everyone)
- * and hands it to each open receiver's link, which sends it if its rate allows. One link's failure
- * closes that session alone. Stopping closes every link's peer (releasing the sessions), then the
- * pipeline.
+ * and hands it to each serving receiver's link, which sends it if its rate allows. One link's failure
+ * closes that link alone. Stopping closes the links (each receiver is told), then the pipeline.
  */
 export class Streamer {
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
-  readonly links = new Map<string, ReceiverLink>();
   ticks = 0;
   /** Ticks that made (or reused) a frame for at least one receiver. */
   framesMade = 0;
@@ -43,17 +27,17 @@ export class Streamer {
 
   constructor(
     readonly pipeline: FramePipeline,
-    readonly lexicon: Lexicon,
-    readonly curves: readonly DistortionCurve[],
-    readonly hello: HelloMessage,
+    readonly links: Links,
     readonly opts: StreamerOptions,
   ) {
     this.log = opts.log ?? silentLog;
-  }
-
-  /** The receivers' sessions by id (for /stats and the receiver limit). */
-  get sessions(): ReadonlyMap<string, ReceiverSession> {
-    return new Map([...this.links].map(([id, l]) => [id, l.session]));
+    // A receiver joining while no frame can be made learns why at once (after its hello).
+    links.on('added', (link) =>
+      link.once('open', () => {
+        const h = this.health();
+        if (!h.ok) link.noFrames(h.reason ?? 'no frames');
+      }),
+    );
   }
 
   health(): StreamHealth {
@@ -61,19 +45,6 @@ export class Streamer {
     if (!h.ok) return h;
     if (this.frameError) return { ok: false, reason: this.frameError };
     return { ok: true };
-  }
-
-  add(s: ReceiverSession): ReceiverLink {
-    s.onQuery = (sess) => this.grounding(sess);
-    const link = new ReceiverLink(s, this.hello, { ...this.opts, curves: this.curves });
-    this.links.set(s.id, link);
-    s.peer.on('open', () => {
-      // A receiver joining while no frame can be made learns why at once (after its hello).
-      const h = this.health();
-      if (!h.ok) s.guard('no-frames notice', () => s.refuse('no-frames', h.reason ?? 'no frames'));
-    });
-    link.once('closed', () => this.links.delete(s.id));
-    return link;
   }
 
   /** Runs the models once on a whole frame before the first receiver (see `PipelineModels.warmUp`). */
@@ -100,12 +71,12 @@ export class Streamer {
     this.timer = setTimeout(loop, 0);
   }
 
-  /** Stops the clock, tells every receiver, closes their peers (which releases the sessions), then the pipeline. */
+  /** Stops the clock, closes the links (each receiver is told; their peers close), then the pipeline. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    for (const link of [...this.links.values()]) link.close('sender stopped');
+    this.links.close('sender stopped');
     await this.pipeline.close();
   }
 
@@ -127,32 +98,16 @@ export class Streamer {
     if (reason === this.frameError) return;
     this.frameError = reason;
     this.log.error({ err: e }, `no frame: ${reason}`);
-    for (const l of this.links.values()) {
-      const s = l.session;
-      if (s.open) s.guard('no-frames notice', () => s.refuse('no-frames', reason));
-    }
-  }
-
-  /** The grounding report for a session's query (needs only the lexicon, not a frame). */
-  private grounding(s: ReceiverSession): GroundingMessage {
-    const g = reportGrounding(s.query.text, this.lexicon);
-    return {
-      type: 'grounding',
-      queryId: s.query.id,
-      text: s.query.text,
-      fallback: g.fallback,
-      words: g.grounding,
-      ungrounded: g.ungrounded,
-    };
+    for (const l of this.links.serving()) l.noFrames(reason);
   }
 
   /** One frame for every receiver that can take it. */
   async tick(): Promise<void> {
     this.ticks++;
-    const open = [...this.links.values()].filter((l) => l.open);
+    const open = this.links.serving();
     if (open.length === 0) return;
     const t0 = performance.now();
-    const frame = await this.pipeline.next(open.map((l) => l.session.query.text));
+    const frame = await this.pipeline.next(open.map((l) => l.currentQuery));
     this.framesMade++;
     if (this.frameError) {
       this.log.info({}, `frames again after: ${this.frameError}`);
@@ -160,22 +115,12 @@ export class Streamer {
     }
     const captureTs = this.pipeline.still ? Date.now() : frame.captureTs;
     // Links that opened while the frame was being made get it too; one that went meanwhile is skipped.
-    for (const link of [...this.links.values()]) {
+    for (const link of this.links.all()) {
       // Each link's allocation is a synchronous stretch of several ms: timers (werift's SCTP
       // retransmissions, signalling) get their turn between receivers, not after all of them.
       await new Promise<void>((resolve) => setImmediate(resolve));
-      try {
-        await link.send(frame, captureTs, t0);
-      } catch (e) {
-        if (e instanceof PipelineError) {
-          // The pipeline's trouble, not this receiver's: the frame is skipped, the session goes on
-          // (health and the no-frames notice say what is wrong when it lasts).
-          link.session.stats.framesSkipped++;
-          continue;
-        }
-        // One receiver's failure must not cost the others their frame: that session alone closes.
-        link.session.fail('frame', e);
-      }
+      // A link never throws: one receiver's failure closes that link alone.
+      await link.send(frame, captureTs, t0);
     }
   }
 }

@@ -2,6 +2,7 @@ import { patchify } from '@mmsc/codec';
 import { patchVariances } from '../allocate/distortion.js';
 import { PatchCodeCache, type PatchEncoder } from '../pipeline/code-cache.js';
 import type { FramePipeline, FrameRelevance, PipelineFrame, PipelineHealth } from '../pipeline/frame-pipeline.js';
+import type { GroundedQuery } from '../relevance/grounder.js';
 
 /** Stands in for the learned encoders: a patch's code is its first `bytes` values. Counts what it codes. */
 export class FakeEncoder implements PatchEncoder {
@@ -18,14 +19,15 @@ export class FakeEncoder implements PatchEncoder {
 
 /**
  * A frame pipeline without models or a source: moving noise frames; a query's map is 1 on the left
- * half for "left" and 1 on the right half otherwise. Records what it was asked for.
+ * half for "left" and 1 on the right half otherwise (by its text; memoised by its key, as the real
+ * one). Records what it was asked for.
  */
 export class FakePipeline implements FramePipeline {
   readonly description = 'fake frames';
   still = false;
   readonly encoder = new FakeEncoder();
   framesMade = 0;
-  /** Queries fused, in order (once per frame and query text when the memo works). */
+  /** Queries fused, in order (once per frame and query key when the memo works). */
   readonly fused: string[] = [];
   /** Make `next()` reject with this (a source or model failure), until set back to null. */
   failWith: Error | null = null;
@@ -43,8 +45,8 @@ export class FakePipeline implements FramePipeline {
   /** The queries each `next()` was asked to make alongside. */
   readonly asked: string[][] = [];
 
-  async next(queries: readonly string[]): Promise<PipelineFrame> {
-    this.asked.push([...queries]);
+  async next(queries: readonly GroundedQuery[]): Promise<PipelineFrame> {
+    this.asked.push(queries.map((q) => q.text));
     if (this.failWith) throw this.failWith;
     const { width, height } = this;
     const data = new Uint8Array(width * height * 3);
@@ -65,13 +67,14 @@ export class FakePipeline implements FramePipeline {
       ms: 0,
       relevance: async (query) => {
         if (this.relevanceFailsWith) throw this.relevanceFailsWith;
-        let r = memo.get(query);
+        let r = memo.get(query.key);
         if (!r) {
-          this.fused.push(query);
+          const text = query.text;
+          this.fused.push(text);
           const patchScores = new Float32Array(n);
-          for (let p = 0; p < n; p++) patchScores[p] = p % cols < cols / 2 === (query === 'left') ? 1 : 0;
-          r = { patchScores, grounding: [], ungrounded: [], fallback: false, ms: 0 };
-          memo.set(query, r);
+          for (let p = 0; p < n; p++) patchScores[p] = p % cols < cols / 2 === (text === 'left') ? 1 : 0;
+          r = { patchScores, ms: 0 };
+          memo.set(query.key, r);
         }
         return r;
       },

@@ -6,12 +6,15 @@ import { DEMO_IMAGE } from '../assets.js';
 import { FRAME_SIZE } from '../geometry.js';
 import { curvesOf, helloFor } from '../hello.js';
 import { DEFAULT_MODELS_DIR, loadCodecs, readManifest } from '../models.js';
+import { DEFAULT_CHROMA } from '../pipeline/encode-video.js';
 import { InlineModels, SourcePipeline } from '../pipeline/frame-pipeline.js';
 import { WorkerModels } from '../pipeline/worker-models.js';
+import { groundText } from '../relevance/grounder.js';
 import { loadRelevance } from '../relevance/load-relevance.js';
 import type { DetectorRelevance } from '../relevance/relevance-model.js';
 import { type AppOptions, buildApp } from '../server/app.js';
-import type { Limits } from '../server/limits.js';
+import { defaultLimits, type Limits } from '../server/limits.js';
+import { Links } from '../server/links.js';
 import { Streamer } from '../server/streamer.js';
 import { type FrameSource, openSource } from '../sources/sources.js';
 
@@ -81,19 +84,27 @@ export async function startTestSender(
     },
   );
   const models =
-    o.pipeline === 'worker' ? await WorkerModels.start(DEFAULT_MODELS_DIR, { log: logger }) : new InlineModels(m.relevance, m.encoders);
+    o.pipeline === 'worker'
+      ? await WorkerModels.start(DEFAULT_MODELS_DIR, { log: logger, classes: m.relevance.lexicon.classes })
+      : new InlineModels(m.relevance, m.encoders);
   const pipeline = new SourcePipeline(source, models, { width: m.hello.width, height: m.hello.height });
-  const streamer = new Streamer(pipeline, m.relevance.lexicon, m.curves, m.hello, {
+  const lexicon = m.relevance.lexicon;
+  const limits = { ...defaultLimits(), ...o.limits };
+  const links = new Links({
+    hello: m.hello,
+    engineOptions: { allocator: 'rd', curves: m.curves, chroma: DEFAULT_CHROMA },
+    initialQuery: groundText('dog', lexicon),
+    ground: (text) => groundText(text, lexicon),
     fps: 10,
-    allocator: 'rd',
-    relevanceEvery: 10,
     maxBps: 20e6,
+    relevanceEvery: 10,
+    limits,
     log: logger,
   });
+  const streamer = new Streamer(pipeline, links, { fps: 10, log: logger });
   const token = o.token === undefined ? 'test-token-0123456789' : o.token;
   const app = await buildApp({
     streamer,
-    initialQuery: 'dog',
     appDir: o.appDir ?? null,
     ortDir: null,
     modelsDir: DEFAULT_MODELS_DIR,

@@ -1,0 +1,46 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { AGNOSTIC_KEY, groundingMessage, groundText, weightsKey } from './grounder.js';
+import type { Lexicon } from './lexicon.js';
+import { loadLexicon } from './load-relevance.js';
+
+let lexicon: Lexicon;
+beforeAll(async () => {
+  lexicon = await loadLexicon();
+});
+
+describe('grounding a query once', () => {
+  it('queries that ground alike share their weights’ key; others do not', () => {
+    const [dog, dogs, aDog, car] = ['dog', 'dogs', 'a dog', 'car'].map((t) => groundText(t, lexicon));
+    expect(dogs?.key).toBe(dog?.key);
+    expect(aDog?.key).toBe(dog?.key);
+    expect(car?.key).not.toBe(dog?.key);
+    expect(dog?.weights?.length).toBe(lexicon.classes.length);
+    expect(dog?.text).toBe('dog');
+  });
+
+  it('a query that grounds nothing has no weights: the query-agnostic map, reported as a fallback', () => {
+    const g = groundText('sky and zxqv', lexicon);
+    expect(g.weights).toBeNull();
+    expect(g.key).toBe(AGNOSTIC_KEY);
+    expect(g.ungrounded).toEqual(['sky', 'zxqv']);
+    expect(groundingMessage('q1', g)).toMatchObject({ type: 'grounding', queryId: 'q1', text: 'sky and zxqv', fallback: true, words: [] });
+  });
+
+  it('the grounding message says what each word matched, and is not a fallback when one did', () => {
+    const m = groundingMessage('q2', groundText('puppy and zxqv', lexicon));
+    expect(m.fallback).toBe(false);
+    expect(m.words[0]).toMatchObject({ word: 'puppy', classes: [{ name: 'dog' }] });
+    expect(m.ungrounded).toEqual(['zxqv']);
+  });
+
+  it('the key names the weights exactly: all-zero weights are the agnostic map too', () => {
+    const w = new Float32Array(80);
+    expect(weightsKey(w)).toBe(AGNOSTIC_KEY);
+    w[3] = 0.5;
+    expect(weightsKey(w)).toBe('3:0.5');
+  });
+
+  it('a query over the lexicon’s limits throws (the link refuses it as bad-query)', () => {
+    expect(() => groundText('cat '.repeat(100), lexicon)).toThrow(/words/);
+  });
+});

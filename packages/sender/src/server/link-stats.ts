@@ -1,0 +1,39 @@
+import type { RateState } from '../rate/rate-controller.js';
+
+/** One link's counters (what `ReceiverLink` counts as it serves its receiver). */
+export interface LinkCounters {
+  connectedAt: string;
+  framesSent: number;
+  framesSkipped: number;
+  bytesSent: number;
+  lastBudget: number;
+  lastFrameBytes: number;
+  budgetViolations: number;
+  protocolErrors: number;
+  lastFrameMs: Record<string, number>;
+}
+
+/** One receiver in /stats. */
+export interface LinkStats extends LinkCounters {
+  id: string;
+  open: boolean;
+  query: { id: string; text: string };
+  refusals: Record<string, number>;
+  rate: RateState;
+}
+
+export function newCounters(now = new Date()): LinkCounters {
+  return {
+    connectedAt: now.toISOString(),
+    framesSent: 0,
+    framesSkipped: 0,
+    bytesSent: 0,
+    lastBudget: 0,
+    lastFrameBytes: 0,
+    budgetViolations: 0,
+    protocolErrors: 0,
+    lastFrameMs: {},
+  };
+}
+
+export const round = (x: number) => Number(x.toFixed(1));

@@ -1,0 +1,219 @@
+import { defaultLevels, encodeMessage, type HelloMessage } from '@mmsc/protocol';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { patchesEngine } from '../engines/patches.js';
+import { type GroundedQuery, groundText } from '../relevance/grounder.js';
+import { loadLexicon } from '../relevance/load-relevance.js';
+import { fakeEngine } from '../testing/fake-engine.js';
+import { FakePeer } from '../testing/fake-peer.js';
+import { FakePipeline } from '../testing/fake-pipeline.js';
+import { type LinkOptions, ReceiverLink } from './receiver-link.js';
+
+const hello: HelloMessage = {
+  type: 'hello',
+  sessionId: 's',
+  width: 480,
+  height: 320,
+  patchSize: 8,
+  levels: defaultLevels(),
+  maxMessageBytes: 65536,
+  fps: 10,
+  engine: 'patches',
+};
+
+/** A grounding without a lexicon: every query grounds to nothing in particular. */
+const plain = (text: string): GroundedQuery => ({ key: text, text, weights: null, words: [], ungrounded: [] });
+
+function link(id = 'a', o: Partial<LinkOptions> = {}) {
+  const peer = new FakePeer();
+  const fake = fakeEngine();
+  const ground = o.ground ?? plain;
+  const l = new ReceiverLink(peer, {
+    hello: { ...hello, sessionId: id },
+    engine: fake.engine,
+    engineOptions: { allocator: 'rd', curves: [], chroma: '444' },
+    initialQuery: ground('dog'),
+    ground,
+    fps: 10,
+    relevanceEvery: 10,
+    ...o,
+  });
+  const refused: string[] = [];
+  l.on('refused', (code) => refused.push(code));
+  peer.emit('open');
+  return { l, peer, refused, engine: fake.log };
+}
+
+/** One frame of the fake pipeline through the link. */
+async function sendOne(l: ReceiverLink) {
+  const frame = await new FakePipeline().next([]);
+  return l.send(frame, Date.now(), performance.now());
+}
+
+describe('ReceiverLink', () => {
+  it('greets with hello and the grounding of the initial query', () => {
+    const { peer, l } = link();
+    expect(peer.sent.map((m) => m.type)).toEqual(['hello', 'grounding']);
+    expect(l.open).toBe(true);
+  });
+
+  it('a query takes effect and is answered with its grounding', () => {
+    const { l, peer } = link();
+    peer.emit('message', encodeMessage({ type: 'query', queryId: 'q7', text: 'car' }));
+    expect(l.snapshot().query).toEqual({ id: 'q7', text: 'car' });
+    expect(l.currentQuery.text).toBe('car');
+    expect(peer.sent.at(-1)).toMatchObject({ type: 'grounding', queryId: 'q7', text: 'car' });
+  });
+
+  it('malformed input gets an error message back, counted sender-wide too, and other sessions are untouched', () => {
+    const a = link('a');
+    const b = link('b');
+    a.peer.emit('message', Uint8Array.from([0x93, 0x09, 0x10, 0xc1]));
+    a.peer.emit('message', new Uint8Array(0));
+    a.peer.emit('message', encodeMessage(hello)); // a receiver may not send hello
+    const errors = a.peer.sent.filter((m) => m.type === 'error');
+    expect(errors.map((e) => (e as { code: string }).code)).toEqual(['bad-version', 'truncated', 'unexpected-message']);
+    expect(a.l.snapshot().protocolErrors).toBe(3);
+    expect(a.refused).toEqual(['bad-version', 'truncated', 'unexpected-message']);
+    expect(b.peer.sent.map((m) => m.type)).toEqual(['hello', 'grounding']);
+    expect(b.l.snapshot().protocolErrors).toBe(0);
+    // The session still works after bad input.
+    a.peer.emit('message', encodeMessage({ type: 'query', queryId: 'q2', text: 'bike' }));
+    expect(a.l.currentQuery.text).toBe('bike');
+  });
+
+  it('a refresh reaches an engine with keyframes; the patches engine refuses it', () => {
+    const patches = link('p', { engine: patchesEngine });
+    patches.peer.emit('message', encodeMessage({ type: 'refresh', reason: 'decode-error' }));
+    expect(patches.peer.sent.at(-1)).toMatchObject({ type: 'error', code: 'unexpected-message' });
+    expect(patches.refused).toEqual(['unexpected-message']);
+
+    const logs: { msg: string }[] = [];
+    const log = pino({ level: 'info', base: null }, { write: (line: string) => void logs.push(JSON.parse(line)) });
+    const keyed = fakeEngine({ keyframes: true, note: 'restarts in 4:2:0' });
+    const { peer } = link('k', { engine: keyed.engine, log });
+    const before = peer.sent.length;
+    peer.emit('message', encodeMessage({ type: 'refresh', reason: 'no-reference' }));
+    expect(keyed.log.refreshes).toEqual(['no-reference']);
+    expect(peer.sent.length).toBe(before);
+    expect(logs.map((l) => l.msg)).toContain('receiver k restarts in 4:2:0');
+  });
+
+  it('a query the lexicon refuses is answered with an error and the previous query stays', async () => {
+    const { l, peer } = await lexiconLink();
+    peer.emit('message', encodeMessage({ type: 'query', queryId: 'long', text: 'cat '.repeat(100) }));
+    expect(peer.sent.at(-1)).toMatchObject({ type: 'error', code: 'bad-query', ref: 'long' });
+    expect(l.currentQuery.text).toBe('dog');
+    peer.emit('message', encodeMessage({ type: 'query', queryId: 'ok', text: 'puppy' }));
+    expect(peer.sent.at(-1)).toMatchObject({ type: 'grounding', queryId: 'ok', words: [{ word: 'puppy' }] });
+  });
+
+  it('sends a frame within its budget, and feedback drives the rate controller', async () => {
+    const { l, peer, engine } = link();
+    expect(await sendOne(l)).toBe('sent');
+    const sent = l.snapshot();
+    expect(sent.framesSent).toBe(1);
+    expect(engine.frames[0]?.frameId).toBe(0);
+    expect(sent.bytesSent).toBeLessThanOrEqual(sent.lastBudget);
+    expect(sent.rate.backlogBytes).toBe(sent.bytesSent);
+    peer.emit(
+      'message',
+      encodeMessage({ type: 'feedback', frameId: 0, bytesReceived: sent.bytesSent, partsReceived: 1, receiveTs: Date.now() }),
+    );
+    expect(l.snapshot().rate.backlogBytes).toBe(0);
+  });
+
+  it('sends the relevance map on its first frame, then with the frame after a query change', async () => {
+    const { l, peer } = link();
+    const maps = () => peer.sent.filter((m) => m.type === 'relevance').length;
+    await sendOne(l);
+    expect(maps()).toBe(1);
+    await sendOne(l);
+    expect(maps()).toBe(1);
+    l.setQuery('q2', 'cat');
+    await sendOne(l);
+    expect(maps()).toBe(2);
+  });
+
+  it('closing cascades: the receiver is told, the peer closes, the encoder is released, `closed` fires once', async () => {
+    const { l, peer, engine } = link();
+    const closed: string[] = [];
+    l.on('closed', (reason) => closed.push(reason));
+    l.close('sender stopped');
+    expect(peer.sent.at(-1)).toMatchObject({ type: 'error', code: 'shutting-down' });
+    expect(peer.closedWith).toBe('sender stopped');
+    expect(closed).toEqual(['sender stopped']);
+    expect(engine.closed).toBe(1);
+    expect(l.open).toBe(false);
+    expect(await sendOne(l)).toBe('gone');
+    peer.emit('closed', 'again');
+    expect(closed).toHaveLength(1);
+  });
+});
+
+/** A link whose queries are grounded with the real lexicon, as `mmsc serve` makes it. */
+async function lexiconLink(id = 'l') {
+  const lexicon = await loadLexicon();
+  return link(id, { ground: (text) => groundText(text, lexicon) });
+}
+
+describe('ReceiverLink under hostile input', () => {
+  it.each([
+    ['a 65-byte word', 'a'.repeat(65)],
+    ['a 23-character Chinese phrase', '猫'.repeat(23)],
+    ['a 64-byte word of emoji and a normal word', `${'🐶'.repeat(17)} dog`],
+  ])('%s is grounded with the echoed word cut to 64 UTF-8 bytes', async (_, text) => {
+    const { l, peer } = await lexiconLink();
+    expect(() => peer.emit('message', encodeMessage({ type: 'query', queryId: 'q', text }))).not.toThrow();
+    const g = peer.sent.at(-1);
+    expect(g).toMatchObject({ type: 'grounding', queryId: 'q', text });
+    for (const w of [...(g as { ungrounded: string[] }).ungrounded, ...(g as { words: { word: string }[] }).words.map((x) => x.word)])
+      expect(Buffer.byteLength(w)).toBeLessThanOrEqual(64);
+    expect(l.currentQuery.text).toBe(text);
+    expect(peer.closedWith).toBeNull();
+  });
+
+  it('an unexpected failure closes that session with an internal error, and no other', async () => {
+    const a = link('a');
+    const b = link('b');
+    a.peer.onSend = () => {
+      throw new Error('channel broke');
+    };
+    expect(() => a.peer.emit('message', encodeMessage({ type: 'query', queryId: 'q', text: 'cat' }))).not.toThrow();
+    expect(a.peer.closedWith).toMatch(/internal error/);
+    expect(a.l.snapshot().refusals).toMatchObject({ internal: 1 });
+    expect(a.refused).toEqual(['internal']);
+    expect(b.peer.closedWith).toBeNull();
+    b.peer.emit('message', encodeMessage({ type: 'query', queryId: 'q', text: 'cat' }));
+    expect(b.peer.sent.at(-1)).toMatchObject({ type: 'grounding', text: 'cat' });
+  });
+
+  it('queries beyond the per-second budget are refused as rate-limited and the previous query stays', () => {
+    const { l, peer } = link();
+    for (let i = 0; i < 30; i++) peer.emit('message', encodeMessage({ type: 'query', queryId: `q${i}`, text: i < 10 ? 'cat' : 'car' }));
+    expect(l.currentQuery.text).toBe('cat');
+    expect(l.snapshot().refusals['rate-limited']).toBe(20);
+    // Told once (not 20 times): a flood is not answered by a flood.
+    expect(peer.sent.filter((m) => m.type === 'error' && m.code === 'rate-limited')).toHaveLength(1);
+  });
+
+  it('impossible feedback is refused, counted and does not move the estimate', async () => {
+    const { l, peer } = link();
+    await sendOne(l);
+    const first = l.snapshot().bytesSent;
+    peer.emit('message', encodeMessage({ type: 'feedback', frameId: 0, bytesReceived: first, partsReceived: 1, receiveTs: Date.now() }));
+    expect(await sendOne(l)).toBe('sent');
+    const before = l.snapshot().rate.rateBps;
+    peer.emit(
+      'message',
+      encodeMessage({ type: 'feedback', frameId: 1, bytesReceived: 9_000_000, partsReceived: 1, receiveTs: Date.now() }),
+    );
+    peer.emit(
+      'message',
+      encodeMessage({ type: 'feedback', frameId: 1, bytesReceived: 1_000, partsReceived: 1, receiveTs: Number.MAX_SAFE_INTEGER }),
+    );
+    expect(l.snapshot().refusals['feedback-rejected']).toBe(2);
+    expect(l.snapshot().rate.rateBps).toBe(before);
+    expect(peer.sent.some((m) => m.type === 'error' && m.code === 'feedback-rejected')).toBe(true);
+  });
+});

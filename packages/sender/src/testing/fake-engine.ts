@@ -1,0 +1,43 @@
+import { encodeMessage } from '@mmsc/protocol';
+import type { Engine, LinkEncoder, LinkFrame, LinkPicture, RefreshAnswer } from '../engines/link-encoder.js';
+import type { PipelineFrame } from '../pipeline/frame-pipeline.js';
+
+/** What a fake engine's encoders did, shared by every link it made. */
+export interface FakeEngineLog {
+  frames: LinkFrame[];
+  refreshes: string[];
+  closed: number;
+}
+
+/**
+ * An engine without a codec, for link tests: each frame is one `base` message of half its budget
+ * (a valid protocol message the fake peer decodes); `refresh` is taken or refused as asked.
+ */
+export function fakeEngine(o: { keyframes?: boolean; note?: string } = {}): { engine: Engine; log: FakeEngineLog } {
+  const log: FakeEngineLog = { frames: [], refreshes: [], closed: 0 };
+  const engine: Engine = {
+    name: 'patches',
+    summary: 'fake',
+    temporal: false,
+    unavailable: async () => null,
+    hello: (common) => common,
+    describe: () => 'fake',
+    createLinkEncoder: (_hello, ctx): LinkEncoder => ({
+      async encode(_frame: PipelineFrame, f: LinkFrame): Promise<LinkPicture | null> {
+        log.frames.push(f);
+        if (f.budget < 64) return null;
+        const part = encodeMessage({ type: 'base', frameId: f.frameId, data: new Uint8Array(Math.floor(f.budget / 2)) }, ctx);
+        return { parts: [part], wireBytes: part.length, stated: f.budget, ms: { allocate: 0, encode: 0, pack: 0 }, debug: {} };
+      },
+      refresh(reason: string): RefreshAnswer {
+        log.refreshes.push(reason);
+        if (!o.keyframes) return { ok: false, why: 'this fake engine has no keyframes' };
+        return o.note ? { ok: true, note: o.note } : { ok: true };
+      },
+      close() {
+        log.closed++;
+      },
+    }),
+  };
+  return { engine, log };
+}
