@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestSender, type TestSender } from '@mmsc/sender/testing/test-sender.js';
+import { startTestSender, type TestSender } from '@mmsc/sender/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ProbeRefusedError, probe } from './commands/probe.js';

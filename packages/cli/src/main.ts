@@ -3,9 +3,7 @@
 import { createRequire } from 'node:module';
 import { ModelError } from '@mmsc/codec';
 import { EXIT } from '@mmsc/protocol';
-import { ImageError } from '@mmsc/sender/images.js';
-import { LexiconError } from '@mmsc/sender/relevance/lexicon.js';
-import { SourceError } from '@mmsc/sender/sources/sources.js';
+import { ImageError, LexiconError, SourceError } from '@mmsc/sender';
 import { Command, CommanderError } from 'commander';
 import { benchRelevanceCommand } from './commands/bench-relevance.js';
 import { benchSenderCommand } from './commands/bench-sender.js';

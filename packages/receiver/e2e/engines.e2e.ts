@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { type OrtRuntime, PatchCodecs, parseManifest } from '@mmsc/codec';
 import { H264Decoder } from '@mmsc/codec/h264-node';
 import { FrameReceiver, ffmpegVideoDecoders, type ReceiverDecoders } from '@mmsc/receiver';
-import { PanSource } from '@mmsc/sender/sources/sources.js';
+import { PanSource } from '@mmsc/sender';
 import * as ortNode from 'onnxruntime-node';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,11 +1,8 @@
 import { EXIT } from '@mmsc/protocol';
-import { DEMO_IMAGE } from '@mmsc/sender/assets.js';
-import { readFrame } from '@mmsc/sender/images.js';
-import { median } from '@mmsc/sender/metrics.js';
-import { DEFAULT_MODELS_DIR } from '@mmsc/sender/models.js';
-import { loadRelevance } from '@mmsc/sender/relevance/load-relevance.js';
+import { DEFAULT_MODELS_DIR, DEMO_IMAGE, loadRelevance, readFrame } from '@mmsc/sender';
 import { Command } from 'commander';
 import { CliError } from '../errors.js';
+import { median } from '../metrics.js';
 
 /** `mmsc bench-relevance`: time of S_inf for one 320×480 frame already in memory (resize + model + fusion). */
 export function benchRelevanceCommand(): Command {

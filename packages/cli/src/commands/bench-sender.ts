@@ -1,23 +1,30 @@
 import { codecEntries, patchify } from '@mmsc/codec';
 import { contextFromHello, DEFAULT_MAX_MESSAGE_BYTES, ENGINES, EXIT } from '@mmsc/protocol';
-import { patchVariances } from '@mmsc/sender/allocate/distortion.js';
-import { DEMO_IMAGE } from '@mmsc/sender/assets.js';
-import type { Engine } from '@mmsc/sender/engines/link-encoder.js';
-import { engineFor, isEngineName } from '@mmsc/sender/engines/registry.js';
-import { FRAME_SIZE } from '@mmsc/sender/geometry.js';
-import { curvesOf, helloFor } from '@mmsc/sender/hello.js';
-import { type RgbImage, readFrame } from '@mmsc/sender/images.js';
-import { median } from '@mmsc/sender/metrics.js';
-import { DEFAULT_MODELS_DIR, loadCodecs, readManifest } from '@mmsc/sender/models.js';
-import { PatchCodeCache } from '@mmsc/sender/pipeline/code-cache.js';
-import type { AllocatorName } from '@mmsc/sender/pipeline/encode-frame.js';
-import { DEFAULT_CHROMA } from '@mmsc/sender/pipeline/encode-video.js';
-import type { PipelineFrame } from '@mmsc/sender/pipeline/frame-pipeline.js';
-import { loadRelevance } from '@mmsc/sender/relevance/load-relevance.js';
-import type { Analysis } from '@mmsc/sender/relevance/relevance-model.js';
-import { PanSource } from '@mmsc/sender/sources/sources.js';
+import {
+  type AllocatorName,
+  type Analysis,
+  curvesOf,
+  DEFAULT_CHROMA,
+  DEFAULT_MODELS_DIR,
+  DEMO_IMAGE,
+  type Engine,
+  engineFor,
+  FRAME_SIZE,
+  helloFor,
+  isEngineName,
+  loadCodecs,
+  loadRelevance,
+  PanSource,
+  PatchCodeCache,
+  type PipelineFrame,
+  patchVariances,
+  type RgbImage,
+  readFrame,
+  readManifest,
+} from '@mmsc/sender';
 import { Command } from 'commander';
 import { CliError } from '../errors.js';
+import { median } from '../metrics.js';
 
 /** `mmsc bench-sender`: per-frame sender time (relevance + allocate + encode + pack), one receiver, no network. */
 export function benchSenderCommand(): Command {

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { noisyPatches } from '@mmsc/sender/testing/patches.js';
+import { noisyPatches } from '@mmsc/sender/testing';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 

@@ -1,12 +1,10 @@
 import { PATCH_VALUES, type PatchCodecs, patchify } from '@mmsc/codec';
 import { EXIT } from '@mmsc/protocol';
-import { patchVariances } from '@mmsc/sender/allocate/distortion.js';
-import { listImages, readRgb } from '@mmsc/sender/images.js';
-import { median, psnr, sumSquaredError } from '@mmsc/sender/metrics.js';
-import { DEFAULT_MODELS_DIR, loadCodecs, ORT_SESSION_OPTIONS } from '@mmsc/sender/models.js';
-import { progress } from '@mmsc/sender/progress.js';
+import { DEFAULT_MODELS_DIR, listImages, loadCodecs, ORT_SESSION_OPTIONS, patchVariances, readRgb } from '@mmsc/sender';
 import { Command } from 'commander';
 import { CliError } from '../errors.js';
+import { median, psnr, sumSquaredError } from '../metrics.js';
+import { progress } from '../progress.js';
 
 const FRAME_PATCHES = 2400; // one 320×480 frame
 

@@ -3,10 +3,7 @@ import { join } from 'node:path';
 import { codecEntries } from '@mmsc/codec';
 import { h264Available } from '@mmsc/codec/h264-node';
 import { DEFAULT_MAX_MESSAGE_BYTES, EXIT } from '@mmsc/protocol';
-import { curvesOf, helloFor } from '@mmsc/sender/hello.js';
-import { DEFAULT_MODELS_DIR, loadCodecs, readManifest } from '@mmsc/sender/models.js';
-import { progress } from '@mmsc/sender/progress.js';
-import { loadRelevance } from '@mmsc/sender/relevance/load-relevance.js';
+import { curvesOf, DEFAULT_MODELS_DIR, helloFor, loadCodecs, loadRelevance, readManifest } from '@mmsc/sender';
 import { Command } from 'commander';
 import sharp from 'sharp';
 import { CliError } from '../errors.js';
@@ -23,6 +20,7 @@ import {
   VIDEO_METHODS,
   type VideoMethod,
 } from '../eval/video/run-video.js';
+import { progress } from '../progress.js';
 import { frameOptionsOf, withFrameOptions } from './frame-options.js';
 
 interface Options {

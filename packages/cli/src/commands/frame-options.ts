@@ -1,5 +1,5 @@
 import { EXIT } from '@mmsc/protocol';
-import { checkFrameOptions, DEFAULT_FRAME, FRAME_FITS, type FrameFit, type FrameOptions, SIZE_GRID } from '@mmsc/sender/geometry.js';
+import { checkFrameOptions, DEFAULT_FRAME, FRAME_FITS, type FrameFit, type FrameOptions, SIZE_GRID } from '@mmsc/sender';
 import type { Command } from 'commander';
 import { CliError } from '../errors.js';
 

@@ -1,5 +1,5 @@
 import type { CollectedFrame } from '@mmsc/receiver';
-import { DEFAULT_MODELS_DIR } from '@mmsc/sender/models.js';
+import { DEFAULT_MODELS_DIR } from '@mmsc/sender';
 import { Command, Option } from 'commander';
 import { CliError } from '../errors.js';
 import { type ProbeResult, ProbeRun } from '../receive/probe-run.js';

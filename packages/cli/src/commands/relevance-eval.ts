@@ -1,15 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EXIT } from '@mmsc/protocol';
-import { readSourceFrame } from '@mmsc/sender/images.js';
-import { auroc, meanCi, median, topPatchCoverage } from '@mmsc/sender/metrics.js';
-import { DEFAULT_MODELS_DIR } from '@mmsc/sender/models.js';
-import { progress } from '@mmsc/sender/progress.js';
-import { loadRelevance } from '@mmsc/sender/relevance/load-relevance.js';
-import { DEFAULT_RELEVANCE } from '@mmsc/sender/relevance/relevance-model.js';
+import { DEFAULT_MODELS_DIR, DEFAULT_RELEVANCE, loadRelevance, readSourceFrame } from '@mmsc/sender';
 import { Command } from 'commander';
 import { CliError } from '../errors.js';
 import { buildPairs, type Coco, gtMask, type Pair, parseCoco, parsePairsFile } from '../eval/build-pairs.js';
+import { auroc, meanCi, median, topPatchCoverage } from '../metrics.js';
+import { progress } from '../progress.js';
 import { frameOptionsOf, withFrameOptions } from './frame-options.js';
 
 export interface PairOptions {

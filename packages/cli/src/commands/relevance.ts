@@ -1,10 +1,7 @@
 import { access, constants, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { EXIT } from '@mmsc/protocol';
-import { readSourceFrame, writeOverlay } from '@mmsc/sender/images.js';
-import { DEFAULT_MODELS_DIR } from '@mmsc/sender/models.js';
-import { groundQuery, LexiconError } from '@mmsc/sender/relevance/lexicon.js';
-import { loadRelevance } from '@mmsc/sender/relevance/load-relevance.js';
+import { DEFAULT_MODELS_DIR, groundQuery, LexiconError, loadRelevance, readSourceFrame, writeOverlay } from '@mmsc/sender';
 import { Command } from 'commander';
 import { CliError } from '../errors.js';
 import { frameOptionsOf, withFrameOptions } from './frame-options.js';

@@ -3,24 +3,38 @@ import { isIP } from 'node:net';
 import { type Chroma, codecEntries } from '@mmsc/codec';
 import { DEFAULT_MAX_MESSAGE_BYTES, ENGINES, EXIT, PROTOCOL_VERSION } from '@mmsc/protocol';
 import { APP_DIR, ORT_DIR } from '@mmsc/receiver/assets';
-import { DEMO_IMAGE } from '@mmsc/sender/assets.js';
-import { DEFAULT_ENGINE, engineFor, FALLBACK_ENGINE, isEngineName } from '@mmsc/sender/engines/registry.js';
-import { curvesOf, helloFor } from '@mmsc/sender/hello.js';
-import { createLogger, type Log, type LogLevel } from '@mmsc/sender/log.js';
-import { DEFAULT_MODELS_DIR, loadCodecs, readManifest } from '@mmsc/sender/models.js';
-import type { AllocatorName } from '@mmsc/sender/pipeline/encode-frame.js';
-import { InlineModels, type PipelineModels, SourcePipeline } from '@mmsc/sender/pipeline/frame-pipeline.js';
-import { WorkerModels } from '@mmsc/sender/pipeline/worker-models.js';
-import { type GroundedQuery, groundText } from '@mmsc/sender/relevance/grounder.js';
-import type { Lexicon } from '@mmsc/sender/relevance/lexicon.js';
-import { loadFusion, loadLexicon } from '@mmsc/sender/relevance/load-relevance.js';
-import { buildApp } from '@mmsc/sender/server/app.js';
-import { makeToken } from '@mmsc/sender/server/auth.js';
-import { defaultLimits } from '@mmsc/sender/server/limits.js';
-import { Links } from '@mmsc/sender/server/links.js';
-import { Streamer } from '@mmsc/sender/server/streamer.js';
-import { sourceGeometry } from '@mmsc/sender/sources/probe.js';
-import { openSource } from '@mmsc/sender/sources/sources.js';
+import {
+  type AllocatorName,
+  buildApp,
+  createLogger,
+  curvesOf,
+  DEFAULT_ENGINE,
+  DEFAULT_MODELS_DIR,
+  DEMO_IMAGE,
+  defaultLimits,
+  engineFor,
+  FALLBACK_ENGINE,
+  type GroundedQuery,
+  groundText,
+  helloFor,
+  InlineModels,
+  isEngineName,
+  type Lexicon,
+  Links,
+  type Log,
+  type LogLevel,
+  loadCodecs,
+  loadFusion,
+  loadLexicon,
+  makeToken,
+  openSource,
+  type PipelineModels,
+  readManifest,
+  SourcePipeline,
+  Streamer,
+  sourceGeometry,
+  WorkerModels,
+} from '@mmsc/sender';
 import { Command } from 'commander';
 import sharp from 'sharp';
 import { RecordingPipeline, readRecording } from '../emulate/record.js';

@@ -1,8 +1,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DEMO_IMAGE } from '@mmsc/sender/assets.js';
-import { FRAME_SIZE } from '@mmsc/sender/geometry.js';
-import { type Crop, panCrop } from '@mmsc/sender/sources/sources.js';
+import { type Crop, DEMO_IMAGE, FRAME_SIZE, panCrop } from '@mmsc/sender';
 import sharp from 'sharp';
 import { CliError } from '../errors.js';
 import { type Box, writeStamp } from './stamp.js';

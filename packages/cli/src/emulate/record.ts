@@ -1,9 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FramePipeline, PipelineFrame } from '@mmsc/sender/pipeline/frame-pipeline.js';
-import type { GroundedQuery } from '@mmsc/sender/relevance/grounder.js';
-import type { Links } from '@mmsc/sender/server/links.js';
+import type { FramePipeline, GroundedQuery, Links, PipelineFrame } from '@mmsc/sender';
 import sharp from 'sharp';
 import { CliError } from '../errors.js';
 

@@ -1,5 +1,5 @@
 import { seededRandom } from '@mmsc/protocol';
-import { coverCrop } from '@mmsc/sender/geometry.js';
+import { coverCrop } from '@mmsc/sender';
 import { type Segmentation, segmentationToMask } from './decode-masks.js';
 
 /** The parts of a COCO instances file mmsc reads. */

@@ -1,6 +1,6 @@
-import { maskedMse, meanAbsDiff } from '@mmsc/sender/metrics.js';
 import { describe, expect, it } from 'vitest';
 import { summarise } from '../commands/eval.js';
+import { maskedMse, meanAbsDiff } from '../metrics.js';
 import type { PairResult } from './evaluate.js';
 import { maskPatchScores, peakScore } from './evaluate.js';
 

@@ -1,13 +1,8 @@
 import { type PatchCodecs, patchify } from '@mmsc/codec';
 import { contextFromHello, DEFAULT_MAX_MESSAGE_BYTES, encodeMessage, type HelloMessage } from '@mmsc/protocol';
 import { FrameReceiver } from '@mmsc/receiver';
-import { patchVariances } from '@mmsc/sender/allocate/distortion.js';
-import type { RgbImage } from '@mmsc/sender/images.js';
-import { maskedMse, meanAbsDiff, psnr, sumSquaredError } from '@mmsc/sender/metrics.js';
-import { FrameEncoder } from '@mmsc/sender/pipeline/encode-frame.js';
-import { encodeStill } from '@mmsc/sender/pipeline/encode-still.js';
-import type { DetectorOutput } from '@mmsc/sender/relevance/decode-detections.js';
-import type { DetectorRelevance } from '@mmsc/sender/relevance/relevance-model.js';
+import { type DetectorOutput, type DetectorRelevance, encodeStill, FrameEncoder, patchVariances, type RgbImage } from '@mmsc/sender';
+import { maskedMse, meanAbsDiff, psnr, sumSquaredError } from '../metrics.js';
 import { nodeVideoDecoders } from '../receive/node-decoders.js';
 import { avifAt, grey, jpegAt, webpAt, x264At } from './peers.js';
 import { roiRects } from './roi.js';

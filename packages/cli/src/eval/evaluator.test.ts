@@ -1,11 +1,7 @@
 import { codecEntries } from '@mmsc/codec';
 import { h264Available } from '@mmsc/codec/h264-node';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '@mmsc/protocol';
-import { DEMO_IMAGE } from '@mmsc/sender/assets.js';
-import { curvesOf, helloFor } from '@mmsc/sender/hello.js';
-import { readFrame, readSourceFrame } from '@mmsc/sender/images.js';
-import { loadCodecs, readManifest } from '@mmsc/sender/models.js';
-import { loadRelevance } from '@mmsc/sender/relevance/load-relevance.js';
+import { curvesOf, DEMO_IMAGE, helloFor, loadCodecs, loadRelevance, readFrame, readManifest, readSourceFrame } from '@mmsc/sender';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Evaluator } from './evaluate.js';
 

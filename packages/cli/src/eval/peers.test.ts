@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { maskedMse } from '@mmsc/sender/metrics.js';
 import { describe, expect, it } from 'vitest';
+import { maskedMse } from '../metrics.js';
 import { avifAt, jpegAt, webpAt, x264At } from './peers.js';
 
 const hasX264 = (() => {

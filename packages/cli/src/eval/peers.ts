@@ -5,8 +5,7 @@
  * budget includes its framing). Settings are the codecs' defaults unless a comment says why not.
  */
 import { spawn } from 'node:child_process';
-import { fitQuality } from '@mmsc/sender/allocate/fit-quality.js';
-import type { RgbImage } from '@mmsc/sender/images.js';
+import { fitQuality, type RgbImage } from '@mmsc/sender';
 import sharp, { type Sharp } from 'sharp';
 import type { Rect } from './roi.js';
 

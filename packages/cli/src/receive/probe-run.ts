@@ -1,10 +1,10 @@
 import type { PatchCodecs } from '@mmsc/codec';
 import type { GroundingMessage } from '@mmsc/protocol';
 import { type CollectedFrame, DecoderMismatchError, type LinkEnd, LocalDecoding, ReceivingSession } from '@mmsc/receiver';
-import { median } from '@mmsc/sender/metrics.js';
-import { DEFAULT_MODELS_DIR, loadCodecs, setOrtSpinning } from '@mmsc/sender/models.js';
+import { DEFAULT_MODELS_DIR, loadCodecs, setOrtSpinning } from '@mmsc/sender';
 import type { RTCDataChannel } from 'werift';
 import { CliError } from '../errors.js';
+import { median } from '../metrics.js';
 import { nodeVideoDecoders } from './node-decoders.js';
 import { nodeTransport } from './node-transport.js';
 import { refusal } from './sender-endpoints.js';

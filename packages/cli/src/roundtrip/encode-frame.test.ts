@@ -1,16 +1,20 @@
 import { codecEntries, type PatchCodecs, patchify } from '@mmsc/codec';
 import { contextFromHello, DEFAULT_MAX_MESSAGE_BYTES, decodeMessage, type FrameMessage, KEEP_LEVEL } from '@mmsc/protocol';
 import { FrameCollector, Reassembler } from '@mmsc/receiver';
-import { patchVariances } from '@mmsc/sender/allocate/distortion.js';
-import { DEMO_IMAGE } from '@mmsc/sender/assets.js';
-import { curvesOf, helloFor } from '@mmsc/sender/hello.js';
-import { readFrame } from '@mmsc/sender/images.js';
-import { psnr, sumSquaredError } from '@mmsc/sender/metrics.js';
-import { loadCodecs, readManifest } from '@mmsc/sender/models.js';
-import { PatchCodeCache } from '@mmsc/sender/pipeline/code-cache.js';
-import { FrameEncoder } from '@mmsc/sender/pipeline/encode-frame.js';
-import { KeepState } from '@mmsc/sender/pipeline/keep-state.js';
+import {
+  curvesOf,
+  DEMO_IMAGE,
+  FrameEncoder,
+  helloFor,
+  KeepState,
+  loadCodecs,
+  PatchCodeCache,
+  patchVariances,
+  readFrame,
+  readManifest,
+} from '@mmsc/sender';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { psnr, sumSquaredError } from '../metrics.js';
 
 // The sender's frame encoder against the receiver's collection and reassembly (both packages, so here).
 let enc: PatchCodecs;

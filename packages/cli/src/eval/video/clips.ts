@@ -2,11 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { DEMO_IMAGE } from '@mmsc/sender/assets.js';
-import { DEFAULT_FRAME, type FrameGeometry, type FrameOptions } from '@mmsc/sender/geometry.js';
-import type { RgbImage } from '@mmsc/sender/images.js';
-import { sourceGeometry } from '@mmsc/sender/sources/probe.js';
-import { PanSource } from '@mmsc/sender/sources/sources.js';
+import { DEFAULT_FRAME, DEMO_IMAGE, type FrameGeometry, type FrameOptions, PanSource, type RgbImage, sourceGeometry } from '@mmsc/sender';
 import sharp from 'sharp';
 
 /** Frames of a test clip, in order, all at the stream's size. */

@@ -2,13 +2,15 @@ import { allocYuv, patchify, rgbToYuv, yuvToRgb } from '@mmsc/codec';
 import { H264Decoder, H264Encoder } from '@mmsc/codec/h264-node';
 import { contextFromHello, encodeMessage, type HelloMessage } from '@mmsc/protocol';
 import { FrameReceiver, type ReceiverDecoders } from '@mmsc/receiver';
-import type { DistortionCurve } from '@mmsc/sender/allocate/distortion.js';
-import { patchVariances } from '@mmsc/sender/allocate/distortion.js';
-import type { RgbImage } from '@mmsc/sender/images.js';
-import type { PatchEncoder } from '@mmsc/sender/pipeline/code-cache.js';
-import { FrameEncoder } from '@mmsc/sender/pipeline/encode-frame.js';
-import { VideoLinkEncoder } from '@mmsc/sender/pipeline/encode-video.js';
-import { KeepState } from '@mmsc/sender/pipeline/keep-state.js';
+import {
+  type DistortionCurve,
+  FrameEncoder,
+  KeepState,
+  type PatchEncoder,
+  patchVariances,
+  type RgbImage,
+  VideoLinkEncoder,
+} from '@mmsc/sender';
 import { nodeVideoDecoders } from '../../receive/node-decoders.js';
 import type { Clip } from './clips.js';
 

@@ -2,10 +2,10 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ModelError, PATCH_VALUES, type PatchCodecs } from '@mmsc/codec';
+import { DEFAULT_MODELS_DIR, loadCodecs, readManifest } from '@mmsc/sender';
+import { noisyPatches } from '@mmsc/sender/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { psnr, sumSquaredError } from './metrics.js';
-import { DEFAULT_MODELS_DIR, loadCodecs, readManifest } from './models.js';
-import { noisyPatches } from './testing/patches.js';
+import { psnr, sumSquaredError } from '../metrics.js';
 
 // Runs the committed ONNX codecs (models/) on onnxruntime-node.
 let enc: PatchCodecs;
