@@ -47,7 +47,6 @@ export { type GroundedQuery, groundText } from './relevance/grounder.js';
 export { groundQuery, type Lexicon, LexiconError } from './relevance/lexicon.js';
 export { loadFusion, loadLexicon, loadRelevance } from './relevance/load-relevance.js';
 export { type Analysis, DEFAULT_RELEVANCE, DetectorRelevance, QueryRelevance } from './relevance/relevance-model.js';
-// Starting a sender and its parts
 export type { AppOptions } from './server/app.js';
 export { buildApp } from './server/app.js';
 export { makeToken } from './server/auth.js';
@@ -57,3 +56,5 @@ export { ReceiverLink } from './server/receiver-link.js';
 export { Streamer, type StreamerOptions } from './server/streamer.js';
 export { sourceGeometry } from './sources/probe.js';
 export { type FrameSource, openSource, PanSource, panCrop, SourceError } from './sources/sources.js';
+// Starting a sender (`startSender` wires the rest), and its parts
+export { type LoadedModels, type RunningSender, type SenderConfig, SenderStartError, startSender } from './start-sender.js';

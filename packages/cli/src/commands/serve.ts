@@ -1,55 +1,28 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { type Chroma, codecEntries } from '@mmsc/codec';
-import { DEFAULT_MAX_MESSAGE_BYTES, ENGINES, EXIT, PROTOCOL_VERSION } from '@mmsc/protocol';
+import type { Chroma } from '@mmsc/codec';
+import { ENGINES, EXIT, PROTOCOL_VERSION } from '@mmsc/protocol';
 import { APP_DIR, ORT_DIR } from '@mmsc/receiver/assets';
 import {
   type AllocatorName,
-  buildApp,
   createLogger,
-  curvesOf,
   DEFAULT_ENGINE,
   DEFAULT_MODELS_DIR,
   DEMO_IMAGE,
   defaultLimits,
   engineFor,
   FALLBACK_ENGINE,
-  type GroundedQuery,
-  groundText,
-  helloFor,
-  InlineModels,
   isEngineName,
-  type Lexicon,
-  Links,
-  type Log,
   type LogLevel,
-  loadCodecs,
-  loadFusion,
-  loadLexicon,
   makeToken,
-  openSource,
-  type PipelineModels,
-  readManifest,
-  SourcePipeline,
-  Streamer,
-  sourceGeometry,
-  WorkerModels,
+  type RunningSender,
+  SenderStartError,
+  startSender,
 } from '@mmsc/sender';
 import { Command } from 'commander';
-import sharp from 'sharp';
 import { RecordingPipeline, readRecording } from '../emulate/record.js';
 import { CliError } from '../errors.js';
 import { frameOptionsOf, withFrameOptions } from './frame-options.js';
-
-/**
- * The detector, the fusion and the encoders: in a worker thread (the default) or in this one. The
- * lexicon stays on this thread (queries are grounded here); its classes are checked against the detector's.
- */
-async function loadModels(where: 'worker' | 'inline', dir: string, lexicon: Lexicon, log: Log): Promise<PipelineModels> {
-  if (where === 'worker') return WorkerModels.start(dir, { log, classes: lexicon.classes });
-  const [encoders, fusion] = await Promise.all([loadCodecs('encoder', dir), loadFusion(dir, lexicon.classes)]);
-  return new InlineModels(fusion, encoders);
-}
 
 /** Reads --tls-cert/--tls-key (both or neither), with one-line errors. */
 function readTls(certPath?: string, keyPath?: string): { cert: Buffer; key: Buffer } | null {
@@ -181,79 +154,55 @@ export function serveCommand(mode: 'serve' | 'record' = 'serve'): Command {
         const frameOptions = frameOptionsOf(opts);
         const https = readTls(opts.tlsCert, opts.tlsKey);
         const log = createLogger(opts.logLevel as LogLevel, opts.logJson ?? !process.stdout.isTTY);
-        // libvips' operation cache (up to 50 MB) only grows for a live source whose every frame is new.
-        sharp.cache(false);
-        const manifest = await readManifest(opts.models);
-        const codecs = codecEntries(manifest);
-        // The frame keeps the source's aspect (or is cropped with --fit crop): its size is read first.
-        const g = await sourceGeometry(opts.source, frameOptions);
-        const frame = { width: g.width, height: g.height };
-        const lexicon = await loadLexicon(opts.models);
-        const [models, source] = await Promise.all([
-          loadModels(opts.pipeline as 'worker' | 'inline', opts.models, lexicon, log),
-          openSource(opts.source, frame, fps, { log: (line) => log.warn({}, line.replace(/^mmsc: /, '')) }),
-        ]);
-        let initialQuery: GroundedQuery;
-        try {
-          initialQuery = groundText(opts.query, lexicon);
-        } catch (e) {
-          await models.close();
-          throw new CliError(`--query: ${(e as Error).message}`, EXIT.usage);
-        }
-        const hello = helloFor(codecs, fps, DEFAULT_MAX_MESSAGE_BYTES, engine.name, frame);
         const replay = opts.replay ? readRecording(opts.replay) : null;
-        const recording =
-          opts.out || replay
-            ? new RecordingPipeline(new SourcePipeline(source, models, frame), { recordDir: opts.out ?? null, replay, fps })
-            : null;
-        const pipeline = recording ?? new SourcePipeline(source, models, frame);
-        const limits = { ...defaultLimits(maxReceivers), handshakeTimeoutMs: handshakeS * 1000 };
-        const engineOptions = { allocator: opts.allocator as AllocatorName, curves: curvesOf(codecs), chroma: opts.chroma as Chroma };
-        const links = new Links({
-          hello,
-          engineOptions,
-          initialQuery,
-          ground: (text) => groundText(text, lexicon),
-          fps,
-          maxBps,
-          relevanceEvery: fps,
-          limits,
-          log,
-        });
-        const streamer = new Streamer(pipeline, links, { fps, log });
-        recording?.attach(links);
-        const app = await buildApp({
-          streamer,
-          appDir: APP_DIR,
-          ortDir: ORT_DIR,
-          modelsDir: opts.models,
-          modelFiles: ['manifest.json', ...codecs.map((c) => c.decoder.file)],
-          token,
-          allowOrigins: opts.allowOrigin ?? [],
-          limits,
-          logger: log,
-          ...(https ? { https } : {}),
-        }).catch(async (e: unknown) => {
-          await streamer.stop();
-          throw https ? new CliError(`TLS: ${(e as Error).message} (do --tls-cert and --tls-key belong together?)`, EXIT.usage) : e;
-        });
-        await streamer.warmUp();
-        let address: string;
+        const recordDir = opts.out ?? null;
+        let sender: RunningSender;
         try {
-          address = await app.listen({ port, host: opts.host });
+          sender = await startSender({
+            source: opts.source,
+            frame: frameOptions,
+            modelsDir: opts.models,
+            models: opts.pipeline as 'worker' | 'inline',
+            ...(recordDir || replay
+              ? {
+                  wrapPipeline: (inner, links) => {
+                    const recording = new RecordingPipeline(inner, { recordDir, replay, fps });
+                    recording.attach(links);
+                    return recording;
+                  },
+                }
+              : {}),
+            query: opts.query,
+            fps,
+            engine: engine.name,
+            allocator: opts.allocator as AllocatorName,
+            chroma: opts.chroma as Chroma,
+            maxBps,
+            limits: { ...defaultLimits(maxReceivers), handshakeTimeoutMs: handshakeS * 1000 },
+            appDir: APP_DIR,
+            ortDir: ORT_DIR,
+            token,
+            allowOrigins: opts.allowOrigin ?? [],
+            ...(https ? { https } : {}),
+            listen: { port, host: opts.host },
+            logger: log,
+          });
         } catch (e) {
-          await streamer.stop();
-          throw listenError(e, opts.host, port);
+          if (!(e instanceof SenderStartError)) throw e;
+          const cause = e.cause as Error;
+          if (e.step === 'query') throw new CliError(`--query: ${cause.message}`, EXIT.usage);
+          if (e.step === 'listen') throw listenError(cause, opts.host, port);
+          throw https ? new CliError(`TLS: ${cause.message} (do --tls-cert and --tls-key belong together?)`, EXIT.usage) : cause;
         }
-        streamer.start();
+        const { frame, streamer } = sender;
         // A bug reached from a peer's input (in our code or werift's) is logged loudly, but does not
         // end the service for every other receiver; the abuse suite fails on any such line.
         process.on('unhandledRejection', (e) => log.error({ err: e }, `unhandled rejection (a bug): ${(e as Error)?.message ?? e}`));
         process.on('uncaughtException', (e) => log.error({ err: e }, `uncaught exception (a bug): ${e.message}`));
-        const shown = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
+        const shown = sender.url.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
         const withToken = token === null ? `${shown}/` : `${shown}/?token=${token}`;
         console.log(
-          `mmsc serve: ${source.description}, ${frame.width}×${frame.height}${g.source ? ` (from ${g.source.width}×${g.source.height}, fit ${frameOptions.fit})` : ''}, ${fps} fps, engine ${engine.name} (${engine.describe(engineOptions)}), protocol v${PROTOCOL_VERSION}`,
+          `mmsc serve: ${sender.description}, ${frame.width}×${frame.height}${frame.source ? ` (from ${frame.source.width}×${frame.source.height}, fit ${frameOptions.fit})` : ''}, ${fps} fps, engine ${engine.name} (${engine.describe(sender.engineOptions)}), protocol v${PROTOCOL_VERSION}`,
         );
         if (opts.out)
           console.log(
@@ -271,8 +220,7 @@ export function serveCommand(mode: 'serve' | 'record' = 'serve'): Command {
         const health = streamer.health();
         if (!health.ok) log.error({}, `the source produces no frames: ${health.reason}`);
         const stop = async () => {
-          await streamer.stop();
-          await app.close();
+          await sender.close();
           process.exit(0);
         };
         process.once('SIGINT', stop);

@@ -1,22 +1,16 @@
-import { codecEntries, type PatchCodecs } from '@mmsc/codec';
-import { DEFAULT_MAX_MESSAGE_BYTES, type HelloMessage } from '@mmsc/protocol';
+import type { PatchCodecs } from '@mmsc/codec';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { DEMO_IMAGE } from '../assets.js';
 import { FRAME_SIZE } from '../geometry.js';
-import { curvesOf, helloFor } from '../hello.js';
-import { DEFAULT_MODELS_DIR, loadCodecs, readManifest } from '../models.js';
-import { DEFAULT_CHROMA } from '../pipeline/encode-video.js';
-import { InlineModels, SourcePipeline } from '../pipeline/frame-pipeline.js';
-import { WorkerModels } from '../pipeline/worker-models.js';
-import { groundText } from '../relevance/grounder.js';
+import { loadCodecs } from '../models.js';
 import { loadRelevance } from '../relevance/load-relevance.js';
 import type { DetectorRelevance } from '../relevance/relevance-model.js';
-import { type AppOptions, buildApp } from '../server/app.js';
-import { defaultLimits, type Limits } from '../server/limits.js';
-import { Links } from '../server/links.js';
-import { Streamer } from '../server/streamer.js';
+import type { AppOptions } from '../server/app.js';
+import type { Limits } from '../server/limits.js';
+import type { Streamer } from '../server/streamer.js';
 import { type FrameSource, openSource } from '../sources/sources.js';
+import { startSender } from '../start-sender.js';
 
 /** What the sender logged, one parsed pino record per line. */
 export interface LogRecord {
@@ -28,24 +22,14 @@ export interface LogRecord {
 interface Models {
   encoders: PatchCodecs;
   relevance: DetectorRelevance;
-  hello: HelloMessage;
-  curves: ReturnType<typeof curvesOf>;
-  decoderFiles: string[];
 }
 let models: Promise<Models> | null = null;
 
 /** The committed models, loaded once per test file. */
 export function testModels(): Promise<Models> {
   models ??= (async () => {
-    const codecs = codecEntries(await readManifest());
     const [encoders, relevance] = await Promise.all([loadCodecs('encoder'), loadRelevance()]);
-    return {
-      encoders,
-      relevance,
-      hello: helloFor(codecs, 10, DEFAULT_MAX_MESSAGE_BYTES),
-      curves: curvesOf(codecs),
-      decoderFiles: codecs.map((c) => c.decoder.file),
-    };
+    return { encoders, relevance };
   })();
   return models;
 }
@@ -61,7 +45,10 @@ export interface TestSender {
   close(): Promise<void>;
 }
 
-/** The real sender (models, streamer, fastify app) in this process, listening on 127.0.0.1. */
+/**
+ * The real sender (`startSender`: models, links, streamer, fastify app) in this process, listening
+ * on 127.0.0.1, engine `patches`, 10 fps, query 'dog'.
+ */
 export async function startTestSender(
   o: {
     source?: FrameSource;
@@ -83,53 +70,21 @@ export async function startTestSender(
       },
     },
   );
-  const models =
-    o.pipeline === 'worker'
-      ? await WorkerModels.start(DEFAULT_MODELS_DIR, { log: logger, classes: m.relevance.lexicon.classes })
-      : new InlineModels(m.relevance, m.encoders);
-  const pipeline = new SourcePipeline(source, models, { width: m.hello.width, height: m.hello.height });
-  const lexicon = m.relevance.lexicon;
-  const limits = { ...defaultLimits(), ...o.limits };
-  const links = new Links({
-    hello: m.hello,
-    engineOptions: { allocator: 'rd', curves: m.curves, chroma: DEFAULT_CHROMA },
-    initialQuery: groundText('dog', lexicon),
-    ground: (text) => groundText(text, lexicon),
-    fps: 10,
-    maxBps: 20e6,
-    relevanceEvery: 10,
-    limits,
-    log: logger,
-  });
-  const streamer = new Streamer(pipeline, links, { fps: 10, log: logger });
   const token = o.token === undefined ? 'test-token-0123456789' : o.token;
-  const app = await buildApp({
-    streamer,
-    appDir: o.appDir ?? null,
-    ortDir: null,
-    modelsDir: DEFAULT_MODELS_DIR,
-    modelFiles: ['manifest.json', ...m.decoderFiles],
+  const sender = await startSender({
+    source,
+    frameSize: FRAME_SIZE,
+    models: o.pipeline === 'worker' ? 'worker' : { relevance: m.relevance, encoders: m.encoders, lexicon: m.relevance.lexicon },
+    query: 'dog',
+    fps: 10,
+    engine: 'patches',
     token,
+    appDir: o.appDir ?? null,
     allowOrigins: o.allowOrigins ?? [],
     ...(o.limits ? { limits: o.limits } : {}),
-    logger,
     ...(o.https ? { https: o.https } : {}),
-  });
-  let url = '';
-  if (o.listen !== false) {
-    url = await app.listen({ port: 0, host: '127.0.0.1' });
-    streamer.start();
-  }
-  return {
-    app,
-    streamer,
-    url,
-    token,
-    logs,
+    listen: o.listen === false ? false : { port: 0, host: '127.0.0.1' },
     logger,
-    async close() {
-      await streamer.stop();
-      await app.close();
-    },
-  };
+  });
+  return { app: sender.app, streamer: sender.streamer, url: sender.url, token, logs, logger, close: () => sender.close() };
 }
