@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // Abuse run (issue "Hardening"): starts `mmsc serve` (the built sender) and, one attack at a time,
 // runs a hostile client against it while an honest probe (a child process) watches. Each attack is
 // bounded in count and time and stops by itself. Checks: the sender stays up, the honest probe keeps
@@ -18,8 +19,18 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { freePort } from './lib/free-port.mjs';
 
+/** @import { HelloMessage, ProtocolContext } from '@mmsc/protocol' */
+/** @import { CollectedFrame, FrameCollector as Collector } from '@mmsc/receiver' */
+/** @import { ProbeResult } from '@mmsc/cli' */
+/** @import { SenderStats } from './lib/types.mjs' */
+
+/** What the honest probe reported (its ProbeResult), or fps 0 and why. @typedef {Pick<ProbeResult, 'fps' | 'frames' | 'errors'> & { busyRetries: number }} HonestResult */
+/** @typedef {ReturnType<typeof rawSocket>} RawSocket */
+/** @typedef {ReturnType<typeof makeReceiver>} Receiver */
+
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
+/** @param {number} ms @returns {Promise<void>} */
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // The honest probe runs in its own process (this file with --honest-probe), so the attacker's work in
@@ -40,8 +51,8 @@ const { default: WebSocket } = await import('ws');
  * or {event:'refused'|'failed', message}.
  */
 async function honestProbeChild(o) {
-  const { probe, ProbeRefusedError } = await import('../packages/cli/dist/commands/probe.js');
-  const out = (m) => process.stdout.write(`${JSON.stringify(m)}\n`);
+  const { probe, ProbeRefusedError } = await import('@mmsc/cli');
+  const out = (/** @type {object} */ m) => process.stdout.write(`${JSON.stringify(m)}\n`);
   const until = Date.now() + o.retryBusyS * 1000;
   let busy = 0;
   for (;;) {
@@ -57,7 +68,8 @@ async function honestProbeChild(o) {
       });
       out({ event: 'result', busyRetries: busy, ...r });
       return;
-    } catch (e) {
+    } catch (err) {
+      const e = /** @type {{ reason?: string, message?: string }} */ (err);
       if (e instanceof ProbeRefusedError && e.reason === 'busy' && Date.now() < until) {
         busy++;
         out({ event: 'busy' });
@@ -86,7 +98,7 @@ try {
     },
   }));
 } catch (e) {
-  console.error(`abuse: ${String(e.message).split('\n')[0]}`);
+  console.error(`abuse: ${String(/** @type {Error} */ (e).message).split('\n')[0]}`);
   process.exit(2);
 }
 const SECONDS = Number(opts.seconds);
@@ -115,13 +127,14 @@ let passed = 0;
 let failed = 0;
 /** @type {{name: string, ok: boolean, detail: string}[]} */
 const results = [];
+/** @param {string} name @param {unknown} ok @param {string} [detail] */
 const check = (name, ok, detail = '') => {
   console.log(`${ok ? 'PASS' : 'FAIL'} ${name}${detail ? `: ${detail}` : ''}`);
   results.push({ name, ok: !!ok, detail });
   if (ok) passed++;
   else failed++;
 };
-const mb = (bytes) => Math.round((bytes / 2 ** 20) * 10) / 10;
+const mb = (/** @type {number} */ bytes) => Math.round((bytes / 2 ** 20) * 10) / 10;
 
 // ---------------------------------------------------------------------------------------------
 // The sender under test
@@ -132,8 +145,9 @@ const SESSION_FAIL = /^session \S+: .+ failed, closing it/;
 const CRASH = /unhandled|uncaught|Error:|^\s+at\s/i;
 
 const children = new Set();
-/** @type {Awaited<ReturnType<typeof startServe>>} */
-let serve;
+/** @typedef {Awaited<ReturnType<typeof startServe>>} Serve */
+/** The sender under test (null until it is started). */
+let serve = /** @type {Serve} */ (/** @type {unknown} */ (null));
 
 /** Starts `mmsc serve` and waits until /health answers; watches its output. */
 async function startServe() {
@@ -181,6 +195,7 @@ async function startServe() {
     tail: /** @type {string[]} */ ([]),
     warnings: 0,
   };
+  /** @param {string} line @param {'stdout' | 'stderr'} stream */
   const onLine = (line, stream) => {
     if (!line.trim()) return;
     s.tail.push(line);
@@ -227,18 +242,19 @@ async function startServe() {
   return s;
 }
 
-/** The sender's /stats (with the token). */
+/** The sender's /stats (with the token). @returns {Promise<SenderStats>} */
 async function stats() {
   const res = await fetch(`${serve.url}/stats`, { headers: { authorization: `Bearer ${serve.token}` }, signal: AbortSignal.timeout(5000) });
   if (!res.ok) throw new Error(`/stats: HTTP ${res.status}`);
-  return res.json();
+  return /** @type {Promise<SenderStats>} */ (res.json());
 }
 
 /** RSS of the serve process from /proc (VmRSS, and its anonymous and file-backed parts), bytes; null off Linux. */
+/** @param {number | undefined} pid */
 function rssOf(pid) {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (field) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? Number.NaN) * 1024;
+    const kb = (/** @type {string} */ field) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? Number.NaN) * 1024;
     const rss = kb('VmRSS');
     return Number.isFinite(rss) ? { rss, anon: kb('RssAnon'), file: kb('RssFile') } : null;
   } catch {
@@ -261,6 +277,7 @@ async function snapshot() {
 
 const alive = () => serve.exitCode === null;
 
+/** @param {Record<string, number>} before @param {Record<string, number>} after */
 function refusalDelta(before, after) {
   /** @type {Record<string, number>} */
   const out = {};
@@ -271,7 +288,10 @@ function refusalDelta(before, after) {
   return out;
 }
 
-/** Waits until `pred()` holds (polling), or `ms` passed; returns whether it held. */
+/**
+ * Waits until `pred()` holds (polling), or `ms` passed; returns whether it held.
+ * @param {() => boolean} pred @param {number} ms
+ */
 async function until(pred, ms) {
   const end = Date.now() + ms;
   while (!pred()) {
@@ -293,7 +313,9 @@ function honest(o = {}) {
   const conf = { url: serve.url, token: serve.token, query: QUERY, seconds: o.seconds ?? SECONDS, retryBusyS: o.retryBusyS ?? 10 };
   const child = spawn(process.execPath, [SELF, '--honest-probe', JSON.stringify(conf)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
+  /** @type {(v: boolean) => void} */
   let connected = (_v) => {};
+  /** @type {Promise<boolean>} */
   const connectedP = new Promise((r) => {
     connected = r;
   });
@@ -301,14 +323,18 @@ function honest(o = {}) {
   child.stderr.on('data', (d) => {
     stderr += d;
   });
+  /** What the child printed last: its result, or why it has none. @typedef {{ event: string, message?: string, busyRetries?: number } & Partial<ProbeResult>} ChildLine */
+  /** @type {Promise<HonestResult>} */
   const result = new Promise((resolve) => {
     let buf = '';
+    /** @type {ChildLine | null} */
     let last = null;
     child.stdout.on('data', (d) => {
       buf += d;
       const lines = buf.split('\n');
       buf = lines.pop() ?? '';
       for (const l of lines) {
+        /** @type {ChildLine} */
         let m;
         try {
           m = JSON.parse(l);
@@ -322,7 +348,7 @@ function honest(o = {}) {
     child.on('exit', (code) => {
       children.delete(child);
       connected(false);
-      if (last?.event === 'result') resolve(last);
+      if (last?.event === 'result') resolve(/** @type {HonestResult} */ (last));
       else
         resolve({
           fps: 0,
@@ -360,7 +386,10 @@ function rawSocket(o = {}) {
     /** @type {Promise<{code: number, reason: string}>} */
     closedP: Promise.resolve({ code: 0, reason: '' }),
     codes: () => s.got.filter((m) => m.type === 'error').map((m) => m.code),
-    /** Sends while the socket is open; resolves when written (false if it was not). */
+    /**
+     * Sends while the socket is open; resolves when written (false if it was not).
+     * @param {string | Buffer} data @returns {Promise<boolean>}
+     */
     send: (data) =>
       new Promise((resolve) => {
         if (ws.readyState !== ws.OPEN) return resolve(false);
@@ -429,6 +458,7 @@ async function receiver(o = {}) {
   }
 }
 
+/** @param {{ feedback?: (f: any) => any, onPart?: (rx: any, m: any) => void, deadline?: number }} o */
 function makeReceiver(o) {
   const ws = new WebSocket(`${serve.ws}/signal`, { headers: { authorization: `Bearer ${serve.token}` } });
   const pc = new RTCPeerConnection({ iceServers: [], iceAdditionalHostAddresses: ['127.0.0.1'], maxMessageSize: 262144 });
@@ -437,9 +467,9 @@ function makeReceiver(o) {
     pc,
     /** @type {any} */
     dc: null,
-    hello: null,
-    ctx: undefined,
-    collector: null,
+    hello: /** @type {HelloMessage | null} */ (null),
+    ctx: /** @type {ProtocolContext | undefined} */ (undefined),
+    collector: /** @type {Collector | null} */ (null),
     parts: 0,
     frames: 0,
     protocolErrors: 0,
@@ -452,9 +482,11 @@ function makeReceiver(o) {
     busy: false,
     gone: false,
     ready: Promise.resolve(),
+    /** @param {import('@mmsc/protocol').Message} m */
     send(m) {
       if (rx.dc && rx.dc.readyState === 'open' && !rx.gone) rx.dc.send(Buffer.from(encodeMessage(m, rx.ctx)));
     },
+    /** @param {string | object} m */
     signal(m) {
       if (ws.readyState === ws.OPEN) ws.send(typeof m === 'string' ? m : JSON.stringify(m));
     },
@@ -472,6 +504,7 @@ function makeReceiver(o) {
         candidate: { candidate: c.candidate, sdpMid: c.sdpMid ?? null, sdpMLineIndex: c.sdpMLineIndex ?? null },
       });
   });
+  /** @type {any[]} */
   const pending = [];
   let remoteSet = false;
   let chain = Promise.resolve();
@@ -527,9 +560,10 @@ function makeReceiver(o) {
           return;
         }
         if (m.type === 'hello') {
+          const ctx = contextFromHello(m);
           rx.hello = m;
-          rx.ctx = contextFromHello(m);
-          rx.collector = new FrameCollector(rx.ctx);
+          rx.ctx = ctx;
+          rx.collector = new FrameCollector(ctx);
         } else if (m.type === 'grounding') rx.groundings.push(m);
         else if (m.type === 'error') rx.errors.push(m.code);
         else if ((m.type === 'frame' || m.type === 'video') && rx.collector) {
@@ -555,15 +589,20 @@ function makeReceiver(o) {
   return rx;
 }
 
+/** @param {unknown[]} xs @param {unknown} x */
 const count = (xs, x) => xs.filter((v) => v === x).length;
 
 /** A host candidate line for 127.0.0.1 (werift will check it: the sender does real work per candidate). */
-const candidateLine = (i) => `candidate:${i} 1 udp 2122260223 127.0.0.1 ${20000 + (i % 40000)} typ host generation 0`;
+const candidateLine = (/** @type {number} */ i) => `candidate:${i} 1 udp 2122260223 127.0.0.1 ${20000 + (i % 40000)} typ host generation 0`;
 
 // ---------------------------------------------------------------------------------------------
 // The attacks. Each returns its own checks ([name, ok, detail]) and what it observed; each is bounded.
 
-/** @type {{ name: string, probeAfterMs?: number, run: () => Promise<{ checks: [string, boolean, string][], info: Record<string, unknown> }> }[]} */
+/**
+ * @typedef {{ checks: [string, boolean, string][], info: Record<string, unknown> }} AttackOutcome
+ * @typedef {{ name: string, holdsSession?: boolean, probeAfterMs?: number, run: () => Promise<AttackOutcome> }} Attack
+ */
+/** @type {Attack[]} */
 const ATTACKS = [
   {
     name: 'long-word-query',
@@ -578,11 +617,12 @@ const ATTACKS = [
         `${'a'.repeat(65)} ${'猫'.repeat(23)}`,
         `dog ${'b'.repeat(65)} and ${'猫'.repeat(23)}`,
       ];
+      const textAt = (/** @type {number} */ i) => /** @type {string} */ (texts[i % texts.length]);
       let sent = 0;
       let framesAtFirstQuery = 0;
       while (Date.now() < end && alive()) {
         if (sent === 0) framesAtFirstQuery = rx.frames;
-        rx.send({ type: 'query', queryId: `long-${sent}`, text: texts[sent % texts.length] });
+        rx.send({ type: 'query', queryId: `long-${sent}`, text: textAt(sent) });
         sent++;
         await sleep(250); // 4/s: under the 5 queries/s the sender allows
       }
@@ -646,12 +686,15 @@ const ATTACKS = [
       const end = Date.now() + ATTACK_MS;
       /** @type {{ what: string, expect: number, go: () => Promise<number | null> }[]} */
       const jobs = [];
+      /** @type {Record<string, string>[]} */
       const auths = [{}, { authorization: 'Bearer wrong-token-123' }, { authorization: 'Basic Zm9vOmJhcg==' }];
+      /** @param {string} path @param {Record<string, string>} headers */
       const http = (path, headers) => async () => {
         const res = await fetch(`${serve.url}${path}`, { headers, signal: AbortSignal.timeout(5000) });
         await res.arrayBuffer();
         return res.status;
       };
+      /** @param {{ token?: string | null, headers?: Record<string, string> }} o */
       const wsStatus = (o) => async () => {
         const s = rawSocket(o);
         const ok = await s.opened;
@@ -659,7 +702,7 @@ const ATTACKS = [
         return ok ? 101 : s.status;
       };
       for (let i = 0; i < 60; i++) {
-        const h = auths[i % auths.length];
+        const h = auths[i % auths.length] ?? {};
         jobs.push({ what: '/stats', expect: 401, go: http(i % 4 === 3 ? '/stats?token=wrong-token-123' : '/stats', h) });
         jobs.push({ what: '/models/manifest.json', expect: 401, go: http('/models/manifest.json', h) });
         jobs.push({ what: '/signal', expect: 401, go: wsStatus({ token: i % 2 ? 'wrong-token-123' : null }) });
@@ -679,7 +722,8 @@ const ATTACKS = [
           jobs.slice(i, i + 8).map(async (j) => {
             const status = await j.go().catch(() => null);
             got[j.what] ??= {};
-            got[j.what][String(status)] = (got[j.what][String(status)] ?? 0) + 1;
+            const byStatus = got[j.what] ?? {};
+            byStatus[String(status)] = (byStatus[String(status)] ?? 0) + 1;
             done++;
             if (status !== j.expect) wrong++;
           }),
@@ -702,6 +746,7 @@ const ATTACKS = [
     name: 'idle-websockets',
     probeAfterMs: 500,
     async run() {
+      /** @type {RawSocket[]} */
       const sockets = [];
       for (let i = 0; i < MAX_RECEIVERS; i++) {
         sockets.push(rawSocket());
@@ -733,11 +778,12 @@ const ATTACKS = [
       const end = Date.now() + ATTACK_MS;
       // (b) Two connected receivers trickle 5,000 candidates: one floods, one keeps under the signalling rate.
       const b = await Promise.all([receiver(), receiver()]);
+      /** @param {Receiver} rx @param {boolean} paced */
       const trickle = async (rx, paced) => {
         let sent = 0;
         // The paced one goes on past the phase's deadline until it has sent more than the session's
         // candidate cap (128), ~6.5 s at 22/s: it must reach the cap, not run out of time.
-        const more = (i) => Date.now() < end || (paced && i < 140);
+        const more = (/** @type {number} */ i) => Date.now() < end || (paced && i < 140);
         for (let i = 0; i < 5000 && more(i) && rx.ws.readyState === rx.ws.OPEN; i++) {
           rx.signal({ type: 'candidate', candidate: { candidate: candidateLine(i), sdpMid: '0', sdpMLineIndex: 0 } });
           sent++;
@@ -748,7 +794,7 @@ const ATTACKS = [
         return sent;
       };
       // (a) Before the answer: 2,000 candidates of ~60 KB, and 2,000 small ones.
-      const before = async (big) => {
+      const before = async (/** @type {boolean} */ big) => {
         const s = await acceptedSocket();
         const line = big ? `candidate:1 1 udp 1 127.0.0.1 9 typ host ${'x'.repeat(60_000)}` : null;
         let sent = 0;
@@ -766,6 +812,7 @@ const ATTACKS = [
       const [flood, paced, big, small] = await Promise.all([trickle(b[0], false), trickle(b[1], true), before(true), before(false)]);
       const bCodes = b.map((rx) => [...new Set(rx.signals.filter((m) => m.type === 'error').map((m) => m.code))]);
       for (const rx of b) await rx.close();
+      /** @param {{ closed: unknown, codes: (string | undefined)[] }} r @param {string[]} codes */
       const closedWith = (r, codes) => r.closed !== null && codes.some((c) => r.codes.includes(c));
       return {
         checks: [
@@ -781,7 +828,7 @@ const ATTACKS = [
           ],
           [
             'ice-candidates: 5,000 trickled candidates after the connection end the session',
-            b.every((rx, i) => rx.closed !== null && ['rate-limited', 'too-many-candidates'].some((c) => bCodes[i].includes(c))),
+            b.every((rx, i) => rx.closed !== null && ['rate-limited', 'too-many-candidates'].some((c) => bCodes[i]?.includes(c))),
             `flood: ${flood} sent, codes ${JSON.stringify(bCodes[0])}; paced: ${paced} sent, codes ${JSON.stringify(bCodes[1])}`,
           ],
         ],
@@ -807,18 +854,19 @@ const ATTACKS = [
       };
       /** Answers that pass the check but are wrong (from the offer, mangled): whatever werift does, no crash. */
       const mangled = {
-        'bad fingerprint': (offer) =>
+        'bad fingerprint': (/** @type {string} */ offer) =>
           offer
             .replace(/a=fingerprint:.*/g, 'a=fingerprint:sha-256 00:11:ZZ')
             .replace(/a=setup:actpass/g, 'a=setup:active')
             .replace(/a=ice-pwd:.*/g, `a=ice-pwd:${randomBytes(12).toString('hex')}`),
-        'bad sctp attributes': (offer) =>
+        'bad sctp attributes': (/** @type {string} */ offer) =>
           offer
             .replace(/a=sctp-port:.*/g, 'a=sctp-port:notaport')
             .replace(/a=max-message-size:.*/g, 'a=max-message-size:-1')
             .replace(/a=setup:actpass/g, 'a=setup:passive')
             .replace(/m=application \d+/, 'm=application 99999999999'),
       };
+      /** @param {string} name @param {(offer: string) => string} make */
       const answer = async (name, make) => {
         const s = await acceptedSocket(end + 5000);
         const offer = s.got.find((m) => m.type === 'offer')?.sdp ?? '';
@@ -834,7 +882,7 @@ const ATTACKS = [
         outcomes.push(...(await Promise.all(Object.entries(mangled).map(([n, f]) => answer(n, f)))));
         rounds++;
       }
-      const isRefused = (o) => o.name in refused;
+      const isRefused = (/** @type {{ name: string }} */ o) => o.name in refused;
       const bad = outcomes.filter((o) => isRefused(o) && !(o.closed && o.codes.includes('bad-sdp')));
       const m = outcomes.filter((o) => !isRefused(o));
       return {
@@ -860,19 +908,22 @@ const ATTACKS = [
     async run() {
       const end = Date.now() + ATTACK_MS;
       const kinds = {
-        'receiveTs MAX_SAFE_INTEGER': (f) => ({ ...feedbackFor(f), receiveTs: Number.MAX_SAFE_INTEGER }),
-        'receiveTs 0': (f) => ({ ...feedbackFor(f), receiveTs: 0 }),
-        'absurd bytesReceived': (f) => ({ ...feedbackFor(f), bytesReceived: Number.MAX_SAFE_INTEGER - (f.frameId % 7) }),
+        'receiveTs MAX_SAFE_INTEGER': (/** @type {CollectedFrame} */ f) => ({ ...feedbackFor(f), receiveTs: Number.MAX_SAFE_INTEGER }),
+        'receiveTs 0': (/** @type {CollectedFrame} */ f) => ({ ...feedbackFor(f), receiveTs: 0 }),
+        'absurd bytesReceived': (/** @type {CollectedFrame} */ f) => ({
+          ...feedbackFor(f),
+          bytesReceived: Number.MAX_SAFE_INTEGER - (f.frameId % 7),
+        }),
       };
       const rxs = await Promise.all(Object.values(kinds).map((feedback) => receiver({ feedback })));
       await until(() => Date.now() > end || !alive(), ATTACK_MS);
-      const each = Object.keys(kinds).map((k, i) => ({ kind: k, frames: rxs[i].frames, told: count(rxs[i].errors, 'feedback-rejected') }));
+      const each = rxs.map((rx, i) => ({ kind: Object.keys(kinds)[i], frames: rx.frames, told: count(rx.errors, 'feedback-rejected') }));
       for (const rx of rxs) await rx.close();
       return {
         checks: [
           [
             'bad-feedback: MAX_SAFE_INTEGER receive times and absurd byte counts are told feedback-rejected',
-            each[0].told > 0 && each[2].told > 0,
+            (each[0]?.told ?? 0) > 0 && (each[2]?.told ?? 0) > 0,
             each.map((e) => `${e.kind}: ${e.told} told, ${e.frames} frames`).join('; '),
           ],
         ],
@@ -932,6 +983,7 @@ const ATTACKS = [
       const modes = ['terminate', 'pc-close', 'ws-terminate-only'];
       let started = 0;
       let closedMidFrame = 0;
+      /** @type {string[]} */
       const failures = [];
       // Waves of ≤ 4: max-receivers is 8, the honest probe holds one, pending handshakes are capped at 4.
       while (started < 20 && Date.now() < end && alive()) {
@@ -940,6 +992,7 @@ const ATTACKS = [
         await Promise.all(
           wave.map(async (mode) => {
             let hit = () => {};
+            /** @type {Promise<void>} */
             const first = new Promise((r) => {
               hit = r;
             });
@@ -961,7 +1014,7 @@ const ATTACKS = [
               await sleep(300);
               await rx.close();
             } catch (e) {
-              failures.push(`${mode}: ${e.message}`);
+              failures.push(`${mode}: ${/** @type {Error} */ (e).message}`);
             }
           }),
         );
@@ -982,6 +1035,7 @@ const ATTACKS = [
     name: 'signalling-junk',
     async run() {
       const end = Date.now() + ATTACK_MS;
+      /** @type {{ junk: { codes: (string | undefined)[], stayedOpen: boolean }, big: { closed: number | null }, flood: { sent: number, codes: (string | undefined)[], closed: number | null } }[]} */
       const rounds = [];
       while (Date.now() < end - 1500 && alive() && rounds.length < 3) {
         // Bad JSON, wrong shapes, binary frames, a text message just over 64 KB (under the WebSocket
@@ -1017,6 +1071,7 @@ const ATTACKS = [
           flood: { sent: flood, codes: [...new Set(c.codes())], closed: c.closed?.code ?? null },
         });
       }
+      /** @param {(r: (typeof rounds)[number]) => boolean} f */
       const ok = (f) => rounds.length > 0 && rounds.every(f);
       return {
         checks: [
@@ -1043,6 +1098,7 @@ const ATTACKS = [
 ];
 
 /** One more receiver that behaves (honest feedback, no queries): the capacity cost of a session. */
+/** @type {Attack} */
 const CONTROL = {
   name: 'control-one-receiver',
   async run() {
@@ -1059,6 +1115,7 @@ const CONTROL = {
 /**
  * Runs the honest probe and, concurrently, `attack` (started once the probe is connected, or first
  * when the attack says `probeAfterMs`). Returns the measurements and the attack's own checks.
+ * @param {Attack} attack @param {number} fps0
  */
 async function phase(attack, fps0) {
   const before = await snapshot();
@@ -1066,6 +1123,7 @@ async function phase(attack, fps0) {
   let h;
   /** @type {Promise<any>} */
   let run;
+  /** @param {Promise<AttackOutcome>} p @returns {Promise<AttackOutcome>} */
   const safely = (p) =>
     p.catch((e) => ({
       checks: [
@@ -1126,7 +1184,7 @@ async function main() {
   // twice (one 8 s run on a 2-core box is off by ±15 %), the mean.
   await honest({ seconds: 3 }).result;
   const bs = [await honest().result, await honest().result];
-  const fps0 = Math.round(((bs[0].fps + bs[1].fps) / 2) * 100) / 100;
+  const fps0 = Math.round((bs.reduce((a, b) => a + b.fps, 0) / 2) * 100) / 100;
   const afterBase = await snapshot();
   const baseErrors = bs.flatMap((b) => b.errors ?? []);
   console.log(
@@ -1158,6 +1216,7 @@ async function main() {
   const summaries = [];
   const selected = ATTACKS.filter((a) => !only || only.includes(a.name));
   /** RSS after each full pass over the attacks (the last pass is the leak check). */
+  /** @type {number[]} */
   const passEnds = [];
   const plan = Array.from({ length: REPEAT }, () => selected).flat();
   for (const [i, attack] of plan.entries()) {
@@ -1168,7 +1227,8 @@ async function main() {
     // what it costs beyond that, so its reference is the control's fps; the others' is the baseline.
     const refFps = attack.holdsSession ? control.fps : fps0;
     const refName = attack.holdsSession ? 'with one more honest receiver' : 'undisturbed';
-    const refRatio = (q) => (refFps > 0 ? Math.round((q.fps / refFps) * 1000) / 1000 : 0);
+    const refRatio = (/** @type {{ fps: number }} */ q) => (refFps > 0 ? Math.round((q.fps / refFps) * 1000) / 1000 : 0);
+    /** @type {Awaited<ReturnType<typeof phase>> & { firstTry?: { fps: number, ratio: number, ratioVsReference: number } }} */
     let p = await phase(attack, fps0);
     let retried = false;
     if (refRatio(p) < MIN_RATIO && alive()) {
@@ -1182,7 +1242,7 @@ async function main() {
     check(
       `${attack.name}: honest fps ≥ ${MIN_RATIO} × its fps ${refName}`,
       refRatio(p) >= MIN_RATIO,
-      `${p.fps} fps / ${refFps} = ${refRatio(p)} (vs undisturbed ${fps0}: ${p.ratio})${retried ? ` (retried; first try ${p.firstTry.ratioVsReference})` : ''}${p.probeErrors.length ? `; probe errors ${JSON.stringify(p.probeErrors)}` : ''}`,
+      `${p.fps} fps / ${refFps} = ${refRatio(p)} (vs undisturbed ${fps0}: ${p.ratio})${retried ? ` (retried; first try ${p.firstTry?.ratioVsReference})` : ''}${p.probeErrors.length ? `; probe errors ${JSON.stringify(p.probeErrors)}` : ''}`,
     );
     check(`${attack.name}: sender alive`, alive(), alive() ? `pid ${serve.pid}` : `exited ${serve.exitCode} ${serve.exitSignal ?? ''}`);
     check(`${attack.name}: no session left behind`, p.leftReceivers === 0, `${p.leftReceivers} receivers in /stats after the phase`);
@@ -1224,14 +1284,14 @@ async function main() {
   // V8 sizing its heap for a few receivers at once: a one-time step of ~50–70 MB, measured) happens
   // in the first. So the check is the growth over the last pass; with one pass, from the warm state
   // after the control phase. Growth from the one-receiver baseline is printed either way.
-  const warm = passEnds.length >= 2 ? passEnds[passEnds.length - 2] : control.rssAfter;
+  const warm = (passEnds.length >= 2 ? passEnds[passEnds.length - 2] : undefined) ?? control.rssAfter;
   const warmName = passEnds.length >= 2 ? `the end of pass ${passEnds.length - 1}` : 'the control phase';
   const growth = end ? mb(end.rss - warm) : null;
   const fromBaseline = end ? mb(end.rss - afterBase.rss) : null;
   check(
     `RSS growth over ${passEnds.length >= 2 ? 'the last pass over the attacks' : 'the attacks'} < ${MAX_RSS_GROWTH_MB} MB`,
     growth !== null && growth < MAX_RSS_GROWTH_MB,
-    growth === null
+    growth === null || !end || fromBaseline === null
       ? 'no measurement'
       : `${mb(warm)} MB after ${warmName} → ${mb(end.rss)} MB at the end (${growth >= 0 ? '+' : ''}${growth} MB; from the one-receiver baseline ${mb(afterBase.rss)} MB: ${fromBaseline >= 0 ? '+' : ''}${fromBaseline} MB; per pass ${passEnds.map(mb).join(', ')} MB)`,
   );
@@ -1307,7 +1367,7 @@ watchdog.unref();
 try {
   await main();
 } catch (e) {
-  check('abuse run completed', false, String(e?.stack ?? e));
+  check('abuse run completed', false, String(/** @type {Error} */ (e)?.stack ?? e));
   if (serve) for (const l of serve.tail.slice(-10)) console.log(`sender: ${l}`);
 } finally {
   await shutdown();

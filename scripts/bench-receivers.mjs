@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // Many receivers on loopback: starts `mmsc serve` (the built sender), runs N `mmsc probe` processes at
 // once, and prints one JSON object per N: each probe's fps, budget violations and errors, the sender's
 // CPU per frame (whole process, model worker included, over the probes' run) and its main-thread
@@ -13,8 +14,11 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { freePort } from './lib/free-port.mjs';
 
+/** @import { ProbeReport, SenderStats } from './lib/types.mjs' */
+
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const MMSC = 'packages/cli/bin/mmsc.js';
+/** @param {number} ms */
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const { values } = parseArgs({
@@ -34,12 +38,17 @@ if (counts.some((n) => !(Number.isInteger(n) && n >= 1)) || !(seconds > 0)) {
   process.exit(2);
 }
 
+/** @param {string} url @param {string} token @returns {Promise<SenderStats>} */
 async function stats(url, token) {
   const res = await fetch(`${url}/stats`, { headers: { authorization: `Bearer ${token}` } });
-  return res.json();
+  return /** @type {Promise<SenderStats>} */ (res.json());
 }
 
-/** Runs `cmd` and resolves with its stdout (and exit code). */
+/**
+ * Runs `cmd` and resolves with its stdout (and exit code).
+ * @param {string[]} args
+ * @returns {Promise<{ code: number | null, out: string, err: string }>}
+ */
 function run(args) {
   return new Promise((resolve) => {
     const p = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -51,6 +60,7 @@ function run(args) {
   });
 }
 
+/** @param {number} n */
 async function measure(n) {
   const port = await freePort();
   const token = `bench-${randomBytes(8).toString('hex')}`;
@@ -88,11 +98,11 @@ async function measure(n) {
           ),
         );
     const after = await stats(url, token);
-    const cpuMs = (s) => s.process.cpuUserMs + s.process.cpuSystemMs;
+    const cpuMs = (/** @type {SenderStats} */ s) => s.process.cpuUserMs + s.process.cpuSystemMs;
     const frames = after.framesMade - before.framesMade;
     const reports = results.map((r) => {
       try {
-        return JSON.parse(r.out);
+        return /** @type {ProbeReport} */ (JSON.parse(r.out));
       } catch {
         return { fps: 0, budgetViolations: null, errors: [`probe exit ${r.code}: ${r.err.trim().split('\n').at(-1)}`] };
       }
@@ -113,9 +123,12 @@ async function measure(n) {
   }
 }
 
-/** `n` bare receivers for `seconds`; each result looks like a probe's JSON (fps, budget violations from the sender). */
+/**
+ * `n` bare receivers for `seconds`; each result looks like a probe's JSON (fps, budget violations from the sender).
+ * @param {number} n @param {string} url @param {string} token
+ */
 async function lightReceivers(n, url, token) {
-  const { TestReceiver } = await import('../packages/cli/dist/testing/test-receiver.js');
+  const { TestReceiver } = await import('@mmsc/cli/testing');
   const rx = await Promise.all(Array.from({ length: n }, () => TestReceiver.connect(url, token)));
   const start = rx.map((r) => r.frames());
   const t0 = performance.now();
@@ -138,7 +151,7 @@ for (const n of counts) {
   console.log(JSON.stringify(row));
 }
 const [first, last] = [rows[0], rows.at(-1)];
-if (rows.length > 1 && first.cpuMsPerFrame && last.cpuMsPerFrame) {
+if (first && last && rows.length > 1 && first.cpuMsPerFrame && last.cpuMsPerFrame) {
   console.log(
     JSON.stringify({
       summary: 'bench-receivers',

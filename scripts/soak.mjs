@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // Soak run (issue "Hardening"): starts `mmsc serve` (the built sender) and keeps it busy for
 // --minutes: honest probes receive back to back (14 s runs), and a second
 // receiver reconnects every 30 s so sessions churn. Every 30 s it prints elapsed time, the sender's
@@ -14,13 +15,17 @@ import { parseArgs } from 'node:util';
 import { createChecks } from './lib/checks.mjs';
 import { freePort } from './lib/free-port.mjs';
 
+/** @import { SenderStats } from './lib/types.mjs' */
+
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
+/** @param {number} ms */
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 let values;
 try {
   ({ values } = parseArgs({ options: { minutes: { type: 'string', default: '10' }, json: { type: 'boolean', default: false } } }));
-} catch (e) {
+} catch (err) {
+  const e = /** @type {Error} */ (err);
   // One line: parseArgs explains a missing or dash-led value over several.
   console.error(`soak: ${/--minutes/.test(e.message) ? '--minutes must be a positive number' : e.message.split('\n')[0]}`);
   process.exit(2);
@@ -39,11 +44,11 @@ const MAX_GROWTH = 0.1;
 const PROBE_S = 14;
 const QUERY = 'dog';
 
-const { probe } = await import('../packages/cli/dist/commands/probe.js');
-const { TestReceiver } = await import('../packages/cli/dist/testing/test-receiver.js');
+const { probe } = await import('@mmsc/cli');
+const { TestReceiver } = await import('@mmsc/cli/testing');
 
 const { check, counts, finish } = createChecks();
-const mb = (bytes) => Math.round((bytes / 2 ** 20) * 10) / 10;
+const mb = (/** @type {number} */ bytes) => Math.round((bytes / 2 ** 20) * 10) / 10;
 
 const port = await freePort();
 const token = `soak-${randomBytes(12).toString('hex')}`;
@@ -54,7 +59,9 @@ const serve = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe
 /** @type {number | null} */
 let exitCode = null;
 /** The sender's last output lines (shown if it dies) and what looked like a crash. */
+/** @type {string[]} */
 const tail = [];
+/** @type {string[]} */
 const problems = [];
 for (const stream of [serve.stdout, serve.stderr]) {
   let buf = '';
@@ -129,6 +136,7 @@ for (;;) {
 }
 
 /** RSS of the sender (VmRSS from /proc), bytes; null off Linux. */
+/** @param {number} pid */
 function rssOf(pid) {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -140,7 +148,7 @@ function rssOf(pid) {
 async function sample() {
   const res = await fetch(`${url}/stats`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5000) });
   if (!res.ok) throw new Error(`/stats: HTTP ${res.status}`);
-  const st = await res.json();
+  const st = /** @type {SenderStats} */ (await res.json());
   return {
     rss: rssOf(/** @type {number} */ (serve.pid)) ?? st.process.rssBytes,
     heap: st.process.heapUsedBytes,
@@ -272,7 +280,7 @@ const refName = REFERENCE_MS === 60_000 ? 'the first minute' : `${Math.round(REF
 check(
   `RSS growth after ${refName} < ${MAX_GROWTH * 100} %`,
   growth !== null && growth < MAX_GROWTH,
-  growth === null
+  growth === null || !reference || !end
     ? 'no measurement'
     : `${mb(reference.rss)} MB at ${Math.round(reference.at / 1000)} s → ${mb(end.rss)} MB at the end (${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)} %)`,
 );

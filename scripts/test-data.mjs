@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // Data-backed acceptance checks (need ../shared/data): codec PSNR on Kodak, relevance AUROC and
 // coverage on the COCO dev pairs, masked MSE against the baseline (mmsc eval), the h264 engine against JPEG on stills. Prints each check and a closing "N passed, N failed" line.
 // Usage: node scripts/test-data.mjs [--data ../shared/data]
@@ -15,6 +16,7 @@ if (!existsSync(data)) {
   console.error(`test-data: ${data} does not exist; nothing to check`);
   process.exit(2);
 }
+/** Runs an `mmsc` command with --json and parses what it prints. @param {string[]} args @returns {any} */
 const mmsc = (...args) =>
   JSON.parse(
     execFileSync(process.execPath, ['packages/cli/bin/mmsc.js', ...args, '--json'], {
@@ -26,15 +28,19 @@ const mmsc = (...args) =>
 const { check, finish } = createChecks();
 
 const codec = mmsc('codec-bench', '--images', join(data, 'kodak'), '--runs', '5');
-const psnr = Object.fromEntries(codec.levels.map((l) => [l.bytes, l.psnr]));
-for (const [bytes, target] of [
+const psnr = Object.fromEntries(codec.levels.map((/** @type {{ bytes: number, psnr: number }} */ l) => [l.bytes, l.psnr]));
+for (const [bytes, target] of /** @type {[number, number][]} */ ([
   [12, 28.5],
   [24, 31.5],
   [48, 35.5],
-]) {
+])) {
   check(`codec ${bytes} B Kodak PSNR ≥ ${target} dB`, psnr[bytes] >= target, `${psnr[bytes]} dB`);
 }
-check('codec 192 B reconstructs exactly', codec.levels.find((l) => l.bytes === 192)?.exact === true, 'raw level');
+check(
+  'codec 192 B reconstructs exactly',
+  codec.levels.find((/** @type {{ bytes: number, exact?: boolean }} */ l) => l.bytes === 192)?.exact === true,
+  'raw level',
+);
 
 const coco = join(data, 'coco-val');
 // The 200 dev pairs (paper protocol, seed 1) both checks below run on.

@@ -1,3 +1,4 @@
+// @ts-check
 // PASS/FAIL bookkeeping shared by the data, soak and abuse-style scripts: one line per check and
 // the closing "N passed, M failed" line CI reads.
 

@@ -1,3 +1,4 @@
+// @ts-check
 // Shared by the abuse and soak scripts.
 import { createServer } from 'node:net';
 

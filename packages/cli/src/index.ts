@@ -1,0 +1,4 @@
+// `@mmsc/cli`'s library surface, for scripts (abuse, soak, benches): the headless receiver `probe`.
+// The commands themselves are the `mmsc` binary (bin/mmsc.js); a bare test receiver is `@mmsc/cli/testing`.
+
+export { EXIT_BUSY, type ProbeOptions, ProbeRefusedError, type ProbeResult, probe } from './commands/probe.js';
