@@ -141,9 +141,7 @@ export async function startSender(c: SenderConfig): Promise<RunningSender> {
   const spec = c.source;
   const [loaded, source] = await Promise.allSettled([
     loadModels(c.models ?? 'worker', dir, log),
-    typeof spec === 'string'
-      ? openSource(spec, size, fps, { log: (line) => log.warn({}, line.replace(/^mmsc: /, '')) })
-      : Promise.resolve(spec),
+    typeof spec === 'string' ? openSource(spec, size, fps, { log }) : Promise.resolve(spec),
   ]);
   if (loaded.status === 'rejected' || source.status === 'rejected') {
     if (loaded.status === 'fulfilled') await loaded.value.models.close();

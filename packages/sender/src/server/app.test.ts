@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { contextFromHello } from '@mmsc/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLog } from '../log.js';
 import type { FrameSource, SourceHealth } from '../sources/sources.js';
 import { FakePeer } from '../testing/fake-peer.js';
 import { startTestSender, type TestSender } from '../testing/test-sender.js';
@@ -193,7 +194,7 @@ describe('a folder source with a file that is not an image', () => {
 
   it('makes /health not ok with the reason', async () => {
     const { openSource } = await import('../sources/sources.js');
-    const source = await openSource(dir, { width: 480, height: 320 }, 10, { log: () => {} });
+    const source = await openSource(dir, { width: 480, height: 320 }, 10, { log: silentLog });
     const b = await startTestSender({ listen: false, source });
     try {
       const res = await b.app.inject({ url: '/health' });

@@ -5,7 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Log, silentLog } from '../log.js';
 import { openSource, SourceError } from './sources.js';
+
+/** A log whose warnings land in `lines`. */
+const linesInto = (lines: string[]): Log => ({ ...silentLog, warn: (_o, msg) => lines.push(msg ?? '') });
 
 const ASSETS = fileURLToPath(new URL('../../../../assets/images/', import.meta.url));
 const G = { width: 480, height: 320 };
@@ -128,14 +132,14 @@ describe('ffmpeg failing while it runs (a stand-in script for ffmpeg)', () => {
     process.env.MMSC_FFMPEG = script;
     const log: string[] = [];
     try {
-      const s = await openSource(video, G, 10, { log: (l) => log.push(l) });
+      const s = await openSource(video, G, 10, { log: linesInto(log) });
       const f = await s.next();
       await expect.poll(() => s.health().ok).toBe(false);
       expect(s.health().reason).toBe(
         `video ${video}: ffmpeg exited with 1 after 1 frames: Error while decoding stream #0:0; serving the last frame`,
       );
       expect(await s.next()).toBe(f);
-      expect(log).toEqual([`mmsc: source: ${s.health().reason}`]);
+      expect(log).toEqual([`source: ${s.health().reason}`]);
       s.close();
     } finally {
       delete process.env.MMSC_FFMPEG;
@@ -164,10 +168,10 @@ describe('undecodable files in a folder', () => {
     await copyFile(join(ASSETS, 'dog.jpg'), join(d, 'a.jpg'));
     await writeFile(join(d, 'bad.jpg'), 'this is not an image');
     const log: string[] = [];
-    const s = await openSource(d, G, 10, { log: (l) => log.push(l) });
+    const s = await openSource(d, G, 10, { log: linesInto(log) });
     for (let i = 0; i < 20; i++) expect((await s.next()).data.length).toBe(480 * 320 * 3);
     expect(log).toHaveLength(1);
-    expect(log[0]).toMatch(/^mmsc: source: skipping .*bad\.jpg: cannot decode image/);
+    expect(log[0]).toMatch(/^source: skipping .*bad\.jpg: cannot decode image/);
     expect(s.health().ok).toBe(true);
     expect(s.health().reason).toMatch(/1 of 2 files/);
   });
@@ -178,7 +182,7 @@ describe('undecodable files in a folder', () => {
     await writeFile(join(d, 'a.png'), 'not a png');
     await copyFile(join(ASSETS, 'dog.jpg'), join(d, 'b.jpg'));
     const log: string[] = [];
-    const s = await openSource(d, G, 10, { log: (l) => log.push(l) });
+    const s = await openSource(d, G, 10, { log: linesInto(log) });
     const f = await s.next();
     expect(f.data.length).toBe(480 * 320 * 3);
     expect(log).toHaveLength(1);
@@ -190,7 +194,7 @@ describe('undecodable files in a folder', () => {
     await mkdir(d);
     await writeFile(join(d, 'bad.jpg'), 'this is not an image');
     const log: string[] = [];
-    const s = await openSource(d, G, 10, { log: (l) => log.push(l) });
+    const s = await openSource(d, G, 10, { log: linesInto(log) });
     const e1 = await s.next().catch((e: unknown) => e);
     expect(e1).toBeInstanceOf(SourceError);
     expect((e1 as Error).message).toBe(`no decodable image in ${d} (1 files skipped)`);

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import sharp from 'sharp';
 import { listImages, type RgbImage, readFrame } from '../images.js';
+import { type Log, silentLog } from '../log.js';
 
 /**
  * Whether a source can produce frames. `ok: false` comes with a one-line human `reason`; an ok
@@ -38,13 +39,12 @@ export interface Geometry {
 }
 
 export interface SourceOptions {
-  /** Where a source reports events that `next()` does not (a skipped file, ffmpeg exiting after frames). Default `console.error`. */
-  log?: (line: string) => void;
+  /** Where a source reports events that `next()` does not (a skipped file, ffmpeg exiting after frames), at warn level. Default: nowhere. */
+  log?: Log;
   /** ffmpeg sources: how long one `next()` waits for the first frame before rejecting (default 10 s). */
   firstFrameTimeoutMs?: number;
 }
 
-const defaultLog = (line: string) => console.error(line);
 const firstLine = (s: string) => s.split('\n')[0]?.trim() ?? '';
 
 /** A still image, repeated at the frame rate. */
@@ -84,12 +84,12 @@ export class SequenceSource implements FrameSource {
     private readonly dir: string,
     private readonly files: string[],
     private readonly g: Geometry,
-    private readonly log: (line: string) => void,
+    private readonly log: Log,
     readonly description: string,
   ) {}
   static async open(dir: string, g: Geometry, opts: SourceOptions = {}) {
     const files = await listImages(dir);
-    const s = new SequenceSource(dir, files, g, opts.log ?? defaultLog, `image sequence ${dir} (${files.length} images)`);
+    const s = new SequenceSource(dir, files, g, opts.log ?? silentLog, `image sequence ${dir} (${files.length} images)`);
     try {
       s.first = await s.decodeNext();
     } catch (e) {
@@ -110,7 +110,7 @@ export class SequenceSource implements FrameSource {
       } catch (e) {
         if (this.skipped.has(k)) continue; // a concurrent next() already reported it
         this.skipped.add(k);
-        this.log(`mmsc: source: skipping ${file}: ${firstLine((e as Error).message)}`);
+        this.log.warn({}, `source: skipping ${file}: ${firstLine((e as Error).message)}`);
         if (this.skipped.size === n) this.error = new SourceError(`no decodable image in ${this.dir} (${n} files skipped)`);
       }
     }
@@ -222,7 +222,7 @@ export class FfmpegSource implements FrameSource {
   private constructor(
     args: string[],
     g: Geometry,
-    private readonly log: (line: string) => void,
+    private readonly log: Log,
     private readonly timeoutMs: number,
     readonly description: string,
   ) {
@@ -260,7 +260,7 @@ export class FfmpegSource implements FrameSource {
         this.fail(`${description} ${what}: ${last || `${how} before its first frame`}`);
       } else if (!this.error) {
         this.ended = `${how} after ${this.frames} frames${last ? `: ${last}` : ''}; serving the last frame`;
-        this.log(`mmsc: source: ${description}: ${this.ended}`);
+        this.log.warn({}, `source: ${description}: ${this.ended}`);
       }
     });
   }
@@ -287,7 +287,7 @@ export class FfmpegSource implements FrameSource {
     return new FfmpegSource(
       args,
       g,
-      opts.log ?? defaultLog,
+      opts.log ?? silentLog,
       opts.firstFrameTimeoutMs ?? 10_000,
       camera ? `camera ${path}` : `video ${path}`,
     );
