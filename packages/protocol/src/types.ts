@@ -40,9 +40,10 @@ export interface LevelSpec {
  * How the session's pictures are coded. `patches`: the paper's per-patch levels in `frame`
  * messages. `h264`: an H.264 stream (Annex B, 4:2:0, full-range BT.601) in `video` messages, its
  * quantizer per macroblock following the relevance; the level table then only names the tiers.
+ * `vp8`: a VP8 stream (4:2:0, full-range BT.601) in `video` messages, its quantizer per block likewise.
  */
-export type EngineName = 'patches' | 'h264';
-export const ENGINES: readonly EngineName[] = ['patches', 'h264'];
+export type EngineName = 'patches' | 'h264' | 'vp8';
+export const ENGINES: readonly EngineName[] = ['patches', 'h264', 'vp8'];
 
 /** Sender → receiver, first message of a session: everything needed to interpret frames. */
 export interface HelloMessage {

@@ -1,0 +1,90 @@
+import type { YuvPicture } from '@mmsc/codec';
+import { type EncodedPicture, H264Encoder } from '@mmsc/codec/h264-node';
+import { VP8_ENGINE_SETTINGS, vp8Available } from '@mmsc/codec/vp8-node';
+import { type QpTiers, qpRegions } from '../allocate/qp-regions.js';
+import type { VideoBackend, VideoStream, VideoStreamOptions } from '../pipeline/video-backend.js';
+import type { Engine } from './link-encoder.js';
+import { VideoEngineEncoder } from './video.js';
+import { lumaChange, MAX_OFFSET, MIN_OFFSET, VP8_BASE_Q, Vp8RateModel } from './vp8-rate.js';
+
+/**
+ * The vp8 engine's tiers, in libvpx quantizer steps (0–63), added to each picture's offset.
+ * Three distinct values: VP8 has 4 segments and FFmpeg keeps segment 0 for blocks outside every region.
+ */
+export const VP8_TIERS: QpTiers = { focus: -12, near: -6, background: 5, nearFraction: 0.2, minTop: 0.05 };
+
+/** FFmpeg scales a region's offset by 63/51 onto libvpx's scale: quantizer steps → the regions' H.264 units. */
+const toRegionUnits = (steps: number) => Math.round((steps * 51) / 63);
+
+/**
+ * One VP8 stream: libvpx (realtime, as WebRTC runs it) at a fixed quantizer, each picture's size
+ * set by an offset on all its blocks from `Vp8RateModel`, the relevance's tiers on top. A picture
+ * larger than its credit is not sent (data empty) and the next one is a keyframe: libvpx's
+ * references already moved past it.
+ */
+export class Vp8Stream implements VideoStream {
+  private readonly model: Vp8RateModel;
+  private target = 0;
+  private credit = 0;
+  private prev: Uint8Array | null = null;
+  private owesKey = false;
+
+  private constructor(
+    private readonly enc: H264Encoder,
+    private readonly fps: number,
+    o: VideoStreamOptions,
+  ) {
+    this.model = new Vp8RateModel(o.width * o.height);
+    this.setRate(o.bitrate, o.bufferBits);
+  }
+
+  static async open(o: VideoStreamOptions): Promise<Vp8Stream> {
+    const q = String(VP8_BASE_Q);
+    const enc = await H264Encoder.create({
+      ...o,
+      chroma: '420',
+      codec: { encoder: 'libvpx', settings: [...VP8_ENGINE_SETTINGS, ['qmin', q], ['qmax', q]], minRate: true },
+    });
+    return new Vp8Stream(enc, o.fps, o);
+  }
+
+  setRate(bitrate: number, bufferBits: number): void {
+    this.target = bitrate / 8 / this.fps;
+    this.credit = bufferBits / 8;
+  }
+
+  encode(pic: YuvPicture, offsets: Int8Array, ptsMs: number, key: boolean): EncodedPicture {
+    const asKey = key || this.owesKey;
+    const motion = asKey || !this.prev ? 0 : lumaChange(pic.y, this.prev, pic.width, pic.height, pic.yStride);
+    this.prev = Uint8Array.from(pic.y);
+    const o = this.model.choose({ key: asKey, target: this.target, credit: this.credit, motion });
+    const shifted = new Int8Array(offsets.length);
+    for (let m = 0; m < offsets.length; m++)
+      shifted[m] = toRegionUnits(Math.min(MAX_OFFSET, Math.max(MIN_OFFSET, o + (offsets[m] as number))));
+    const out = this.enc.encode(pic, qpRegions(shifted, pic.width, pic.height), ptsMs, asKey);
+    this.model.coded(o, out.key, out.data.length);
+    if (out.data.length > this.credit) {
+      this.owesKey = true;
+      return { data: new Uint8Array(0), key: false, us: out.us };
+    }
+    if (out.key) this.owesKey = false;
+    return out;
+  }
+
+  close(): void {
+    this.enc.close();
+  }
+}
+
+export const VP8_BACKEND: VideoBackend = { chromas: ['420'], open: (o) => Vp8Stream.open(o) };
+
+/** Engine `vp8`: libvpx's VP8 (4:2:0), a quantizer per block from the relevance through its segments. */
+export const vp8Engine: Engine = {
+  name: 'vp8',
+  summary: 'libvpx VP8 with a quantizer per block (its segments) from the relevance',
+  temporal: true,
+  unavailable: async () => ((await vp8Available()) ? null : 'node-av’s libvpx (VP8) did not load on this machine'),
+  hello: (common) => ({ ...common, engine: 'vp8' }),
+  describe: () => '420',
+  createLinkEncoder: (hello) => new VideoEngineEncoder(hello, '420', VP8_TIERS, VP8_BACKEND),
+};
