@@ -1,5 +1,6 @@
 import { h264Available } from '@mmsc/codec/h264-node';
 import { DEFAULT_QP_TIERS } from '../allocate/qp-regions.js';
+import { encodeStill } from '../pipeline/encode-still.js';
 import { X264_BACKEND } from '../pipeline/video-backend.js';
 import type { Engine } from './link-encoder.js';
 import { VideoEngineEncoder } from './video.js';
@@ -20,4 +21,5 @@ export const h264Engine: Engine = {
   hello: (common) => ({ ...common, engine: 'h264' }),
   describe: (opts) => opts.chroma,
   createLinkEncoder: (hello, _ctx, opts) => new VideoEngineEncoder(hello, opts.chroma, DEFAULT_QP_TIERS, X264_BACKEND),
+  still: (image, scores, budget, hello) => encodeStill(image, scores, budget, hello),
 };

@@ -1,9 +1,13 @@
 import type { YuvPicture } from '@mmsc/codec';
 import { type EncodedPicture, H264Encoder } from '@mmsc/codec/h264-node';
 import { VP8_ENGINE_SETTINGS, vp8Available } from '@mmsc/codec/vp8-node';
-import { type QpTiers, qpRegions } from '../allocate/qp-regions.js';
+import { type HelloMessage, splitVideo } from '@mmsc/protocol';
+import { fitQuality } from '../allocate/fit-quality.js';
+import { macroblockOffsets, type QpTiers, qpRegions } from '../allocate/qp-regions.js';
+import type { RgbImage } from '../images.js';
+import { planesOf } from '../pipeline/encode-video.js';
 import type { VideoBackend, VideoStream, VideoStreamOptions } from '../pipeline/video-backend.js';
-import type { Engine } from './link-encoder.js';
+import type { Engine, StillPicture } from './link-encoder.js';
 import { VideoEngineEncoder } from './video.js';
 import { lumaChange, MAX_OFFSET, MIN_OFFSET, VP8_BASE_Q, Vp8RateModel } from './vp8-rate.js';
 
@@ -42,13 +46,7 @@ export class Vp8Stream implements VideoStream {
   }
 
   static async open(o: VideoStreamOptions): Promise<Vp8Stream> {
-    const q = String(VP8_BASE_Q);
-    const enc = await H264Encoder.create({
-      ...o,
-      chroma: '420',
-      codec: { encoder: 'libvpx', settings: [...VP8_ENGINE_SETTINGS, ['qmin', q], ['qmax', q]], minRate: true },
-    });
-    return new Vp8Stream(enc, o.fps, o);
+    return new Vp8Stream(await openAtQuantizer(o, VP8_BASE_Q), o.fps, o);
   }
 
   setRate(bitrate: number, bufferBits: number): void {
@@ -79,6 +77,42 @@ export class Vp8Stream implements VideoStream {
   }
 }
 
+/** libvpx with the engine's settings at one fixed quantizer (min = max). */
+function openAtQuantizer(o: VideoStreamOptions, q: number): Promise<H264Encoder> {
+  const settings = [...VP8_ENGINE_SETTINGS, ['qmin', String(q)] as const, ['qmax', String(q)] as const];
+  return H264Encoder.create({ ...o, chroma: '420', codec: { encoder: 'libvpx', settings, minRate: true } });
+}
+
+/**
+ * The vp8 engine's picture of one still within `budget` wire bytes: one keyframe with the engine's
+ * settings and tiers, at the finest quantizer whose messages fit (searched as the h264 engine's
+ * stills coder searches crf). Null when even quantizer 63 does not fit.
+ */
+export async function encodeVp8Still(
+  image: RgbImage,
+  scores: Float32Array,
+  budget: number,
+  hello: HelloMessage,
+): Promise<StillPicture | null> {
+  const { width, height } = image;
+  const tiers = macroblockOffsets(scores, width / hello.patchSize, hello.patchSize, width, height, VP8_TIERS);
+  const pic = planesOf(image, '420');
+  const wire = (parts: Uint8Array[]) => parts.reduce((n, p) => n + p.length, 0);
+  const code = async (fine: number) => {
+    const q = 63 - fine;
+    const enc = await openAtQuantizer({ width, height, fps: hello.fps ?? 10, bitrate: 1e6, bufferBits: 1e6, chroma: '420' }, q);
+    try {
+      const shifted = tiers.map((t) => toRegionUnits(Math.min(63 - q, Math.max(-q, t))));
+      const out = enc.encode(pic, qpRegions(shifted, width, height), 0, true);
+      return splitVideo({ frameId: 0, captureTs: 0, budget, key: true, data: out.data }, hello.maxMessageBytes);
+    } finally {
+      enc.close();
+    }
+  };
+  const fit = await fitQuality(0, 63, budget, code, wire);
+  return fit ? { parts: fit.coded, wireBytes: wire(fit.coded) } : null;
+}
+
 export const VP8_BACKEND: VideoBackend = { chromas: ['420'], open: (o) => Vp8Stream.open(o) };
 
 /** Engine `vp8`: libvpx's VP8 (4:2:0), a quantizer per block from the relevance through its segments. */
@@ -90,4 +124,5 @@ export const vp8Engine: Engine = {
   hello: (common) => ({ ...common, engine: 'vp8' }),
   describe: () => '420',
   createLinkEncoder: (hello) => new VideoEngineEncoder(hello, '420', VP8_TIERS, VP8_BACKEND),
+  still: encodeVp8Still,
 };
