@@ -81,7 +81,7 @@ export interface FrameMessage {
 }
 
 /**
- * Sender → receiver (engine `h264`): one part of one coded picture. Parts of a frame arrive in
+ * Sender → receiver (video engines: `h264`, `vp8`): one part of one coded picture. Parts of a frame arrive in
  * order on the reliable channel; the picture decodes once all are in. `key` marks an IDR picture,
  * which a decoder can start from (the first of a session, and the answer to a `refresh`).
  */
@@ -158,7 +158,7 @@ export interface FeedbackMessage {
  */
 export const REFRESH_UNSUPPORTED_FORMAT = 'unsupported-format';
 
-/** Receiver → sender (engine `h264`): the decoder lost its reference; code the next frame as a keyframe. */
+/** Receiver → sender (video engines: `h264`, `vp8`): the decoder lost its reference; code the next frame as a keyframe. */
 export interface RefreshMessage {
   type: 'refresh';
   /** Why, for the sender's log (e.g. "decode-error"). */
