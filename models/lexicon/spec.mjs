@@ -528,7 +528,7 @@ export const OVERRIDES = {
   plate: { bowl: 0.5, 'dining table': 0.3 },
   saucer: { cup: 0.5, bowl: 0.4 },
   john: {},
-  // Rare WordNet senses that grounded ordinary words (session 2): "bill poster"/"post horse",
+  // Rare WordNet senses that grounded ordinary words (removed 2026-11-27): "bill poster"/"post horse",
   // "gig" the boat, church and booth furniture as tables. None names a COCO object.
   poster: {},
   posters: {},

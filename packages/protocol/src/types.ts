@@ -40,9 +40,10 @@ export interface LevelSpec {
  * How the session's pictures are coded. `patches`: the paper's per-patch levels in `frame`
  * messages. `h264`: an H.264 stream (Annex B, 4:2:0, full-range BT.601) in `video` messages, its
  * quantizer per macroblock following the relevance; the level table then only names the tiers.
+ * `vp8`: a VP8 stream (4:2:0, full-range BT.601) in `video` messages, its quantizer per block likewise.
  */
-export type EngineName = 'patches' | 'h264';
-export const ENGINES: readonly EngineName[] = ['patches', 'h264'];
+export type EngineName = 'patches' | 'h264' | 'vp8';
+export const ENGINES: readonly EngineName[] = ['patches', 'h264', 'vp8'];
 
 /** Sender → receiver, first message of a session: everything needed to interpret frames. */
 export interface HelloMessage {
@@ -80,7 +81,7 @@ export interface FrameMessage {
 }
 
 /**
- * Sender → receiver (engine `h264`): one part of one coded picture. Parts of a frame arrive in
+ * Sender → receiver (video engines: `h264`, `vp8`): one part of one coded picture. Parts of a frame arrive in
  * order on the reliable channel; the picture decodes once all are in. `key` marks an IDR picture,
  * which a decoder can start from (the first of a session, and the answer to a `refresh`).
  */
@@ -157,7 +158,7 @@ export interface FeedbackMessage {
  */
 export const REFRESH_UNSUPPORTED_FORMAT = 'unsupported-format';
 
-/** Receiver → sender (engine `h264`): the decoder lost its reference; code the next frame as a keyframe. */
+/** Receiver → sender (video engines: `h264`, `vp8`): the decoder lost its reference; code the next frame as a keyframe. */
 export interface RefreshMessage {
   type: 'refresh';
   /** Why, for the sender's log (e.g. "decode-error"). */

@@ -1,9 +1,9 @@
 /**
- * Both engines in real Chromium against a real `mmsc serve` over a moving source (pan over
+ * Every engine in real Chromium against a real `mmsc serve` over a moving source (pan over
  * dog.jpg) held to 0.5 Mbit/s: the page says which engine runs, its canvas equals the Node
  * receiver's picture from the same messages, and the shown picture is the current source frame,
- * not a mosaic of earlier ones — h264: PSNR ≥ 28 dB against the best-matching frame the sender
- * made; patches (with its base layer): ≥ 20 dB (a mosaic of stale patches scores far lower).
+ * not a mosaic of earlier ones — h264 and vp8: PSNR ≥ 28 dB against the best-matching frame the
+ * sender made; patches (with its base layer): ≥ 20 dB (a mosaic of stale patches scores far lower).
  * Needs `npm run build` first.
  */
 import { readFile } from 'node:fs/promises';
@@ -191,6 +191,31 @@ describe('engines in the browser (Chromium) on a moving source at 0.5 Mbit/s', (
     } finally {
       await patches.stop();
       await codecs.release();
+    }
+  });
+
+  it('vp8 (WebCodecs vp8): shows whole source frames, equal to the Node decoder’s pictures', async () => {
+    const vp8 = await startSender({ source: `pan:${DOG}`, query: 'dog', args: ['--engine', 'vp8', '--max-rate', '0.5'] });
+    try {
+      const page = await browser.context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(vp8.page('/?debug'));
+      const { snap, rgba, maxDiff } = await showAndCompare(page, 20);
+      await expect(page.locator('#session').textContent()).resolves.toContain('engine vp8 (libvpx, quantizer by relevance, VP8');
+      expect(maxDiff).toBeLessThanOrEqual(2);
+      const { best, at } = await bestSourcePsnr(rgba, snap.width, snap.height);
+      console.log(
+        `vp8 at 0.5 Mbit/s: frame #${snap.frameId}, canvas vs Node max |Δ| ${maxDiff}; PSNR ${best.toFixed(2)} dB against source frame ${at}`,
+      );
+      expect(best).toBeGreaterThanOrEqual(28);
+      const refused = (await page.locator('#events li').allTextContents()).filter((t) => t.includes('not decoded'));
+      expect(refused).toEqual([]);
+      await page.screenshot({ path: join(ROOT, 'artifacts', 'receiver-e2e-vp8.png') });
+      expect(errors).toEqual([]);
+      await page.close();
+    } finally {
+      await vp8.stop();
     }
   });
 });

@@ -59,7 +59,7 @@ export class FrameCollector {
   }
 
   /**
-   * Adds a part of a coded picture (engine `h264`); same rules as `push`. A video frame's level
+   * Adds a part of a coded picture (a video engine: `h264`, `vp8`); same rules as `push`. A video frame's level
    * map says nothing per patch: MISSING until the picture is whole, then 0.
    */
   pushVideo(part: VideoMessage, wireBytes: number, receiveTs: number): CollectedFrame[] {

@@ -66,8 +66,8 @@ describe('package layering', () => {
   it('the sender imports only the protocol and the codec (its tests too), and nothing of its test helpers outside tests', () => {
     const files = sources('packages/sender/src');
     expect(files.length).toBeGreaterThan(40);
-    // The codec's Node-only entries (@mmsc/codec/h264-node …, node-av) are the codec too; the receiver
-    // rule above keeps them out of the browser.
+    // The codec's Node-only entries (@mmsc/codec/h264-node, vp8-node: node-av) are the codec too; the
+    // receiver rule above keeps them out of the browser.
     const ok = (s: string, f: string) =>
       (!ours(s) || s === '@mmsc/protocol' || s.startsWith('@mmsc/codec')) &&
       (isTest(f) || f.includes('/testing/') || !/\/testing\//.test(join(f, '..', s))) &&

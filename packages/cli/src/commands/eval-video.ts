@@ -11,10 +11,11 @@ import { lineChart } from '../eval/plot.js';
 import { CLIPS, clipGeometry, makeClip } from '../eval/video/clips.js';
 import {
   DEFAULT_VIDEO_METHODS,
+  engineMethods,
   type FrameRelevance,
   type MethodRun,
   queryBoxes,
-  runMmsc,
+  runEngine,
   runPatches,
   runPeer,
   VIDEO_METHODS,
@@ -66,7 +67,7 @@ export function evalVideoCommand(): Command {
     .option('--bitrates <list>', 'link bitrates', '500k,1M,2M')
     .option(
       '--methods <list>',
-      `among ${VIDEO_METHODS.join(', ')} (mmsc = the h264 engine, patches = the paper engine)`,
+      `among ${VIDEO_METHODS.join(', ')} (mmsc = the default engine, mmsc-<name> each other engine of the sender's registry, patches = the paper engine; vp8, x264, x264-444 = the peers)`,
       DEFAULT_VIDEO_METHODS.join(','),
     )
     .option('--frames <n>', 'frames of the clip', '100')
@@ -77,6 +78,7 @@ export function evalVideoCommand(): Command {
     .action(async (o: Options) => {
       const bitrates = o.bitrates.split(',').map(parseBitrate);
       const methods = o.methods.split(',') as VideoMethod[];
+      const byEngine = engineMethods();
       for (const m of methods)
         if (!VIDEO_METHODS.includes(m)) throw new CliError(`unknown method ${m}: use ${VIDEO_METHODS.join(', ')}`, EXIT.usage);
       const frames = Number(o.frames);
@@ -96,7 +98,7 @@ export function evalVideoCommand(): Command {
       const [relevance, manifest] = await Promise.all([loadRelevance(o.models), readManifest(o.models)]);
       const entries = codecEntries(manifest);
       const hello = helloFor(entries, fps, DEFAULT_MAX_MESSAGE_BYTES, 'h264', size);
-      const patchCodecs = methods.includes('patches')
+      const patchCodecs = methods.some((m) => m === 'patches' || m === 'mmsc-patches')
         ? { encoders: await loadCodecs('encoder', o.models), decoders: await loadCodecs('decoder', o.models), curves: curvesOf(entries) }
         : null;
       const bar = progress('relevance', clip.frames.length);
@@ -112,12 +114,12 @@ export function evalVideoCommand(): Command {
       for (const m of methods) {
         runs[m] = [];
         for (const b of bitrates) {
-          const run =
-            m === 'mmsc'
-              ? await runMmsc(clip, rel, b, hello)
-              : m === 'patches'
-                ? await runPatches(clip, rel, b, hello, patchCodecs as NonNullable<typeof patchCodecs>)
-                : await runPeer(m, clip, rel, b);
+          const engine = byEngine.get(m);
+          const run = engine
+            ? await runEngine(engine, clip, rel, b, hello, patchCodecs ?? undefined)
+            : m === 'patches'
+              ? await runPatches(clip, rel, b, hello, patchCodecs as NonNullable<typeof patchCodecs>)
+              : await runPeer(m as 'vp8' | 'x264' | 'x264-444', clip, rel, b);
           (runs[m] as MethodRun[]).push(run);
           total.tick(`${m} ${b / 1000} kbit/s`);
         }

@@ -1,14 +1,13 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { codecEntries } from '@mmsc/codec';
-import { h264Available } from '@mmsc/codec/h264-node';
 import { DEFAULT_MAX_MESSAGE_BYTES, EXIT } from '@mmsc/protocol';
-import { curvesOf, DEFAULT_MODELS_DIR, helloFor, loadCodecs, loadRelevance, readManifest, readSourceFrame } from '@mmsc/sender';
+import { curvesOf, DEFAULT_MODELS_DIR, engineFor, helloFor, loadCodecs, loadRelevance, readManifest, readSourceFrame } from '@mmsc/sender';
 import { Command } from 'commander';
 import sharp from 'sharp';
 import { CliError } from '../errors.js';
 import { gtMask } from '../eval/build-pairs.js';
-import { DEFAULT_METHODS, Evaluator, METHODS, type Method, type PairResult } from '../eval/evaluate.js';
+import { DEFAULT_METHODS, Evaluator, METHODS, type Method, type PairResult, STILL_ENGINES } from '../eval/evaluate.js';
 import { hasX264 } from '../eval/peers.js';
 import { lineChart } from '../eval/plot.js';
 import { meanCi } from '../metrics.js';
@@ -55,7 +54,7 @@ export function evalCommand(): Command {
     )
     .option(
       '--methods <list>',
-      `methods among ${METHODS.join(', ')} (h264: mmsc serve's default engine, one keyframe; mmsc: the paper's patch engine; jpeg, webp, avif, x264, x264-444, x264-roi: standard codecs at the same bytes, x264-roi with ROI boxes from mmsc's relevance; oracle, oracle-box: the GT mask or GT boxes as relevance, ceilings)`,
+      `methods among ${METHODS.join(', ')} (${STILL_ENGINES.join(', ')}: mmsc's video engines, one keyframe each (h264 is mmsc serve's default); mmsc: the paper's patch engine; jpeg, webp, avif, x264, x264-444, x264-roi: standard codecs at the same bytes, x264-roi with ROI boxes from mmsc's relevance; oracle, oracle-box: the GT mask or GT boxes as relevance, ceilings)`,
       DEFAULT_METHODS.join(','),
     )
     .option('--allocator <name>', 'rd or paper (for mmsc and baseline)', 'rd')
@@ -68,11 +67,10 @@ export function evalCommand(): Command {
       const methods = opts.methods.split(',') as Method[];
       for (const m of methods) if (!METHODS.includes(m)) throw new CliError(`unknown method ${m}: use ${METHODS.join(', ')}`, EXIT.usage);
       if (opts.allocator !== 'rd' && opts.allocator !== 'paper') throw new CliError('--allocator must be rd or paper', EXIT.usage);
-      if (methods.includes('h264') && !(await h264Available()))
-        throw new CliError(
-          'method h264 needs node-av’s libx264, which did not load (npm install brings its prebuilt binary for linux-x64)',
-          EXIT.failed,
-        );
+      for (const m of methods) {
+        const why = (STILL_ENGINES as readonly string[]).includes(m) ? await engineFor(m).unavailable() : null;
+        if (why) throw new CliError(`method ${m}: ${why}`, EXIT.failed);
+      }
       if (methods.some((m) => m.startsWith('x264')) && !(await hasX264()))
         throw new CliError('methods x264 and x264-roi need ffmpeg with libx264 on PATH (Debian: apt-get install ffmpeg)', EXIT.usage);
       const frameOptions = frameOptionsOf(opts);

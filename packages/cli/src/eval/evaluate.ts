@@ -1,7 +1,7 @@
 import { type PatchCodecs, patchify } from '@mmsc/codec';
-import { contextFromHello, DEFAULT_MAX_MESSAGE_BYTES, encodeMessage, type HelloMessage } from '@mmsc/protocol';
+import { contextFromHello, DEFAULT_MAX_MESSAGE_BYTES, type EngineName, encodeMessage, type HelloMessage } from '@mmsc/protocol';
 import { FrameReceiver } from '@mmsc/receiver';
-import { type DetectorOutput, type DetectorRelevance, encodeStill, FrameEncoder, patchVariances, type RgbImage } from '@mmsc/sender';
+import { type DetectorOutput, type DetectorRelevance, engineFor, engines, FrameEncoder, patchVariances, type RgbImage } from '@mmsc/sender';
 import { maskedMse, meanAbsDiff, psnr, sumSquaredError } from '../metrics.js';
 import { nodeVideoDecoders } from '../receive/node-decoders.js';
 import { avifAt, grey, jpegAt, webpAt, x264At } from './peers.js';
@@ -13,8 +13,11 @@ import { roiRects } from './roi.js';
  * ceilings for a mask-precise and for a perfect box-level relevance extractor. Off by default, as are
  * the peers beyond JPEG (slower; x264 needs ffmpeg). `x264-roi` takes its boxes from mmsc's relevance.
  */
-export const METHODS = [
-  'h264',
+/** The video engines of the sender's registry that code a still (`Engine.still`), each a method under its name. */
+export const STILL_ENGINES: readonly EngineName[] = engines()
+  .filter((e) => e.still)
+  .map((e) => e.name);
+const OTHER_METHODS = [
   'mmsc',
   'baseline',
   'uniform',
@@ -27,9 +30,10 @@ export const METHODS = [
   'oracle',
   'oracle-box',
 ] as const;
+export type Method = EngineName | (typeof OTHER_METHODS)[number];
+export const METHODS: readonly Method[] = [...STILL_ENGINES, ...OTHER_METHODS];
 /** Standard codecs at the same bytes (peers.ts); x264 and x264-roi need ffmpeg with libx264. */
 export const PEERS: readonly Method[] = ['jpeg', 'webp', 'avif', 'x264', 'x264-444', 'x264-roi'];
-export type Method = (typeof METHODS)[number];
 export const DEFAULT_METHODS: readonly Method[] = ['h264', 'mmsc', 'baseline', 'uniform', 'jpeg'];
 
 export interface PairResult {
@@ -87,7 +91,7 @@ export class Evaluator {
     const origScore = peakScore(a.out, classes);
     // Relevance per allocating method (uniform and the peers ignore it; x264-roi takes mmsc's).
     const scoresOf: Partial<Record<Method, Float32Array>> = {
-      h264: query.patchScores,
+      ...Object.fromEntries(STILL_ENGINES.map((e) => [e, query.patchScores])),
       mmsc: query.patchScores,
       'x264-roi': query.patchScores,
       baseline: baseline.patchScores,
@@ -133,13 +137,14 @@ export class Evaluator {
   }
 
   /**
-   * The h264 engine (mmsc serve's default) on a still: one keyframe with the engine's x264
-   * settings and quantizer map, crf searched to fit the wire budget (encodeStill), replayed into
-   * the receivers' FrameReceiver and decoded by node-av as probe and eval-video do.
+   * A video engine on a still (`h264`: mmsc serve's default): one keyframe with the engine's
+   * settings and quantizer map, its quality knob searched to fit the wire budget (`Engine.still`),
+   * replayed into the receivers' FrameReceiver and decoded by node-av as probe and eval-video do.
    */
-  private async still(frame: RgbImage, scores: Float32Array, budget: number) {
-    const hello: HelloMessage = { ...this.hello, engine: 'h264' };
-    const coded = await encodeStill(frame, scores, budget, hello);
+  private async still(engine: EngineName, frame: RgbImage, scores: Float32Array, budget: number) {
+    const e = engineFor(engine);
+    const hello: HelloMessage = e.hello({ ...this.hello, engine });
+    const coded = e.still ? await e.still(frame, scores, budget, hello) : null;
     if (!coded) return grey(frame);
     const receiver = new FrameReceiver({ video: nodeVideoDecoders });
     const h = receiver.receive(encodeMessage(hello), 0);
@@ -166,7 +171,7 @@ export class Evaluator {
     scores: Float32Array,
     budget: number,
   ) {
-    if (method === 'h264') return this.still(frame, scores, budget);
+    if ((STILL_ENGINES as readonly string[]).includes(method)) return this.still(method as EngineName, frame, scores, budget);
     if (method === 'jpeg') return jpegAt(frame, budget);
     if (method === 'webp') return webpAt(frame, budget);
     if (method === 'avif') return avifAt(frame, budget);

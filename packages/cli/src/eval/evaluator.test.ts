@@ -3,7 +3,7 @@ import { h264Available } from '@mmsc/codec/h264-node';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '@mmsc/protocol';
 import { curvesOf, DEMO_IMAGE, helloFor, loadCodecs, loadRelevance, readFrame, readManifest, readSourceFrame } from '@mmsc/sender';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Evaluator } from './evaluate.js';
+import { Evaluator, METHODS, STILL_ENGINES } from './evaluate.js';
 
 const x264 = await h264Available();
 
@@ -73,6 +73,25 @@ describe('Evaluator on dog.jpg', () => {
       }
       expect(high?.psnr).toBeGreaterThan((low?.psnr as number) + 2);
       expect(low?.psnr).toBeGreaterThan(25); // a picture, not grey (grey is ~11 dB here)
+    },
+  );
+
+  it.skipIf(!x264)(
+    'vp8 (a video engine of the registry, a method by its name): a keyframe within the wire budget, better with more bytes',
+    async () => {
+      expect(STILL_ENGINES).toEqual(['h264', 'vp8']);
+      expect(METHODS).toEqual(expect.arrayContaining(['h264', 'vp8', 'mmsc']));
+      const frame = await readFrame(DEMO_IMAGE);
+      const pair = { imageId: 1, query: 'dog', categories: ['dog'] };
+      const mask = new Uint8Array(frame.width * frame.height).fill(1);
+      const [low, high] = await evaluator.evaluate(frame, pair, mask, [0.02, 0.1], ['vp8']);
+      for (const r of [low, high]) {
+        expect(r?.method).toBe('vp8');
+        expect(r?.bytes).toBeGreaterThan(0.6 * (r?.budget as number));
+        expect(r?.bytes).toBeLessThanOrEqual(r?.budget as number);
+      }
+      expect(high?.psnr).toBeGreaterThan((low?.psnr as number) + 2);
+      expect(low?.psnr).toBeGreaterThan(25);
     },
   );
 });

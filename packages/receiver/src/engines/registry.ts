@@ -5,8 +5,9 @@
 import { h264Source } from './h264.js';
 import { patchesSource } from './patches.js';
 import type { PictureSource } from './picture-source.js';
+import { vp8Source } from './vp8.js';
 
-const SOURCES: readonly PictureSource[] = [patchesSource, h264Source];
+const SOURCES: readonly PictureSource[] = [patchesSource, h264Source, vp8Source];
 
 const BY_ENGINE = new Map<string, PictureSource>(SOURCES.map((s) => [s.engine, s]));
 

@@ -1,6 +1,7 @@
 import type { Chroma } from '@mmsc/codec';
 import type { EngineName, HelloMessage, ProtocolContext } from '@mmsc/protocol';
 import type { DistortionCurve } from '../allocate/distortion.js';
+import type { RgbImage } from '../images.js';
 import type { AllocatorName } from '../pipeline/encode-frame.js';
 import type { PipelineFrame } from '../pipeline/frame-pipeline.js';
 
@@ -80,4 +81,15 @@ export interface Engine {
   describe(opts: EngineOptions): string;
   /** One receiver's encoder for a session with this hello. */
   createLinkEncoder(hello: HelloMessage, ctx: ProtocolContext, opts: EngineOptions): LinkEncoder;
+  /**
+   * A video engine's picture of one still within `budget` wire bytes (one keyframe, its quality knob
+   * searched to fit; the stills evaluation), or null when nothing fits. Absent: the engine has no such coder.
+   */
+  still?(image: RgbImage, scores: Float32Array, budget: number, hello: HelloMessage): Promise<StillPicture | null>;
+}
+
+/** One still's messages as a link would carry them. */
+export interface StillPicture {
+  parts: Uint8Array[];
+  wireBytes: number;
 }

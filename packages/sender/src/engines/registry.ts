@@ -2,11 +2,13 @@ import { ENGINES, type EngineName } from '@mmsc/protocol';
 import { h264Engine } from './h264.js';
 import type { Engine } from './link-encoder.js';
 import { patchesEngine } from './patches.js';
+import { vp8Engine } from './vp8.js';
 
 /** The engines by the name the hello carries: adding one is its module plus its line here. */
 const REGISTRY: Readonly<Record<EngineName, Engine>> = {
   patches: patchesEngine,
   h264: h264Engine,
+  vp8: vp8Engine,
 };
 
 /** What `mmsc serve` runs without `--engine`, and what it falls back to when that cannot run here. */

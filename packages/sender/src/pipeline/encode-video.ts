@@ -1,8 +1,8 @@
 import { allocYuv, type Chroma, rgbToYuv, type YuvPicture } from '@mmsc/codec';
-import { H264Encoder } from '@mmsc/codec/h264-node';
 import { type HelloMessage, REFRESH_UNSUPPORTED_FORMAT, splitVideo, videoOverheadBound } from '@mmsc/protocol';
-import { DEFAULT_QP_TIERS, macroblockOffsets, type QpTiers, qpRegions } from '../allocate/qp-regions.js';
+import { DEFAULT_QP_TIERS, macroblockOffsets, type QpTiers } from '../allocate/qp-regions.js';
 import type { RgbImage } from '../images.js';
+import { type VideoBackend, type VideoStream, X264_BACKEND } from './video-backend.js';
 
 /** A source image's planes per chroma format, made once however many receivers code it. */
 const PLANES: Record<Chroma, WeakMap<Uint8Array, YuvPicture>> = { '420': new WeakMap(), '444': new WeakMap() };
@@ -46,14 +46,15 @@ export const DEFAULT_CHROMA: Chroma = '444';
 const KEY_INTERVAL_MS = 500;
 
 /**
- * One receiver's H.264 stream (engine `h264`): the rate controller's per-frame budgets fill a
- * bucket of BUCKET_FRAMES budgets; each frame is coded by libx264 with its rate and VBV set from
- * that bucket and its quantizer per macroblock from the query's relevance, and is charged its wire
- * bytes. When the credit is short the frame is skipped before it reaches the encoder, so no
- * reference is ever lost: the receiver's next picture still predicts from the last one it got.
+ * One receiver's video stream (engines `h264`, `vp8`): the rate controller's per-frame budgets fill
+ * a bucket of BUCKET_FRAMES budgets; each frame is coded by the backend's stream (libx264 by
+ * default) with its rate and credit set from that bucket and its quantizer per macroblock from the
+ * query's relevance, and is charged its wire bytes. When the credit is short the frame is skipped
+ * before it reaches the encoder, so no reference is ever lost: the receiver's next picture still
+ * predicts from the last one it got.
  */
 export class VideoLinkEncoder {
-  private encoder: Promise<H264Encoder> | null = null;
+  private encoder: Promise<VideoStream> | null = null;
   private credit: number | null = null;
   private wantKey: string | null = 'first frame';
   private lastKeyAt: number | null = null;
@@ -63,7 +64,10 @@ export class VideoLinkEncoder {
     private readonly fps: number,
     private readonly tiers: QpTiers = DEFAULT_QP_TIERS,
     private chroma: Chroma = DEFAULT_CHROMA,
-  ) {}
+    private readonly backend: VideoBackend = X264_BACKEND,
+  ) {
+    if (!backend.chromas.includes(chroma)) this.chroma = backend.chromas[0] ?? '420';
+  }
 
   /** The chroma format this receiver's stream is coded in now. */
   get format(): Chroma {
@@ -76,7 +80,7 @@ export class VideoLinkEncoder {
    * already on its way answers all of those.
    */
   requestKeyframe(reason: string): void {
-    if (reason === REFRESH_UNSUPPORTED_FORMAT && this.chroma === '444') {
+    if (reason === REFRESH_UNSUPPORTED_FORMAT && this.chroma === '444' && this.backend.chromas.includes('420')) {
       // This receiver's decoder has no High 4:4:4: its stream restarts in 4:2:0 (a new encoder,
       // so a new SPS and a keyframe), whatever the keyframe interval. Once: 4:2:0 is the floor.
       this.chroma = '420';
@@ -103,7 +107,7 @@ export class VideoLinkEncoder {
     const t1 = performance.now();
     const max = this.hello.maxMessageBytes;
     const dataBudget = Math.max(0, this.credit - videoOverheadBound(this.credit, max));
-    this.encoder ??= H264Encoder.create({
+    this.encoder ??= this.backend.open({
       width: image.width,
       height: image.height,
       fps: this.fps,
@@ -118,13 +122,11 @@ export class VideoLinkEncoder {
     const target = Math.max(0.25 * nominal, OVERSHOOT * nominal + FILL_GAIN * (this.credit - depth / 2));
     enc.setRate((target - videoOverheadBound(target, max)) * 8 * this.fps, dataBudget * 8);
     const cols = image.width / this.hello.patchSize;
-    const regions = qpRegions(
-      macroblockOffsets(scores, cols, this.hello.patchSize, image.width, image.height, this.tiers),
-      image.width,
-      image.height,
-    );
+    const offsets = macroblockOffsets(scores, cols, this.hello.patchSize, image.width, image.height, this.tiers);
     const key = this.wantKey !== null;
-    const out = enc.encode(pic, regions, frame.captureTs, key);
+    const out = enc.encode(pic, offsets, frame.captureTs, key);
+    // A frame the encoder dropped is not sent (libx264 never drops one); a keyframe asked for stays asked for.
+    if (out.data.length === 0) return null;
     this.wantKey = null;
     if (out.key) this.lastKeyAt = performance.now();
     const t2 = performance.now();

@@ -7,7 +7,7 @@ import { defaultLevels, type HelloMessage } from '@mmsc/protocol';
 import { describe, expect, it } from 'vitest';
 import { parseBitrate } from '../../commands/eval-video.js';
 import { clipGeometry, makeClip } from './clips.js';
-import { psnr, queryBoxes, runMmsc, runPeer } from './run-video.js';
+import { engineMethods, psnr, queryBoxes, runEngine, runMmsc, runPeer, VIDEO_METHODS } from './run-video.js';
 
 describe('eval-video metrics', () => {
   it('psnr over the frame and inside boxes only', () => {
@@ -104,5 +104,33 @@ describe.skipIf(!available)('eval-video runs (node-av; skipped when its binary d
       expect(kbps).toBeGreaterThan(150);
       expect(kbps).toBeLessThan(900);
     }
+  });
+
+  it('each registered engine is a method (mmsc = the default); mmsc-vp8 codes a short pan within its budget', async () => {
+    expect(engineMethods().get('mmsc')).toBe('h264');
+    expect(engineMethods().get('mmsc-vp8')).toBe('vp8');
+    expect(VIDEO_METHODS).toEqual(expect.arrayContaining(['mmsc', 'mmsc-vp8', 'mmsc-patches', 'vp8', 'x264']));
+    const clip = await makeClip('pan', 12, 10, { width: 160, height: 96 });
+    const rel = clip.frames.map(() => ({ scores: new Float32Array(20 * 12).fill(0.5), boxes: [{ x0: 0, y0: 0, x1: 80, y1: 48 }] }));
+    const hello: HelloMessage = {
+      type: 'hello',
+      sessionId: 'e',
+      width: 160,
+      height: 96,
+      patchSize: 8,
+      levels: defaultLevels(),
+      maxMessageBytes: 65536,
+      fps: 10,
+      engine: 'h264',
+    };
+    const budget = Math.floor(400_000 / 8 / 10);
+    const run = await runEngine('vp8', clip, rel, 400_000, hello);
+    expect(run.psnr).toHaveLength(12);
+    expect(Math.min(...run.psnr)).toBeGreaterThan(25);
+    // No frame takes more than the bucket holds, and the run no more than its budgets plus the bucket it starts with.
+    for (const b of run.bytes) expect(b).toBeLessThanOrEqual(3 * budget);
+    const total = run.bytes.reduce((s, b) => s + b, 0);
+    expect(total).toBeLessThanOrEqual(12 * budget + 3 * budget);
+    expect(total).toBeGreaterThan(0.4 * 12 * budget);
   });
 });

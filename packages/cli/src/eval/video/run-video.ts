@@ -1,15 +1,20 @@
 import { allocYuv, patchify, rgbToYuv, yuvToRgb } from '@mmsc/codec';
 import { H264Decoder, H264Encoder } from '@mmsc/codec/h264-node';
-import { contextFromHello, encodeMessage, type HelloMessage } from '@mmsc/protocol';
+import { contextFromHello, type EngineName, encodeMessage, type HelloMessage } from '@mmsc/protocol';
 import { FrameReceiver, type ReceiverDecoders } from '@mmsc/receiver';
 import {
+  DEFAULT_CHROMA,
+  DEFAULT_ENGINE,
   type DistortionCurve,
+  engineFor,
+  engines,
   FrameEncoder,
   KeepState,
+  PatchCodeCache,
   type PatchEncoder,
+  type PipelineFrame,
   patchVariances,
   type RgbImage,
-  VideoLinkEncoder,
 } from '@mmsc/sender';
 import { nodeVideoDecoders } from '../../receive/node-decoders.js';
 import type { Clip } from './clips.js';
@@ -38,8 +43,20 @@ export interface MethodRun {
   encodeMs: number[];
 }
 
-export type VideoMethod = 'mmsc' | 'patches' | 'vp8' | 'x264' | 'x264-444';
-export const VIDEO_METHODS: readonly VideoMethod[] = ['mmsc', 'patches', 'vp8', 'x264', 'x264-444'];
+/**
+ * mmsc's engines, from the sender's registry: `mmsc` is the default engine (what `mmsc serve` runs
+ * without `--engine`), `mmsc-<name>` each other one. A new engine is a new method here by itself.
+ */
+export function engineMethods(): Map<string, EngineName> {
+  const out = new Map<string, EngineName>([['mmsc', DEFAULT_ENGINE]]);
+  for (const e of engines()) if (e.name !== DEFAULT_ENGINE) out.set(`mmsc-${e.name}`, e.name);
+  return out;
+}
+
+/** The WebRTC-like peers (`runPeer`) and the paper engine by its own allocator loop (`runPatches`). */
+export const PEER_METHODS = ['patches', 'vp8', 'x264', 'x264-444'] as const;
+export type VideoMethod = string;
+export const VIDEO_METHODS: readonly VideoMethod[] = [...engineMethods().keys(), ...PEER_METHODS];
 export const DEFAULT_VIDEO_METHODS: readonly VideoMethod[] = ['mmsc', 'vp8', 'x264'];
 
 /** PSNR of `b` against `a` (RGB), over the whole frame or only inside `boxes`; null when the boxes cover nothing. */
@@ -66,21 +83,47 @@ export function psnr(a: Uint8Array, b: Uint8Array, width: number, boxes?: readon
 }
 
 /**
- * mmsc's h264 engine as `mmsc serve` runs it, offline: the same VideoLinkEncoder (bucket, QP map
- * from the relevance) given `bitrate / 8 / fps` wire bytes a frame, the messages replayed into
- * the receivers' FrameReceiver and decoded by node-av. Bytes are wire bytes (framing included).
+ * One of mmsc's engines as `mmsc serve` runs it, offline: the engine's own LinkEncoder from the
+ * sender's registry (for a video engine: its bucket and QP map from the relevance) given
+ * `bitrate / 8 / fps` wire bytes a frame, the messages replayed into the receivers' FrameReceiver
+ * and decoded there (node-av; the learned decoders for `patches`, which needs `codecs`). Bytes are
+ * the wire bytes each frame actually took (framing included; 0 for a frame not sent).
  */
-export async function runMmsc(clip: Clip, rel: readonly FrameRelevance[], bitrate: number, hello: HelloMessage): Promise<MethodRun> {
-  const enc = new VideoLinkEncoder({ ...hello, engine: 'h264' }, clip.fps);
-  const rx = new FrameReceiver({ video: nodeVideoDecoders });
+export async function runEngine(
+  engine: EngineName,
+  clip: Clip,
+  rel: readonly FrameRelevance[],
+  bitrate: number,
+  hello: HelloMessage,
+  codecs?: { encoders: PatchEncoder; decoders: ReceiverDecoders; curves: readonly DistortionCurve[] },
+): Promise<MethodRun> {
+  const e = engineFor(engine);
+  const h = e.hello({ ...hello, engine });
+  const enc = e.createLinkEncoder(h, contextFromHello(h), { allocator: 'rd', curves: codecs?.curves ?? [], chroma: DEFAULT_CHROMA });
+  const rx = new FrameReceiver({ video: nodeVideoDecoders, decoders: codecs?.decoders ?? null, decoderSource: 'the models folder' });
   const run: MethodRun = { bytes: [], psnr: [], queryPsnr: [], encodeMs: [] };
-  const hr = rx.receive(encodeMessage({ ...hello, engine: 'h264' }), 0);
-  if (hr.type !== 'hello' || hr.refused) throw new Error('the evaluation receiver refused the hello');
+  const hr = rx.receive(encodeMessage(h), 0);
+  if (hr.type !== 'hello' || hr.refused) throw hr.type === 'hello' && hr.refused ? hr.refused : new Error('no hello');
   const budget = Math.floor(bitrate / 8 / clip.fps);
+  const noEncoders: PatchEncoder = {
+    encode: () => Promise.reject(new Error(`engine ${engine} asked for patch codes: load the codecs`)),
+  };
   let shown: Uint8Array = new Uint8Array(clip.frames[0]?.data.length ?? 0).fill(128);
-  for (const [k, frame] of clip.frames.entries()) {
+  for (const [k, image] of clip.frames.entries()) {
+    const captureTs = (k * 1000) / clip.fps;
     const t0 = performance.now();
-    const out = await enc.encode({ frameId: k, captureTs: (k * 1000) / clip.fps, budget }, frame, (rel[k] as FrameRelevance).scores);
+    const patches = patchify(image.data, image.width, image.height);
+    const frame: PipelineFrame = {
+      image,
+      captureTs,
+      patches,
+      variances: patchVariances(patches),
+      analysisMs: 0,
+      codes: new PatchCodeCache(patches, codecs?.encoders ?? noEncoders),
+      ms: 0,
+      relevance: () => Promise.reject(new Error('offline frames carry their relevance')),
+    };
+    const out = await enc.encode(frame, { frameId: k, captureTs, budget }, (rel[k] as FrameRelevance).scores);
     run.encodeMs.push(performance.now() - t0);
     run.bytes.push(out?.wireBytes ?? 0);
     for (const part of out?.parts ?? []) {
@@ -92,11 +135,16 @@ export async function runMmsc(clip: Clip, rel: readonly FrameRelevance[], bitrat
         shown = Uint8Array.from(rx.picture?.picture.image ?? shown);
       }
     }
-    score(run, frame, shown, rel[k] as FrameRelevance);
+    score(run, frame.image, shown, rel[k] as FrameRelevance);
   }
   enc.close();
   rx.close();
   return run;
+}
+
+/** The default engine (`mmsc`). */
+export function runMmsc(clip: Clip, rel: readonly FrameRelevance[], bitrate: number, hello: HelloMessage): Promise<MethodRun> {
+  return runEngine(DEFAULT_ENGINE, clip, rel, bitrate, hello);
 }
 
 /**

@@ -1,0 +1,54 @@
+import type { Chroma, YuvPicture } from '@mmsc/codec';
+import { type EncodedPicture, H264Encoder } from '@mmsc/codec/h264-node';
+import { qpRegions } from '../allocate/qp-regions.js';
+
+/** What a video stream is opened with: the picture, the rate and bucket of its first frame, its chroma format. */
+export interface VideoStreamOptions {
+  width: number;
+  height: number;
+  fps: number;
+  /** Target rate, bits per second. */
+  bitrate: number;
+  /** The bucket's credit for the frame (data bytes, framing excluded), bits. */
+  bufferBits: number;
+  chroma: Chroma;
+}
+
+/** One receiver's coded stream, as `VideoLinkEncoder` drives it. */
+export interface VideoStream {
+  /** The next frame's target rate (bits per second) and the credit it must stay within (bits of data). */
+  setRate(bitrate: number, bufferBits: number): void;
+  /**
+   * Codes one picture; `offsets` are the quantizer offsets per 16×16 macroblock (row-major, in the
+   * backend's tier units); `key` forces a keyframe. Empty `data`: the encoder dropped the frame
+   * (nothing is sent; the receiver's next picture predicts from its last one).
+   */
+  encode(pic: YuvPicture, offsets: Int8Array, ptsMs: number, key: boolean): EncodedPicture;
+  close(): void;
+}
+
+/**
+ * A codec behind the video engines: it opens one stream per receiver and names the chroma formats
+ * it codes. `VideoLinkEncoder` keeps the bucket, the relevance map and the keyframes for it.
+ */
+export interface VideoBackend {
+  /** The chroma formats it codes; the first is used when the one asked for is not among them. */
+  readonly chromas: readonly Chroma[];
+  open(o: VideoStreamOptions): Promise<VideoStream>;
+}
+
+/**
+ * libx264 (the h264 engine): CBR with its VBV set from the bucket each frame, the offsets in
+ * H.264 QP steps as region-of-interest rectangles.
+ */
+export const X264_BACKEND: VideoBackend = {
+  chromas: ['444', '420'],
+  open: async (o) => {
+    const enc = await H264Encoder.create(o);
+    return {
+      setRate: (bitrate, bufferBits) => enc.setRate(bitrate, bufferBits),
+      encode: (pic, offsets, ptsMs, key) => enc.encode(pic, qpRegions(offsets, pic.width, pic.height), ptsMs, key),
+      close: () => enc.close(),
+    };
+  },
+};
