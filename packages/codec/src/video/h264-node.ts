@@ -87,6 +87,8 @@ const QP_RANGE = 51;
 export class H264Encoder {
   private closed = false;
   private rate: { bitrate: number; bufferBits: number };
+  /** Frames carrying libvpx's per-frame flags as metadata, by value (see `encode`'s `vp8Flags`). */
+  private readonly carriers = new Map<number, InstanceType<NodeAvLib['Frame']>>();
 
   private constructor(
     private readonly lib: NodeAvLib,
@@ -151,14 +153,20 @@ export class H264Encoder {
     setRate(this.ctx, b, v);
   }
 
-  /** Codes one picture at `ptsMs`; `key` forces an IDR frame. */
-  encode(pic: YuvPicture, regions: readonly QpRegion[], ptsMs: number, key: boolean): EncodedPicture {
+  /**
+   * Codes one picture at `ptsMs`; `key` forces an IDR frame. `vp8Flags` (libvpx only): libvpx's
+   * per-frame encode flags (VP8_EFLAG_*), handed over as FFmpeg's `vp8-flags` frame metadata.
+   */
+  encode(pic: YuvPicture, regions: readonly QpRegion[], ptsMs: number, key: boolean, vp8Flags?: number): EncodedPicture {
     if (this.closed) throw new Error('the encoder is closed');
     const chroma = this.options.chroma ?? '420';
     if (pic.chroma !== chroma) throw new Error(`this encoder codes ${chroma} pictures, not ${pic.chroma}`);
     const { k, frame, ctx, packet } = this;
     if (frame.makeWritable() < 0) throw new Error('could not make the frame writable');
+    // Metadata stays on the reused frame: once flags were given, every frame carries a value (0 = none).
+    if (vp8Flags !== undefined || this.carriers.size) frame.copyProps(this.carrier(vp8Flags ?? 0));
     copyPlanes(pic, frame.data as Buffer[], frame.linesize);
+    frame.colorRange = k.AVCOL_RANGE_JPEG;
     frame.pts = BigInt(Math.round(ptsMs));
     frame.pictType = key ? k.AV_PICTURE_TYPE_I : k.AV_PICTURE_TYPE_NONE;
     frame.removeSideData(k.AV_FRAME_DATA_REGIONS_OF_INTEREST);
@@ -204,6 +212,49 @@ export class H264Encoder {
     this.frame.free();
     this.packet.free();
     this.ctx.freeContext();
+    for (const c of this.carriers.values()) c.free();
+    this.carriers.clear();
+  }
+
+  /**
+   * A frame whose metadata is `vp8-flags=value`, made once per value. node-av's `getMetadata`
+   * returns a copy, so the metadata comes from FFmpeg's `metadata` filter and is copied over with
+   * the frame's properties (`av_frame_copy_props` overwrites the key).
+   */
+  private carrier(value: number): InstanceType<NodeAvLib['Frame']> {
+    let c = this.carriers.get(value);
+    if (c) return c;
+    const { lib } = this;
+    const graph = new lib.FilterGraph();
+    graph.alloc();
+    const src = new lib.Frame();
+    src.alloc();
+    try {
+      const filter = (name: string, label: string, args: string | null) => {
+        const f = lib.Filter.getByName(name);
+        const ctx = f && graph.createFilter(f, label, args);
+        if (!ctx) throw new Error(`FFmpeg's ${name} filter did not open`);
+        return ctx;
+      };
+      const input = filter('buffer', 'in', 'video_size=16x16:pix_fmt=0:time_base=1/1000:pixel_aspect=1/1');
+      const meta = filter('metadata', 'meta', `mode=add:key=vp8-flags:value=${value}`);
+      const sink = filter('buffersink', 'out', null);
+      if (input.link(0, meta, 0) < 0 || meta.link(0, sink, 0) < 0 || graph.configSync() < 0)
+        throw new Error('the vp8-flags filter graph did not configure');
+      src.format = this.k.AV_PIX_FMT_YUV420P;
+      src.width = 16;
+      src.height = 16;
+      src.pts = 0n;
+      if (src.allocBuffer() < 0 || input.buffersrcAddFrameSync(src) < 0) throw new Error('the vp8-flags filter took no frame');
+      c = new lib.Frame();
+      c.alloc();
+      if (sink.buffersinkGetFrameSync(c) < 0) throw new Error('the vp8-flags filter returned no frame');
+    } finally {
+      src.free();
+      graph.free();
+    }
+    this.carriers.set(value, c);
+    return c;
   }
 }
 

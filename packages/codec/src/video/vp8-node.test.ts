@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import type { QpRegion } from './h264-node.js';
-import { createVp8Decoder, snapOffsets, VP8_ROI_LEVELS, Vp8Encoder, vp8Available } from './vp8-node.js';
+import { H264Encoder, type QpRegion } from './h264-node.js';
+import {
+  createVp8Decoder,
+  snapOffsets,
+  VP8_ENGINE_SETTINGS,
+  VP8_ROI_LEVELS,
+  VP8_TRIAL_FLAGS,
+  Vp8Encoder,
+  vp8Available,
+} from './vp8-node.js';
 import { allocYuv, type YuvPicture } from './yuv.js';
 
 const available = await vp8Available();
@@ -122,6 +130,37 @@ describe.skipIf(!available)('Vp8Encoder (node-av libvpx; skipped when its binary
     } finally {
       enc.close();
     }
+  });
+
+  it('a trial coding (VP8_TRIAL_FLAGS) moves no reference: the picture coded again after it decodes right', async () => {
+    // Codes frames 0, 1 (twice: `first` flags, then none) and 2, and decodes 0, the second coding of 1, and 2.
+    const decoded = async (first: number) => {
+      const settings = [...VP8_ENGINE_SETTINGS, ['qmin', '16'], ['qmax', '16']] as const;
+      const enc = await H264Encoder.create({
+        width: W,
+        height: H,
+        fps: 10,
+        bitrate: 1e6,
+        bufferBits: 1e6,
+        codec: { encoder: 'libvpx', settings, minRate: true },
+      });
+      const dec = await createVp8Decoder();
+      const q: number[] = [];
+      const send = (f: number, flags: number) => {
+        const out = enc.encode(picture(f * 3), [], f * 100, f === 0, flags);
+        q.push(psnr(dec.decode(out.data), picture(f * 3)));
+      };
+      send(0, 0);
+      enc.encode(picture(3), [], 100, false, first);
+      send(1, 0);
+      send(2, 0);
+      enc.close();
+      dec.close();
+      return Math.min(...q);
+    };
+    expect(await decoded(VP8_TRIAL_FLAGS)).toBeGreaterThan(30);
+    // The same trial coded without the flags moved libvpx's reference past what the decoder has.
+    expect(await decoded(0)).toBeLessThan(25);
   });
 
   it('refuses a 4:4:4 picture', async () => {

@@ -19,6 +19,15 @@ export const VP8_ENGINE_SETTINGS: readonly (readonly [string, string])[] = [
   ['threads', '1'],
 ];
 
+/**
+ * libvpx's per-frame flags for a trial picture (`H264Encoder.encode`'s `vp8Flags`): it updates no
+ * reference (last, golden, altref) and no entropy context, so the same frame can be coded again,
+ * and the stream's next picture is coded as if the trial had not happened. VP8_EFLAG_NO_UPD_LAST |
+ * NO_UPD_ENTROPY | NO_UPD_GF | NO_UPD_ARF (vp8cx.h). A keyframe refreshes everything whatever the
+ * flags (harmless when a keyframe is coded after it).
+ */
+export const VP8_TRIAL_FLAGS = (1 << 18) | (1 << 20) | (1 << 22) | (1 << 23);
+
 /** WebCodecs' codec string for the stream (VideoDecoder.configure). */
 export const VP8_CODEC_STRING = 'vp8';
 

@@ -54,13 +54,21 @@ describe.skipIf(!available)('engine vp8 (node-av libvpx; skipped when it does no
     expect(total).toBeLessThanOrEqual(budgets + 1500 * BUCKET_FRAMES);
   });
 
-  it('a cut stays within the credit (sent coarser, or skipped and followed by a keyframe)', async () => {
+  it('a cut at a low rate is sent within the credit as a predicted picture (coarser, flattened if need be), no keyframe', async () => {
     const enc = engineFor('vp8').createLinkEncoder(hello, contextFromHello(hello), options);
+    const keys: boolean[] = [];
+    let afterCut = 0;
     for (let t = 0; t < 20; t++) {
-      const out = await enc.encode(frame(image(t, t >= 10 ? 3 : 0)), { frameId: t, captureTs: t * 100, budget: 800 }, scores);
-      if (out) expect(out.wireBytes).toBeLessThanOrEqual(out.stated);
+      const out = await enc.encode(frame(image(t, t >= 10 ? 3 : 0)), { frameId: t, captureTs: t * 100, budget: 300 }, scores);
+      if (!out) continue;
+      keys.push(out.debug.key as boolean);
+      if (t >= 10) afterCut++;
+      expect(out.wireBytes).toBeLessThanOrEqual(out.stated);
     }
     enc.close();
+    expect(afterCut).toBeGreaterThanOrEqual(8);
+    expect(keys[0]).toBe(true);
+    expect(keys.slice(1).filter(Boolean)).toEqual([]);
   });
 
   it('takes a refresh as a keyframe and has no other format to restart in', async () => {

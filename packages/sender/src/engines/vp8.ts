@@ -1,6 +1,6 @@
 import type { YuvPicture } from '@mmsc/codec';
 import { type EncodedPicture, H264Encoder } from '@mmsc/codec/h264-node';
-import { VP8_ENGINE_SETTINGS, vp8Available } from '@mmsc/codec/vp8-node';
+import { VP8_ENGINE_SETTINGS, VP8_TRIAL_FLAGS, vp8Available } from '@mmsc/codec/vp8-node';
 import { type HelloMessage, splitVideo } from '@mmsc/protocol';
 import { fitQuality } from '../allocate/fit-quality.js';
 import { macroblockOffsets, type QpTiers, qpRegions } from '../allocate/qp-regions.js';
@@ -9,7 +9,20 @@ import { planesOf } from '../pipeline/encode-video.js';
 import type { VideoBackend, VideoStream, VideoStreamOptions } from '../pipeline/video-backend.js';
 import type { Engine, StillPicture } from './link-encoder.js';
 import { VideoEngineEncoder } from './video.js';
-import { lumaChange, MAX_OFFSET, MIN_OFFSET, VP8_BASE_Q, Vp8RateModel } from './vp8-rate.js';
+import {
+  coarsen,
+  lumaChange,
+  MAX_OFFSET,
+  MAX_PICTURE_OFFSET,
+  MAX_TRIALS,
+  MIN_OFFSET,
+  nextTrial,
+  pick,
+  sizeAim,
+  type Trial,
+  VP8_BASE_Q,
+  Vp8RateModel,
+} from './vp8-rate.js';
 
 /**
  * The vp8 engine's tiers, in libvpx quantizer steps (0–63), added to each picture's offset.
@@ -25,9 +38,13 @@ const toRegionUnits = (steps: number) => Math.round((steps * 51) / 63);
 
 /**
  * One VP8 stream: libvpx (realtime, as WebRTC runs it) at a fixed quantizer, each picture's size
- * set by an offset on all its blocks from `Vp8RateModel`, the relevance's tiers on top. A picture
- * larger than its credit is not sent (data empty) and the next one is a keyframe: libvpx's
- * references already moved past it.
+ * set by an offset on all its blocks, the relevance's tiers on top. The offset is searched per
+ * picture: `Vp8RateModel` guesses it, the picture is coded as a trial that updates no reference
+ * (VP8_TRIAL_FLAGS) and the offset corrected from its size (`nextTrial`), then the picture is
+ * coded for real at the offset `pick` takes. A picture that fits the credit at no offset is not
+ * coded (data empty): the references are untouched and the next picture predicts from the last
+ * one sent. Should the real coding still exceed the credit, it is not sent and the next picture is
+ * a keyframe (libvpx's references already moved past it); so is a skipped keyframe.
  */
 export class Vp8Stream implements VideoStream {
   private readonly model: Vp8RateModel;
@@ -58,18 +75,45 @@ export class Vp8Stream implements VideoStream {
     const asKey = key || this.owesKey;
     const motion = asKey || !this.prev ? 0 : lumaChange(pic.y, this.prev, pic.width, pic.height, pic.yStride);
     this.prev = Uint8Array.from(pic.y);
-    const o = this.model.choose({ key: asKey, target: this.target, credit: this.credit, motion });
-    const shifted = new Int8Array(offsets.length);
-    for (let m = 0; m < offsets.length; m++)
-      shifted[m] = toRegionUnits(Math.min(MAX_OFFSET, Math.max(MIN_OFFSET, o + (offsets[m] as number))));
-    const out = this.enc.encode(pic, qpRegions(shifted, pic.width, pic.height), ptsMs, asKey);
-    this.model.coded(o, out.key, out.data.length);
+    const aim = sizeAim(asKey, this.target, this.credit);
+    const code = (p: YuvPicture, o: number, flags: number) => {
+      const shifted = new Int8Array(offsets.length);
+      for (let m = 0; m < offsets.length; m++)
+        shifted[m] = toRegionUnits(Math.min(MAX_OFFSET, Math.max(MIN_OFFSET, o + (offsets[m] as number))));
+      return this.enc.encode(p, qpRegions(shifted, p.width, p.height), ptsMs, asKey, flags);
+    };
+    let us = 0;
+    const search = (p: YuvPicture, first: number) => {
+      const trials: Trial[] = [];
+      for (let o: number | null = first; o !== null && trials.length < MAX_TRIALS; ) {
+        const t = code(p, o, VP8_TRIAL_FLAGS);
+        us += t.us;
+        trials.push({ offset: o, bytes: t.data.length });
+        o = nextTrial(trials, aim);
+      }
+      return pick(trials, aim);
+    };
+    let coded = pic;
+    let take = search(pic, this.model.choose(asKey, aim.target, motion));
+    // Nothing fits even at quantizer 63: the picture is coded flatter, coarsest offset first.
+    for (const f of COARSEN) {
+      if (take) break;
+      coded = coarsen(pic, f);
+      take = search(coded, MAX_PICTURE_OFFSET);
+    }
+    if (!take) {
+      // A trial keyframe refreshed libvpx's references: only another keyframe follows it.
+      if (asKey) this.owesKey = true;
+      return { data: new Uint8Array(0), key: false, us };
+    }
+    const out = code(coded, take.offset, 0);
+    this.model.coded(take.offset, out.key, out.data.length);
     if (out.data.length > this.credit) {
       this.owesKey = true;
-      return { data: new Uint8Array(0), key: false, us: out.us };
+      return { data: new Uint8Array(0), key: false, us: us + out.us };
     }
     if (out.key) this.owesKey = false;
-    return out;
+    return { ...out, us: us + out.us };
   }
 
   close(): void {
@@ -112,6 +156,9 @@ export async function encodeVp8Still(
   const fit = await fitQuality(0, 63, budget, code, wire);
   return fit ? { parts: fit.coded, wireBytes: wire(fit.coded) } : null;
 }
+
+/** The block sizes a picture that fits at no offset is flattened to, in turn (`coarsen`). */
+const COARSEN = [2, 4, 8];
 
 export const VP8_BACKEND: VideoBackend = { chromas: ['420'], open: (o) => Vp8Stream.open(o) };
 
