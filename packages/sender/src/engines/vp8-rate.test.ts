@@ -5,7 +5,7 @@ import {
   lumaChange,
   MAX_PICTURE_OFFSET,
   MAX_TRIALS,
-  MIN_OFFSET,
+  MIN_PICTURE_OFFSET,
   nextTrial,
   pick,
   relativeBytes,
@@ -33,7 +33,7 @@ function search(first: number, bytes: (o: number) => number, aim: ReturnType<typ
 describe('Vp8RateModel', () => {
   it('relative bytes fall as the offset rises, 1 at offset 0', () => {
     expect(relativeBytes(0)).toBe(1);
-    for (let o = MIN_OFFSET; o < MAX_PICTURE_OFFSET; o++) expect(relativeBytes(o + 1)).toBeLessThan(relativeBytes(o));
+    for (let o = MIN_PICTURE_OFFSET; o < MAX_PICTURE_OFFSET; o++) expect(relativeBytes(o + 1)).toBeLessThan(relativeBytes(o));
   });
 
   it('guesses the finest offset whose predicted size fits, and follows what pictures cost', () => {
@@ -99,7 +99,7 @@ describe('trial search (nextTrial, pick)', () => {
     ['flatter than the table', picture(9000, 0.6)],
   ] as const)
     it(`from a wrong guess either way it lands within the aim in MAX_TRIALS trials (bytes ${name})`, () => {
-      for (const first of [MIN_OFFSET, -4, 20, MAX_PICTURE_OFFSET]) {
+      for (const first of [MIN_PICTURE_OFFSET, -4, 20, MAX_PICTURE_OFFSET]) {
         const { take } = search(first, bytes, aim);
         expect(take).not.toBeNull();
         expect((take as Trial).bytes).toBeLessThanOrEqual(aim.high);
@@ -109,8 +109,8 @@ describe('trial search (nextTrial, pick)', () => {
 
   it('stops at the ends of the range and takes nothing when even the coarsest is over the credit', () => {
     const tiny = search(0, () => 100, aim);
-    expect(tiny.trials.map((t) => t.offset).at(-1)).toBe(MIN_OFFSET);
-    expect(tiny.take?.offset).toBe(MIN_OFFSET);
+    expect(tiny.trials.map((t) => t.offset).at(-1)).toBe(MIN_PICTURE_OFFSET);
+    expect(tiny.take?.offset).toBe(MIN_PICTURE_OFFSET);
     const huge = search(0, () => 50_000, aim);
     expect(huge.trials.map((t) => t.offset).at(-1)).toBe(MAX_PICTURE_OFFSET);
     expect(huge.take).toBeNull();

@@ -20,12 +20,16 @@ export const MAX_OFFSET = 63 - VP8_BASE_Q;
  * (a cut or a zoom at a low rate fits no other way).
  */
 export const MAX_PICTURE_OFFSET = MAX_OFFSET + 16;
+/** Likewise below MIN_OFFSET: the coarser tiers' blocks (up to +8) still refine, to quantizer 0. */
+export const MIN_PICTURE_OFFSET = MIN_OFFSET - 8;
 
 /**
  * A predicted picture's bytes at an offset relative to offset 0, measured with the engine's
  * settings on the pan clip (480×320; the tour clip's ratios agree within ~10 %). Log-linear between.
  */
 const RELATIVE_BYTES: readonly (readonly [number, number])[] = [
+  // Past MIN_OFFSET (only the coarser tiers' blocks move): a guess, the trials correct it.
+  [-24, 9],
   [-16, 6.56],
   [-12, 2.6],
   [-8, 1.675],
@@ -110,7 +114,7 @@ export function nextTrial(trials: readonly Trial[], aim: SizeAim): number | null
   if (trials.some((t) => t.bytes >= aim.low && t.bytes <= aim.high)) return null;
   const under = trials.filter((t) => t.bytes < aim.low).sort((a, b) => a.offset - b.offset)[0];
   const over = trials.filter((t) => t.bytes > aim.high).sort((a, b) => b.offset - a.offset)[0];
-  if (under?.offset === MIN_OFFSET && !over) return null;
+  if (under?.offset === MIN_PICTURE_OFFSET && !over) return null;
   if (over?.offset === MAX_PICTURE_OFFSET && !under) return null;
   let o: number;
   if (under && over) {
@@ -132,7 +136,7 @@ export function nextTrial(trials: readonly Trial[], aim: SizeAim): number | null
     // One step past the trial at least, toward the aim.
     o = under ? Math.min(o, t.offset - 1) : Math.max(o, t.offset + 1);
   }
-  o = Math.min(MAX_PICTURE_OFFSET, Math.max(MIN_OFFSET, o));
+  o = Math.min(MAX_PICTURE_OFFSET, Math.max(MIN_PICTURE_OFFSET, o));
   return trials.some((t) => t.offset === o) ? null : o;
 }
 
@@ -148,7 +152,7 @@ export function pick(trials: readonly Trial[], aim: SizeAim): Trial | null {
 
 /** The finest offset at which a picture of `at0` bytes at offset 0 takes at most `bytes`. */
 function fittingOffset(at0: number, bytes: number): number {
-  for (let x = MIN_OFFSET; x <= MAX_PICTURE_OFFSET; x++) if (at0 * relativeBytes(x) <= bytes) return x;
+  for (let x = MIN_PICTURE_OFFSET; x <= MAX_PICTURE_OFFSET; x++) if (at0 * relativeBytes(x) <= bytes) return x;
   return MAX_PICTURE_OFFSET;
 }
 
