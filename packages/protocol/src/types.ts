@@ -44,6 +44,8 @@ export interface LevelSpec {
  */
 export type EngineName = 'patches' | 'h264' | 'vp8';
 export const ENGINES: readonly EngineName[] = ['patches', 'h264', 'vp8'];
+/** The engine of a hello that names none (the hello before engines existed): it is sent as no field. */
+export const IMPLICIT_ENGINE: EngineName = 'patches';
 
 /** Sender → receiver, first message of a session: everything needed to interpret frames. */
 export interface HelloMessage {

@@ -11,6 +11,7 @@ import {
   type FrameMessage,
   type GroundingMessage,
   type HelloMessage,
+  IMPLICIT_ENGINE,
   KEEP_LEVEL,
   type LevelKind,
   type LevelSpec,
@@ -47,7 +48,7 @@ export function toWire(m: Message): unknown[] {
         m.maxMessageBytes,
         m.fps,
         // A patches hello keeps its original 7 fields, byte for byte.
-        ...(m.engine === 'patches' ? [] : [m.engine]),
+        ...(m.engine === IMPLICIT_ENGINE ? [] : [m.engine]),
       ];
     case 'frame': {
       const { coding, bytes } = encodeLevels(bin(m.levels, 'levels'));
@@ -158,13 +159,13 @@ function hello(f: unknown[]): HelloMessage {
   if (levels.length === 0) throw new ProtocolError('bad-field', 'the level table is empty', 'levels');
   const maxMessageBytes = int(f[5], 'maxMessageBytes', LIMITS.minMessageBytes, LIMITS.maxMessageBytes);
   const fps = f[6] === null ? null : num(f[6], 'fps', Number.MIN_VALUE, 1000);
-  let engine: EngineName = 'patches';
+  let engine: EngineName = IMPLICIT_ENGINE;
   if (f.length === 8) {
     const e = str(f[7], 'engine', 16) as EngineName;
-    if (!ENGINES.includes(e) || e === 'patches') {
+    if (!ENGINES.includes(e) || e === IMPLICIT_ENGINE) {
       throw new ProtocolError(
         'bad-field',
-        `engine must be one of ${ENGINES.filter((x) => x !== 'patches').join(', ')} (patches is sent as no field)`,
+        `engine must be one of ${ENGINES.filter((x) => x !== IMPLICIT_ENGINE).join(', ')} (${IMPLICIT_ENGINE} is sent as no field)`,
         'engine',
       );
     }

@@ -1,5 +1,5 @@
 import { type CodecEntry, ModelError } from '@mmsc/codec';
-import { defaultLevels, type EngineName, type HelloMessage } from '@mmsc/protocol';
+import { defaultLevels, type EngineName, type HelloMessage, IMPLICIT_ENGINE } from '@mmsc/protocol';
 import type { DistortionCurve } from './allocate/distortion.js';
 import { engineFor } from './engines/registry.js';
 import { GEOMETRY } from './geometry.js';
@@ -14,7 +14,7 @@ export function helloFor(
   codecs: CodecEntry[],
   fps: number,
   maxMessageBytes: number,
-  engine: EngineName = 'patches',
+  engine: EngineName = IMPLICIT_ENGINE,
   frame: { width: number; height: number } = GEOMETRY,
 ): HelloMessage {
   const by = (bytes: number) => {

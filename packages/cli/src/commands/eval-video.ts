@@ -2,8 +2,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { codecEntries } from '@mmsc/codec';
 import { h264Available } from '@mmsc/codec/h264-node';
-import { DEFAULT_MAX_MESSAGE_BYTES, EXIT } from '@mmsc/protocol';
-import { curvesOf, DEFAULT_MODELS_DIR, helloFor, loadCodecs, loadRelevance, readManifest } from '@mmsc/sender';
+import { DEFAULT_MAX_MESSAGE_BYTES, type EngineName, EXIT } from '@mmsc/protocol';
+import { curvesOf, DEFAULT_ENGINE, DEFAULT_MODELS_DIR, engineFor, helloFor, loadCodecs, loadRelevance, readManifest } from '@mmsc/sender';
 import { Command } from 'commander';
 import sharp from 'sharp';
 import { CliError } from '../errors.js';
@@ -97,8 +97,8 @@ export function evalVideoCommand(): Command {
       });
       const [relevance, manifest] = await Promise.all([loadRelevance(o.models), readManifest(o.models)]);
       const entries = codecEntries(manifest);
-      const hello = helloFor(entries, fps, DEFAULT_MAX_MESSAGE_BYTES, 'h264', size);
-      const patchCodecs = methods.some((m) => m === 'patches' || m === 'mmsc-patches')
+      const hello = helloFor(entries, fps, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_ENGINE, size);
+      const patchCodecs = methods.some((m) => m === 'patches' || usesPatchCodes(byEngine.get(m)))
         ? { encoders: await loadCodecs('encoder', o.models), decoders: await loadCodecs('decoder', o.models), curves: curvesOf(entries) }
         : null;
       const bar = progress('relevance', clip.frames.length);
@@ -220,3 +220,6 @@ async function writeOutputs(
     }
   }
 }
+
+/** Whether an engine method's encoders read the learned patch codes (the patch encoders are then loaded). */
+const usesPatchCodes = (engine: EngineName | undefined) => engine !== undefined && engineFor(engine).patchCodes === true;

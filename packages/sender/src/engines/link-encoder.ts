@@ -73,6 +73,8 @@ export interface Engine {
   readonly summary: string;
   /** Whether its pictures predict from earlier ones (a benchmark then feeds it moving frames). */
   readonly temporal: boolean;
+  /** Whether its encoders read the frame's learned patch codes (the patch encoders must then be loaded). */
+  readonly patchCodes?: boolean;
   /** Null when it can run on this machine, else why not (one line; e.g. a native library did not load). */
   unavailable(): Promise<string | null>;
   /** The hello with this engine's fields set on the common ones (geometry, levels, fps). */

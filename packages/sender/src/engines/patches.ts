@@ -40,6 +40,7 @@ export const patchesEngine: Engine = {
   name: 'patches',
   summary: 'the paper’s learned 8×8 codecs at five levels, allocated by relevance',
   temporal: false,
+  patchCodes: true,
   unavailable: async () => null,
   hello: (common) => ({ ...common, engine: 'patches' }),
   describe: (opts) => `allocator ${opts.allocator}`,

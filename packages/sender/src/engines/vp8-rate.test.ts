@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import { allocYuv } from '@mmsc/codec';
+import { describe, expect, it } from 'vitest';
 import {
   coarsen,
   lumaChange,
