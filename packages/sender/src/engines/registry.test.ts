@@ -1,18 +1,9 @@
-import { contextFromHello, defaultLevels, ENGINES, type HelloMessage, REFRESH_UNSUPPORTED_FORMAT } from '@mmsc/protocol';
+import { contextFromHello, ENGINES, type HelloMessage, REFRESH_UNSUPPORTED_FORMAT } from '@mmsc/protocol';
 import { describe, expect, it } from 'vitest';
+import { patchesHello } from '../testing/video-hello.js';
 import { DEFAULT_ENGINE, engineFor, engines, FALLBACK_ENGINE, isEngineName, UnknownEngineError } from './registry.js';
 
-const common: HelloMessage = {
-  type: 'hello',
-  sessionId: 's',
-  width: 480,
-  height: 320,
-  patchSize: 8,
-  levels: defaultLevels(),
-  maxMessageBytes: 65536,
-  fps: 10,
-  engine: 'patches',
-};
+const common: HelloMessage = patchesHello();
 const options = { allocator: 'rd', curves: [], chroma: '444' } as const;
 
 describe('engine registry', () => {

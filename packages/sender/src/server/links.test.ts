@@ -1,21 +1,12 @@
-import { defaultLevels, encodeMessage, type HelloMessage } from '@mmsc/protocol';
+import { encodeMessage, type HelloMessage } from '@mmsc/protocol';
 import { describe, expect, it } from 'vitest';
 import type { GroundedQuery } from '../relevance/grounder.js';
 import { fakeEngine } from '../testing/fake-engine.js';
 import { FakePeer } from '../testing/fake-peer.js';
+import { patchesHello } from '../testing/video-hello.js';
 import { Links } from './links.js';
 
-const hello: HelloMessage = {
-  type: 'hello',
-  sessionId: 'pending',
-  width: 480,
-  height: 320,
-  patchSize: 8,
-  levels: defaultLevels(),
-  maxMessageBytes: 65536,
-  fps: 10,
-  engine: 'patches',
-};
+const hello: HelloMessage = patchesHello('pending');
 const plain = (text: string): GroundedQuery => ({ key: text, text, weights: null, words: [], ungrounded: [] });
 
 function service() {

@@ -1,4 +1,4 @@
-import { defaultLevels, encodeMessage, type HelloMessage } from '@mmsc/protocol';
+import { encodeMessage, type HelloMessage } from '@mmsc/protocol';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { patchesEngine } from '../engines/patches.js';
@@ -7,19 +7,10 @@ import { loadLexicon } from '../relevance/load-relevance.js';
 import { fakeEngine } from '../testing/fake-engine.js';
 import { FakePeer } from '../testing/fake-peer.js';
 import { FakePipeline } from '../testing/fake-pipeline.js';
+import { patchesHello } from '../testing/video-hello.js';
 import { type LinkOptions, ReceiverLink } from './receiver-link.js';
 
-const hello: HelloMessage = {
-  type: 'hello',
-  sessionId: 's',
-  width: 480,
-  height: 320,
-  patchSize: 8,
-  levels: defaultLevels(),
-  maxMessageBytes: 65536,
-  fps: 10,
-  engine: 'patches',
-};
+const hello: HelloMessage = patchesHello();
 
 /** A grounding without a lexicon: every query grounds to nothing in particular. */
 const plain = (text: string): GroundedQuery => ({ key: text, text, weights: null, words: [], ungrounded: [] });
