@@ -78,6 +78,23 @@ describe('mmsc CLI', () => {
     expect(oneLine(r.stderr)).toMatch(/^mmsc: EISDIR: /);
   });
 
+  it('serve refuses a bad --ice-server, or TURN without credentials, in one line (exit 2), never echoing the credential', () => {
+    const a = run('serve', '--ice-server', 'http://stun.example.org');
+    expect(a.status).toBe(2);
+    expect(a.stderr.trim()).toBe('mmsc: --ice-server: "http://stun.example.org" is not a stun:, turn: or turns: URL');
+    expect(a.stderr.trim().split('\n')).toHaveLength(1);
+    const b = run('serve', '--ice-server', 'turn:10.0.0.1:3478');
+    expect(b.status).toBe(2);
+    expect(b.stderr).toMatch(/--ice-server turn:10.0.0.1:3478 needs --ice-username and --ice-credential/);
+    const c = run('serve', '--ice-server', 'turns:10.0.0.1?transport=udp', '--ice-username', 'u', '--ice-credential', 'hush-hush');
+    expect(c.status).toBe(2);
+    expect(c.stderr).toMatch(/turns: takes \?transport=tcp/);
+    expect(c.stderr).not.toContain('hush-hush');
+    const d = run('serve', '--ice-server', 'stun:10.0.0.1', '--ice-credential', 'x');
+    expect(d.status).toBe(2);
+    expect(d.stderr).toMatch(/--ice-username and --ice-credential are for a turn: or turns: --ice-server/);
+  });
+
   it('serve refuses an address that is not an IP, in one line', () => {
     const r = run('serve', '--host', '256.1.1.1');
     expect(r.status).toBe(2);

@@ -3,6 +3,16 @@ export { contextFromHello, DEFAULT_CONTEXT, makeContext, type ProtocolContext } 
 export { isProtocolError, PROTOCOL_ERROR_CODES, ProtocolError, type ProtocolErrorCode } from './errors.js';
 export { exampleMessages } from './examples.js';
 export { EXIT, type ExitName } from './exit-codes.js';
+export {
+  checkIceServerUrl,
+  describeIceServers,
+  type IceServer,
+  type IceServerKind,
+  iceServersProblem,
+  MAX_ICE_FIELD,
+  MAX_ICE_SERVERS,
+  toIceServers,
+} from './ice-servers.js';
 export { decodeLevels, encodeLevels, LEVEL_CODING, type LevelCoding } from './level-coding.js';
 export { seededRandom } from './random.js';
 export { isSessionErrorCode, SESSION_ERROR_CODES, type SessionErrorCode } from './session-errors.js';

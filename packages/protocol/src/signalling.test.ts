@@ -63,6 +63,25 @@ describe('parseSignal: messages a receiver gets from the sender', () => {
     expect(parseSignal('{"type":"error","code":"busy","message":"full"}')).toEqual({ type: 'error', code: 'busy', message: 'full' });
   });
 
+  it('reads the ICE servers an offer may carry, and keeps an offer without them as it was', () => {
+    const iceServers = [{ urls: 'stun:10.0.0.1:3478' }, { urls: 'turn:10.0.0.1?transport=tcp', username: 'u', credential: 'c' }];
+    expect(parseSignal(JSON.stringify({ type: 'offer', sdp: SDP, iceServers }))).toEqual({ type: 'offer', sdp: SDP, iceServers });
+    expect(parseSignal(JSON.stringify({ type: 'offer', sdp: SDP, iceServers: [] }))).toEqual({ type: 'offer', sdp: SDP, iceServers: [] });
+    expect(parseSignal(JSON.stringify({ type: 'offer', sdp: SDP }))).not.toHaveProperty('iceServers');
+    // Only offers carry them: an answer's are dropped, not used.
+    expect(parseSignal(JSON.stringify({ type: 'answer', sdp: SDP, iceServers }))).toEqual({ type: 'answer', sdp: SDP });
+  });
+
+  it.each([
+    ['not a list', { urls: 'stun:x' }, /^offer: iceServers must be an array$/],
+    ['a bad URL', [{ urls: 'http://x' }], /^offer: "http:\/\/x" is not a stun:, turn: or turns: URL$/],
+    ['TURN without credentials', [{ urls: 'turn:x' }], /^offer: turn:x needs a username and a credential$/],
+  ])('refuses an offer whose ICE servers are %s (bad-signal)', (_, iceServers, why) => {
+    const text = JSON.stringify({ type: 'offer', sdp: SDP, iceServers });
+    expect(refused(() => parseSignal(text))).toBe('bad-signal');
+    expect(() => parseSignal(text)).toThrow(why);
+  });
+
   it('drops unknown candidate fields and mistyped optional ones', () => {
     const c = { candidate: 'candidate:3', sdpMid: 5, sdpMLineIndex: '0', usernameFragment: 'u' };
     expect(parseSignal(JSON.stringify({ type: 'candidate', candidate: c }))).toEqual({

@@ -1,4 +1,5 @@
 import { utf8Length } from './check.js';
+import { type IceServer, toIceServers } from './ice-servers.js';
 
 /**
  * Signalling over the /signal WebSocket: JSON text messages. The sender offers (it owns the data
@@ -12,7 +13,9 @@ export interface IceCandidate {
 }
 
 export type SignalMessage =
-  | { type: 'offer' | 'answer'; sdp: string }
+  /** `iceServers`: the STUN/TURN servers the sender uses, for the receiver's peer (absent: none). */
+  | { type: 'offer'; sdp: string; iceServers?: IceServer[] }
+  | { type: 'answer'; sdp: string }
   | { type: 'candidate'; candidate: IceCandidate | null }
   | { type: 'error'; code: string; message: string };
 
@@ -46,7 +49,12 @@ export function parseSignal(text: string, maxBytes = MAX_SIGNAL_BYTES): SignalMe
     case 'offer':
     case 'answer':
       if (typeof m.sdp !== 'string' || !m.sdp.startsWith('v=0')) throw new SignalError('bad-signal', `${m.type} needs an SDP string`);
-      return { type: m.type, sdp: m.sdp };
+      if (m.type === 'answer' || m.iceServers === undefined) return { type: m.type, sdp: m.sdp };
+      try {
+        return { type: 'offer', sdp: m.sdp, iceServers: toIceServers(m.iceServers) };
+      } catch (e) {
+        throw new SignalError('bad-signal', `offer: ${(e as Error).message}`);
+      }
     case 'candidate': {
       const c = m.candidate as Record<string, unknown> | null | undefined;
       if (c === null || c === undefined) return { type: 'candidate', candidate: null };

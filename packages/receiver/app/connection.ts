@@ -15,7 +15,8 @@ export function pageTransport(signalUrl: string, explainRefusal: () => Promise<s
   return {
     target: signalUrl,
     openSocket: () => new WebSocket(signalUrl),
-    createPeer: () => new RTCPeerConnection({ iceServers: [] }),
+    // The sender's offer names the STUN/TURN servers to use; none named, none asked.
+    createPeer: (iceServers) => new RTCPeerConnection({ iceServers: iceServers.map((s) => ({ ...s })) }),
     send: (channel, bytes) => channel.send(bytes as Uint8Array<ArrayBuffer>),
     explainRefusal,
     async prepare() {

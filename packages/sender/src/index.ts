@@ -54,6 +54,7 @@ export { defaultLimits, type Limits } from './server/limits.js';
 export { Links, type LinksOptions } from './server/links.js';
 export { ReceiverLink } from './server/receiver-link.js';
 export { Streamer, type StreamerOptions } from './server/streamer.js';
+export { ConfiguredPeerConnection } from './server/werift-peer.js';
 export { sourceGeometry } from './sources/probe.js';
 export { type FrameSource, openSource, PanSource, panCrop, SourceError } from './sources/sources.js';
 // Starting a sender (`startSender` wires the rest), and its parts

@@ -1,5 +1,5 @@
 import { type Chroma, codecEntries, type PatchCodecs } from '@mmsc/codec';
-import { DEFAULT_MAX_MESSAGE_BYTES, type HelloMessage } from '@mmsc/protocol';
+import { DEFAULT_MAX_MESSAGE_BYTES, type HelloMessage, type IceServer } from '@mmsc/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import sharp from 'sharp';
@@ -57,6 +57,8 @@ export interface SenderConfig {
   maxBps?: number;
   /** The peer-facing limits (defaults: `defaultLimits()`). */
   limits?: Partial<Limits>;
+  /** STUN/TURN servers for every peer, the sender's and (through the offer) the receiver's (default: none). */
+  iceServers?: readonly IceServer[];
   /** The browser app and onnxruntime-web's files, served at / and /ort/ (none: not served). */
   appDir?: string | null;
   ortDir?: string | null;
@@ -188,6 +190,7 @@ export async function startSender(c: SenderConfig): Promise<RunningSender> {
         token: c.token,
         allowOrigins: c.allowOrigins ?? [],
         limits,
+        iceServers: c.iceServers ?? [],
         ...(c.logger ? { logger: c.logger } : {}),
         ...(c.https ? { https: c.https } : {}),
       }),

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { Chroma } from '@mmsc/codec';
-import { ENGINES, EXIT, PROTOCOL_VERSION } from '@mmsc/protocol';
+import { describeIceServers, ENGINES, EXIT, PROTOCOL_VERSION } from '@mmsc/protocol';
 import { APP_DIR, ORT_DIR } from '@mmsc/receiver/assets';
 import {
   type AllocatorName,
@@ -23,6 +23,7 @@ import { Command } from 'commander';
 import { RecordingPipeline, readRecording } from '../emulate/record.js';
 import { CliError } from '../errors.js';
 import { frameOptionsOf, withFrameOptions } from './frame-options.js';
+import { type IceOptions, iceServersOf, withIceOptions } from './ice-options.js';
 
 /** Reads --tls-cert/--tls-key (both or neither), with one-line errors. */
 function readTls(certPath?: string, keyPath?: string): { cert: Buffer; key: Buffer } | null {
@@ -63,7 +64,7 @@ export function serveCommand(mode: 'serve' | 'record' = 'serve'): Command {
       : "serve (same options) and record the session into --out: every source frame streamed, the receivers' query changes with their frame indices, and the link as the sender saw it (replay it with `mmsc replay`)",
   );
   if (mode === 'record') cmd.requiredOption('--out <dir>', 'recording folder (frames/, queries.json, link.jsonl)');
-  return withFrameOptions(cmd)
+  return withIceOptions(withFrameOptions(cmd))
     .option(
       '--replay <dir>',
       'a recording (`mmsc record`) whose query changes are applied at the same frame indices (pair it with --source <dir>/frames)',
@@ -91,37 +92,39 @@ export function serveCommand(mode: 'serve' | 'record' = 'serve'): Command {
     .option('--allow-origin <origin...>', 'another origin whose pages may open /signal (e.g. https://ops.example.org; * for any)')
     .option('--tls-cert <pem>', 'serve HTTPS/WSS with this certificate (PEM); remote browsers need a secure context')
     .option('--tls-key <pem>', 'private key (PEM) for --tls-cert')
-    .option('--handshake-timeout <s>', 'close a connection whose data channel has not opened by then, seconds', '15')
+    .option('--handshake-timeout <s>', 'close a connection whose data channel has not opened this many seconds after the offer', '15')
     .option('--pipeline <where>', 'worker (models in a worker thread, off the event loop) or inline (same thread)', 'worker')
     .option('--log-level <level>', 'debug, info, warn, error or silent', 'info')
     .option('--log-json', 'log JSON lines even on a terminal (the default when stdout is not a TTY)')
     .action(
-      async (opts: {
-        source: string;
-        query: string;
-        port: string;
-        host: string;
-        fps: string;
-        allocator: string;
-        engine?: string;
-        chroma: string;
-        maxReceivers: string;
-        maxRate: string;
-        models: string;
-        token?: string;
-        auth: boolean;
-        allowOrigin?: string[];
-        tlsCert?: string;
-        tlsKey?: string;
-        handshakeTimeout: string;
-        pipeline: string;
-        logLevel: string;
-        logJson?: boolean;
-        out?: string;
-        replay?: string;
-        size: string;
-        fit: string;
-      }) => {
+      async (
+        opts: IceOptions & {
+          source: string;
+          query: string;
+          port: string;
+          host: string;
+          fps: string;
+          allocator: string;
+          engine?: string;
+          chroma: string;
+          maxReceivers: string;
+          maxRate: string;
+          models: string;
+          token?: string;
+          auth: boolean;
+          allowOrigin?: string[];
+          tlsCert?: string;
+          tlsKey?: string;
+          handshakeTimeout: string;
+          pipeline: string;
+          logLevel: string;
+          logJson?: boolean;
+          out?: string;
+          replay?: string;
+          size: string;
+          fit: string;
+        },
+      ) => {
         const fps = Number(opts.fps);
         const port = Number(opts.port);
         const maxReceivers = Number(opts.maxReceivers);
@@ -151,6 +154,7 @@ export function serveCommand(mode: 'serve' | 'record' = 'serve'): Command {
         const token = opts.auth ? (opts.token ?? process.env.MMSC_TOKEN ?? makeToken()) : null;
         if (token !== null && !/^[\w.~-]{8,256}$/.test(token))
           throw new CliError('--token must be 8–256 URL-safe characters (letters, digits, - _ . ~)', EXIT.usage);
+        const iceServers = iceServersOf(opts);
         const frameOptions = frameOptionsOf(opts);
         const https = readTls(opts.tlsCert, opts.tlsKey);
         const log = createLogger(opts.logLevel as LogLevel, opts.logJson ?? !process.stdout.isTTY);
@@ -179,6 +183,7 @@ export function serveCommand(mode: 'serve' | 'record' = 'serve'): Command {
             chroma: opts.chroma as Chroma,
             maxBps,
             limits: { ...defaultLimits(maxReceivers), handshakeTimeoutMs: handshakeS * 1000 },
+            iceServers,
             appDir: APP_DIR,
             ortDir: ORT_DIR,
             token,
@@ -203,6 +208,9 @@ export function serveCommand(mode: 'serve' | 'record' = 'serve'): Command {
         const withToken = token === null ? `${shown}/` : `${shown}/?token=${token}`;
         console.log(
           `mmsc serve: ${sender.description}, ${frame.width}×${frame.height}${frame.source ? ` (from ${frame.source.width}×${frame.source.height}, fit ${frameOptions.fit})` : ''}, ${fps} fps, engine ${engine.name} (${engine.describe(sender.engineOptions)}), protocol v${PROTOCOL_VERSION}`,
+        );
+        console.log(
+          `mmsc serve: ICE servers: ${iceServers.length > 0 ? describeIceServers(iceServers) : 'none (host candidates only; --ice-server adds STUN/TURN)'}`,
         );
         if (opts.out)
           console.log(

@@ -168,6 +168,8 @@ export interface MmscPeerOptions {
   seconds: number;
   /** Extra `mmsc serve` options. */
   serveArgs?: string[];
+  /** Extra environment for `mmsc serve` (e.g. MMSC_ICE_CREDENTIAL). */
+  serveEnv?: Record<string, string>;
   /** Called once the sender is ready, right before the receiver connects (restart the link here). */
   beforeConnect: () => Promise<void>;
   log?: (s: string) => void;
@@ -230,6 +232,7 @@ export async function startServe(o: Omit<MmscPeerOptions, 'receiverNs' | 'second
   ];
   const serve = spawn('ip', ['netns', 'exec', o.senderNs, process.execPath, MMSC_BIN, ...args, ...(o.serveArgs ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...o.serveEnv },
   });
   let serveLog = '';
   const keep = (d: Buffer) => {

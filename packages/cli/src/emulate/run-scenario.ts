@@ -215,12 +215,17 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<Emulatio
     measured = check;
     ok = check.ok === true;
     let iceServers: AnchorIceServer[] = [];
+    let relay: { urls: string; username: string; credential: string } | null = null;
     if (nat) {
       // The self-check measured the link between two plain hosts; the peers run behind NAT on the same link.
       await net.close();
       net = await EmulatedNetwork.open(prefix, o.log, 'nat');
-      iceServers = [await net.startTurn()];
+      relay = await net.startTurn();
+      iceServers = [relay];
     }
+    // Behind NAT, `serve` is given the relay (the credential through the environment, never argv
+    // or a log); its offer hands it to the page and the probe.
+    const relayArgs = relay ? ['--ice-server', relay.urls, '--ice-username', relay.username] : [];
     // mmsc's two receivers: `serve` in the sender's namespace, the link started afresh right before they connect.
     const senderOptions = (stats: string, started: (at: number) => void): MmscPeerOptions => ({
       senderNs: net.senderNs,
@@ -230,7 +235,8 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<Emulatio
       clipDir: o.clipDir,
       fps: o.fps,
       seconds,
-      serveArgs: o.serveArgs ?? [],
+      serveArgs: [...relayArgs, ...(o.serveArgs ?? [])],
+      ...(relay ? { serveEnv: { MMSC_ICE_CREDENTIAL: relay.credential } } : {}),
       beforeConnect: async () => {
         await net.startLink(configFile, join(work, stats));
         started(net.linkStartedAt);

@@ -1,8 +1,9 @@
 import type { LinkTransport } from '@mmsc/receiver';
-import { type RTCDataChannel, RTCPeerConnection } from 'werift';
+import { ConfiguredPeerConnection } from '@mmsc/sender';
+import type { RTCDataChannel } from 'werift';
 import WebSocket from 'ws';
 
-/** A receiver's link in Node: `ws` signalling (headers allowed, unlike a browser's) and a werift peer. */
+/** A receiver's link in Node: `ws` signalling (headers allowed, unlike a browser's) and a werift peer asking only the ICE servers the offer names. */
 export interface NodeTransport {
   transport: LinkTransport<RTCDataChannel>;
   /** Resolves when the first signalling socket opens; rejects with `refused(status)` or `unreachable(error)`. */
@@ -52,12 +53,13 @@ export function nodeTransport(o: NodeTransportOptions): NodeTransport {
       });
       return ws;
     },
-    createPeer: () =>
-      new RTCPeerConnection({
-        iceServers: [],
+    // Only the ICE servers the sender's offer names (werift's default STUN server removed; werift
+    // uses the first STUN and the first TURN server of them).
+    createPeer: (iceServers) =>
+      new ConfiguredPeerConnection(iceServers, {
         iceAdditionalHostAddresses: ['127.0.0.1'],
         ...(o.maxMessageSize ? { maxMessageSize: o.maxMessageSize } : {}),
-      } as never),
+      }),
     send: (channel, bytes) => channel.send(Buffer.from(bytes)),
   };
   return {

@@ -1,4 +1,4 @@
-import type { IceCandidate, SignalMessage } from '@mmsc/protocol';
+import type { IceCandidate, IceServer, SignalMessage } from '@mmsc/protocol';
 import { describe, expect, it } from 'vitest';
 import {
   type ChannelLike,
@@ -128,6 +128,7 @@ class FakePeer implements PeerLike<FakeChannel> {
 function setup(opts: { beforeAnswer?: () => Promise<boolean>; peer?: (p: FakePeer) => void } = {}) {
   const socket = new FakeSocket();
   const peers: FakePeer[] = [];
+  const iceServers: (readonly IceServer[])[] = [];
   const log: string[] = [];
   const ends: ConnectionEnd[] = [];
   const received: { bytes: number[]; ts: number }[] = [];
@@ -147,7 +148,8 @@ function setup(opts: { beforeAnswer?: () => Promise<boolean>; peer?: (p: FakePee
   const conn = new ReceiverConnection<FakeChannel>(
     {
       socket,
-      createPeer: () => {
+      createPeer: (servers) => {
+        iceServers.push(servers);
         const p = new FakePeer();
         opts.peer?.(p);
         peers.push(p);
@@ -158,7 +160,7 @@ function setup(opts: { beforeAnswer?: () => Promise<boolean>; peer?: (p: FakePee
     },
     events,
   );
-  return { socket, peers, log, ends, received, conn, peer: () => peers[0] as FakePeer };
+  return { socket, peers, iceServers, log, ends, received, conn, peer: () => peers[0] as FakePeer };
 }
 
 describe('ReceiverConnection', () => {
@@ -172,6 +174,29 @@ describe('ReceiverConnection', () => {
     expect(t.peer().steps).toEqual(['remote offer', 'create answer', 'local answer']);
     expect(t.socket.sent).toEqual([{ type: 'answer', sdp: ANSWER }]);
     expect(t.log).toEqual(['accepted', 'signal offer', 'answered']);
+  });
+
+  it('makes its peer with the ICE servers the offer names, and with none when it names none', async () => {
+    const servers = [{ urls: 'stun:10.0.0.1:3478' }, { urls: 'turn:10.0.0.1:3478', username: 'u', credential: 'c' }];
+    const t = setup();
+    t.socket.open();
+    t.socket.deliver({ type: 'offer', sdp: OFFER, iceServers: servers });
+    await settle();
+    expect(t.iceServers).toEqual([servers]);
+    const bare = setup();
+    bare.socket.open();
+    bare.socket.deliver({ type: 'offer', sdp: OFFER });
+    await settle();
+    expect(bare.iceServers).toEqual([[]]);
+  });
+
+  it('drops an offer whose ICE servers are malformed, before any peer is made', async () => {
+    const t = setup();
+    t.socket.open();
+    t.socket.deliver({ type: 'offer', sdp: OFFER, iceServers: [{ urls: 'turn:10.0.0.1' }] });
+    await settle();
+    expect(t.peers).toHaveLength(0);
+    expect(t.log).toEqual(['accepted', 'malformed bad-signal']);
   });
 
   it('holds the sender’s candidates until the offer is set, and adds later ones at once', async () => {

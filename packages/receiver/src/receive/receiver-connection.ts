@@ -1,4 +1,4 @@
-import { checkSdp, type IceCandidate, parseSignal, SignalError, type SignalMessage } from '@mmsc/protocol';
+import { checkSdp, type IceCandidate, type IceServer, parseSignal, SignalError, type SignalMessage } from '@mmsc/protocol';
 
 /**
  * An event-handler slot. Written as a method's type so that its parameter is compared both ways:
@@ -91,8 +91,8 @@ export interface ConnectionEvents<C extends ChannelLike> {
 export interface ConnectionOptions<C extends ChannelLike> {
   /** A new socket to the sender's /signal, not yet open (handlers are attached before it can deliver). */
   socket: SignalSocket;
-  /** Makes the peer when the offer arrives, so a refused or busy attempt never makes one. */
-  createPeer: () => PeerLike<C>;
+  /** Makes the peer when the offer arrives, so a refused or busy attempt never makes one; with the offer's ICE servers. */
+  createPeer: (iceServers: readonly IceServer[]) => PeerLike<C>;
   /**
    * Waited for before the offer is answered, so nothing can arrive before the receiver is ready
    * (the probe loads its decoders meanwhile). It resolves whether to answer: false leaves the
@@ -246,7 +246,7 @@ export class ReceiverConnection<C extends ChannelLike> {
     if (!this.live) return;
     if (m.type === 'offer') {
       if ((this.options.beforeAnswer && !(await this.options.beforeAnswer())) || !this.live) return;
-      const pc = this.peer ?? this.makePeer();
+      const pc = this.peer ?? this.makePeer(m.iceServers ?? []);
       await pc.setRemoteDescription({ type: 'offer', sdp: m.sdp });
       this.remoteSet = true;
       for (const c of this.remoteCandidates.splice(0)) await pc.addIceCandidate(c);
@@ -264,8 +264,8 @@ export class ReceiverConnection<C extends ChannelLike> {
     }
   }
 
-  private makePeer(): PeerLike<C> {
-    const pc = this.options.createPeer();
+  private makePeer(iceServers: readonly IceServer[]): PeerLike<C> {
+    const pc = this.options.createPeer(iceServers);
     this.peer = pc;
     pc.onicecandidate = (e) => {
       const c = e.candidate;

@@ -107,7 +107,7 @@ class FakePeer implements PeerLike<FakeChannel> {
 }
 
 /** A session over fake sockets and peers; `connect()` runs the sender's side of one attempt up to the open channel. */
-function harness(o: { decoding?: PictureDecoding | null; retry?: RetryPolicy } = {}) {
+function harness(o: { decoding?: PictureDecoding | null; retry?: RetryPolicy; openTimeoutMs?: number } = {}) {
   const sockets: FakeSocket[] = [];
   const peers: FakePeer[] = [];
   const sent: Message[] = [];
@@ -128,6 +128,7 @@ function harness(o: { decoding?: PictureDecoding | null; retry?: RetryPolicy } =
     },
     decoding: o.decoding === undefined ? new LocalDecoding(() => ({ decoders: NO_DECODERS })) : o.decoding,
     retry: o.retry ?? null,
+    ...(o.openTimeoutMs ? { openTimeoutMs: o.openTimeoutMs } : {}),
     now: () => now,
   });
   const connect = async () => {
@@ -277,6 +278,32 @@ describe('ReceivingSession', () => {
     expect(sent.filter((m) => m.type === 'query').map((m) => m.type === 'query' && m.queryId)).toEqual([id, id]);
     expect(session.machine.epoch).toBe(2);
     await session.close();
+  });
+
+  it('counts the open deadline from the offer; without an offer the same span ends the attempt', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { session, sockets } = harness({ openTimeoutMs: 1000 });
+    const ends: string[] = [];
+    session.on('closed', (_r, end) => ends.push(end.kind));
+    session.start();
+    await vi.advanceTimersByTimeAsync(1);
+    const socket = sockets[0] as FakeSocket;
+    socket.open();
+    await vi.advanceTimersByTimeAsync(900); // a slow offer (the sender gathering)
+    socket.deliver({ type: 'offer', sdp: OFFER });
+    await vi.advanceTimersByTimeAsync(900);
+    expect(ends).toEqual([]); // 1.8 s after connecting, 0.9 s after the offer
+    await vi.advanceTimersByTimeAsync(150);
+    expect(ends).toEqual(['open-timeout']);
+
+    const other = harness({ openTimeoutMs: 1000 });
+    const otherEnds: string[] = [];
+    other.session.on('closed', (_r, end) => otherEnds.push(end.kind));
+    other.session.start();
+    await vi.advanceTimersByTimeAsync(1);
+    (other.sockets[0] as FakeSocket).open();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(otherEnds).toEqual(['open-timeout']);
   });
 
   it('without a retry policy a busy sender ends the link; other signalling errors are reported and it goes on', async () => {

@@ -1,12 +1,13 @@
 /**
  * The receiver's link to the sender: one ReceiverConnection attempt at a time (WebSocket signalling
- * at /signal, the sender offers and owns the data channel), an open deadline, a grace period for a
+ * at /signal, the sender offers and owns the data channel), an open deadline (counted from the
+ * offer), a grace period for a
  * 'disconnected' peer, and — with a retry policy (the page) — reconnection with exponential backoff
  * whenever signalling, ICE or the data channel goes away. Without one (the probe, tests) the first
  * end is final. Socket, peer and channel sends are the platform's (injected); the timers are this
  * file's, and so is what the operator is told.
  */
-import type { SignalError, SignalMessage } from '@mmsc/protocol';
+import type { IceServer, SignalError, SignalMessage } from '@mmsc/protocol';
 import {
   type ChannelLike,
   type ConnectionEnd,
@@ -23,7 +24,8 @@ export interface LinkTransport<C extends ChannelLike> {
   readonly target?: string;
   /** A new socket to the sender's /signal, not yet open. */
   openSocket(): SignalSocket;
-  createPeer(): PeerLike<C>;
+  /** A peer asking only `iceServers` (the sender's offer names them; none: no server at all). */
+  createPeer(iceServers: readonly IceServer[]): PeerLike<C>;
   /** Sends bytes on the data channel (each platform's channel has its own send). */
   send(channel: C, bytes: Uint8Array): void;
   /** Run before each attempt (the page asks once for media permission so that Chromium offers loopback candidates). */
@@ -79,7 +81,7 @@ export interface LinkOptions<C extends ChannelLike> {
   transport: LinkTransport<C>;
   /** Reconnect after a drop (the page); null or absent: one attempt. */
   retry?: RetryPolicy | null;
-  /** How long the data channel may take to open (default 15 s). */
+  /** How long the data channel may take to open after the offer, and the offer to come (default 15 s each). */
   openTimeoutMs?: number;
   /** How long a 'disconnected' peer may take to recover (default 4 s). */
   disconnectedGraceMs?: number;
@@ -159,14 +161,17 @@ export class SignalLink<C extends ChannelLike> extends Emitter<LinkEvents<C>> {
     const drop = (reason: string, end: LinkEnd, backoff?: number) => {
       if (live()) this.drop(reason, end, backoff);
     };
+    // The open deadline counts from the offer; before it, the same span bounds signalling.
     const timeout = `no data channel within ${openTimeoutMs / 1000} s (ICE failed?)`;
-    this.timers.push(setTimeout(() => drop(timeout, { kind: 'open-timeout' }), openTimeoutMs));
+    const arm = () => setTimeout(() => drop(timeout, { kind: 'open-timeout' }), openTimeoutMs);
+    let openTimer = arm();
+    this.timers.push(openTimer);
     let disconnectedTimer: ReturnType<typeof setTimeout> | null = null;
     const retrying = !!this.options.retry;
     this.conn = new ReceiverConnection<C>(
       {
         socket: transport.openSocket(),
-        createPeer: () => transport.createPeer(),
+        createPeer: (iceServers) => transport.createPeer(iceServers),
         ...(transport.beforeAnswer ? { beforeAnswer: () => (transport.beforeAnswer as () => Promise<boolean>)() } : {}),
         now: this.now,
       },
@@ -176,7 +181,14 @@ export class SignalLink<C extends ChannelLike> extends Emitter<LinkEvents<C>> {
           this.emit('accepted');
           this.emit('state', 'negotiating', 'waiting for the offer');
         },
-        signal: (m) => this.emit('signal', m),
+        signal: (m) => {
+          if (m.type === 'offer' && live() && !this.isOpen) {
+            clearTimeout(openTimer);
+            openTimer = arm();
+            this.timers.push(openTimer);
+          }
+          this.emit('signal', m);
+        },
         answered: () => {
           if (live()) this.emit('state', 'negotiating', 'answer sent, ICE checking');
         },

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
-import type { SessionErrorCode } from '@mmsc/protocol';
+import type { IceServer, SessionErrorCode } from '@mmsc/protocol';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
@@ -29,6 +29,8 @@ export interface AppOptions {
   /** Origins besides the page's own that may open /signal (`*` for any). */
   allowOrigins?: readonly string[];
   limits?: Partial<Limits>;
+  /** STUN/TURN servers for each receiver's peer, handed to the receiver in the offer (default: none). */
+  iceServers?: readonly IceServer[];
   /** pino logger (the CLI's); none: silent. */
   logger?: Logger;
   /** Serve HTTPS/WSS with this key and certificate (PEM). */
@@ -148,18 +150,28 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
 
     const id = randomUUID().slice(0, 8);
     const connectedAt = Date.now();
-    const peer = new Peer((m) => {
-      if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(m));
-    }, limits);
+    const peer = new Peer(
+      (m) => {
+        if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(m));
+      },
+      limits,
+      o.iceServers ?? [],
+    );
     const link = links.create(id, peer);
     app.log.info({ session: id, ip }, `receiver ${id} connected from ${ip} (${count + 1}/${limits.maxReceivers})`);
 
-    const handshake = setTimeout(() => {
+    // The handshake deadline counts from the offer (making it is bounded by the same span).
+    const expire = (what: string) => () => {
       if (peer.open || peer.isClosed) return;
       refusals.count('handshake-timeout');
-      tell('handshake-timeout', `the data channel did not open within ${limits.handshakeTimeoutMs / 1000} s`);
+      tell('handshake-timeout', `the data channel did not open within ${limits.handshakeTimeoutMs / 1000} s ${what}`);
       peer.close('handshake timeout');
-    }, limits.handshakeTimeoutMs);
+    };
+    let handshake = setTimeout(expire('(no offer made)'), limits.handshakeTimeoutMs);
+    peer.on('offered', () => {
+      clearTimeout(handshake);
+      handshake = setTimeout(expire('of the offer'), limits.handshakeTimeoutMs);
+    });
     peer.on('open', () => {
       clearTimeout(handshake);
       app.log.info({ session: id }, `receiver ${id} data channel open (${Date.now() - connectedAt} ms)`);

@@ -1,13 +1,13 @@
-import type { SignalMessage } from '@mmsc/protocol';
+import type { IceServer, SignalMessage } from '@mmsc/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultLimits } from './limits.js';
 import { Peer } from './peer.js';
 
 // A real werift peer fed signalling text by hand: what it tells the remote side and when it closes.
 const peers: Peer[] = [];
-function peer(limits = defaultLimits()) {
+function peer(limits = defaultLimits(), iceServers: IceServer[] = []) {
   const told: SignalMessage[] = [];
-  const p = new Peer((m) => told.push(m), limits);
+  const p = new Peer((m) => told.push(m), limits, iceServers);
   const closed: string[] = [];
   p.on('closed', (r) => closed.push(r));
   peers.push(p);
@@ -22,6 +22,26 @@ const candidate = (i: number, pad = 0) =>
     type: 'candidate',
     candidate: { candidate: `candidate:${i} 1 udp 2122260223 127.0.0.1 ${10000 + (i % 50000)} typ host${' '.repeat(pad)}`, sdpMid: '0' },
   });
+
+describe('Peer: the offer', () => {
+  it('names no ICE server when none is configured, and says when it went out', async () => {
+    const { p, told } = peer();
+    const offered: SignalMessage[] = [];
+    p.on('offered', () => offered.push(...told.filter((m) => m.type === 'offer')));
+    await p.start();
+    // werift trickles its host candidates while it gathers, before the offer.
+    expect(told.filter((m) => m.type !== 'candidate')).toEqual([{ type: 'offer', sdp: expect.stringMatching(/^v=0/) }]);
+    expect(offered).toHaveLength(1);
+  });
+
+  it('hands the configured ICE servers to the receiver in the offer', async () => {
+    // A TURN server nobody listens on: werift's allocation fails and the offer still goes out.
+    const servers = [{ urls: 'turn:127.0.0.1:9?transport=tcp', username: 'u', credential: 'c' }];
+    const { p, told } = peer(defaultLimits(), servers);
+    await p.start();
+    expect(told.find((m) => m.type === 'offer')).toEqual({ type: 'offer', sdp: expect.stringMatching(/^v=0/), iceServers: servers });
+  });
+});
 
 describe('Peer: ICE candidates', () => {
   it('holds at most maxPendingCandidates before the answer, then refuses and closes', async () => {

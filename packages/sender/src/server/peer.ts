@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
-import { checkAnswerSdp, parseSignal, type SessionErrorCode, SignalError, type SignalMessage } from '@mmsc/protocol';
-import { type RTCDataChannel, RTCPeerConnection } from 'werift';
+import { checkAnswerSdp, type IceServer, parseSignal, type SessionErrorCode, SignalError, type SignalMessage } from '@mmsc/protocol';
+import type { RTCDataChannel, RTCPeerConnection } from 'werift';
 import { defaultLimits, type Limits } from './limits.js';
+import { ConfiguredPeerConnection } from './werift-peer.js';
 
 /** What werift exposes of SCTP at run time (typed private; platform notes list the fields). */
 interface SctpInternals {
@@ -11,6 +12,8 @@ interface SctpInternals {
 type Candidate = NonNullable<Extract<SignalMessage, { type: 'candidate' }>['candidate']>;
 
 export interface PeerEvents {
+  /** The offer went out (the handshake deadline counts from here). */
+  offered: [];
   open: [];
   message: [Uint8Array];
   closed: [string];
@@ -22,8 +25,9 @@ export type PeerLimits = Pick<Limits, 'maxSignalBytes' | 'maxPendingCandidates' 
 
 /**
  * One receiver's WebRTC side: a werift peer that offers one reliable, ordered data channel.
- * Loopback addresses are offered too (werift skips them by default). Everything the remote side
- * signals is checked against `limits` before werift sees it.
+ * Loopback addresses are offered too (werift skips them by default). It asks only the ICE servers
+ * it is given (none by default), and its offer hands them to the receiver. Everything the remote
+ * side signals is checked against `limits` before werift sees it.
  */
 export class Peer extends EventEmitter<PeerEvents> {
   readonly pc: RTCPeerConnection;
@@ -36,9 +40,10 @@ export class Peer extends EventEmitter<PeerEvents> {
   constructor(
     private readonly signal: (m: SignalMessage) => void,
     private readonly limits: PeerLimits = defaultLimits(),
+    private readonly iceServers: readonly IceServer[] = [],
   ) {
     super();
-    this.pc = new RTCPeerConnection({ iceServers: [], iceAdditionalHostAddresses: ['127.0.0.1'], maxMessageSize: 262144 } as never);
+    this.pc = new ConfiguredPeerConnection(iceServers, { iceAdditionalHostAddresses: ['127.0.0.1'], maxMessageSize: 262144 });
     this.dc = this.pc.createDataChannel('mmsc', { ordered: true });
     this.dc.onopen = () => this.emit('open');
     this.dc.onMessage.subscribe((data) => {
@@ -65,7 +70,10 @@ export class Peer extends EventEmitter<PeerEvents> {
   async start(): Promise<void> {
     const offer = await this.pc.createOffer();
     await this.pc.setLocalDescription(offer);
-    this.signal({ type: 'offer', sdp: this.pc.localDescription?.sdp ?? offer.sdp });
+    if (this.closed) return;
+    const sdp = this.pc.localDescription?.sdp ?? offer.sdp;
+    this.signal(this.iceServers.length > 0 ? { type: 'offer', sdp, iceServers: [...this.iceServers] } : { type: 'offer', sdp });
+    this.emit('offered');
   }
 
   /** Tells the peer why its input was refused (and closes the session when `fatal`). */

@@ -3,3 +3,4 @@
 
 export { noisyPatches } from './patches.js';
 export { type LogRecord, startTestSender, type TestSender, testModels } from './test-sender.js';
+export { fakeStunServer, localAddresses, type SentDatagram, watchUdp } from './udp-watch.js';

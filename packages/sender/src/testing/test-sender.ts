@@ -57,7 +57,7 @@ export async function startTestSender(
     listen?: boolean;
     /** Where the models run: this thread (default, shared by the file's senders) or a worker of its own. */
     pipeline?: 'inline' | 'worker';
-  } & Partial<Pick<AppOptions, 'allowOrigins' | 'https' | 'appDir'>> = {},
+  } & Partial<Pick<AppOptions, 'allowOrigins' | 'https' | 'appDir' | 'iceServers'>> = {},
 ): Promise<TestSender> {
   const m = await testModels();
   const source = o.source ?? (await openSource(DEMO_IMAGE, FRAME_SIZE, 10));
@@ -83,6 +83,7 @@ export async function startTestSender(
     allowOrigins: o.allowOrigins ?? [],
     ...(o.limits ? { limits: o.limits } : {}),
     ...(o.https ? { https: o.https } : {}),
+    ...(o.iceServers ? { iceServers: o.iceServers } : {}),
     listen: o.listen === false ? false : { port: 0, host: '127.0.0.1' },
     logger,
   });
