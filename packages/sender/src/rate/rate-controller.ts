@@ -12,6 +12,8 @@
  * `maxDelayS` at the estimated rate (no frame while that leaves under a quarter of B); probe upwards
  * multiplicatively while the link keeps up; when it does not, follow measured goodput.
  */
+import { type Arrival, ArrivalGroups, type ClosedGroup, STALL_S } from './arrival-groups.js';
+
 export interface RateOptions {
   fps: number;
   initialBps: number;
@@ -72,6 +74,8 @@ export interface RateState {
   srttS: number | null;
   mode: 'start' | 'probe' | 'hold' | 'backoff' | 'timeout';
   framesSkipped: number;
+  /** Share of packets lost (retransmission stalls per packet) over the last 2 s. */
+  lossFraction: number;
 }
 
 /**
@@ -124,6 +128,11 @@ const CLOCK_DRIFT = 0.01;
  * clock that never advances can never qualify.
  */
 const RESYNC_S = 3;
+/** Loss above this share of packets lowers the loss-based bound; below LOSS_LOW it is lifted (GCC's thresholds). */
+const LOSS_HIGH = 0.1;
+const LOSS_LOW = 0.02;
+/** The loss-based bound comes down at most once per this long (s). */
+const LOSS_CUT_S = 0.3;
 
 /** A point of the receiver's clock (seconds) and the sender's clock when it was reported. */
 interface ClockPoint {
@@ -156,6 +165,8 @@ export class RateController {
   /** Set at the first hold, backoff or timeout: the slow start is over. */
   private limitSeen = false;
   private readonly capacity: { bps: number; at: number }[] = [];
+  /** The last group's capacity sample, kept once the next group shows the queue still standing. */
+  private candidate: { bps: number; at: number } | null = null;
   private skipped = 0;
   /** The last accepted report's receive time (never decreasing) and sender time; the clocks' offset. */
   private clock: ReceiveClock | null = null;
@@ -163,6 +174,12 @@ export class RateController {
   private resync: ClockPoint | null = null;
   /** Bound on `delivered` and `capacity`: four times their windows' worth of frames, within [8, 256]. */
   private readonly historyCap: number;
+  /** Frames released together, retransmission stalls, queueing delay and loss (arrival-groups.ts). */
+  private readonly groups = new ArrivalGroups();
+  /** The loss-based bound on the rate (bits/s): lowered only while loss is high. */
+  private lossBound = Number.POSITIVE_INFINITY;
+  /** When the loss bound last came down (sender clock, s). */
+  private lossCutAt = Number.NEGATIVE_INFINITY;
 
   constructor(readonly opts: RateOptions = DEFAULT_RATE) {
     this.rate = opts.initialBps;
@@ -171,8 +188,13 @@ export class RateController {
   }
 
   /** Sizes of the internal histories (for tests and diagnostics): all stay bounded whatever the receiver reports. */
-  historyLength(): { sent: number; delivered: number; capacity: number } {
-    return { sent: this.sent.length, delivered: this.delivered.length, capacity: this.capacity.length };
+  historyLength(): { sent: number; delivered: number; capacity: number; arrivals: number } {
+    return {
+      sent: this.sent.length,
+      delivered: this.delivered.length,
+      capacity: this.capacity.length,
+      arrivals: this.groups.historyLength(),
+    };
   }
 
   /** Bytes sent but not yet reported received. */
@@ -282,7 +304,8 @@ export class RateController {
     // more than the cap, whatever the timestamps.
     while (this.delivered.length > 4 && (this.delivered[0] as { at: number }).at < horizon) this.delivered.shift();
     if (this.delivered.length > this.historyCap) this.delivered.splice(0, this.delivered.length - this.historyCap);
-    this.update(f, now);
+    const arrival: Arrival = { at, sentAt: f.sentAt, fbAt: now, bytes, budget: f.budget, queued: f.behind > 0 };
+    for (const g of this.groups.add(arrival, this.rate)) this.update(g, now);
     return null;
   }
 
@@ -317,12 +340,19 @@ export class RateController {
     this.resync = null;
     this.delivered.length = 0;
     this.capacity.length = 0;
+    this.groups.reset();
     return true;
   }
 
-  private update(f: Sent, now: number): void {
+  /**
+   * One decision per closed arrival group (frames released together count once, judged by the last
+   * of them, which waited least): the delay-based estimate moves on queueing, the loss-based bound on
+   * the share of packets lost; the rate follows the lower of the two.
+   */
+  private update(g: ClosedGroup, now: number): void {
     const o = this.opts;
     const d = this.delivered;
+    const f = g.last;
     // Budgets used: a still scene sent as "keep" patches says nothing about capacity.
     const offered = d.reduce((s, x) => s + x.budget, 0);
     const filled = offered > 0 && d.reduce((s, x) => s + x.bytes, 0) >= FILLED * offered;
@@ -330,33 +360,39 @@ export class RateController {
       const span = (d[d.length - 1] as (typeof d)[number]).at - (d[0] as (typeof d)[number]).at;
       if (span > 0.15) this.goodput = (d.slice(1).reduce((s, x) => s + x.bytes, 0) * 8) / span;
     }
-    // Capacity: a frame sent while earlier data was still in flight, and arriving further behind its
+    // Capacity: a group sent while earlier data was still in flight, and arriving further behind its
     // predecessor than it was sent, waited for the link: its bytes over that arrival gap are the link
-    // rate. Frames from a slow sender (or an idle link) arrive as spaced as they left and say nothing.
-    const last = d[d.length - 1];
-    const prev = d[d.length - 2];
-    if (last && prev && last.queued && last.bytes >= FILLED * last.budget) {
-      const gap = last.at - prev.at;
-      if (gap > 0.003 && gap > 1.1 * (last.sentAt - prev.sentAt)) this.capacity.push({ bps: (last.bytes * 8) / gap, at: last.at });
+    // rate. Frames from a slow sender (or an idle link) arrive as spaced as they left and say nothing;
+    // a group that waited for a retransmission measured the wait, not the link.
+    // Only inside a standing queue: the group before, this one and the next all waited above the
+    // base delay. A frame held back by a retransmission wait (short ones are not told from a queue
+    // by the delay alone) is followed by one that is not, and gives no sample.
+    const waited = g.queueS > STALL_S && g.prevQueueS > STALL_S;
+    if (this.candidate && waited) this.capacity.push(this.candidate);
+    this.candidate = null;
+    const groupBudget = g.frames === 1 ? g.first.budget : g.bytes;
+    if (waited && g.first.queued && !g.stalled && g.bytes >= FILLED * groupBudget && g.recvSpan !== null && g.sendSpan !== null) {
+      if (g.recvSpan > 0.003 && g.recvSpan > 1.1 * g.sendSpan) this.candidate = { bps: (g.bytes * 8) / g.recvSpan, at: f.at };
     }
-    while (this.capacity.length > 0 && (last?.at ?? 0) - (this.capacity[0] as { at: number }).at > CAPACITY_WINDOW_S) this.capacity.shift();
+    while (this.capacity.length > 0 && f.at - (this.capacity[0] as { at: number }).at > CAPACITY_WINDOW_S) this.capacity.shift();
     if (this.capacity.length > this.historyCap) this.capacity.splice(0, this.capacity.length - this.historyCap);
     const capacity = this.capacity.length ? median(this.capacity.map((c) => c.bps)) : Number.NaN;
 
-    const frameDelay = now - f.sentAt; // sender clock: send → feedback back
+    const frameDelay = f.fbAt - f.sentAt; // sender clock: send → feedback back
     const interval = 1 / o.fps;
     const base = Number.isFinite(this.minSrtt) ? this.minSrtt : 0;
-    // A frame is a burst: its own last chunks wait up to one interval behind its first ones, so
-    // only queueing beyond that counts as congestion.
+    // A frame is a burst: its own last chunks wait up to one interval (or its serialisation, if
+    // longer) behind its first ones, so only queueing beyond that counts as congestion.
+    const own = Math.max(interval, (f.bytes * 8) / this.rate);
     const queueing = this.srtt === null ? 0 : this.srtt - base;
-    const congested = queueing > interval + o.srttRiseS || frameDelay > o.maxDelayS + interval + base;
+    const congested = queueing > interval + o.srttRiseS || g.queueS > own + o.srttRiseS || frameDelay > o.maxDelayS + own + base;
     if (congested) {
       // The link did not keep up: go to its measured capacity, or back off multiplicatively.
       this.rate = Number.isFinite(capacity) ? Math.min(this.rate, capacity) : this.rate * 0.7;
       this.mode = 'backoff';
       this.ceiling = this.rate;
       this.limitSeen = true;
-    } else if (Number.isFinite(capacity) && this.rate * (1 - o.margin) > capacity && last?.queued) {
+    } else if (Number.isFinite(capacity) && this.rate * (1 - o.margin) > capacity && f.queued && waited) {
       // Frames leave faster than the link delivers: budget exactly what it delivers (the backlog
       // check keeps any excess from piling up). Only while frames still wait behind earlier ones: a
       // frame that found the link idle shows the older samples are out of date (capacity grew).
@@ -388,7 +424,29 @@ export class RateController {
     } else {
       this.mode = 'hold'; // under-used budgets: nothing learned, nothing changed
     }
-    this.rate = Math.min(o.maxBps, Math.max(o.minBps, this.rate));
+    this.lossBased(now);
+    this.rate = Math.min(o.maxBps, this.lossBound, Math.max(o.minBps, this.rate));
+    this.rate = Math.max(o.minBps, this.rate);
+  }
+
+  /**
+   * The loss-based bound, as GCC's: above LOSS_HIGH of packets lost it comes down to
+   * rate × (1 − loss / 2), at most once per LOSS_CUT_S; between LOSS_LOW and LOSS_HIGH it holds;
+   * below LOSS_LOW it is lifted (the delay-based estimate alone decides, growing from where it is).
+   * A reliable channel repairs loss, so loss alone is no reason to send less until it is high enough
+   * that the repairs themselves (and SCTP's halved windows) cost more than they carry.
+   */
+  private lossBased(now: number): void {
+    const loss = this.groups.lossFraction();
+    if (loss > LOSS_HIGH) {
+      if (now - this.lossCutAt >= LOSS_CUT_S) {
+        this.lossBound = Math.min(this.lossBound, this.rate) * (1 - loss / 2);
+        this.lossCutAt = now;
+        this.limitSeen = true;
+      }
+    } else if (loss < LOSS_LOW) {
+      this.lossBound = Number.POSITIVE_INFINITY;
+    }
   }
 
   state(): RateState {
@@ -399,6 +457,7 @@ export class RateController {
       srttS: this.srtt,
       mode: this.mode,
       framesSkipped: this.skipped,
+      lossFraction: this.groups.lossFraction(),
     };
   }
 }

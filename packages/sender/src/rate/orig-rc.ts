@@ -1,0 +1,404 @@
+/**
+ * Application rate control for one receiver (RATE_CONTROL.md). Pure: time and measurements come in
+ * as arguments, so it runs the same on a live data channel and on a simulated trace.
+ *
+ * Signals:
+ * - feedback: the receiver reports each frame's bytes and the receive time of its last part; goodput
+ *   is bytes delivered over receive-clock time in a sliding window (the link's real delivery rate
+ *   whenever the sender keeps it busy);
+ * - backlog: bytes sent but not yet reported received (in werift's queue, in flight, in the network);
+ * - srtt from SCTP, whose rise above its minimum shows queueing in the network.
+ * Control: budget B = rate × frame interval × (1 − margin), less what the backlog stands above
+ * `maxDelayS` at the estimated rate (no frame while that leaves under a quarter of B); probe upwards
+ * multiplicatively while the link keeps up; when it does not, follow measured goodput.
+ */
+export interface RateOptions {
+  fps: number;
+  initialBps: number;
+  minBps: number;
+  maxBps: number;
+  /** Share of the rate kept free of frames, for feedback and estimation error. */
+  margin: number;
+  /** Target bound on queued data: at most this many seconds at the estimated rate. */
+  maxDelayS: number;
+  /** Sliding window for goodput, seconds of receive time. */
+  windowS: number;
+  /** Multiplicative increase per update while probing. */
+  probeGain: number;
+  /**
+   * Multiplicative increase per update before the link has shown any limit (no hold or backoff yet):
+   * a slow start, so a fast link is found in well under a second.
+   */
+  startGain: number;
+  /** Queueing delay (srtt above its minimum) that counts as congestion, seconds. */
+  srttRiseS: number;
+  /**
+   * Slow start pauses (no growth) on feedback for a frame that took longer than this to deliver
+   * (send → feedback, less the base RTT), seconds: the link is near its rate.
+   */
+  startPauseS: number;
+}
+
+export const DEFAULT_RATE: RateOptions = {
+  fps: 10,
+  // WebRTC's own start is 300 kbit/s; 1 Mbit/s finds a 20 Mbit/s link in ~1.4 s of slow start.
+  initialBps: 1_000_000,
+  minBps: 100_000,
+  maxBps: 200_000_000,
+  margin: 0.05,
+  maxDelayS: 0.25,
+  windowS: 0.5,
+  probeGain: 1.15,
+  startGain: 1.25,
+  srttRiseS: 0.06,
+  startPauseS: 0.2,
+};
+
+interface Sent {
+  frameId: number;
+  bytes: number;
+  budget: number;
+  sentAt: number;
+  /** Bytes still unacknowledged ahead of this frame when it was sent. */
+  behind: number;
+}
+
+export interface RateState {
+  /** Estimated deliverable rate, bits per second. */
+  rateBps: number;
+  /** Goodput measured from feedback over the window, bits per second (NaN until measured). */
+  goodputBps: number;
+  backlogBytes: number;
+  srttS: number | null;
+  mode: 'start' | 'probe' | 'hold' | 'backoff' | 'timeout';
+  framesSkipped: number;
+}
+
+/**
+ * Why `onFeedback` refused a report (RATE_CONTROL.md, "Feedback sanity"). A refused report changes
+ * nothing: its frame stays outstanding and, if no acceptable report follows, times out.
+ * - `feedback-bytes`: the byte count is not finite, negative, or more than was sent for that frame;
+ * - `feedback-time`: `receiveTs` is not finite, or the receiver's clock does not keep up with the
+ *   sender's (it went backwards, stalled, or ran ahead).
+ * A report for a frame that is not outstanding is not a rejection (`null`): duplicates and late
+ * reports are normal on a lossy link.
+ */
+export type FeedbackRejection = 'feedback-bytes' | 'feedback-time';
+
+/** What `onFeedback` returns: `null` when the report was used or harmlessly ignored, else why not. */
+export type FeedbackResult = FeedbackRejection | null;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1] as number;
+}
+
+/** Frames whose feedback is this late are taken as lost (seconds). */
+const FEEDBACK_TIMEOUT_S = 2;
+/** A window whose frames used less than this share of their budgets says nothing about capacity. */
+const FILLED = 0.7;
+/** Capacity samples older than this (receive clock, seconds) leave the estimate. */
+const CAPACITY_WINDOW_S = 1.5;
+/** A frame whose budget the backlog cut below this share of its nominal one is skipped instead. */
+const MIN_SHARE = 0.25;
+/** At most this many frames await feedback; older ones are written off like timed-out ones. */
+export const SENT_CAP = 1000;
+/** Upper bound on the delivered and capacity histories, whatever the options. */
+const HISTORY_MAX = 256;
+/**
+ * How far a report's receive time may be off the sender clock, taken at the reference offset between
+ * the two clocks (s): behind (a stalled or slow clock, or feedback delayed on its way back) or ahead.
+ */
+const CLOCK_SLACK_S = 2;
+/** How far the receive clock may step backwards between accepted reports (s). */
+const CLOCK_BACK_S = 0.1;
+/**
+ * How fast the reference offset follows the reports, seconds per second of sender time: far above
+ * real clock drift (≤ 0.05 %), far below a clock that stalls or races, which therefore falls out of
+ * the slack within seconds.
+ */
+const CLOCK_DRIFT = 0.01;
+/**
+ * A run of refused reports that agree among themselves for this long (sender clock, s) is taken as
+ * the receiver's clock having stepped: it becomes the reference. Longer than CLOCK_SLACK_S, so a
+ * clock that never advances can never qualify.
+ */
+const RESYNC_S = 3;
+
+/** A point of the receiver's clock (seconds) and the sender's clock when it was reported. */
+interface ClockPoint {
+  at: number;
+  now: number;
+}
+
+/** The last accepted report, and the reference offset between the clocks (sender − receive, s). */
+interface ReceiveClock extends ClockPoint {
+  offset: number;
+}
+
+/** Whether a report at receive time `at`, arriving at sender time `now`, advanced like the sender clock since `ref`. */
+function advancesLike(ref: ClockPoint, at: number, now: number): boolean {
+  const received = at - ref.at;
+  const elapsed = now - ref.now;
+  return received >= -CLOCK_BACK_S && received >= elapsed - CLOCK_SLACK_S && received <= elapsed + CLOCK_SLACK_S;
+}
+
+export class RateController {
+  private rate: number; // bits/s
+  private goodput = Number.NaN;
+  private readonly sent: Sent[] = [];
+  private readonly delivered: { bytes: number; budget: number; at: number; sentAt: number; queued: boolean }[] = [];
+  private srtt: number | null = null;
+  private minSrtt = Number.POSITIVE_INFINITY;
+  private mode: RateState['mode'] = 'start';
+  /** Rate at the last hold or backoff: probing slows down near it (and resumes full speed past it). */
+  private ceiling = Number.POSITIVE_INFINITY;
+  /** Set at the first hold, backoff or timeout: the slow start is over. */
+  private limitSeen = false;
+  private readonly capacity: { bps: number; at: number }[] = [];
+  private skipped = 0;
+  /** The last accepted report's receive time (never decreasing) and sender time; the clocks' offset. */
+  private clock: ReceiveClock | null = null;
+  /** The first of the refused reports since then that agree among themselves (a possible clock step). */
+  private resync: ClockPoint | null = null;
+  /** Bound on `delivered` and `capacity`: four times their windows' worth of frames, within [8, 256]. */
+  private readonly historyCap: number;
+
+  constructor(readonly opts: RateOptions = DEFAULT_RATE) {
+    this.rate = opts.initialBps;
+    const frames = Math.ceil(4 * opts.fps * Math.max(opts.windowS, CAPACITY_WINDOW_S));
+    this.historyCap = Math.min(HISTORY_MAX, Math.max(8, Number.isFinite(frames) ? frames : HISTORY_MAX));
+  }
+
+  /** Sizes of the internal histories (for tests and diagnostics): all stay bounded whatever the receiver reports. */
+  historyLength(): { sent: number; delivered: number; capacity: number } {
+    return { sent: this.sent.length, delivered: this.delivered.length, capacity: this.capacity.length };
+  }
+
+  /** Bytes sent but not yet reported received. */
+  get backlog(): number {
+    return this.sent.reduce((s, f) => s + f.bytes, 0);
+  }
+
+  /**
+   * Wire-byte budget for the next frame: the rate over the time since the last frame's budget (one
+   * frame interval, up to 2 when the sender fell behind — a slow source or a busy CPU — so the link
+   * stays used), less the margin, and less whatever the backlog stands above its bound (`maxDelayS`
+   * at the rate): a frame that would queue behind too much is made smaller rather than dropped, so
+   * the queue after it never exceeds the bound plus one nominal frame, as with skipping, but the link
+   * does not idle while the next frame is being made.
+   */
+  budget(now?: number): number {
+    return Math.max(0, Math.floor(this.nominal(now) - this.excess()));
+  }
+
+  /** The rate's share of the time since the last budget, before the backlog is taken into account. */
+  private nominal(now?: number): number {
+    const interval = 1 / this.opts.fps;
+    const last = this.lastSentAt;
+    const elapsed = now === undefined || last === null ? interval : Math.min(2 * interval, Math.max(interval, now - last));
+    return (this.rate / 8) * (1 - this.opts.margin) * elapsed;
+  }
+
+  /** Bytes the backlog stands above its bound. */
+  private excess(): number {
+    return Math.max(0, this.backlog - (this.rate / 8) * this.opts.maxDelayS);
+  }
+
+  private lastSentAt: number | null = null;
+
+  /**
+   * Whether a frame may be sent now (`now` in seconds, sender clock): false when the backlog above its
+   * bound would leave the frame less than MIN_SHARE of its nominal budget (it would arrive late, and
+   * be too small to be worth its framing). Frames without feedback for 2 s are written off as lost
+   * (and the rate halved), so a silent receiver cannot stall the sender.
+   */
+  canSend(now: number): boolean {
+    const stale = this.sent.findIndex((f) => now - f.sentAt <= FEEDBACK_TIMEOUT_S);
+    this.writeOff(stale < 0 ? this.sent.length : stale);
+    const nominal = this.nominal(now);
+    if (nominal - this.excess() >= MIN_SHARE * nominal) return true;
+    this.skipped++;
+    // A skipped tick is not time the next frame may make up for: that would only rebuild the queue.
+    this.lastSentAt = now;
+    return false;
+  }
+
+  /** Takes the `n` oldest outstanding frames as lost: the rate halves (mode `timeout`). */
+  private writeOff(n: number): void {
+    if (n <= 0) return;
+    this.sent.splice(0, n);
+    this.rate = Math.max(this.opts.minBps, this.rate / 2);
+    this.mode = 'timeout';
+    this.limitSeen = true;
+  }
+
+  /**
+   * A frame of `bytes` wire bytes went out. At most SENT_CAP frames stay outstanding: beyond that the
+   * oldest are written off as on a timeout, so a silent receiver cannot grow the state even when
+   * `canSend` is not called. `budgetAt` is when the frame's budget was taken (default `now`): the
+   * next budget counts the time from there, so the time a frame spent being encoded is not lost
+   * from the next one's budget (a sender slower than its clock would otherwise under-use the link).
+   */
+  onSent(frameId: number, bytes: number, now: number, budget = bytes, budgetAt = now): void {
+    this.sent.push({ frameId, bytes, budget, sentAt: now, behind: this.backlog });
+    this.lastSentAt = budgetAt;
+    this.writeOff(this.sent.length - SENT_CAP);
+  }
+
+  onSrtt(srttS: number): void {
+    if (!(srttS > 0)) return;
+    this.srtt = srttS;
+    this.minSrtt = Math.min(this.minSrtt, srttS);
+  }
+
+  /**
+   * The receiver got `bytes` of `frameId`, its last part at `receiveTs` (receiver clock, ms; `now` is
+   * the sender clock, s). Frames sent before it and never reported are taken as lost and leave the
+   * backlog.
+   *
+   * Returns `null` when the report was used, and also when `frameId` is not outstanding (a duplicate,
+   * or a report arriving after its frame was written off: normal on a lossy link, so not a
+   * rejection; it changes nothing). Otherwise the report is refused and changes nothing — its frame
+   * stays outstanding — and the reason is returned: `feedback-bytes` for a byte count that is not
+   * finite, negative or above the frame's sent bytes (the receiver counts the same wire bytes);
+   * `feedback-time` for a `receiveTs` that is not finite or does not keep up with the sender clock
+   * (more than 0.1 s before the last accepted one, or more than 2 s behind or ahead of the sender
+   * clock at the clocks' reference offset).
+   */
+  onFeedback(frameId: number, bytes: number, receiveTs: number, now: number): FeedbackResult {
+    if (!Number.isFinite(bytes) || bytes < 0) return 'feedback-bytes';
+    if (!Number.isFinite(receiveTs)) return 'feedback-time';
+    const idx = this.sent.findIndex((f) => f.frameId === frameId);
+    if (idx < 0) return null;
+    const f = this.sent[idx] as Sent;
+    if (bytes > f.bytes) return 'feedback-bytes';
+    if (!this.acceptClock(receiveTs / 1000, now)) return 'feedback-time';
+    this.sent.splice(0, idx + 1);
+    const at = (this.clock as ClockPoint).at;
+    this.delivered.push({ bytes, budget: f.budget, at, sentAt: f.sentAt, queued: f.behind > 0 });
+    const horizon = at - this.opts.windowS;
+    // Keep the window's samples, but always the last four frames (a slow sender sends few); never
+    // more than the cap, whatever the timestamps.
+    while (this.delivered.length > 4 && (this.delivered[0] as { at: number }).at < horizon) this.delivered.shift();
+    if (this.delivered.length > this.historyCap) this.delivered.splice(0, this.delivered.length - this.historyCap);
+    this.update(f, now);
+    return null;
+  }
+
+  /**
+   * Checks a report's receive time (s): at most CLOCK_BACK_S before the last accepted one, and within
+   * CLOCK_SLACK_S of the sender clock at the reference offset. An accepted report moves the reference
+   * offset towards its own by at most CLOCK_DRIFT per second (so a clock that stalls or races cannot
+   * drag it along) and the last receive time forwards only (so one creeping back cannot pass step by
+   * step). Refused reports that agree among themselves for RESYNC_S are taken as a stepped receiver
+   * clock: the reference moves there and the receive-time histories restart.
+   */
+  private acceptClock(at: number, now: number): boolean {
+    const c = this.clock;
+    if (c === null) {
+      this.clock = { at, now, offset: now - at };
+      return true;
+    }
+    const lag = now - at - c.offset;
+    if (at - c.at >= -CLOCK_BACK_S && Math.abs(lag) <= CLOCK_SLACK_S) {
+      const step = CLOCK_DRIFT * Math.max(0, now - c.now);
+      this.clock = { at: Math.max(c.at, at), now, offset: c.offset + Math.min(step, Math.max(-step, lag)) };
+      this.resync = null;
+      return true;
+    }
+    const r = this.resync;
+    if (r === null || !advancesLike(r, at, now)) {
+      this.resync = { at, now };
+      return false;
+    }
+    if (now - r.now < RESYNC_S) return false;
+    this.clock = { at, now, offset: now - at };
+    this.resync = null;
+    this.delivered.length = 0;
+    this.capacity.length = 0;
+    return true;
+  }
+
+  private update(f: Sent, now: number): void {
+    const o = this.opts;
+    const d = this.delivered;
+    // Budgets used: a still scene sent as "keep" patches says nothing about capacity.
+    const offered = d.reduce((s, x) => s + x.budget, 0);
+    const filled = offered > 0 && d.reduce((s, x) => s + x.bytes, 0) >= FILLED * offered;
+    if (d.length >= 3) {
+      const span = (d[d.length - 1] as (typeof d)[number]).at - (d[0] as (typeof d)[number]).at;
+      if (span > 0.15) this.goodput = (d.slice(1).reduce((s, x) => s + x.bytes, 0) * 8) / span;
+    }
+    // Capacity: a frame sent while earlier data was still in flight, and arriving further behind its
+    // predecessor than it was sent, waited for the link: its bytes over that arrival gap are the link
+    // rate. Frames from a slow sender (or an idle link) arrive as spaced as they left and say nothing.
+    const last = d[d.length - 1];
+    const prev = d[d.length - 2];
+    if (last && prev && last.queued && last.bytes >= FILLED * last.budget) {
+      const gap = last.at - prev.at;
+      if (gap > 0.003 && gap > 1.1 * (last.sentAt - prev.sentAt)) this.capacity.push({ bps: (last.bytes * 8) / gap, at: last.at });
+    }
+    while (this.capacity.length > 0 && (last?.at ?? 0) - (this.capacity[0] as { at: number }).at > CAPACITY_WINDOW_S) this.capacity.shift();
+    if (this.capacity.length > this.historyCap) this.capacity.splice(0, this.capacity.length - this.historyCap);
+    const capacity = this.capacity.length ? median(this.capacity.map((c) => c.bps)) : Number.NaN;
+
+    const frameDelay = now - f.sentAt; // sender clock: send → feedback back
+    const interval = 1 / o.fps;
+    const base = Number.isFinite(this.minSrtt) ? this.minSrtt : 0;
+    // A frame is a burst: its own last chunks wait up to one interval behind its first ones, so
+    // only queueing beyond that counts as congestion.
+    const queueing = this.srtt === null ? 0 : this.srtt - base;
+    const congested = queueing > interval + o.srttRiseS || frameDelay > o.maxDelayS + interval + base;
+    if (congested) {
+      // The link did not keep up: go to its measured capacity, or back off multiplicatively.
+      this.rate = Number.isFinite(capacity) ? Math.min(this.rate, capacity) : this.rate * 0.7;
+      this.mode = 'backoff';
+      this.ceiling = this.rate;
+      this.limitSeen = true;
+    } else if (Number.isFinite(capacity) && this.rate * (1 - o.margin) > capacity && last?.queued) {
+      // Frames leave faster than the link delivers: budget exactly what it delivers (the backlog
+      // check keeps any excess from piling up). Only while frames still wait behind earlier ones: a
+      // frame that found the link idle shows the older samples are out of date (capacity grew).
+      this.rate = capacity / (1 - o.margin);
+      this.mode = 'hold';
+      this.ceiling = this.rate;
+      this.limitSeen = true;
+    } else if (filled && !this.limitSeen && frameDelay - base > o.startPauseS) {
+      // Slow start pauses while frames take over two intervals to deliver: the link is near its
+      // rate and growing on would only queue. Measured on a shaped 1 Mbit/s netns, with the 1 Mbit/s
+      // start: 9.51–9.63 fps (3 runs) against 8.9–9.5 before (the 2 Mbit/s start grew on while the
+      // keyframe was still in the queue: 4–6 frames of backlog, ~10 skipped ticks).
+      this.mode = 'hold';
+    } else if (filled && !this.limitSeen && f.bytes >= FILLED * f.budget) {
+      // Slow start: no limit seen yet, grow fast (the backlog check bounds the overshoot). Only on a
+      // frame that itself filled its budget: after a keyframe that borrowed credit, x264's next frames
+      // repay it, small; the window still looks filled, and those frames arrive fast on any link, so
+      // growing on them took a shaped 1 Mbit/s link's rate to 2.4 Mbit/s and queued ~100 kB.
+      this.rate *= o.startGain ** (1 / Math.max(1, o.fps / 10));
+      this.mode = 'start';
+    } else if (filled && !this.limitSeen) {
+      this.mode = 'start'; // slow start, this frame under its budget: no growth on it
+    } else if (filled) {
+      // Probe. Near the last ceiling creep (2 % per frame); well below it, or once clearly past it
+      // (capacity grew), probe fast.
+      if (this.rate > 1.3 * this.ceiling) this.ceiling = Number.POSITIVE_INFINITY;
+      this.rate *= this.rate > 0.85 * this.ceiling ? 1.02 : o.probeGain ** (1 / Math.max(1, o.fps / 5));
+      this.mode = 'probe';
+    } else {
+      this.mode = 'hold'; // under-used budgets: nothing learned, nothing changed
+    }
+    this.rate = Math.min(o.maxBps, Math.max(o.minBps, this.rate));
+  }
+
+  state(): RateState {
+    return {
+      rateBps: this.rate,
+      goodputBps: this.goodput,
+      backlogBytes: this.backlog,
+      srttS: this.srtt,
+      mode: this.mode,
+      framesSkipped: this.skipped,
+    };
+  }
+}
