@@ -4,6 +4,8 @@
  * that write such traces, a parser, and the capacity a trace (with outages) offers in an interval.
  */
 
+import { seededRandom } from '@mmsc/protocol';
+
 /** Bytes one delivery opportunity carries. */
 export const OPPORTUNITY_BYTES = 1500;
 
@@ -70,18 +72,6 @@ export function stepTrace(steps: readonly { bps: number; seconds: number }[]): n
   });
 }
 
-/** A small deterministic PRNG (mulberry32): the same seed gives the same trace everywhere. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export interface LteLikeOptions {
   seconds: number;
   meanBps: number;
@@ -99,7 +89,7 @@ export interface LteLikeOptions {
  * mean (changes every half second, as a scheduler's share does), with occasional deep fades.
  */
 export function lteLikeTrace(o: LteLikeOptions): number[] {
-  const rnd = prng(o.seed);
+  const rnd = seededRandom(o.seed);
   const step = (o.stepSeconds ?? 0.5) * 1000;
   const vol = o.volatility ?? 0.25;
   const fade = o.fadeChance ?? 0.02;

@@ -1,17 +1,6 @@
+import { seededRandom } from '@mmsc/protocol';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RATE, RateController } from './rate-controller.js';
-
-/** A seeded uniform [0, 1) generator (mulberry32), so every run sees the same losses. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PACKET = 1200;
 
@@ -25,7 +14,7 @@ const PACKET = 1200;
  */
 function lossy(capacity: (t: number) => number, seconds: number, loss: number, seed = 1, prop = 0.02) {
   const rc = new RateController({ ...DEFAULT_RATE, initialBps: 1_000_000 });
-  const random = rng(seed);
+  const random = seededRandom(seed);
   const frames: { t: number; bytes: number; arrive: number; rate: number }[] = [];
   const losses: number[] = [];
   const pending: { at: number; id: number; bytes: number; arrive: number }[] = [];
