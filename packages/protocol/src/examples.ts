@@ -45,6 +45,7 @@ export function exampleMessages(): Message[] {
       key: false,
       data: Uint8Array.from([0, 0, 0, 1, 0x41, 0x9a, 0x20, 0x11]),
     },
+    { type: 'picture', frameId: 44, captureTs: 1_764_230_400_323.5, budget: 12_500, key: false, rtpTs: 4_294_000_000, bytes: 11_873 },
     { type: 'base', frameId: 42, data: Uint8Array.from([2, 1, 1, 0x5a, 0x3c, 0x99]) },
     {
       type: 'relevance',

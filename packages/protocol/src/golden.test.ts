@@ -30,6 +30,9 @@ const HAND: Record<string, string> = {
   // [1, 5, 9, 1000.5, 300, 0, 2, true, bin(00 00 00 01 67)]: fixarray(9), tag 5, key is true = c3,
   // the data an SPS NAL header after its start code
   video: `99 01 05 09 ${f64['1000.5']} cd012c 00 02 c3 c405 0000000167`,
+  // [1, 7, 9, 1000.5, 300, true, 90000, 280]: fixarray(8), tag 7, key c3, 90000 = 0x15f90 needs
+  // uint32 (ce 00015f90), 280 uint16 (cd 0118)
+  picture: `98 01 07 09 ${f64['1000.5']} cd012c c3 ce00015f90 cd0118`,
   // [1, 6, 7, bin(03 01 02 aa)]: fixarray(4), tag 6, three Rice parameters then one byte of residuals
   base: '94 01 06 07 c404 030102aa',
   // [1, 18, "decode-error"]: fixarray(3), tag 18 = 0x12, fixstr(12)
@@ -56,7 +59,7 @@ describe('golden wire vectors', () => {
   });
 
   it('agree with the bytes worked out by hand', () => {
-    for (const name of ['frame', 'video', 'base', 'query', 'feedback', 'refresh', 'error']) expect(hex(name), name).toBe(hand(name));
+    for (const name of ['frame', 'video', 'picture', 'base', 'query', 'feedback', 'refresh', 'error']) expect(hex(name), name).toBe(hand(name));
     expect(parts()).toEqual([hand('frame.part0'), hand('frame.part1')]);
   });
 

@@ -9,6 +9,7 @@ export const MESSAGE_TYPES = {
   grounding: 4,
   video: 5,
   base: 6,
+  picture: 7,
   query: 16,
   feedback: 17,
   refresh: 18,
@@ -59,7 +60,19 @@ export interface HelloMessage {
   fps: number | null;
   /** Absent on the wire for `patches` (the hello of protocol version 1 before engines existed). */
   engine: EngineName;
+  /**
+   * Where a video engine's pictures travel: absent (the data channel, as `video` messages) or `rtp`
+   * (the session's RTP video track; each picture announced by a `picture` message).
+   */
+  transport?: VideoTransport;
 }
+
+/**
+ * `channel`: coded pictures as `video` messages on the data channel. `rtp`: on an RTP video track
+ * (the receiver's jitter buffer, NACK and PLI repair losses), announced by `picture` messages.
+ */
+export type VideoTransport = 'channel' | 'rtp';
+export const VIDEO_TRANSPORTS: readonly VideoTransport[] = ['channel', 'rtp'];
 
 /**
  * Sender → receiver: one part of one frame, covering patches [firstPatch, firstPatch + levels.length)
@@ -98,6 +111,23 @@ export interface VideoMessage {
   key: boolean;
   /** This part's slice of the access unit. */
   data: Uint8Array;
+}
+
+/**
+ * Sender → receiver (a video engine on transport `rtp`): one coded picture that travels on the
+ * session's video track, sent on the data channel before its first packet. The receiver joins it
+ * to the picture from the track by `rtpTs` (its RTP timestamp there); `bytes` is what the sender
+ * counted of it against `budget` (payloads and packet headers).
+ */
+export interface PictureMessage {
+  type: 'picture';
+  frameId: number;
+  captureTs: number;
+  budget: number;
+  key: boolean;
+  /** The picture's RTP timestamp on the video track (90 kHz clock, uint32). */
+  rtpTs: number;
+  bytes: number;
 }
 
 /**
@@ -178,6 +208,7 @@ export interface ErrorMessage {
 export type Message =
   | HelloMessage
   | FrameMessage
+  | PictureMessage
   | VideoMessage
   | BaseMessage
   | RelevanceMessage

@@ -19,11 +19,13 @@ import {
   MAX_LEVEL_ID,
   MESSAGE_TYPES,
   type Message,
+  type PictureMessage,
   PROTOCOL_VERSION,
   type QueryMessage,
   type RefreshMessage,
   type RelevanceMessage,
   type VideoMessage,
+  type VideoTransport,
 } from './types.js';
 
 // Messages travel as positional msgpack arrays `[version, type, ...fields]` (PROTOCOL.md § Messages).
@@ -49,6 +51,8 @@ export function toWire(m: Message): unknown[] {
         m.fps,
         // A patches hello keeps its original 7 fields, byte for byte.
         ...(m.engine === IMPLICIT_ENGINE ? [] : [m.engine]),
+        // The transport is a ninth field only when it is not the data channel.
+        ...(m.transport === 'rtp' && m.engine !== IMPLICIT_ENGINE ? [m.transport] : []),
       ];
     case 'frame': {
       const { coding, bytes } = encodeLevels(bin(m.levels, 'levels'));
@@ -56,6 +60,8 @@ export function toWire(m: Message): unknown[] {
     }
     case 'video':
       return [...head, m.frameId, m.captureTs, m.budget, m.part, m.parts, m.key, m.data];
+    case 'picture':
+      return [...head, m.frameId, m.captureTs, m.budget, m.key, m.rtpTs, m.bytes];
     case 'base':
       return [...head, m.frameId, m.data];
     case 'relevance':
@@ -98,11 +104,13 @@ export function fromWire(v: unknown, ctx: ProtocolContext): Message {
   const f = v.slice(2);
   switch (v[1]) {
     case MESSAGE_TYPES.hello:
-      return hello(f.length === 8 ? f : tuple(f, 'hello', 7));
+      return hello(f.length === 8 || f.length === 9 ? f : tuple(f, 'hello', 7));
     case MESSAGE_TYPES.frame:
       return frame(tuple(f, 'frame', 10), ctx);
     case MESSAGE_TYPES.video:
       return video(tuple(f, 'video', 7));
+    case MESSAGE_TYPES.picture:
+      return picture(tuple(f, 'picture', 6));
     case MESSAGE_TYPES.base:
       return base(tuple(f, 'base', 2));
     case MESSAGE_TYPES.relevance:
@@ -160,7 +168,8 @@ function hello(f: unknown[]): HelloMessage {
   const maxMessageBytes = int(f[5], 'maxMessageBytes', LIMITS.minMessageBytes, LIMITS.maxMessageBytes);
   const fps = f[6] === null ? null : num(f[6], 'fps', Number.MIN_VALUE, 1000);
   let engine: EngineName = IMPLICIT_ENGINE;
-  if (f.length === 8) {
+  let transport: VideoTransport | undefined;
+  if (f.length >= 8) {
     const e = str(f[7], 'engine', 16) as EngineName;
     if (!ENGINES.includes(e) || e === IMPLICIT_ENGINE) {
       throw new ProtocolError(
@@ -172,7 +181,13 @@ function hello(f: unknown[]): HelloMessage {
     engine = e;
     if (width % 2 || height % 2) throw new ProtocolError('bad-field', `4:2:0 video needs even dimensions, got ${width}×${height}`, 'width');
   }
-  return { type: 'hello', sessionId, width, height, patchSize, levels, maxMessageBytes, fps, engine };
+  if (f.length === 9) {
+    if (f[8] !== 'rtp') throw new ProtocolError('bad-field', "transport must be 'rtp' (the data channel is sent as no field)", 'transport');
+    transport = 'rtp';
+  }
+  const h: HelloMessage = { type: 'hello', sessionId, width, height, patchSize, levels, maxMessageBytes, fps, engine };
+  if (transport) h.transport = transport;
+  return h;
 }
 
 function frame(f: unknown[], ctx: ProtocolContext): FrameMessage {
@@ -214,6 +229,18 @@ function video(f: unknown[]): VideoMessage {
     parts,
     key: bool(f[5], 'key'),
     data,
+  };
+}
+
+function picture(f: unknown[]): PictureMessage {
+  return {
+    type: 'picture',
+    frameId: int(f[0], 'frameId', 0, LIMITS.maxFrameId),
+    captureTs: num(f[1], 'captureTs', 0, MAX_SAFE),
+    budget: int(f[2], 'budget', 0, MAX_SAFE),
+    key: bool(f[3], 'key'),
+    rtpTs: int(f[4], 'rtpTs', 0, 0xffffffff),
+    bytes: int(f[5], 'bytes', 1, MAX_SAFE),
   };
 }
 
