@@ -201,16 +201,38 @@ describe('rejects malformed input with a typed error', () => {
       return pack(w);
     };
     expect(decodeMessage(h264(() => undefined))).toMatchObject({ engine: 'h264', transport: 'rtp' });
-    expect(rejects(h264((w) => (w[10] = 'channel')), 'bad-field').field).toBe('transport');
-    expect(rejects(h264((w) => (w[10] = 1)), 'bad-field').field).toBe('transport');
+    expect(
+      rejects(
+        h264((w) => (w[10] = 'channel')),
+        'bad-field',
+      ).field,
+    ).toBe('transport');
+    expect(
+      rejects(
+        h264((w) => (w[10] = 1)),
+        'bad-field',
+      ).field,
+    ).toBe('transport');
     // A patches hello never carries a transport (its pictures are not video).
     expect(toWire({ ...example('hello'), transport: 'rtp' })).toHaveLength(9);
-    rejects(h264((w) => (w[9] = 'patches')), 'bad-field');
+    rejects(
+      h264((w) => (w[9] = 'patches')),
+      'bad-field',
+    );
   });
   it('a picture whose RTP timestamp or size is out of range', () => {
-    rejects(tampered('picture', (w) => (w[6] = 2 ** 32)), 'out-of-range');
-    rejects(tampered('picture', (w) => (w[7] = 0)), 'out-of-range');
-    rejects(tampered('picture', (w) => (w[5] = 1)), 'bad-field');
+    rejects(
+      tampered('picture', (w) => (w[6] = 2 ** 32)),
+      'out-of-range',
+    );
+    rejects(
+      tampered('picture', (w) => (w[7] = 0)),
+      'out-of-range',
+    );
+    rejects(
+      tampered('picture', (w) => (w[5] = 1)),
+      'bad-field',
+    );
   });
   it('relevance maps whose size does not match', () =>
     rejects(

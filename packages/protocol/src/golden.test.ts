@@ -59,7 +59,8 @@ describe('golden wire vectors', () => {
   });
 
   it('agree with the bytes worked out by hand', () => {
-    for (const name of ['frame', 'video', 'picture', 'base', 'query', 'feedback', 'refresh', 'error']) expect(hex(name), name).toBe(hand(name));
+    for (const name of ['frame', 'video', 'picture', 'base', 'query', 'feedback', 'refresh', 'error'])
+      expect(hex(name), name).toBe(hand(name));
     expect(parts()).toEqual([hand('frame.part0'), hand('frame.part1')]);
   });
 
