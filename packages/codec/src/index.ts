@@ -5,5 +5,14 @@ export { type CodecEntry, codecEntries, type Manifest, type ModelFile, parseMani
 export type { ModelReader, OrtRuntime, OrtSession, OrtTensor } from './models/ort.js';
 export { type CodecSide, PATCH_VALUES, PatchCodecs } from './patch-codecs.js';
 export { GeometryError, patchify, placePatches, unpatchify } from './patchify.js';
+export {
+  depacketizeH264,
+  depacketizeVp8,
+  h264StartsAccessUnit,
+  isH264Keyframe,
+  isVp8Keyframe,
+  RtpPayloadError,
+  vp8StartsFrame,
+} from './rtp/depacketize.js';
 export { avcCodecString, withoutSei } from './video/annexb.js';
 export { allocYuv, type Chroma, chromaSize, rgbToYuv, type YuvPicture, yuvToRgb } from './video/yuv.js';
