@@ -119,7 +119,7 @@ const LAYERS: Record<string, Layers> = {
     ['index.ts'],
   ],
   'packages/receiver/src': [
-    ['collect-frame.ts', 'reassemble.ts', 'reassemble-video.ts', 'receive/verify-decoders.ts', 'receive/receiver-connection.ts'],
+    ['collect-frame.ts', 'reassemble.ts', 'reassemble-video.ts', 'rtp/', 'receive/verify-decoders.ts', 'receive/receiver-connection.ts'],
     ['engines/'], // picture sources by engine name
     ['receive/frame-receiver.ts'], // collect → picture source → picture
     ['session/'], // one receiving session
