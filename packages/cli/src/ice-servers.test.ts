@@ -32,9 +32,9 @@ async function connect(s: TestSender) {
   const session = new ReceivingSession<RTCDataChannel>({
     transport: {
       ...node.transport,
-      createPeer: (servers) => {
+      createPeer: (servers, media) => {
         given.push(servers);
-        peer = node.transport.createPeer(servers) as ConfiguredPeerConnection;
+        peer = node.transport.createPeer(servers, media) as ConfiguredPeerConnection;
         return peer;
       },
     },

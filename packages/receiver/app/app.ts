@@ -90,7 +90,14 @@ export class ReceiverApp {
         entry.decoded = p.stats.decoded;
       }
     });
-    s.on('refresh', (frameId, reason) => this.events.add(`picture ${frameId} not decoded (${reason}): keyframe asked for`, true));
+    s.on('refresh', (frameId, reason) =>
+      this.events.add(
+        frameId === null
+          ? `pictures lost on the video track (${reason}): keyframe asked for`
+          : `picture ${frameId} not decoded (${reason}): keyframe asked for`,
+        true,
+      ),
+    );
     s.on('grounding', (g, whose) => {
       this.query.grounding(g);
       if (whose === 'sender') this.query.offer(g.text);

@@ -19,15 +19,18 @@ export {
   type ReceiverCounters,
   type ReceiverDecoders,
   SessionPicture,
+  type TrackReceipt,
 } from './receive/frame-receiver.js';
 export {
   type ChannelLike,
   type ConnectionEnd,
   type ConnectionEvents,
   type ConnectionOptions,
+  type MediaSink,
   type PeerLike,
   ReceiverConnection,
   type SignalSocket,
+  type TrackControl,
 } from './receive/receiver-connection.js';
 export {
   type DecoderIdentity,
@@ -37,6 +40,32 @@ export {
   type IdentifiedDecoders,
   verifyDecoders,
 } from './receive/verify-decoders.js';
+export {
+  type JoinedFrame,
+  type JoinerCounters,
+  type JoinerOptions,
+  type JoinerOutput,
+  joinedFrame,
+  PictureJoiner,
+  type TrackPicture,
+} from './rtp/picture-joiner.js';
+export {
+  type AssembledPicture,
+  type AssemblerCounters,
+  type AssemblerOptions,
+  type AssemblerOutput,
+  DEFAULT_RTP_DEADLINE_MS,
+  RtpAssembler,
+  type RtpPacketIn,
+} from './rtp/rtp-assembler.js';
+export {
+  type EncodedPictureIn,
+  type RtpDepacketizer,
+  RtpVideo,
+  type RtpVideoCounters,
+  type RtpVideoOptions,
+  type RtpVideoOutput,
+} from './rtp/rtp-video.js';
 export { type DecodedPicture, type DecoderReady, LocalDecoding, type PictureDecoding } from './session/decoding.js';
 export { Emitter } from './session/emitter.js';
 export { type FrameRecord, LinkStats, type SenderRate, type StatsSummary, senderRateOf } from './session/link-stats.js';

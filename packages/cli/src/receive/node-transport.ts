@@ -2,6 +2,7 @@ import type { LinkTransport } from '@mmsc/receiver';
 import { ConfiguredPeerConnection } from '@mmsc/sender';
 import type { RTCDataChannel } from 'werift';
 import WebSocket from 'ws';
+import { receiveVideoTrack, VIDEO_TRACK_CONFIG } from './video-track.js';
 
 /** A receiver's link in Node: `ws` signalling (headers allowed, unlike a browser's) and a werift peer asking only the ICE servers the offer names. */
 export interface NodeTransport {
@@ -54,12 +55,17 @@ export function nodeTransport(o: NodeTransportOptions): NodeTransport {
       return ws;
     },
     // Only the ICE servers the sender's offer names (werift's default STUN server removed; werift
-    // uses the first STUN and the first TURN server of them).
-    createPeer: (iceServers) =>
-      new ConfiguredPeerConnection(iceServers, {
+    // uses the first STUN and the first TURN server of them). The sender's video track, when its
+    // offer has one, goes packet by packet to the session.
+    createPeer: (iceServers, media) => {
+      const pc = new ConfiguredPeerConnection(iceServers, {
+        ...VIDEO_TRACK_CONFIG,
         iceAdditionalHostAddresses: ['127.0.0.1'],
         ...(o.maxMessageSize ? { maxMessageSize: o.maxMessageSize } : {}),
-      }),
+      });
+      receiveVideoTrack(pc, media);
+      return pc;
+    },
     send: (channel, bytes) => channel.send(Buffer.from(bytes)),
   };
   return {

@@ -9,6 +9,7 @@ import type { CollectedFrame } from '../collect-frame.js';
 import type { ApplyStats, PatchDecoder } from '../reassemble.js';
 import type { VideoDecoderPort } from '../reassemble-video.js';
 import type { IdentifiedDecoders } from '../receive/verify-decoders.js';
+import type { RtpDepacketizer } from '../rtp/rtp-video.js';
 
 /** Decoders that can be checked against a hello before they are trusted with its frames (PatchCodecs is one). */
 export interface ReceiverDecoders extends PatchDecoder, IdentifiedDecoders {}
@@ -34,6 +35,8 @@ export interface VideoCodec {
   readonly ffmpegDecoder: string;
   /** The WebCodecs codec string for a keyframe's data (H.264: from its SPS); null when it cannot be told. */
   webCodecs(keyframe: Uint8Array): string | null;
+  /** How its pictures travel on an RTP video track (hello `transport: 'rtp'`). */
+  readonly rtp: RtpDepacketizer;
 }
 
 /** Makes a video decoder for a codec: WebCodecs in the page's worker, node-av in Node. */
@@ -56,6 +59,8 @@ export interface PictureSource {
   readonly engine: EngineName;
   /** What the platform must load before a picture can be made: the patch decoders, or nothing (a video decoder is made per session). */
   readonly needsPatchDecoders: boolean;
+  /** A video engine's RTP payload format, for a session whose pictures come on the video track; absent for patches. */
+  readonly rtp?: RtpDepacketizer;
   /**
    * The session's picture; null when this platform only collects this engine's frames (the
    * decoders live elsewhere, e.g. the page's worker).

@@ -242,3 +242,55 @@ describe('FrameReceiver with an h264 session', () => {
     expect(videoOnly.picture).toBeNull();
   });
 });
+
+describe('FrameReceiver, pictures on the RTP video track', () => {
+  // An H.264 session on the track: a picture announced on the data channel, its packets (an SPS
+  // and an IDR slice, single NAL units) on the track.
+  const rtpHello = { ...hello('t1'), engine: 'h264' as const, transport: 'rtp' as const };
+  const announce = (frameId: number, rtpTs: number, key: boolean) =>
+    encodeMessage({ type: 'picture', frameId, captureTs: 1000 + frameId, budget: 900, key, rtpTs, bytes: 321 });
+  const sps = { seq: 10, timestamp: 9000, marker: false, payload: Uint8Array.of(0x67, 0x42, 0xe0, 0x1f) };
+  const idr = { seq: 11, timestamp: 9000, marker: true, payload: Uint8Array.of(0x65, 0x88, 0x84) };
+
+  it('joins the packets to their announcement: one whole video frame, acknowledged with the announced bytes', () => {
+    const rx = new FrameReceiver();
+    rx.receive(encodeMessage(rtpHello), 0);
+    expect(rx.rtpPacket(sps, 5)).toEqual({ frames: [], keyframe: false });
+    expect(rx.rtpPacket(idr, 7).frames).toEqual([]); // packets first: waiting for the announcement
+    const r = rx.receive(announce(1, 9000, true), 9);
+    expect(r.type).toBe('frame');
+    const [f] = r.type === 'frame' ? r.frames : [];
+    expect(f?.feedback).toEqual({ type: 'feedback', frameId: 1, bytesReceived: 321, partsReceived: 1, receiveTs: 7 });
+    expect([...(f?.frame.video?.chunks[0] ?? [])]).toEqual([0, 0, 0, 1, 0x67, 0x42, 0xe0, 0x1f, 0, 0, 0, 1, 0x65, 0x88, 0x84]);
+    expect(f?.frame.video?.key).toBe(true);
+    expect(rx.stats.frames).toBe(1);
+    expect(rx.trackStats).toMatchObject({ frames: 1, packets: 2 });
+  });
+
+  it('an announcement outside a track session is a stray; packets are ignored there', () => {
+    const rx = new FrameReceiver();
+    expect(rx.receive(announce(1, 9000, true), 0).type).toBe('stray');
+    rx.receive(encodeMessage({ ...hello('v'), engine: 'h264' }), 0);
+    expect(rx.receive(announce(1, 9000, true), 0).type).toBe('stray');
+    expect(rx.rtpPacket(sps, 1)).toEqual({ frames: [], keyframe: false });
+    expect(rx.trackStats).toBeNull();
+  });
+
+  it('a delta picture first asks for a keyframe; the link going clears what is in flight', async () => {
+    const rx = new FrameReceiver();
+    rx.receive(encodeMessage(rtpHello), 0);
+    rx.receive(announce(1, 9000, false), 1);
+    // An access unit delimiter, then a non-IDR slice: whole, but nothing to decode it from.
+    rx.rtpPacket({ ...sps, payload: Uint8Array.of(0x09, 0xf0) }, 2);
+    const r = rx.rtpPacket({ ...idr, payload: Uint8Array.of(0x41, 0x9a) }, 3);
+    expect(r.keyframe).toBe(true);
+    // Acknowledged (the link carried it), never decoded.
+    expect(r.frames.map((f) => [f.feedback.frameId, f.held, f.frame.complete])).toEqual([[1, true, false]]);
+    expect(await rx.decode(r.frames[0]!)).toBeNull();
+    expect(rx.stats.incompleteFrames).toBe(1);
+    rx.rtpPacket({ ...sps, seq: 12, timestamp: 9090 }, 5);
+    expect(rx.close()).toEqual([]);
+    expect(rx.rtpPacket(idr, 6)).toEqual({ frames: [], keyframe: false });
+    expect(rx.trackStats?.skipped).toBe(1);
+  });
+});

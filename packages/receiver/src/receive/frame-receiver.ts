@@ -6,6 +6,7 @@ import {
   type FrameMessage,
   type HelloMessage,
   type Message,
+  type PictureMessage,
   type ProtocolContext,
   type VideoMessage,
 } from '@mmsc/protocol';
@@ -13,6 +14,8 @@ import { type CollectedFrame, FrameCollector, feedbackFor, MISSING } from '../co
 import type { EnginePicture, ReceiverDecoders, ReceiverPlatform } from '../engines/picture-source.js';
 import { pictureSource } from '../engines/registry.js';
 import type { ApplyStats } from '../reassemble.js';
+import type { RtpPacketIn } from '../rtp/rtp-assembler.js';
+import { type EncodedPictureIn, RtpVideo, type RtpVideoCounters, type RtpVideoOutput } from '../rtp/rtp-video.js';
 import { DecoderMismatchError } from './verify-decoders.js';
 
 export type { ReceiverDecoders };
@@ -86,6 +89,8 @@ export interface FinishedFrame {
   feedback: FeedbackMessage;
   /** The session (counted from 1 by hellos) the frame was collected in. */
   session: number;
+  /** Came whole on the video track, but a picture before it was lost: acknowledged, never decoded. */
+  held?: true;
 }
 
 /** What one data-channel message was. */
@@ -99,14 +104,24 @@ export type Receipt =
       /** Set when this receiver's decoders do not match the hello's: frames are still collected, never decoded. */
       refused: DecoderMismatchError | null;
     }
-  /** A frame part of the current session, and the frames it finished (0, 1 or 2). */
-  | { type: 'frame'; message: FrameMessage | VideoMessage | BaseMessage; frames: FinishedFrame[] }
-  /** A frame part outside any session (before the hello, or after the link went): it cannot be placed. */
-  | { type: 'stray'; message: FrameMessage | VideoMessage | BaseMessage }
+  /**
+   * A frame part (or, on the video track, a picture's announcement) of the current session, and the
+   * frames it finished; `keyframe`: the track lost a picture, ask the sender for a keyframe now.
+   */
+  | { type: 'frame'; message: FrameMessage | VideoMessage | BaseMessage | PictureMessage; frames: FinishedFrame[]; keyframe?: true }
+  /** A frame part outside any session (before the hello, or after the link went), or an announcement outside a track session: it cannot be placed. */
+  | { type: 'stray'; message: FrameMessage | VideoMessage | BaseMessage | PictureMessage }
   /** Anything else (grounding, relevance, error; query or feedback would be the sender's mistake). */
   | { type: 'other'; message: Message }
   /** Not a valid message: the protocol's reason. */
   | { type: 'invalid'; error: Error };
+
+/** What the video track gave (a session whose hello says `transport: 'rtp'`). */
+export interface TrackReceipt {
+  frames: FinishedFrame[];
+  /** Ask the sender for a keyframe now (RtpVideo). */
+  keyframe: boolean;
+}
 
 export interface ReceiverCounters {
   messages: number;
@@ -144,6 +159,10 @@ export class FrameReceiver {
   session = 0;
   readonly stats: ReceiverCounters = { messages: 0, bytes: 0, protocolErrors: 0, frames: 0, incompleteFrames: 0, overBudget: 0 };
   private collector: FrameCollector | null = null;
+  /** The current session's video track, when its pictures come on one. */
+  private track: RtpVideo | null = null;
+  /** The last track's counters (they outlive the link, like the picture). */
+  private lastTrack: RtpVideo | null = null;
 
   constructor(private readonly options: FrameReceiverOptions = {}) {}
 
@@ -163,6 +182,11 @@ export class FrameReceiver {
       this.collector.pushBase(message, bytes.length);
       return { type: 'frame', message, frames: [] };
     }
+    if (message.type === 'picture') {
+      if (!this.track) return { type: 'stray', message };
+      const r = this.tracked(this.track.announce(message, receiveTs));
+      return { type: 'frame', message, frames: r.frames, ...(r.keyframe ? { keyframe: true as const } : {}) };
+    }
     if (message.type === 'video') {
       if (!this.collector) return { type: 'stray', message };
       return { type: 'frame', message, frames: this.finished(this.collector.pushVideo(message, bytes.length, receiveTs)) };
@@ -172,13 +196,43 @@ export class FrameReceiver {
     return { type: 'frame', message, frames: this.finished(this.collector.push(message, bytes.length, receiveTs)) };
   }
 
+  /** A packet of the session's video track (Node); nothing outside a track session. */
+  rtpPacket(p: RtpPacketIn, receiveTs: number): TrackReceipt {
+    return this.track ? this.tracked(this.track.packet(p, receiveTs)) : { frames: [], keyframe: false };
+  }
+
+  /** A whole picture of the video track, assembled by the platform (the page). */
+  trackPicture(p: EncodedPictureIn, now: number): TrackReceipt {
+    return this.track ? this.tracked(this.track.picture(p, now)) : { frames: [], keyframe: false };
+  }
+
+  /** Time passed on the track: losses and announcements past their deadlines, keyframe requests repeated. */
+  pollTrack(now: number): TrackReceipt {
+    return this.track ? this.tracked(this.track.poll(now)) : { frames: [], keyframe: false };
+  }
+
+  /** When `pollTrack` has something to do next, or null. */
+  trackDeadline(now: number): number | null {
+    return this.track?.nextDeadline(now) ?? null;
+  }
+
+  /** The track's repair deadline (RtpAssembler), from the link's round trip. */
+  setTrackDeadline(ms: number): void {
+    this.track?.setDeadline(ms);
+  }
+
+  /** The current (or last) session's video-track counters; null when none came on a track. */
+  get trackStats(): RtpVideoCounters | null {
+    return (this.track ?? this.lastTrack)?.stats ?? null;
+  }
+
   /**
    * Decodes a finished frame into its session's picture, after every frame handed in before it.
-   * Null when there is nothing to decode it with: no decoders, or its session has been replaced
-   * (a newer hello). Rejects with the session's DecoderMismatchError when the decoders were refused.
+   * Null when there is nothing to decode it with: no decoders, its session has been replaced
+   * (a newer hello), or it is `held`. Rejects with the session's DecoderMismatchError when the decoders were refused.
    */
   decode(f: FinishedFrame): Promise<ApplyStats | null> {
-    if (f.session !== this.session) return Promise.resolve(null);
+    if (f.session !== this.session || f.held) return Promise.resolve(null);
     if (this.refused) return Promise.reject(this.refused);
     return this.picture ? this.picture.apply(f.frame) : Promise.resolve(null);
   }
@@ -191,6 +245,10 @@ export class FrameReceiver {
   close(): FinishedFrame[] {
     const done = this.finished(this.collector?.flush() ?? []);
     this.collector = null;
+    // Pictures in flight on the track are gone with it.
+    this.track?.clear();
+    this.lastTrack = this.track;
+    this.track = null;
     return done;
   }
 
@@ -200,6 +258,10 @@ export class FrameReceiver {
     this.hello = hello;
     this.ctx = contextFromHello(hello);
     this.collector = new FrameCollector(this.ctx);
+    this.track?.clear();
+    this.track = null;
+    const rtp = hello.transport === 'rtp' ? pictureSource(hello.engine).rtp : undefined;
+    if (rtp) this.track = this.lastTrack = new RtpVideo({ depacketizer: rtp, patchCount: this.ctx.patchCount });
     this.picture?.close();
     this.picture = null;
     this.refused = null;
@@ -216,6 +278,11 @@ export class FrameReceiver {
       }
     }
     return { type: 'hello', message: hello, previous, refused: this.refused };
+  }
+
+  private tracked(r: RtpVideoOutput): TrackReceipt {
+    const frames = this.finished(r.frames).map((f) => (f.frame.complete ? f : { ...f, held: true as const }));
+    return { frames, keyframe: r.keyframe };
   }
 
   private finished(frames: CollectedFrame[]): FinishedFrame[] {

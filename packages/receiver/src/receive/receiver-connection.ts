@@ -1,4 +1,6 @@
 import { checkSdp, type IceCandidate, type IceServer, parseSignal, SignalError, type SignalMessage } from '@mmsc/protocol';
+import type { RtpPacketIn } from '../rtp/rtp-assembler.js';
+import type { EncodedPictureIn } from '../rtp/rtp-video.js';
 
 /**
  * An event-handler slot. Written as a method's type so that its parameter is compared both ways:
@@ -43,6 +45,26 @@ export interface PeerLike<C extends ChannelLike> {
   close(): unknown;
 }
 
+/** What the platform can do on the sender's video track. */
+export interface TrackControl {
+  /** Sends a picture loss indication (RTCP PLI); absent where the platform asks by itself (the browser). */
+  requestKeyframe?(): void;
+}
+
+/**
+ * Where a platform delivers the sender's video track (a session whose hello says `transport: 'rtp'`),
+ * for one attempt: packets where the platform gives them (Node, through werift), or whole pictures
+ * where its own jitter buffer assembles them (the page: Chromium's, through encoded streams).
+ */
+export interface MediaSink {
+  /** The sender's video track appeared. */
+  track(control: TrackControl): void;
+  /** One RTP packet of it; its arrival is stamped on the way in. */
+  packet(p: RtpPacketIn): void;
+  /** A whole coded picture, with the arrival of its last packet. */
+  picture(p: EncodedPictureIn): void;
+}
+
 /** Why an attempt ended by itself (a caller's own `close()` reports nothing). */
 export type ConnectionEnd =
   | {
@@ -76,6 +98,12 @@ export interface ConnectionEvents<C extends ChannelLike> {
   open(channel: C): void;
   /** A binary message on a data channel (the sender's; text is not part of the protocol and is dropped). */
   message(bytes: Uint8Array, receiveTs: number): void;
+  /** The sender's video track appeared (MediaSink.track). */
+  track?(control: TrackControl): void;
+  /** A packet of the video track, with its arrival. */
+  rtp?(packet: RtpPacketIn, receiveTs: number): void;
+  /** A whole picture of the video track (the platform's jitter buffer assembled it). */
+  trackPicture?(picture: EncodedPictureIn): void;
   /** The sender opened another channel: it is listened to, never answered on (replies stay on the first). */
   extraChannel?(channel: C): void;
   /** A signalling message from the sender was malformed and dropped before the peer saw it. */
@@ -91,8 +119,11 @@ export interface ConnectionEvents<C extends ChannelLike> {
 export interface ConnectionOptions<C extends ChannelLike> {
   /** A new socket to the sender's /signal, not yet open (handlers are attached before it can deliver). */
   socket: SignalSocket;
-  /** Makes the peer when the offer arrives, so a refused or busy attempt never makes one; with the offer's ICE servers. */
-  createPeer: (iceServers: readonly IceServer[]) => PeerLike<C>;
+  /**
+   * Makes the peer when the offer arrives, so a refused or busy attempt never makes one; with the
+   * offer's ICE servers, and where to deliver a video track the offer carries.
+   */
+  createPeer: (iceServers: readonly IceServer[], media: MediaSink) => PeerLike<C>;
   /**
    * Waited for before the offer is answered, so nothing can arrive before the receiver is ready
    * (the probe loads its decoders meanwhile). It resolves whether to answer: false leaves the
@@ -265,7 +296,18 @@ export class ReceiverConnection<C extends ChannelLike> {
   }
 
   private makePeer(iceServers: readonly IceServer[]): PeerLike<C> {
-    const pc = this.options.createPeer(iceServers);
+    const media: MediaSink = {
+      track: (control) => {
+        if (this.live) this.on.track?.(control);
+      },
+      packet: (p) => {
+        if (this.live) this.on.rtp?.(p, this.now());
+      },
+      picture: (p) => {
+        if (this.live) this.on.trackPicture?.(p);
+      },
+    };
+    const pc = this.options.createPeer(iceServers, media);
     this.peer = pc;
     pc.onicecandidate = (e) => {
       const c = e.candidate;

@@ -27,7 +27,10 @@ function run(v: RtpVideo, f: { packets: RtpPacketIn[]; m: PictureMessage }, at: 
   const outs = [v.announce(f.m, at), ...f.packets.filter((_, i) => !skip.includes(i)).map((p) => v.packet(p, at))];
   return { frames: outs.flatMap((o) => o.frames), keyframe: outs.some((o) => o.keyframe) };
 }
-const ids = (o: RtpVideoOutput) => o.frames.map((f) => f.frameId);
+/** The frames to decode. */
+const ids = (o: RtpVideoOutput) => o.frames.filter((f) => f.complete).map((f) => f.frameId);
+/** The frames that came whole but cannot be decoded. */
+const held = (o: RtpVideoOutput) => o.frames.filter((f) => !f.complete).map((f) => f.frameId);
 
 describe('RtpVideo', () => {
   it('turns announced, whole pictures into frames the decoding path takes', () => {
@@ -48,7 +51,8 @@ describe('RtpVideo', () => {
   it('lets nothing but a keyframe start the chain, and asks for one (again every keyRetryMs) until it comes', () => {
     const v = new RtpVideo({ depacketizer: VP8, patchCount: 1, keyRetryMs: 500 });
     const first = run(v, frame(1, 100, false), 0); // the keyframe before it never came
-    expect(first).toEqual({ frames: [], keyframe: true });
+    expect([ids(first), held(first), first.keyframe]).toEqual([[], [1], true]);
+    expect(first.frames[0]?.levels.every((l) => l === 255)).toBe(true);
     expect(v.nextDeadline(0)).toBe(500);
     expect(v.poll(499).keyframe).toBe(false);
     expect(v.poll(500).keyframe).toBe(true);
@@ -63,8 +67,8 @@ describe('RtpVideo', () => {
     expect(run(v, frame(2, 102, false, 3), 10, [1]).frames).toEqual([]); // packet 103 lost
     expect(run(v, frame(3, 105, false), 20).frames).toEqual([]);
     const late = v.poll(110);
-    expect(late).toEqual({ frames: [], keyframe: true }); // 2 dropped, 3 follows the gap
-    expect(run(v, frame(4, 107, false), 150).frames).toEqual([]);
+    expect([ids(late), held(late), late.keyframe]).toEqual([[], [3], true]); // 2 dropped, 3 follows the gap
+    expect(held(run(v, frame(4, 107, false), 150))).toEqual([4]);
     expect(ids(run(v, frame(5, 109, true), 200))).toEqual([5]);
     expect(v.stats).toMatchObject({ dropped: 1, skipped: 2, unmatched: 1 });
   });
@@ -86,7 +90,7 @@ describe('RtpVideo', () => {
     const bad = frame(2, 102, false);
     const broken = { ...bad, packets: bad.packets.map((p, i) => (i === 0 ? { ...p, payload: Uint8Array.of(0x00, 0x31) } : p)) };
     expect(run(v, broken, 10)).toEqual({ frames: [], keyframe: true });
-    expect(run(v, frame(3, 104, false), 20).frames).toEqual([]);
+    expect(held(run(v, frame(3, 104, false), 20))).toEqual([3]);
     expect(v.stats).toMatchObject({ undecodable: 1, skipped: 1 });
   });
 
@@ -99,7 +103,8 @@ describe('RtpVideo', () => {
     v.announce(frame(3, 0, false).m, 12);
     v.picture(pic(3, false), 13);
     expect(v.nextDeadline(20)).toBe(110);
-    expect(v.poll(110)).toEqual({ frames: [], keyframe: true });
+    const late = v.poll(110);
+    expect([ids(late), held(late), late.keyframe]).toEqual([[], [3], true]);
     expect(v.stats).toMatchObject({ unannounced: 1, skipped: 1 });
   });
 
@@ -107,7 +112,7 @@ describe('RtpVideo', () => {
     const v = new RtpVideo({ depacketizer: VP8, patchCount: 1 });
     run(v, frame(1, 100, true), 0);
     v.clear();
-    expect(run(v, frame(2, 102, false), 10).frames).toEqual([]);
+    expect(ids(run(v, frame(2, 102, false), 10))).toEqual([]);
     expect(ids(run(v, frame(3, 104, true), 20))).toEqual([3]);
   });
 });

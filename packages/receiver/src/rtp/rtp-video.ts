@@ -3,11 +3,12 @@
  * pictures from the browser's jitter buffer (the page), `picture` announcements and time go in;
  * frames come out in order, joined to their announcements, and only ever a chain a decoder can
  * follow: after any loss (a picture dropped by the assembler, undecodable payloads, a picture
- * never announced) nothing but a keyframe is let through, and `keyframe` says when to ask the
- * sender for one (at once, then every `keyRetryMs` while it has not come).
+ * never announced) only a keyframe comes out `complete` — the pictures before it come out
+ * incomplete, to be acknowledged and not decoded — and `keyframe` says when to ask the sender for
+ * one (at once, then every `keyRetryMs` while it has not come).
  */
 import type { PictureMessage } from '@mmsc/protocol';
-import type { CollectedFrame } from '../collect-frame.js';
+import { type CollectedFrame, MISSING } from '../collect-frame.js';
 import { type JoinerOutput, PictureJoiner } from './picture-joiner.js';
 import { type AssemblerOutput, RtpAssembler, type RtpPacketIn } from './rtp-assembler.js';
 
@@ -31,13 +32,14 @@ export interface EncodedPictureIn {
 }
 
 export interface RtpVideoOutput {
+  /** Joined frames in order; `complete` false: it came whole but a picture before it was lost (not to be decoded). */
   frames: CollectedFrame[];
   /** Ask the sender for a keyframe now (a PLI where the platform can, and a `refresh`). */
   keyframe: boolean;
 }
 
 export interface RtpVideoCounters {
-  /** Frames let through. */
+  /** Frames let through to be decoded. */
   frames: number;
   /** Pictures lost on the track (not repaired in time; start-overs). */
   dropped: number;
@@ -47,7 +49,7 @@ export interface RtpVideoCounters {
   unannounced: number;
   /** Announcements whose picture never came. */
   unmatched: number;
-  /** Whole pictures held back while a keyframe was awaited. */
+  /** Whole pictures held back (output incomplete) while a keyframe was awaited. */
   skipped: number;
   keyframeRequests: number;
   packets: number;
@@ -191,8 +193,10 @@ export class RtpVideo {
       if (afterGap) this.awaitingKey = true;
       const key = frame.video?.key === true;
       if (this.awaitingKey && !key) {
+        // It came whole (the sender hears of it: its rate control measures the link), but cannot be decoded.
         this.skipped++;
         this.wanted = true;
+        frames.push({ ...frame, complete: false, levels: frame.levels.fill(MISSING) });
         continue;
       }
       if (key) {

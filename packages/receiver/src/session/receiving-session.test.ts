@@ -8,7 +8,7 @@ import {
   splitFrame,
 } from '@mmsc/protocol';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { ChannelLike, PeerLike, SignalSocket } from '../receive/receiver-connection.js';
+import type { ChannelLike, MediaSink, PeerLike, SignalSocket } from '../receive/receiver-connection.js';
 import { DecoderMismatchError } from '../receive/verify-decoders.js';
 import { LocalDecoding, type PictureDecoding } from './decoding.js';
 import { ReceivingSession } from './receiving-session.js';
@@ -90,6 +90,8 @@ class FakeChannel implements ChannelLike {
 }
 
 class FakePeer implements PeerLike<FakeChannel> {
+  /** Where this platform delivers the video track. */
+  media: MediaSink | null = null;
   connectionState = 'new';
   localDescription: { sdp: string } | null = null;
   onicecandidate: PeerLike<FakeChannel>['onicecandidate'] = null;
@@ -119,8 +121,9 @@ function harness(o: { decoding?: PictureDecoding | null; retry?: RetryPolicy; op
         sockets.push(s);
         return s;
       },
-      createPeer: () => {
+      createPeer: (_servers, media) => {
         const p = new FakePeer();
+        p.media = media;
         peers.push(p);
         return p;
       },
@@ -141,7 +144,7 @@ function harness(o: { decoding?: PictureDecoding | null; retry?: RetryPolicy; op
     peers.at(-1)?.ondatachannel?.({ channel });
     return { socket, channel };
   };
-  return { session, sent, connect, sockets, advance: (ms: number) => (now += ms) };
+  return { session, sent, connect, sockets, peers, advance: (ms: number) => (now += ms) };
 }
 
 afterEach(() => {
@@ -208,7 +211,7 @@ describe('ReceivingSession', () => {
       close: () => undefined,
     };
     const { session, sent, connect } = harness({ decoding });
-    const refreshes: [number, string][] = [];
+    const refreshes: [number | null, string][] = [];
     session.on('refresh', (id, why) => refreshes.push([id, why]));
     session.start();
     const { channel } = await connect();
@@ -320,5 +323,154 @@ describe('ReceivingSession', () => {
     expect(errors).toEqual(['rate-limited', 'busy']);
     expect(ends).toEqual(['sender-error']);
     expect(session.machine.link).toBe('idle');
+  });
+});
+
+describe('ReceivingSession, pictures on the RTP video track', () => {
+  // A VP8 session on the track: each picture announced on the data channel, its packets (1-byte
+  // descriptors: 0x10 first, 0x00 after) on the track.
+  const RTP_HELLO: HelloMessage = { ...HELLO, sessionId: 'r1', engine: 'vp8', transport: 'rtp' };
+  const KEY = [0x50, 0x42, 0x00, 0x9d, 0x01, 0x2a, 0x80, 0x02];
+  const DELTA = [0x31, 0x02, 0x00, 0x11, 0x22, 0x33];
+  const picture = (id: number, key: boolean) =>
+    encodeMessage({ type: 'picture', frameId: id, captureTs: 500 + id, budget: 4000, key, rtpTs: 90 * id, bytes: 200 + id });
+  const packets = (id: number, seq: number, key: boolean) => {
+    const b = key ? KEY : DELTA;
+    return [0, 1].map((i) => ({
+      seq: seq + i,
+      timestamp: 90 * id,
+      marker: i === 1,
+      payload: Uint8Array.of(i === 0 ? 0x10 : 0x00, ...b.slice(i * 4, i * 4 + 4)),
+    }));
+  };
+
+  /** A decoding that records what it was given (no pictures). */
+  const recording = () => {
+    const decoded: [number, boolean][] = [];
+    const decoding: PictureDecoding = {
+      begin: async () => ({ models: ['fake'], loadMs: 0 }),
+      decode: async (_e, f) => {
+        decoded.push([f.frameId, f.video?.key === true]);
+        return { frameId: f.frameId, stats: { decoded: 8, reused: 0, interpolated: 0, decodeMs: 1 }, queued: 0, image: null };
+      },
+      close: () => undefined,
+    };
+    return { decoded, decoding };
+  };
+
+  /** `plis`: where the platform's PLIs are counted; null: a platform that asks by itself (the page). */
+  async function open(o: { plis?: number[] | null } = {}) {
+    const { decoded, decoding } = recording();
+    const h = harness({ decoding });
+    h.session.start();
+    const { channel } = await h.connect();
+    const media = h.peers.at(-1)?.media as MediaSink;
+    media.track(o.plis === null ? {} : { requestKeyframe: () => o.plis?.push(1) });
+    channel.deliver(encodeMessage(RTP_HELLO));
+    await settle();
+    return { ...h, channel, media, decoded };
+  }
+
+  it('joins announcements and packets, whichever comes first: feedback at once, frames decoded in order', async () => {
+    const { session, sent, channel, media, decoded, advance } = await open();
+    const bytes: number[] = [];
+    session.on('media', (n) => bytes.push(n));
+    channel.deliver(picture(1, true)); // the announcement first, as the sender sends it
+    for (const p of packets(1, 100, true)) media.packet(p);
+    advance(40);
+    for (const p of packets(2, 102, false)) media.packet(p); // packets first (the channel was slower)
+    expect(sent.filter((m) => m.type === 'feedback').map((m) => m.type === 'feedback' && m.frameId)).toEqual([1]);
+    channel.deliver(picture(2, false));
+    const feedback = sent.filter((m) => m.type === 'feedback');
+    expect(feedback).toEqual([
+      { type: 'feedback', frameId: 1, bytesReceived: 201, partsReceived: 1, receiveTs: 10_000 },
+      { type: 'feedback', frameId: 2, bytesReceived: 202, partsReceived: 1, receiveTs: 10_040 },
+    ]);
+    await settle();
+    expect(decoded).toEqual([
+      [1, true],
+      [2, false],
+    ]);
+    expect(bytes).toEqual([17, 17, 17, 15]); // each packet's payload and RTP header
+    expect(session.refreshes).toBe(0);
+  });
+
+  it('a loss repaired in time (the NACK’s answer) costs nothing', async () => {
+    const { sent, channel, media, decoded, advance } = await open();
+    channel.deliver(picture(1, true));
+    for (const p of packets(1, 100, true)) media.packet(p);
+    const [a, b] = packets(2, 102, false);
+    channel.deliver(picture(2, false));
+    channel.deliver(picture(3, false));
+    media.packet(a!);
+    for (const p of packets(3, 104, false)) media.packet(p);
+    advance(80);
+    media.packet(b!);
+    await settle();
+    expect(decoded.map(([id]) => id)).toEqual([1, 2, 3]);
+    expect(sent.filter((m) => m.type === 'refresh')).toEqual([]);
+  });
+
+  it('a loss not repaired in time: a PLI and a refresh, the deltas acknowledged but not decoded, on from the keyframe', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const plis: number[] = [];
+    const pending = open({ plis });
+    await vi.advanceTimersByTimeAsync(1);
+    await vi.advanceTimersByTimeAsync(1);
+    const { session, sent, channel, media, decoded, advance } = await pending;
+    const refreshes: [number | null, string][] = [];
+    session.on('refresh', (id, why) => refreshes.push([id, why]));
+    channel.deliver(picture(1, true));
+    for (const p of packets(1, 100, true)) media.packet(p);
+    channel.deliver(picture(2, false));
+    media.packet(packets(2, 102, false)[0]!); // its second packet is lost for good
+    channel.deliver(picture(3, false));
+    for (const p of packets(3, 104, false)) media.packet(p);
+    advance(300);
+    await vi.advanceTimersByTimeAsync(300); // the assembler's deadline
+    expect(refreshes).toEqual([[null, 'picture-lost']]);
+    expect(plis).toHaveLength(1);
+    expect(session.plis).toBe(1);
+    expect(sent.filter((m) => m.type === 'refresh')).toEqual([{ type: 'refresh', reason: 'picture-lost' }]);
+    expect(sent.filter((m) => m.type === 'feedback').map((m) => m.type === 'feedback' && m.frameId)).toEqual([1, 3]);
+    channel.deliver(picture(4, true));
+    for (const p of packets(4, 106, true)) media.packet(p);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(decoded.map(([id]) => id)).toEqual([1, 4]);
+    expect(session.receiver.trackStats).toMatchObject({ dropped: 1, skipped: 1, keyframeRequests: 1 });
+    await session.close();
+  });
+
+  it('takes whole pictures from a platform that assembles them (the page), and drops one never announced', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const pending = open({ plis: null });
+    await vi.advanceTimersByTimeAsync(1);
+    await vi.advanceTimersByTimeAsync(1);
+    const { session, sent, channel, media, decoded, advance } = await pending;
+    channel.deliver(picture(1, true));
+    media.picture({ rtpTs: 90, data: Uint8Array.from(KEY), key: true, receiveTs: 9_990 });
+    media.picture({ rtpTs: 180, data: Uint8Array.from(DELTA), key: false, receiveTs: 10_000 }); // never announced
+    advance(400);
+    await vi.advanceTimersByTimeAsync(400);
+    expect(decoded.map(([id]) => id)).toEqual([1]);
+    expect(sent.filter((m) => m.type === 'feedback')).toEqual([
+      { type: 'feedback', frameId: 1, bytesReceived: 201, partsReceived: 1, receiveTs: 9_990 },
+    ]);
+    expect(sent.filter((m) => m.type === 'refresh')).toHaveLength(1);
+    expect(session.plis).toBe(0); // this platform's track asks by itself
+    await session.close();
+  });
+
+  it('a session without the track ignores packets', async () => {
+    const { decoded, decoding } = recording();
+    const h = harness({ decoding });
+    h.session.start();
+    const { channel } = await h.connect();
+    channel.deliver(encodeMessage({ ...RTP_HELLO, transport: undefined, sessionId: 'plain' }));
+    const media = h.peers.at(-1)?.media as MediaSink;
+    for (const p of packets(1, 100, true)) media.packet(p);
+    await settle();
+    expect(decoded).toEqual([]);
+    expect(h.session.receiver.trackStats).toBeNull();
   });
 });

@@ -17,8 +17,10 @@ import {
 } from '@mmsc/protocol';
 import type { CollectedFrame } from '../collect-frame.js';
 import type { ApplyStats } from '../reassemble.js';
-import { type FinishedFrame, FrameReceiver } from '../receive/frame-receiver.js';
-import type { ChannelLike } from '../receive/receiver-connection.js';
+import { type FinishedFrame, FrameReceiver, type TrackReceipt } from '../receive/frame-receiver.js';
+import type { ChannelLike, TrackControl } from '../receive/receiver-connection.js';
+import type { RtpPacketIn } from '../rtp/rtp-assembler.js';
+import type { EncodedPictureIn } from '../rtp/rtp-video.js';
 import type { DecodedPicture, DecoderReady, PictureDecoding } from './decoding.js';
 import { Emitter } from './emitter.js';
 import { LinkStats, type SenderRate, type StatsSummary } from './link-stats.js';
@@ -67,6 +69,8 @@ export interface ReceivingEvents<C extends ChannelLike> {
   signal: [message: SignalMessage];
   /** Every data-channel message as it arrived, before it is read. */
   data: [bytes: Uint8Array, receiveTs: number];
+  /** What the video track brought (a packet's payload and header, or a whole picture's bytes), as it arrived. */
+  media: [bytes: number, receiveTs: number];
   /** Every valid protocol message (hello, frame parts, grounding, …). */
   message: [message: Message];
   /** A session began: `previous` is the hello it replaces (another sessionId: the sender restarted). */
@@ -77,8 +81,8 @@ export interface ReceivingEvents<C extends ChannelLike> {
   /** Every frame decoded, also one that was held (stats.refresh) or that a newer one keeps off the screen. */
   decoded: [picture: DecodedPicture, frame: CollectedFrame];
   picture: [picture: ShownPicture];
-  /** A keyframe was asked for: the picture of `frameId` could not be decoded. */
-  refresh: [frameId: number, reason: string];
+  /** A keyframe was asked for: the picture of `frameId` could not be decoded, or (null) the video track lost pictures. */
+  refresh: [frameId: number | null, reason: string];
   /** `whose`: the operator's query, the sender's own initial one, or an older query of the operator's. */
   grounding: [message: GroundingMessage, whose: 'operator' | 'sender' | 'stale'];
   relevance: [message: RelevanceMessage];
@@ -106,8 +110,13 @@ export class ReceivingSession<C extends ChannelLike> extends Emitter<ReceivingEv
   senderRate: SenderRate | null = null;
   /** Keyframes asked for. */
   refreshes = 0;
+  /** Picture loss indications sent on the video track. */
+  plis = 0;
   private readonly decoding: PictureDecoding | null;
   private readonly now: () => number;
+  /** What the platform can do on the current attempt's video track. */
+  private trackControl: TrackControl | null = null;
+  private trackTimer: { at: number; timer: ReturnType<typeof setTimeout> } | null = null;
 
   constructor(options: ReceivingSessionOptions<C>) {
     super();
@@ -128,6 +137,11 @@ export class ReceivingSession<C extends ChannelLike> extends Emitter<ReceivingEv
     link.on('open', (ch) => this.emit('open', ch));
     link.on('signal', (m) => this.emit('signal', m));
     link.on('message', (bytes, receiveTs) => this.onData(bytes, receiveTs));
+    link.on('track', (control) => {
+      this.trackControl = control;
+    });
+    link.on('rtp', (packet, receiveTs) => this.onRtp(packet, receiveTs));
+    link.on('trackPicture', (picture) => this.onTrackPicture(picture));
     link.on('senderError', (code, message) => this.emit('error', { kind: 'signalling', code, message }));
     link.on('malformed', (error, text) => this.emit('error', { kind: 'malformed-signal', error, text }));
     link.on('negotiationFailed', (step, error) => this.emit('error', { kind: 'negotiation', step, error }));
@@ -135,6 +149,8 @@ export class ReceivingSession<C extends ChannelLike> extends Emitter<ReceivingEv
     link.on('closed', (reason, end) => {
       // What arrived of the frame in progress is still worth showing.
       for (const f of this.receiver.close()) this.onFrame(f, false);
+      this.trackControl = null;
+      this.scheduleTrack();
       this.senderRate = null;
       this.emit('closed', reason, end);
     });
@@ -157,6 +173,8 @@ export class ReceivingSession<C extends ChannelLike> extends Emitter<ReceivingEv
   /** Stops for good: the link, the decoders, the listeners. */
   async close(): Promise<void> {
     await this.link.stop();
+    if (this.trackTimer) clearTimeout(this.trackTimer.timer);
+    this.trackTimer = null;
     this.decoding?.close();
     this.removeAllListeners();
   }
@@ -171,9 +189,17 @@ export class ReceivingSession<C extends ChannelLike> extends Emitter<ReceivingEv
     return this.link.send(encodeMessage(message, this.receiver.ctx ?? undefined));
   }
 
-  /** Asks the sender for a keyframe: the picture of `frameId` could not be decoded (the last one stays up). */
-  requestKeyframe(frameId: number, reason: string): void {
+  /**
+   * Asks the sender for a keyframe: the picture of `frameId` could not be decoded, or (null) the
+   * video track lost pictures (the last one stays up). On the track, a PLI goes too where the
+   * platform can send one.
+   */
+  requestKeyframe(frameId: number | null, reason: string): void {
     this.refreshes++;
+    if (this.hello?.transport === 'rtp' && this.trackControl?.requestKeyframe) {
+      this.plis++;
+      this.trackControl.requestKeyframe();
+    }
     this.send({ type: 'refresh', reason });
     this.emit('refresh', frameId, reason);
   }
@@ -204,9 +230,45 @@ export class ReceivingSession<C extends ChannelLike> extends Emitter<ReceivingEv
     }
     this.emit('message', r.message);
     if (r.type === 'hello') this.onHello(r.message, r.previous);
-    else if (r.type === 'frame') for (const f of r.frames) this.onFrame(f, true);
+    else if (r.type === 'frame') this.onTrack({ frames: r.frames, keyframe: r.keyframe === true });
     else if (r.type === 'other') this.onOther(r.message);
     // A stray frame part (before the hello) cannot be placed.
+  }
+
+  private onRtp(packet: RtpPacketIn, receiveTs: number): void {
+    // What the link carried: the payload and a 12-byte RTP header.
+    const bytes = packet.payload.length + 12;
+    this.stats.onBytes(bytes, receiveTs);
+    this.emit('media', bytes, receiveTs);
+    this.onTrack(this.receiver.rtpPacket(packet, receiveTs));
+  }
+
+  private onTrackPicture(picture: EncodedPictureIn): void {
+    this.stats.onBytes(picture.data.length, picture.receiveTs);
+    this.emit('media', picture.data.length, picture.receiveTs);
+    this.onTrack(this.receiver.trackPicture(picture, this.now()));
+  }
+
+  /** Frames finished (by a data-channel message or the video track); a keyframe asked for where the track lost pictures. */
+  private onTrack(r: TrackReceipt): void {
+    for (const f of r.frames) this.onFrame(f, true);
+    if (r.keyframe) this.requestKeyframe(null, 'picture-lost');
+    this.scheduleTrack();
+  }
+
+  /** One timer for the track's next deadline (a loss or an announcement waited for, a keyframe asked again). */
+  private scheduleTrack(): void {
+    const now = this.now();
+    const at = this.receiver.trackDeadline(now);
+    if (this.trackTimer && this.trackTimer.at === at) return;
+    if (this.trackTimer) clearTimeout(this.trackTimer.timer);
+    this.trackTimer = null;
+    if (at === null) return;
+    const timer = setTimeout(() => {
+      this.trackTimer = null;
+      this.onTrack(this.receiver.pollTrack(this.now()));
+    }, at - now);
+    this.trackTimer = { at, timer };
   }
 
   private onHello(hello: HelloMessage, previous: HelloMessage | null): void {
@@ -248,7 +310,7 @@ export class ReceivingSession<C extends ChannelLike> extends Emitter<ReceivingEv
       complete: frame.complete,
     });
     this.emit('frame', f, live);
-    if (!this.decoding) return;
+    if (!this.decoding || f.held) return;
     const epoch = this.machine.epoch;
     this.decoding.decode(epoch, frame).then(
       (p) => {

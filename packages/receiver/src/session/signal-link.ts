@@ -11,10 +11,14 @@ import type { IceServer, SignalError, SignalMessage } from '@mmsc/protocol';
 import {
   type ChannelLike,
   type ConnectionEnd,
+  type MediaSink,
   type PeerLike,
   ReceiverConnection,
   type SignalSocket,
+  type TrackControl,
 } from '../receive/receiver-connection.js';
+import type { RtpPacketIn } from '../rtp/rtp-assembler.js';
+import type { EncodedPictureIn } from '../rtp/rtp-video.js';
 import { Emitter } from './emitter.js';
 import type { LinkState } from './reconnect.js';
 
@@ -24,8 +28,11 @@ export interface LinkTransport<C extends ChannelLike> {
   readonly target?: string;
   /** A new socket to the sender's /signal, not yet open. */
   openSocket(): SignalSocket;
-  /** A peer asking only `iceServers` (the sender's offer names them; none: no server at all). */
-  createPeer(iceServers: readonly IceServer[]): PeerLike<C>;
+  /**
+   * A peer asking only `iceServers` (the sender's offer names them; none: no server at all). A
+   * platform that can receive the sender's video track delivers it to `media`.
+   */
+  createPeer(iceServers: readonly IceServer[], media: MediaSink): PeerLike<C>;
   /** Sends bytes on the data channel (each platform's channel has its own send). */
   send(channel: C, bytes: Uint8Array): void;
   /** Run before each attempt (the page asks once for media permission so that Chromium offers loopback candidates). */
@@ -63,6 +70,12 @@ export interface LinkEvents<C extends ChannelLike> {
   /** The data channel opened: a session starts (its first message is the sender's hello). */
   open: [channel: C];
   message: [bytes: Uint8Array, receiveTs: number];
+  /** The sender's video track appeared (a new one with each attempt). */
+  track: [control: TrackControl];
+  /** A packet of the video track, with its arrival. */
+  rtp: [packet: RtpPacketIn, receiveTs: number];
+  /** A whole picture of the video track, assembled by the platform. */
+  trackPicture: [picture: EncodedPictureIn];
   /** Every well-formed signalling message from the sender. */
   signal: [message: SignalMessage];
   /** A malformed signalling message from the sender, dropped. */
@@ -171,7 +184,7 @@ export class SignalLink<C extends ChannelLike> extends Emitter<LinkEvents<C>> {
     this.conn = new ReceiverConnection<C>(
       {
         socket: transport.openSocket(),
-        createPeer: (iceServers) => transport.createPeer(iceServers),
+        createPeer: (iceServers, media) => transport.createPeer(iceServers, media),
         ...(transport.beforeAnswer ? { beforeAnswer: () => (transport.beforeAnswer as () => Promise<boolean>)() } : {}),
         now: this.now,
       },
@@ -210,6 +223,15 @@ export class SignalLink<C extends ChannelLike> extends Emitter<LinkEvents<C>> {
         },
         message: (bytes, receiveTs) => {
           if (live()) this.emit('message', bytes, receiveTs);
+        },
+        track: (control) => {
+          if (live()) this.emit('track', control);
+        },
+        rtp: (packet, receiveTs) => {
+          if (live()) this.emit('rtp', packet, receiveTs);
+        },
+        trackPicture: (picture) => {
+          if (live()) this.emit('trackPicture', picture);
         },
         extraChannel: (ch) => this.emit('notice', `the sender opened another data channel "${ch.label}"; replies stay on the first`),
         malformed: (err, text) => this.emit('malformed', err, text),
