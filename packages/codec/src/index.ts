@@ -5,5 +5,6 @@ export { type CodecEntry, codecEntries, type Manifest, type ModelFile, parseMani
 export type { ModelReader, OrtRuntime, OrtSession, OrtTensor } from './models/ort.js';
 export { type CodecSide, PATCH_VALUES, PatchCodecs } from './patch-codecs.js';
 export { GeometryError, patchify, placePatches, unpatchify } from './patchify.js';
-export { avcCodecString, withoutSei } from './video/annexb.js';
+export { packetizeH264, packetizeVp8, RTP_MAX_PAYLOAD } from './rtp/packetize.js';
+export { avcCodecString, nalPayloads, withoutSei } from './video/annexb.js';
 export { allocYuv, type Chroma, chromaSize, rgbToYuv, type YuvPicture, yuvToRgb } from './video/yuv.js';
