@@ -165,6 +165,9 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
     this.rate.onSrtt(this.peer.srtt() ?? Number.NaN);
     const rejected = this.rate.onFeedback(msg.frameId, msg.bytesReceived, msg.receiveTs, performance.now() / 1000);
     if (rejected) this.refuse('feedback-rejected', `feedback for frame ${msg.frameId} ignored: ${rejected}`, String(msg.frameId));
+    // Back from an outage: the next picture is one the receiver can start from, so the first it
+    // shows is fresh (what was in flight when the link went was written off).
+    if (this.rate.takeResumed()) this.encoder.refresh('the link returned after an outage');
     if (DEBUG_RATE)
       this.log.debug({ session: this.id, frame: msg.frameId, bytes: msg.bytesReceived, ...this.rate.state() }, 'rate: feedback');
   }
