@@ -207,6 +207,8 @@ describe('rate controller without link pressure', () => {
     rc.onSent(0, 90_000, 0);
     expect(rc.canSend(0.1)).toBe(false); // 90 kB queued: 250 ms at 2 Mbit/s and more than a frame over
     expect(rc.canSend(0.2)).toBe(false);
+    expect(rc.canSend(OUTAGE_S - 0.1)).toBe(true); // not an outage yet: 90 kB is 360 ms at the rate
+    expect(rc.state().mode).not.toBe('outage');
     expect(rc.canSend(OUTAGE_S)).toBe(true);
     expect(rc.state()).toMatchObject({ mode: 'outage', backlogBytes: 0, rateBps: 2e6 });
     expect(rc.budget(OUTAGE_S)).toBe(OUTAGE_PROBE_BYTES);
@@ -217,7 +219,7 @@ describe('rate controller without link pressure', () => {
       sent++;
       rc.onSent(1000 + k, rc.budget(t), t);
     }
-    // 10 s of silence: about 4 probes a second, and none of them left outstanding past 2 s.
+    // 10 s of silence: 3–4 probes a second, and none of them left outstanding past 2 s.
     expect(sent).toBeGreaterThanOrEqual(33);
     expect(sent).toBeLessThanOrEqual(41);
     expect(rc.state().backlogBytes).toBeLessThanOrEqual(21 * OUTAGE_PROBE_BYTES);
@@ -230,15 +232,20 @@ describe('rate controller without link pressure', () => {
     rc.onSent(0, 10_000, 0);
     rc.onFeedback(0, 10_000, ms(0.05), 0.06);
     rc.onSent(1, 10_000, 0.1);
-    expect(rc.canSend(1)).toBe(true); // 0.9 s without a report: an outage, the first probe
-    rc.onSent(2, rc.budget(1), 1);
+    expect(rc.canSend(1.2)).toBe(true); // 1.1 s without a report: not yet an outage
+    expect(rc.state().mode).not.toBe('outage');
+    rc.onSent(2, 10_000, 1.2);
+    expect(rc.canSend(1.4)).toBe(true); // 1.3 s since frame 1 went out: an outage, the first probe
     expect(rc.state().mode).toBe('outage');
-    expect(rc.onFeedback(2, OUTAGE_PROBE_BYTES, ms(1.03), 1.05)).toBeNull();
+    rc.onSent(3, rc.budget(1.4), 1.4);
+    expect(rc.onFeedback(2, 10_000, ms(1.42), 1.44)).toBeNull(); // written off: changes nothing
+    expect(rc.state().mode).toBe('outage');
+    expect(rc.onFeedback(3, OUTAGE_PROBE_BYTES, ms(1.43), 1.45)).toBeNull();
     expect(rc.state().mode).toBe('probe');
     expect(rc.state().rateBps).toBeGreaterThanOrEqual(0.8 * 3e6);
     expect(rc.takeResumed()).toBe(true);
     expect(rc.takeResumed()).toBe(false);
-    expect(rc.budget(1.15)).toBeGreaterThan(OUTAGE_PROBE_BYTES);
+    expect(rc.budget(1.55)).toBeGreaterThan(OUTAGE_PROBE_BYTES);
   });
 });
 

@@ -100,12 +100,12 @@ function median(xs: number[]): number {
 /** Frames whose feedback is this late are taken as lost (seconds). */
 const FEEDBACK_TIMEOUT_S = 2;
 /**
- * No feedback for this long while frames are outstanding is an outage (seconds): what is
+ * No feedback for this long while frames are outstanding is an outage (seconds; longer than an SCTP retransmission wait, werift's minimum RTO being 1 s, plus a frame): what is
  * outstanding is written off (it would arrive stale), and until a report comes back only a small
  * probe frame goes out every OUTAGE_PROBE_S, so nothing old queues up in front of the fresh
  * pictures when the link returns.
  */
-export const OUTAGE_S = 0.6;
+export const OUTAGE_S = 1.2;
 export const OUTAGE_PROBE_S = 0.25;
 /** A probe frame's budget during an outage (bytes). */
 export const OUTAGE_PROBE_BYTES = 800;
