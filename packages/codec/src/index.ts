@@ -14,5 +14,6 @@ export {
   RtpPayloadError,
   vp8StartsFrame,
 } from './rtp/depacketize.js';
-export { avcCodecString, withoutSei } from './video/annexb.js';
+export { packetizeH264, packetizeVp8, RTP_MAX_PAYLOAD } from './rtp/packetize.js';
+export { avcCodecString, nalPayloads, withoutSei } from './video/annexb.js';
 export { allocYuv, type Chroma, chromaSize, rgbToYuv, type YuvPicture, yuvToRgb } from './video/yuv.js';

@@ -114,7 +114,7 @@ const LAYERS: Record<string, Layers> = {
     ['bench-overhead.ts', 'fuzz.ts', 'index.ts'], // tools and the surface
   ],
   'packages/codec/src': [
-    ['models/', 'patchify.ts', 'base-layer.ts', 'video/', 'rtp/'], // manifest and runtime seam, patches, YUV/Annex B and FFmpeg coders, RTP payload formats
+    ['models/', 'patchify.ts', 'base-layer.ts', 'video/', 'rtp/'], // manifest and runtime seam, patches, YUV/Annex B, FFmpeg coders, RTP payloads
     ['patch-codecs.ts'], // the learned patch codecs, on the runtime seam
     ['index.ts'],
   ],

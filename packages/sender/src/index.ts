@@ -58,4 +58,13 @@ export { ConfiguredPeerConnection } from './server/werift-peer.js';
 export { sourceGeometry } from './sources/probe.js';
 export { type FrameSource, openSource, PanSource, panCrop, SourceError } from './sources/sources.js';
 // Starting a sender (`startSender` wires the rest), and its parts
-export { type LoadedModels, type RunningSender, type SenderConfig, SenderStartError, startSender } from './start-sender.js';
+export {
+  DEFAULT_TRANSPORT,
+  type LoadedModels,
+  type RunningSender,
+  type SenderConfig,
+  SenderStartError,
+  startSender,
+  type TransportChoice,
+  transportFor,
+} from './start-sender.js';

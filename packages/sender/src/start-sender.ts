@@ -1,5 +1,5 @@
 import { type Chroma, codecEntries, type PatchCodecs } from '@mmsc/codec';
-import { DEFAULT_MAX_MESSAGE_BYTES, type HelloMessage, type IceServer } from '@mmsc/protocol';
+import { DEFAULT_MAX_MESSAGE_BYTES, type HelloMessage, type IceServer, type VideoTransport } from '@mmsc/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import sharp from 'sharp';
@@ -53,6 +53,12 @@ export interface SenderConfig {
   engine?: string;
   allocator?: AllocatorName;
   chroma?: Chroma;
+  /**
+   * Where a codec engine's pictures travel (default `DEFAULT_TRANSPORT`): `rtp` on a video track,
+   * `channel` on the data channel; `auto` is `rtp` for an engine with an RTP format, else `channel`.
+   * `rtp` with an engine that has none (patches) is refused at start.
+   */
+  transport?: TransportChoice;
   /** Most bandwidth one receiver may use, bits per second (default 20 Mbit/s). */
   maxBps?: number;
   /** The peer-facing limits (defaults: `defaultLimits()`). */
@@ -122,12 +128,25 @@ async function orUndo<T>(f: () => Promise<T>, undo: () => Promise<void>, step?: 
   }
 }
 
+/** `serve --transport`: where a codec engine's pictures travel. */
+export type TransportChoice = 'auto' | VideoTransport;
+export const DEFAULT_TRANSPORT: TransportChoice = 'channel';
+
+/** The transport `engine` runs on for `choice`; throws for `rtp` with an engine that has no RTP format. */
+export function transportFor(engine: Engine, choice: TransportChoice): VideoTransport {
+  if (choice === 'channel') return 'channel';
+  if (engine.rtpFormat) return 'rtp';
+  if (choice === 'rtp') throw new Error(`engine ${engine.name} has no RTP video format: its frames travel on the data channel`);
+  return 'channel';
+}
+
 /**
  * Starts a sender: the source at its geometry, the models (a worker by default), the grounder, the
  * links, the frame clock and the fastify app; when it listens, it warms the models up, listens and
  * starts streaming. The one way the CLI (`serve`, `record`, `replay`) and the tests start one.
  */
 export async function startSender(c: SenderConfig): Promise<RunningSender> {
+  transportFor(engineFor(c.engine ?? DEFAULT_ENGINE), c.transport ?? DEFAULT_TRANSPORT); // refused before anything starts
   const dir = c.modelsDir ?? DEFAULT_MODELS_DIR;
   const fps = c.fps ?? 10;
   const log: Log = c.logger ?? silentLog;
@@ -161,7 +180,9 @@ export async function startSender(c: SenderConfig): Promise<RunningSender> {
     'query',
   );
   const engine = engineFor(c.engine ?? DEFAULT_ENGINE);
+  const transport = transportFor(engine, c.transport ?? DEFAULT_TRANSPORT);
   const hello = helloFor(codecs, fps, DEFAULT_MAX_MESSAGE_BYTES, engine.name, size);
+  if (transport === 'rtp') hello.transport = 'rtp';
   const limits = { ...defaultLimits(), ...c.limits };
   const engineOptions: EngineOptions = { allocator: c.allocator ?? 'rd', curves: curvesOf(codecs), chroma: c.chroma ?? DEFAULT_CHROMA };
   const links = new Links({

@@ -8,6 +8,7 @@ import {
   createLogger,
   DEFAULT_ENGINE,
   DEFAULT_MODELS_DIR,
+  DEFAULT_TRANSPORT,
   DEMO_IMAGE,
   defaultLimits,
   engineFor,
@@ -18,6 +19,8 @@ import {
   type RunningSender,
   SenderStartError,
   startSender,
+  type TransportChoice,
+  transportFor,
 } from '@mmsc/sender';
 import { Command } from 'commander';
 import { RecordingPipeline, readRecording } from '../emulate/record.js';
@@ -84,6 +87,11 @@ export function serveCommand(mode: 'serve' | 'record' = 'serve'): Command {
       'engine h264: 444 (High 4:4:4, the default) or 420 (for decoders without 4:4:4, e.g. hardware ones)',
       '444',
     )
+    .option(
+      '--transport <where>',
+      'where a codec engine’s pictures travel: rtp (a video track: the receiver’s jitter buffer, NACK and PLI repair losses), channel (the data channel), or auto (rtp for the codec engines, channel for patches)',
+      DEFAULT_TRANSPORT,
+    )
     .option('--max-receivers <n>', 'most receivers served at once', '8')
     .option('--max-rate <mbit>', 'most bandwidth one receiver may use, Mbit/s', '20')
     .option('--models <dir>', 'models folder holding manifest.json', DEFAULT_MODELS_DIR)
@@ -107,6 +115,7 @@ export function serveCommand(mode: 'serve' | 'record' = 'serve'): Command {
           allocator: string;
           engine?: string;
           chroma: string;
+          transport: string;
           maxReceivers: string;
           maxRate: string;
           models: string;
@@ -143,6 +152,14 @@ export function serveCommand(mode: 'serve' | 'record' = 'serve'): Command {
           if (opts.engine !== undefined) throw new CliError(`--engine ${engine.name}: ${why}`, EXIT.failed);
           console.error(`mmsc serve: ${why}; serving --engine ${FALLBACK_ENGINE} instead`);
           engine = engineFor(FALLBACK_ENGINE);
+        }
+        if (!['auto', 'rtp', 'channel'].includes(opts.transport))
+          throw new CliError('--transport must be auto, rtp or channel', EXIT.usage);
+        const transport = opts.transport as TransportChoice;
+        try {
+          transportFor(engine, transport);
+        } catch (e) {
+          throw new CliError(`--transport rtp: ${(e as Error).message}`, EXIT.usage);
         }
         if (!isIP(opts.host) && opts.host !== 'localhost')
           throw new CliError(`--host ${opts.host} is not an IP address (e.g. 127.0.0.1, 0.0.0.0 or ::)`, EXIT.usage);
@@ -181,6 +198,7 @@ export function serveCommand(mode: 'serve' | 'record' = 'serve'): Command {
             engine: engine.name,
             allocator: opts.allocator as AllocatorName,
             chroma: opts.chroma as Chroma,
+            transport,
             maxBps,
             limits: { ...defaultLimits(maxReceivers), handshakeTimeoutMs: handshakeS * 1000 },
             iceServers,
@@ -207,7 +225,7 @@ export function serveCommand(mode: 'serve' | 'record' = 'serve'): Command {
         const shown = sender.url.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
         const withToken = token === null ? `${shown}/` : `${shown}/?token=${token}`;
         console.log(
-          `mmsc serve: ${sender.description}, ${frame.width}×${frame.height}${frame.source ? ` (from ${frame.source.width}×${frame.source.height}, fit ${frameOptions.fit})` : ''}, ${fps} fps, engine ${engine.name} (${engine.describe(sender.engineOptions)}), protocol v${PROTOCOL_VERSION}`,
+          `mmsc serve: ${sender.description}, ${frame.width}×${frame.height}${frame.source ? ` (from ${frame.source.width}×${frame.source.height}, fit ${frameOptions.fit})` : ''}, ${fps} fps, engine ${engine.name} (${engine.describe(sender.engineOptions)}), pictures on ${sender.hello.transport === 'rtp' ? 'an RTP video track' : 'the data channel'}, protocol v${PROTOCOL_VERSION}`,
         );
         console.log(
           `mmsc serve: ICE servers: ${iceServers.length > 0 ? describeIceServers(iceServers) : 'none (host candidates only; --ice-server adds STUN/TURN)'}`,

@@ -27,6 +27,12 @@ function nalUnits(data: Uint8Array): { start: number; payload: number }[] {
   return out;
 }
 
+/** The NAL units of an Annex B stream, without their start codes, in order (views into `data`). */
+export function nalPayloads(data: Uint8Array): Uint8Array[] {
+  const units = nalUnits(data);
+  return units.map((u, i) => data.subarray(u.payload, units[i + 1]?.start ?? data.length)).filter((n) => n.length > 0);
+}
+
 /**
  * The stream without its SEI NAL units (type 6). libx264 writes its settings string (~600 bytes)
  * as an SEI on the first keyframe; no decoder needs it and a link at 0.5 Mbit/s should not carry it.

@@ -21,5 +21,6 @@ export const h264Engine: Engine = {
   hello: (common) => ({ ...common, engine: 'h264' }),
   describe: (opts) => opts.chroma,
   createLinkEncoder: (hello, _ctx, opts) => new VideoEngineEncoder(hello, opts.chroma, DEFAULT_QP_TIERS, X264_BACKEND),
+  rtpFormat: (opts) => X264_BACKEND.rtpFormat(opts.chroma),
   still: (image, scores, budget, hello) => encodeStill(image, scores, budget, hello),
 };

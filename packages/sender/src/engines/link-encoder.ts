@@ -4,8 +4,9 @@ import type { DistortionCurve } from '../allocate/distortion.js';
 import type { RgbImage } from '../images.js';
 import type { AllocatorName } from '../pipeline/encode-frame.js';
 import type { PipelineFrame } from '../pipeline/frame-pipeline.js';
+import type { RtpVideoFormat } from '../pipeline/video-backend.js';
 
-export type { AllocatorName };
+export type { AllocatorName, RtpVideoFormat };
 
 /** One frame of one link: its id, its capture time and the wire bytes it may take. */
 export interface LinkFrame {
@@ -17,8 +18,10 @@ export interface LinkFrame {
 
 /** One coded frame of one link, ready for its peer. */
 export interface LinkPicture {
-  /** The frame's messages, in the order they go out. */
+  /** The frame's messages on the data channel, in the order they go out. */
   parts: readonly Uint8Array[];
+  /** Transport `rtp`: the picture's RTP payloads on the video track (after `parts`), and its RTP timestamp. */
+  track?: { payloads: readonly Uint8Array[]; rtpTs: number };
   wireBytes: number;
   /** The budget stated on the wire: the frame's, or the engine's credit when it borrows from later frames. */
   stated: number;
@@ -81,7 +84,12 @@ export interface Engine {
   hello(common: HelloMessage): HelloMessage;
   /** The settings that shape this engine's streams, for the start-up line (e.g. `allocator rd`, `444`). */
   describe(opts: EngineOptions): string;
-  /** One receiver's encoder for a session with this hello. */
+  /**
+   * Its pictures' format on an RTP video track (a codec engine), for the sender's offer; absent: its
+   * frames travel on the data channel only.
+   */
+  rtpFormat?(opts: EngineOptions): RtpVideoFormat;
+  /** One receiver's encoder for a session with this hello (`hello.transport` says where its pictures go). */
   createLinkEncoder(hello: HelloMessage, ctx: ProtocolContext, opts: EngineOptions): LinkEncoder;
   /**
    * A video engine's picture of one still within `budget` wire bytes (one keyframe, its quality knob

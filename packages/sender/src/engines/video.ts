@@ -25,6 +25,7 @@ export class VideoEngineEncoder implements LinkEncoder {
     // fill what it offered. The credit is the budget stated on the wire.
     return {
       parts: out.parts,
+      ...(out.track ? { track: out.track } : {}),
       wireBytes: out.wireBytes,
       stated: out.budget,
       ms: { allocate: out.ms.convert, encode: out.ms.encode, pack: out.ms.pack },

@@ -1,4 +1,4 @@
-import type { YuvPicture } from '@mmsc/codec';
+import { packetizeVp8, type YuvPicture } from '@mmsc/codec';
 import { type EncodedPicture, H264Encoder } from '@mmsc/codec/h264-node';
 import { VP8_ENGINE_SETTINGS, VP8_TRIAL_FLAGS, vp8Available } from '@mmsc/codec/vp8-node';
 import { type HelloMessage, splitVideo } from '@mmsc/protocol';
@@ -160,7 +160,12 @@ export async function encodeVp8Still(
 /** The block sizes a picture that fits at no offset is flattened to, in turn (`coarsen`). */
 const COARSEN = [2, 4, 8];
 
-export const VP8_BACKEND: VideoBackend = { chromas: ['420'], open: (o) => Vp8Stream.open(o) };
+export const VP8_BACKEND: VideoBackend = {
+  chromas: ['420'],
+  open: (o) => Vp8Stream.open(o),
+  rtpFormat: () => ({ mimeType: 'video/VP8', payloadType: 96, fmtp: null }),
+  packetize: packetizeVp8,
+};
 
 /** Engine `vp8`: libvpx's VP8 (4:2:0), a quantizer per block from the relevance through its segments. */
 export const vp8Engine: Engine = {
@@ -171,5 +176,6 @@ export const vp8Engine: Engine = {
   hello: (common) => ({ ...common, engine: 'vp8' }),
   describe: () => '420',
   createLinkEncoder: (hello) => new VideoEngineEncoder(hello, '420', VP8_TIERS, VP8_BACKEND),
+  rtpFormat: () => VP8_BACKEND.rtpFormat('420'),
   still: encodeVp8Still,
 };

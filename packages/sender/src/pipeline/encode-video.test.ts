@@ -1,11 +1,18 @@
-import { avcCodecString } from '@mmsc/codec';
+import { avcCodecString, RTP_MAX_PAYLOAD } from '@mmsc/codec';
 import { h264Available } from '@mmsc/codec/h264-node';
-import { decodeMessage, REFRESH_UNSUPPORTED_FORMAT, type VideoMessage } from '@mmsc/protocol';
+import { decodeMessage, type PictureMessage, REFRESH_UNSUPPORTED_FORMAT, type VideoMessage } from '@mmsc/protocol';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_QP_TIERS } from '../allocate/qp-regions.js';
 import type { RgbImage } from '../images.js';
 import { videoHello } from '../testing/video-hello.js';
-import { BUCKET_FRAMES, VideoLinkEncoder } from './encode-video.js';
+import {
+  BUCKET_FRAMES,
+  PICTURE_MESSAGE_BOUND,
+  RTP_PACKET_OVERHEAD,
+  rtpOverheadBound,
+  rtpTimestamp,
+  VideoLinkEncoder,
+} from './encode-video.js';
 
 const available = await h264Available();
 const W = 160;
@@ -100,5 +107,47 @@ describe.skipIf(!available)('VideoLinkEncoder (node-av libx264; skipped when its
     enc.requestKeyframe(REFRESH_UNSUPPORTED_FORMAT); // 4:2:0 is the floor: an ordinary refresh now
     expect(enc.format).toBe('420');
     enc.close();
+  });
+});
+
+describe.skipIf(!available)('VideoLinkEncoder on transport rtp (node-av libx264; skipped when its binary does not load)', () => {
+  it('announces each picture in one picture message and puts its access unit in RTP payloads, within the credit', async () => {
+    const enc = new VideoLinkEncoder({ ...hello, transport: 'rtp' }, 10);
+    const budget = 3000;
+    for (let t = 0; t < 8; t++) {
+      const captureTs = 1_700_000_000_000 + t * 100;
+      const out = await enc.encode({ frameId: t, captureTs, budget }, image(t), scores);
+      if (!out) continue;
+      expect(out.parts).toHaveLength(1);
+      const m = decodeMessage(out.parts[0] as Uint8Array) as PictureMessage;
+      expect(m).toMatchObject({ type: 'picture', frameId: t, captureTs, key: out.key, budget: out.budget });
+      const track = out.track as { payloads: Uint8Array[]; rtpTs: number };
+      expect(m.rtpTs).toBe(track.rtpTs);
+      expect(track.rtpTs).toBe(rtpTimestamp(captureTs));
+      expect(track.payloads.every((p) => p.length <= RTP_MAX_PAYLOAD)).toBe(true);
+      // What the message says the track carries is its payloads with their packet headers; the
+      // wire bytes add the message itself; all within the picture's stated credit.
+      expect(m.bytes).toBe(track.payloads.reduce((s, p) => s + p.length + RTP_PACKET_OVERHEAD, 0));
+      expect(out.wireBytes).toBe(m.bytes + (out.parts[0] as Uint8Array).length);
+      expect(out.wireBytes).toBeLessThanOrEqual(out.budget);
+      // The keyframe's payloads open with its SPS (a single NAL unit, type 7).
+      if (out.key) expect(((track.payloads[0] as Uint8Array)[0] as number) & 0x1f).toBe(7);
+    }
+    enc.close();
+  });
+});
+
+describe('RTP timing and overhead', () => {
+  it('the RTP timestamp is the capture time on a 90 kHz clock, modulo 2³²', () => {
+    expect(rtpTimestamp(1000)).toBe(90_000);
+    expect(rtpTimestamp(1000.5)).toBe(90_045);
+    expect(rtpTimestamp(2 ** 32 / 90)).toBe(0);
+    expect(rtpTimestamp(1_796_613_647_400)).toBe(Math.round(1_796_613_647_400 * 90) % 2 ** 32);
+  });
+
+  it('the overhead bound covers a packet per 1,198 payload bytes, three more, and the announcement', () => {
+    expect(rtpOverheadBound(0)).toBe(PICTURE_MESSAGE_BOUND + 3 * RTP_PACKET_OVERHEAD);
+    expect(rtpOverheadBound(1198)).toBe(PICTURE_MESSAGE_BOUND + 4 * RTP_PACKET_OVERHEAD);
+    expect(rtpOverheadBound(1199)).toBe(PICTURE_MESSAGE_BOUND + 5 * RTP_PACKET_OVERHEAD);
   });
 });

@@ -1,5 +1,5 @@
-import { allocYuv, type Chroma, rgbToYuv, type YuvPicture } from '@mmsc/codec';
-import { type HelloMessage, REFRESH_UNSUPPORTED_FORMAT, splitVideo, videoOverheadBound } from '@mmsc/protocol';
+import { allocYuv, type Chroma, RTP_MAX_PAYLOAD, rgbToYuv, type YuvPicture } from '@mmsc/codec';
+import { encodeMessage, type HelloMessage, REFRESH_UNSUPPORTED_FORMAT, splitVideo, videoOverheadBound } from '@mmsc/protocol';
 import { DEFAULT_QP_TIERS, macroblockOffsets, type QpTiers } from '../allocate/qp-regions.js';
 import type { RgbImage } from '../images.js';
 import { type VideoBackend, type VideoStream, X264_BACKEND } from './video-backend.js';
@@ -16,8 +16,38 @@ export function planesOf(image: RgbImage, chroma: Chroma): YuvPicture {
   return p;
 }
 
-export interface EncodedVideo {
+/**
+ * What a picture's RTP packets carry besides its payload, per packet: the RTP header (12 bytes), its
+ * header extensions (mid and the transport-wide sequence number, 12 with their padding) and the
+ * SRTP authentication tag (10).
+ */
+export const RTP_PACKET_OVERHEAD = 34;
+/** Upper bound on a `picture` message's bytes (fixarray, version, type, frameId, captureTs, budget, key, rtpTs, bytes). */
+export const PICTURE_MESSAGE_BOUND = 48;
+/** Packets beyond the payload's share: H.264's SPS and PPS, and a NAL unit's last fragment. */
+const EXTRA_PACKETS = 3;
+
+/** What transport `rtp` adds to `dataBytes` of picture, at most: its packets' headers and its `picture` message. */
+export function rtpOverheadBound(dataBytes: number): number {
+  return PICTURE_MESSAGE_BOUND + (Math.ceil(dataBytes / (RTP_MAX_PAYLOAD - 2)) + EXTRA_PACKETS) * RTP_PACKET_OVERHEAD;
+}
+
+/** The RTP timestamp of a picture captured at `captureTs` (ms): the 90 kHz clock, modulo 2³². */
+export function rtpTimestamp(captureTs: number): number {
+  return Math.round(captureTs * 90) >>> 0;
+}
+
+/** A picture as it goes out: data-channel messages, and on transport `rtp` its track payloads (`bytes` counted with their headers). */
+interface Framed {
   parts: Uint8Array[];
+  track: { payloads: Uint8Array[]; rtpTs: number; bytes: number } | null;
+}
+
+export interface EncodedVideo {
+  /** Messages on the data channel: the picture's `video` parts, or its `picture` message (transport `rtp`). */
+  parts: Uint8Array[];
+  /** Transport `rtp`: the picture's payloads on the video track and its RTP timestamp. */
+  track?: { payloads: Uint8Array[]; rtpTs: number };
   wireBytes: number;
   key: boolean;
   /** The budget stated on the wire: the bucket's credit when the frame was coded. */
@@ -106,7 +136,9 @@ export class VideoLinkEncoder {
     const pic = planesOf(image, this.chroma);
     const t1 = performance.now();
     const max = this.hello.maxMessageBytes;
-    const dataBudget = Math.max(0, this.credit - videoOverheadBound(this.credit, max));
+    const rtp = this.hello.transport === 'rtp';
+    const overhead = (bytes: number) => (rtp ? rtpOverheadBound(bytes) : videoOverheadBound(bytes, max));
+    const dataBudget = Math.max(0, this.credit - overhead(this.credit));
     this.encoder ??= this.backend.open({
       width: image.width,
       height: image.height,
@@ -120,7 +152,7 @@ export class VideoLinkEncoder {
     // x264's CBR undershoots (measured ~78 % of a 1 Mbit/s link): credit above half the bucket
     // raises the target, credit below lowers it, so the bucket, not x264, sets the mean rate.
     const target = Math.max(0.25 * nominal, OVERSHOOT * nominal + FILL_GAIN * (this.credit - depth / 2));
-    enc.setRate((target - videoOverheadBound(target, max)) * 8 * this.fps, dataBudget * 8);
+    enc.setRate((target - overhead(target)) * 8 * this.fps, dataBudget * 8);
     const cols = image.width / this.hello.patchSize;
     const offsets = macroblockOffsets(scores, cols, this.hello.patchSize, image.width, image.height, this.tiers);
     const key = this.wantKey !== null;
@@ -131,10 +163,24 @@ export class VideoLinkEncoder {
     if (out.key) this.lastKeyAt = performance.now();
     const t2 = performance.now();
     const budget = Math.floor(this.credit);
-    const parts = splitVideo({ frameId: frame.frameId, captureTs: frame.captureTs, budget, key: out.key, data: out.data }, max);
-    const wireBytes = parts.reduce((s, p) => s + p.length, 0);
+    const picture = { frameId: frame.frameId, captureTs: frame.captureTs, budget, key: out.key, data: out.data };
+    const framed: Framed = rtp ? this.onTrack(picture) : { parts: splitVideo(picture, max), track: null };
+    const wireBytes = framed.parts.reduce((s, p) => s + p.length, 0) + (framed.track?.bytes ?? 0);
     this.credit -= wireBytes;
-    return { parts, wireBytes, key: out.key, budget, ms: { convert: t1 - t0, encode: t2 - t1, pack: performance.now() - t2 } };
+    const ms = { convert: t1 - t0, encode: t2 - t1, pack: performance.now() - t2 };
+    if (!framed.track) return { parts: framed.parts, wireBytes, key: out.key, budget, ms };
+    const { payloads, rtpTs } = framed.track;
+    return { parts: framed.parts, track: { payloads, rtpTs }, wireBytes, key: out.key, budget, ms };
+  }
+
+  /** Transport `rtp`: the picture's payloads for the video track, announced by its `picture` message. */
+  private onTrack(p: { frameId: number; captureTs: number; budget: number; key: boolean; data: Uint8Array }): Framed {
+    const payloads = this.backend.packetize(p.data, RTP_MAX_PAYLOAD);
+    const bytes = payloads.reduce((s, x) => s + x.length + RTP_PACKET_OVERHEAD, 0);
+    const rtpTs = rtpTimestamp(p.captureTs);
+    const { frameId, captureTs, budget, key } = p;
+    const announce = encodeMessage({ type: 'picture', frameId, captureTs, budget, key, rtpTs, bytes });
+    return { parts: [announce], track: { payloads, rtpTs, bytes } };
   }
 
   close(): void {

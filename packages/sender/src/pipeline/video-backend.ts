@@ -1,4 +1,4 @@
-import type { Chroma, YuvPicture } from '@mmsc/codec';
+import { type Chroma, packetizeH264, type YuvPicture } from '@mmsc/codec';
 import { type EncodedPicture, H264Encoder } from '@mmsc/codec/h264-node';
 import { qpRegions } from '../allocate/qp-regions.js';
 
@@ -27,6 +27,16 @@ export interface VideoStream {
   close(): void;
 }
 
+/** How a codec's pictures are named on an RTP video track (the sender's SDP offer). */
+export interface RtpVideoFormat {
+  /** `video/H264`, `video/VP8`. */
+  mimeType: string;
+  /** The dynamic payload type offered (96–127). */
+  payloadType: number;
+  /** The `a=fmtp` parameters, if the format has any. */
+  fmtp: string | null;
+}
+
 /**
  * A codec behind the video engines: it opens one stream per receiver and names the chroma formats
  * it codes. `VideoLinkEncoder` keeps the bucket, the relevance map and the keyframes for it.
@@ -35,6 +45,10 @@ export interface VideoBackend {
   /** The chroma formats it codes; the first is used when the one asked for is not among them. */
   readonly chromas: readonly Chroma[];
   open(o: VideoStreamOptions): Promise<VideoStream>;
+  /** Its format on an RTP video track, for a stream of `chroma`. */
+  rtpFormat(chroma: Chroma): RtpVideoFormat;
+  /** A coded picture's RTP payloads, each at most `maxPayload` bytes. */
+  packetize(data: Uint8Array, maxPayload: number): Uint8Array[];
 }
 
 /**
@@ -43,6 +57,14 @@ export interface VideoBackend {
  */
 export const X264_BACKEND: VideoBackend = {
   chromas: ['444', '420'],
+  // High 4:4:4 Predictive (f4) for 4:4:4; 4:2:0 is offered as constrained baseline, the profile every
+  // WebRTC receiver accepts (the High-profile stream decodes all the same).
+  rtpFormat: (chroma) => ({
+    mimeType: 'video/H264',
+    payloadType: 102,
+    fmtp: `level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=${chroma === '444' ? 'f4001f' : '42e01f'}`,
+  }),
+  packetize: packetizeH264,
   open: async (o) => {
     const enc = await H264Encoder.create(o);
     return {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RATE, RateController, SENT_CAP } from './rate-controller.js';
+import { DEFAULT_RATE, OUTAGE_PROBE_BYTES, OUTAGE_S, RateController, SENT_CAP } from './rate-controller.js';
 
 /**
  * A bottleneck link: capacity(t) bits/s, FIFO queue, one-way delay `prop`. Frames of exactly their
@@ -202,12 +202,50 @@ describe('rate controller without link pressure', () => {
     expect(rc.state().mode).toBe('hold');
   });
 
-  it('writes off frames whose feedback never comes, so a silent receiver cannot stall the sender', () => {
+  it('takes a silent receiver as an outage: what was outstanding is written off, small probes go out 4 times a second', () => {
     const rc = new RateController({ ...DEFAULT_RATE, initialBps: 2e6 });
     rc.onSent(0, 90_000, 0);
     expect(rc.canSend(0.1)).toBe(false); // 90 kB queued: 250 ms at 2 Mbit/s and more than a frame over
-    expect(rc.canSend(2.5)).toBe(true);
-    expect(rc.state()).toMatchObject({ mode: 'timeout', backlogBytes: 0, rateBps: 1e6 });
+    expect(rc.canSend(0.2)).toBe(false);
+    expect(rc.canSend(OUTAGE_S - 0.1)).toBe(true); // not an outage yet: 90 kB is 360 ms at the rate
+    expect(rc.state().mode).not.toBe('outage');
+    expect(rc.canSend(OUTAGE_S)).toBe(true);
+    expect(rc.state()).toMatchObject({ mode: 'outage', backlogBytes: 0, rateBps: 2e6 });
+    expect(rc.budget(OUTAGE_S)).toBe(OUTAGE_PROBE_BYTES);
+    let sent = 0;
+    for (let k = 0; k < 100; k++) {
+      const t = OUTAGE_S + k / 10;
+      if (!rc.canSend(t)) continue;
+      sent++;
+      rc.onSent(1000 + k, rc.budget(t), t);
+    }
+    // 10 s of silence: 3–4 probes a second, and none of them left outstanding past 2 s.
+    expect(sent).toBeGreaterThanOrEqual(33);
+    expect(sent).toBeLessThanOrEqual(41);
+    expect(rc.state().backlogBytes).toBeLessThanOrEqual(21 * OUTAGE_PROBE_BYTES);
+    expect(rc.takeResumed()).toBe(false);
+  });
+
+  it('resumes at 80 % of the rate it had once a probe is answered, and says so once', () => {
+    const rc = new RateController({ ...DEFAULT_RATE, initialBps: 3e6 });
+    const ms = (t: number) => EPOCH_MS + t * 1000;
+    rc.onSent(0, 10_000, 0);
+    rc.onFeedback(0, 10_000, ms(0.05), 0.06);
+    rc.onSent(1, 10_000, 0.1);
+    expect(rc.canSend(1.2)).toBe(true); // 1.1 s without a report: not yet an outage
+    expect(rc.state().mode).not.toBe('outage');
+    rc.onSent(2, 10_000, 1.2);
+    expect(rc.canSend(1.4)).toBe(true); // 1.3 s since frame 1 went out: an outage, the first probe
+    expect(rc.state().mode).toBe('outage');
+    rc.onSent(3, rc.budget(1.4), 1.4);
+    expect(rc.onFeedback(2, 10_000, ms(1.42), 1.44)).toBeNull(); // written off: changes nothing
+    expect(rc.state().mode).toBe('outage');
+    expect(rc.onFeedback(3, OUTAGE_PROBE_BYTES, ms(1.43), 1.45)).toBeNull();
+    expect(rc.state().mode).toBe('probe');
+    expect(rc.state().rateBps).toBeGreaterThanOrEqual(0.8 * 3e6);
+    expect(rc.takeResumed()).toBe(true);
+    expect(rc.takeResumed()).toBe(false);
+    expect(rc.budget(1.55)).toBeGreaterThan(OUTAGE_PROBE_BYTES);
   });
 });
 
@@ -295,9 +333,12 @@ describe('rate controller feedback sanity', () => {
     expect(counts['feedback-time']).toBeGreaterThan(1000);
     expect(maxHistory).toBeLessThanOrEqual(60);
     expect(rc.historyLength().sent).toBeLessThanOrEqual(30);
-    // Its frames time out: the rate falls to the minimum, but the sender is not stalled.
-    expect(rc.state().rateBps).toBe(DEFAULT_RATE.minBps);
-    expect(sentLastMinute).toBeGreaterThan(10);
+    // No report is accepted, so the link counts as out: only small probes go out (about 4 a
+    // second), and the sender is not stalled.
+    expect(rc.state().mode).toBe('outage');
+    expect(rc.budget(3600)).toBeLessThanOrEqual(OUTAGE_PROBE_BYTES);
+    expect(sentLastMinute).toBeGreaterThanOrEqual(190);
+    expect(sentLastMinute).toBeLessThanOrEqual(241);
   });
 
   it('bounds the outstanding frames when there is no feedback and canSend is never called', () => {

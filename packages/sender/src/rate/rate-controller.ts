@@ -72,7 +72,7 @@ export interface RateState {
   goodputBps: number;
   backlogBytes: number;
   srttS: number | null;
-  mode: 'start' | 'probe' | 'hold' | 'backoff' | 'timeout';
+  mode: 'start' | 'probe' | 'hold' | 'backoff' | 'timeout' | 'outage';
   framesSkipped: number;
   /** Share of packets lost (retransmission stalls per packet) over the last 2 s. */
   lossFraction: number;
@@ -99,6 +99,18 @@ function median(xs: number[]): number {
 
 /** Frames whose feedback is this late are taken as lost (seconds). */
 const FEEDBACK_TIMEOUT_S = 2;
+/**
+ * No feedback for this long while frames are outstanding is an outage (seconds; longer than an SCTP retransmission wait, werift's minimum RTO being 1 s, plus a frame): what is
+ * outstanding is written off (it would arrive stale), and until a report comes back only a small
+ * probe frame goes out every OUTAGE_PROBE_S, so nothing old queues up in front of the fresh
+ * pictures when the link returns.
+ */
+export const OUTAGE_S = 1.2;
+export const OUTAGE_PROBE_S = 0.25;
+/** A probe frame's budget during an outage (bytes). */
+export const OUTAGE_PROBE_BYTES = 800;
+/** When the link returns the rate resumes at this share of what it was before the outage. */
+const RESUME_SHARE = 0.8;
 /** A window whose frames used less than this share of their budgets says nothing about capacity. */
 const FILLED = 0.7;
 /** Capacity samples older than this (receive clock, seconds) leave the estimate. */
@@ -176,6 +188,12 @@ export class RateController {
   private readonly historyCap: number;
   /** Frames released together, retransmission stalls, queueing delay and loss (arrival-groups.ts). */
   private readonly groups = new ArrivalGroups();
+  /** Sender time of the last accepted report (null before the first). */
+  private lastFeedbackAt: number | null = null;
+  /** During an outage: the rate before it, and when the last probe frame went out. */
+  private outage: { resumeBps: number; probedAt: number } | null = null;
+  /** The link came back from an outage since `takeResumed` was last asked. */
+  private resumed = false;
   /** The loss-based bound on the rate (bits/s): lowered only while loss is high. */
   private lossBound = Number.POSITIVE_INFINITY;
   /** When the loss bound last came down (sender clock, s). */
@@ -211,7 +229,8 @@ export class RateController {
    * does not idle while the next frame is being made.
    */
   budget(now?: number): number {
-    return Math.max(0, Math.floor(this.nominal(now) - this.excess()));
+    const b = Math.max(0, Math.floor(this.nominal(now) - this.excess()));
+    return this.outage ? Math.min(b, OUTAGE_PROBE_BYTES) : b;
   }
 
   /** The rate's share of the time since the last budget, before the backlog is taken into account. */
@@ -236,6 +255,16 @@ export class RateController {
    * (and the rate halved), so a silent receiver cannot stall the sender.
    */
   canSend(now: number): boolean {
+    this.watchOutage(now);
+    if (this.outage) {
+      if (now - this.outage.probedAt < OUTAGE_PROBE_S) {
+        this.skipped++;
+        this.lastSentAt = now;
+        return false;
+      }
+      this.outage.probedAt = now;
+      return true;
+    }
     const stale = this.sent.findIndex((f) => now - f.sentAt <= FEEDBACK_TIMEOUT_S);
     this.writeOff(stale < 0 ? this.sent.length : stale);
     const nominal = this.nominal(now);
@@ -244,6 +273,37 @@ export class RateController {
     // A skipped tick is not time the next frame may make up for: that would only rebuild the queue.
     this.lastSentAt = now;
     return false;
+  }
+
+  /**
+   * Enters an outage when no report came for OUTAGE_S (since the last one, or since the oldest
+   * outstanding frame went out) while frames are outstanding: they are written off, the rate is
+   * remembered for the link's return.
+   */
+  private watchOutage(now: number): void {
+    if (this.outage) {
+      // Probes that never come back leave, without halving anything (the receiver may be gone).
+      while (this.sent.length > 0 && now - (this.sent[0] as Sent).sentAt > FEEDBACK_TIMEOUT_S) this.sent.shift();
+      return;
+    }
+    const oldest = this.sent[0];
+    if (!oldest) return;
+    const quiet = now - Math.max(oldest.sentAt, this.lastFeedbackAt ?? Number.NEGATIVE_INFINITY);
+    if (quiet < OUTAGE_S) return;
+    this.outage = { resumeBps: this.rate, probedAt: Number.NEGATIVE_INFINITY };
+    this.sent.length = 0;
+    this.mode = 'outage';
+    this.limitSeen = true;
+  }
+
+  /**
+   * Whether the link came back from an outage since the last call (once per return): the next
+   * picture should then be one the receiver can start from (a keyframe).
+   */
+  takeResumed(): boolean {
+    const r = this.resumed;
+    this.resumed = false;
+    return r;
   }
 
   /** Takes the `n` oldest outstanding frames as lost: the rate halves (mode `timeout`). */
@@ -297,6 +357,15 @@ export class RateController {
     if (bytes > f.bytes) return 'feedback-bytes';
     if (!this.acceptClock(receiveTs / 1000, now)) return 'feedback-time';
     this.sent.splice(0, idx + 1);
+    this.lastFeedbackAt = now;
+    if (this.outage) {
+      // The link is back: the rate resumes near where it was (the delay-based estimate corrects it
+      // within a few frames if the link came back slower).
+      this.rate = Math.max(this.rate, RESUME_SHARE * this.outage.resumeBps);
+      this.outage = null;
+      this.resumed = true;
+      this.mode = 'probe';
+    }
     const at = (this.clock as ClockPoint).at;
     this.delivered.push({ bytes, budget: f.budget, at, sentAt: f.sentAt, queued: f.behind > 0 });
     const horizon = at - this.opts.windowS;

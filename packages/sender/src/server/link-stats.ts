@@ -1,4 +1,5 @@
 import type { RateState } from '../rate/rate-controller.js';
+import type { TrackCounters } from './video-track.js';
 
 /** One link's counters (what `ReceiverLink` counts as it serves its receiver). */
 export interface LinkCounters {
@@ -20,6 +21,9 @@ export interface LinkStats extends LinkCounters {
   query: { id: string; text: string };
   refusals: Record<string, number>;
   rate: RateState;
+  /** Where its pictures travel, and the video track's packets and repairs (transport `rtp`). */
+  transport: 'channel' | 'rtp';
+  track: TrackCounters | null;
 }
 
 export function newCounters(now = new Date()): LinkCounters {

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { HelloMessage } from '@mmsc/protocol';
-import type { Engine, EngineOptions } from '../engines/link-encoder.js';
+import type { Engine, EngineOptions, RtpVideoFormat } from '../engines/link-encoder.js';
 import { engineFor } from '../engines/registry.js';
 import { type Log, silentLog } from '../log.js';
 import type { GroundedQuery } from '../relevance/grounder.js';
@@ -55,6 +55,11 @@ export class Links extends EventEmitter<LinksEvents> {
 
   get engineOptions(): EngineOptions {
     return this.o.engineOptions;
+  }
+
+  /** What each peer offers for its video track: the engine's RTP format on transport `rtp`, else null (no track). */
+  get videoFormat(): RtpVideoFormat | null {
+    return this.o.hello.transport === 'rtp' ? (this.engine.rtpFormat?.(this.o.engineOptions) ?? null) : null;
   }
 
   get size(): number {

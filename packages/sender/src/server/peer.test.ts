@@ -1,13 +1,14 @@
 import type { IceServer, SignalMessage } from '@mmsc/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { RtpVideoFormat } from '../engines/link-encoder.js';
 import { defaultLimits } from './limits.js';
 import { Peer } from './peer.js';
 
 // A real werift peer fed signalling text by hand: what it tells the remote side and when it closes.
 const peers: Peer[] = [];
-function peer(limits = defaultLimits(), iceServers: IceServer[] = []) {
+function peer(limits = defaultLimits(), iceServers: IceServer[] = [], video: RtpVideoFormat | null = null) {
   const told: SignalMessage[] = [];
-  const p = new Peer((m) => told.push(m), limits, iceServers);
+  const p = new Peer((m) => told.push(m), limits, iceServers, video);
   const closed: string[] = [];
   p.on('closed', (r) => closed.push(r));
   peers.push(p);
@@ -24,6 +25,26 @@ const candidate = (i: number, pad = 0) =>
   });
 
 describe('Peer: the offer', () => {
+  it('offers a send-only video track in exactly the engine’s format on transport rtp, and none otherwise', async () => {
+    const h264 = { mimeType: 'video/H264', payloadType: 102, fmtp: 'packetization-mode=1;profile-level-id=f4001f' };
+    const sdp = async (video: RtpVideoFormat | null) => {
+      const { p, told } = peer(defaultLimits(), [], video);
+      await p.start();
+      return (told.find((m) => m.type === 'offer') as { sdp: string }).sdp;
+    };
+    const withTrack = await sdp(h264);
+    const video = withTrack.slice(withTrack.indexOf('m=video'), withTrack.indexOf('m=application'));
+    expect(video).toMatch(/^m=video 9 UDP\/TLS\/RTP\/SAVPF 102\r\n/);
+    expect(video).toContain('a=sendonly');
+    expect(video.match(/a=rtpmap:\d+ [^\r]+/g)).toEqual(['a=rtpmap:102 H264/90000']);
+    expect(video.match(/a=rtcp-fb:102 [^\r]+/g)).toEqual(['a=rtcp-fb:102 nack', 'a=rtcp-fb:102 nack pli', 'a=rtcp-fb:102 transport-cc']);
+    expect(video).toContain('a=fmtp:102 packetization-mode=1;profile-level-id=f4001f');
+    expect(withTrack).toContain('m=application');
+    const without = await sdp(null);
+    expect(without).not.toContain('m=video');
+    expect(without).toContain('m=application');
+  });
+
   it('names no ICE server when none is configured, and says when it went out', async () => {
     const { p, told } = peer();
     const offered: SignalMessage[] = [];

@@ -1,7 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { checkAnswerSdp, type IceServer, parseSignal, type SessionErrorCode, SignalError, type SignalMessage } from '@mmsc/protocol';
 import type { RTCDataChannel, RTCPeerConnection } from 'werift';
+import type { RtpVideoFormat } from '../engines/link-encoder.js';
 import { defaultLimits, type Limits } from './limits.js';
+import { type TrackCounters, VideoTrack, videoPeerConfig } from './video-track.js';
 import { ConfiguredPeerConnection } from './werift-peer.js';
 
 /** What werift exposes of SCTP at run time (typed private; platform notes list the fields). */
@@ -19,12 +21,15 @@ export interface PeerEvents {
   closed: [string];
   /** Signalling input refused: the peer has been told; `fatal` refusals close the session. */
   refused: [code: SessionErrorCode, message: string, fatal: boolean];
+  /** The receiver lost a picture on the video track (a PLI): the next one should be a keyframe. */
+  pictureLoss: [];
 }
 
 export type PeerLimits = Pick<Limits, 'maxSignalBytes' | 'maxPendingCandidates' | 'maxCandidates' | 'maxCandidateBytes'>;
 
 /**
- * One receiver's WebRTC side: a werift peer that offers one reliable, ordered data channel.
+ * One receiver's WebRTC side: a werift peer that offers one reliable, ordered data channel and, for
+ * a codec engine on transport `rtp`, a send-only video track in the engine's format.
  * Loopback addresses are offered too (werift skips them by default). It asks only the ICE servers
  * it is given (none by default), and its offer hands them to the receiver. Everything the remote
  * side signals is checked against `limits` before werift sees it.
@@ -32,6 +37,8 @@ export type PeerLimits = Pick<Limits, 'maxSignalBytes' | 'maxPendingCandidates' 
 export class Peer extends EventEmitter<PeerEvents> {
   readonly pc: RTCPeerConnection;
   readonly dc: RTCDataChannel;
+  /** The video track (transport `rtp`); null when pictures travel on the data channel. */
+  private readonly track: VideoTrack | null = null;
   private remoteSet = false;
   private pendingCandidates: Candidate[] = [];
   private candidates = 0;
@@ -41,10 +48,19 @@ export class Peer extends EventEmitter<PeerEvents> {
     private readonly signal: (m: SignalMessage) => void,
     private readonly limits: PeerLimits = defaultLimits(),
     private readonly iceServers: readonly IceServer[] = [],
+    video: RtpVideoFormat | null = null,
   ) {
     super();
-    this.pc = new ConfiguredPeerConnection(iceServers, { iceAdditionalHostAddresses: ['127.0.0.1'], maxMessageSize: 262144 });
+    this.pc = new ConfiguredPeerConnection(iceServers, {
+      iceAdditionalHostAddresses: ['127.0.0.1'],
+      maxMessageSize: 262144,
+      ...(video ? videoPeerConfig(video) : {}),
+    });
     this.dc = this.pc.createDataChannel('mmsc', { ordered: true });
+    if (video) {
+      this.track = new VideoTrack(this.pc.addTransceiver('video', { direction: 'sendonly' }), video.payloadType);
+      this.track.onPictureLoss(() => this.emit('pictureLoss'));
+    }
     this.dc.onopen = () => this.emit('open');
     this.dc.onMessage.subscribe((data) => {
       if (typeof data === 'string') return; // the protocol is binary; text is ignored
@@ -134,6 +150,16 @@ export class Peer extends EventEmitter<PeerEvents> {
 
   send(bytes: Uint8Array): void {
     this.dc.send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  }
+
+  /** Sends one picture's payloads on the video track (transport `rtp`; nothing without a track). */
+  sendRtp(payloads: readonly Uint8Array[], rtpTs: number): void {
+    if (!this.closed) this.track?.send(payloads, rtpTs);
+  }
+
+  /** The video track's packets and the repairs asked of it; null without a track. */
+  trackCounters(): TrackCounters | null {
+    return this.track?.counters() ?? null;
   }
 
   /** Bytes the data channel has sent so far (what a relevance map cost, for the frame budget). */

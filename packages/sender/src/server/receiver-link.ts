@@ -20,12 +20,17 @@ import { type GroundedQuery, groundingMessage } from '../relevance/grounder.js';
 import { defaultLimits, type Limits, RefusalCounter, TokenBucket } from './limits.js';
 import { type LinkCounters, type LinkStats, newCounters, round } from './link-stats.js';
 import type { PeerEvents } from './peer.js';
+import type { TrackCounters } from './video-track.js';
 
 /** The peer a link drives (werift's in production, a fake in tests). */
 export interface LinkPeer {
   readonly open: boolean;
   readonly bytesSent: number;
   send(bytes: Uint8Array): void;
+  /** Transport `rtp`: one picture's payloads on the video track. */
+  sendRtp?(payloads: readonly Uint8Array[], rtpTs: number): void;
+  /** Transport `rtp`: the track's packets and repairs. */
+  trackCounters?(): TrackCounters | null;
   srtt(): number | null;
   close(reason: string): void;
   on<K extends keyof PeerEvents>(event: K, listener: (...args: PeerEvents[K]) => void): unknown;
@@ -108,6 +113,8 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
     this.queries = new TokenBucket(limits.queriesPerSecond, limits.queryBurst);
     peer.on('open', () => this.guard('greeting', () => this.greet()));
     peer.on('message', (bytes) => this.guard('message', () => this.onMessage(bytes)));
+    // A PLI on the video track asks what a `refresh` asks: a keyframe.
+    peer.on('pictureLoss', () => this.guard('picture loss', () => this.refresh('picture loss (PLI)')));
     peer.on('closed', (reason) => {
       if (this.closed) return;
       this.closed = true;
@@ -158,6 +165,9 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
     this.rate.onSrtt(this.peer.srtt() ?? Number.NaN);
     const rejected = this.rate.onFeedback(msg.frameId, msg.bytesReceived, msg.receiveTs, performance.now() / 1000);
     if (rejected) this.refuse('feedback-rejected', `feedback for frame ${msg.frameId} ignored: ${rejected}`, String(msg.frameId));
+    // Back from an outage: the next picture is one the receiver can start from, so the first it
+    // shows is fresh (what was in flight when the link went was written off).
+    if (this.rate.takeResumed()) this.encoder.refresh('the link returned after an outage');
     if (DEBUG_RATE)
       this.log.debug({ session: this.id, frame: msg.frameId, bytes: msg.bytesReceived, ...this.rate.state() }, 'rate: feedback');
   }
@@ -258,6 +268,7 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
     f: { frameId: number; budget: number; budgetAt: number; t0: number; tRel: number },
   ): void {
     for (const part of out.parts) this.peer.send(part);
+    if (out.track) this.peer.sendRtp?.(out.track.payloads, out.track.rtpTs);
     this.nextFrameId = (f.frameId + 1) >>> 0;
     // The rate controller hears the nominal budget (what it offered), not an engine's credit.
     this.rate.onSent(f.frameId, out.wireBytes, performance.now() / 1000, f.budget, f.budgetAt);
@@ -383,6 +394,8 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
       query: { id: this.query.id, text: this.query.grounded.text },
       rate: this.rate.state(),
       refusals: this.refusals.snapshot(),
+      transport: this.o.hello.transport ?? 'channel',
+      track: this.peer.trackCounters?.() ?? null,
       ...this.counters,
       lastFrameMs: { ...this.counters.lastFrameMs },
     };

@@ -1,0 +1,86 @@
+import { randomInt } from 'node:crypto';
+import {
+  type PeerConfig,
+  RTCRtpCodecParameters,
+  type RTCRtpTransceiver,
+  RtpHeader,
+  RtpPacket,
+  useNACK,
+  usePLI,
+  useSdesMid,
+  useTransportWideCC,
+} from 'werift';
+import type { RtpVideoFormat } from '../engines/link-encoder.js';
+
+/**
+ * What a peer offers for a video track of `format`: that one codec, with NACK, PLI and
+ * transport-wide congestion-control feedback, and the mid and transport-wide sequence number
+ * header extensions. No RTX, RED or FEC: a NACK is answered with the packet itself.
+ */
+export function videoPeerConfig(format: RtpVideoFormat): Pick<PeerConfig, 'codecs' | 'headerExtensions'> {
+  const codec = new RTCRtpCodecParameters({
+    mimeType: format.mimeType,
+    clockRate: 90_000,
+    payloadType: format.payloadType,
+    rtcpFeedback: [useNACK(), usePLI(), { type: 'transport-cc' }],
+    ...(format.fmtp ? { parameters: format.fmtp } : {}),
+  });
+  return { codecs: { video: [codec] }, headerExtensions: { video: [useSdesMid(), useTransportWideCC()] } };
+}
+
+/** What the track's sender did for the receiver's repair requests. */
+export interface TrackCounters {
+  packetsSent: number;
+  /** NACK messages received, and the packets they asked for again (answered from the last 128). */
+  nacks: number;
+  nackedPackets: number;
+  /** Picture loss indications received. */
+  plis: number;
+}
+
+/**
+ * One receiver's video track on the sender (transport `rtp`): a picture's payloads go out as RTP
+ * packets with one timestamp, consecutive sequence numbers and the marker bit on the last. werift's
+ * RTCRtpSender keeps the last 128 packets and answers NACKs from them; a PLI is handed on.
+ */
+export class VideoTrack {
+  private seq = randomInt(0, 0x10000);
+  private readonly count: TrackCounters = { packetsSent: 0, nacks: 0, nackedPackets: 0, plis: 0 };
+
+  constructor(
+    private readonly transceiver: RTCRtpTransceiver,
+    private readonly payloadType: number,
+  ) {
+    transceiver.sender.onGenericNack.subscribe((nack) => {
+      this.count.nacks++;
+      this.count.nackedPackets += nack.lost.length;
+    });
+    transceiver.sender.onPictureLossIndication.subscribe(() => {
+      this.count.plis++;
+    });
+  }
+
+  /** `listener` runs on each picture loss indication from the receiver. */
+  onPictureLoss(listener: () => void): void {
+    this.transceiver.sender.onPictureLossIndication.subscribe(listener);
+  }
+
+  /** Sends one picture's payloads (nothing goes out before the transport is up). */
+  send(payloads: readonly Uint8Array[], rtpTs: number): void {
+    payloads.forEach((p, i) => {
+      const header = new RtpHeader({
+        payloadType: this.payloadType,
+        sequenceNumber: this.seq,
+        timestamp: rtpTs,
+        marker: i === payloads.length - 1,
+      });
+      this.seq = (this.seq + 1) & 0xffff;
+      this.count.packetsSent++;
+      this.transceiver.sender.sendRtp(new RtpPacket(header, Buffer.from(p.buffer, p.byteOffset, p.byteLength))).catch(() => undefined);
+    });
+  }
+
+  counters(): TrackCounters {
+    return { ...this.count };
+  }
+}
