@@ -40,6 +40,7 @@ export {
   type IdentifiedDecoders,
   verifyDecoders,
 } from './receive/verify-decoders.js';
+export { type NackCounters, NackList, type NackOptions } from './rtp/nack-list.js';
 export {
   type JoinedFrame,
   type JoinerCounters,
@@ -57,6 +58,7 @@ export {
   DEFAULT_RTP_DEADLINE_MS,
   RtpAssembler,
   type RtpPacketIn,
+  repairDeadline,
 } from './rtp/rtp-assembler.js';
 export {
   type EncodedPictureIn,

@@ -1,14 +1,22 @@
 /**
  * The sender's video track in a Node receiver (werift): what the peer accepts of the offer's
- * `m=video` section, and each RTP packet handed to the session as it arrives. werift's receiver
- * does the rest of a WebRTC receiver's duties on the track: receiver reports, NACKs for the gaps
- * it sees (its NackHandler) and transport-wide congestion control feedback every 100 ms.
+ * `m=video` section, each RTP packet handed to the session as it arrives, the NACKs for lost
+ * packets, and a PLI when the session asks for a keyframe. werift's receiver does the rest:
+ * receiver reports, and transport-wide congestion-control feedback every 100 ms.
+ *
+ * The NACKs are ours (the receiver's NackList): werift's own NackHandler asks for a lost packet
+ * every 5 ms, up to 11 times within ~55 ms, so on a link with a round trip over 5 ms each loss is
+ * retransmitted several times over (werift's sender answers every NACK), and a retransmission
+ * that is lost too is never asked for again once the round trip passes ~55 ms.
  */
-import type { MediaSink } from '@mmsc/receiver';
+import { type MediaSink, NackList, repairDeadline } from '@mmsc/receiver';
 import {
+  GenericNack,
   type PeerConfig,
   type RTCPeerConnection,
   RTCRtpCodecParameters,
+  type RTCRtpReceiver,
+  RtcpTransportLayerFeedback,
   useNACK,
   usePLI,
   useSdesMid,
@@ -44,11 +52,44 @@ export const VIDEO_TRACK_CONFIG: Pick<PeerConfig, 'codecs' | 'headerExtensions'>
   headerExtensions: { video: [useSdesMid(), useTransportWideCC()] },
 };
 
-/** Hands the sender's video track to `media`: its packets as they arrive, and a PLI on request. */
+/** Sequence numbers per NACK message (each FCI entry covers up to 17; an RTCP packet stays well under the MTU). */
+const NACK_BATCH = 64;
+
+/**
+ * Stops werift's own NACKs on `receiver` (its NackHandler, a private member: reached by name, and
+ * left alone if its shape ever changes). False when they could not be stopped: werift NACKs then.
+ */
+function silenceWeriftNacks(receiver: RTCRtpReceiver): boolean {
+  const handler = (receiver as unknown as { nack?: { addPacket?: unknown } }).nack;
+  if (!handler || typeof handler.addPacket !== 'function') return false;
+  handler.addPacket = () => undefined;
+  return true;
+}
+
+/** Hands the sender's video track to `media`: its packets as they arrive, NACKs for the lost ones, a PLI on request. */
 export function receiveVideoTrack(pc: RTCPeerConnection, media: MediaSink): void {
   pc.ontrack = ({ track, receiver }) => {
     if (track.kind !== 'video') return;
     let ssrc = track.ssrc;
+    // Looking back 32 numbers: a keyframe whose first packets were lost before any came is still repaired.
+    const nacks = silenceWeriftNacks(receiver) ? new NackList({ lookBack: 32 }) : null;
+    let timer: NodeJS.Timeout | null = null;
+    let rtt: number | null = null;
+    const sendNacks = () => {
+      timer = null;
+      if (!nacks || ssrc === undefined || pc.connectionState === 'closed') return;
+      const now = Date.now();
+      const lost = nacks.due(now);
+      for (let i = 0; i < lost.length; i += NACK_BATCH) {
+        const feedback = new GenericNack({ senderSsrc: receiver.rtcpSsrc, mediaSourceSsrc: ssrc, lost: lost.slice(i, i + NACK_BATCH) });
+        receiver.dtlsTransport?.sendRtcp([new RtcpTransportLayerFeedback({ feedback })]).catch(() => undefined);
+      }
+      const next = nacks.nextDue(now);
+      if (next !== null) {
+        timer = setTimeout(sendNacks, next - now);
+        timer.unref();
+      }
+    };
     media.track({
       requestKeyframe: () => {
         if (ssrc !== undefined) void receiver.sendRtcpPLI(ssrc);
@@ -57,6 +98,15 @@ export function receiveVideoTrack(pc: RTCPeerConnection, media: MediaSink): void
     track.onReceiveRtp.subscribe((rtp) => {
       const h = rtp.header;
       ssrc ??= h.ssrc;
+      if (nacks) {
+        nacks.packet(h.sequenceNumber, Date.now());
+        if (nacks.rttMs !== rtt) {
+          rtt = nacks.rttMs;
+          nacks.setMaxAge(repairDeadline(rtt));
+          media.rtt(rtt);
+        }
+        if (!timer && nacks.pending > 0) sendNacks();
+      }
       media.packet({ seq: h.sequenceNumber, timestamp: h.timestamp, marker: h.marker, payload: rtp.payload });
     });
   };

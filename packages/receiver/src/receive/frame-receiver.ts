@@ -163,6 +163,8 @@ export class FrameReceiver {
   private track: RtpVideo | null = null;
   /** The last track's counters (they outlive the link, like the picture). */
   private lastTrack: RtpVideo | null = null;
+  /** The track's repair deadline, as the link's round trip sets it (null: RtpAssembler's default). */
+  private trackDeadlineMs: number | null = null;
 
   constructor(private readonly options: FrameReceiverOptions = {}) {}
 
@@ -216,8 +218,9 @@ export class FrameReceiver {
     return this.track?.nextDeadline(now) ?? null;
   }
 
-  /** The track's repair deadline (RtpAssembler), from the link's round trip. */
+  /** The track's repair deadline (RtpAssembler), from the link's round trip; it carries over to the next session. */
   setTrackDeadline(ms: number): void {
+    this.trackDeadlineMs = ms;
     this.track?.setDeadline(ms);
   }
 
@@ -261,7 +264,10 @@ export class FrameReceiver {
     this.track?.clear();
     this.track = null;
     const rtp = hello.transport === 'rtp' ? pictureSource(hello.engine).rtp : undefined;
-    if (rtp) this.track = this.lastTrack = new RtpVideo({ depacketizer: rtp, patchCount: this.ctx.patchCount });
+    if (rtp) {
+      const deadline = this.trackDeadlineMs === null ? {} : { deadlineMs: this.trackDeadlineMs };
+      this.track = this.lastTrack = new RtpVideo({ depacketizer: rtp, patchCount: this.ctx.patchCount, ...deadline });
+    }
     this.picture?.close();
     this.picture = null;
     this.refused = null;

@@ -63,6 +63,8 @@ export interface MediaSink {
   packet(p: RtpPacketIn): void;
   /** A whole coded picture, with the arrival of its last packet. */
   picture(p: EncodedPictureIn): void;
+  /** The round trip the platform measured on the track (its NACKs' answers), ms. */
+  rtt(ms: number): void;
 }
 
 /** Why an attempt ended by itself (a caller's own `close()` reports nothing). */
@@ -104,6 +106,8 @@ export interface ConnectionEvents<C extends ChannelLike> {
   rtp?(packet: RtpPacketIn, receiveTs: number): void;
   /** A whole picture of the video track (the platform's jitter buffer assembled it). */
   trackPicture?(picture: EncodedPictureIn): void;
+  /** The track's round trip, as the platform measured it. */
+  trackRtt?(ms: number): void;
   /** The sender opened another channel: it is listened to, never answered on (replies stay on the first). */
   extraChannel?(channel: C): void;
   /** A signalling message from the sender was malformed and dropped before the peer saw it. */
@@ -305,6 +309,9 @@ export class ReceiverConnection<C extends ChannelLike> {
       },
       picture: (p) => {
         if (this.live) this.on.trackPicture?.(p);
+      },
+      rtt: (ms) => {
+        if (this.live) this.on.trackRtt?.(ms);
       },
     };
     const pc = this.options.createPeer(iceServers, media);

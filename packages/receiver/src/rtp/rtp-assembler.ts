@@ -11,8 +11,8 @@
  * Losses wait for repair (the platform NACKs them) until `deadlineMs` after the loss showed (the
  * first later packet's arrival). Past it, once a later picture is whole, everything before that one
  * is dropped and its output is marked `afterGap`: the pictures it refers to may be gone. The default
- * deadline, 300 ms, covers a NACK and its answer on links up to ~250 ms RTT; the session shortens or
- * lengthens it with the RTT it measures (`setDeadline`). Memory is bounded whatever a peer sends:
+ * deadline, 300 ms, covers a NACK and its answer on links up to ~250 ms RTT; where the platform
+ * measures the round trip the session sets `repairDeadline(rtt)` instead (`setDeadline`). Memory is bounded whatever a peer sends:
  * at most `maxPackets` sequence numbers between the oldest packet held and the newest, and
  * `maxBytes` of payload; a packet beyond either, or as far behind the newest, starts over from it
  * (everything held is dropped, and the next picture must show its start).
@@ -74,6 +74,14 @@ export interface AssemblerOptions {
 }
 
 export const DEFAULT_RTP_DEADLINE_MS = 300;
+
+/**
+ * The repair deadline for a link's round trip: a NACK, its answer and one more try if that is
+ * lost too (2.5 round trips and 30 ms for the sender's turnaround), within 100..1000 ms.
+ */
+export function repairDeadline(rttMs: number): number {
+  return Math.round(Math.min(1000, Math.max(100, 2.5 * rttMs + 30)));
+}
 
 interface Held {
   ts: number;

@@ -19,7 +19,7 @@ import type { CollectedFrame } from '../collect-frame.js';
 import type { ApplyStats } from '../reassemble.js';
 import { type FinishedFrame, FrameReceiver, type TrackReceipt } from '../receive/frame-receiver.js';
 import type { ChannelLike, TrackControl } from '../receive/receiver-connection.js';
-import type { RtpPacketIn } from '../rtp/rtp-assembler.js';
+import { type RtpPacketIn, repairDeadline } from '../rtp/rtp-assembler.js';
 import type { EncodedPictureIn } from '../rtp/rtp-video.js';
 import type { DecodedPicture, DecoderReady, PictureDecoding } from './decoding.js';
 import { Emitter } from './emitter.js';
@@ -142,6 +142,8 @@ export class ReceivingSession<C extends ChannelLike> extends Emitter<ReceivingEv
     });
     link.on('rtp', (packet, receiveTs) => this.onRtp(packet, receiveTs));
     link.on('trackPicture', (picture) => this.onTrackPicture(picture));
+    // Losses wait for repair as long as a NACK and its answer take on this link.
+    link.on('trackRtt', (ms) => this.receiver.setTrackDeadline(repairDeadline(ms)));
     link.on('senderError', (code, message) => this.emit('error', { kind: 'signalling', code, message }));
     link.on('malformed', (error, text) => this.emit('error', { kind: 'malformed-signal', error, text }));
     link.on('negotiationFailed', (step, error) => this.emit('error', { kind: 'negotiation', step, error }));

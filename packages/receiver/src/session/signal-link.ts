@@ -76,6 +76,8 @@ export interface LinkEvents<C extends ChannelLike> {
   rtp: [packet: RtpPacketIn, receiveTs: number];
   /** A whole picture of the video track, assembled by the platform. */
   trackPicture: [picture: EncodedPictureIn];
+  /** The track's round trip as the platform measured it (ms). */
+  trackRtt: [ms: number];
   /** Every well-formed signalling message from the sender. */
   signal: [message: SignalMessage];
   /** A malformed signalling message from the sender, dropped. */
@@ -232,6 +234,9 @@ export class SignalLink<C extends ChannelLike> extends Emitter<LinkEvents<C>> {
         },
         trackPicture: (picture) => {
           if (live()) this.emit('trackPicture', picture);
+        },
+        trackRtt: (ms) => {
+          if (live()) this.emit('trackRtt', ms);
         },
         extraChannel: (ch) => this.emit('notice', `the sender opened another data channel "${ch.label}"; replies stay on the first`),
         malformed: (err, text) => this.emit('malformed', err, text),
