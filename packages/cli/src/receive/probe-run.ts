@@ -116,8 +116,11 @@ export class ProbeRun {
       this.channelAt ??= Date.now();
     });
     s.on('data', (bytes, now) => this.onData(bytes.byteLength, now));
+    // The video track's packets are link bytes too (a session whose pictures come on it).
+    s.on('media', (bytes, now) => this.onData(bytes, now));
     s.on('message', (m) => {
-      if (this.firstFrameAt || !this.session.hello || !(m.type === 'frame' || m.type === 'video' || m.type === 'base')) return;
+      const part = m.type === 'frame' || m.type === 'video' || m.type === 'base' || m.type === 'picture';
+      if (this.firstFrameAt || !this.session.hello || !part) return;
       this.firstFrameAt = Date.now();
       this.lastAt = this.firstFrameAt;
     });
