@@ -100,6 +100,11 @@ function printReport(r: ProbeResult, seconds: string, took: number): void {
     `latency p50 ${r.latencyMsP50} ms, p95 ${r.latencyMsP95} ms; budget violations ${r.budgetViolations}; sender estimate ${r.estimatedRateBps ?? '?'} bit/s`,
   );
   console.log(`data channel after ${r.channelMs ?? '–'} ms, first picture after ${r.firstPictureMs ?? '–'} ms`);
+  const t = r.track;
+  if (t)
+    console.log(
+      `video track: ${t.packets} packets (${t.late} late, ${t.duplicates} duplicate); pictures lost ${t.dropped}, undecodable ${t.undecodable}, not announced ${t.unannounced}, held for a keyframe ${t.skipped}; ${t.keyframeRequests} keyframe requests, ${t.plis} PLIs`,
+    );
   const g = r.grounding;
   if (g) {
     const words = g.words.map((w) => `${w.word} → ${w.classes.map((c) => c.name).join('/')}`).join('; ');

@@ -1,6 +1,13 @@
 import type { PatchCodecs } from '@mmsc/codec';
 import type { GroundingMessage } from '@mmsc/protocol';
-import { type CollectedFrame, DecoderMismatchError, type LinkEnd, LocalDecoding, ReceivingSession } from '@mmsc/receiver';
+import {
+  type CollectedFrame,
+  DecoderMismatchError,
+  type LinkEnd,
+  LocalDecoding,
+  ReceivingSession,
+  type RtpVideoCounters,
+} from '@mmsc/receiver';
 import { DEFAULT_MODELS_DIR, loadCodecs, setOrtSpinning } from '@mmsc/sender';
 import type { RTCDataChannel } from 'werift';
 import { CliError } from '../errors.js';
@@ -23,8 +30,10 @@ export interface ProbeResult {
   decodeMsP50: number;
   /** How the sender coded the pictures (its hello), null before a hello. */
   engine: string | null;
-  /** Keyframes asked for (video engines: pictures that could not be decoded). */
+  /** Keyframes asked for (video engines: pictures that could not be decoded, or lost on the video track). */
   refreshes: number;
+  /** A session whose pictures came on the RTP video track: what the track lost and repaired (plis: PLIs sent); null otherwise. */
+  track: (RtpVideoCounters & { plis: number }) | null;
   /** From the start of the connection (the signalling socket) to the data channel open, ms; null if it never opened. */
   channelMs: number | null;
   /** From the start of the connection to the first picture decoded (what an operator waits for), ms; null if none. */
@@ -229,11 +238,17 @@ export class ProbeRun {
       decodeMsP50: Number(median(this.decodeMs).toFixed(1)),
       engine: this.session.hello?.engine ?? null,
       refreshes: this.session.refreshes,
+      track: this.trackCounters(),
       channelMs: this.channelAt === null ? null : this.channelAt - this.startedAt,
       firstPictureMs: this.firstPictureAt === null ? null : this.firstPictureAt - this.startedAt,
       grounding: this.grounding,
       errors: this.errors,
     };
+  }
+
+  private trackCounters(): ProbeResult['track'] {
+    const t = this.session.receiver.trackStats;
+    return t ? { ...t, plis: this.session.plis } : null;
   }
 
   private decoders(): Promise<PatchCodecs> {

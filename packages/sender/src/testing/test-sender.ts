@@ -1,4 +1,5 @@
 import type { PatchCodecs } from '@mmsc/codec';
+import type { EngineName } from '@mmsc/protocol';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { DEMO_IMAGE } from '../assets.js';
@@ -10,7 +11,7 @@ import type { AppOptions } from '../server/app.js';
 import type { Limits } from '../server/limits.js';
 import type { Streamer } from '../server/streamer.js';
 import { type FrameSource, openSource } from '../sources/sources.js';
-import { startSender } from '../start-sender.js';
+import { startSender, type TransportChoice } from '../start-sender.js';
 
 /** What the sender logged, one parsed pino record per line. */
 export interface LogRecord {
@@ -47,7 +48,7 @@ export interface TestSender {
 
 /**
  * The real sender (`startSender`: models, links, streamer, fastify app) in this process, listening
- * on 127.0.0.1, engine `patches`, 10 fps, query 'dog'.
+ * on 127.0.0.1, engine `patches` (or `engine`, on `transport`), 10 fps, query 'dog'.
  */
 export async function startTestSender(
   o: {
@@ -57,6 +58,9 @@ export async function startTestSender(
     listen?: boolean;
     /** Where the models run: this thread (default, shared by the file's senders) or a worker of its own. */
     pipeline?: 'inline' | 'worker';
+    engine?: EngineName;
+    /** Where a codec engine's pictures travel (`serve --transport`). */
+    transport?: TransportChoice;
   } & Partial<Pick<AppOptions, 'allowOrigins' | 'https' | 'appDir' | 'iceServers'>> = {},
 ): Promise<TestSender> {
   const m = await testModels();
@@ -77,7 +81,8 @@ export async function startTestSender(
     models: o.pipeline === 'worker' ? 'worker' : { relevance: m.relevance, encoders: m.encoders, lexicon: m.relevance.lexicon },
     query: 'dog',
     fps: 10,
-    engine: 'patches',
+    engine: o.engine ?? 'patches',
+    ...(o.transport ? { transport: o.transport } : {}),
     token,
     appDir: o.appDir ?? null,
     allowOrigins: o.allowOrigins ?? [],
