@@ -8,6 +8,7 @@ import {
   RtpPayloadError,
   vp8StartsFrame,
 } from './depacketize.js';
+import { packetizeH264, packetizeVp8 } from './packetize.js';
 
 const u8 = (...b: number[]) => Uint8Array.from(b);
 const SC = [0, 0, 0, 1];
@@ -108,5 +109,41 @@ describe('depacketizeVp8 (RFC 7741)', () => {
     ['a frame under 3 bytes', [u8(0x10, 0x50, 0x42)]],
   ])('refuses %s', (_what, payloads) => {
     expect(() => depacketizeVp8(payloads)).toThrow(RtpPayloadError);
+  });
+});
+
+describe('round trips with the packetizers', () => {
+  // Bytes 1..255 only: no start code can appear inside a unit (as emulation prevention ensures).
+  const body = (n: number, seed: number) => Array.from({ length: n }, (_, i) => ((i * 31 + seed * 17) % 255) + 1);
+  const annexB = (units: number[][]) => Uint8Array.from(units.flatMap((u) => [...SC, ...u]));
+
+  it.each([100, 1200])('H.264: an access unit of small and fragmented units comes back byte for byte (payloads ≤ %i)', (max) => {
+    const au = annexB([
+      [0x67, ...body(12, 1)],
+      [0x68, ...body(4, 2)],
+      [0x65, ...body(5000, 3)],
+      [0x65, ...body(max - 1, 4)], // exactly one payload
+      [0x65, ...body(max, 5)], // one byte over: two fragments
+    ]);
+    const payloads = packetizeH264(au, max);
+    expect(payloads.every((p) => p.length <= max)).toBe(true);
+    const back = depacketizeH264(payloads);
+    expect(back).toEqual(au);
+    expect(isH264Keyframe(back)).toBe(true);
+    expect(h264StartsAccessUnit(payloads[0] as Uint8Array)).toBe(true);
+  });
+
+  it('H.264: 3-byte start codes come back as 4-byte ones', () => {
+    const au = Uint8Array.from([0, 0, 1, 0x41, ...body(3000, 6)]);
+    expect(depacketizeH264(packetizeH264(au, 1200))).toEqual(Uint8Array.from([0, ...au]));
+  });
+
+  it.each([2, 100, 1200])('VP8: a frame comes back byte for byte (payloads ≤ %i)', (max) => {
+    const frame = Uint8Array.from([0x50, 0x42, 0x00, 0x9d, 0x01, 0x2a, ...body(2500, 7)]);
+    const payloads = packetizeVp8(frame, max);
+    expect(payloads.every((p) => p.length <= max)).toBe(true);
+    expect(vp8StartsFrame(payloads[0] as Uint8Array)).toBe(true);
+    expect(payloads.slice(1).some((p) => vp8StartsFrame(p))).toBe(false);
+    expect(depacketizeVp8(payloads)).toEqual(frame);
   });
 });
