@@ -69,8 +69,20 @@ export class ReceiverApp {
         this.renderStage();
       },
     });
+    const page = pageTransport(config.signalUrl, () => this.senderStats.refusal());
     const s = new ReceivingSession<RTCDataChannel>({
-      transport: pageTransport(config.signalUrl, () => this.senderStats.refusal()),
+      // The video track's pictures are logged beside the messages (?debug).
+      transport: {
+        ...page,
+        createPeer: (servers, media) =>
+          page.createPeer(servers, {
+            ...media,
+            picture: (p) => {
+              this.log.keepPicture(p);
+              media.picture(p);
+            },
+          }),
+      },
       retry: PAGE_RETRY,
       decoding: this.decoder,
     });

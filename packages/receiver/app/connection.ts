@@ -1,9 +1,11 @@
 /**
  * The page's side of the receiver's link (src/session/signal-link.ts): the browser's WebSocket and
- * RTCPeerConnection, the media-permission request loopback needs, and why a refused upgrade was
- * refused. Timing, backoff and what the operator is told are the link's.
+ * RTCPeerConnection (with the sender's video track, video-track.ts), the media-permission request
+ * loopback needs, and why a refused upgrade was refused. Timing, backoff and what the operator is
+ * told are the link's.
  */
 import type { LinkTransport } from '../src/index.js';
+import { ENCODED_STREAMS, receiveVideoTrack } from './video-track.js';
 
 /** Chromium offers no usable host candidate on pure loopback unless the page holds media permission. */
 function isLoopback(host: string): boolean {
@@ -15,8 +17,15 @@ export function pageTransport(signalUrl: string, explainRefusal: () => Promise<s
   return {
     target: signalUrl,
     openSocket: () => new WebSocket(signalUrl),
-    // The sender's offer names the STUN/TURN servers to use; none named, none asked.
-    createPeer: (iceServers) => new RTCPeerConnection({ iceServers: iceServers.map((s) => ({ ...s })) }),
+    // The sender's offer names the STUN/TURN servers to use; none named, none asked. A video track
+    // in the offer hands its pictures to the session.
+    createPeer: (iceServers, media) => {
+      const pc = new RTCPeerConnection({ ...ENCODED_STREAMS, iceServers: iceServers.map((s) => ({ ...s })) });
+      pc.ontrack = (e) => {
+        if (e.track.kind === 'video') receiveVideoTrack(e.receiver, media);
+      };
+      return pc;
+    },
     send: (channel, bytes) => channel.send(bytes as Uint8Array<ArrayBuffer>),
     explainRefusal,
     async prepare() {

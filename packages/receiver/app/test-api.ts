@@ -41,8 +41,16 @@ export function testApi(app: ReceiverApp) {
         rgba: base64(new Uint8Array(img.data.buffer)),
       };
     },
-    /** The session's raw protocol messages (needs ?debug), oldest first, base64. */
-    log: () => ({ enabled: log.enabled, truncated: log.truncated, messages: log.messages.map(base64) }),
+    /**
+     * The session's raw protocol messages (needs ?debug), oldest first, base64; and the video track's
+     * pictures (a session on transport `rtp`), each with the index of the message it came before.
+     */
+    log: () => ({
+      enabled: log.enabled,
+      truncated: log.truncated,
+      messages: log.messages.map(base64),
+      pictures: log.pictures.map((p) => ({ ...p, data: base64(p.data) })),
+    }),
     frames: () => history.frames.map((f) => ({ ...f, levels: base64(f.levels) })),
     relevances: () => history.relevances.map((r) => ({ ...r, values: base64(r.values) })),
     /** Decode + reassembly time of synthetic frames with the given level mixes, in the worker. */
