@@ -31,7 +31,8 @@ export interface StatsSummary {
   /** The newest frame received. */
   last: FrameRecord | null;
   decode: { last: ApplyStats; peakMs: number; queued: number } | null;
-  frames: { received: number; shown: number; incomplete: number; overBudget: number; protocolErrors: number };
+  /** `lost`: pictures the video track lost (not repaired in time, never announced), which no frame counts. */
+  frames: { received: number; shown: number; incomplete: number; lost: number; overBudget: number; protocolErrors: number };
 }
 
 const WINDOW_MS = 2000;
@@ -54,6 +55,7 @@ export class LinkStats {
   framesIncomplete = 0;
   budgetViolations = 0;
   protocolErrors = 0;
+  picturesLost = 0;
 
   /** A new session: the windows restart, the counters go on. */
   reset(): void {
@@ -161,6 +163,7 @@ export class LinkStats {
         received: this.framesReceived,
         shown: this.framesShown,
         incomplete: this.framesIncomplete,
+        lost: this.picturesLost,
         overBudget: this.budgetViolations,
         protocolErrors: this.protocolErrors,
       },

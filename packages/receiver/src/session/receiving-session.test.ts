@@ -438,6 +438,8 @@ describe('ReceivingSession, pictures on the RTP video track', () => {
     await vi.advanceTimersByTimeAsync(1);
     expect(decoded.map(([id]) => id)).toEqual([1, 4]);
     expect(session.receiver.trackStats).toMatchObject({ dropped: 1, skipped: 1, keyframeRequests: 1 });
+    // The operator's stats: the lost picture, and the one held for the keyframe as incomplete.
+    expect(session.summary().frames).toMatchObject({ received: 3, incomplete: 1, lost: 1 });
     await session.close();
   });
 

@@ -117,6 +117,8 @@ export class ReceivingSession<C extends ChannelLike> extends Emitter<ReceivingEv
   /** What the platform can do on the current attempt's video track. */
   private trackControl: TrackControl | null = null;
   private trackTimer: { at: number; timer: ReturnType<typeof setTimeout> } | null = null;
+  /** Pictures the current session's track lost, as counted into the stats so far. */
+  private lostCounted = 0;
 
   constructor(options: ReceivingSessionOptions<C>) {
     super();
@@ -253,6 +255,10 @@ export class ReceivingSession<C extends ChannelLike> extends Emitter<ReceivingEv
 
   /** Frames finished (by a data-channel message or the video track); a keyframe asked for where the track lost pictures. */
   private onTrack(r: TrackReceipt): void {
+    const t = this.receiver.trackStats;
+    const lost = t ? t.dropped + t.undecodable + t.unannounced : 0;
+    if (lost > this.lostCounted) this.stats.picturesLost += lost - this.lostCounted;
+    this.lostCounted = lost;
     for (const f of r.frames) this.onFrame(f, true);
     if (r.keyframe) this.requestKeyframe(null, 'picture-lost');
     this.scheduleTrack();
@@ -275,6 +281,7 @@ export class ReceivingSession<C extends ChannelLike> extends Emitter<ReceivingEv
 
   private onHello(hello: HelloMessage, previous: HelloMessage | null): void {
     this.hello = hello;
+    this.lostCounted = 0;
     this.grounding = null;
     this.relevance = null;
     this.stats.reset();
