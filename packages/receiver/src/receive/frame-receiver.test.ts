@@ -267,6 +267,21 @@ describe('FrameReceiver, pictures on the RTP video track', () => {
     expect(rx.trackStats).toMatchObject({ frames: 1, packets: 2 });
   });
 
+  it('keeps the packets that overtake the hello, and joins them once the session starts', () => {
+    const rx = new FrameReceiver();
+    expect(rx.rtpPacket(sps, 1)).toEqual({ frames: [], keyframe: false });
+    rx.rtpPacket(idr, 2);
+    rx.receive(encodeMessage(rtpHello), 3);
+    const r = rx.receive(announce(1, 9000, true), 4);
+    expect(r.type === 'frame' && r.frames.map((f) => [f.frame.frameId, f.frame.lastReceiveTs, f.frame.complete])).toEqual([[1, 2, true]]);
+    // A session on the data channel drops what came early.
+    const plain = new FrameReceiver();
+    plain.rtpPacket(sps, 1);
+    plain.receive(encodeMessage({ ...hello('v'), engine: 'h264' }), 2);
+    plain.receive(encodeMessage(rtpHello), 3);
+    expect(plain.trackStats?.packets).toBe(0);
+  });
+
   it('an announcement outside a track session is a stray; packets are ignored there', () => {
     const rx = new FrameReceiver();
     expect(rx.receive(announce(1, 9000, true), 0).type).toBe('stray');

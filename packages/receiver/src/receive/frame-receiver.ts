@@ -20,6 +20,9 @@ import { DecoderMismatchError } from './verify-decoders.js';
 
 export type { ReceiverDecoders };
 
+/** The most packets (or pictures) of the video track kept from before a hello. */
+const EARLY_LIMIT = 1024;
+
 /**
  * One session's picture: made by the picture source registered for the hello's engine (its
  * decoders verified against the hello), then every frame applied to it. Frames are applied
@@ -165,6 +168,11 @@ export class FrameReceiver {
   private lastTrack: RtpVideo | null = null;
   /** The track's repair deadline, as the link's round trip sets it (null: RtpAssembler's default). */
   private trackDeadlineMs: number | null = null;
+  /**
+   * What the track brought before any session's hello (its packets can overtake the hello on the
+   * data channel): replayed into the session's track when the hello says `rtp`, dropped otherwise.
+   */
+  private early: ({ packet: RtpPacketIn; at: number } | { picture: EncodedPictureIn; at: number })[] = [];
 
   constructor(private readonly options: FrameReceiverOptions = {}) {}
 
@@ -198,14 +206,18 @@ export class FrameReceiver {
     return { type: 'frame', message, frames: this.finished(this.collector.push(message, bytes.length, receiveTs)) };
   }
 
-  /** A packet of the session's video track (Node); nothing outside a track session. */
+  /** A packet of the session's video track (Node); before a hello it is kept for the session (bounded), in another session dropped. */
   rtpPacket(p: RtpPacketIn, receiveTs: number): TrackReceipt {
-    return this.track ? this.tracked(this.track.packet(p, receiveTs)) : { frames: [], keyframe: false };
+    if (this.track) return this.tracked(this.track.packet(p, receiveTs));
+    if (!this.collector) this.keepEarly({ packet: p, at: receiveTs });
+    return { frames: [], keyframe: false };
   }
 
-  /** A whole picture of the video track, assembled by the platform (the page). */
+  /** A whole picture of the video track, assembled by the platform (the page); kept like a packet before a hello. */
   trackPicture(p: EncodedPictureIn, now: number): TrackReceipt {
-    return this.track ? this.tracked(this.track.picture(p, now)) : { frames: [], keyframe: false };
+    if (this.track) return this.tracked(this.track.picture(p, now));
+    if (!this.collector) this.keepEarly({ picture: p, at: now });
+    return { frames: [], keyframe: false };
   }
 
   /** Time passed on the track: losses and announcements past their deadlines, keyframe requests repeated. */
@@ -252,6 +264,7 @@ export class FrameReceiver {
     this.track?.clear();
     this.lastTrack = this.track;
     this.track = null;
+    this.early = [];
     return done;
   }
 
@@ -264,9 +277,14 @@ export class FrameReceiver {
     this.track?.clear();
     this.track = null;
     const rtp = hello.transport === 'rtp' ? pictureSource(hello.engine).rtp : undefined;
+    const early = this.early;
+    this.early = [];
     if (rtp) {
       const deadline = this.trackDeadlineMs === null ? {} : { deadlineMs: this.trackDeadlineMs };
-      this.track = this.lastTrack = new RtpVideo({ depacketizer: rtp, patchCount: this.ctx.patchCount, ...deadline });
+      const track = new RtpVideo({ depacketizer: rtp, patchCount: this.ctx.patchCount, ...deadline });
+      this.track = this.lastTrack = track;
+      // Nothing of them can be joined yet (the announcements follow the hello): they only wait.
+      for (const e of early) 'packet' in e ? track.packet(e.packet, e.at) : track.picture(e.picture, e.at);
     }
     this.picture?.close();
     this.picture = null;
@@ -284,6 +302,11 @@ export class FrameReceiver {
       }
     }
     return { type: 'hello', message: hello, previous, refused: this.refused };
+  }
+
+  private keepEarly(e: FrameReceiver['early'][number]): void {
+    if (this.early.length >= EARLY_LIMIT) this.early.shift();
+    this.early.push(e);
   }
 
   private tracked(r: RtpVideoOutput): TrackReceipt {
