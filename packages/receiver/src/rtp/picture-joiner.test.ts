@@ -45,7 +45,7 @@ describe('PictureJoiner', () => {
     });
     // The picture first: it waits for its announcement.
     expect(ids(j.picture(pic(180, 40), 40))).toEqual([]);
-    expect(j.nextDeadline()).toBe(440);
+    expect(j.nextDeadline()).toBe(1240);
     expect(ids(j.announce(announce(2, 180), 60))).toEqual([2]);
     expect(j.stats).toEqual({ joined: 2, unannounced: 0, unmatched: 0 });
   });

@@ -3,11 +3,13 @@
  * RTP timestamp. Pure: either may come first; the joined frames come out in the track's order, in
  * the shape every receiver already decodes and acknowledges (a whole one-part video frame).
  *
- * A picture waits for its announcement at most `waitMs` (default 400 ms: a data-channel message
- * lost once is retransmitted well within it, while a longer wait would hold every later picture
- * back); then it is dropped and the next one is marked `afterGap`. An announcement whose picture
- * never comes is forgotten once a later picture is joined, or after `keepMs`. Both lists are
- * bounded.
+ * A picture waits for its announcement at most `waitMs` (default 1.2 s), then is dropped and the
+ * next one is marked `afterGap`. The data channel is reliable and ordered: an announcement that has
+ * not come is held up by a retransmission (werift's minimum RTO is 1 s), and every later one with
+ * it, so dropping sooner would only drop those pictures too and ask for a keyframe that arrives
+ * behind the same stall; the bound is for a sender that never announces. An announcement whose
+ * picture never comes is forgotten once a later picture is joined, or after `keepMs`. Both lists
+ * are bounded.
  */
 import type { PictureMessage } from '@mmsc/protocol';
 import type { CollectedFrame } from '../collect-frame.js';
@@ -50,13 +52,13 @@ export interface JoinerOptions {
   waitMs?: number;
   /** How long an announcement is kept for its picture (default 5 s). */
   keepMs?: number;
-  /** The most pictures waiting for their announcement (default 32). */
+  /** The most pictures waiting for their announcement (default 64: 2 s at 30 fps). */
   maxPictures?: number;
   /** The most announcements waiting for their picture (default 128). */
   maxAnnouncements?: number;
 }
 
-export const DEFAULT_ANNOUNCE_WAIT_MS = 400;
+export const DEFAULT_ANNOUNCE_WAIT_MS = 1200;
 
 /** Whether RTP timestamp `a` comes before `b` (32-bit serial arithmetic). */
 function before(a: number, b: number): boolean {
@@ -79,7 +81,7 @@ export class PictureJoiner {
   constructor(private readonly options: JoinerOptions) {
     this.waitMs = options.waitMs ?? DEFAULT_ANNOUNCE_WAIT_MS;
     this.keepMs = options.keepMs ?? 5000;
-    this.maxPictures = options.maxPictures ?? 32;
+    this.maxPictures = options.maxPictures ?? 64;
     this.maxAnnouncements = options.maxAnnouncements ?? 128;
   }
 

@@ -1,6 +1,6 @@
 import { seededRandom } from '@mmsc/protocol';
 import { describe, expect, it } from 'vitest';
-import { type AssembledPicture, RtpAssembler, type RtpPacketIn } from './rtp-assembler.js';
+import { type AssembledPicture, RtpAssembler, type RtpPacketIn, repairDeadline } from './rtp-assembler.js';
 
 // A made-up codec: a payload whose first byte is 0xff begins a picture (as VP8's S bit does).
 const START = 0xff;
@@ -218,5 +218,9 @@ describe('RtpAssembler', () => {
     a.clear();
     expect(a.pending).toBe(0);
     expect(stamps(feed(a, picture(1000, 2000, 2), 10))).toEqual([2000]);
+  });
+
+  it('repairDeadline: three round trips and 40 ms, within 100..1000 ms', () => {
+    expect([0, 20, 50, 200, 400].map(repairDeadline)).toEqual([100, 100, 190, 640, 1000]);
   });
 });

@@ -76,11 +76,12 @@ export interface AssemblerOptions {
 export const DEFAULT_RTP_DEADLINE_MS = 300;
 
 /**
- * The repair deadline for a link's round trip: a NACK, its answer and one more try if that is
- * lost too (2.5 round trips and 30 ms for the sender's turnaround), within 100..1000 ms.
+ * The repair deadline for a link's round trip: a NACK and its answer, and one more try if that is
+ * lost too (NackList asks again after 1.5 round trips: answered at 2.5), with half a round trip and
+ * 40 ms to spare for jitter and the sender's turnaround — 3 round trips + 40 ms, within 100..1000 ms.
  */
 export function repairDeadline(rttMs: number): number {
-  return Math.round(Math.min(1000, Math.max(100, 2.5 * rttMs + 30)));
+  return Math.round(Math.min(1000, Math.max(100, 3 * rttMs + 40)));
 }
 
 interface Held {

@@ -443,6 +443,28 @@ describe('ReceivingSession, pictures on the RTP video track', () => {
     await session.close();
   });
 
+  it('waits for repair as long as the round trip the platform measured asks (repairDeadline)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const pending = open();
+    await vi.advanceTimersByTimeAsync(1);
+    await vi.advanceTimersByTimeAsync(1);
+    const { session, sent, channel, media, advance } = await pending;
+    media.rtt(200); // 640 ms to repair a loss
+    channel.deliver(picture(1, true));
+    for (const p of packets(1, 100, true)) media.packet(p);
+    channel.deliver(picture(2, false));
+    media.packet(packets(2, 102, false)[0]!);
+    channel.deliver(picture(3, false));
+    for (const p of packets(3, 104, false)) media.packet(p);
+    advance(639);
+    await vi.advanceTimersByTimeAsync(639);
+    expect(sent.filter((m) => m.type === 'refresh')).toEqual([]);
+    advance(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(sent.filter((m) => m.type === 'refresh')).toHaveLength(1);
+    await session.close();
+  });
+
   it('takes whole pictures from a platform that assembles them (the page), and drops one never announced', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const pending = open({ plis: null });
@@ -452,8 +474,8 @@ describe('ReceivingSession, pictures on the RTP video track', () => {
     channel.deliver(picture(1, true));
     media.picture({ rtpTs: 90, data: Uint8Array.from(KEY), key: true, receiveTs: 9_990 });
     media.picture({ rtpTs: 180, data: Uint8Array.from(DELTA), key: false, receiveTs: 10_000 }); // never announced
-    advance(400);
-    await vi.advanceTimersByTimeAsync(400);
+    advance(1200);
+    await vi.advanceTimersByTimeAsync(1200);
     expect(decoded.map(([id]) => id)).toEqual([1]);
     expect(sent.filter((m) => m.type === 'feedback')).toEqual([
       { type: 'feedback', frameId: 1, bytesReceived: 201, partsReceived: 1, receiveTs: 9_990 },
