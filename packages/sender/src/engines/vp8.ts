@@ -164,7 +164,13 @@ export const VP8_BACKEND: VideoBackend = {
   chromas: ['420'],
   open: (o) => Vp8Stream.open(o),
   rtpFormat: () => ({ mimeType: 'video/VP8', payloadType: 96, fmtp: null }),
-  packetize: packetizeVp8,
+  // VP8 has no units to keep apart: the trailer follows the frame's bytes.
+  packetize: (data, trailer, max) => {
+    const all = new Uint8Array(data.length + trailer.length);
+    all.set(data, 0);
+    all.set(trailer, data.length);
+    return packetizeVp8(all, max);
+  },
 };
 
 /** Engine `vp8`: libvpx's VP8 (4:2:0), a quantizer per block from the relevance through its segments. */

@@ -1,18 +1,12 @@
-import { avcCodecString, RTP_MAX_PAYLOAD } from '@mmsc/codec';
+import { avcCodecString, depacketizeH264, RTP_MAX_PAYLOAD } from '@mmsc/codec';
 import { h264Available } from '@mmsc/codec/h264-node';
-import { decodeMessage, type PictureMessage, REFRESH_UNSUPPORTED_FORMAT, type VideoMessage } from '@mmsc/protocol';
+import { decodeMessage, PICTURE_TRAILER_BOUND, REFRESH_UNSUPPORTED_FORMAT, splitPictureTrailer, type VideoMessage } from '@mmsc/protocol';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_QP_TIERS } from '../allocate/qp-regions.js';
 import type { RgbImage } from '../images.js';
 import { videoHello } from '../testing/video-hello.js';
-import {
-  BUCKET_FRAMES,
-  PICTURE_MESSAGE_BOUND,
-  RTP_PACKET_OVERHEAD,
-  rtpOverheadBound,
-  rtpTimestamp,
-  VideoLinkEncoder,
-} from './encode-video.js';
+import { BUCKET_FRAMES, RTP_PACKET_OVERHEAD, rtpOverheadBound, rtpTimestamp, VideoLinkEncoder } from './encode-video.js';
+import { TRAILER_NAL_HEADER } from './video-backend.js';
 
 const available = await h264Available();
 const W = 160;
@@ -111,28 +105,31 @@ describe.skipIf(!available)('VideoLinkEncoder (node-av libx264; skipped when its
 });
 
 describe.skipIf(!available)('VideoLinkEncoder on transport rtp (node-av libx264; skipped when its binary does not load)', () => {
-  it('announces each picture in one picture message and puts its access unit in RTP payloads, within the credit', async () => {
+  it('sends nothing on the data channel: each picture’s payloads end in its announcement, within the credit', async () => {
     const enc = new VideoLinkEncoder({ ...hello, transport: 'rtp' }, 10);
     const budget = 3000;
+    let pictures = 0;
     for (let t = 0; t < 8; t++) {
       const captureTs = 1_700_000_000_000 + t * 100;
       const out = await enc.encode({ frameId: t, captureTs, budget }, image(t), scores);
       if (!out) continue;
-      expect(out.parts).toHaveLength(1);
-      const m = decodeMessage(out.parts[0] as Uint8Array) as PictureMessage;
-      expect(m).toMatchObject({ type: 'picture', frameId: t, captureTs, key: out.key, budget: out.budget });
+      pictures++;
+      expect(out.parts).toEqual([]);
       const track = out.track as { payloads: Uint8Array[]; rtpTs: number };
-      expect(m.rtpTs).toBe(track.rtpTs);
       expect(track.rtpTs).toBe(rtpTimestamp(captureTs));
       expect(track.payloads.every((p) => p.length <= RTP_MAX_PAYLOAD)).toBe(true);
-      // What the message says the track carries is its payloads with their packet headers; the
-      // wire bytes add the message itself; all within the picture's stated credit.
-      expect(m.bytes).toBe(track.payloads.reduce((s, p) => s + p.length + RTP_PACKET_OVERHEAD, 0));
-      expect(out.wireBytes).toBe(m.bytes + (out.parts[0] as Uint8Array).length);
+      // The last payload is the trailer's own NAL unit (type 23); depacketized, the access unit ends in it.
+      expect((track.payloads.at(-1) as Uint8Array)[0]).toBe(TRAILER_NAL_HEADER);
+      const { data, picture } = splitPictureTrailer(depacketizeH264(track.payloads));
+      expect(picture).toMatchObject({ type: 'picture', frameId: t, captureTs, key: out.key, budget: out.budget, rtpTs: track.rtpTs });
+      expect([...data.subarray(-5)]).toEqual([0, 0, 0, 1, TRAILER_NAL_HEADER]);
+      // What the trailer states is what the picture costs on the track: payloads and packet headers.
+      expect(picture.bytes).toBe(track.payloads.reduce((s, p) => s + p.length + RTP_PACKET_OVERHEAD, 0));
+      expect(out.wireBytes).toBe(picture.bytes);
       expect(out.wireBytes).toBeLessThanOrEqual(out.budget);
-      // The keyframe's payloads open with its SPS (a single NAL unit, type 7).
-      if (out.key) expect(((track.payloads[0] as Uint8Array)[0] as number) & 0x1f).toBe(7);
+      if (out.key) expect(((track.payloads[0] as Uint8Array)[0] as number) & 0x1f).toBe(7); // SPS first
     }
+    expect(pictures).toBeGreaterThanOrEqual(6);
     enc.close();
   });
 });
@@ -145,9 +142,10 @@ describe('RTP timing and overhead', () => {
     expect(rtpTimestamp(1_796_613_647_400)).toBe(Math.round(1_796_613_647_400 * 90) % 2 ** 32);
   });
 
-  it('the overhead bound covers a packet per 1,198 payload bytes, three more, and the announcement', () => {
-    expect(rtpOverheadBound(0)).toBe(PICTURE_MESSAGE_BOUND + 3 * RTP_PACKET_OVERHEAD);
-    expect(rtpOverheadBound(1198)).toBe(PICTURE_MESSAGE_BOUND + 4 * RTP_PACKET_OVERHEAD);
-    expect(rtpOverheadBound(1199)).toBe(PICTURE_MESSAGE_BOUND + 5 * RTP_PACKET_OVERHEAD);
+  it('the overhead bound covers the trailer, a packet per 1,198 bytes of picture and trailer, and three more', () => {
+    const T = PICTURE_TRAILER_BOUND;
+    expect(rtpOverheadBound(0)).toBe(T + 4 * RTP_PACKET_OVERHEAD);
+    expect(rtpOverheadBound(1198 - T)).toBe(T + 4 * RTP_PACKET_OVERHEAD);
+    expect(rtpOverheadBound(1199 - T)).toBe(T + 5 * RTP_PACKET_OVERHEAD);
   });
 });

@@ -1,5 +1,12 @@
 import { allocYuv, type Chroma, RTP_MAX_PAYLOAD, rgbToYuv, type YuvPicture } from '@mmsc/codec';
-import { encodeMessage, type HelloMessage, REFRESH_UNSUPPORTED_FORMAT, splitVideo, videoOverheadBound } from '@mmsc/protocol';
+import {
+  type HelloMessage,
+  PICTURE_TRAILER_BOUND,
+  pictureTrailer,
+  REFRESH_UNSUPPORTED_FORMAT,
+  splitVideo,
+  videoOverheadBound,
+} from '@mmsc/protocol';
 import { DEFAULT_QP_TIERS, macroblockOffsets, type QpTiers } from '../allocate/qp-regions.js';
 import type { RgbImage } from '../images.js';
 import { type VideoBackend, type VideoStream, X264_BACKEND } from './video-backend.js';
@@ -22,14 +29,13 @@ export function planesOf(image: RgbImage, chroma: Chroma): YuvPicture {
  * SRTP authentication tag (10).
  */
 export const RTP_PACKET_OVERHEAD = 34;
-/** Upper bound on a `picture` message's bytes (fixarray, version, type, frameId, captureTs, budget, key, rtpTs, bytes). */
-export const PICTURE_MESSAGE_BOUND = 48;
 /** Packets beyond the payload's share: H.264's SPS and PPS, and a NAL unit's last fragment. */
 const EXTRA_PACKETS = 3;
 
-/** What transport `rtp` adds to `dataBytes` of picture, at most: its packets' headers and its `picture` message. */
+/** What transport `rtp` adds to `dataBytes` of picture, at most: its trailer (the `picture` announcement) and its packets' headers. */
 export function rtpOverheadBound(dataBytes: number): number {
-  return PICTURE_MESSAGE_BOUND + (Math.ceil(dataBytes / (RTP_MAX_PAYLOAD - 2)) + EXTRA_PACKETS) * RTP_PACKET_OVERHEAD;
+  const payload = dataBytes + PICTURE_TRAILER_BOUND;
+  return PICTURE_TRAILER_BOUND + (Math.ceil(payload / (RTP_MAX_PAYLOAD - 2)) + EXTRA_PACKETS) * RTP_PACKET_OVERHEAD;
 }
 
 /** The RTP timestamp of a picture captured at `captureTs` (ms): the 90 kHz clock, modulo 2³². */
@@ -173,14 +179,23 @@ export class VideoLinkEncoder {
     return { parts: framed.parts, track: { payloads, rtpTs }, wireBytes, key: out.key, budget, ms };
   }
 
-  /** Transport `rtp`: the picture's payloads for the video track, announced by its `picture` message. */
+  /**
+   * Transport `rtp`: the picture's payloads for the video track, its announcement in its trailer
+   * (nothing on the data channel, so no SCTP retransmission holds a picture back). The trailer
+   * states the bytes the picture costs with its packet headers, which depend on the trailer's own
+   * length: a few rounds find the fixed point, and the count kept is never below the one stated.
+   */
   private onTrack(p: { frameId: number; captureTs: number; budget: number; key: boolean; data: Uint8Array }): Framed {
-    const payloads = this.backend.packetize(p.data, RTP_MAX_PAYLOAD);
-    const bytes = payloads.reduce((s, x) => s + x.length + RTP_PACKET_OVERHEAD, 0);
     const rtpTs = rtpTimestamp(p.captureTs);
     const { frameId, captureTs, budget, key } = p;
-    const announce = encodeMessage({ type: 'picture', frameId, captureTs, budget, key, rtpTs, bytes });
-    return { parts: [announce], track: { payloads, rtpTs, bytes } };
+    let stated = p.data.length;
+    for (let round = 0; ; round++) {
+      const trailer = pictureTrailer({ frameId, captureTs, budget, key, rtpTs, bytes: stated });
+      const payloads = this.backend.packetize(p.data, trailer, RTP_MAX_PAYLOAD);
+      const bytes = payloads.reduce((s, x) => s + x.length + RTP_PACKET_OVERHEAD, 0);
+      if (bytes === stated || round === 3) return { parts: [], track: { payloads, rtpTs, bytes: Math.max(bytes, stated) } };
+      stated = bytes;
+    }
   }
 
   close(): void {

@@ -47,8 +47,25 @@ export interface VideoBackend {
   open(o: VideoStreamOptions): Promise<VideoStream>;
   /** Its format on an RTP video track, for a stream of `chroma`. */
   rtpFormat(chroma: Chroma): RtpVideoFormat;
-  /** A coded picture's RTP payloads, each at most `maxPayload` bytes. */
-  packetize(data: Uint8Array, maxPayload: number): Uint8Array[];
+  /**
+   * A coded picture's RTP payloads, each at most `maxPayload` bytes, with `trailer` (the picture's
+   * announcement, `withPictureTrailer`'s last bytes) at the very end of what the receiver
+   * depacketizes.
+   */
+  packetize(data: Uint8Array, trailer: Uint8Array, maxPayload: number): Uint8Array[];
+}
+
+/**
+ * The header byte of the NAL unit that carries a picture's trailer on the track: type 23, NRI 0.
+ * Type 23 is reserved in H.264 (decoders discard such units) and a single NAL unit packet in RFC 6184.
+ */
+export const TRAILER_NAL_HEADER = 0x17;
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
 }
 
 /**
@@ -64,7 +81,10 @@ export const X264_BACKEND: VideoBackend = {
     payloadType: 102,
     fmtp: `level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=${chroma === '444' ? 'f4001f' : '42e01f'}`,
   }),
-  packetize: packetizeH264,
+  // The trailer is its own NAL unit (TRAILER_NAL_HEADER) after the access unit, sent as it is:
+  // packetizing it with the picture could find a start code inside it. Receivers cut it off by its
+  // length from the end before decoding.
+  packetize: (data, trailer, max) => [...packetizeH264(data, max), concat(Uint8Array.of(TRAILER_NAL_HEADER), trailer)],
   open: async (o) => {
     const enc = await H264Encoder.create(o);
     return {
