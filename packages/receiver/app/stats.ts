@@ -58,7 +58,7 @@ export class StatsPanel {
       : '–';
     if (d) ui.patches.textContent = `${d.last.decoded} decoded · ${d.last.reused} reused · ${d.last.interpolated} interpolated`;
     const f = s.frames;
-    ui.frames.textContent = `${f.received} received · ${f.shown} shown · ${f.incomplete} incomplete${f.lost ? ` · ${f.lost} lost` : ''} · ${f.overBudget} over budget${f.protocolErrors ? ` · ${f.protocolErrors} protocol errors` : ''}`;
+    ui.frames.textContent = `${f.received} received · ${f.shown} shown · ${f.incomplete} incomplete${f.lost ? ` · ${f.lost} lost` : ''}${f.stale ? ` · ${f.stale} stale` : ''} · ${f.overBudget} over budget${f.protocolErrors ? ` · ${f.protocolErrors} protocol errors` : ''}`;
     this.sparks.fps.push(open ? s.fps : null);
     this.sparks.latency.push(open ? s.latency : null);
     this.sparks.rate.push(open ? s.bitrate : null);

@@ -40,16 +40,8 @@ export {
   type IdentifiedDecoders,
   verifyDecoders,
 } from './receive/verify-decoders.js';
+export { DEFAULT_DELAY_WINDOW_MS, DelayFloor, type DelayFloorOptions } from './rtp/delay-floor.js';
 export { type NackCounters, NackList, type NackOptions } from './rtp/nack-list.js';
-export {
-  type JoinedFrame,
-  type JoinerCounters,
-  type JoinerOptions,
-  type JoinerOutput,
-  joinedFrame,
-  PictureJoiner,
-  type TrackPicture,
-} from './rtp/picture-joiner.js';
 export {
   type AssembledPicture,
   type AssemblerCounters,
@@ -61,6 +53,7 @@ export {
   repairDeadline,
 } from './rtp/rtp-assembler.js';
 export {
+  DEFAULT_STALE_MS,
   type EncodedPictureIn,
   type RtpDepacketizer,
   RtpVideo,
@@ -68,6 +61,14 @@ export {
   type RtpVideoOptions,
   type RtpVideoOutput,
 } from './rtp/rtp-video.js';
+export {
+  type CutPicture,
+  cutPictureTrailer,
+  TRAILER_NAL_HEADER,
+  type TrailerLayout,
+  trackFrame,
+  trailerLayoutOf,
+} from './rtp/track-picture.js';
 export { type DecodedPicture, type DecoderReady, LocalDecoding, type PictureDecoding } from './session/decoding.js';
 export { Emitter } from './session/emitter.js';
 export { type FrameRecord, LinkStats, type SenderRate, type StatsSummary, senderRateOf } from './session/link-stats.js';

@@ -103,7 +103,7 @@ function printReport(r: ProbeResult, seconds: string, took: number): void {
   const t = r.track;
   if (t)
     console.log(
-      `video track: ${t.packets} packets (${t.late} late, ${t.duplicates} duplicate); pictures lost ${t.dropped}, undecodable ${t.undecodable}, not announced ${t.unannounced}, held for a keyframe ${t.skipped}; ${t.keyframeRequests} keyframe requests, ${t.plis} PLIs`,
+      `video track: ${t.packets} packets (${t.late} late, ${t.duplicates} duplicate); pictures lost ${t.dropped}, undecodable ${t.undecodable}, without a valid trailer ${t.badTrailer}, stale ${t.stale}, held for a keyframe ${t.skipped}; ${t.keyframeRequests} keyframe requests, ${t.plis} PLIs`,
     );
   const g = r.grounding;
   if (g) {

@@ -51,7 +51,7 @@ function lossyReceiver(s: TestSender, lossPercent: number) {
 }
 
 describe('the video track in Node', () => {
-  it.each(['h264', 'vp8'] as const)('%s: the probe decodes every picture of the track, joined to its announcement', async (engine) => {
+  it.each(['h264', 'vp8'] as const)('%s: the probe decodes every picture of the track, each announced in its trailer', async (engine) => {
     const s = await sender(engine);
     const r = await probe({ url: s.url, token: s.token ?? undefined, query: 'dog', seconds: 3 });
     expect(r.errors).toEqual([]);
@@ -60,7 +60,7 @@ describe('the video track in Node', () => {
     expect(r.incompleteFrames).toBe(0);
     expect(r.refreshes).toBe(0);
     expect(r.goodputBps).toBeGreaterThan(0);
-    expect(r.track).toMatchObject({ dropped: 0, undecodable: 0, unannounced: 0, skipped: 0, plis: 0 });
+    expect(r.track).toMatchObject({ dropped: 0, undecodable: 0, badTrailer: 0, stale: 0, skipped: 0, plis: 0 });
     expect(r.track?.frames).toBe(r.frames);
     expect(r.firstPictureMs).toBeGreaterThan(0);
   });
@@ -83,7 +83,7 @@ describe('the video track in Node', () => {
     // 5 % of ~40 packets a second for 5 s: losses enough to need repair; nearly every picture is shown.
     expect(sent.nacks).toBeGreaterThan(0);
     expect(shown).toBeGreaterThanOrEqual(frames * 0.8);
-    expect((track?.dropped ?? 0) + (track?.unannounced ?? 0)).toBeLessThanOrEqual(3);
+    expect((track?.dropped ?? 0) + (track?.badTrailer ?? 0)).toBeLessThanOrEqual(3);
     // The NACKs were ours: werift's NackHandler (which counts each one it sends) sent none.
     const receiver = peers[0]?.getTransceivers().find((t) => t.kind === 'video')?.receiver;
     expect(receiver).toBeDefined();

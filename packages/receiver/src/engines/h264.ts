@@ -7,7 +7,7 @@ export const H264_CODEC: VideoCodec = {
   label: 'H.264',
   ffmpegDecoder: 'h264',
   webCodecs: avcCodecString,
-  rtp: { depacketize: depacketizeH264, isKey: isH264Keyframe, startsPicture: h264StartsAccessUnit },
+  rtp: { depacketize: depacketizeH264, isKey: isH264Keyframe, startsPicture: h264StartsAccessUnit, trailer: 'nal-unit' },
 };
 
 export const h264Source = videoSource('h264', H264_CODEC, 'x264, quantizer by relevance');

@@ -7,7 +7,7 @@ export const VP8_CODEC: VideoCodec = {
   label: 'VP8',
   ffmpegDecoder: 'vp8',
   webCodecs: () => 'vp8',
-  rtp: { depacketize: depacketizeVp8, isKey: isVp8Keyframe, startsPicture: vp8StartsFrame },
+  rtp: { depacketize: depacketizeVp8, isKey: isVp8Keyframe, startsPicture: vp8StartsFrame, trailer: 'appended' },
 };
 
 export const vp8Source = videoSource('vp8', VP8_CODEC, 'libvpx, quantizer by relevance');

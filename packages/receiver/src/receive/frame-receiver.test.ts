@@ -7,6 +7,7 @@ import {
   KEEP_LEVEL,
   type LevelSpec,
   makeContext,
+  pictureTrailer,
   splitFrame,
 } from '@mmsc/protocol';
 import { describe, expect, it } from 'vitest';
@@ -244,36 +245,42 @@ describe('FrameReceiver with an h264 session', () => {
 });
 
 describe('FrameReceiver, pictures on the RTP video track', () => {
-  // An H.264 session on the track: a picture announced on the data channel, its packets (an SPS
-  // and an IDR slice, single NAL units) on the track.
+  // An H.264 session on the track: a picture's packets (an SPS and an IDR slice, single NAL units)
+  // and its trailer's own unit (type 23) with its announcement, which the marker ends.
   const rtpHello = { ...hello('t1'), engine: 'h264' as const, transport: 'rtp' as const };
-  const announce = (frameId: number, rtpTs: number, key: boolean) =>
-    encodeMessage({ type: 'picture', frameId, captureTs: 1000 + frameId, budget: 900, key, rtpTs, bytes: 321 });
+  const trailer = (frameId: number, rtpTs: number, key: boolean, seq: number) => ({
+    seq,
+    timestamp: rtpTs,
+    marker: true,
+    payload: Uint8Array.of(0x17, ...pictureTrailer({ frameId, captureTs: 1000 + frameId, budget: 900, key, rtpTs, bytes: 321 })),
+  });
   const sps = { seq: 10, timestamp: 9000, marker: false, payload: Uint8Array.of(0x67, 0x42, 0xe0, 0x1f) };
-  const idr = { seq: 11, timestamp: 9000, marker: true, payload: Uint8Array.of(0x65, 0x88, 0x84) };
+  const idr = { seq: 11, timestamp: 9000, marker: false, payload: Uint8Array.of(0x65, 0x88, 0x84) };
 
-  it('joins the packets to their announcement: one whole video frame, acknowledged with the announced bytes', () => {
+  it('makes one whole video frame of the packets and the trailer, acknowledged with the bytes the trailer states', () => {
     const rx = new FrameReceiver();
     rx.receive(encodeMessage(rtpHello), 0);
     expect(rx.rtpPacket(sps, 5)).toEqual({ frames: [], keyframe: false });
-    expect(rx.rtpPacket(idr, 7).frames).toEqual([]); // packets first: waiting for the announcement
-    const r = rx.receive(announce(1, 9000, true), 9);
-    expect(r.type).toBe('frame');
-    const [f] = r.type === 'frame' ? r.frames : [];
-    expect(f?.feedback).toEqual({ type: 'feedback', frameId: 1, bytesReceived: 321, partsReceived: 1, receiveTs: 7 });
+    expect(rx.rtpPacket(idr, 7).frames).toEqual([]);
+    const [f, ...more] = rx.rtpPacket(trailer(1, 9000, true, 12), 1008).frames;
+    expect(more).toEqual([]);
+    expect(f?.feedback).toEqual({ type: 'feedback', frameId: 1, bytesReceived: 321, partsReceived: 1, receiveTs: 1008 });
+    // No trailer, nor its unit, for the decoder.
     expect([...(f?.frame.video?.chunks[0] ?? [])]).toEqual([0, 0, 0, 1, 0x67, 0x42, 0xe0, 0x1f, 0, 0, 0, 1, 0x65, 0x88, 0x84]);
     expect(f?.frame.video?.key).toBe(true);
     expect(rx.stats.frames).toBe(1);
-    expect(rx.trackStats).toMatchObject({ frames: 1, packets: 2 });
+    expect(rx.trackStats).toMatchObject({ frames: 1, packets: 3, badTrailer: 0 });
   });
 
-  it('keeps the packets that overtake the hello, and joins them once the session starts', () => {
+  it('takes the packets that overtake the hello into the session: their frames come with the hello', () => {
     const rx = new FrameReceiver();
     expect(rx.rtpPacket(sps, 1)).toEqual({ frames: [], keyframe: false });
     rx.rtpPacket(idr, 2);
-    rx.receive(encodeMessage(rtpHello), 3);
-    const r = rx.receive(announce(1, 9000, true), 4);
-    expect(r.type === 'frame' && r.frames.map((f) => [f.frame.frameId, f.frame.lastReceiveTs, f.frame.complete])).toEqual([[1, 2, true]]);
+    expect(rx.rtpPacket(trailer(1, 9000, true, 12), 3).frames).toEqual([]);
+    const r = rx.receive(encodeMessage(rtpHello), 4);
+    expect(r.type === 'hello' && r.track.frames.map((f) => [f.frame.frameId, f.frame.lastReceiveTs, f.frame.complete, f.session])).toEqual([
+      [1, 3, true, 1],
+    ]);
     // A session on the data channel drops what came early.
     const plain = new FrameReceiver();
     plain.rtpPacket(sps, 1);
@@ -282,28 +289,40 @@ describe('FrameReceiver, pictures on the RTP video track', () => {
     expect(plain.trackStats?.packets).toBe(0);
   });
 
-  it('an announcement outside a track session is a stray; packets are ignored there', () => {
+  it('a picture without its trailer is lost: no frame, a keyframe asked for', () => {
     const rx = new FrameReceiver();
-    expect(rx.receive(announce(1, 9000, true), 0).type).toBe('stray');
+    rx.receive(encodeMessage(rtpHello), 0);
+    rx.rtpPacket(sps, 1);
+    expect(rx.rtpPacket({ ...idr, marker: true }, 2)).toEqual({ frames: [], keyframe: true });
+    expect(rx.trackStats).toMatchObject({ badTrailer: 1, frames: 0 });
+  });
+
+  it('a picture message on the data channel is not read (counted as unexpected); packets outside a track session are ignored', () => {
+    const rx = new FrameReceiver();
+    const announce = encodeMessage({ type: 'picture', frameId: 1, captureTs: 1, budget: 900, key: true, rtpTs: 9000, bytes: 321 });
+    rx.receive(encodeMessage(rtpHello), 0);
+    expect(rx.receive(announce, 1).type).toBe('other');
     rx.receive(encodeMessage({ ...hello('v'), engine: 'h264' }), 0);
-    expect(rx.receive(announce(1, 9000, true), 0).type).toBe('stray');
+    expect(rx.receive(announce, 2).type).toBe('other');
+    expect(rx.receive(encodeMessage({ type: 'refresh', reason: 'x' }), 3).type).toBe('other');
+    expect(rx.stats.unexpected).toBe(3);
     expect(rx.rtpPacket(sps, 1)).toEqual({ frames: [], keyframe: false });
-    expect(rx.trackStats).toBeNull();
+    expect(rx.trackStats).toMatchObject({ packets: 0 }); // the last track's counters
   });
 
   it('a delta picture first asks for a keyframe; the link going clears what is in flight', async () => {
     const rx = new FrameReceiver();
     rx.receive(encodeMessage(rtpHello), 0);
-    rx.receive(announce(1, 9000, false), 1);
     // An access unit delimiter, then a non-IDR slice: whole, but nothing to decode it from.
     rx.rtpPacket({ ...sps, payload: Uint8Array.of(0x09, 0xf0) }, 2);
-    const r = rx.rtpPacket({ ...idr, payload: Uint8Array.of(0x41, 0x9a) }, 3);
+    rx.rtpPacket({ ...idr, payload: Uint8Array.of(0x41, 0x9a) }, 3);
+    const r = rx.rtpPacket(trailer(1, 9000, false, 12), 3);
     expect(r.keyframe).toBe(true);
     // Acknowledged (the link carried it), never decoded.
     expect(r.frames.map((f) => [f.feedback.frameId, f.held, f.frame.complete])).toEqual([[1, true, false]]);
     expect(await rx.decode(r.frames[0]!)).toBeNull();
     expect(rx.stats.incompleteFrames).toBe(1);
-    rx.rtpPacket({ ...sps, seq: 12, timestamp: 9090 }, 5);
+    rx.rtpPacket({ ...sps, seq: 13, timestamp: 9090 }, 5);
     expect(rx.close()).toEqual([]);
     expect(rx.rtpPacket(idr, 6)).toEqual({ frames: [], keyframe: false });
     expect(rx.trackStats?.skipped).toBe(1);

@@ -6,7 +6,6 @@ import {
   type FrameMessage,
   type HelloMessage,
   type Message,
-  type PictureMessage,
   type ProtocolContext,
   type VideoMessage,
 } from '@mmsc/protocol';
@@ -106,15 +105,18 @@ export type Receipt =
       previous: HelloMessage | null;
       /** Set when this receiver's decoders do not match the hello's: frames are still collected, never decoded. */
       refused: DecoderMismatchError | null;
+      /** What the video track brought before the hello (its packets can overtake it), taken into the session now. */
+      track: TrackReceipt;
     }
+  /** A frame part of the current session, and the frames it finished. */
+  | { type: 'frame'; message: FrameMessage | VideoMessage | BaseMessage; frames: FinishedFrame[] }
+  /** A frame part outside any session (before the hello, or after the link went): it cannot be placed. */
+  | { type: 'stray'; message: FrameMessage | VideoMessage | BaseMessage }
   /**
-   * A frame part (or, on the video track, a picture's announcement) of the current session, and the
-   * frames it finished; `keyframe`: the track lost a picture, ask the sender for a keyframe now.
+   * Anything else (grounding, relevance, error); query, feedback, refresh or picture would be the
+   * sender's mistake (ReceiverCounters.unexpected): a `picture` travels in its picture's trailer on
+   * the video track, and one on the data channel is not read.
    */
-  | { type: 'frame'; message: FrameMessage | VideoMessage | BaseMessage | PictureMessage; frames: FinishedFrame[]; keyframe?: true }
-  /** A frame part outside any session (before the hello, or after the link went), or an announcement outside a track session: it cannot be placed. */
-  | { type: 'stray'; message: FrameMessage | VideoMessage | BaseMessage | PictureMessage }
-  /** Anything else (grounding, relevance, error; query or feedback would be the sender's mistake). */
   | { type: 'other'; message: Message }
   /** Not a valid message: the protocol's reason. */
   | { type: 'invalid'; error: Error };
@@ -134,7 +136,12 @@ export interface ReceiverCounters {
   incompleteFrames: number;
   /** Frames whose received wire bytes exceed the budget the sender gave them. */
   overBudget: number;
+  /** Valid messages a sender never sends here (query, feedback, refresh; `picture`, which rides in its picture's trailer), not read. */
+  unexpected: number;
 }
+
+/** Message types a receiver never expects on the data channel. */
+const UNEXPECTED: ReadonlySet<Message['type']> = new Set(['query', 'feedback', 'refresh', 'picture']);
 
 /**
  * What the receiver decodes with. Without patch decoders and video decoders frames are only
@@ -160,7 +167,15 @@ export class FrameReceiver {
   refused: DecoderMismatchError | null = null;
   /** Sessions started (hellos received). */
   session = 0;
-  readonly stats: ReceiverCounters = { messages: 0, bytes: 0, protocolErrors: 0, frames: 0, incompleteFrames: 0, overBudget: 0 };
+  readonly stats: ReceiverCounters = {
+    messages: 0,
+    bytes: 0,
+    protocolErrors: 0,
+    frames: 0,
+    incompleteFrames: 0,
+    overBudget: 0,
+    unexpected: 0,
+  };
   private collector: FrameCollector | null = null;
   /** The current session's video track, when its pictures come on one. */
   private track: RtpVideo | null = null;
@@ -192,16 +207,14 @@ export class FrameReceiver {
       this.collector.pushBase(message, bytes.length);
       return { type: 'frame', message, frames: [] };
     }
-    if (message.type === 'picture') {
-      if (!this.track) return { type: 'stray', message };
-      const r = this.tracked(this.track.announce(message, receiveTs));
-      return { type: 'frame', message, frames: r.frames, ...(r.keyframe ? { keyframe: true as const } : {}) };
-    }
     if (message.type === 'video') {
       if (!this.collector) return { type: 'stray', message };
       return { type: 'frame', message, frames: this.finished(this.collector.pushVideo(message, bytes.length, receiveTs)) };
     }
-    if (message.type !== 'frame') return { type: 'other', message };
+    if (message.type !== 'frame') {
+      if (UNEXPECTED.has(message.type)) this.stats.unexpected++;
+      return { type: 'other', message };
+    }
     if (!this.collector) return { type: 'stray', message };
     return { type: 'frame', message, frames: this.finished(this.collector.push(message, bytes.length, receiveTs)) };
   }
@@ -220,7 +233,7 @@ export class FrameReceiver {
     return { frames: [], keyframe: false };
   }
 
-  /** Time passed on the track: losses and announcements past their deadlines, keyframe requests repeated. */
+  /** Time passed on the track: losses past their deadlines, keyframe requests repeated. */
   pollTrack(now: number): TrackReceipt {
     return this.track ? this.tracked(this.track.poll(now)) : { frames: [], keyframe: false };
   }
@@ -277,14 +290,12 @@ export class FrameReceiver {
     this.track?.clear();
     this.track = null;
     const rtp = hello.transport === 'rtp' ? pictureSource(hello.engine).rtp : undefined;
-    const early = this.early;
+    const before = this.early;
     this.early = [];
     if (rtp) {
       const deadline = this.trackDeadlineMs === null ? {} : { deadlineMs: this.trackDeadlineMs };
       const track = new RtpVideo({ depacketizer: rtp, patchCount: this.ctx.patchCount, ...deadline });
       this.track = this.lastTrack = track;
-      // Nothing of them can be joined yet (the announcements follow the hello): they only wait.
-      for (const e of early) 'packet' in e ? track.packet(e.packet, e.at) : track.picture(e.picture, e.at);
     }
     this.picture?.close();
     this.picture = null;
@@ -301,7 +312,15 @@ export class FrameReceiver {
         this.refused = e;
       }
     }
-    return { type: 'hello', message: hello, previous, refused: this.refused };
+    // What the track brought before the hello: its frames belong to this session.
+    const early: TrackReceipt = { frames: [], keyframe: false };
+    for (const e of before) {
+      if (!this.track) break;
+      const r = this.tracked('packet' in e ? this.track.packet(e.packet, e.at) : this.track.picture(e.picture, e.at));
+      early.frames.push(...r.frames);
+      early.keyframe ||= r.keyframe;
+    }
+    return { type: 'hello', message: hello, previous, refused: this.refused, track: early };
   }
 
   private keepEarly(e: FrameReceiver['early'][number]): void {

@@ -1,16 +1,25 @@
 /**
  * A session's video track as frames (hello `transport: 'rtp'`). Pure: packets (Node) or whole
- * pictures from the browser's jitter buffer (the page), `picture` announcements and time go in;
- * frames come out in order, joined to their announcements, and only ever a chain a decoder can
- * follow: after any loss (a picture dropped by the assembler, undecodable payloads, a picture
- * never announced) only a keyframe comes out `complete` — the pictures before it come out
- * incomplete, to be acknowledged and not decoded — and `keyframe` says when to ask the sender for
- * one (at once, then every `keyRetryMs` while it has not come).
+ * pictures from the browser's jitter buffer (the page) and time go in; frames come out in order,
+ * each made from its picture and the announcement in its trailer (track-picture.ts), and only ever
+ * a chain a decoder can follow: after any loss (a picture dropped by the assembler, undecodable
+ * payloads, a picture without a valid trailer, a stale picture) only a keyframe comes out
+ * `complete` — the pictures before it come out incomplete, to be acknowledged and not decoded —
+ * and `keyframe` says when to ask the sender for one (at once, then every `keyRetryMs` while it
+ * has not come).
+ *
+ * Fresh after an outage: a picture whose one-way delay lies more than `staleMs` (default 1 s) above
+ * the lowest of the last 10 s (DelayFloor) sat in a network queue; it is not shown (acknowledged
+ * all the same: the sender's rate control measures the link with it), and the pictures after it
+ * wait for a keyframe, since they refer to it. 1 s lies well above what a picture waits on a
+ * working link (a keyframe's serialization at the sender's budget, a NACK's repair) and well below
+ * the seconds a queue holds pictures through an outage.
  */
 import type { PictureMessage } from '@mmsc/protocol';
 import { type CollectedFrame, MISSING } from '../collect-frame.js';
-import { type JoinerOutput, PictureJoiner } from './picture-joiner.js';
+import { DelayFloor } from './delay-floor.js';
 import { type AssemblerOutput, RtpAssembler, type RtpPacketIn } from './rtp-assembler.js';
+import { type CutPicture, cutPictureTrailer, type TrailerLayout, trackFrame } from './track-picture.js';
 
 /** How a codec's pictures travel in RTP payloads (the codec package's depacketizers). */
 export interface RtpDepacketizer {
@@ -20,19 +29,24 @@ export interface RtpDepacketizer {
   isKey(picture: Uint8Array): boolean;
   /** Whether a payload certainly begins a picture. */
   startsPicture(payload: Uint8Array): boolean;
+  /** Where a depacketized picture carries its trailer. */
+  readonly trailer: TrailerLayout;
 }
 
-/** A whole coded picture the platform's own jitter buffer assembled (the page: Chromium's). */
+/** A whole coded picture the platform's own jitter buffer assembled (the page: Chromium's), its trailer cut off there. */
 export interface EncodedPictureIn {
   rtpTs: number;
+  /** The coded picture without its trailer (cutPictureTrailer), as it went on to the platform's decoder. */
   data: Uint8Array;
   key: boolean;
   /** Arrival of its last packet (ms, this receiver's clock). */
   receiveTs: number;
+  /** The announcement its trailer held; null: the trailer was missing or malformed (the picture counts as lost). */
+  picture: PictureMessage | null;
 }
 
 export interface RtpVideoOutput {
-  /** Joined frames in order; `complete` false: it came whole but a picture before it was lost (not to be decoded). */
+  /** Frames in order; `complete` false: it came whole but is not to be decoded (a picture before it was lost, or it is stale). */
   frames: CollectedFrame[];
   /** Ask the sender for a keyframe now (a PLI where the platform can, and a `refresh`). */
   keyframe: boolean;
@@ -45,10 +59,10 @@ export interface RtpVideoCounters {
   dropped: number;
   /** Pictures whose payloads did not make a picture. */
   undecodable: number;
-  /** Pictures dropped for want of an announcement. */
-  unannounced: number;
-  /** Announcements whose picture never came. */
-  unmatched: number;
+  /** Pictures dropped for a missing or malformed trailer (or one naming another RTP timestamp): lost, as no frame can be made of them. */
+  badTrailer: number;
+  /** Pictures that came too late to be shown (one-way delay more than `staleMs` above the floor), acknowledged and not decoded. */
+  stale: number;
   /** Whole pictures held back (output incomplete) while a keyframe was awaited. */
   skipped: number;
   keyframeRequests: number;
@@ -63,21 +77,28 @@ export interface RtpVideoOptions {
   patchCount: number;
   /** The assembler's repair deadline (RtpAssembler). */
   deadlineMs?: number;
-  /** How long a picture waits for its announcement (PictureJoiner). */
-  announceWaitMs?: number;
   /** How often a keyframe is asked for again while it has not come (default 500 ms). */
   keyRetryMs?: number;
+  /** How far above the lowest one-way delay of the last 10 s a picture is stale (default 1 s). */
+  staleMs?: number;
+  /** The window of that lowest delay (DelayFloor, default 10 s of arrivals). */
+  delayWindowMs?: number;
 }
+
+export const DEFAULT_STALE_MS = 1000;
 
 export class RtpVideo {
   private readonly assembler: RtpAssembler;
-  private readonly joiner: PictureJoiner;
+  private readonly floor: DelayFloor;
   private readonly keyRetryMs: number;
+  private readonly staleMs: number;
   private frames = 0;
   private undecodable = 0;
+  private badTrailer = 0;
+  private stale = 0;
   private skipped = 0;
   private keyframeRequests = 0;
-  /** The next picture into the joiner follows one that could not be depacketized. */
+  /** The next picture follows one that was lost here (undecodable, no trailer). */
   private gap = false;
   /** Only a keyframe may pass (at the start, and after any loss). */
   private awaitingKey = true;
@@ -86,39 +107,34 @@ export class RtpVideo {
   private askedAt: number | null = null;
 
   constructor(private readonly options: RtpVideoOptions) {
-    const { depacketizer, patchCount, deadlineMs, announceWaitMs } = options;
+    const { depacketizer, deadlineMs, delayWindowMs } = options;
     this.assembler = new RtpAssembler({
       startsPicture: (p) => depacketizer.startsPicture(p),
       ...(deadlineMs === undefined ? {} : { deadlineMs }),
     });
-    this.joiner = new PictureJoiner({ patchCount, ...(announceWaitMs === undefined ? {} : { waitMs: announceWaitMs }) });
+    this.floor = new DelayFloor(delayWindowMs === undefined ? {} : { windowMs: delayWindowMs });
     this.keyRetryMs = options.keyRetryMs ?? 500;
+    this.staleMs = options.staleMs ?? DEFAULT_STALE_MS;
   }
 
   /** One packet of the track (Node). */
   packet(p: RtpPacketIn, now: number): RtpVideoOutput {
-    return this.out(this.fromTrack(this.assembler.push(p, now), now), now);
+    return this.out(this.fromTrack(this.assembler.push(p, now)), now);
   }
 
   /** A whole picture from the platform's jitter buffer (the page). */
   picture(p: EncodedPictureIn, now: number): RtpVideoOutput {
-    return this.out(this.pass(this.joiner.picture({ ...p, afterGap: false }, now)), now);
+    return this.out(this.take(p.picture, p.rtpTs, p, false), now);
   }
 
-  announce(m: PictureMessage, now: number): RtpVideoOutput {
-    return this.out(this.pass(this.joiner.announce(m, now)), now);
-  }
-
-  /** Time passed: deadlines of losses and announcements, keyframe requests repeated. */
+  /** Time passed: deadlines of losses, keyframe requests repeated. */
   poll(now: number): RtpVideoOutput {
-    const frames = this.fromTrack(this.assembler.poll(now), now);
-    frames.push(...this.pass(this.joiner.poll(now)));
-    return this.out(frames, now);
+    return this.out(this.fromTrack(this.assembler.poll(now)), now);
   }
 
   /** When `poll` has something to do next, or null. */
   nextDeadline(now: number): number | null {
-    const times = [this.assembler.nextDeadline(now), this.joiner.nextDeadline()];
+    const times = [this.assembler.nextDeadline(now)];
     if (this.wanted && this.askedAt !== null) times.push(this.askedAt + this.keyRetryMs);
     const due = times.filter((t): t is number => t !== null);
     return due.length ? Math.max(now, Math.min(...due)) : null;
@@ -135,13 +151,12 @@ export class RtpVideo {
 
   get stats(): RtpVideoCounters {
     const a = this.assembler.stats;
-    const j = this.joiner.stats;
     return {
       frames: this.frames,
       dropped: a.droppedPictures,
       undecodable: this.undecodable,
-      unannounced: j.unannounced,
-      unmatched: j.unmatched,
+      badTrailer: this.badTrailer,
+      stale: this.stale,
       skipped: this.skipped,
       keyframeRequests: this.keyframeRequests,
       packets: a.packets,
@@ -151,63 +166,86 @@ export class RtpVideo {
     };
   }
 
-  /** The link went: everything in flight is dropped; the next frame must be a keyframe. */
+  /** The link went: everything in flight is dropped; the next frame must be a keyframe. (The delay floor stays: the clocks did not change.) */
   clear(): void {
     this.assembler.clear();
-    this.joiner.clear();
     this.gap = false;
     this.awaitingKey = true;
     this.wanted = false;
     this.askedAt = null;
   }
 
-  /** The assembler's pictures, depacketized, into the joiner; what the joiner lets out, through the gate. */
-  private fromTrack(a: AssemblerOutput, now: number): CollectedFrame[] {
+  /** The assembler's pictures, depacketized and cut from their trailers, through the gate. */
+  private fromTrack(a: AssemblerOutput): CollectedFrame[] {
     if (a.dropped) this.wanted = true;
     const frames: CollectedFrame[] = [];
     const { depacketizer } = this.options;
     for (const p of a.pictures) {
-      let data: Uint8Array;
+      let bytes: Uint8Array;
       try {
-        data = depacketizer.depacketize(p.payloads);
+        bytes = depacketizer.depacketize(p.payloads);
       } catch {
         this.undecodable++;
-        this.gap = true;
-        this.wanted = true;
+        this.lost();
         continue;
       }
-      const afterGap = p.afterGap || this.gap;
-      this.gap = false;
+      let cut: ReturnType<typeof cutPictureTrailer> | null = null;
+      try {
+        cut = cutPictureTrailer(bytes, depacketizer.trailer);
+      } catch {
+        // take() counts it.
+      }
+      const data = cut?.data ?? bytes;
       frames.push(
-        ...this.pass(this.joiner.picture({ rtpTs: p.rtpTs, data, key: depacketizer.isKey(data), receiveTs: p.lastArrival, afterGap }, now)),
+        ...this.take(cut?.picture ?? null, p.rtpTs, { data, key: depacketizer.isKey(data), receiveTs: p.lastArrival }, p.afterGap),
       );
     }
     return frames;
   }
 
-  /** Lets through only what a decoder can follow. */
-  private pass(j: JoinerOutput): CollectedFrame[] {
-    if (j.dropped) this.wanted = true;
-    const frames: CollectedFrame[] = [];
-    for (const { frame, afterGap } of j.frames) {
-      if (afterGap) this.awaitingKey = true;
-      const key = frame.video?.key === true;
-      if (this.awaitingKey && !key) {
-        // It came whole (the sender hears of it: its rate control measures the link), but cannot be decoded.
-        this.skipped++;
-        this.wanted = true;
-        frames.push({ ...frame, complete: false, levels: frame.levels.fill(MISSING) });
-        continue;
-      }
-      if (key) {
-        this.awaitingKey = false;
-        this.wanted = false;
-        this.askedAt = null;
-      }
-      this.frames++;
-      frames.push(frame);
+  /** A whole picture and its announcement → its frame, unless the trailer was bad; stale ones held. */
+  private take(m: PictureMessage | null, rtpTs: number, p: CutPicture, afterGap: boolean): CollectedFrame[] {
+    if (m === null || m.rtpTs !== rtpTs >>> 0) {
+      this.badTrailer++;
+      this.lost();
+      return [];
     }
-    return frames;
+    const frame = trackFrame(p, m, this.options.patchCount);
+    const gap = afterGap || this.gap;
+    this.gap = false;
+    if (this.floor.excess(p.receiveTs, m.captureTs) > this.staleMs) {
+      // Too old to show; the pictures after it refer to it.
+      this.stale++;
+      this.awaitingKey = true;
+      this.wanted = true;
+      return [held(frame)];
+    }
+    return [this.pass(frame, gap)];
+  }
+
+  /** A picture lost here: the next one follows a gap, a keyframe is wanted. */
+  private lost(): void {
+    this.gap = true;
+    this.wanted = true;
+  }
+
+  /** Lets through only what a decoder can follow. */
+  private pass(frame: CollectedFrame, afterGap: boolean): CollectedFrame {
+    if (afterGap) this.awaitingKey = true;
+    const key = frame.video?.key === true;
+    if (this.awaitingKey && !key) {
+      // It came whole (the sender hears of it: its rate control measures the link), but cannot be decoded.
+      this.skipped++;
+      this.wanted = true;
+      return held(frame);
+    }
+    if (key) {
+      this.awaitingKey = false;
+      this.wanted = false;
+      this.askedAt = null;
+    }
+    this.frames++;
+    return frame;
   }
 
   /** The frames, and whether to ask for a keyframe now (at once, then every keyRetryMs while it has not come). */
@@ -220,4 +258,9 @@ export class RtpVideo {
     }
     return { frames, keyframe };
   }
+}
+
+/** A frame that came whole but is not to be decoded: acknowledged, its patches shown as missing. */
+function held(frame: CollectedFrame): CollectedFrame {
+  return { ...frame, complete: false, levels: frame.levels.fill(MISSING) };
 }

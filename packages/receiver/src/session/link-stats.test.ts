@@ -49,17 +49,26 @@ describe('LinkStats', () => {
     expect(s.rateFromBudgets(3200, 10)).toBeCloseTo((3000 * 8 * 10) / 0.9);
   });
 
-  it('counts incomplete, lost and over-budget frames across sessions; a reset only restarts the windows', () => {
+  it('counts incomplete, lost, stale and over-budget frames across sessions; a reset only restarts the windows', () => {
     const s = new LinkStats();
     s.onFrame(frame(1, 0, { complete: false }));
     s.onFrame(frame(2, 10, { bytes: 2001, budget: 2000 }));
     s.onFrame(frame(3, 20, { bytes: 2000, budget: 2000 }));
     s.onProtocolError();
     s.picturesLost += 2;
+    s.picturesStale += 1;
     s.reset();
     expect(s.last).toBeNull();
     expect(s.rateFromBudgets(30, 10)).toBeNull();
-    expect(s.summary(30, 10, null).frames).toEqual({ received: 3, shown: 0, incomplete: 1, lost: 2, overBudget: 1, protocolErrors: 1 });
+    expect(s.summary(30, 10, null).frames).toEqual({
+      received: 3,
+      shown: 0,
+      incomplete: 1,
+      lost: 2,
+      stale: 1,
+      overBudget: 1,
+      protocolErrors: 1,
+    });
   });
 
   it('reports the slowest decode of the frames received in the last 10 s, and the worker queue', () => {

@@ -31,8 +31,12 @@ export interface StatsSummary {
   /** The newest frame received. */
   last: FrameRecord | null;
   decode: { last: ApplyStats; peakMs: number; queued: number } | null;
-  /** `lost`: pictures the video track lost (not repaired in time, never announced), which no frame counts. */
-  frames: { received: number; shown: number; incomplete: number; lost: number; overBudget: number; protocolErrors: number };
+  /**
+   * `lost`: pictures the video track lost (not repaired in time, undecodable, without a valid
+   * trailer), which no frame counts; `stale`: its pictures that came too late to be shown (counted
+   * in `incomplete` too).
+   */
+  frames: { received: number; shown: number; incomplete: number; lost: number; stale: number; overBudget: number; protocolErrors: number };
 }
 
 const WINDOW_MS = 2000;
@@ -56,6 +60,7 @@ export class LinkStats {
   budgetViolations = 0;
   protocolErrors = 0;
   picturesLost = 0;
+  picturesStale = 0;
 
   /** A new session: the windows restart, the counters go on. */
   reset(): void {
@@ -164,6 +169,7 @@ export class LinkStats {
         shown: this.framesShown,
         incomplete: this.framesIncomplete,
         lost: this.picturesLost,
+        stale: this.picturesStale,
         overBudget: this.budgetViolations,
         protocolErrors: this.protocolErrors,
       },

@@ -6,6 +6,7 @@ import {
   type Message,
   type SignalMessage,
   splitFrame,
+  withPictureTrailer,
 } from '@mmsc/protocol';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ChannelLike, MediaSink, PeerLike, SignalSocket } from '../receive/receiver-connection.js';
@@ -327,22 +328,31 @@ describe('ReceivingSession', () => {
 });
 
 describe('ReceivingSession, pictures on the RTP video track', () => {
-  // A VP8 session on the track: each picture announced on the data channel, its packets (1-byte
-  // descriptors: 0x10 first, 0x00 after) on the track.
+  // A VP8 session on the track: each picture's bytes and its trailer (its announcement) in two
+  // packets (1-byte descriptors: 0x10 first, 0x00 after). Captured at 9 950 + 40·id on the
+  // sender's clock: 50 ms before the receiver's 10 000 for the first.
   const RTP_HELLO: HelloMessage = { ...HELLO, sessionId: 'r1', engine: 'vp8', transport: 'rtp' };
   const KEY = [0x50, 0x42, 0x00, 0x9d, 0x01, 0x2a, 0x80, 0x02];
   const DELTA = [0x31, 0x02, 0x00, 0x11, 0x22, 0x33];
-  const picture = (id: number, key: boolean) =>
-    encodeMessage({ type: 'picture', frameId: id, captureTs: 500 + id, budget: 4000, key, rtpTs: 90 * id, bytes: 200 + id });
-  const packets = (id: number, seq: number, key: boolean) => {
-    const b = key ? KEY : DELTA;
+  const announce = (id: number, key: boolean) => ({
+    frameId: id,
+    captureTs: 9_910 + 40 * id,
+    budget: 4000,
+    key,
+    rtpTs: 90 * id,
+    bytes: 200 + id,
+  });
+  const packets = (id: number, seq: number, key: boolean, captureTs = announce(id, key).captureTs) => {
+    const b = withPictureTrailer(Uint8Array.from(key ? KEY : DELTA), { ...announce(id, key), captureTs });
+    const half = Math.ceil(b.length / 2);
     return [0, 1].map((i) => ({
       seq: seq + i,
       timestamp: 90 * id,
       marker: i === 1,
-      payload: Uint8Array.of(i === 0 ? 0x10 : 0x00, ...b.slice(i * 4, i * 4 + 4)),
+      payload: Uint8Array.of(i === 0 ? 0x10 : 0x00, ...b.subarray(i * half, (i + 1) * half)),
     }));
   };
+  const feedbackIds = (sent: Message[]) => sent.flatMap((m) => (m.type === 'feedback' ? [m.frameId] : []));
 
   /** A decoding that records what it was given (no pictures). */
   const recording = () => {
@@ -371,18 +381,24 @@ describe('ReceivingSession, pictures on the RTP video track', () => {
     return { ...h, channel, media, decoded };
   }
 
-  it('joins announcements and packets, whichever comes first: feedback at once, frames decoded in order', async () => {
-    const { session, sent, channel, media, decoded, advance } = await open();
+  /** Fake timers, and a session open on them. */
+  async function openFaked(o: { plis?: number[] | null } = {}) {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const pending = open(o);
+    await vi.advanceTimersByTimeAsync(1);
+    await vi.advanceTimersByTimeAsync(1);
+    return pending;
+  }
+
+  it('each picture with its trailer is a frame: feedback at once with the bytes the trailer states, frames decoded in order', async () => {
+    const { session, sent, media, decoded, advance } = await open();
     const bytes: number[] = [];
     session.on('media', (n) => bytes.push(n));
-    channel.deliver(picture(1, true)); // the announcement first, as the sender sends it
-    for (const p of packets(1, 100, true)) media.packet(p);
+    const all = [...packets(1, 100, true), ...packets(2, 102, false)];
+    for (const p of all.slice(0, 2)) media.packet(p);
     advance(40);
-    for (const p of packets(2, 102, false)) media.packet(p); // packets first (the channel was slower)
-    expect(sent.filter((m) => m.type === 'feedback').map((m) => m.type === 'feedback' && m.frameId)).toEqual([1]);
-    channel.deliver(picture(2, false));
-    const feedback = sent.filter((m) => m.type === 'feedback');
-    expect(feedback).toEqual([
+    for (const p of all.slice(2)) media.packet(p);
+    expect(sent.filter((m) => m.type === 'feedback')).toEqual([
       { type: 'feedback', frameId: 1, bytesReceived: 201, partsReceived: 1, receiveTs: 10_000 },
       { type: 'feedback', frameId: 2, bytesReceived: 202, partsReceived: 1, receiveTs: 10_040 },
     ]);
@@ -391,17 +407,14 @@ describe('ReceivingSession, pictures on the RTP video track', () => {
       [1, true],
       [2, false],
     ]);
-    expect(bytes).toEqual([17, 17, 17, 15]); // each packet's payload and RTP header
+    expect(bytes).toEqual(all.map((p) => p.payload.length + 12)); // each packet's payload and RTP header
     expect(session.refreshes).toBe(0);
   });
 
   it('a loss repaired in time (the NACK’s answer) costs nothing', async () => {
-    const { sent, channel, media, decoded, advance } = await open();
-    channel.deliver(picture(1, true));
+    const { sent, media, decoded, advance } = await open();
     for (const p of packets(1, 100, true)) media.packet(p);
     const [a, b] = packets(2, 102, false);
-    channel.deliver(picture(2, false));
-    channel.deliver(picture(3, false));
     media.packet(a!);
     for (const p of packets(3, 104, false)) media.packet(p);
     advance(80);
@@ -412,19 +425,12 @@ describe('ReceivingSession, pictures on the RTP video track', () => {
   });
 
   it('a loss not repaired in time: a PLI and a refresh, the deltas acknowledged but not decoded, on from the keyframe', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const plis: number[] = [];
-    const pending = open({ plis });
-    await vi.advanceTimersByTimeAsync(1);
-    await vi.advanceTimersByTimeAsync(1);
-    const { session, sent, channel, media, decoded, advance } = await pending;
+    const { session, sent, media, decoded, advance } = await openFaked({ plis });
     const refreshes: [number | null, string][] = [];
     session.on('refresh', (id, why) => refreshes.push([id, why]));
-    channel.deliver(picture(1, true));
     for (const p of packets(1, 100, true)) media.packet(p);
-    channel.deliver(picture(2, false));
     media.packet(packets(2, 102, false)[0]!); // its second packet is lost for good
-    channel.deliver(picture(3, false));
     for (const p of packets(3, 104, false)) media.packet(p);
     advance(300);
     await vi.advanceTimersByTimeAsync(300); // the assembler's deadline
@@ -432,29 +438,21 @@ describe('ReceivingSession, pictures on the RTP video track', () => {
     expect(plis).toHaveLength(1);
     expect(session.plis).toBe(1);
     expect(sent.filter((m) => m.type === 'refresh')).toEqual([{ type: 'refresh', reason: 'picture-lost' }]);
-    expect(sent.filter((m) => m.type === 'feedback').map((m) => m.type === 'feedback' && m.frameId)).toEqual([1, 3]);
-    channel.deliver(picture(4, true));
+    expect(feedbackIds(sent)).toEqual([1, 3]);
     for (const p of packets(4, 106, true)) media.packet(p);
     await vi.advanceTimersByTimeAsync(1);
     expect(decoded.map(([id]) => id)).toEqual([1, 4]);
     expect(session.receiver.trackStats).toMatchObject({ dropped: 1, skipped: 1, keyframeRequests: 1 });
     // The operator's stats: the lost picture, and the one held for the keyframe as incomplete.
-    expect(session.summary().frames).toMatchObject({ received: 3, incomplete: 1, lost: 1 });
+    expect(session.summary().frames).toMatchObject({ received: 3, incomplete: 1, lost: 1, stale: 0 });
     await session.close();
   });
 
   it('waits for repair as long as the round trip the platform measured asks (repairDeadline)', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    const pending = open();
-    await vi.advanceTimersByTimeAsync(1);
-    await vi.advanceTimersByTimeAsync(1);
-    const { session, sent, channel, media, advance } = await pending;
+    const { session, sent, media, advance } = await openFaked();
     media.rtt(200); // 640 ms to repair a loss
-    channel.deliver(picture(1, true));
     for (const p of packets(1, 100, true)) media.packet(p);
-    channel.deliver(picture(2, false));
     media.packet(packets(2, 102, false)[0]!);
-    channel.deliver(picture(3, false));
     for (const p of packets(3, 104, false)) media.packet(p);
     advance(639);
     await vi.advanceTimersByTimeAsync(639);
@@ -465,24 +463,53 @@ describe('ReceivingSession, pictures on the RTP video track', () => {
     await session.close();
   });
 
-  it('takes whole pictures from a platform that assembles them (the page), and drops one never announced', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    const pending = open({ plis: null });
+  it('after an outage: the pictures a queue held are acknowledged, not shown, and a keyframe is asked for', async () => {
+    const { session, sent, media, decoded, advance } = await openFaked();
+    for (const p of packets(1, 100, true)) media.packet(p); // 50 ms on the way: the floor
+    advance(5000);
+    // Frames 2 and 3 were captured before the outage; 3 s later the link is back and they arrive.
+    for (const p of [...packets(2, 102, false), ...packets(3, 104, false)]) media.packet(p);
+    expect(feedbackIds(sent)).toEqual([1, 2, 3]);
+    expect(sent.filter((m) => m.type === 'refresh')).toEqual([{ type: 'refresh', reason: 'picture-lost' }]);
     await vi.advanceTimersByTimeAsync(1);
+    expect(decoded.map(([id]) => id)).toEqual([1]);
+    // The sender's keyframe, captured just now, 60 ms on the way.
+    for (const p of packets(4, 106, true, 14_940)) media.packet(p);
     await vi.advanceTimersByTimeAsync(1);
-    const { session, sent, channel, media, decoded, advance } = await pending;
-    channel.deliver(picture(1, true));
-    media.picture({ rtpTs: 90, data: Uint8Array.from(KEY), key: true, receiveTs: 9_990 });
-    media.picture({ rtpTs: 180, data: Uint8Array.from(DELTA), key: false, receiveTs: 10_000 }); // never announced
-    advance(1200);
-    await vi.advanceTimersByTimeAsync(1200);
+    expect(decoded.map(([id]) => id)).toEqual([1, 4]);
+    expect(session.receiver.trackStats).toMatchObject({ stale: 2, frames: 2 });
+    expect(session.summary().frames).toMatchObject({ received: 4, incomplete: 2, stale: 2, lost: 0 });
+    await session.close();
+  });
+
+  it('takes whole pictures from a platform that assembles them (the page), and drops one without a trailer', async () => {
+    const { session, sent, media, decoded } = await openFaked({ plis: null });
+    media.picture({
+      rtpTs: 90,
+      data: Uint8Array.from(KEY),
+      key: true,
+      receiveTs: 9_990,
+      picture: { type: 'picture', ...announce(1, true) },
+    });
+    media.picture({ rtpTs: 180, data: Uint8Array.from(DELTA), key: false, receiveTs: 10_000, picture: null });
+    await vi.advanceTimersByTimeAsync(1);
     expect(decoded.map(([id]) => id)).toEqual([1]);
     expect(sent.filter((m) => m.type === 'feedback')).toEqual([
       { type: 'feedback', frameId: 1, bytesReceived: 201, partsReceived: 1, receiveTs: 9_990 },
     ]);
     expect(sent.filter((m) => m.type === 'refresh')).toHaveLength(1);
     expect(session.plis).toBe(0); // this platform's track asks by itself
+    expect(session.summary().frames).toMatchObject({ lost: 1 });
     await session.close();
+  });
+
+  it('a picture message on the data channel is not read, and no notice is raised for it', async () => {
+    const { session, channel, decoded } = await open();
+    const notices: string[] = [];
+    session.on('notice', (t) => notices.push(t));
+    channel.deliver(encodeMessage({ type: 'picture', ...announce(1, true) }));
+    await settle();
+    expect([decoded, notices, session.receiver.stats.unexpected]).toEqual([[], [], 1]);
   });
 
   it('a session without the track ignores packets', async () => {

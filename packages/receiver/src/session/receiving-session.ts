@@ -119,6 +119,8 @@ export class ReceivingSession<C extends ChannelLike> extends Emitter<ReceivingEv
   private trackTimer: { at: number; timer: ReturnType<typeof setTimeout> } | null = null;
   /** Pictures the current session's track lost, as counted into the stats so far. */
   private lostCounted = 0;
+  /** Its stale pictures, likewise. */
+  private staleCounted = 0;
 
   constructor(options: ReceivingSessionOptions<C>) {
     super();
@@ -233,8 +235,10 @@ export class ReceivingSession<C extends ChannelLike> extends Emitter<ReceivingEv
       return;
     }
     this.emit('message', r.message);
-    if (r.type === 'hello') this.onHello(r.message, r.previous);
-    else if (r.type === 'frame') this.onTrack({ frames: r.frames, keyframe: r.keyframe === true });
+    if (r.type === 'hello') {
+      this.onHello(r.message, r.previous);
+      this.onTrack(r.track);
+    } else if (r.type === 'frame') this.onTrack({ frames: r.frames, keyframe: false });
     else if (r.type === 'other') this.onOther(r.message);
     // A stray frame part (before the hello) cannot be placed.
   }
@@ -256,15 +260,18 @@ export class ReceivingSession<C extends ChannelLike> extends Emitter<ReceivingEv
   /** Frames finished (by a data-channel message or the video track); a keyframe asked for where the track lost pictures. */
   private onTrack(r: TrackReceipt): void {
     const t = this.receiver.trackStats;
-    const lost = t ? t.dropped + t.undecodable + t.unannounced : 0;
+    const lost = t ? t.dropped + t.undecodable + t.badTrailer : 0;
     if (lost > this.lostCounted) this.stats.picturesLost += lost - this.lostCounted;
     this.lostCounted = lost;
+    const stale = t?.stale ?? 0;
+    if (stale > this.staleCounted) this.stats.picturesStale += stale - this.staleCounted;
+    this.staleCounted = stale;
     for (const f of r.frames) this.onFrame(f, true);
     if (r.keyframe) this.requestKeyframe(null, 'picture-lost');
     this.scheduleTrack();
   }
 
-  /** One timer for the track's next deadline (a loss or an announcement waited for, a keyframe asked again). */
+  /** One timer for the track's next deadline (a loss waiting for repair, a keyframe asked again). */
   private scheduleTrack(): void {
     const now = this.now();
     const at = this.receiver.trackDeadline(now);
@@ -282,6 +289,7 @@ export class ReceivingSession<C extends ChannelLike> extends Emitter<ReceivingEv
   private onHello(hello: HelloMessage, previous: HelloMessage | null): void {
     this.hello = hello;
     this.lostCounted = 0;
+    this.staleCounted = 0;
     this.grounding = null;
     this.relevance = null;
     this.stats.reset();
@@ -353,6 +361,10 @@ export class ReceivingSession<C extends ChannelLike> extends Emitter<ReceivingEv
       case 'error':
         if (this.machine.senderError(m.code, m.message, m.ref)) this.emit('stage');
         this.emit('error', { kind: 'sender', code: m.code, message: m.message, ref: m.ref });
+        return;
+      case 'picture':
+        // It rides in its picture's trailer on the video track; one on the data channel is not read
+        // (counted in receiver.stats.unexpected, without a notice for each).
         return;
       default:
         this.emit('notice', `unexpected ${m.type} message from the sender`);
