@@ -125,13 +125,15 @@ export class ProbeRun {
       this.channelAt ??= Date.now();
     });
     s.on('data', (bytes, now) => this.onData(bytes.byteLength, now));
-    // The video track's packets are link bytes too (a session whose pictures come on it).
-    s.on('media', (bytes, now) => this.onData(bytes, now));
+    // The video track's packets are link bytes too (a session whose pictures come on it); its
+    // first packet in a session starts the count as a frame part does on the data channel.
+    s.on('media', (bytes, now) => {
+      this.onData(bytes, now);
+      if (this.session.hello) this.startCount(now);
+    });
     s.on('message', (m) => {
-      const part = m.type === 'frame' || m.type === 'video' || m.type === 'base' || m.type === 'picture';
-      if (this.firstFrameAt || !this.session.hello || !part) return;
-      this.firstFrameAt = Date.now();
-      this.lastAt = this.firstFrameAt;
+      const part = m.type === 'frame' || m.type === 'video' || m.type === 'base';
+      if (this.session.hello && part) this.startCount(Date.now());
     });
     s.on('hello', (h, previous, _epoch) => {
       if (previous && previous.sessionId !== h.sessionId) {
@@ -260,6 +262,13 @@ export class ProbeRun {
       this.decodersP.catch((e: unknown) => this.finish({ kind: 'fatal', error: e as Error }));
     }
     return this.decodersP;
+  }
+
+  /** Goodput counts from the first frame part's (or track packet's) arrival on: set-up is not link time. */
+  private startCount(at: number): void {
+    if (this.firstFrameAt) return;
+    this.firstFrameAt = at;
+    this.lastAt = at;
   }
 
   private onData(bytes: number, now: number): void {
