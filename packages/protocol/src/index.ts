@@ -14,7 +14,14 @@ export {
   toIceServers,
 } from './ice-servers.js';
 export { decodeLevels, encodeLevels, LEVEL_CODING, type LevelCoding } from './level-coding.js';
-export { PICTURE_TRAILER_BOUND, pictureTrailer, splitPictureTrailer, TRAILER_MAGIC, withPictureTrailer } from './picture-trailer.js';
+export {
+  PICTURE_TRAILER_BOUND,
+  pictureTrailer,
+  splitPictureTrailer,
+  TRAILER_MAGIC,
+  TRAILER_NAL_HEADER,
+  withPictureTrailer,
+} from './picture-trailer.js';
 export { seededRandom } from './random.js';
 export { isSessionErrorCode, SESSION_ERROR_CODES, type SessionErrorCode } from './session-errors.js';
 export {

@@ -4,6 +4,12 @@ import type { PictureMessage } from './types.js';
 
 /** The trailer's last two bytes: "mp". */
 export const TRAILER_MAGIC = Uint8Array.of(0x6d, 0x70);
+/**
+ * H.264 on the track: the trailer is the payload of its own NAL unit after the access unit, with
+ * this header byte (type 23, NRI 0: reserved in H.264, so decoders discard such units; a single NAL
+ * unit packet in RFC 6184).
+ */
+export const TRAILER_NAL_HEADER = 0x17;
 /** Upper bound on a trailer's bytes: the `picture` message, its uint16 length and the magic. */
 export const PICTURE_TRAILER_BOUND = 52;
 

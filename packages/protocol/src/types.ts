@@ -62,14 +62,14 @@ export interface HelloMessage {
   engine: EngineName;
   /**
    * Where a video engine's pictures travel: absent (the data channel, as `video` messages) or `rtp`
-   * (the session's RTP video track; each picture announced by a `picture` message).
+   * (the session's RTP video track; each picture carries its `picture` message in its trailer).
    */
   transport?: VideoTransport;
 }
 
 /**
  * `channel`: coded pictures as `video` messages on the data channel. `rtp`: on an RTP video track
- * (the receiver's jitter buffer, NACK and PLI repair losses), announced by `picture` messages.
+ * (the receiver's jitter buffer, NACK and PLI repair losses), each with its `picture` message in its trailer.
  */
 export type VideoTransport = 'channel' | 'rtp';
 export const VIDEO_TRANSPORTS: readonly VideoTransport[] = ['channel', 'rtp'];
@@ -114,10 +114,10 @@ export interface VideoMessage {
 }
 
 /**
- * Sender → receiver (a video engine on transport `rtp`): one coded picture that travels on the
- * session's video track, sent on the data channel before its first packet. The receiver joins it
- * to the picture from the track by `rtpTs` (its RTP timestamp there); `bytes` is what the sender
- * counted of it against `budget` (payloads and packet headers).
+ * Sender → receiver (a video engine on transport `rtp`): what one coded picture on the session's
+ * video track is. It travels in the picture's trailer on the track (picture-trailer.ts), never on
+ * the data channel; `bytes` is what the picture cost on the track (payloads and packet headers),
+ * which the receiver's feedback reports.
  */
 export interface PictureMessage {
   type: 'picture';

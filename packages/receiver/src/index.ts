@@ -64,7 +64,6 @@ export {
 export {
   type CutPicture,
   cutPictureTrailer,
-  TRAILER_NAL_HEADER,
   type TrailerLayout,
   trackFrame,
   trailerLayoutOf,

@@ -1,7 +1,7 @@
 import { depacketizeH264, depacketizeVp8, packetizeH264, packetizeVp8 } from '@mmsc/codec';
-import { isProtocolError, pictureTrailer, withPictureTrailer } from '@mmsc/protocol';
+import { isProtocolError, pictureTrailer, TRAILER_NAL_HEADER, withPictureTrailer } from '@mmsc/protocol';
 import { describe, expect, it } from 'vitest';
-import { cutPictureTrailer, TRAILER_NAL_HEADER, trackFrame, trailerLayoutOf } from './track-picture.js';
+import { cutPictureTrailer, trackFrame, trailerLayoutOf } from './track-picture.js';
 
 const announce = { frameId: 7, captureTs: 1234.5, budget: 900, key: true, rtpTs: 111_105, bytes: 640 };
 const SC = [0, 0, 0, 1];

@@ -4,7 +4,7 @@
  * decoder sees it; the picture and its announcement make the whole one-part video frame every
  * receiver already decodes and acknowledges. Pure.
  */
-import { type PictureMessage, ProtocolError, splitPictureTrailer } from '@mmsc/protocol';
+import { type PictureMessage, ProtocolError, splitPictureTrailer, TRAILER_NAL_HEADER } from '@mmsc/protocol';
 import type { CollectedFrame } from '../collect-frame.js';
 
 /**
@@ -13,9 +13,6 @@ import type { CollectedFrame } from '../collect-frame.js';
  * TRAILER_NAL_HEADER, behind a start code (4 bytes from our depacketizer; Chromium may use 3).
  */
 export type TrailerLayout = 'appended' | 'nal-unit';
-
-/** The header byte of H.264's trailer unit: type 23 (reserved in H.264: decoders discard it), NRI 0. */
-export const TRAILER_NAL_HEADER = 0x17;
 
 /** The layout of a track's pictures by its codec's MIME type (`video/H264`, `video/VP8`), or null for another codec. */
 export function trailerLayoutOf(mimeType: string): TrailerLayout | null {

@@ -1,12 +1,18 @@
 import { avcCodecString, depacketizeH264, RTP_MAX_PAYLOAD } from '@mmsc/codec';
 import { h264Available } from '@mmsc/codec/h264-node';
-import { decodeMessage, PICTURE_TRAILER_BOUND, REFRESH_UNSUPPORTED_FORMAT, splitPictureTrailer, type VideoMessage } from '@mmsc/protocol';
+import {
+  decodeMessage,
+  PICTURE_TRAILER_BOUND,
+  REFRESH_UNSUPPORTED_FORMAT,
+  splitPictureTrailer,
+  TRAILER_NAL_HEADER,
+  type VideoMessage,
+} from '@mmsc/protocol';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_QP_TIERS } from '../allocate/qp-regions.js';
 import type { RgbImage } from '../images.js';
 import { videoHello } from '../testing/video-hello.js';
 import { BUCKET_FRAMES, RTP_PACKET_OVERHEAD, rtpOverheadBound, rtpTimestamp, VideoLinkEncoder } from './encode-video.js';
-import { TRAILER_NAL_HEADER } from './video-backend.js';
 
 const available = await h264Available();
 const W = 160;

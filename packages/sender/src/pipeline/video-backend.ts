@@ -1,5 +1,6 @@
 import { type Chroma, packetizeH264, type YuvPicture } from '@mmsc/codec';
 import { type EncodedPicture, H264Encoder } from '@mmsc/codec/h264-node';
+import { TRAILER_NAL_HEADER } from '@mmsc/protocol';
 import { qpRegions } from '../allocate/qp-regions.js';
 
 /** What a video stream is opened with: the picture, the rate and bucket of its first frame, its chroma format. */
@@ -54,12 +55,6 @@ export interface VideoBackend {
    */
   packetize(data: Uint8Array, trailer: Uint8Array, maxPayload: number): Uint8Array[];
 }
-
-/**
- * The header byte of the NAL unit that carries a picture's trailer on the track: type 23, NRI 0.
- * Type 23 is reserved in H.264 (decoders discard such units) and a single NAL unit packet in RFC 6184.
- */
-export const TRAILER_NAL_HEADER = 0x17;
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.length + b.length);
