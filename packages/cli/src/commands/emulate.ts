@@ -80,6 +80,7 @@ interface EmulateOpts {
   check?: boolean;
   clip?: string;
   serveArgs?: string;
+  serveLog?: boolean;
 }
 
 export function emulateCommand(): Command {
@@ -112,6 +113,10 @@ export function emulateCommand(): Command {
     )
     .option('--clip <dir>', 'a clip folder (clip.json + stamped frames) to send instead of the default pan over the demo image')
     .option('--serve-args <args>', 'extra `mmsc serve` options for the mmsc peer, space-separated (e.g. "--engine patches")')
+    .option(
+      '--serve-log',
+      'keep `mmsc serve`’s log beside the reports (<scenario>.serve.log); with --serve-args "--log-level debug" and MMSC_DEBUG_RATE=1 it holds the rate controller’s every step',
+    )
     .option('--json', 'print each report as one JSON line')
     .option('--check', 'exit 1 when the harness broke: no report, self-check off, a peer that showed no picture')
     .action(async (names: string[], opts: EmulateOpts) => {
@@ -184,6 +189,7 @@ export function emulateCommand(): Command {
             peers: peers as PeerName[],
             anchorCodec: opts.anchorCodec,
             anchorMaxBitrateBps: maxBitrate,
+            ...(opts.serveLog ? { serveLogDir: opts.out } : {}),
             log,
           });
         } catch (e) {

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { type ProbeResult, probe } from '../commands/probe.js';
@@ -170,6 +171,8 @@ export interface MmscPeerOptions {
   serveArgs?: string[];
   /** Extra environment for `mmsc serve` (e.g. MMSC_ICE_CREDENTIAL). */
   serveEnv?: Record<string, string>;
+  /** Where `serve`'s whole log is appended (none: only its tail is kept, for errors). */
+  serveLogFile?: string;
   /** Called once the sender is ready, right before the receiver connects (restart the link here). */
   beforeConnect: () => Promise<void>;
   log?: (s: string) => void;
@@ -237,6 +240,7 @@ export async function startServe(o: Omit<MmscPeerOptions, 'receiverNs' | 'second
   let serveLog = '';
   const keep = (d: Buffer) => {
     serveLog = (serveLog + d.toString()).slice(-20_000);
+    if (o.serveLogFile) appendFileSync(o.serveLogFile, d);
   };
   serve.stdout?.on('data', keep);
   serve.stderr?.on('data', keep);

@@ -24,6 +24,8 @@ export interface RunOptions {
   anchorMaxBitrateBps: number;
   /** Connection attempts per peer before it counts as failed for the run. */
   attempts?: number;
+  /** A folder for `serve`'s logs (`<scenario>.serve.log`, every attempt of both mmsc peers); none: not kept. */
+  serveLogDir?: string;
   log: (s: string) => void;
 }
 
@@ -237,6 +239,7 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<Emulatio
       seconds,
       serveArgs: [...relayArgs, ...(o.serveArgs ?? [])],
       ...(relay ? { serveEnv: { MMSC_ICE_CREDENTIAL: relay.credential } } : {}),
+      ...(o.serveLogDir ? { serveLogFile: join(o.serveLogDir, `${sc.name}.serve.log`) } : {}),
       beforeConnect: async () => {
         await net.startLink(configFile, join(work, stats));
         started(net.linkStartedAt);

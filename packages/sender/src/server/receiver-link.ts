@@ -162,7 +162,10 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
 
   /** The receiver's report of a frame: drives the rate controller. */
   feedback(msg: Pick<FeedbackMessage, 'frameId' | 'bytesReceived' | 'receiveTs'>): void {
-    this.rate.onSrtt(this.peer.srtt() ?? Number.NaN);
+    // SCTP's smoothed RTT says how long the data channel's messages wait; on transport `rtp` the
+    // channel carries a few small messages a second, each acknowledged late (a delayed SACK), so
+    // its RTT is the ack delay, not the queue: the pictures' own delays decide there.
+    if (this.o.hello.transport !== 'rtp') this.rate.onSrtt(this.peer.srtt() ?? Number.NaN);
     const rejected = this.rate.onFeedback(msg.frameId, msg.bytesReceived, msg.receiveTs, performance.now() / 1000);
     if (rejected) this.refuse('feedback-rejected', `feedback for frame ${msg.frameId} ignored: ${rejected}`, String(msg.frameId));
     // Back from an outage: the next picture is one the receiver can start from, so the first it
