@@ -13,6 +13,7 @@
  * multiplicatively while the link keeps up; when it does not, follow measured goodput.
  */
 import { type Arrival, ArrivalGroups, type ClosedGroup, STALL_S } from './arrival-groups.js';
+import type { TrackArrival } from './track-arrivals.js';
 
 export interface RateOptions {
   fps: number;
@@ -140,6 +141,12 @@ const CLOCK_DRIFT = 0.01;
  * clock that never advances can never qualify.
  */
 const RESYNC_S = 3;
+/** Loss is estimated over this long (s). */
+const LOSS_WINDOW_S = 2;
+/** Growth per frame (at 10 fps) towards a measured bottleneck rate. */
+const DIRECT_CLIMB = 1.25;
+/** A picture's packets give a dispersion sample when at least this many arrived. */
+const MIN_TRAIN = 3;
 /** Loss above this share of packets lowers the loss-based bound; below LOSS_LOW it is lifted (GCC's thresholds). */
 const LOSS_HIGH = 0.1;
 const LOSS_LOW = 0.02;
@@ -194,6 +201,13 @@ export class RateController {
   private outage: { resumeBps: number; probedAt: number } | null = null;
   /** The link came back from an outage since `takeResumed` was last asked. */
   private resumed = false;
+  /**
+   * Transport `rtp`: the bottleneck's rate as each picture's packets came out of it (a picture is
+   * sent as one burst, so its packets leave the bottleneck back to back), from transport-wide
+   * feedback; and its packets, lost or not, over the last LOSS_WINDOW_S.
+   */
+  private readonly dispersion: { bps: number; at: number }[] = [];
+  private readonly trackLoss: { at: number; packets: number; lost: number }[] = [];
   /** The loss-based bound on the rate (bits/s): lowered only while loss is high. */
   private lossBound = Number.POSITIVE_INFINITY;
   /** When the loss bound last came down (sender clock, s). */
@@ -379,6 +393,44 @@ export class RateController {
   }
 
   /**
+   * Transport `rtp`: a picture's arrival from transport-wide congestion-control feedback (per packet,
+   * first transmissions only: a packet a NACK repaired counts as lost, and its repair does not count
+   * as the link's delay). Its last packet's arrival is the picture's receive time; the spread of its
+   * packets gives a sample of the bottleneck's rate; its losses are the loss-based bound's input. A
+   * picture none of whose packets arrived leaves the backlog as lost.
+   */
+  onTrackArrival(a: TrackArrival, now: number): FeedbackResult {
+    this.trackLoss.push({ at: now, packets: a.packets, lost: a.lost });
+    while (
+      this.trackLoss.length > 1 &&
+      (now - (this.trackLoss[0] as { at: number }).at > LOSS_WINDOW_S || this.trackLoss.length > HISTORY_MAX)
+    )
+      this.trackLoss.shift();
+    if (a.lastAtMs === null) {
+      const idx = this.sent.findIndex((f) => f.frameId === a.frameId);
+      if (idx >= 0) this.sent.splice(idx, 1);
+      return null;
+    }
+    const spanS = a.firstAtMs === null ? 0 : (a.lastAtMs - a.firstAtMs) / 1000;
+    if (a.packets - a.lost >= MIN_TRAIN && spanS >= 0.001 && a.trailingBytes > 0) {
+      this.dispersion.push({ bps: (a.trailingBytes * 8) / spanS, at: now });
+      while (
+        this.dispersion.length > 1 &&
+        (now - (this.dispersion[0] as { at: number }).at > CAPACITY_WINDOW_S || this.dispersion.length > HISTORY_MAX)
+      )
+        this.dispersion.shift();
+    }
+    return this.onFeedback(a.frameId, a.bytes, a.lastAtMs, now);
+  }
+
+  /** Share of packets lost: from transport-wide feedback when there is any, else as the arrival groups show it. */
+  private lossShare(): number {
+    if (this.trackLoss.length === 0) return this.groups.lossFraction();
+    const packets = this.trackLoss.reduce((s, l) => s + l.packets, 0);
+    return packets > 0 ? this.trackLoss.reduce((s, l) => s + l.lost, 0) / packets : 0;
+  }
+
+  /**
    * Checks a report's receive time (s): at most CLOCK_BACK_S before the last accepted one, and within
    * CLOCK_SLACK_S of the sender clock at the reference offset. An accepted report moves the reference
    * offset towards its own by at most CLOCK_DRIFT per second (so a clock that stalls or races cannot
@@ -445,7 +497,14 @@ export class RateController {
     }
     while (this.capacity.length > 0 && f.at - (this.capacity[0] as { at: number }).at > CAPACITY_WINDOW_S) this.capacity.shift();
     if (this.capacity.length > this.historyCap) this.capacity.splice(0, this.capacity.length - this.historyCap);
-    const capacity = this.capacity.length ? median(this.capacity.map((c) => c.bps)) : Number.NaN;
+    // Transport `rtp`: the packets' dispersion measures the bottleneck directly (any queue or none).
+    const recent = this.dispersion.filter((c) => now - c.at <= CAPACITY_WINDOW_S);
+    const direct = recent.length >= 3;
+    const capacity = direct
+      ? median(recent.map((c) => c.bps))
+      : this.capacity.length
+        ? median(this.capacity.map((c) => c.bps))
+        : Number.NaN;
 
     const frameDelay = f.fbAt - f.sentAt; // sender clock: send → feedback back
     const interval = 1 / o.fps;
@@ -457,10 +516,28 @@ export class RateController {
     const congested = queueing > interval + o.srttRiseS || g.queueS > own + o.srttRiseS || frameDelay > o.maxDelayS + own + base;
     if (congested) {
       // The link did not keep up: go to its measured capacity, or back off multiplicatively.
-      this.rate = Number.isFinite(capacity) ? Math.min(this.rate, capacity) : this.rate * 0.7;
+      // With a measured bottleneck rate the queue came from a burst above it (or the rate fell):
+      // a little under both drains it.
+      this.rate = direct
+        ? Math.min(0.85 * this.rate, capacity)
+        : Number.isFinite(capacity)
+          ? Math.min(this.rate, capacity)
+          : this.rate * 0.7;
       this.mode = 'backoff';
       this.ceiling = this.rate;
       this.limitSeen = true;
+    } else if (direct) {
+      // The bottleneck's rate is measured (transport `rtp`): never above it; below it, climb
+      // towards it fast — the measure, not a probe, says where the link is, also after a dip.
+      if (this.rate > capacity) {
+        this.rate = capacity;
+        this.mode = 'hold';
+        this.limitSeen = true;
+      } else if (filled) {
+        this.rate = Math.min(capacity, this.rate * DIRECT_CLIMB ** (1 / Math.max(1, o.fps / 10)));
+        this.mode = 'probe';
+      } else this.mode = 'hold';
+      this.ceiling = Math.max(this.rate, capacity);
     } else if (Number.isFinite(capacity) && this.rate * (1 - o.margin) > capacity && f.queued && waited) {
       // Frames leave faster than the link delivers: budget exactly what it delivers (the backlog
       // check keeps any excess from piling up). Only while frames still wait behind earlier ones: a
@@ -506,7 +583,7 @@ export class RateController {
    * that the repairs themselves (and SCTP's halved windows) cost more than they carry.
    */
   private lossBased(now: number): void {
-    const loss = this.groups.lossFraction();
+    const loss = this.lossShare();
     if (loss > LOSS_HIGH) {
       if (now - this.lossCutAt >= LOSS_CUT_S) {
         this.lossBound = Math.min(this.lossBound, this.rate) * (1 - loss / 2);
@@ -526,7 +603,7 @@ export class RateController {
       srttS: this.srtt,
       mode: this.mode,
       framesSkipped: this.skipped,
-      lossFraction: this.groups.lossFraction(),
+      lossFraction: this.lossShare(),
     };
   }
 }
