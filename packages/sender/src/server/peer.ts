@@ -23,6 +23,8 @@ export interface PeerEvents {
   refused: [code: SessionErrorCode, message: string, fatal: boolean];
   /** The receiver lost a picture on the video track (a PLI): the next one should be a keyframe. */
   pictureLoss: [];
+  /** Transport-wide congestion-control feedback: arrivals (ms, receiver clock; null: lost) from `baseSeq` on. */
+  transportFeedback: [baseSeq: number, arrivalsMs: (number | null)[]];
 }
 
 export type PeerLimits = Pick<Limits, 'maxSignalBytes' | 'maxPendingCandidates' | 'maxCandidates' | 'maxCandidateBytes'>;
@@ -60,6 +62,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     if (video) {
       this.track = new VideoTrack(this.pc.addTransceiver('video', { direction: 'sendonly' }), video.payloadType);
       this.track.onPictureLoss(() => this.emit('pictureLoss'));
+      this.track.onTransportFeedback((base, arrivals) => this.emit('transportFeedback', base, arrivals));
     }
     this.dc.onopen = () => this.emit('open');
     this.dc.onMessage.subscribe((data) => {
@@ -152,9 +155,14 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.dc.send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   }
 
-  /** Sends one picture's payloads on the video track (transport `rtp`; nothing without a track). */
-  sendRtp(payloads: readonly Uint8Array[], rtpTs: number): void {
-    if (!this.closed) this.track?.send(payloads, rtpTs);
+  /**
+   * Sends one picture's payloads on the video track (transport `rtp`; nothing without a track): each
+   * packet's transport-wide sequence number and wire bytes (payload and `overhead`), or null when
+   * the packets carry none (the receiver declined the extension) or nothing was sent.
+   */
+  sendRtp(payloads: readonly Uint8Array[], rtpTs: number, overhead = 0): { tseq: number; bytes: number }[] | null {
+    if (this.closed || !this.track) return null;
+    return this.track.send(payloads, rtpTs, overhead);
   }
 
   /** The video track's packets and the repairs asked of it; null without a track. */

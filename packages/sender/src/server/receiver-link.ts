@@ -15,7 +15,9 @@ import {
 import type { Engine, EngineOptions, LinkEncoder, LinkPicture } from '../engines/link-encoder.js';
 import { type Log, silentLog } from '../log.js';
 import { PipelineError, type PipelineFrame } from '../pipeline/frame-pipeline.js';
+import { RTP_PACKET_OVERHEAD } from '../pipeline/encode-video.js';
 import { DEFAULT_RATE, RateController } from '../rate/rate-controller.js';
+import { TrackArrivals } from '../rate/track-arrivals.js';
 import { type GroundedQuery, groundingMessage } from '../relevance/grounder.js';
 import { defaultLimits, type Limits, RefusalCounter, TokenBucket } from './limits.js';
 import { type LinkCounters, type LinkStats, newCounters, round } from './link-stats.js';
@@ -27,8 +29,8 @@ export interface LinkPeer {
   readonly open: boolean;
   readonly bytesSent: number;
   send(bytes: Uint8Array): void;
-  /** Transport `rtp`: one picture's payloads on the video track. */
-  sendRtp?(payloads: readonly Uint8Array[], rtpTs: number): void;
+  /** Transport `rtp`: one picture's payloads on the video track; their transport-wide numbers and bytes, if numbered. */
+  sendRtp?(payloads: readonly Uint8Array[], rtpTs: number, overhead: number): { tseq: number; bytes: number }[] | null;
   /** Transport `rtp`: the track's packets and repairs. */
   trackCounters?(): TrackCounters | null;
   srtt(): number | null;
@@ -97,6 +99,9 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
   /** When each refusal code was last told to the peer (seconds). */
   private readonly told = new Map<string, number>();
   private readonly log: Log;
+  /** Transport `rtp`: the track's packets awaiting transport-wide feedback, and whether any came. */
+  private readonly arrivals = new TrackArrivals();
+  private transportWide = false;
 
   constructor(
     private readonly peer: LinkPeer,
@@ -113,6 +118,7 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
     this.queries = new TokenBucket(limits.queriesPerSecond, limits.queryBurst);
     peer.on('open', () => this.guard('greeting', () => this.greet()));
     peer.on('message', (bytes) => this.guard('message', () => this.onMessage(bytes)));
+    peer.on('transportFeedback', (base, arrivals) => this.guard('transport feedback', () => this.transportFeedback(base, arrivals)));
     // A PLI on the video track asks what a `refresh` asks: a keyframe.
     peer.on('pictureLoss', () => this.guard('picture loss', () => this.refresh('picture loss (PLI)')));
     peer.on('closed', (reason) => {
@@ -160,8 +166,26 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
     this.sendMessage(groundingMessage(queryId, grounded));
   }
 
-  /** The receiver's report of a frame: drives the rate controller. */
+  /**
+   * Transport-wide feedback on the video track: each picture it completes drives the rate
+   * controller (per packet, first transmissions: a repaired loss is a loss, not a slow link). From
+   * the first such report on, the receiver's own `feedback` messages no longer do.
+   */
+  transportFeedback(baseSeq: number, arrivalsMs: readonly (number | null)[]): void {
+    this.transportWide = true;
+    const now = performance.now() / 1000;
+    for (const a of this.arrivals.feedback(baseSeq, arrivalsMs)) {
+      const rejected = this.rate.onTrackArrival(a, now);
+      if (rejected) this.count('feedback-rejected');
+      if (DEBUG_RATE)
+        this.log.debug({ session: this.id, frame: a.frameId, bytes: a.bytes, lost: a.lost, ...this.rate.state() }, 'rate: track feedback');
+    }
+    if (this.rate.takeResumed()) this.encoder.refresh('the link returned after an outage');
+  }
+
+  /** The receiver's report of a frame: drives the rate controller (unless transport-wide feedback does). */
   feedback(msg: Pick<FeedbackMessage, 'frameId' | 'bytesReceived' | 'receiveTs'>): void {
+    if (this.transportWide) return;
     // SCTP's smoothed RTT says how long the data channel's messages wait; on transport `rtp` the
     // channel carries a few small messages a second, each acknowledged late (a delayed SACK), so
     // its RTT is the ack delay, not the queue: the pictures' own delays decide there.
@@ -271,7 +295,10 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
     f: { frameId: number; budget: number; budgetAt: number; t0: number; tRel: number },
   ): void {
     for (const part of out.parts) this.peer.send(part);
-    if (out.track) this.peer.sendRtp?.(out.track.payloads, out.track.rtpTs);
+    if (out.track) {
+      const numbered = this.peer.sendRtp?.(out.track.payloads, out.track.rtpTs, RTP_PACKET_OVERHEAD) ?? null;
+      if (numbered) this.arrivals.sent(f.frameId, numbered, performance.now() / 1000);
+    }
     this.nextFrameId = (f.frameId + 1) >>> 0;
     // The rate controller hears the nominal budget (what it offered), not an engine's credit.
     this.rate.onSent(f.frameId, out.wireBytes, performance.now() / 1000, f.budget, f.budgetAt);

@@ -1,10 +1,13 @@
 import { randomInt } from 'node:crypto';
+import { twccArrivals } from '@mmsc/codec';
 import {
   type PeerConfig,
   RTCRtpCodecParameters,
   type RTCRtpTransceiver,
+  RtcpTransportLayerFeedback,
   RtpHeader,
   RtpPacket,
+  TransportWideCC,
   useNACK,
   usePLI,
   useSdesMid,
@@ -26,6 +29,11 @@ export function videoPeerConfig(format: RtpVideoFormat): Pick<PeerConfig, 'codec
     ...(format.fmtp ? { parameters: format.fmtp } : {}),
   });
   return { codecs: { video: [codec] }, headerExtensions: { video: [useSdesMid(), useTransportWideCC()] } };
+}
+
+/** Arrivals (µs after the reference time, null: lost) from werift's parse of a feedback packet. */
+function transportWideArrivals(fb: TransportWideCC): { base: number; arrivalsUs: (number | null)[] } {
+  return { base: fb.baseSequenceNumber, arrivalsUs: twccArrivals(fb) };
 }
 
 /** What the track's sender did for the receiver's repair requests. */
@@ -65,8 +73,30 @@ export class VideoTrack {
     this.transceiver.sender.onPictureLossIndication.subscribe(listener);
   }
 
-  /** Sends one picture's payloads (nothing goes out before the transport is up). */
-  send(payloads: readonly Uint8Array[], rtpTs: number): void {
+  /**
+   * `listener` runs on each transport-wide congestion-control feedback packet from the receiver:
+   * its base sequence number and, per sequence number from there, the arrival in ms on the
+   * receiver's clock or null (not received).
+   */
+  onTransportFeedback(listener: (baseSeq: number, arrivalsMs: (number | null)[]) => void): void {
+    this.transceiver.sender.onRtcp.subscribe((packet) => {
+      const fb = (packet as { feedback?: unknown }).feedback;
+      if (packet.type !== RtcpTransportLayerFeedback.type || !(fb instanceof TransportWideCC)) return;
+      const { base, arrivalsUs } = transportWideArrivals(fb);
+      const refMs = fb.referenceTime * 64;
+      listener(base, arrivalsUs.map((us) => (us === null ? null : refMs + us / 1000)));
+    });
+  }
+
+  /**
+   * Sends one picture's payloads (nothing goes out before the transport is up). Returns each
+   * packet's transport-wide sequence number and wire bytes, or null when the receiver did not
+   * take the transport-wide sequence number extension (its feedback cannot name them).
+   */
+  send(payloads: readonly Uint8Array[], rtpTs: number, overhead: number): { tseq: number; bytes: number }[] | null {
+    const sender = this.transceiver.sender;
+    const out: { tseq: number; bytes: number }[] = [];
+    let numbered = true;
     payloads.forEach((p, i) => {
       const header = new RtpHeader({
         payloadType: this.payloadType,
@@ -76,8 +106,14 @@ export class VideoTrack {
       });
       this.seq = (this.seq + 1) & 0xffff;
       this.count.packetsSent++;
-      this.transceiver.sender.sendRtp(new RtpPacket(header, Buffer.from(p.buffer, p.byteOffset, p.byteLength))).catch(() => undefined);
+      const before = sender.dtlsTransport?.transportSequenceNumber;
+      // werift numbers the packet (the transport-wide extension) before its first await.
+      sender.sendRtp(new RtpPacket(header, Buffer.from(p.buffer, p.byteOffset, p.byteLength))).catch(() => undefined);
+      const after = sender.dtlsTransport?.transportSequenceNumber;
+      if (after === undefined || after === before) numbered = false;
+      else out.push({ tseq: after & 0xffff, bytes: p.length + overhead });
     });
+    return numbered ? out : null;
   }
 
   counters(): TrackCounters {
