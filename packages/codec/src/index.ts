@@ -15,5 +15,18 @@ export {
   vp8StartsFrame,
 } from './rtp/depacketize.js';
 export { packetizeH264, packetizeVp8, RTP_MAX_PAYLOAD } from './rtp/packetize.js';
+export {
+  decodeTwcc,
+  encodeTwcc,
+  type ParsedTwcc,
+  type ParsedTwccChunk,
+  TWCC_DELTA_UNIT_US,
+  TWCC_REFERENCE_UNIT_US,
+  TwccError,
+  type TwccErrorCode,
+  type TwccFeedback,
+  twccArrivals,
+  twccChunks,
+} from './rtp/twcc.js';
 export { avcCodecString, nalPayloads, withoutSei } from './video/annexb.js';
 export { allocYuv, type Chroma, chromaSize, rgbToYuv, type YuvPicture, yuvToRgb } from './video/yuv.js';

@@ -68,6 +68,7 @@ export {
   trackFrame,
   trailerLayoutOf,
 } from './rtp/track-picture.js';
+export { TwccRecorder, type TwccRecorderCounters, type TwccRecorderOptions } from './rtp/twcc-recorder.js';
 export { type DecodedPicture, type DecoderReady, LocalDecoding, type PictureDecoding } from './session/decoding.js';
 export { Emitter } from './session/emitter.js';
 export { type FrameRecord, LinkStats, type SenderRate, type StatsSummary, senderRateOf } from './session/link-stats.js';
