@@ -1,13 +1,17 @@
 /**
  * The sender's video track in a Node receiver (werift): what the peer accepts of the offer's
  * `m=video` section, each RTP packet handed to the session as it arrives, the NACKs for lost
- * packets, and a PLI when the session asks for a keyframe. werift's receiver does the rest:
- * receiver reports, and transport-wide congestion-control feedback every 100 ms.
+ * packets, a PLI when the session asks for a keyframe, and transport-wide congestion-control
+ * feedback (`TwccFeedbackSender`, every 50 ms). werift's receiver sends the receiver reports.
  *
  * The NACKs are ours (the receiver's NackList): werift's own NackHandler asks for a lost packet
  * every 5 ms, up to 11 times within ~55 ms, so on a link with a round trip over 5 ms each loss is
  * retransmitted several times over (werift's sender answers every NACK), and a retransmission
  * that is lost too is never asked for again once the round trip passes ~55 ms.
+ *
+ * The transport-wide feedback is ours too (werift's reports lost packets as received). A packet that
+ * repairs a loss (one a NACK asked for) is left out of it: werift's sender retransmits with
+ * the original transport-wide number, and that number's packet was lost.
  */
 import { type MediaSink, NackList, repairDeadline } from '@mmsc/receiver';
 import {
@@ -16,6 +20,7 @@ import {
   type RTCPeerConnection,
   RTCRtpCodecParameters,
   type RTCRtpReceiver,
+  RTP_EXTENSION_URI,
   RtcpTransportLayerFeedback,
   useNACK,
   usePLI,
@@ -23,6 +28,7 @@ import {
   useTransportWideCC,
   useTWCC,
 } from 'werift';
+import { silenceWeriftTwcc, TwccFeedbackSender } from './twcc-feedback.js';
 
 /** The RTCP feedback the sender's offer lists for its one video codec. */
 const FEEDBACK = [useNACK(), usePLI(), useTWCC()];
@@ -66,13 +72,21 @@ function silenceWeriftNacks(receiver: RTCRtpReceiver): boolean {
   return true;
 }
 
-/** Hands the sender's video track to `media`: its packets as they arrive, NACKs for the lost ones, a PLI on request. */
+/**
+ * Hands the sender's video track to `media`: its packets as they arrive, NACKs for the lost ones, a
+ * PLI on request; sends transport-wide feedback on them.
+ */
 export function receiveVideoTrack(pc: RTCPeerConnection, media: MediaSink): void {
   pc.ontrack = ({ track, receiver }) => {
     if (track.kind !== 'video') return;
     let ssrc = track.ssrc;
     // Looking back 32 numbers: a keyframe whose first packets were lost before any came is still repaired.
     const nacks = silenceWeriftNacks(receiver) ? new NackList({ lookBack: 32 }) : null;
+    const open = () => pc.connectionState !== 'closed';
+    const twcc = silenceWeriftTwcc(receiver) ? new TwccFeedbackSender(receiver, open) : null;
+    pc.connectionStateChange.subscribe((state) => {
+      if (state === 'closed') twcc?.close();
+    });
     let timer: NodeJS.Timeout | null = null;
     let rtt: number | null = null;
     const sendNacks = () => {
@@ -95,11 +109,12 @@ export function receiveVideoTrack(pc: RTCPeerConnection, media: MediaSink): void
         if (ssrc !== undefined) void receiver.sendRtcpPLI(ssrc);
       },
     });
-    track.onReceiveRtp.subscribe((rtp) => {
+    track.onReceiveRtp.subscribe((rtp, extensions) => {
       const h = rtp.header;
       ssrc ??= h.ssrc;
+      let repair = false;
       if (nacks) {
-        nacks.packet(h.sequenceNumber, Date.now());
+        repair = nacks.packet(h.sequenceNumber, Date.now());
         if (nacks.rttMs !== rtt) {
           rtt = nacks.rttMs;
           nacks.setMaxAge(repairDeadline(rtt));
@@ -107,6 +122,8 @@ export function receiveVideoTrack(pc: RTCPeerConnection, media: MediaSink): void
         }
         if (!timer && nacks.pending > 0) sendNacks();
       }
+      const transportSeq = extensions?.[RTP_EXTENSION_URI.transportWideCC];
+      if (twcc && !repair && typeof transportSeq === 'number') twcc.packet(transportSeq, h.ssrc);
       media.packet({ seq: h.sequenceNumber, timestamp: h.timestamp, marker: h.marker, payload: rtp.payload });
     });
   };

@@ -19,6 +19,17 @@ describe('NackList', () => {
     expect(n.due(111)).toEqual([12]);
   });
 
+  it('tells which packets a NACK had asked for', () => {
+    const n = new NackList();
+    expect(n.packet(10, 0)).toBe(false);
+    expect(n.packet(14, 1)).toBe(false); // 11, 12, 13 missed
+    expect(n.packet(11, 2)).toBe(false); // reordered before any NACK named it
+    expect(n.due(3)).toEqual([12, 13]);
+    expect(n.packet(12, 20)).toBe(true); // the repair
+    expect(n.packet(12, 21)).toBe(false); // a duplicate
+    expect(n.packet(15, 22)).toBe(false);
+  });
+
   it('learns the round trip from repairs asked for once only', () => {
     const n = new NackList({ initialRttMs: 100 });
     n.packet(0, 0);

@@ -86,14 +86,17 @@ export class NackList {
     return this.missing.size;
   }
 
-  /** A packet arrived; a repair measures the round trip. */
-  packet(seq: number, now: number): void {
-    if (!Number.isInteger(seq) || seq < 0 || seq > 0xffff) return;
+  /**
+   * A packet arrived; a repair measures the round trip. True when a NACK had asked for it (a
+   * retransmission, or the original come late after all).
+   */
+  packet(seq: number, now: number): boolean {
+    if (!Number.isInteger(seq) || seq < 0 || seq > 0xffff) return false;
     if (this.highest === null) {
       this.highest = seq + 0x10000;
       for (let s = this.highest - this.lookBack; s < this.highest; s++)
         this.missing.set(s, { since: now, sentAt: null, sends: 0, guess: true });
-      return;
+      return false;
     }
     const ext = this.highest + (((seq - this.highest) << 16) >> 16);
     if (ext > this.highest) {
@@ -108,10 +111,10 @@ export class NackList {
         while (this.missing.size > this.maxMissing) this.abandon(this.missing.keys().next().value as number);
       }
       this.highest = ext;
-      return;
+      return false;
     }
     const m = this.missing.get(ext);
-    if (!m) return; // a duplicate, or a packet already given up
+    if (!m) return false; // a duplicate, or a packet already given up
     this.missing.delete(ext);
     if (m.guess) {
       // The stream began earlier than its first packet received: what lies before this one may not.
@@ -124,6 +127,7 @@ export class NackList {
       this.rtt = this.measured ? 0.8 * this.rtt + 0.2 * sample : sample;
       this.measured = true;
     }
+    return m.sends > 0;
   }
 
   /** The sequence numbers (16-bit) to ask for now; they count as sent. */
