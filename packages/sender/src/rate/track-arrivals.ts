@@ -38,10 +38,8 @@ interface Picture {
   packets: Packet[];
 }
 
-/** Pictures whose feedback is still out; beyond this the oldest are given up (lost feedback). */
+/** Pictures whose feedback is still out; beyond this the oldest are given up. */
 const MAX_PICTURES = 256;
-/** A picture still unreported when this many later ones are complete is given up. */
-const GIVE_UP_AFTER = 8;
 
 /** The transport-wide sequence number `seq` (16 bits) unwrapped to the one nearest `near`. */
 export function unwrapSeq(seq: number, near: number): number {
@@ -83,24 +81,20 @@ export class TrackArrivals {
       const p = this.bySeq.get(base + i);
       if (p && p.at === undefined) p.at = at;
     });
+    // Feedback covers sequence numbers in order, each once: a picture still not accounted for when a
+    // later one is was in a feedback packet that got lost on the way back. It is given up.
+    const whole = this.pictures.map((pic) => pic.packets.every((p) => p.at !== undefined));
+    const last = whole.lastIndexOf(true);
     const done: TrackArrival[] = [];
-    let complete = 0;
-    for (const pic of this.pictures) if (pic.packets.every((p) => p.at !== undefined)) complete++;
-    while (this.pictures.length > 0) {
-      const pic = this.pictures[0] as Picture;
-      const whole = pic.packets.every((p) => p.at !== undefined);
-      if (!whole && complete < GIVE_UP_AFTER) break;
-      this.pictures.shift();
+    for (const [i, pic] of this.pictures.splice(0, last + 1).entries()) {
       this.drop(pic);
-      if (whole) {
-        complete--;
-        done.push(arrivalOf(pic));
-      } else this.givenUp++;
+      if (whole[i]) done.push(arrivalOf(pic));
+      else this.givenUp++;
     }
     return done;
   }
 
-  /** Pictures given up on (their feedback never came). */
+  /** Pictures given up on (the feedback that covered them was lost). */
   get unreported(): number {
     return this.givenUp;
   }

@@ -174,7 +174,13 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
   transportFeedback(baseSeq: number, arrivalsMs: readonly (number | null)[]): void {
     this.transportWide = true;
     const now = performance.now() / 1000;
-    for (const a of this.arrivals.feedback(baseSeq, arrivalsMs)) {
+    const done = this.arrivals.feedback(baseSeq, arrivalsMs);
+    if (DEBUG_RATE)
+      this.log.debug(
+        { session: this.id, base: baseSeq, n: arrivalsMs.length, lost: arrivalsMs.filter((a) => a === null).length, done: done.length, ...this.arrivals.historyLength() },
+        'rate: transport feedback',
+      );
+    for (const a of done) {
       const rejected = this.rate.onTrackArrival(a, now);
       if (rejected) this.count('feedback-rejected');
       if (DEBUG_RATE)

@@ -44,6 +44,9 @@ export interface TrackCounters {
   nackedPackets: number;
   /** Picture loss indications received. */
   plis: number;
+  /** Transport-wide feedback packets received, and those dropped as malformed. */
+  transportFeedback: number;
+  badFeedback: number;
 }
 
 /**
@@ -53,7 +56,7 @@ export interface TrackCounters {
  */
 export class VideoTrack {
   private seq = randomInt(0, 0x10000);
-  private readonly count: TrackCounters = { packetsSent: 0, nacks: 0, nackedPackets: 0, plis: 0 };
+  private readonly count: TrackCounters = { packetsSent: 0, nacks: 0, nackedPackets: 0, plis: 0, transportFeedback: 0, badFeedback: 0 };
 
   constructor(
     private readonly transceiver: RTCRtpTransceiver,
@@ -82,7 +85,15 @@ export class VideoTrack {
     this.transceiver.sender.onRtcp.subscribe((packet) => {
       const fb = (packet as { feedback?: unknown }).feedback;
       if (packet.type !== RtcpTransportLayerFeedback.type || !(fb instanceof TransportWideCC)) return;
-      const { base, arrivalsUs } = transportWideArrivals(fb);
+      let parsed: { base: number; arrivalsUs: (number | null)[] };
+      try {
+        parsed = transportWideArrivals(fb);
+      } catch {
+        this.count.badFeedback++; // a malformed packet from the receiver: dropped
+        return;
+      }
+      const { base, arrivalsUs } = parsed;
+      this.count.transportFeedback++;
       const refMs = fb.referenceTime * 64;
       listener(base, arrivalsUs.map((us) => (us === null ? null : refMs + us / 1000)));
     });
