@@ -130,7 +130,7 @@ async function orUndo<T>(f: () => Promise<T>, undo: () => Promise<void>, step?: 
 
 /** `serve --transport`: where a codec engine's pictures travel. */
 export type TransportChoice = 'auto' | VideoTransport;
-export const DEFAULT_TRANSPORT: TransportChoice = 'channel';
+export const DEFAULT_TRANSPORT: TransportChoice = 'auto';
 
 /** The transport `engine` runs on for `choice`; throws for `rtp` with an engine that has no RTP format. */
 export function transportFor(engine: Engine, choice: TransportChoice): VideoTransport {

@@ -393,6 +393,19 @@ export class RateController {
   }
 
   /**
+   * The reports' receive times now come from another clock (the link switched to transport-wide
+   * feedback): the reference is taken afresh from the next report, and the receive-time histories
+   * restart.
+   */
+  clockChanged(): void {
+    this.clock = null;
+    this.resync = null;
+    this.delivered.length = 0;
+    this.capacity.length = 0;
+    this.groups.reset();
+  }
+
+  /**
    * Transport `rtp`: a picture's arrival from transport-wide congestion-control feedback (per packet,
    * first transmissions only: a packet a NACK repaired counts as lost, and its repair does not count
    * as the link's delay). Its last packet's arrival is the picture's receive time; the spread of its

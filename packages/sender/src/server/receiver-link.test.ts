@@ -1,6 +1,7 @@
 import { encodeMessage, type HelloMessage } from '@mmsc/protocol';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import type { Engine } from '../engines/link-encoder.js';
 import { patchesEngine } from '../engines/patches.js';
 import { type GroundedQuery, groundText } from '../relevance/grounder.js';
 import { loadLexicon } from '../relevance/load-relevance.js';
@@ -206,5 +207,65 @@ describe('ReceiverLink under hostile input', () => {
     expect(l.snapshot().refusals['feedback-rejected']).toBe(2);
     expect(l.snapshot().rate.rateBps).toBe(before);
     expect(peer.sent.some((m) => m.type === 'error' && m.code === 'feedback-rejected')).toBe(true);
+  });
+});
+
+describe('ReceiverLink on transport rtp', () => {
+  /** An engine whose pictures go on the track: 3 payloads of 1000 bytes each. */
+  const trackEngine = (): Engine => ({
+    ...fakeEngine().engine,
+    createLinkEncoder: () => ({
+      encode: async (_frame, f) => ({
+        parts: [],
+        track: { payloads: [0, 1, 2].map(() => new Uint8Array(1000)), rtpTs: f.frameId * 9000 },
+        wireBytes: 3 * 1034,
+        stated: f.budget,
+        ms: { allocate: 0, encode: 0, pack: 0 },
+        debug: {},
+      }),
+      refresh: () => ({ ok: true }),
+      close: () => undefined,
+    }),
+  });
+
+  /** A peer whose track numbers each packet (transport-wide sequence numbers from 0). */
+  function trackPeer() {
+    const peer = new FakePeer();
+    let tseq = 0;
+    const sentRtp: number[][] = [];
+    Object.assign(peer, {
+      sendRtp: (payloads: readonly Uint8Array[], _ts: number, overhead: number) => {
+        const out = payloads.map((p) => ({ tseq: tseq++, bytes: p.length + overhead }));
+        sentRtp.push(out.map((p) => p.tseq));
+        return out;
+      },
+    });
+    return { peer, sentRtp };
+  }
+
+  it('judges the link by transport-wide feedback, and holds the receiver’s own reports back', async () => {
+    const { peer, sentRtp } = trackPeer();
+    const l = new ReceiverLink(peer, {
+      hello: { ...hello, sessionId: 't', transport: 'rtp' },
+      engine: trackEngine(),
+      engineOptions: { allocator: 'rd', curves: [], chroma: '444' },
+      initialQuery: plain('dog'),
+      ground: plain,
+      fps: 10,
+      relevanceEvery: 1000,
+    });
+    peer.emit('open');
+    expect(await sendOne(l)).toBe('sent');
+    expect(sentRtp).toEqual([[0, 1, 2]]);
+    expect(l.snapshot().rate.backlogBytes).toBe(3 * 1034);
+    // The receiver's own report for the picture is not used while transport-wide feedback is due.
+    peer.emit('message', encodeMessage({ type: 'feedback', frameId: 0, bytesReceived: 3 * 1034, partsReceived: 1, receiveTs: Date.now() }));
+    expect(l.snapshot().rate.backlogBytes).toBe(3 * 1034);
+    // Transport-wide feedback accounts for all three packets, one of them lost: the picture is in.
+    peer.emit('transportFeedback', 0, [100, null, 103]);
+    const rate = l.snapshot().rate;
+    expect(rate.backlogBytes).toBe(0);
+    expect(rate.lossFraction).toBeCloseTo(1 / 3);
+    expect(l.snapshot().refusals).toEqual({});
   });
 });

@@ -14,8 +14,8 @@ import {
 } from '@mmsc/protocol';
 import type { Engine, EngineOptions, LinkEncoder, LinkPicture } from '../engines/link-encoder.js';
 import { type Log, silentLog } from '../log.js';
-import { PipelineError, type PipelineFrame } from '../pipeline/frame-pipeline.js';
 import { RTP_PACKET_OVERHEAD } from '../pipeline/encode-video.js';
+import { PipelineError, type PipelineFrame } from '../pipeline/frame-pipeline.js';
 import { DEFAULT_RATE, RateController } from '../rate/rate-controller.js';
 import { TrackArrivals } from '../rate/track-arrivals.js';
 import { type GroundedQuery, groundingMessage } from '../relevance/grounder.js';
@@ -71,6 +71,11 @@ export type LinkOutcome = 'sent' | 'skipped' | 'gone';
 
 /** MMSC_DEBUG_RATE=1 logs, at debug level, the rate controller on every feedback and each frame's budget, bytes and skips. */
 const DEBUG_RATE = process.env.MMSC_DEBUG_RATE === '1';
+/**
+ * How long the receiver's own reports are held back after the track's first numbered packet, waiting
+ * for transport-wide feedback (s); a receiver that never sends any is then judged by its reports.
+ */
+const TRANSPORT_WIDE_WAIT_S = 2;
 /** The same refusal is told to the peer at most this often (seconds): no amplification. */
 const TELL_EVERY_S = 1;
 
@@ -99,9 +104,12 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
   /** When each refusal code was last told to the peer (seconds). */
   private readonly told = new Map<string, number>();
   private readonly log: Log;
-  /** Transport `rtp`: the track's packets awaiting transport-wide feedback, and whether any came. */
+  /**
+   * Transport `rtp`: the track's packets awaiting transport-wide feedback; when the first numbered
+   * packet went out (s), or `heard` once feedback came; null while nothing was numbered.
+   */
   private readonly arrivals = new TrackArrivals();
-  private transportWide = false;
+  private transportWide: number | 'heard' | null = null;
 
   constructor(
     private readonly peer: LinkPeer,
@@ -172,12 +180,21 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
    * the first such report on, the receiver's own `feedback` messages no longer do.
    */
   transportFeedback(baseSeq: number, arrivalsMs: readonly (number | null)[]): void {
-    this.transportWide = true;
+    // Its times are on another clock than the receiver's own reports.
+    if (this.transportWide !== 'heard') this.rate.clockChanged();
+    this.transportWide = 'heard';
     const now = performance.now() / 1000;
     const done = this.arrivals.feedback(baseSeq, arrivalsMs);
     if (DEBUG_RATE)
       this.log.debug(
-        { session: this.id, base: baseSeq, n: arrivalsMs.length, lost: arrivalsMs.filter((a) => a === null).length, done: done.length, ...this.arrivals.historyLength() },
+        {
+          session: this.id,
+          base: baseSeq,
+          n: arrivalsMs.length,
+          lost: arrivalsMs.filter((a) => a === null).length,
+          done: done.length,
+          ...this.arrivals.historyLength(),
+        },
         'rate: transport feedback',
       );
     for (const a of done) {
@@ -191,7 +208,10 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
 
   /** The receiver's report of a frame: drives the rate controller (unless transport-wide feedback does). */
   feedback(msg: Pick<FeedbackMessage, 'frameId' | 'bytesReceived' | 'receiveTs'>): void {
-    if (this.transportWide) return;
+    // Transport-wide feedback decides once heard; while it is awaited (the packets are numbered, for
+    // up to TRANSPORT_WIDE_WAIT_S) the receiver's reports wait too, so that one clock starts.
+    const tw = this.transportWide;
+    if (tw === 'heard' || (typeof tw === 'number' && performance.now() / 1000 - tw < TRANSPORT_WIDE_WAIT_S)) return;
     // SCTP's smoothed RTT says how long the data channel's messages wait; on transport `rtp` the
     // channel carries a few small messages a second, each acknowledged late (a delayed SACK), so
     // its RTT is the ack delay, not the queue: the pictures' own delays decide there.
@@ -303,7 +323,11 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
     for (const part of out.parts) this.peer.send(part);
     if (out.track) {
       const numbered = this.peer.sendRtp?.(out.track.payloads, out.track.rtpTs, RTP_PACKET_OVERHEAD) ?? null;
-      if (numbered) this.arrivals.sent(f.frameId, numbered, performance.now() / 1000);
+      if (numbered) {
+        const now = performance.now() / 1000;
+        this.arrivals.sent(f.frameId, numbered, now);
+        this.transportWide ??= now;
+      }
     }
     this.nextFrameId = (f.frameId + 1) >>> 0;
     // The rate controller hears the nominal budget (what it offered), not an engine's credit.

@@ -95,7 +95,10 @@ export class VideoTrack {
       const { base, arrivalsUs } = parsed;
       this.count.transportFeedback++;
       const refMs = fb.referenceTime * 64;
-      listener(base, arrivalsUs.map((us) => (us === null ? null : refMs + us / 1000)));
+      listener(
+        base,
+        arrivalsUs.map((us) => (us === null ? null : refMs + us / 1000)),
+      );
     });
   }
 
