@@ -4,7 +4,8 @@
  * receiver's picture from the same messages, and the shown picture is the current source frame,
  * not a mosaic of earlier ones — h264 and vp8: PSNR ≥ 28 dB against the best-matching frame the
  * sender made; patches (with its base layer): ≥ 20 dB (a mosaic of stale patches scores far lower).
- * Needs `npm run build` first.
+ * The codec engines run on the data channel here (`--transport channel`, whose messages the page
+ * logs); rtp.e2e.ts runs them on the video track, their default. Needs `npm run build` first.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -59,7 +60,7 @@ let browser: Awaited<ReturnType<typeof launchBrowser>>;
 
 beforeAll(async () => {
   [sender, browser] = await Promise.all([
-    startSender({ source: `pan:${DOG}`, query: 'dog', args: ['--engine', 'h264', '--max-rate', '0.5'] }),
+    startSender({ source: `pan:${DOG}`, query: 'dog', args: ['--engine', 'h264', '--max-rate', '0.5', '--transport', 'channel'] }),
     launchBrowser(),
   ]);
 });
@@ -195,7 +196,11 @@ describe('engines in the browser (Chromium) on a moving source at 0.5 Mbit/s', (
   });
 
   it('vp8 (WebCodecs vp8): shows whole source frames, equal to the Node decoder’s pictures', async () => {
-    const vp8 = await startSender({ source: `pan:${DOG}`, query: 'dog', args: ['--engine', 'vp8', '--max-rate', '0.5'] });
+    const vp8 = await startSender({
+      source: `pan:${DOG}`,
+      query: 'dog',
+      args: ['--engine', 'vp8', '--max-rate', '0.5', '--transport', 'channel'],
+    });
     try {
       const page = await browser.context.newPage();
       const errors: string[] = [];
