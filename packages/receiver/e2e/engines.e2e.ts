@@ -17,6 +17,7 @@ import * as ortNode from 'onnxruntime-node';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, ROOT, startSender, waitForState } from './harness.mjs';
+import { psnrRgbaRgb } from './pixels.js';
 
 interface PageApi {
   state(): { connection: string; framesShown: number; shownFrameId: number | null };
@@ -46,13 +47,6 @@ async function reconstruct(messages: Uint8Array[], frameId: number, decoders?: R
     }
   }
   throw new Error(`frame ${frameId} is not in the page's log`);
-}
-
-function psnrRgbaRgb(rgba: Uint8Array, rgb: Uint8Array): number {
-  let s = 0;
-  for (let i = 0, j = 0; j < rgb.length; i += 4, j += 3)
-    for (let c = 0; c < 3; c++) s += ((rgba[i + c] as number) - (rgb[j + c] as number)) ** 2;
-  return 10 * Math.log10((255 * 255) / (s / rgb.length));
 }
 
 let sender: Awaited<ReturnType<typeof startSender>>;

@@ -14,6 +14,7 @@ import { PanSource } from '@mmsc/sender';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, ROOT, startSender, waitForState } from './harness.mjs';
+import { psnrRgbaRgb } from './pixels.js';
 
 interface LoggedPicture {
   at: number;
@@ -64,13 +65,6 @@ async function reconstruct(messages: Uint8Array[], pictures: LoggedPicture[], fr
   for (const p of pictures.filter((q) => q.at === messages.length)) await decode(rx.trackPicture({ ...p, data: b64(p.data) }, 0).frames);
   if (found) return Uint8Array.from(rx.picture?.picture.image ?? []);
   throw new Error(`frame ${frameId} is not in the page's log`);
-}
-
-function psnrRgbaRgb(rgba: Uint8Array, rgb: Uint8Array): number {
-  let s = 0;
-  for (let i = 0, j = 0; j < rgb.length; i += 4, j += 3)
-    for (let c = 0; c < 3; c++) s += ((rgba[i + c] as number) - (rgb[j + c] as number)) ** 2;
-  return 10 * Math.log10((255 * 255) / (s / rgb.length));
 }
 
 /** The shown picture's best PSNR against the sender's pan frames. */

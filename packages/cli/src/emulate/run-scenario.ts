@@ -111,12 +111,20 @@ function mmscPeer(
     report: {
       ...summary,
       estimateBpsMean: streamingMean,
-      what: p?.engine ?? 'mmsc',
+      what: p ? `${p.engine ?? 'mmsc'}${p.track ? ' on the RTP track' : ' on the data channel'}` : 'mmsc',
       errors: [...(raw?.failure ? [raw.failure] : []), ...(p?.errors ?? [])],
       extra: {
         framesReceived: p?.frames ?? null,
         refreshes: p?.refreshes ?? null,
         budgetViolations: p?.budgetViolations ?? null,
+        ...(p?.track
+          ? {
+              trackDropped: p.track.dropped,
+              trackStale: p.track.stale,
+              trackSkipped: p.track.skipped,
+              plis: p.track.plis,
+            }
+          : {}),
         unreadableStamps: raw?.unreadableStamps ?? null,
       },
     },

@@ -220,7 +220,7 @@ describe('RtpAssembler', () => {
     expect(stamps(feed(a, picture(1000, 2000, 2), 10))).toEqual([2000]);
   });
 
-  it('repairDeadline: three round trips and 40 ms, within 100..1000 ms', () => {
-    expect([0, 20, 50, 200, 400].map(repairDeadline)).toEqual([100, 100, 190, 640, 1000]);
+  it('repairDeadline: four round trips and 100 ms, within 300..1000 ms', () => {
+    expect([0, 20, 50, 100, 200, 400].map(repairDeadline)).toEqual([300, 300, 300, 500, 900, 1000]);
   });
 });

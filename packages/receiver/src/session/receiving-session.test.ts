@@ -450,12 +450,12 @@ describe('ReceivingSession, pictures on the RTP video track', () => {
 
   it('waits for repair as long as the round trip the platform measured asks (repairDeadline)', async () => {
     const { session, sent, media, advance } = await openFaked();
-    media.rtt(200); // 640 ms to repair a loss
+    media.rtt(150); // 700 ms to repair a loss
     for (const p of packets(1, 100, true)) media.packet(p);
     media.packet(packets(2, 102, false)[0]!);
     for (const p of packets(3, 104, false)) media.packet(p);
-    advance(639);
-    await vi.advanceTimersByTimeAsync(639);
+    advance(699);
+    await vi.advanceTimersByTimeAsync(699);
     expect(sent.filter((m) => m.type === 'refresh')).toEqual([]);
     advance(1);
     await vi.advanceTimersByTimeAsync(1);
