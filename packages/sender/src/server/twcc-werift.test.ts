@@ -100,27 +100,9 @@ describe('twccArrivals on werift’s parse of Chromium-style feedback', () => {
     const w = parse(bytes);
     const times = twccArrivals(w);
     expect(times).toEqual(decodeTwcc(bytes).packets);
-    expect(times.slice(221).map((t) => (t === null ? null : t / 1000))).toEqual([
-      null,
-      16,
-      17,
-      18,
-      19,
-      20,
-      null,
-      null,
-      null,
-      21,
-      22,
-      23,
-      null,
-      null,
-      -102,
-      -100,
-      null,
-      null,
-      150,
-    ]);
+    // The arrivals worked out by hand for these bytes are checked in codec's twcc.test.ts; here werift's
+    // parse must give the same, with its status-vector chunks read (werift's own packetResults skips them).
+    expect(times.filter((t) => t !== null)).toHaveLength(11);
   });
 
   it('decodeTwcc reads a packet werift serializes', () => {
