@@ -170,6 +170,10 @@ async function startServe() {
     String(MAX_RECEIVERS),
     '--handshake-timeout',
     String(HANDSHAKE_S),
+    // The attackers speak the data channel (frame parts, feedback): the pictures go there too. Attacks
+    // on the video track's RTCP (NACK, PLI and transport-wide feedback floods) are not in this suite.
+    '--transport',
+    'channel',
     // Extra serve options for comparisons, e.g. MMSC_ABUSE_SERVE_ARGS="--engine patches".
     ...(process.env.MMSC_ABUSE_SERVE_ARGS ?? '').split(' ').filter(Boolean),
   ];
