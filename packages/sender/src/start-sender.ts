@@ -146,7 +146,9 @@ export function transportFor(engine: Engine, choice: TransportChoice): VideoTran
  * starts streaming. The one way the CLI (`serve`, `record`, `replay`) and the tests start one.
  */
 export async function startSender(c: SenderConfig): Promise<RunningSender> {
-  transportFor(engineFor(c.engine ?? DEFAULT_ENGINE), c.transport ?? DEFAULT_TRANSPORT); // refused before anything starts
+  // The engine and where its pictures travel are settled first: a bad pair is refused before anything starts.
+  const engine = engineFor(c.engine ?? DEFAULT_ENGINE);
+  const transport = transportFor(engine, c.transport ?? DEFAULT_TRANSPORT);
   const dir = c.modelsDir ?? DEFAULT_MODELS_DIR;
   const fps = c.fps ?? 10;
   const log: Log = c.logger ?? silentLog;
@@ -179,8 +181,6 @@ export async function startSender(c: SenderConfig): Promise<RunningSender> {
     stopEarly,
     'query',
   );
-  const engine = engineFor(c.engine ?? DEFAULT_ENGINE);
-  const transport = transportFor(engine, c.transport ?? DEFAULT_TRANSPORT);
   const hello = helloFor(codecs, fps, DEFAULT_MAX_MESSAGE_BYTES, engine.name, size);
   if (transport === 'rtp') hello.transport = 'rtp';
   const limits = { ...defaultLimits(), ...c.limits };

@@ -6,7 +6,7 @@ import { fitQuality } from '../allocate/fit-quality.js';
 import { macroblockOffsets, type QpTiers, qpRegions } from '../allocate/qp-regions.js';
 import type { RgbImage } from '../images.js';
 import { planesOf } from '../pipeline/encode-video.js';
-import type { VideoBackend, VideoStream, VideoStreamOptions } from '../pipeline/video-backend.js';
+import { concat, type VideoBackend, type VideoStream, type VideoStreamOptions } from '../pipeline/video-backend.js';
 import type { Engine, StillPicture } from './link-encoder.js';
 import { VideoEngineEncoder } from './video.js';
 import {
@@ -165,12 +165,7 @@ export const VP8_BACKEND: VideoBackend = {
   open: (o) => Vp8Stream.open(o),
   rtpFormat: () => ({ mimeType: 'video/VP8', payloadType: 96, fmtp: null }),
   // VP8 has no units to keep apart: the trailer follows the frame's bytes.
-  packetize: (data, trailer, max) => {
-    const all = new Uint8Array(data.length + trailer.length);
-    all.set(data, 0);
-    all.set(trailer, data.length);
-    return packetizeVp8(all, max);
-  },
+  packetize: (data, trailer, max) => packetizeVp8(concat(data, trailer), max),
 };
 
 /** Engine `vp8`: libvpx's VP8 (4:2:0), a quantizer per block from the relevance through its segments. */

@@ -56,7 +56,8 @@ export interface VideoBackend {
   packetize(data: Uint8Array, trailer: Uint8Array, maxPayload: number): Uint8Array[];
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+/** `a` then `b`, in a new array. */
+export function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.length + b.length);
   out.set(a, 0);
   out.set(b, a.length);

@@ -48,8 +48,8 @@ export const BURST_S = 0.005;
 export const STALL_S = 0.03;
 /** The base one-way delay is the lowest of this long (receive clock, s). */
 const BASE_WINDOW_S = 10;
-/** Loss is estimated over this long (receive clock, s). */
-const LOSS_WINDOW_S = 2;
+/** Loss is estimated over this long (s; here on the receive clock). */
+export const LOSS_WINDOW_S = 2;
 /** Wire bytes of one SCTP packet's payload, for counting packets. */
 const PACKET_BYTES = 1200;
 /** Bound on the histories, whatever the timestamps. */

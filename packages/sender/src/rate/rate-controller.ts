@@ -12,7 +12,7 @@
  * `maxDelayS` at the estimated rate (no frame while that leaves under a quarter of B); probe upwards
  * multiplicatively while the link keeps up; when it does not, follow measured goodput.
  */
-import { type Arrival, ArrivalGroups, type ClosedGroup, STALL_S } from './arrival-groups.js';
+import { type Arrival, ArrivalGroups, type ClosedGroup, LOSS_WINDOW_S, STALL_S } from './arrival-groups.js';
 import type { TrackArrival } from './track-arrivals.js';
 
 export interface RateOptions {
@@ -141,8 +141,6 @@ const CLOCK_DRIFT = 0.01;
  * clock that never advances can never qualify.
  */
 const RESYNC_S = 3;
-/** Loss is estimated over this long (s). */
-const LOSS_WINDOW_S = 2;
 /** Growth per frame (at 10 fps) towards a measured bottleneck rate. */
 const DIRECT_CLIMB = 1.25;
 /** A picture's packets give a dispersion sample when at least this many arrived. */

@@ -203,7 +203,7 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
       if (DEBUG_RATE)
         this.log.debug({ session: this.id, frame: a.frameId, bytes: a.bytes, lost: a.lost, ...this.rate.state() }, 'rate: track feedback');
     }
-    if (this.rate.takeResumed()) this.encoder.refresh('the link returned after an outage');
+    this.keyframeIfResumed();
   }
 
   /** The receiver's report of a frame: drives the rate controller (unless transport-wide feedback does). */
@@ -218,11 +218,17 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
     if (this.o.hello.transport !== 'rtp') this.rate.onSrtt(this.peer.srtt() ?? Number.NaN);
     const rejected = this.rate.onFeedback(msg.frameId, msg.bytesReceived, msg.receiveTs, performance.now() / 1000);
     if (rejected) this.refuse('feedback-rejected', `feedback for frame ${msg.frameId} ignored: ${rejected}`, String(msg.frameId));
-    // Back from an outage: the next picture is one the receiver can start from, so the first it
-    // shows is fresh (what was in flight when the link went was written off).
-    if (this.rate.takeResumed()) this.encoder.refresh('the link returned after an outage');
+    this.keyframeIfResumed();
     if (DEBUG_RATE)
       this.log.debug({ session: this.id, frame: msg.frameId, bytes: msg.bytesReceived, ...this.rate.state() }, 'rate: feedback');
+  }
+
+  /**
+   * Back from an outage: the next picture is one the receiver can start from, so the first it shows
+   * is fresh (what was in flight when the link went was written off).
+   */
+  private keyframeIfResumed(): void {
+    if (this.rate.takeResumed()) this.encoder.refresh('the link returned after an outage');
   }
 
   /** The receiver asks for a keyframe (engines with keyframes; the others refuse it). */
