@@ -164,8 +164,9 @@ export const VP8_BACKEND: VideoBackend = {
   chromas: ['420'],
   open: (o) => Vp8Stream.open(o),
   rtpFormat: () => ({ mimeType: 'video/VP8', payloadType: 96, fmtp: null }),
-  // VP8 has no units to keep apart: the trailer follows the frame's bytes.
-  packetize: (data, trailer, max) => packetizeVp8(concat(data, trailer), max),
+  // The trailer follows the frame's bytes, in a packet of its own (a continuation: descriptor 0x00),
+  // so the picture's last packet is small and the track can send it twice.
+  packetize: (data, trailer, max) => [...packetizeVp8(data, max), concat(Uint8Array.of(0x00), trailer)],
 };
 
 /** Engine `vp8`: libvpx's VP8 (4:2:0), a quantizer per block from the relevance through its segments. */

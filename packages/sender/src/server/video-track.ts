@@ -47,7 +47,14 @@ export interface TrackCounters {
   /** Transport-wide feedback packets received, and those dropped as malformed. */
   transportFeedback: number;
   badFeedback: number;
+  /** Pictures whose last packet went out a second time (sendCopy). */
+  tailCopies: number;
 }
+
+/** A picture's last packet goes out twice when it is at most this long (its trailer). */
+const TAIL_COPY_MAX = 300;
+/** How long after the picture its last packet's copy goes (ms): apart from a loss burst that took the first. */
+const TAIL_COPY_DELAY_MS = 5;
 
 /**
  * One receiver's video track on the sender (transport `rtp`): a picture's payloads go out as RTP
@@ -56,7 +63,15 @@ export interface TrackCounters {
  */
 export class VideoTrack {
   private seq = randomInt(0, 0x10000);
-  private readonly count: TrackCounters = { packetsSent: 0, nacks: 0, nackedPackets: 0, plis: 0, transportFeedback: 0, badFeedback: 0 };
+  private readonly count: TrackCounters = {
+    packetsSent: 0,
+    nacks: 0,
+    nackedPackets: 0,
+    plis: 0,
+    transportFeedback: 0,
+    badFeedback: 0,
+    tailCopies: 0,
+  };
 
   constructor(
     private readonly transceiver: RTCRtpTransceiver,
@@ -126,8 +141,24 @@ export class VideoTrack {
       const after = sender.dtlsTransport?.transportSequenceNumber;
       if (after === undefined || after === before) numbered = false;
       else out.push({ tseq: after & 0xffff, bytes: p.length + overhead });
+      if (i === payloads.length - 1 && p.length <= TAIL_COPY_MAX) this.sendCopy(header, p);
     });
     return numbered ? out : null;
+  }
+
+  /**
+   * The picture's last packet (its trailer, small) goes out once more, TAIL_COPY_DELAY_MS later and
+   * with the same sequence number: lost alone, it would leave the picture unfinished until the
+   * next picture's first packet showed the gap (a frame interval) and its repair came (a round trip).
+   * The receiver takes whichever copy comes first (a browser's SRTP replay check drops the other).
+   * The copy's transport-wide number is not the picture's: whether it arrives says nothing of loss.
+   */
+  private sendCopy(header: RtpHeader, payload: Uint8Array): void {
+    const copy = new RtpPacket(new RtpHeader({ ...header }), Buffer.from(payload));
+    setTimeout(() => {
+      this.count.tailCopies++;
+      this.transceiver.sender.sendRtp(copy).catch(() => undefined);
+    }, TAIL_COPY_DELAY_MS).unref();
   }
 
   counters(): TrackCounters {
