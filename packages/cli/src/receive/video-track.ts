@@ -120,7 +120,15 @@ export function receiveVideoTrack(pc: RTCPeerConnection, media: MediaSink): void
           nacks.setMaxAge(repairDeadline(rtt));
           media.rtt(rtt);
         }
-        if (!timer && nacks.pending > 0) sendNacks();
+        // A new gap is asked for at once, not when the timer for an older one's retry fires.
+        if (nacks.pending > 0) {
+          const now = Date.now();
+          const next = nacks.nextDue(now);
+          if (next !== null && next <= now) {
+            if (timer) clearTimeout(timer);
+            sendNacks();
+          } else if (!timer) sendNacks();
+        }
       }
       const transportSeq = extensions?.[RTP_EXTENSION_URI.transportWideCC];
       if (twcc && !repair && typeof transportSeq === 'number') twcc.packet(transportSeq, h.ssrc);
