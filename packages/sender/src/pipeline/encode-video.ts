@@ -66,10 +66,26 @@ export interface EncodedVideo {
  * rate control keeps each picture within the credit; a keyframe may borrow up to this much.
  */
 export const BUCKET_FRAMES = 3;
+/**
+ * On the video track (transport `rtp`) the bucket holds this many frames' budgets instead: a picture
+ * goes out as one burst into the link's queue, so each byte it takes above its budget is time every
+ * later picture waits. With 3 budgets, pictures of up to 1.7 budgets (x264 aiming above its target
+ * while the credit was high) kept 90–175 ms standing in a 2 Mbit/s link's queue (p50 / p95, from
+ * transport-wide feedback), and frame age at p95 twice the call's. A keyframe may still borrow up to
+ * BUCKET_FRAMES budgets; the frames after it repay that.
+ */
+export const TRACK_BUCKET_FRAMES = 2;
 /** A frame is coded only with at least this share of a nominal budget in credit (else skipped before coding). */
 const MIN_CREDIT = 0.25;
+/**
+ * On the video track, where the bucket is shallow: x264 cannot keep a picture within much less than
+ * half a budget (it overshot a credit of 0.37 budgets by 2× after a keyframe had borrowed).
+ */
+const TRACK_MIN_CREDIT = 0.5;
 /** Share of the credit's distance from half the bucket added to a frame's target (per frame). */
 const FILL_GAIN = 0.3;
+/** The same on the video track's shallower bucket, where x264 undershoots more (bytes / budget 0.77 at 0.3). */
+const TRACK_FILL_GAIN = 0.6;
 /** x264 lands ~1 % under its target on average (bytes/budget 0.989 on a shaped 2 Mbit/s link): aim a little over. */
 const OVERSHOOT = 1.02;
 /**
@@ -134,17 +150,22 @@ export class VideoLinkEncoder {
     scores: Float32Array,
   ): Promise<EncodedVideo | null> {
     const nominal = Math.max(0, frame.budget);
-    const depth = nominal * BUCKET_FRAMES;
+    const rtp = this.hello.transport === 'rtp';
+    const depth = nominal * (rtp ? TRACK_BUCKET_FRAMES : BUCKET_FRAMES);
     // A new link starts with a full bucket, so its keyframe has room.
     this.credit = Math.min(depth, (this.credit ?? depth - nominal) + nominal);
-    if (this.credit < MIN_CREDIT * nominal || nominal === 0) return null;
+    if (this.credit < (rtp ? TRACK_MIN_CREDIT : MIN_CREDIT) * nominal || nominal === 0) return null;
+    // A keyframe may borrow up to BUCKET_FRAMES budgets whatever the bucket's depth.
+    const usable =
+      this.wantKey !== null
+        ? Math.max(this.credit, Math.min(nominal * BUCKET_FRAMES, this.credit + nominal * BUCKET_FRAMES - depth))
+        : this.credit;
     const t0 = performance.now();
     const pic = planesOf(image, this.chroma);
     const t1 = performance.now();
     const max = this.hello.maxMessageBytes;
-    const rtp = this.hello.transport === 'rtp';
     const overhead = (bytes: number) => (rtp ? rtpOverheadBound(bytes) : videoOverheadBound(bytes, max));
-    const dataBudget = Math.max(0, this.credit - overhead(this.credit));
+    const dataBudget = Math.max(0, usable - overhead(usable));
     this.encoder ??= this.backend.open({
       width: image.width,
       height: image.height,
@@ -157,7 +178,7 @@ export class VideoLinkEncoder {
     // x264 refills its VBV at the target rate per frame time; the bucket refills by one budget.
     // x264's CBR undershoots (measured ~78 % of a 1 Mbit/s link): credit above half the bucket
     // raises the target, credit below lowers it, so the bucket, not x264, sets the mean rate.
-    const target = Math.max(0.25 * nominal, OVERSHOOT * nominal + FILL_GAIN * (this.credit - depth / 2));
+    const target = Math.max(0.25 * nominal, OVERSHOOT * nominal + (rtp ? TRACK_FILL_GAIN : FILL_GAIN) * (this.credit - depth / 2));
     enc.setRate((target - overhead(target)) * 8 * this.fps, dataBudget * 8);
     const cols = image.width / this.hello.patchSize;
     const offsets = macroblockOffsets(scores, cols, this.hello.patchSize, image.width, image.height, this.tiers);
@@ -168,7 +189,7 @@ export class VideoLinkEncoder {
     this.wantKey = null;
     if (out.key) this.lastKeyAt = performance.now();
     const t2 = performance.now();
-    const budget = Math.floor(this.credit);
+    const budget = Math.floor(usable);
     const picture = { frameId: frame.frameId, captureTs: frame.captureTs, budget, key: out.key, data: out.data };
     const framed: Framed = rtp ? this.onTrack(picture) : { parts: splitVideo(picture, max), track: null };
     const wireBytes = framed.parts.reduce((s, p) => s + p.length, 0) + (framed.track?.bytes ?? 0);

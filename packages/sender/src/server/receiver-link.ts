@@ -201,7 +201,19 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
       const rejected = this.rate.onTrackArrival(a, now);
       if (rejected) this.count('feedback-rejected');
       if (DEBUG_RATE)
-        this.log.debug({ session: this.id, frame: a.frameId, bytes: a.bytes, lost: a.lost, ...this.rate.state() }, 'rate: track feedback');
+        this.log.debug(
+          {
+            session: this.id,
+            frame: a.frameId,
+            bytes: a.bytes,
+            lost: a.lost,
+            packets: a.packets,
+            owdFirst: a.firstAtMs === null ? null : Math.round(a.firstAtMs - a.sentAt * 1000),
+            owdLast: a.lastAtMs === null ? null : Math.round(a.lastAtMs - a.sentAt * 1000),
+            ...this.rate.state(),
+          },
+          'rate: track feedback',
+        );
     }
     this.keyframeIfResumed();
   }
@@ -348,6 +360,8 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
           bytes: out.wireBytes,
           budgetAt: Math.round(f.budgetAt * 1000),
           t0: Math.round(f.t0),
+          captureTs: frame.captureTs,
+          sentAt: Date.now(),
           ...out.debug,
         },
         'rate: send',
