@@ -13,6 +13,7 @@ export const SESSION_ERROR_CODES = {
   'rate-limited': 'messages of this kind arrive faster than the session allows (signalling, queries)',
   'handshake-timeout': 'the data channel did not open within the handshake deadline',
   'offer-failed': 'the sender could not create its offer',
+  'track-declined': 'the answer declines the video track, and this sender sends pictures only on it (serve --transport rtp)',
   'bad-query': 'the query was refused (e.g. too many words); the previous query stays',
   'unexpected-message': 'a receiver sent a message type only senders send',
   'feedback-rejected': 'feedback with impossible bytes or timestamps was ignored',

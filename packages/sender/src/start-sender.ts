@@ -56,7 +56,8 @@ export interface SenderConfig {
   /**
    * Where a codec engine's pictures travel (default `DEFAULT_TRANSPORT`): `rtp` on a video track,
    * `channel` on the data channel; `auto` is `rtp` for an engine with an RTP format, else `channel`.
-   * `rtp` with an engine that has none (patches) is refused at start.
+   * `rtp` with an engine that has none (patches) is refused at start. On `auto`, a receiver whose
+   * answer declines the video track is served on the data channel; on `rtp` it is refused (`track-declined`).
    */
   transport?: TransportChoice;
   /** Most bandwidth one receiver may use, bits per second (default 20 Mbit/s). */
@@ -195,6 +196,8 @@ export async function startSender(c: SenderConfig): Promise<RunningSender> {
     maxBps: c.maxBps ?? 20e6,
     relevanceEvery: fps,
     limits,
+    // Forced onto the track, a receiver that declines it is refused; by default it gets the data channel.
+    onTrackDeclined: c.transport === 'rtp' ? 'refuse' : 'channel',
     log,
   });
   const inner = new SourcePipeline(source.value, models, size);

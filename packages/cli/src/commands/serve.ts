@@ -89,7 +89,7 @@ export function serveCommand(mode: 'serve' | 'record' = 'serve'): Command {
     )
     .option(
       '--transport <where>',
-      'where a codec engine’s pictures travel: rtp (a video track: the receiver’s jitter buffer, NACK and PLI repair losses), channel (the data channel), or auto (rtp for the codec engines, channel for patches)',
+      'where a codec engine’s pictures travel: rtp (a video track: the receiver’s jitter buffer, NACK and PLI repair losses; a receiver that declines the track is refused), channel (the data channel), or auto (rtp for the codec engines, channel for patches and for a receiver that declines the track)',
       DEFAULT_TRANSPORT,
     )
     .option('--max-receivers <n>', 'most receivers served at once', '8')

@@ -1,5 +1,5 @@
 import type { EngineName } from '@mmsc/protocol';
-import { LocalDecoding, ReceivingSession } from '@mmsc/receiver';
+import { LocalDecoding, ReceivingSession, type SessionError } from '@mmsc/receiver';
 import { ConfiguredPeerConnection } from '@mmsc/sender';
 import { startTestSender, type TestSender } from '@mmsc/sender/testing';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -14,8 +14,8 @@ const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f().catch(() => undefined);
 });
-async function sender(engine: EngineName): Promise<TestSender> {
-  const s = await startTestSender({ engine, transport: 'rtp' });
+async function sender(engine: EngineName, transport: 'auto' | 'rtp' = 'rtp'): Promise<TestSender> {
+  const s = await startTestSender({ engine, transport });
   cleanup.push(() => s.close());
   return s;
 }
@@ -49,6 +49,79 @@ function lossyReceiver(s: TestSender, lossPercent: number) {
   cleanup.push(() => session.close());
   return { session, peers };
 }
+
+/**
+ * A receiving session in Node whose peer takes the offer's video track, or declines it (`decline`:
+ * its transceiver inactive, which werift answers with the video m-line at port 0).
+ */
+function nodeReceiver(s: TestSender, decline: boolean) {
+  const session = new ReceivingSession<RTCDataChannel>({
+    transport: {
+      openSocket: () => {
+        const ws = new WebSocket(`${s.url.replace(/^http/, 'ws')}/signal`, { headers: { authorization: `Bearer ${s.token}` } });
+        ws.on('error', () => undefined);
+        return ws;
+      },
+      createPeer: (servers, media) => {
+        const pc = new ConfiguredPeerConnection(servers, { ...VIDEO_TRACK_CONFIG, iceAdditionalHostAddresses: ['127.0.0.1'] });
+        if (decline) pc.onRemoteTransceiverAdded.subscribe((t) => t.setDirection('inactive'));
+        receiveVideoTrack(pc, media);
+        return pc;
+      },
+      send: (channel, bytes) => channel.send(Buffer.from(bytes)),
+    },
+    decoding: new LocalDecoding(() => ({ video: nodeVideoDecoders, videoName: 'FFmpeg' })),
+  });
+  cleanup.push(() => session.close());
+  const seen = { hellos: [] as { transport: string }[], frames: 0, shown: 0, media: 0, errors: [] as SessionError[] };
+  session.on('hello', (h) => seen.hellos.push({ transport: h.transport ?? 'channel' }));
+  session.on('frame', (_f, live) => {
+    if (live) seen.frames++;
+  });
+  session.on('picture', () => seen.shown++);
+  session.on('media', () => seen.media++);
+  session.on('error', (e) => seen.errors.push(e));
+  session.start();
+  return { session, seen };
+}
+
+async function receiverStats(s: TestSender) {
+  return (await s.app.inject({ url: '/stats', headers: { authorization: `Bearer ${s.token}` } })).json().receivers as {
+    transport: string;
+    track: unknown;
+  }[];
+}
+
+describe('a receiver that declines the video track', () => {
+  it('is served on the data channel (its hello says so) and shows pictures; one that takes the track stays on it', async () => {
+    const s = await sender('h264', 'auto');
+    const declining = nodeReceiver(s, true);
+    const taking = nodeReceiver(s, false);
+    await sleep(4000);
+    expect(declining.seen.hellos).toEqual([{ transport: 'channel' }]);
+    expect(declining.seen.media).toBe(0);
+    expect(declining.seen.frames).toBeGreaterThan(10);
+    expect(declining.seen.shown).toBeGreaterThanOrEqual(declining.seen.frames * 0.8);
+    expect(declining.seen.errors).toEqual([]);
+    expect(taking.seen.hellos).toEqual([{ transport: 'rtp' }]);
+    expect(taking.seen.media).toBeGreaterThan(0);
+    expect(taking.seen.shown).toBeGreaterThan(10);
+    const links = await receiverStats(s);
+    expect(links.map((l) => l.transport).sort()).toEqual(['channel', 'rtp']);
+    expect(links.find((l) => l.transport === 'channel')?.track).toBeNull();
+    const said = s.logs.filter((l) => /takes no video track/.test(l.msg));
+    expect(said).toHaveLength(1);
+    expect(said[0]?.msg).toMatch(/port 0/);
+  });
+
+  it('is refused with track-declined by a sender that sends only on the track (--transport rtp)', async () => {
+    const s = await sender('h264', 'rtp');
+    const { seen } = nodeReceiver(s, true);
+    await sleep(1500);
+    expect(seen.hellos).toEqual([]);
+    expect(seen.errors).toContainEqual(expect.objectContaining({ kind: 'signalling', code: 'track-declined' }));
+  });
+});
 
 describe('the video track in Node', () => {
   it.each(['h264', 'vp8'] as const)('%s: the probe decodes every picture of the track, each announced in its trailer', async (engine) => {

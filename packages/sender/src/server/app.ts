@@ -157,6 +157,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
       limits,
       o.iceServers ?? [],
       links.videoFormat,
+      links.onTrackDeclined,
     );
     const link = links.create(id, peer);
     app.log.info({ session: id, ip }, `receiver ${id} connected from ${ip} (${count + 1}/${limits.maxReceivers})`);

@@ -6,6 +6,7 @@ import { type Log, silentLog } from '../log.js';
 import type { GroundedQuery } from '../relevance/grounder.js';
 import type { Limits } from './limits.js';
 import type { LinkStats } from './link-stats.js';
+import type { TrackDeclined } from './peer.js';
 import { type LinkPeer, ReceiverLink } from './receiver-link.js';
 
 export interface LinksOptions {
@@ -24,6 +25,11 @@ export interface LinksOptions {
   /** Send the low-resolution relevance map every this many frames (and after a query change). */
   relevanceEvery: number;
   limits?: Pick<Limits, 'queriesPerSecond' | 'queryBurst'>;
+  /**
+   * On transport `rtp`, a receiver whose answer declines the video track: served on the data channel
+   * (default, `serve --transport auto`) or refused (`serve --transport rtp`).
+   */
+  onTrackDeclined?: TrackDeclined;
   log?: Log;
 }
 
@@ -60,6 +66,11 @@ export class Links extends EventEmitter<LinksEvents> {
   /** What each peer offers for its video track: the engine's RTP format on transport `rtp`, else null (no track). */
   get videoFormat(): RtpVideoFormat | null {
     return this.o.hello.transport === 'rtp' ? (this.engine.rtpFormat?.(this.o.engineOptions) ?? null) : null;
+  }
+
+  /** What each peer does when its receiver's answer declines the video track. */
+  get onTrackDeclined(): TrackDeclined {
+    return this.o.onTrackDeclined ?? 'channel';
   }
 
   get size(): number {

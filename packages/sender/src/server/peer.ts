@@ -3,7 +3,7 @@ import { checkAnswerSdp, type IceServer, parseSignal, type SessionErrorCode, Sig
 import type { RTCDataChannel, RTCPeerConnection } from 'werift';
 import type { RtpVideoFormat } from '../engines/link-encoder.js';
 import { defaultLimits, type Limits } from './limits.js';
-import { type TrackCounters, VideoTrack, videoPeerConfig } from './video-track.js';
+import { type TrackCounters, trackDeclined, VideoTrack, videoPeerConfig } from './video-track.js';
 import { ConfiguredPeerConnection } from './werift-peer.js';
 
 /** What werift exposes of SCTP at run time (typed private; platform notes list the fields). */
@@ -21,17 +21,31 @@ export interface PeerEvents {
   closed: [string];
   /** Signalling input refused: the peer has been told; `fatal` refusals close the session. */
   refused: [code: SessionErrorCode, message: string, fatal: boolean];
+  /**
+   * The receiver's answer declined the video track (`why`): the peer has no track from here on, and
+   * the session's pictures travel on the data channel. Comes before `open`.
+   */
+  trackDeclined: [why: string];
   /** The receiver lost a picture on the video track (a PLI): the next one should be a keyframe. */
   pictureLoss: [];
   /** Transport-wide congestion-control feedback: arrivals (ms, receiver clock; null: lost) from `baseSeq` on. */
   transportFeedback: [baseSeq: number, arrivalsMs: (number | null)[]];
 }
 
+/**
+ * What a peer does when the receiver's answer declines its video track: serve the session on the data
+ * channel (`channel`, `serve --transport auto`), or refuse it with `track-declined` (`refuse`,
+ * `serve --transport rtp`).
+ */
+export type TrackDeclined = 'channel' | 'refuse';
+
 export type PeerLimits = Pick<Limits, 'maxSignalBytes' | 'maxPendingCandidates' | 'maxCandidates' | 'maxCandidateBytes'>;
 
 /**
  * One receiver's WebRTC side: a werift peer that offers one reliable, ordered data channel and, for
- * a codec engine on transport `rtp`, a send-only video track in the engine's format.
+ * a codec engine on transport `rtp`, a send-only video track in the engine's format. An answer that
+ * declines the track (`trackDeclined` says how) makes the session run on the data channel, or is
+ * refused, as `onTrackDeclined` says.
  * Loopback addresses are offered too (werift skips them by default). It asks only the ICE servers
  * it is given (none by default), and its offer hands them to the receiver. Everything the remote
  * side signals is checked against `limits` before werift sees it.
@@ -40,7 +54,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   readonly pc: RTCPeerConnection;
   readonly dc: RTCDataChannel;
   /** The video track (transport `rtp`); null when pictures travel on the data channel. */
-  private readonly track: VideoTrack | null = null;
+  private track: VideoTrack | null = null;
   private remoteSet = false;
   private pendingCandidates: Candidate[] = [];
   private candidates = 0;
@@ -50,11 +64,16 @@ export class Peer extends EventEmitter<PeerEvents> {
     private readonly signal: (m: SignalMessage) => void,
     private readonly limits: PeerLimits = defaultLimits(),
     private readonly iceServers: readonly IceServer[] = [],
-    video: RtpVideoFormat | null = null,
+    private readonly video: RtpVideoFormat | null = null,
+    private readonly onTrackDeclined: TrackDeclined = 'channel',
   ) {
     super();
     this.pc = new ConfiguredPeerConnection(iceServers, {
       iceAdditionalHostAddresses: ['127.0.0.1'],
+      // One transport for the channel and the track from the start: the channel keeps it when the
+      // answer rejects the video m-line (werift's default gives each m-line its own, and the
+      // remote bundles everything on the first, the video's).
+      bundlePolicy: 'max-bundle',
       maxMessageSize: 262144,
       ...(video ? videoPeerConfig(video) : {}),
     });
@@ -117,6 +136,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     }
     if (m.type === 'answer') {
       if (this.remoteSet) return this.refuse('bad-signal', 'an answer was already received');
+      if (!this.settleTrack(m.sdp)) return;
       try {
         await this.pc.setRemoteDescription({ type: 'answer', sdp: m.sdp });
       } catch (e) {
@@ -137,6 +157,31 @@ export class Peer extends EventEmitter<PeerEvents> {
     } else if (m.type === 'offer') {
       this.refuse('bad-signal', 'the sender makes the offer; send an answer');
     }
+  }
+
+  /**
+   * Settles the video track by the receiver's answer, before werift applies it: kept when the answer
+   * takes it; else dropped (`trackDeclined`: the session goes on on the data channel), or the
+   * session refused with `track-declined` and false returned.
+   */
+  private settleTrack(answerSdp: string): boolean {
+    if (!this.track || !this.video) return true;
+    let why: string | null;
+    try {
+      why = trackDeclined(answerSdp, this.video);
+    } catch (e) {
+      this.refuse('bad-sdp', `answer rejected: ${(e as Error).message}`, true);
+      return false;
+    }
+    if (why === null) return true;
+    if (this.onTrackDeclined === 'refuse') {
+      this.refuse('track-declined', `${why}; this sender sends pictures only on the video track`, true);
+      return false;
+    }
+    this.track.decline();
+    this.track = null;
+    this.emit('trackDeclined', why);
+    return true;
   }
 
   private async addCandidate(c: Candidate): Promise<void> {

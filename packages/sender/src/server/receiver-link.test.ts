@@ -243,6 +243,90 @@ describe('ReceiverLink on transport rtp', () => {
     return { peer, sentRtp };
   }
 
+  /**
+   * An engine that codes for the hello it was given: on the track for `transport: 'rtp'`, else one
+   * `base` message on the data channel; it records each encoder's hello and closing.
+   */
+  function helloEngine() {
+    const made: { transport: string; closed: boolean }[] = [];
+    const engine: Engine = {
+      ...fakeEngine().engine,
+      createLinkEncoder: (h, ctx) => {
+        const mine = { transport: h.transport ?? 'channel', closed: false };
+        made.push(mine);
+        return {
+          encode: async (_frame, f) => {
+            if (h.transport === 'rtp')
+              return {
+                parts: [],
+                track: { payloads: [new Uint8Array(1000)], rtpTs: f.frameId * 9000 },
+                wireBytes: 1034,
+                stated: f.budget,
+                ms: { allocate: 0, encode: 0, pack: 0 },
+                debug: {},
+              };
+            const part = encodeMessage({ type: 'base', frameId: f.frameId, data: new Uint8Array(100) }, ctx);
+            return { parts: [part], wireBytes: part.length, stated: f.budget, ms: { allocate: 0, encode: 0, pack: 0 }, debug: {} };
+          },
+          refresh: () => ({ ok: true }),
+          close: () => {
+            mine.closed = true;
+          },
+        };
+      },
+    };
+    return { engine, made };
+  }
+
+  function rtpLink(log?: pino.Logger) {
+    const { peer, sentRtp } = trackPeer();
+    const { engine, made } = helloEngine();
+    const l = new ReceiverLink(peer, {
+      // A codec engine's hello: the wire carries `transport` only after a named engine.
+      hello: { ...hello, engine: 'h264', sessionId: 't', transport: 'rtp' },
+      engine,
+      engineOptions: { allocator: 'rd', curves: [], chroma: '444' },
+      initialQuery: plain('dog'),
+      ground: plain,
+      fps: 10,
+      relevanceEvery: 1000,
+      ...(log ? { log } : {}),
+    });
+    return { l, peer, sentRtp, made };
+  }
+
+  it('a receiver that declines the track is served on the data channel, and its hello says so', async () => {
+    const logs: { msg: string; why?: string }[] = [];
+    const log = pino({ level: 'info', base: null }, { write: (line: string) => void logs.push(JSON.parse(line)) });
+    const { l, peer, sentRtp, made } = rtpLink(log);
+    peer.emit('trackDeclined', 'the answer’s video m-line is inactive');
+    peer.emit('open');
+    expect(peer.sent[0]).toMatchObject({ type: 'hello', sessionId: 't' });
+    expect(peer.sent[0]).not.toHaveProperty('transport');
+    // The encoder made for the track was released; the one now coding was made for the channel.
+    expect(made).toEqual([
+      { transport: 'rtp', closed: true },
+      { transport: 'channel', closed: false },
+    ]);
+    expect(await sendOne(l)).toBe('sent');
+    expect(sentRtp).toEqual([]);
+    expect(peer.sent.at(-1)).toMatchObject({ type: 'base', frameId: 0 });
+    expect(l.snapshot().transport).toBe('channel');
+    const said = logs.filter((m) => m.why !== undefined);
+    expect(said).toHaveLength(1);
+    expect(said[0]?.msg).toMatch(/^receiver t takes no video track \(the answer’s video m-line is inactive\)/);
+  });
+
+  it('a receiver that takes the track stays on it', async () => {
+    const { l, peer, sentRtp, made } = rtpLink();
+    peer.emit('open');
+    expect(peer.sent[0]).toMatchObject({ type: 'hello', transport: 'rtp' });
+    expect(await sendOne(l)).toBe('sent');
+    expect(sentRtp).toHaveLength(1);
+    expect(made).toEqual([{ transport: 'rtp', closed: false }]);
+    expect(l.snapshot().transport).toBe('rtp');
+  });
+
   it('judges the link by transport-wide feedback, and holds the receiver’s own reports back', async () => {
     const { peer, sentRtp } = trackPeer();
     const l = new ReceiverLink(peer, {

@@ -89,9 +89,11 @@ const TELL_EVERY_S = 1;
  */
 export class ReceiverLink extends EventEmitter<LinkEvents> {
   readonly id: string;
+  /** This receiver's hello: the options' until the answer declines the video track, then without `transport`. */
+  private hello: HelloMessage;
   private readonly ctx: ProtocolContext;
   private readonly rate: RateController;
-  private readonly encoder: LinkEncoder;
+  private encoder: LinkEncoder;
   private query: { id: string; grounded: GroundedQuery };
   /** The query changed since the last relevance map went out. */
   private mapDue = true;
@@ -119,12 +121,14 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
     const limits = o.limits ?? defaultLimits();
     this.id = o.hello.sessionId;
     this.log = o.log ?? silentLog;
+    this.hello = o.hello;
     this.ctx = contextFromHello(o.hello);
     this.rate = new RateController({ ...DEFAULT_RATE, fps: o.fps, maxBps: o.maxBps ?? DEFAULT_RATE.maxBps });
     this.encoder = o.engine.createLinkEncoder(o.hello, this.ctx, o.engineOptions);
     this.query = { id: 'initial', grounded: o.initialQuery };
     this.queries = new TokenBucket(limits.queriesPerSecond, limits.queryBurst);
     peer.on('open', () => this.guard('greeting', () => this.greet()));
+    peer.on('trackDeclined', (why) => this.guard('track declined', () => this.toChannel(why)));
     peer.on('message', (bytes) => this.guard('message', () => this.onMessage(bytes)));
     peer.on('transportFeedback', (base, arrivals) => this.guard('transport feedback', () => this.transportFeedback(base, arrivals)));
     // A PLI on the video track asks what a `refresh` asks: a keyframe.
@@ -227,7 +231,7 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
     // SCTP's smoothed RTT says how long the data channel's messages wait; on transport `rtp` the
     // channel carries a few small messages a second, each acknowledged late (a delayed SACK), so
     // its RTT is the ack delay, not the queue: the pictures' own delays decide there.
-    if (this.o.hello.transport !== 'rtp') this.rate.onSrtt(this.peer.srtt() ?? Number.NaN);
+    if (this.hello.transport !== 'rtp') this.rate.onSrtt(this.peer.srtt() ?? Number.NaN);
     const rejected = this.rate.onFeedback(msg.frameId, msg.bytesReceived, msg.receiveTs, performance.now() / 1000);
     if (rejected) this.refuse('feedback-rejected', `feedback for frame ${msg.frameId} ignored: ${rejected}`, String(msg.frameId));
     this.keyframeIfResumed();
@@ -241,6 +245,19 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
    */
   private keyframeIfResumed(): void {
     if (this.rate.takeResumed()) this.encoder.refresh('the link returned after an outage');
+  }
+
+  /**
+   * The receiver's answer declined the video track (before the hello): this link's pictures travel
+   * on the data channel, its hello says so (no `transport`), and a new encoder codes for it.
+   */
+  private toChannel(why: string): void {
+    if (this.hello.transport !== 'rtp' || this.helloSent) return;
+    const { transport: _, ...hello } = this.hello;
+    this.hello = hello;
+    this.encoder.close();
+    this.encoder = this.o.engine.createLinkEncoder(hello, this.ctx, this.o.engineOptions);
+    this.log.info({ session: this.id, why }, `receiver ${this.id} takes no video track (${why}): its pictures travel on the data channel`);
   }
 
   /** The receiver asks for a keyframe (engines with keyframes; the others refuse it). */
@@ -318,7 +335,7 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
     const mapBytes = r.patchScores.length + 32;
     if ((frameId % this.o.relevanceEvery === 0 || this.mapDue) && mapBytes * 4 <= budget) {
       const map = Uint8Array.from(r.patchScores, (v) => Math.round(v * 255));
-      budget -= this.sendRelevance(frameId, frame.image.width / this.o.hello.patchSize, map);
+      budget -= this.sendRelevance(frameId, frame.image.width / this.hello.patchSize, map);
       this.mapDue = false;
     }
     budget = Math.max(0, budget);
@@ -391,7 +408,7 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
   // ------------------------------------------------------------------------------ the peer's messages
 
   private greet(): void {
-    this.sendMessage(this.o.hello);
+    this.sendMessage(this.hello);
     this.helloSent = true;
     this.sendMessage(groundingMessage(this.query.id, this.query.grounded));
     this.emit('open');
@@ -474,7 +491,7 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
       query: { id: this.query.id, text: this.query.grounded.text },
       rate: this.rate.state(),
       refusals: this.refusals.snapshot(),
-      transport: this.o.hello.transport ?? 'channel',
+      transport: this.hello.transport ?? 'channel',
       track: this.peer.trackCounters?.() ?? null,
       ...this.counters,
       lastFrameMs: { ...this.counters.lastFrameMs },

@@ -3,18 +3,31 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RTCPeerConnection, type RtpPacket } from 'werift';
 import type { RtpVideoFormat } from '../engines/link-encoder.js';
 import { defaultLimits } from './limits.js';
-import { Peer } from './peer.js';
-import { videoPeerConfig } from './video-track.js';
+import { Peer, type TrackDeclined } from './peer.js';
+import { trackDeclined, videoPeerConfig } from './video-track.js';
 
 // The sender's Peer with a video track, and a plain werift peer answering it on loopback: what the
 // track puts on the wire, and what comes back.
 const VP8: RtpVideoFormat = { mimeType: 'video/VP8', payloadType: 96, fmtp: null };
+const H264: RtpVideoFormat = {
+  mimeType: 'video/H264',
+  payloadType: 102,
+  fmtp: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=f4001f',
+};
 const closers: (() => unknown)[] = [];
 afterEach(async () => {
   for (const c of closers.splice(0)) await c();
 });
 
-async function connect(format: RtpVideoFormat) {
+/** How the remote peer answers: `before` runs on it before its answer, `munge` edits the answer it sends. */
+interface Answering {
+  before?: (remote: RTCPeerConnection) => void;
+  munge?: (sdp: string) => string;
+  onDecline?: TrackDeclined;
+}
+
+/** The sender's Peer offering `format` to a werift peer on loopback; resolves once the offer went out. */
+async function offer(format: RtpVideoFormat, a: Answering = {}) {
   const remote = new RTCPeerConnection({ iceServers: [], iceAdditionalHostAddresses: ['127.0.0.1'], ...videoPeerConfig(format) });
   for (const t of remote.iceTransports) t.connection.stunServer = undefined;
   const packets: RtpPacket[] = [];
@@ -30,11 +43,19 @@ async function connect(format: RtpVideoFormat) {
     if (m.type === 'offer') {
       await remote.setRemoteDescription({ type: 'offer', sdp: m.sdp });
       for (const t of remote.iceTransports) t.connection.stunServer = undefined;
+      a.before?.(remote);
       await remote.setLocalDescription(await remote.createAnswer());
-      await peer?.onSignal(JSON.stringify({ type: 'answer', sdp: remote.localDescription?.sdp }));
+      const sdp = remote.localDescription?.sdp ?? '';
+      await peer?.onSignal(JSON.stringify({ type: 'answer', sdp: a.munge ? a.munge(sdp) : sdp }));
     } else if (m.type === 'candidate' && m.candidate) await remote.addIceCandidate(m.candidate as never);
+    else if (m.type === 'error') told.push(m);
   };
-  peer = new Peer((m) => void toRemote(m), defaultLimits(), [], format);
+  const told: Extract<SignalMessage, { type: 'error' }>[] = [];
+  const declined: string[] = [];
+  const channel: number[][] = [];
+  remote.onDataChannel.subscribe((dc) => dc.onMessage.subscribe((d) => channel.push([...(d as Buffer)])));
+  peer = new Peer((m) => void toRemote(m), defaultLimits(), [], format, a.onDecline ?? 'channel');
+  peer.on('trackDeclined', (why) => declined.push(why));
   remote.onIceCandidate.subscribe((c) => {
     if (c) void peer?.onSignal(JSON.stringify({ type: 'candidate', candidate: { candidate: c.candidate, sdpMid: c.sdpMid ?? null } }));
   });
@@ -44,8 +65,14 @@ async function connect(format: RtpVideoFormat) {
     () => remote.close(),
   );
   await peer.start();
-  await open;
-  return { peer, remote, packets, tracks };
+  return { peer, remote, packets, tracks, open, declined, told, channel };
+}
+
+/** `offer`, once the data channel is open. */
+async function connect(format: RtpVideoFormat, a: Answering = {}) {
+  const c = await offer(format, a);
+  await c.open;
+  return c;
 }
 
 const until = async (ok: () => boolean, ms = 5000) => {
@@ -103,4 +130,125 @@ describe('VideoTrack', () => {
     p.sendRtp([Uint8Array.of(1)], 0);
     expect(p.trackCounters()).toBeNull();
   });
+});
+
+/** The sender's offer for `format` and a werift peer's answer that takes its track. */
+async function answerTo(format: RtpVideoFormat): Promise<string> {
+  let sdp = '';
+  const p = new Peer(
+    (m) => {
+      if (m.type === 'offer') sdp = m.sdp;
+    },
+    defaultLimits(),
+    [],
+    format,
+  );
+  const remote = new RTCPeerConnection({ iceServers: [], ...videoPeerConfig(format) });
+  closers.push(
+    () => p.close('test over'),
+    () => remote.close(),
+  );
+  await p.start();
+  await remote.setRemoteDescription({ type: 'offer', sdp });
+  return (await remote.createAnswer()).sdp;
+}
+
+/** `sdp` with its video m-section changed by `edit`. */
+function editVideo(sdp: string, edit: (section: string) => string): string {
+  const start = sdp.indexOf('m=video');
+  const end = sdp.indexOf('m=', start + 1);
+  return sdp.slice(0, start) + edit(sdp.slice(start, end < 0 ? undefined : end)) + (end < 0 ? '' : sdp.slice(end));
+}
+
+describe('trackDeclined: whether an answer takes the offered track', () => {
+  it('a werift peer’s plain answer takes it (H.264 and VP8)', async () => {
+    expect(trackDeclined(await answerTo(H264), H264)).toBeNull();
+    expect(trackDeclined(await answerTo(VP8), VP8)).toBeNull();
+  });
+
+  it.each([
+    ['no video m-line', (_v: string) => '', /no video m-line/],
+    ['port 0', (v: string) => v.replace(/^m=video \d+/, 'm=video 0'), /port 0/],
+    ['inactive', (v: string) => v.replace(/a=(sendrecv|recvonly)/, 'a=inactive'), /is inactive/],
+    ['sendonly', (v: string) => v.replace(/a=(sendrecv|recvonly)/, 'a=sendonly'), /is sendonly/],
+    ['another codec', (v: string) => v.replace('H264/90000', 'VP8/90000'), /no video\/H264 f4001f codec/],
+    ['another H.264 profile', (v: string) => v.replaceAll('profile-level-id=f4001f', 'profile-level-id=42e01f'), /no video\/H264 f4001f/],
+    ['packetization mode 0', (v: string) => v.replace('packetization-mode=1', 'packetization-mode=0'), /no video\/H264/],
+  ])('%s: declined, and the reason says so', async (_, edit, why) => {
+    const answer = await answerTo(H264);
+    expect(answer).toMatch(/a=(sendrecv|recvonly)/);
+    expect(trackDeclined(editVideo(answer, edit), H264)).toMatch(why);
+  });
+
+  it('another H.264 level, or no direction (sendrecv), still takes it', async () => {
+    const answer = await answerTo(H264);
+    expect(
+      trackDeclined(
+        editVideo(answer, (v) => v.replace('profile-level-id=f4001f', 'profile-level-id=f40028')),
+        H264,
+      ),
+    ).toBeNull();
+    expect(
+      trackDeclined(
+        editVideo(answer, (v) => v.replace(/a=(sendrecv|recvonly)\r\n/, '')),
+        H264,
+      ),
+    ).toBeNull();
+  });
+});
+
+describe('Peer: an answer that declines the video track', () => {
+  const inactive = (remote: RTCPeerConnection) => {
+    for (const t of remote.getTransceivers()) t.setDirection('inactive');
+  };
+
+  it.each([
+    // werift answers an inactive transceiver with port 0.
+    ['a werift peer sets its transceiver inactive', { before: inactive }, /port 0/],
+    [
+      'the answer says inactive',
+      { munge: (sdp: string) => editVideo(sdp, (v) => v.replace(/a=(sendrecv|recvonly)/, 'a=inactive')) },
+      /inactive/,
+    ],
+    [
+      'the answer rejects the m-line (port 0)',
+      { munge: (sdp: string) => editVideo(sdp, (v) => v.replace(/^m=video \d+/, 'm=video 0')) },
+      /port 0/,
+    ],
+    [
+      'the answer lists no offered codec',
+      { munge: (sdp: string) => editVideo(sdp, (v) => v.replace('H264/90000', 'VP8/90000')) },
+      /no video\/H264/,
+    ],
+  ])(
+    '%s: the data channel opens, the track is dropped, and `trackDeclined` says why',
+    async (_, answering, why) => {
+      const { peer, declined, told, channel } = await connect(H264, answering);
+      expect(declined).toHaveLength(1);
+      expect(declined[0]).toMatch(why);
+      expect(told).toEqual([]);
+      expect(peer.open).toBe(true);
+      expect(peer.trackCounters()).toBeNull();
+      expect(peer.sendRtp([Uint8Array.of(0x10, 1)], 0)).toBeNull();
+      // The data channel carries what the session sends.
+      peer.send(Uint8Array.of(7, 8, 9));
+      await until(() => channel.length > 0);
+      expect(channel).toEqual([[7, 8, 9]]);
+    },
+    15_000,
+  );
+
+  it('an answer that takes it keeps the track', async () => {
+    const { peer, declined } = await connect(H264);
+    expect(declined).toEqual([]);
+    expect(peer.trackCounters()).toMatchObject({ packetsSent: 0 });
+  }, 15_000);
+
+  it('a sender that sends only on the track refuses the session with track-declined', async () => {
+    const { peer, told, declined } = await offer(H264, { before: inactive, onDecline: 'refuse' });
+    await until(() => peer.isClosed);
+    expect(told).toEqual([{ type: 'error', code: 'track-declined', message: expect.stringMatching(/port 0.*only on the video track/) }]);
+    expect(declined).toEqual([]);
+    expect(peer.isClosed).toBe(true);
+  }, 15_000);
 });

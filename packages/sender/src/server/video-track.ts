@@ -7,6 +7,7 @@ import {
   RtcpTransportLayerFeedback,
   RtpHeader,
   RtpPacket,
+  SessionDescription,
   TransportWideCC,
   useNACK,
   usePLI,
@@ -29,6 +30,48 @@ export function videoPeerConfig(format: RtpVideoFormat): Pick<PeerConfig, 'codec
     ...(format.fmtp ? { parameters: format.fmtp } : {}),
   });
   return { codecs: { video: [codec] }, headerExtensions: { video: [useSdesMid(), useTransportWideCC()] } };
+}
+
+/** An `a=fmtp` line's parameters by lower-case name. */
+function fmtpParams(fmtp: string | undefined | null): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const kv of (fmtp ?? '').split(';')) {
+    const [k, v = ''] = kv.split('=', 2);
+    if (k?.trim()) out.set(k.trim().toLowerCase(), v.trim().toLowerCase());
+  }
+  return out;
+}
+
+/**
+ * Whether an answered codec can carry what `format` sends: the same MIME type and, for H.264, the
+ * same packetization mode (FU-A needs mode 1) and profile (the first byte of `profile-level-id`;
+ * the level may differ).
+ */
+function takesFormat(codec: { mimeType: string; parameters?: string | undefined }, format: RtpVideoFormat): boolean {
+  if (codec.mimeType.toLowerCase() !== format.mimeType.toLowerCase()) return false;
+  if (format.mimeType.toLowerCase() !== 'video/h264') return true;
+  const ours = fmtpParams(format.fmtp);
+  const theirs = fmtpParams(codec.parameters);
+  const profile = (p: Map<string, string>) => (p.get('profile-level-id') ?? '42001f').slice(0, 2);
+  return (theirs.get('packetization-mode') ?? '0') === (ours.get('packetization-mode') ?? '0') && profile(theirs) === profile(ours);
+}
+
+/**
+ * Why a receiver's answer does not take the video track offered in `format`, or null when it does:
+ * the answer has no video m-line, rejects it (port 0), will not receive on it (`inactive` or
+ * `sendonly`), or lists no codec that carries the format. Throws for SDP werift cannot parse.
+ */
+export function trackDeclined(answerSdp: string, format: RtpVideoFormat): string | null {
+  const video = SessionDescription.parse(answerSdp).media.find((m) => m.kind === 'video');
+  if (!video) return 'the answer has no video m-line';
+  if (video.port === 0) return 'the answer rejects the video m-line (port 0)';
+  // No direction attribute is sendrecv (RFC 4566).
+  if (video.direction === 'inactive' || video.direction === 'sendonly') return `the answer's video m-line is ${video.direction}`;
+  if (!video.rtp.codecs.some((c) => takesFormat(c, format))) {
+    const profile = fmtpParams(format.fmtp).get('profile-level-id');
+    return `the answer's video m-line has no ${format.mimeType}${profile ? ` ${profile}` : ''} codec`;
+  }
+  return null;
 }
 
 /** Arrivals (µs after the reference time, null: lost) from werift's parse of a feedback packet. */
@@ -159,6 +202,16 @@ export class VideoTrack {
       this.count.tailCopies++;
       this.transceiver.sender.sendRtp(copy).catch(() => undefined);
     }, TAIL_COPY_DELAY_MS).unref();
+  }
+
+  /**
+   * The receiver declined the track: before its answer is applied, the transceiver is made inactive
+   * and stopping, so werift skips the answer's video m-line (it would refuse the whole answer when
+   * the line has no codec it offered) and sends nothing on it.
+   */
+  decline(): void {
+    this.transceiver.setDirection('inactive');
+    this.transceiver.stop();
   }
 
   counters(): TrackCounters {
