@@ -157,6 +157,11 @@ const MIN_DIRECT = 3;
 /** Loss above this share of packets lowers the loss-based bound; below LOSS_LOW it is lifted (GCC's thresholds). */
 const LOSS_HIGH = 0.1;
 const LOSS_LOW = 0.02;
+/** expireUnanswered: the bounds on how long a picture's transport-wide feedback is waited for, and the slack over twice the fastest (s). */
+const UNANSWERED_MIN_S = 0.3;
+const UNANSWERED_SLACK_S = 0.15;
+/** How many pictures' send → feedback times are kept. */
+const FB_DELAYS = 20;
 /** The loss-based bound comes down at most once per this long (s). */
 const LOSS_CUT_S = 0.3;
 /**
@@ -294,6 +299,10 @@ export class RateController {
   }
 
   private lastSentAt: number | null = null;
+  /** Transport `rtp`: send → feedback times of the last pictures reported (s). */
+  private readonly fbDelays: number[] = [];
+  /** When the first picture went out whose feedback never came and that left the backlog since the last report. */
+  private expiredSince: number | null = null;
   /** Whether the last update had the bottleneck's rate measured (transport `rtp`). */
   private direct = false;
   /** Transport `rtp`: the modelled bottleneck queue after the last picture went in (bytes, sender clock s). */
@@ -318,12 +327,33 @@ export class RateController {
     }
     const stale = this.sent.findIndex((f) => now - f.sentAt <= FEEDBACK_TIMEOUT_S);
     this.writeOff(stale < 0 ? this.sent.length : stale);
+    this.expireUnanswered(now);
     const nominal = this.nominal(now);
     if (nominal - this.excess(now) >= MIN_SHARE * nominal) return true;
     this.skipped++;
     // A skipped tick is not time the next frame may make up for: that would only rebuild the queue.
     this.lastSentAt = now;
     return false;
+  }
+
+  /**
+   * Transport `rtp`: pictures whose transport-wide feedback is overdue (twice the fastest recent
+   * send → feedback time plus UNANSWERED_SLACK_S, within UNANSWERED_MIN_S and OUTAGE_S −
+   * UNANSWERED_SLACK_S) leave the backlog, without a cut in the rate: their feedback packet was lost
+   * on the way back. Feedback covers each packet once, and a receiver sends it only while packets
+   * arrive, so a backlog of such pictures would stop the sender until an outage was declared (on a
+   * burst-loss link: 0.95–1 s without a picture, twice a run). An outage still counts from the first
+   * of them.
+   */
+  private expireUnanswered(now: number): void {
+    if (this.fbDelays.length === 0) return;
+    const fastest = Math.min(...this.fbDelays);
+    const wait = Math.min(OUTAGE_S - UNANSWERED_SLACK_S, Math.max(UNANSWERED_MIN_S, 2 * fastest + UNANSWERED_SLACK_S));
+    let n = 0;
+    while (n < this.sent.length && now - (this.sent[n] as Sent).sentAt > wait) n++;
+    if (n === 0) return;
+    this.expiredSince ??= (this.sent[0] as Sent).sentAt;
+    this.sent.splice(0, n);
   }
 
   /**
@@ -337,12 +367,13 @@ export class RateController {
       while (this.sent.length > 0 && now - (this.sent[0] as Sent).sentAt > FEEDBACK_TIMEOUT_S) this.sent.shift();
       return;
     }
-    const oldest = this.sent[0];
-    if (!oldest) return;
-    const quiet = now - Math.max(oldest.sentAt, this.lastFeedbackAt ?? Number.NEGATIVE_INFINITY);
+    const oldest = this.expiredSince ?? this.sent[0]?.sentAt;
+    if (oldest === undefined) return;
+    const quiet = now - Math.max(oldest, this.lastFeedbackAt ?? Number.NEGATIVE_INFINITY);
     if (quiet < OUTAGE_S) return;
     this.outage = { resumeBps: this.rate, probedAt: Number.NEGATIVE_INFINITY };
     this.sent.length = 0;
+    this.expiredSince = null;
     this.mode = 'outage';
     this.limitSeen = true;
   }
@@ -411,6 +442,7 @@ export class RateController {
     if (!this.acceptClock(receiveTs / 1000, now)) return 'feedback-time';
     this.sent.splice(0, idx + 1);
     this.lastFeedbackAt = now;
+    this.expiredSince = null;
     if (this.outage) {
       // The link is back: the rate resumes near where it was (the delay-based estimate corrects it
       // within a few frames if the link came back slower).
@@ -452,6 +484,8 @@ export class RateController {
    * picture none of whose packets arrived leaves the backlog as lost.
    */
   onTrackArrival(a: TrackArrival, now: number): FeedbackResult {
+    this.fbDelays.push(now - a.sentAt);
+    if (this.fbDelays.length > FB_DELAYS) this.fbDelays.shift();
     this.trackLoss.push({ at: now, packets: a.packets, lost: a.lost });
     while (
       this.trackLoss.length > 1 &&

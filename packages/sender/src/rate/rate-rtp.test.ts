@@ -126,3 +126,37 @@ describe('rate controller on an RTP track: the modelled bottleneck queue', () =>
     expect(rc.state().rateBps).toBeGreaterThan(0.8 * DIRECT_SHARE * 2e6);
   });
 });
+
+describe('rate controller on an RTP track: feedback lost on the way back', () => {
+  function fed(frames: number) {
+    const rc = new RateController({ ...DEFAULT_RATE, initialBps: 1_000_000 });
+    let t = 0;
+    for (let k = 0; k < frames; k++, t = Math.round(k * 10) / 100) {
+      rc.onSent(k, 15_000, t, 15_000);
+      const a = { frameId: k, sentAt: t, bytes: 15_000, packets: 13, lost: 0, firstAtMs: (t + 0.02) * 1000 };
+      rc.onTrackArrival({ ...a, lastAtMs: a.firstAtMs + 60, trailingBytes: 15_000 }, t + 0.13);
+    }
+    return { rc, t };
+  }
+
+  it('gives up pictures whose feedback never came, so the sender does not wait for an outage, and keeps the rate', () => {
+    const { rc, t } = fed(30);
+    const rate = rc.state().rateBps;
+    // Three pictures go out; none of their feedback comes back.
+    let k = 100;
+    let at = t;
+    for (; at < t + 0.3; at = Math.round((at + 0.1) * 100) / 100) if (rc.canSend(at)) rc.onSent(k++, 30_000, at, 30_000);
+    const sent: number[] = [];
+    for (; at < t + 1.1; at = Math.round((at + 0.1) * 100) / 100) if (rc.canSend(at)) sent.push(at);
+    expect(sent.length).toBeGreaterThan(0);
+    expect((sent[0] as number) - t).toBeLessThanOrEqual(0.7);
+    expect(rc.state().mode).not.toBe('outage');
+    expect(rc.state().rateBps).toBeGreaterThanOrEqual(rate);
+  });
+
+  it('still declares an outage when nothing comes back for OUTAGE_S', () => {
+    const { rc, t } = fed(30);
+    for (let at = t; at < t + 1.5; at = Math.round((at + 0.1) * 100) / 100) if (rc.canSend(at)) rc.onSent(Math.round(at * 10), 15_000, at);
+    expect(rc.state().mode).toBe('outage');
+  });
+});
