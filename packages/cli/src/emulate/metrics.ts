@@ -5,14 +5,14 @@
 
 /** One new picture on the receiver's screen. */
 export interface Shown {
-  /** The source frame it shows (its stamp). */
-  n: number;
+  /** The source frame it shows (its stamp); null for a picture that was not read back. */
+  n: number | null;
   /** When it was shown, epoch ms. */
   shownAt: number;
   /** When the sender captured that frame, epoch ms (null if unknown). */
   capturedAt: number | null;
-  /** PSNR against its own source frame, over the frame (stamp rows excluded), dB. */
-  psnr: number;
+  /** PSNR against its own source frame, over the frame (stamp rows excluded), dB; null: not read back. */
+  psnr: number | null;
   /** PSNR inside the query's ground-truth region, dB; null where the frame has none. */
   queryPsnr: number | null;
 }
@@ -34,7 +34,7 @@ export interface PeerSummary {
   maxStallMs: number;
   /** From the start of the connection to the first picture, ms; null when none came. */
   firstPictureMs: number | null;
-  /** Mean over shown pictures. */
+  /** Mean over shown pictures (those read back and scored). */
   psnr: number | null;
   queryPsnr: number | null;
   connectFailures: number;
@@ -113,7 +113,7 @@ export function summarise(i: SummaryInput): PeerSummary {
     stalls,
     maxStallMs,
     firstPictureMs: Math.round(first.shownAt - i.startAt),
-    psnr: round(mean(shown.map((s) => s.psnr)), 2),
+    psnr: round(mean(shown.flatMap((s) => (s.psnr === null ? [] : [s.psnr]))), 2),
     queryPsnr: round(mean(q), 2),
     connectFailures: i.connectFailures,
     pictures: shown.length,
@@ -139,7 +139,7 @@ export function perSecond(shown: readonly Shown[], t0: number, seconds: number):
       t,
       fps: inSecond.length,
       ageMs: round(mean(ages)),
-      psnr: round(mean(inSecond.map((s) => s.psnr)), 2),
+      psnr: round(mean(inSecond.flatMap((s) => (s.psnr === null ? [] : [s.psnr]))), 2),
       queryPsnr: round(mean(q), 2),
     });
   }

@@ -30,6 +30,8 @@ interface PageState {
 }
 
 interface Snapshot {
+  /** The frame the canvas shows as it is read back. */
+  frameId: number | null;
   width: number;
   height: number;
   rgba: string;
@@ -40,6 +42,11 @@ interface SenderStats {
 }
 
 const POLL_MS = 40;
+/**
+ * A shown picture is read back and scored at most this often (ms): each read-back copies the canvas
+ * out of the page (~0.8 MB as base64), and doing it for every picture took CPU from the page itself.
+ */
+const SNAPSHOT_MS = 200;
 
 interface PageFrame {
   frameId: number;
@@ -49,10 +56,10 @@ interface PageFrame {
 
 /**
  * The operator's real page (the built app `serve` hands out) in Chromium in the receiver's namespace.
- * The page is polled every 40 ms: when the frame it shows changes, its canvas is read back, its stamp
- * read and the picture scored like the other peers'. At the end each picture gets the page's own show
- * time and the frame's capture time from the page's frame history. A picture shown and replaced
- * between two polls is not scored (it still counts in the page's own frames-shown figure).
+ * What it showed, and when, comes from the page's own frame history (its show time and the frame's
+ * capture time), so frame rate, age and stalls count every picture. The page is polled every 40 ms:
+ * when the frame it shows changed and the last read-back is SNAPSHOT_MS old, its canvas is read
+ * back, its stamp read and the picture scored like the other peers'; PSNR is the mean over those.
  */
 export async function runPagePeer(o: MmscPeerOptions): Promise<PagePeerRaw> {
   const clip = await readClip(o.clipDir);
@@ -94,7 +101,9 @@ export async function runPagePeer(o: MmscPeerOptions): Promise<PagePeerRaw> {
     let lastFrame: number | null = null;
     let lastN: number | null = null;
     let bytesAtFirst: number | null = null;
-    const frameIds: number[] = [];
+    /** Scores of the pictures read back, by frame id. */
+    const scored = new Map<number, { n: number; psnr: number; queryPsnr: number | null }>();
+    let nextSnapshot = 0;
     let nextStats = 0;
     while (true) {
       const now = Date.now();
@@ -104,16 +113,17 @@ export async function runPagePeer(o: MmscPeerOptions): Promise<PagePeerRaw> {
       }
       if (firstAt !== null && now >= firstAt + o.seconds * 1000) break;
       const s = await state();
-      if (s.shownFrameId !== null && s.shownFrameId !== lastFrame) {
+      if (s.shownFrameId !== null) firstAt ??= Date.now();
+      if (s.shownFrameId !== null && s.shownFrameId !== lastFrame && now >= nextSnapshot) {
         lastFrame = s.shownFrameId;
-        const shownAt = Date.now();
+        nextSnapshot = now + SNAPSHOT_MS;
         const snap = await snapshot();
         const px = Buffer.from(snap.rgba, 'base64');
         const stamp = readStamp(px, snap.width, snap.height, 4);
         if (stamp === null) raw.unreadableStamps++;
         else {
           const n = unwrapStamp(stamp, lastN);
-          if (n !== lastN) {
+          if (n !== lastN && snap.frameId !== null) {
             lastN = n;
             const score = scorePicture(
               px,
@@ -124,15 +134,11 @@ export async function runPagePeer(o: MmscPeerOptions): Promise<PagePeerRaw> {
               snap.height,
               clip.boxes[n % clip.frames] ?? [],
             );
-            frameIds.push(s.shownFrameId);
-            raw.shown.push({
+            scored.set(snap.frameId, {
               n,
-              shownAt,
-              capturedAt: null,
               psnr: Number(score.psnr.toFixed(3)),
               queryPsnr: score.queryPsnr === null ? null : Number(score.queryPsnr.toFixed(3)),
             });
-            firstAt ??= shownAt;
           }
         }
       }
@@ -155,13 +161,18 @@ export async function runPagePeer(o: MmscPeerOptions): Promise<PagePeerRaw> {
         .frames()
         .map((f) => ({ frameId: f.frameId, captureTs: f.captureTs, shownAt: f.shownAt })),
     );
-    const byId = new Map(history.map((f) => [f.frameId, f]));
-    raw.shown.forEach((sh, i) => {
-      const f = byId.get(frameIds[i] as number);
-      if (!f) return;
-      sh.capturedAt = f.captureTs;
-      if (f.shownAt !== null) sh.shownAt = f.shownAt;
-    });
+    for (const f of history) {
+      if (f.shownAt === null) continue;
+      const sc = scored.get(f.frameId);
+      raw.shown.push({
+        n: sc?.n ?? null,
+        shownAt: f.shownAt,
+        capturedAt: f.captureTs,
+        psnr: sc?.psnr ?? null,
+        queryPsnr: sc?.queryPsnr ?? null,
+      });
+    }
+    raw.shown.sort((a, b) => a.shownAt - b.shownAt);
   } catch (e) {
     raw.failure = (e as Error).message.split('\n')[0] ?? 'page failed';
   } finally {
