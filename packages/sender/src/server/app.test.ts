@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { contextFromHello } from '@mmsc/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLog } from '../log.js';
@@ -17,6 +18,7 @@ beforeAll(async () => {
   // A stand-in for the built page: what matters here is what is served, not what the page does.
   appDir = await mkdtemp(join(tmpdir(), 'mmsc-app-'));
   for (const f of ['index.html', 'main.js', 'main.js.map', 'worker.js', 'worker.js.map']) await writeFile(join(appDir, f), `/* ${f} */`);
+  await writeFile(join(appDir, 'main.js.gz'), gzipSync('/* main.js */'));
   s = await startTestSender({ listen: false, appDir });
 });
 afterAll(async () => {
@@ -139,6 +141,20 @@ describe('/models and the app', () => {
     for (const f of ['codec-L12-enc.onnx', 'package.json', 'package-lock.json', 'lexicon.json', '../package.json', '%2e%2e/package.json']) {
       expect((await s.app.inject({ url: `/models/${f}`, headers: auth })).statusCode, f).toBe(404);
     }
+  });
+
+  it('serves the gzip the build wrote beside a file to a browser that accepts it, the file to one that does not', async () => {
+    const gz = await s.app.inject({ url: '/main.js', headers: { 'accept-encoding': 'gzip, deflate, br' } });
+    expect(gz.statusCode).toBe(200);
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    expect(gunzipSync(gz.rawPayload).toString()).toBe('/* main.js */');
+    const plain = await s.app.inject({ url: '/main.js', headers: { 'accept-encoding': 'identity' } });
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.payload).toBe('/* main.js */');
+    // A file without a gzip beside it goes as it is.
+    const worker = await s.app.inject({ url: '/worker.js', headers: { 'accept-encoding': 'gzip' } });
+    expect(worker.headers['content-encoding']).toBeUndefined();
+    expect(worker.payload).toBe('/* worker.js */');
   });
 
   it('does not serve source maps', async () => {

@@ -245,8 +245,15 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
       allowedPath: (p) => /\.(wasm|mjs)$/.test(p),
     });
   if (o.appDir && existsSync(o.appDir)) {
-    // Source maps stay on the build machine.
-    await app.register(fastifyStatic, { root: o.appDir, prefix: '/', decorateReply: false, allowedPath: (p) => !p.endsWith('.map') });
+    // Source maps stay on the build machine. The build writes a gzip beside each file the page
+    // loads; a browser that accepts gzip gets it.
+    await app.register(fastifyStatic, {
+      root: o.appDir,
+      prefix: '/',
+      decorateReply: false,
+      preCompressed: true,
+      allowedPath: (p) => !p.endsWith('.map'),
+    });
   } else {
     app.get('/', async (_req, reply) =>
       reply
