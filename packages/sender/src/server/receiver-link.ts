@@ -231,11 +231,16 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
     if (this.rate.takeResumed()) this.encoder.refresh('the link returned after an outage');
   }
 
-  /** The receiver asks for a keyframe (engines with keyframes; the others refuse it). */
+  /**
+   * The receiver asks for a keyframe (engines with keyframes; the others refuse it). The engine
+   * bounds how often one is made; a request it ignores is counted.
+   */
   refresh(reason: string): void {
+    this.counters.keyframeRequests++;
     const answer = this.encoder.refresh(reason);
     if (!answer.ok) this.refuse('unexpected-message', answer.why, null);
     else if (answer.note) this.log.info({ session: this.id }, `receiver ${this.id} ${answer.note}`);
+    else if (answer.ignored) this.counters.keyframeRequestsIgnored++;
   }
 
   /** Tells the receiver the sender is stopping and closes its peer (which closes the link). */
