@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 // @ts-check
 // Abuse run (issue "Hardening"): starts `mmsc serve` (the built sender) and, one attack at a time,
-// runs a hostile client against it while an honest probe (a child process) watches. Each attack is
+// runs a hostile client against it while an honest probe (a child process) watches. Two senders, one
+// after the other, each with its own baseline, control and checks: the data-channel attacks against a
+// sender that puts the pictures on the data channel (`--transport channel`), then the video track's
+// RTCP attacks (scripts/lib/rtcp-attacks.mjs: NACK, PLI, malformed and lying transport-wide feedback,
+// report and SDES garbage) against one on the default transport (an RTP video track). Each attack is
 // bounded in count and time and stops by itself. Checks: the sender stays up, the honest probe keeps
 // ≥ 70 % of its frame rate without the attack during every attack (a failed ratio is retried once):
 // of the undisturbed baseline, measured first in the same run, or, for attacks that must hold an
@@ -18,6 +22,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { freePort } from './lib/free-port.mjs';
+import { trackAttacks, trackControl } from './lib/rtcp-attacks.mjs';
 
 /** @import { HelloMessage, ProtocolContext } from '@mmsc/protocol' */
 /** @import { CollectedFrame, FrameCollector as Collector } from '@mmsc/receiver' */
@@ -27,6 +32,7 @@ import { freePort } from './lib/free-port.mjs';
 /** What the honest probe reported (its ProbeResult), or fps 0 and why. @typedef {Pick<ProbeResult, 'fps' | 'frames' | 'errors'> & { busyRetries: number }} HonestResult */
 /** @typedef {ReturnType<typeof rawSocket>} RawSocket */
 /** @typedef {ReturnType<typeof makeReceiver>} Receiver */
+/** @typedef {{ feedback?: (f: any) => any, onPart?: (rx: any, m: any) => void, deadline?: number, peerConfig?: object, onPeer?: (pc: import('werift').RTCPeerConnection) => void }} ReceiverOptions */
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
@@ -149,8 +155,11 @@ const children = new Set();
 /** The sender under test (null until it is started). */
 let serve = /** @type {Serve} */ (/** @type {unknown} */ (null));
 
-/** Starts `mmsc serve` and waits until /health answers; watches its output. */
-async function startServe() {
+/**
+ * Starts `mmsc serve` and waits until /health answers; watches its output.
+ * @param {'channel' | 'track'} pictures where the pictures travel: the data channel, or the default (an RTP video track)
+ */
+async function startServe(pictures) {
   const port = await freePort();
   const token = `abuse-${randomBytes(12).toString('hex')}`;
   const args = [
@@ -170,10 +179,10 @@ async function startServe() {
     String(MAX_RECEIVERS),
     '--handshake-timeout',
     String(HANDSHAKE_S),
-    // The attackers speak the data channel (frame parts, feedback): the pictures go there too. Attacks
-    // on the video track's RTCP (NACK, PLI and transport-wide feedback floods) are not in this suite.
-    '--transport',
-    'channel',
+    // The data-channel attackers speak the data channel (frame parts, feedback): their sender puts the
+    // pictures there too. The RTCP attacks (scripts/lib/rtcp-attacks.mjs) get a sender of their own on
+    // the default transport, which puts the codec engines' pictures on an RTP video track.
+    ...(pictures === 'channel' ? ['--transport', 'channel'] : []),
     // Extra serve options for comparisons, e.g. MMSC_ABUSE_SERVE_ARGS="--engine patches".
     ...(process.env.MMSC_ABUSE_SERVE_ARGS ?? '').split(' ').filter(Boolean),
   ];
@@ -445,7 +454,9 @@ async function acceptedSocket(deadline = Date.now() + 10_000) {
 /**
  * A werift receiver with hooks, like the browser's but without decoders: every frame part is
  * counted, complete frames are acknowledged with `feedback(f)` (default: the honest report).
- * @param {{ feedback?: (f: any) => any, onPart?: (rx: any, m: any) => void, deadline?: number }} [o]
+ * `peerConfig` is added to its RTCPeerConnection's (e.g. the codecs that take the video track),
+ * `onPeer` sees the peer before the offer is answered.
+ * @param {ReceiverOptions} [o]
  */
 async function receiver(o = {}) {
   const deadline = o.deadline ?? Date.now() + 15_000;
@@ -462,10 +473,11 @@ async function receiver(o = {}) {
   }
 }
 
-/** @param {{ feedback?: (f: any) => any, onPart?: (rx: any, m: any) => void, deadline?: number }} o */
+/** @param {ReceiverOptions} o */
 function makeReceiver(o) {
   const ws = new WebSocket(`${serve.ws}/signal`, { headers: { authorization: `Bearer ${serve.token}` } });
-  const pc = new RTCPeerConnection({ iceServers: [], iceAdditionalHostAddresses: ['127.0.0.1'], maxMessageSize: 262144 });
+  const pc = new RTCPeerConnection({ iceServers: [], iceAdditionalHostAddresses: ['127.0.0.1'], maxMessageSize: 262144, ...o.peerConfig });
+  o.onPeer?.(pc);
   const rx = {
     ws,
     pc,
@@ -604,7 +616,7 @@ const candidateLine = (/** @type {number} */ i) => `candidate:${i} 1 udp 2122260
 
 /**
  * @typedef {{ checks: [string, boolean, string][], info: Record<string, unknown> }} AttackOutcome
- * @typedef {{ name: string, holdsSession?: boolean, probeAfterMs?: number, run: () => Promise<AttackOutcome> }} Attack
+ * @typedef {{ name: string, holdsSession?: boolean, probeAfterMs?: number, track?: boolean, run: () => Promise<AttackOutcome> }} Attack
  */
 /** @type {Attack[]} */
 const ATTACKS = [
@@ -1100,6 +1112,9 @@ const ATTACKS = [
     },
   },
 ];
+// The video track's RTCP: run against a sender of their own, on the default transport.
+const TRACK_SUITE = { receiver, stats, alive, until, sleep, attackMs: ATTACK_MS };
+ATTACKS.push(...trackAttacks(TRACK_SUITE));
 
 /** One more receiver that behaves (honest feedback, no queries): the capacity cost of a session. */
 /** @type {Attack} */
@@ -1112,6 +1127,9 @@ const CONTROL = {
     return { checks: [], info: { frames: rx.frames } };
   },
 };
+/** The same on the track sender: one more receiver on the video track that behaves. */
+/** @type {Attack} */
+const TRACK_CONTROL = trackControl(TRACK_SUITE);
 
 // ---------------------------------------------------------------------------------------------
 // Phases
@@ -1177,10 +1195,17 @@ async function phase(attack, fps0) {
   };
 }
 
-async function main() {
+/**
+ * One sender and the attacks against it: start, warm-up, baseline, control, `attacks` × --repeat,
+ * then the sender-wide checks (alive, RSS growth, nothing unhandled in its output).
+ * @param {'channel' | 'track'} pictures where this sender puts the pictures @param {Attack[]} selected
+ */
+async function runSender(pictures, selected) {
   const t0 = Date.now();
-  console.log('abuse: starting mmsc serve');
-  serve = await startServe();
+  // The data-channel sender's checks keep their names; the track sender's say which sender.
+  const tag = pictures === 'channel' ? '' : 'track sender: ';
+  console.log(`abuse: starting mmsc serve (pictures on ${pictures === 'channel' ? 'the data channel' : 'the default transport'})`);
+  serve = await startServe(pictures);
   console.log(`abuse: mmsc serve pid ${serve.pid} on ${serve.url}`);
   const start = await snapshot();
 
@@ -1194,6 +1219,7 @@ async function main() {
   console.log(
     JSON.stringify({
       phase: 'baseline',
+      sender: pictures,
       fps: fps0,
       runs: bs.map((b) => b.fps),
       frames: bs.map((b) => b.frames),
@@ -1202,23 +1228,17 @@ async function main() {
     }),
   );
   check(
-    'baseline: the honest probe receives frames',
+    `${tag}baseline: the honest probe receives frames`,
     bs.every((b) => b.fps > 0) && baseErrors.length === 0,
     `${fps0} fps (runs ${bs.map((b) => b.fps).join(', ')}), errors ${JSON.stringify(baseErrors)}`,
   );
 
-  const only = opts.only ? opts.only.split(',').map((s) => s.trim()) : null;
-  if (only) {
-    const unknown = only.filter((n) => !ATTACKS.some((a) => a.name === n));
-    if (unknown.length) throw new Error(`--only: unknown attack ${unknown.join(', ')} (attacks: ${ATTACKS.map((a) => a.name).join(', ')})`);
-  }
   // Control (not checked): what one more well-behaved receiver costs the honest one. Attacks that
   // hold an authenticated session cost at least this much; it tells capacity from damage.
-  const control = await phase(CONTROL, fps0);
+  const control = await phase(pictures === 'channel' ? CONTROL : TRACK_CONTROL, fps0);
   console.log(JSON.stringify({ phase: 'control', attack: control.name, fps: control.fps, ratio: control.ratio, rssMB: control.rssMB }));
   console.log(`note: with one more well-behaved receiver the honest probe gets ${control.fps} fps (ratio ${control.ratio}); not checked`);
   const summaries = [];
-  const selected = ATTACKS.filter((a) => !only || only.includes(a.name));
   /** RSS after each full pass over the attacks (the last pass is the leak check). */
   /** @type {number[]} */
   const passEnds = [];
@@ -1280,7 +1300,7 @@ async function main() {
       )
     : false;
   check(
-    'sender alive after all attacks',
+    `${tag}sender alive after all attacks`,
     alive() && health,
     alive() ? `/health ${health ? 'ok' : 'not ok'}` : `exited ${serve.exitCode} ${serve.exitSignal ?? ''}`,
   );
@@ -1293,14 +1313,14 @@ async function main() {
   const growth = end ? mb(end.rss - warm) : null;
   const fromBaseline = end ? mb(end.rss - afterBase.rss) : null;
   check(
-    `RSS growth over ${passEnds.length >= 2 ? 'the last pass over the attacks' : 'the attacks'} < ${MAX_RSS_GROWTH_MB} MB`,
+    `${tag}RSS growth over ${passEnds.length >= 2 ? 'the last pass over the attacks' : 'the attacks'} < ${MAX_RSS_GROWTH_MB} MB`,
     growth !== null && growth < MAX_RSS_GROWTH_MB,
     growth === null || !end || fromBaseline === null
       ? 'no measurement'
       : `${mb(warm)} MB after ${warmName} → ${mb(end.rss)} MB at the end (${growth >= 0 ? '+' : ''}${growth} MB; from the one-receiver baseline ${mb(afterBase.rss)} MB: ${fromBaseline >= 0 ? '+' : ''}${fromBaseline} MB; per pass ${passEnds.map(mb).join(', ')} MB)`,
   );
   check(
-    'no unhandled error or stack trace in the sender output',
+    `${tag}no unhandled error or stack trace in the sender output`,
     serve.problems.length === 0,
     serve.problems.length === 0 ? `${serve.sessionFailures.length} session failures (allowed)` : serve.problems.slice(0, 5).join(' || '),
   );
@@ -1309,6 +1329,7 @@ async function main() {
   console.log(
     JSON.stringify({
       summary: 'abuse',
+      sender: pictures,
       baselineFps: fps0,
       controlFps: control.fps,
       controlRatio: control.ratio,
@@ -1338,6 +1359,21 @@ async function main() {
   );
 }
 
+async function main() {
+  const only = opts.only ? opts.only.split(',').map((s) => s.trim()) : null;
+  if (only) {
+    const unknown = only.filter((n) => !ATTACKS.some((a) => a.name === n));
+    if (unknown.length) throw new Error(`--only: unknown attack ${unknown.join(', ')} (attacks: ${ATTACKS.map((a) => a.name).join(', ')})`);
+  }
+  const selected = ATTACKS.filter((a) => !only || only.includes(a.name));
+  for (const pictures of /** @type {const} */ (['channel', 'track'])) {
+    const attacks = selected.filter((a) => !!a.track === (pictures === 'track'));
+    if (attacks.length === 0) continue;
+    await runSender(pictures, attacks);
+    await shutdown();
+  }
+}
+
 /** Stops the sender (SIGTERM, then SIGKILL) and any probe still running. */
 async function shutdown() {
   for (const c of children) if (c !== serve?.proc) c.kill('SIGKILL');
@@ -1360,11 +1396,11 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 // Bounded even if something hangs (CI budget).
 const watchdog = setTimeout(
   () => {
-    check('abuse run finished within 8 minutes', false, 'stopped by the watchdog');
+    check('abuse run finished within 12 minutes', false, 'stopped by the watchdog');
     console.log(`${passed} passed, ${failed} failed`);
     void shutdown().finally(() => process.exit(1));
   },
-  8 * 60 * 1000,
+  12 * 60 * 1000,
 );
 watchdog.unref();
 

@@ -112,7 +112,17 @@ async function run(engine: string, prepare?: (page: Page) => Promise<unknown>) {
     const best = await bestSourcePsnr(rgba, snap.width, snap.height);
     // What the sender's track heard back from Chromium's receiver (its PLIs: its decoder's complaints).
     const stats = await (await fetch(`${sender.url}/stats`, { headers: { authorization: `Bearer ${sender.token}` } })).json();
-    const track = stats.receivers?.[0]?.track as { packetsSent: number; nacks: number; plis: number } | undefined;
+    const track = stats.receivers?.[0]?.track as
+      | {
+          packetsSent: number;
+          nacks: number;
+          plis: number;
+          transportFeedback: number;
+          badFeedback: number;
+          feedbackDropped: number;
+          rtcpDropped: number;
+        }
+      | undefined;
     await page.close();
     return { snap, log, session, events, maxDiff, best, errors, track };
   } finally {
@@ -136,6 +146,9 @@ describe('codec engines on the RTP video track in the browser (Chromium), 0.5 Mb
     expect(r.log.pictures.filter((p) => isTrailed(b64(p.data))).map((p) => p.picture?.frameId)).toEqual([]);
     console.log(`the sender's track: ${JSON.stringify(r.track)}`);
     expect(r.track?.plis).toBe(0);
+    // Chromium's transport-wide feedback is read by the sender's own decoder, all of it, within its budgets.
+    expect(r.track?.transportFeedback).toBeGreaterThan(0);
+    expect(r.track).toMatchObject({ badFeedback: 0, feedbackDropped: 0, rtcpDropped: 0 });
     expect(r.session).toContain(`engine ${engine}`);
     expect(r.session).toContain(format);
     expect(r.maxDiff).toBeLessThanOrEqual(2);

@@ -7,7 +7,8 @@ import { receiveVideoTrack, VIDEO_TRACK_CONFIG } from './video-track.js';
 
 // A werift peer sending a video track as the sender's Peer does (transport-cc and the
 // transport-wide sequence number extension), and the Node receiver on loopback: the feedback
-// the sending side hears, read the way the sender reads it (werift's parse, then twccArrivals).
+// the sending side hears, read with werift's parse and twccArrivals (which agree with decodeTwcc,
+// the sender's reader: codec's twcc tests check).
 const closers: (() => unknown)[] = [];
 afterEach(async () => {
   for (const c of closers.splice(0)) await c();

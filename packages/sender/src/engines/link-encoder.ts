@@ -33,8 +33,11 @@ export interface LinkPicture {
 
 /** What became of a receiver's `refresh` (a keyframe request). */
 export type RefreshAnswer =
-  /** Taken: the next picture is a keyframe; `note` says when the stream restarts in another format (logged). */
-  | { ok: true; note?: string }
+  /**
+   * Taken: the next picture is a keyframe; `note` says when the stream restarts in another format
+   * (logged). `ignored`: a keyframe went too recently or is on its way already, and answers this one.
+   */
+  | { ok: true; note?: string; ignored?: boolean }
   /** This engine has no keyframes: the receiver is told `unexpected-message` with `why`. */
   | { ok: false; why: string };
 

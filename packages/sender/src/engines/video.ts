@@ -35,9 +35,10 @@ export class VideoEngineEncoder implements LinkEncoder {
 
   refresh(reason: string): RefreshAnswer {
     const before = this.video.format;
-    this.video.requestKeyframe(reason);
+    const asked = this.video.requestKeyframe(reason);
     const after = this.video.format;
-    return after === before ? { ok: true } : { ok: true, note: `cannot decode ${before}: its stream restarts in ${after}` };
+    if (after !== before) return { ok: true, note: `cannot decode ${before}: its stream restarts in ${after}` };
+    return asked ? { ok: true } : { ok: true, ignored: true };
   }
 
   close(): void {

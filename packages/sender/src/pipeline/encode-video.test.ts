@@ -70,11 +70,13 @@ describe.skipIf(!available)('VideoLinkEncoder (node-av libx264; skipped when its
   it('answers a refresh with a keyframe, at most one per 500 ms', async () => {
     const enc = new VideoLinkEncoder(hello, 10);
     const frame = async (t: number) => (await enc.encode({ frameId: t, captureTs: t * 100, budget: 4000 }, image(t), scores))?.key;
+    expect(enc.requestKeyframe('decode-error')).toBe(false); // before the first frame: it is a keyframe anyway
     expect(await frame(0)).toBe(true);
-    enc.requestKeyframe('decode-error'); // right after the first keyframe: already answered
+    expect(enc.requestKeyframe('decode-error')).toBe(false); // right after the first keyframe: already answered
     expect(await frame(1)).toBe(false);
     await new Promise((r) => setTimeout(r, 550));
-    enc.requestKeyframe('decode-error');
+    expect(enc.requestKeyframe('decode-error')).toBe(true);
+    expect(enc.requestKeyframe('picture loss (PLI)')).toBe(false); // one is asked for already
     expect(await frame(2)).toBe(true);
     expect(await frame(3)).toBe(false);
     enc.close();

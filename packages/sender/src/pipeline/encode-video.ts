@@ -129,19 +129,21 @@ export class VideoLinkEncoder {
   /**
    * The next frame is coded as a keyframe (a receiver's refresh), unless one went less than
    * KEY_INTERVAL_MS ago: a receiver asks after every picture it cannot decode, and the keyframe
-   * already on its way answers all of those.
+   * already on its way answers all of those. True when this request asked for a keyframe; false
+   * when it changed nothing (one went too recently, or one is asked for already).
    */
-  requestKeyframe(reason: string): void {
+  requestKeyframe(reason: string): boolean {
     if (reason === REFRESH_UNSUPPORTED_FORMAT && this.chroma === '444' && this.backend.chromas.includes('420')) {
       // This receiver's decoder has no High 4:4:4: its stream restarts in 4:2:0 (a new encoder,
       // so a new SPS and a keyframe), whatever the keyframe interval. Once: 4:2:0 is the floor.
       this.chroma = '420';
       this.close();
       this.wantKey = reason;
-      return;
+      return true;
     }
-    if (this.lastKeyAt !== null && performance.now() - this.lastKeyAt < KEY_INTERVAL_MS) return;
-    this.wantKey ??= reason;
+    if (this.wantKey !== null || (this.lastKeyAt !== null && performance.now() - this.lastKeyAt < KEY_INTERVAL_MS)) return false;
+    this.wantKey = reason;
+    return true;
   }
 
   async encode(

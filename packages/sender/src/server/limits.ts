@@ -21,6 +21,15 @@ export interface Limits {
   /** Queries per second per session (token bucket), and the burst allowed. */
   queriesPerSecond: number;
   queryBurst: number;
+  /** RTCP from one receiver (transport `rtp`), bytes per second (token bucket) and the burst: the rest is dropped unread. */
+  rtcpBytesPerSecond: number;
+  rtcpBurstBytes: number;
+  /**
+   * Packets that one receiver's transport-wide feedback may report on per second (token bucket; a
+   * feedback packet counts at least 64), and the burst (one feedback may cover 65,535): the rest is dropped unread.
+   */
+  feedbackReportsPerSecond: number;
+  feedbackReportsBurst: number;
 }
 
 export function defaultLimits(maxReceivers = 8): Limits {
@@ -36,6 +45,10 @@ export function defaultLimits(maxReceivers = 8): Limits {
     maxCandidateBytes: 1024,
     queriesPerSecond: 5,
     queryBurst: 10,
+    rtcpBytesPerSecond: 64 * 1024,
+    rtcpBurstBytes: 64 * 1024,
+    feedbackReportsPerSecond: 20_000,
+    feedbackReportsBurst: 0x10000,
   };
 }
 
@@ -51,11 +64,12 @@ export class TokenBucket {
     this.tokens = burst;
   }
 
-  take(now: number): boolean {
+  /** Takes `n` tokens (1 by default) if there are that many; false, taking none, if not. */
+  take(now: number, n = 1): boolean {
     if (this.last !== null) this.tokens = Math.min(this.burst, this.tokens + Math.max(0, now - this.last) * this.rate);
     this.last = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
+    if (this.tokens < n) return false;
+    this.tokens -= n;
     return true;
   }
 }

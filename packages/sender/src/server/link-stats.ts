@@ -11,6 +11,9 @@ export interface LinkCounters {
   lastFrameBytes: number;
   budgetViolations: number;
   protocolErrors: number;
+  /** Keyframe requests (refresh messages, PLIs), and those ignored: a keyframe went too recently or is on its way already. */
+  keyframeRequests: number;
+  keyframeRequestsIgnored: number;
   lastFrameMs: Record<string, number>;
 }
 
@@ -36,6 +39,8 @@ export function newCounters(now = new Date()): LinkCounters {
     lastFrameBytes: 0,
     budgetViolations: 0,
     protocolErrors: 0,
+    keyframeRequests: 0,
+    keyframeRequestsIgnored: 0,
     lastFrameMs: {},
   };
 }

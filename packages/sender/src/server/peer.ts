@@ -3,6 +3,7 @@ import { checkAnswerSdp, type IceServer, parseSignal, type SessionErrorCode, Sig
 import type { RTCDataChannel, RTCPeerConnection } from 'werift';
 import type { RtpVideoFormat } from '../engines/link-encoder.js';
 import { defaultLimits, type Limits } from './limits.js';
+import type { RtcpLimits } from './rtcp-budget.js';
 import { type TrackCounters, trackDeclined, VideoTrack, videoPeerConfig } from './video-track.js';
 import { ConfiguredPeerConnection } from './werift-peer.js';
 
@@ -39,7 +40,7 @@ export interface PeerEvents {
  */
 export type TrackDeclined = 'channel' | 'refuse';
 
-export type PeerLimits = Pick<Limits, 'maxSignalBytes' | 'maxPendingCandidates' | 'maxCandidates' | 'maxCandidateBytes'>;
+export type PeerLimits = Pick<Limits, 'maxSignalBytes' | 'maxPendingCandidates' | 'maxCandidates' | 'maxCandidateBytes'> & RtcpLimits;
 
 /**
  * One receiver's WebRTC side: a werift peer that offers one reliable, ordered data channel and, for
@@ -79,9 +80,17 @@ export class Peer extends EventEmitter<PeerEvents> {
     });
     this.dc = this.pc.createDataChannel('mmsc', { ordered: true });
     if (video) {
-      this.track = new VideoTrack(this.pc.addTransceiver('video', { direction: 'sendonly' }), video.payloadType);
-      this.track.onPictureLoss(() => this.emit('pictureLoss'));
-      this.track.onTransportFeedback((base, arrivals) => this.emit('transportFeedback', base, arrivals));
+      const track = new VideoTrack(this.pc.addTransceiver('video', { direction: 'sendonly' }), video.payloadType, limits);
+      this.track = track;
+      track.onPictureLoss(() => this.emit('pictureLoss'));
+      track.onTransportFeedback((base, arrivals) => this.emit('transportFeedback', base, arrivals));
+      // The receiver's RTCP is bounded on every DTLS transport it can arrive on: the ones made now
+      // (the data channel's and the track's) and any the answer makes (checked on each state change).
+      const guard = () => {
+        for (const t of this.pc.dtlsTransports) track.guard(t);
+      };
+      guard();
+      this.pc.connectionStateChange.subscribe(guard);
     }
     this.dc.onopen = () => this.emit('open');
     this.dc.onMessage.subscribe((data) => {

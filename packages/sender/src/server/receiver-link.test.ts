@@ -91,6 +91,16 @@ describe('ReceiverLink', () => {
     expect(logs.map((l) => l.msg)).toContain('receiver k restarts in 4:2:0');
   });
 
+  it('counts keyframe requests, refreshes and PLIs alike, and those the engine ignores', () => {
+    const keyed = fakeEngine({ keyframes: true, taken: 1 });
+    const { l, peer, refused } = link('k', { engine: keyed.engine });
+    for (let i = 0; i < 5; i++) peer.emit('pictureLoss');
+    peer.emit('message', encodeMessage({ type: 'refresh', reason: 'decode-error' }));
+    expect(keyed.log.refreshes).toEqual([...Array.from({ length: 5 }, () => 'picture loss (PLI)'), 'decode-error']);
+    expect(l.snapshot()).toMatchObject({ keyframeRequests: 6, keyframeRequestsIgnored: 5 });
+    expect(refused).toEqual([]); // ignored is not refused: the keyframe on its way answers them
+  });
+
   it('a query the lexicon refuses is answered with an error and the previous query stays', async () => {
     const { l, peer } = await lexiconLink();
     peer.emit('message', encodeMessage({ type: 'query', queryId: 'long', text: 'cat '.repeat(100) }));

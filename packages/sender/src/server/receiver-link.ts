@@ -260,11 +260,16 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
     this.log.info({ session: this.id, why }, `receiver ${this.id} takes no video track (${why}): its pictures travel on the data channel`);
   }
 
-  /** The receiver asks for a keyframe (engines with keyframes; the others refuse it). */
+  /**
+   * The receiver asks for a keyframe (engines with keyframes; the others refuse it). The engine
+   * bounds how often one is made; a request it ignores is counted.
+   */
   refresh(reason: string): void {
+    this.counters.keyframeRequests++;
     const answer = this.encoder.refresh(reason);
     if (!answer.ok) this.refuse('unexpected-message', answer.why, null);
     else if (answer.note) this.log.info({ session: this.id }, `receiver ${this.id} ${answer.note}`);
+    else if (answer.ignored) this.counters.keyframeRequestsIgnored++;
   }
 
   /** Tells the receiver the sender is stopping and closes its peer (which closes the link). */

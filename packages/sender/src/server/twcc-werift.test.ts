@@ -3,8 +3,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RecvDelta, RtcpPacketConverter, RtcpTransportLayerFeedback, RunLengthChunk, TransportWideCC } from 'werift';
 
-// The sender hears transport-wide feedback through werift's RTCP parser: what it makes of our
-// packets (the Node receiver's) and of Chromium-style ones, and `twccArrivals` on what it parsed.
+// werift's RTCP parser on transport-wide feedback: what it makes of our packets (the Node
+// receiver's) and of Chromium-style ones, and `twccArrivals` on what it parsed. (The sender itself
+// no longer hands feedback to werift's parser: VideoTrack decodes the bytes with `decodeTwcc`, which
+// agrees with `twccArrivals` on werift's parse, codec's twcc tests check.)
 
 /** werift's parse of one RTCP packet, which must be transport-wide feedback. */
 function parse(bytes: Uint8Array): TransportWideCC {

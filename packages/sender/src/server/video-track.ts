@@ -1,9 +1,12 @@
 import { randomInt } from 'node:crypto';
-import { twccArrivals } from '@mmsc/codec';
+import { decodeTwcc, type TwccFeedback } from '@mmsc/codec';
 import {
+  GenericNack,
   type PeerConfig,
+  type RTCDtlsTransport,
   RTCRtpCodecParameters,
   type RTCRtpTransceiver,
+  type RtcpPacket,
   RtcpTransportLayerFeedback,
   RtpHeader,
   RtpPacket,
@@ -15,6 +18,9 @@ import {
   useTransportWideCC,
 } from 'werift';
 import type { RtpVideoFormat } from '../engines/link-encoder.js';
+import { defaultLimits } from './limits.js';
+import { ResendBudget } from './resend-budget.js';
+import { RtcpBudget, type RtcpLimits } from './rtcp-budget.js';
 
 /**
  * What a peer offers for a video track of `format`: that one codec, with NACK, PLI and
@@ -74,24 +80,29 @@ export function trackDeclined(answerSdp: string, format: RtpVideoFormat): string
   return null;
 }
 
-/** Arrivals (µs after the reference time, null: lost) from werift's parse of a feedback packet. */
-function transportWideArrivals(fb: TransportWideCC): { base: number; arrivalsUs: (number | null)[] } {
-  return { base: fb.baseSequenceNumber, arrivalsUs: twccArrivals(fb) };
+/** werift's SRTCP session as a DTLS transport holds it: `decrypt` gives the compound RTCP packet its parser reads. */
+interface SrtcpSession {
+  decrypt: (buf: Buffer) => Buffer;
 }
 
-/** What the track's sender did for the receiver's repair requests. */
+/** What the track's sender did for the receiver's repair requests and feedback. */
 export interface TrackCounters {
   packetsSent: number;
-  /** NACK messages received, and the packets they asked for again (answered from the last 128). */
+  /** NACK messages received, the packets they asked for again, and those resent (ResendBudget). */
   nacks: number;
   nackedPackets: number;
+  resentPackets: number;
   /** Picture loss indications received. */
   plis: number;
-  /** Transport-wide feedback packets received, and those dropped as malformed. */
+  /** Transport-wide feedback packets taken, those dropped as malformed, and those dropped unread (over the report budget). */
   transportFeedback: number;
   badFeedback: number;
   /** Pictures whose last packet went out a second time (sendCopy). */
   tailCopies: number;
+  feedbackDropped: number;
+  /** Compound RTCP packets dropped unread (over the byte budget), and those whose malformed tail was cut off. */
+  rtcpDropped: number;
+  rtcpMalformed: number;
 }
 
 /** A picture's last packet goes out twice when it is at most this long (its trailer). */
@@ -101,32 +112,115 @@ const TAIL_COPY_DELAY_MS = 5;
 
 /**
  * One receiver's video track on the sender (transport `rtp`): a picture's payloads go out as RTP
- * packets with one timestamp, consecutive sequence numbers and the marker bit on the last. werift's
- * RTCRtpSender keeps the last 128 packets and answers NACKs from them; a PLI is handed on.
+ * packets with one timestamp, consecutive sequence numbers and the marker bit on the last.
+ *
+ * The receiver's RTCP is the sender's work, so it is bounded before werift reads it (`guard`, on
+ * each DTLS transport of the peer: between werift's SRTCP decryption and its RTCP parser): an
+ * RtcpBudget drops what is over the receiver's byte budget, and takes the transport-wide feedback
+ * out, which this track decodes itself (`decodeTwcc`) within the report budget; werift's own
+ * estimator never sees it. werift's RTCRtpSender keeps the last 128 packets and answers NACKs
+ * from them: each NACK's list is first cut to what a ResendBudget allows. A PLI is handed on (the
+ * encoder bounds keyframes).
  */
 export class VideoTrack {
   private seq = randomInt(0, 0x10000);
-  private readonly count: TrackCounters = {
+  private readonly count: Omit<TrackCounters, 'feedbackDropped' | 'rtcpDropped' | 'rtcpMalformed'> = {
     packetsSent: 0,
     nacks: 0,
     nackedPackets: 0,
+    resentPackets: 0,
     plis: 0,
     transportFeedback: 0,
     badFeedback: 0,
     tailCopies: 0,
   };
+  /** Transport-wide feedback that reached werift's parser all the same (a transport not guarded): dropped. */
+  private unguardedFeedback = 0;
+  private readonly budget: RtcpBudget;
+  private readonly resends = new ResendBudget();
+  private readonly guarded = new WeakSet<object>();
+  private readonly feedbackListeners: ((baseSeq: number, arrivalsMs: (number | null)[]) => void)[] = [];
 
   constructor(
     private readonly transceiver: RTCRtpTransceiver,
     private readonly payloadType: number,
+    limits: RtcpLimits = defaultLimits(),
   ) {
-    transceiver.sender.onGenericNack.subscribe((nack) => {
-      this.count.nacks++;
-      this.count.nackedPackets += nack.lost.length;
-    });
-    transceiver.sender.onPictureLossIndication.subscribe(() => {
+    this.budget = new RtcpBudget(limits);
+    const sender = transceiver.sender;
+    // werift's router hands the sender each RTCP packet for its SSRC: NACK lists are cut to the budget first.
+    const handle = sender.handleRtcpPacket.bind(sender);
+    sender.handleRtcpPacket = (packet: RtcpPacket) => {
+      if (packet.type === RtcpTransportLayerFeedback.type && packet.feedback instanceof GenericNack) {
+        const nack = packet.feedback;
+        this.count.nacks++;
+        this.count.nackedPackets += nack.lost.length;
+        nack.lost = this.resends.resend(nack.lost, performance.now());
+        this.count.resentPackets += nack.lost.length;
+      } else if (packet.type === RtcpTransportLayerFeedback.type && packet.feedback instanceof TransportWideCC) {
+        // Only from a transport not guarded (none is expected): werift's parse is done, its estimator is not fed.
+        this.unguardedFeedback++;
+        return;
+      }
+      handle(packet);
+    };
+    sender.onPictureLossIndication.subscribe(() => {
       this.count.plis++;
     });
+  }
+
+  /**
+   * Puts this track's RTCP budget between `transport`'s SRTCP decryption and werift's RTCP parser,
+   * for the SRTCP session it has and each one it makes later (idempotent).
+   */
+  guard(transport: RTCDtlsTransport): void {
+    if (this.guarded.has(transport)) return;
+    this.guarded.add(transport);
+    const wrap = (session: SrtcpSession | undefined) => {
+      if (session && !this.guarded.has(session)) {
+        this.guarded.add(session);
+        const decrypt = session.decrypt;
+        session.decrypt = (buf) => this.inbound(decrypt(buf));
+      }
+      return session;
+    };
+    let session = wrap(transport.srtcp as SrtcpSession | undefined);
+    Object.defineProperty(transport, 'srtcp', {
+      configurable: true,
+      enumerable: true,
+      get: () => session,
+      set: (s: SrtcpSession | undefined) => {
+        session = wrap(s);
+      },
+    });
+  }
+
+  /** One decrypted compound RTCP packet from the receiver: what werift may parse of it. Never throws. */
+  private inbound(compound: Buffer): Buffer {
+    try {
+      const { rest, feedback } = this.budget.sort(compound, performance.now() / 1000);
+      for (const bytes of feedback) this.transportWide(bytes);
+      return rest === compound ? compound : Buffer.from(rest.buffer, rest.byteOffset, rest.byteLength);
+    } catch {
+      return Buffer.alloc(0);
+    }
+  }
+
+  /** One transport-wide feedback packet: decoded, and handed to the listeners if it is about this track. */
+  private transportWide(bytes: Uint8Array): void {
+    let fb: TwccFeedback;
+    try {
+      fb = decodeTwcc(bytes);
+    } catch {
+      this.count.badFeedback++; // a malformed packet from the receiver: dropped
+      return;
+    }
+    if (fb.mediaSsrc !== this.transceiver.sender.ssrc) return; // not about this track (werift's router drops these too)
+    this.count.transportFeedback++;
+    // The reference time as werift read it (24 bits unsigned, 64 ms units): times stay on the clock they had.
+    const refMs = (fb.referenceTime & 0xffffff) * 64;
+    const arrivalsMs = fb.packets.map((us) => (us === null ? null : refMs + us / 1000));
+    for (const listener of this.feedbackListeners) listener(fb.baseSeq, arrivalsMs);
   }
 
   /** `listener` runs on each picture loss indication from the receiver. */
@@ -140,24 +234,7 @@ export class VideoTrack {
    * receiver's clock or null (not received).
    */
   onTransportFeedback(listener: (baseSeq: number, arrivalsMs: (number | null)[]) => void): void {
-    this.transceiver.sender.onRtcp.subscribe((packet) => {
-      const fb = (packet as { feedback?: unknown }).feedback;
-      if (packet.type !== RtcpTransportLayerFeedback.type || !(fb instanceof TransportWideCC)) return;
-      let parsed: { base: number; arrivalsUs: (number | null)[] };
-      try {
-        parsed = transportWideArrivals(fb);
-      } catch {
-        this.count.badFeedback++; // a malformed packet from the receiver: dropped
-        return;
-      }
-      const { base, arrivalsUs } = parsed;
-      this.count.transportFeedback++;
-      const refMs = fb.referenceTime * 64;
-      listener(
-        base,
-        arrivalsUs.map((us) => (us === null ? null : refMs + us / 1000)),
-      );
-    });
+    this.feedbackListeners.push(listener);
   }
 
   /**
@@ -176,6 +253,7 @@ export class VideoTrack {
         timestamp: rtpTs,
         marker: i === payloads.length - 1,
       });
+      this.resends.sent(this.seq, p.length + overhead);
       this.seq = (this.seq + 1) & 0xffff;
       this.count.packetsSent++;
       const before = sender.dtlsTransport?.transportSequenceNumber;
@@ -215,6 +293,12 @@ export class VideoTrack {
   }
 
   counters(): TrackCounters {
-    return { ...this.count };
+    const b = this.budget.counters;
+    return {
+      ...this.count,
+      feedbackDropped: b.feedbackDropped + this.unguardedFeedback,
+      rtcpDropped: b.overBudget,
+      rtcpMalformed: b.malformed,
+    };
   }
 }

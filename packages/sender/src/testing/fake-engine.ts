@@ -11,9 +11,10 @@ export interface FakeEngineLog {
 
 /**
  * An engine without a codec, for link tests: each frame is one `base` message of half its budget
- * (a valid protocol message the fake peer decodes); `refresh` is taken or refused as asked.
+ * (a valid protocol message the fake peer decodes); `refresh` is taken or refused as asked (with
+ * `taken`, the refreshes after the first `taken` are ignored).
  */
-export function fakeEngine(o: { keyframes?: boolean; note?: string } = {}): { engine: Engine; log: FakeEngineLog } {
+export function fakeEngine(o: { keyframes?: boolean; note?: string; taken?: number } = {}): { engine: Engine; log: FakeEngineLog } {
   const log: FakeEngineLog = { frames: [], refreshes: [], closed: 0 };
   const engine: Engine = {
     name: 'patches',
@@ -32,6 +33,7 @@ export function fakeEngine(o: { keyframes?: boolean; note?: string } = {}): { en
       refresh(reason: string): RefreshAnswer {
         log.refreshes.push(reason);
         if (!o.keyframes) return { ok: false, why: 'this fake engine has no keyframes' };
+        if (o.taken !== undefined && log.refreshes.length > o.taken) return { ok: true, ignored: true };
         return o.note ? { ok: true, note: o.note } : { ok: true };
       },
       close() {
