@@ -47,9 +47,11 @@ describe('engine registry', () => {
   it('h264 takes a refresh, and restarts in 4:2:0 for a decoder without 4:4:4 (once)', () => {
     const hello = engineFor('h264').hello(common);
     const enc = engineFor('h264').createLinkEncoder(hello, contextFromHello(hello), options);
-    expect(enc.refresh('decode-error')).toEqual({ ok: true });
+    // The first picture is a keyframe already: a refresh before it is answered by it (counted as ignored).
+    expect(enc.refresh('decode-error')).toEqual({ ok: true, ignored: true });
     expect(enc.refresh(REFRESH_UNSUPPORTED_FORMAT)).toEqual({ ok: true, note: 'cannot decode 444: its stream restarts in 420' });
-    expect(enc.refresh(REFRESH_UNSUPPORTED_FORMAT)).toEqual({ ok: true });
+    // Once: the restart's keyframe is on its way, and 4:2:0 is the floor.
+    expect(enc.refresh(REFRESH_UNSUPPORTED_FORMAT)).toEqual({ ok: true, ignored: true });
     enc.close();
   });
 
