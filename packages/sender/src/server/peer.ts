@@ -235,10 +235,16 @@ export class Peer extends EventEmitter<PeerEvents> {
     return typeof s === 'number' && s > 0 ? s : null;
   }
 
+  /** Transport `rtp`: the video track's pacing rate (bits/s; not finite: none). */
+  setPacingRate(bps: number): void {
+    this.track?.setPacingRate(bps);
+  }
+
   close(reason: string): void {
     if (this.closed) return;
     this.closed = true;
     this.pendingCandidates.length = 0;
+    this.track?.close();
     void this.pc.close().catch(() => undefined);
     this.emit('closed', reason);
   }

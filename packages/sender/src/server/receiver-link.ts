@@ -33,6 +33,8 @@ export interface LinkPeer {
   sendRtp?(payloads: readonly Uint8Array[], rtpTs: number, overhead: number): { tseq: number; bytes: number }[] | null;
   /** Transport `rtp`: the track's packets and repairs. */
   trackCounters?(): TrackCounters | null;
+  /** Transport `rtp`: the track's pacing rate (bits/s; not finite: none). */
+  setPacingRate?(bps: number): void;
   srtt(): number | null;
   close(reason: string): void;
   on<K extends keyof PeerEvents>(event: K, listener: (...args: PeerEvents[K]) => void): unknown;
@@ -76,6 +78,8 @@ const DEBUG_RATE = process.env.MMSC_DEBUG_RATE === '1';
  * for transport-wide feedback (s); a receiver that never sends any is then judged by its reports.
  */
 const TRANSPORT_WIDE_WAIT_S = 2;
+/** Transport `rtp`: the track is paced at this multiple of the measured bottleneck rate. */
+export const PACE_GAIN = 2;
 /** The same refusal is told to the peer at most this often (seconds): no amplification. */
 const TELL_EVERY_S = 1;
 
@@ -362,6 +366,11 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
   ): void {
     for (const part of out.parts) this.peer.send(part);
     if (out.track) {
+      // Paced at PACE_GAIN × the measured bottleneck rate (none before it is measured): the
+      // bottleneck's queue stays short, so a NACK's repair (sent at once, outside the pacer) does not
+      // wait behind a whole picture. Faster than the bottleneck, so the packets' dispersion there still
+      // measures it, and a link that grows shows up to PACE_GAIN × what was measured.
+      this.peer.setPacingRate?.(PACE_GAIN * (this.rate.state().bottleneckBps ?? Number.NaN));
       const numbered = this.peer.sendRtp?.(out.track.payloads, out.track.rtpTs, RTP_PACKET_OVERHEAD) ?? null;
       if (numbered) {
         const now = performance.now() / 1000;

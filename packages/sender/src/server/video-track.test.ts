@@ -110,17 +110,46 @@ describe('VideoTrack', () => {
     const payloads = [Uint8Array.of(0x10, 1, 2), Uint8Array.of(0, 3, 4), Uint8Array.of(0, 5)];
     peer.sendRtp(payloads, 123_456);
     peer.sendRtp([Uint8Array.of(0x10, 9)], 132_456);
-    // Each picture's last packet (small: a trailer) comes a second time, a few ms later, with the same number.
+    // Each picture's last packet (small: a trailer) goes a second time, right after it, with the same number.
     await until(() => packets.length >= 6);
     await new Promise((r) => setTimeout(r, 50));
-    expect(packets.map((p) => p.header.timestamp)).toEqual([123_456, 123_456, 123_456, 132_456, 123_456, 132_456]);
+    expect(packets.map((p) => p.header.timestamp)).toEqual([123_456, 123_456, 123_456, 123_456, 132_456, 132_456]);
     expect(packets.map((p) => p.header.marker)).toEqual([false, false, true, true, true, true]);
     const seqs = packets.map((p) => p.header.sequenceNumber);
-    expect(seqs.map((s) => (s - (seqs[0] as number) + 0x10000) & 0xffff)).toEqual([0, 1, 2, 3, 2, 3]);
+    expect(seqs.map((s) => (s - (seqs[0] as number) + 0x10000) & 0xffff)).toEqual([0, 1, 2, 2, 3, 3]);
     expect(packets.map((p) => [...p.payload])).toEqual(
-      [...payloads, Uint8Array.of(0x10, 9), payloads[2], Uint8Array.of(0x10, 9)].map((p) => [...(p as Uint8Array)]),
+      [...payloads, payloads[2], Uint8Array.of(0x10, 9), Uint8Array.of(0x10, 9)].map((p) => [...(p as Uint8Array)]),
     );
-    expect(peer.trackCounters()).toMatchObject({ packetsSent: 4, plis: 0, tailCopies: 2 });
+    expect(peer.trackCounters()).toMatchObject({ packetsSent: 4, plis: 0, tailCopies: 2, misnumbered: 0 });
+  }, 15_000);
+
+  it('paces the packets at the rate it is given, and foretells each packet’s transport-wide number', async () => {
+    const { peer, packets } = await connect(VP8);
+    await new Promise((r) => setTimeout(r, 200));
+    const arrivals: number[] = [];
+    const start = packets.length;
+    peer.setPacingRate(1_000_000); // 125 bytes per ms
+    const numbered = peer.sendRtp(
+      Array.from({ length: 10 }, (_, i) => Uint8Array.of(i === 0 ? 0x10 : 0, ...new Uint8Array(1000))),
+      7000,
+      50,
+    );
+    const t0 = performance.now();
+    await until(() => {
+      while (arrivals.length < packets.length - start) arrivals.push(performance.now() - t0);
+      return packets.length - start >= 10;
+    }, 3000);
+    // A burst of three, then 1,051 bytes per 8.4 ms: the last about 59 ms after the first.
+    expect(arrivals.at(-1) as number).toBeGreaterThan(45);
+    expect(arrivals.at(-1) as number).toBeLessThan(400);
+    // What `sendRtp` said each packet's number would be is what it carries (werift's transport-wide extension).
+    const tseqs = packets.slice(start).map((p) => {
+      const ext = p.header.extensions.find((e) => e.payload.length === 2);
+      return ext ? ext.payload.readUInt16BE(0) : null;
+    });
+    expect(numbered?.map((n) => n.tseq)).toEqual(tseqs);
+    expect(numbered?.every((n) => n.bytes === 1051)).toBe(true);
+    expect(peer.trackCounters()).toMatchObject({ misnumbered: 0 });
   }, 15_000);
 
   it('does not send a large last packet twice', async () => {

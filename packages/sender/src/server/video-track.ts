@@ -6,6 +6,7 @@ import {
   type RTCDtlsTransport,
   RTCRtpCodecParameters,
   type RTCRtpTransceiver,
+  RTP_EXTENSION_URI,
   type RtcpPacket,
   RtcpTransportLayerFeedback,
   RtpHeader,
@@ -19,6 +20,7 @@ import {
 } from 'werift';
 import type { RtpVideoFormat } from '../engines/link-encoder.js';
 import { defaultLimits } from './limits.js';
+import { Pacer } from './pacer.js';
 import { ResendBudget } from './resend-budget.js';
 import { RtcpBudget, type RtcpLimits } from './rtcp-budget.js';
 
@@ -97,8 +99,10 @@ export interface TrackCounters {
   /** Transport-wide feedback packets taken, those dropped as malformed, and those dropped unread (over the report budget). */
   transportFeedback: number;
   badFeedback: number;
-  /** Pictures whose last packet went out a second time (sendCopy). */
+  /** Pictures whose last packet went out a second time. */
   tailCopies: number;
+  /** Packets whose transport-wide number was not the one `send` foretold (something else sent on the track). */
+  misnumbered: number;
   feedbackDropped: number;
   /** Compound RTCP packets dropped unread (over the byte budget), and those whose malformed tail was cut off. */
   rtcpDropped: number;
@@ -107,8 +111,6 @@ export interface TrackCounters {
 
 /** A picture's last packet goes out twice when it is at most this long (its trailer). */
 const TAIL_COPY_MAX = 300;
-/** How long after the picture its last packet's copy goes (ms): apart from a loss burst that took the first. */
-const TAIL_COPY_DELAY_MS = 5;
 
 /**
  * One receiver's video track on the sender (transport `rtp`): a picture's payloads go out as RTP
@@ -133,7 +135,11 @@ export class VideoTrack {
     transportFeedback: 0,
     badFeedback: 0,
     tailCopies: 0,
+    misnumbered: 0,
   };
+  /** The track's packets wait here for their time (a multiple of the bottleneck's rate). */
+  private readonly pacer = new Pacer<{ packet: RtpPacket; tseq: number | null; copy: boolean }>();
+  private timer: NodeJS.Timeout | null = null;
   /** Transport-wide feedback that reached werift's parser all the same (a transport not guarded): dropped. */
   private unguardedFeedback = 0;
   private readonly budget: RtcpBudget;
@@ -238,48 +244,81 @@ export class VideoTrack {
   }
 
   /**
-   * Sends one picture's payloads (nothing goes out before the transport is up). Returns each
-   * packet's transport-wide sequence number and wire bytes, or null when the receiver did not
-   * take the transport-wide sequence number extension (its feedback cannot name them).
+   * Puts one picture's payloads on the track, through the pacer (nothing goes out before the
+   * transport is up). The last payload, when small (the picture's trailer), goes twice: lost alone,
+   * it would leave the picture unfinished until the next picture's first packet showed the gap (a
+   * frame interval) and its repair came (a round trip); the receiver takes whichever copy comes first
+   * (a browser's SRTP replay check drops the other). Returns each packet's transport-wide sequence
+   * number (the one werift will give it: werift numbers every packet it sends, and only this pacer
+   * sends on the track) and wire bytes, or null when the packets will not be numbered (the transport
+   * is not up, or the receiver did not take the extension). The copy's number is not the picture's:
+   * whether it arrives says nothing of loss.
    */
   send(payloads: readonly Uint8Array[], rtpTs: number, overhead: number): { tseq: number; bytes: number }[] | null {
-    const sender = this.transceiver.sender;
+    const transport = this.transceiver.sender.dtlsTransport;
+    const numbered = transport?.state === 'connected' && this.numbersPackets();
+    let next = (transport?.transportSequenceNumber ?? 0) + this.pacer.length;
     const out: { tseq: number; bytes: number }[] = [];
-    let numbered = true;
     payloads.forEach((p, i) => {
-      const header = new RtpHeader({
-        payloadType: this.payloadType,
-        sequenceNumber: this.seq,
-        timestamp: rtpTs,
-        marker: i === payloads.length - 1,
-      });
-      this.resends.sent(this.seq, p.length + overhead);
-      this.seq = (this.seq + 1) & 0xffff;
+      const last = i === payloads.length - 1;
+      const header = () => new RtpHeader({ payloadType: this.payloadType, sequenceNumber: this.seq, timestamp: rtpTs, marker: last });
+      const bytes = p.length + overhead;
+      this.resends.sent(this.seq, bytes);
       this.count.packetsSent++;
-      const before = sender.dtlsTransport?.transportSequenceNumber;
-      // werift numbers the packet (the transport-wide extension) before its first await.
-      sender.sendRtp(new RtpPacket(header, Buffer.from(p.buffer, p.byteOffset, p.byteLength))).catch(() => undefined);
-      const after = sender.dtlsTransport?.transportSequenceNumber;
-      if (after === undefined || after === before) numbered = false;
-      else out.push({ tseq: after & 0xffff, bytes: p.length + overhead });
-      if (i === payloads.length - 1 && p.length <= TAIL_COPY_MAX) this.sendCopy(header, p);
+      next = (next + 1) & 0xffff;
+      this.pacer.push(
+        { packet: new RtpPacket(header(), Buffer.from(p.buffer, p.byteOffset, p.byteLength)), tseq: numbered ? next : null, copy: false },
+        bytes,
+      );
+      out.push({ tseq: next, bytes });
+      if (last && p.length <= TAIL_COPY_MAX) {
+        next = (next + 1) & 0xffff;
+        this.pacer.push({ packet: new RtpPacket(header(), Buffer.from(p)), tseq: numbered ? next : null, copy: true }, bytes);
+      }
+      this.seq = (this.seq + 1) & 0xffff;
     });
+    this.pump();
     return numbered ? out : null;
   }
 
   /**
-   * The picture's last packet (its trailer, small) goes out once more, TAIL_COPY_DELAY_MS later and
-   * with the same sequence number: lost alone, it would leave the picture unfinished until the
-   * next picture's first packet showed the gap (a frame interval) and its repair came (a round trip).
-   * The receiver takes whichever copy comes first (a browser's SRTP replay check drops the other).
-   * The copy's transport-wide number is not the picture's: whether it arrives says nothing of loss.
+   * The pacing rate (bits/s; not finite: none, each picture goes as one burst). The link sets it to a
+   * multiple of the measured bottleneck rate.
    */
-  private sendCopy(header: RtpHeader, payload: Uint8Array): void {
-    const copy = new RtpPacket(new RtpHeader({ ...header }), Buffer.from(payload));
-    setTimeout(() => {
-      this.count.tailCopies++;
-      this.transceiver.sender.sendRtp(copy).catch(() => undefined);
-    }, TAIL_COPY_DELAY_MS).unref();
+  setPacingRate(bps: number): void {
+    this.pacer.setRate(bps, performance.now());
+    this.pump();
+  }
+
+  /** Whether werift puts a transport-wide sequence number on the track's packets (the receiver took the extension). */
+  private numbersPackets(): boolean {
+    const exts = (this.transceiver.sender as unknown as { headerExtensions?: { uri: string }[] }).headerExtensions;
+    return exts?.some((e) => e.uri === RTP_EXTENSION_URI.transportWideCC) ?? false;
+  }
+
+  /** Sends what the pacer lets go now; comes back when the next may go. */
+  private readonly pump = (): void => {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const now = performance.now();
+    const sender = this.transceiver.sender;
+    for (const q of this.pacer.due(now)) {
+      // werift numbers the packet (the transport-wide extension) before its first await.
+      sender.sendRtp(q.packet).catch(() => undefined);
+      if (q.copy) this.count.tailCopies++;
+      if (q.tseq !== null && ((sender.dtlsTransport?.transportSequenceNumber ?? -1) & 0xffff) !== q.tseq) this.count.misnumbered++;
+    }
+    const at = this.pacer.nextAt(now);
+    if (at === null) return;
+    this.timer = setTimeout(this.pump, Math.max(0, at - now));
+    this.timer.unref();
+  };
+
+  /** Stops sending: what waits in the pacer is dropped. */
+  close(): void {
+    this.pacer.clear();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
   }
 
   /**
@@ -288,6 +327,7 @@ export class VideoTrack {
    * the line has no codec it offered) and sends nothing on it.
    */
   decline(): void {
+    this.close();
     this.transceiver.setDirection('inactive');
     this.transceiver.stop();
   }
