@@ -77,6 +77,8 @@ export interface RateState {
   framesSkipped: number;
   /** Share of packets lost (retransmission stalls per packet) over the last 2 s. */
   lossFraction: number;
+  /** Transport `rtp`: the bottleneck's rate as the last update measured it (bits/s), or null. */
+  bottleneckBps: number | null;
 }
 
 /**
@@ -151,7 +153,7 @@ export const DIRECT_SHARE = 0.85;
 /** Growth per frame (at 10 fps) towards a measured bottleneck rate. */
 const DIRECT_CLIMB = 1.25;
 /** A picture's packets give a dispersion sample when at least this many arrived. */
-const MIN_TRAIN = 3;
+const MIN_TRAIN = 2;
 /** The bottleneck's rate is taken as measured once this many pictures within CAPACITY_WINDOW_S gave a sample. */
 const MIN_DIRECT = 3;
 /** Loss above this share of packets lowers the loss-based bound; below LOSS_LOW it is lifted (GCC's thresholds). */
@@ -162,6 +164,12 @@ const UNANSWERED_MIN_S = 0.3;
 const UNANSWERED_SLACK_S = 0.15;
 /** How many pictures' send → feedback times are kept. */
 const FB_DELAYS = 20;
+/**
+ * On the video track the loss-based bound is judged on at least this many packets, counted since its
+ * last cut: a picture that lost most of its packets in an outage or a fade had kept the 2-s loss share
+ * above 10 % for 2 s, and the bound came down every 0.3 s meanwhile, to a twentieth.
+ */
+const LOSS_MIN_PACKETS = 20;
 /** The loss-based bound comes down at most once per this long (s). */
 const LOSS_CUT_S = 0.3;
 /**
@@ -303,6 +311,10 @@ export class RateController {
   private readonly fbDelays: number[] = [];
   /** When the first picture went out whose feedback never came and that left the backlog since the last report. */
   private expiredSince: number | null = null;
+  /** Transport-wide feedback has come (transport `rtp`): loss is counted per packet. */
+  private trackFed = false;
+  /** The bottleneck's rate as the last update measured it (transport `rtp`), or null. */
+  private bottleneck: number | null = null;
   /** Whether the last update had the bottleneck's rate measured (transport `rtp`). */
   private direct = false;
   /** Transport `rtp`: the modelled bottleneck queue after the last picture went in (bytes, sender clock s). */
@@ -449,6 +461,9 @@ export class RateController {
       this.rate = Math.max(this.rate, RESUME_SHARE * this.outage.resumeBps);
       this.outage = null;
       this.resumed = true;
+      // What the outage took is not the link's loss rate now.
+      this.trackLoss.length = 0;
+      this.lossBound = Number.POSITIVE_INFINITY;
       this.mode = 'probe';
     }
     const at = (this.clock as ClockPoint).at;
@@ -484,6 +499,7 @@ export class RateController {
    * picture none of whose packets arrived leaves the backlog as lost.
    */
   onTrackArrival(a: TrackArrival, now: number): FeedbackResult {
+    this.trackFed = true;
     this.fbDelays.push(now - a.sentAt);
     if (this.fbDelays.length > FB_DELAYS) this.fbDelays.shift();
     this.trackLoss.push({ at: now, packets: a.packets, lost: a.lost });
@@ -511,7 +527,7 @@ export class RateController {
 
   /** Share of packets lost: from transport-wide feedback when there is any, else as the arrival groups show it. */
   private lossShare(): number {
-    if (this.trackLoss.length === 0) return this.groups.lossFraction();
+    if (!this.trackFed) return this.groups.lossFraction();
     const packets = this.trackLoss.reduce((s, l) => s + l.packets, 0);
     return packets > 0 ? this.trackLoss.reduce((s, l) => s + l.lost, 0) / packets : 0;
   }
@@ -587,6 +603,7 @@ export class RateController {
     const measured = this.directCapacity(now);
     const direct = measured !== null;
     this.direct = direct;
+    this.bottleneck = measured;
     const target = measured === null ? Number.NaN : DIRECT_SHARE * measured;
     const capacity = direct ? measured : this.capacity.length ? median(this.capacity.map((c) => c.bps)) : Number.NaN;
 
@@ -613,10 +630,13 @@ export class RateController {
         this.rate = target;
         this.mode = 'hold';
         this.limitSeen = true;
-      } else if (filled) {
+      } else {
+        // Whether or not the pictures filled their budgets: the measure, not what was sent, shows
+        // the room (at a few hundred kbit/s x264 stays under its budgets, and waiting for full ones
+        // held the rate at a twentieth of a measured 1.3 Mbit/s).
         this.rate = Math.min(target, this.rate * DIRECT_CLIMB ** (1 / Math.max(1, o.fps / 10)));
         this.mode = 'probe';
-      } else this.mode = 'hold';
+      }
       this.ceiling = Math.max(this.rate, capacity);
     } else if (Number.isFinite(capacity) && this.rate * (1 - o.margin) > capacity && f.queued && waited) {
       // Frames leave faster than the link delivers: budget exactly what it delivers (the backlog
@@ -663,12 +683,15 @@ export class RateController {
    * that the repairs themselves (and SCTP's halved windows) cost more than they carry.
    */
   private lossBased(now: number): void {
+    // On the track: judged on at least LOSS_MIN_PACKETS packets, and each cut on packets sent after the last.
+    if (this.trackFed && this.trackLoss.reduce((s, l) => s + l.packets, 0) < LOSS_MIN_PACKETS) return;
     const loss = this.lossShare();
     if (loss > LOSS_HIGH) {
       if (now - this.lossCutAt >= LOSS_CUT_S) {
         this.lossBound = Math.min(this.lossBound, this.rate) * (1 - loss / 2);
         this.lossCutAt = now;
         this.limitSeen = true;
+        this.trackLoss.length = 0;
       }
     } else if (loss < LOSS_LOW) {
       this.lossBound = Number.POSITIVE_INFINITY;
@@ -684,6 +707,7 @@ export class RateController {
       mode: this.mode,
       framesSkipped: this.skipped,
       lossFraction: this.lossShare(),
+      bottleneckBps: this.bottleneck,
     };
   }
 }

@@ -160,3 +160,46 @@ describe('rate controller on an RTP track: feedback lost on the way back', () =>
     expect(rc.state().mode).toBe('outage');
   });
 });
+
+describe('rate controller on an RTP track: small pictures, a fade', () => {
+  /** Pictures of `bytes` in `packets` packets every 100 ms out of a 2 Mbit/s bottleneck, `lost` of them lost. */
+  function feed(
+    rc: RateController,
+    from: number,
+    frames: number,
+    p: { bytes: number | ((budget: number) => number); packets: number | ((k: number) => number); lost?: (k: number) => number },
+  ) {
+    let t = from;
+    for (let k = 0; k < frames; k++, t = Math.round((from + k * 0.1) * 100) / 100) {
+      if (!rc.canSend(t)) continue;
+      const budget = rc.budget(t);
+      const bytes = typeof p.bytes === 'number' ? p.bytes : p.bytes(budget);
+      rc.onSent(k, bytes, t, budget);
+      const lost = p.lost?.(k) ?? 0;
+      const packets = typeof p.packets === 'number' ? p.packets : p.packets(k);
+      const trailingBytes = (bytes * (packets - lost - 1)) / packets;
+      const span = (trailingBytes * 8) / 2e6;
+      const firstAtMs = (t + 0.02) * 1000;
+      rc.onTrackArrival(
+        { frameId: k, sentAt: t, bytes, packets, lost, firstAtMs, lastAtMs: firstAtMs + span * 1000, trailingBytes },
+        t + 0.02 + span + 0.05,
+      );
+    }
+    return t;
+  }
+
+  it('a large picture that lost most of its packets (a fade) cuts the loss-based bound once, not every 0.3 s for 2 s', () => {
+    const rc = new RateController({ ...DEFAULT_RATE, initialBps: 300_000 });
+    const t = feed(rc, 0, 30, { bytes: 3000, packets: 4 });
+    const before = rc.state().rateBps;
+    // 34 of its 40 packets lost, then small pictures without loss: 29 % of the packets in 2 s.
+    feed(rc, t, 20, { bytes: 3000, packets: (k) => (k === 0 ? 40 : 4), lost: (k) => (k === 0 ? 34 : 0) });
+    expect(rc.state().rateBps).toBeGreaterThanOrEqual(0.5 * before);
+  });
+
+  it('climbs towards the measured bottleneck while the pictures stay under their budgets', () => {
+    const rc = new RateController({ ...DEFAULT_RATE, initialBps: 200_000 });
+    feed(rc, 0, 15, { bytes: (b) => Math.max(600, Math.round(0.4 * b)), packets: 3 });
+    expect(rc.state().rateBps).toBeGreaterThan(0.8 * DIRECT_SHARE * 2e6);
+  });
+});
