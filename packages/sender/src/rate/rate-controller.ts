@@ -159,7 +159,7 @@ const MIN_DIRECT = 3;
 /** Loss above this share of packets lowers the loss-based bound; below LOSS_LOW it is lifted (GCC's thresholds). */
 const LOSS_HIGH = 0.1;
 const LOSS_LOW = 0.02;
-/** expireUnanswered: the bounds on how long a picture's transport-wide feedback is waited for, and the slack over twice the fastest (s). */
+/** overdue: the bounds on how long a picture's transport-wide feedback is waited for, and the slack over twice the fastest (s). */
 const UNANSWERED_MIN_S = 0.3;
 const UNANSWERED_SLACK_S = 0.15;
 /** How many pictures' send → feedback times are kept. */
@@ -270,6 +270,7 @@ export class RateController {
    * does not idle while the next frame is being made.
    */
   budget(now?: number): number {
+    if (this.overdueProbe) return OUTAGE_PROBE_BYTES;
     const b = Math.max(0, Math.floor(this.nominal(now) - this.excess(now)));
     return this.outage ? Math.min(b, OUTAGE_PROBE_BYTES) : b;
   }
@@ -309,8 +310,9 @@ export class RateController {
   private lastSentAt: number | null = null;
   /** Transport `rtp`: send → feedback times of the last pictures reported (s). */
   private readonly fbDelays: number[] = [];
-  /** When the first picture went out whose feedback never came and that left the backlog since the last report. */
-  private expiredSince: number | null = null;
+  /** This tick's picture is a probe for overdue feedback (`overdue`), and when the last one went. */
+  private overdueProbe = false;
+  private overdueProbedAt = Number.NEGATIVE_INFINITY;
   /** Transport-wide feedback has come (transport `rtp`): loss is counted per packet. */
   private trackFed = false;
   /** The bottleneck's rate as the last update measured it (transport `rtp`), or null. */
@@ -339,9 +341,14 @@ export class RateController {
     }
     const stale = this.sent.findIndex((f) => now - f.sentAt <= FEEDBACK_TIMEOUT_S);
     this.writeOff(stale < 0 ? this.sent.length : stale);
-    this.expireUnanswered(now);
+    this.overdueProbe = false;
     const nominal = this.nominal(now);
     if (nominal - this.excess(now) >= MIN_SHARE * nominal) return true;
+    if (this.overdue(now) && now - this.overdueProbedAt >= OUTAGE_PROBE_S) {
+      this.overdueProbe = true;
+      this.overdueProbedAt = now;
+      return true;
+    }
     this.skipped++;
     // A skipped tick is not time the next frame may make up for: that would only rebuild the queue.
     this.lastSentAt = now;
@@ -349,23 +356,22 @@ export class RateController {
   }
 
   /**
-   * Transport `rtp`: pictures whose transport-wide feedback is overdue (twice the fastest recent
-   * send → feedback time plus UNANSWERED_SLACK_S, within UNANSWERED_MIN_S and OUTAGE_S −
-   * UNANSWERED_SLACK_S) leave the backlog, without a cut in the rate: their feedback packet was lost
-   * on the way back. Feedback covers each packet once, and a receiver sends it only while packets
-   * arrive, so a backlog of such pictures would stop the sender until an outage was declared (on a
-   * burst-loss link: 0.95–1 s without a picture, twice a run). An outage still counts from the first
-   * of them.
+   * Transport `rtp`: whether the oldest outstanding picture's transport-wide feedback is overdue
+   * (twice the fastest recent send → feedback time plus UNANSWERED_SLACK_S, within UNANSWERED_MIN_S
+   * and OUTAGE_S − UNANSWERED_SLACK_S). Its feedback packet may have been lost on the way back:
+   * feedback covers each packet once, and a receiver sends it only while packets arrive, so such
+   * pictures would keep the backlog above its bound, the sender silent, until an outage was declared
+   * (on a burst-loss link: 0.95–1.34 s without a picture, twice a run). Or the link slowed (a fade)
+   * and they are still queued. Either way a probe-sized picture (OUTAGE_PROBE_BYTES) goes out every
+   * OUTAGE_PROBE_S while the backlog stays: its feedback, when it comes, settles everything sent
+   * before it; on a slowed link it adds next to nothing to the queue.
    */
-  private expireUnanswered(now: number): void {
-    if (this.fbDelays.length === 0) return;
+  private overdue(now: number): boolean {
+    const oldest = this.sent[0];
+    if (this.fbDelays.length === 0 || !oldest) return false;
     const fastest = Math.min(...this.fbDelays);
     const wait = Math.min(OUTAGE_S - UNANSWERED_SLACK_S, Math.max(UNANSWERED_MIN_S, 2 * fastest + UNANSWERED_SLACK_S));
-    let n = 0;
-    while (n < this.sent.length && now - (this.sent[n] as Sent).sentAt > wait) n++;
-    if (n === 0) return;
-    this.expiredSince ??= (this.sent[0] as Sent).sentAt;
-    this.sent.splice(0, n);
+    return now - oldest.sentAt > wait;
   }
 
   /**
@@ -379,13 +385,12 @@ export class RateController {
       while (this.sent.length > 0 && now - (this.sent[0] as Sent).sentAt > FEEDBACK_TIMEOUT_S) this.sent.shift();
       return;
     }
-    const oldest = this.expiredSince ?? this.sent[0]?.sentAt;
-    if (oldest === undefined) return;
-    const quiet = now - Math.max(oldest, this.lastFeedbackAt ?? Number.NEGATIVE_INFINITY);
+    const oldest = this.sent[0];
+    if (!oldest) return;
+    const quiet = now - Math.max(oldest.sentAt, this.lastFeedbackAt ?? Number.NEGATIVE_INFINITY);
     if (quiet < OUTAGE_S) return;
     this.outage = { resumeBps: this.rate, probedAt: Number.NEGATIVE_INFINITY };
     this.sent.length = 0;
-    this.expiredSince = null;
     this.mode = 'outage';
     this.limitSeen = true;
   }
@@ -454,7 +459,6 @@ export class RateController {
     if (!this.acceptClock(receiveTs / 1000, now)) return 'feedback-time';
     this.sent.splice(0, idx + 1);
     this.lastFeedbackAt = now;
-    this.expiredSince = null;
     if (this.outage) {
       // The link is back: the rate resumes near where it was (the delay-based estimate corrects it
       // within a few frames if the link came back slower).
