@@ -192,6 +192,11 @@ export class RtpAssembler {
     return t > now ? t : null;
   }
 
+  /** Since when the oldest picture held has been waiting for a packet a later one showed missing (ms), or null. */
+  lossSince(): number | null {
+    return this.blocked && Number.isFinite(this.blocked.since) ? this.blocked.since : null;
+  }
+
   /** Drops everything held (a new session, or the link went); the next picture must be found afresh. */
   clear(): void {
     this.held.clear();

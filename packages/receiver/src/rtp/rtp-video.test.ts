@@ -2,7 +2,7 @@ import { depacketizeVp8, isVp8Keyframe, vp8StartsFrame } from '@mmsc/codec';
 import { type PictureMessage, withPictureTrailer } from '@mmsc/protocol';
 import { describe, expect, it } from 'vitest';
 import type { RtpPacketIn } from './rtp-assembler.js';
-import { type RtpDepacketizer, RtpVideo, type RtpVideoOutput } from './rtp-video.js';
+import { EARLY_KEY_SHARE, type RtpDepacketizer, RtpVideo, type RtpVideoOutput } from './rtp-video.js';
 
 const VP8: RtpDepacketizer = { depacketize: depacketizeVp8, isKey: isVp8Keyframe, startsPicture: vp8StartsFrame, trailer: 'appended' };
 
@@ -99,6 +99,21 @@ describe('RtpVideo', () => {
     const repaired = v.packet(f2[1] as RtpPacketIn, 60);
     expect(ids(repaired)).toEqual([2, 3]);
     expect(repaired.keyframe).toBe(false);
+  });
+
+  it('a loss unrepaired after half the deadline asks for a keyframe early; a repair after that still passes, and the ask is not repeated', () => {
+    const v = new RtpVideo({ depacketizer: VP8, patchCount: 1, deadlineMs: 100, keyRetryMs: 500 });
+    run(v, frame(1, 100, true), 0);
+    const f2 = frame(2, 102, false, 3);
+    expect(run(v, f2, 10, [1]).keyframe).toBe(false); // packet 103 lost: the gap shows at 10
+    expect(v.nextDeadline(20)).toBe(10 + EARLY_KEY_SHARE * 100);
+    expect(v.poll(10 + EARLY_KEY_SHARE * 100 - 1).keyframe).toBe(false);
+    expect(v.poll(10 + EARLY_KEY_SHARE * 100).keyframe).toBe(true);
+    const repaired = v.packet(f2[1] as RtpPacketIn, 80);
+    expect(ids(repaired)).toEqual([2]);
+    expect(v.poll(700).keyframe).toBe(false);
+    expect(ids(run(v, frame(3, 105, false), 710))).toEqual([3]);
+    expect(v.stats).toMatchObject({ dropped: 0, keyframeRequests: 1 });
   });
 
   it('payloads that make no picture are a loss too', () => {

@@ -86,6 +86,13 @@ export interface RtpVideoOptions {
 }
 
 export const DEFAULT_STALE_MS = 1000;
+/**
+ * A loss still unrepaired after this share of the repair deadline asks for a keyframe at once, while
+ * the repair may still come: past one retry its chances are lower, and a keyframe asked for only at
+ * the deadline comes a round trip, a frame interval and its own sending later (stalls of 1.0–1.3 s on
+ * a burst-loss link). A repair that comes after all makes the keyframe unneeded, not harmful.
+ */
+export const EARLY_KEY_SHARE = 0.5;
 
 export class RtpVideo {
   private readonly assembler: RtpAssembler;
@@ -105,6 +112,9 @@ export class RtpVideo {
   /** A keyframe is wanted (a loss, or a picture that needs one) and not yet come. */
   private wanted = false;
   private askedAt: number | null = null;
+  /** The loss (its `lossSince`) for which a keyframe was asked early, and whether that ask still stands. */
+  private earlyFor: number | null = null;
+  private earlyWanted = false;
 
   constructor(private readonly options: RtpVideoOptions) {
     const { depacketizer, deadlineMs, delayWindowMs } = options;
@@ -135,7 +145,9 @@ export class RtpVideo {
   /** When `poll` has something to do next, or null. */
   nextDeadline(now: number): number | null {
     const times = [this.assembler.nextDeadline(now)];
-    if (this.wanted && this.askedAt !== null) times.push(this.askedAt + this.keyRetryMs);
+    const since = this.assembler.lossSince();
+    if (since !== null && this.earlyFor !== since) times.push(since + EARLY_KEY_SHARE * this.assembler.deadline);
+    if ((this.wanted || this.earlyWanted) && this.askedAt !== null) times.push(this.askedAt + this.keyRetryMs);
     const due = times.filter((t): t is number => t !== null);
     return due.length ? Math.max(now, Math.min(...due)) : null;
   }
@@ -172,6 +184,8 @@ export class RtpVideo {
     this.gap = false;
     this.awaitingKey = true;
     this.wanted = false;
+    this.earlyWanted = false;
+    this.earlyFor = null;
     this.askedAt = null;
   }
 
@@ -242,6 +256,7 @@ export class RtpVideo {
     if (key) {
       this.awaitingKey = false;
       this.wanted = false;
+      this.earlyWanted = false;
       this.askedAt = null;
     }
     this.frames++;
@@ -250,8 +265,14 @@ export class RtpVideo {
 
   /** The frames, and whether to ask for a keyframe now (at once, then every keyRetryMs while it has not come). */
   private out(frames: CollectedFrame[], now: number): RtpVideoOutput {
+    const since = this.assembler.lossSince();
+    if (since === null) this.earlyWanted = false; // repaired (or given up: then `wanted` says so)
+    else if (this.earlyFor !== since && now - since >= EARLY_KEY_SHARE * this.assembler.deadline) {
+      this.earlyFor = since;
+      this.earlyWanted = true;
+    }
     let keyframe = false;
-    if (this.wanted && (this.askedAt === null || now - this.askedAt >= this.keyRetryMs)) {
+    if ((this.wanted || this.earlyWanted) && (this.askedAt === null || now - this.askedAt >= this.keyRetryMs)) {
       this.askedAt = now;
       this.keyframeRequests++;
       keyframe = true;
