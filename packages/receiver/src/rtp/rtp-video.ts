@@ -266,7 +266,8 @@ export class RtpVideo {
   /** The frames, and whether to ask for a keyframe now (at once, then every keyRetryMs while it has not come). */
   private out(frames: CollectedFrame[], now: number): RtpVideoOutput {
     const since = this.assembler.lossSince();
-    if (since === null) this.earlyWanted = false; // repaired (or given up: then `wanted` says so)
+    // Repaired (or given up: then `wanted` says so).
+    if (since === null) this.earlyWanted = false;
     else if (this.earlyFor !== since && now - since >= EARLY_KEY_SHARE * this.assembler.deadline) {
       this.earlyFor = since;
       this.earlyWanted = true;
