@@ -147,9 +147,10 @@ const RESYNC_S = 3;
  * Transport `rtp`: the share of the measured bottleneck rate the rate stays at or under. The rest
  * is the room that NACK repairs, a picture above its budget and the next picture's first packets use
  * without waiting: at 2 % loss on a 2 Mbit/s link, running at the whole rate kept p95 frame age
- * at 355–430 ms (the call's: 202–238 ms); a repair waited behind the whole queue.
+ * at 355–430 ms (the call's: 202–238 ms); a repair waited behind the whole queue. With the track
+ * paced, 0.9 kept it at 191–203 ms (RATE_CONTROL.md).
  */
-export const DIRECT_SHARE = 0.85;
+export const DIRECT_SHARE = 0.9;
 /** Growth per frame (at 10 fps) towards a measured bottleneck rate. */
 const DIRECT_CLIMB = 1.25;
 /** A picture's packets give a dispersion sample when at least this many arrived. */
