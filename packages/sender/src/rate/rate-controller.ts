@@ -114,6 +114,14 @@ export const OUTAGE_PROBE_S = 0.25;
 export const OUTAGE_PROBE_BYTES = 800;
 /** When the link returns the rate resumes at this share of what it was before the outage. */
 const RESUME_SHARE = 0.8;
+/**
+ * Transport `rtp`: a report ending an outage whose picture waited more than twice the fastest recent
+ * send → feedback time plus QUEUED_S shows a queue, not an outage: the rate resumes at this share.
+ * On the AT&T driving trace the link slowed to ~1 Mbit/s with a queue of about a second; resuming at
+ * 0.8 of 4.5 Mbit/s filled it again, and the sender went from outage to outage (0.45 of capacity).
+ */
+const QUEUED_S = 0.3;
+const QUEUED_RESUME_SHARE = 0.25;
 /** A window whose frames used less than this share of their budgets says nothing about capacity. */
 const FILLED = 0.7;
 /** Capacity samples older than this (receive clock, seconds) leave the estimate. */
@@ -462,8 +470,15 @@ export class RateController {
     this.lastFeedbackAt = now;
     if (this.outage) {
       // The link is back: the rate resumes near where it was (the delay-based estimate corrects it
-      // within a few frames if the link came back slower).
-      this.rate = Math.max(this.rate, RESUME_SHARE * this.outage.resumeBps);
+      // within a few frames if the link came back slower). Unless this report's picture waited far
+      // longer than pictures do (transport `rtp`): then the silence was a queue, not an outage (a
+      // link slowed to a fraction, its queue holding seconds), and resuming near the old rate only
+      // fills it again; the rate starts low and climbs to what the link shows.
+      const fastest = this.fbDelays.length > 1 ? Math.min(...this.fbDelays.slice(0, -1)) : null;
+      const queued = fastest !== null && now - f.sentAt > 2 * fastest + QUEUED_S;
+      this.rate = queued
+        ? Math.max(this.opts.minBps, QUEUED_RESUME_SHARE * this.outage.resumeBps)
+        : Math.max(this.rate, RESUME_SHARE * this.outage.resumeBps);
       this.outage = null;
       this.resumed = true;
       // What the outage took is not the link's loss rate now.

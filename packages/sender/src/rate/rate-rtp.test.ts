@@ -167,6 +167,32 @@ describe('rate controller on an RTP track: feedback lost on the way back', () =>
     expect(rc.state().rateBps).toBeGreaterThanOrEqual(0.5 * rate);
   });
 
+  it('after an outage resumes near the old rate when the link is back, low when the silence was a queue', () => {
+    for (const waited of [0.13, 1.5]) {
+      const { rc, t } = fed(30);
+      const before = rc.state().rateBps;
+      let k = 200;
+      const sent: number[] = [];
+      for (let at = t; at < t + 2; at = Math.round((at + 0.1) * 100) / 100)
+        if (rc.canSend(at)) {
+          rc.onSent(k, rc.budget(at), at);
+          sent.push(at);
+          k++;
+        }
+      expect(rc.state().mode).toBe('outage');
+      // The last probe's report: it took `waited` from send to feedback (0.13 s is what pictures take here).
+      const at = sent.at(-1) as number;
+      const firstAtMs = (at + 0.02) * 1000;
+      rc.onTrackArrival(
+        { frameId: k - 1, sentAt: at, bytes: 800, packets: 1, lost: 0, firstAtMs, lastAtMs: firstAtMs, trailingBytes: 0 },
+        at + waited,
+      );
+      expect(rc.state().mode).not.toBe('outage');
+      if (waited < 1) expect(rc.state().rateBps).toBeGreaterThanOrEqual(0.8 * before);
+      else expect(rc.state().rateBps).toBeLessThanOrEqual(0.3 * before);
+    }
+  });
+
   it('still declares an outage when nothing comes back for OUTAGE_S', () => {
     const { rc, t } = fed(30);
     for (let at = t; at < t + 1.5; at = Math.round((at + 0.1) * 100) / 100) if (rc.canSend(at)) rc.onSent(Math.round(at * 10), 15_000, at);
