@@ -5,31 +5,14 @@
 // werift's `sendRtcp` encrypts whatever `serialize()` gives, so nothing here is limited to what
 // werift itself would send.
 import { randomBytes, randomInt } from 'node:crypto';
+import { VIDEO_TRACK_CONFIG } from '@mmsc/cli';
 import { encodeTwcc } from '@mmsc/codec';
-import { RTCRtpCodecParameters, RTP_EXTENSION_URI, useNACK, usePLI, useSdesMid, useTransportWideCC, useTWCC } from 'werift';
+import { RTP_EXTENSION_URI } from 'werift';
 
 /** @import { RTCPeerConnection, RTCRtpReceiver } from 'werift' */
 
-/** What the hostile receiver accepts of the offer's video section: the sender's H.264 or VP8, with NACK, PLI and transport-wide feedback. */
-const FEEDBACK = [useNACK(), usePLI(), useTWCC()];
-const h264 = (/** @type {string} */ profile) =>
-  new RTCRtpCodecParameters({
-    mimeType: 'video/H264',
-    clockRate: 90_000,
-    payloadType: 102,
-    rtcpFeedback: FEEDBACK,
-    parameters: `packetization-mode=1;profile-level-id=${profile};level-asymmetry-allowed=1`,
-  });
-export const VIDEO_PEER_CONFIG = {
-  codecs: {
-    video: [
-      h264('f4001f'),
-      h264('42e01f'),
-      new RTCRtpCodecParameters({ mimeType: 'video/VP8', clockRate: 90_000, payloadType: 96, rtcpFeedback: FEEDBACK }),
-    ],
-  },
-  headerExtensions: { video: [useSdesMid(), useTransportWideCC()] },
-};
+/** What the hostile receiver accepts of the offer's video section: what the Node receiver accepts (the sender's H.264 or VP8, with NACK, PLI and transport-wide feedback). */
+export const VIDEO_PEER_CONFIG = VIDEO_TRACK_CONFIG;
 
 /** werift's RTP history (the sender answers NACKs from its last 128 packets). */
 const HISTORY = 128;

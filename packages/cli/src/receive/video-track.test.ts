@@ -21,16 +21,19 @@ async function sender(engine: EngineName, transport: 'auto' | 'rtp' = 'rtp'): Pr
 }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The sender's signalling socket, with the operator token. */
+function signalSocket(s: TestSender): WebSocket {
+  const ws = new WebSocket(`${s.url.replace(/^http/, 'ws')}/signal`, { headers: { authorization: `Bearer ${s.token}` } });
+  ws.on('error', () => undefined);
+  return ws;
+}
+
 /** A receiving session whose peer loses `lossPercent` % of what arrives (werift's own test hook: DTLS and SRTP alike). */
 function lossyReceiver(s: TestSender, lossPercent: number) {
   const peers: ConfiguredPeerConnection[] = [];
   const session = new ReceivingSession<RTCDataChannel>({
     transport: {
-      openSocket: () => {
-        const ws = new WebSocket(`${s.url.replace(/^http/, 'ws')}/signal`, { headers: { authorization: `Bearer ${s.token}` } });
-        ws.on('error', () => undefined);
-        return ws;
-      },
+      openSocket: () => signalSocket(s),
       createPeer: (servers, media) => {
         // werift drops an inbound datagram when inboundPacketLoss / 100 < Math.random(): 100 − loss.
         const pc = new ConfiguredPeerConnection(servers, {
@@ -57,11 +60,7 @@ function lossyReceiver(s: TestSender, lossPercent: number) {
 function nodeReceiver(s: TestSender, decline: boolean) {
   const session = new ReceivingSession<RTCDataChannel>({
     transport: {
-      openSocket: () => {
-        const ws = new WebSocket(`${s.url.replace(/^http/, 'ws')}/signal`, { headers: { authorization: `Bearer ${s.token}` } });
-        ws.on('error', () => undefined);
-        return ws;
-      },
+      openSocket: () => signalSocket(s),
       createPeer: (servers, media) => {
         const pc = new ConfiguredPeerConnection(servers, { ...VIDEO_TRACK_CONFIG, iceAdditionalHostAddresses: ['127.0.0.1'] });
         if (decline) pc.onRemoteTransceiverAdded.subscribe((t) => t.setDirection('inactive'));
