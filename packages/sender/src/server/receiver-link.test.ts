@@ -9,7 +9,7 @@ import { fakeEngine } from '../testing/fake-engine.js';
 import { FakePeer } from '../testing/fake-peer.js';
 import { FakePipeline } from '../testing/fake-pipeline.js';
 import { patchesHello } from '../testing/video-hello.js';
-import { type LinkOptions, ReceiverLink } from './receiver-link.js';
+import { type LinkOptions, PACE_GAIN, ReceiverLink } from './receiver-link.js';
 
 const hello: HelloMessage = patchesHello();
 
@@ -243,14 +243,16 @@ describe('ReceiverLink on transport rtp', () => {
     const peer = new FakePeer();
     let tseq = 0;
     const sentRtp: number[][] = [];
+    const pacing: number[] = [];
     Object.assign(peer, {
+      setPacingRate: (bps: number) => pacing.push(bps),
       sendRtp: (payloads: readonly Uint8Array[], _ts: number, overhead: number) => {
         const out = payloads.map((p) => ({ tseq: tseq++, bytes: p.length + overhead }));
         sentRtp.push(out.map((p) => p.tseq));
         return out;
       },
     });
-    return { peer, sentRtp };
+    return { peer, sentRtp, pacing };
   }
 
   /**
@@ -361,5 +363,30 @@ describe('ReceiverLink on transport rtp', () => {
     expect(rate.backlogBytes).toBe(0);
     expect(rate.lossFraction).toBeCloseTo(1 / 3);
     expect(l.snapshot().refusals).toEqual({});
+  });
+
+  it('paces the track at PACE_GAIN × the bottleneck rate once its packets have measured it, not before', async () => {
+    const { peer, pacing } = trackPeer();
+    const l = new ReceiverLink(peer, {
+      hello: { ...hello, sessionId: 't', transport: 'rtp' },
+      engine: trackEngine(),
+      engineOptions: { allocator: 'rd', curves: [], chroma: '444' },
+      initialQuery: plain('dog'),
+      ground: plain,
+      fps: 10,
+      relevanceEvery: 1000,
+    });
+    peer.emit('open');
+    // Each picture's three 1,034-byte packets come out of a 2 Mbit/s bottleneck 4.136 ms apart.
+    for (let k = 0; k < 6; k++) {
+      expect(await sendOne(l)).toBe('sent');
+      const t0 = 1000 + 100 * k;
+      peer.emit('transportFeedback', 3 * k, [t0, t0 + 4.136, t0 + 8.272]);
+    }
+    expect(Number.isFinite(pacing[0] as number)).toBe(false);
+    const bottleneck = l.snapshot().rate.bottleneckBps as number;
+    expect(bottleneck).toBeCloseTo(2e6, -4);
+    expect(await sendOne(l)).toBe('sent');
+    expect(pacing.at(-1)).toBeCloseTo(PACE_GAIN * bottleneck, -3);
   });
 });
