@@ -454,12 +454,20 @@ describe('ReceivingSession, pictures on the RTP video track', () => {
     for (const p of packets(1, 100, true)) media.packet(p);
     media.packet(packets(2, 102, false)[0]!);
     for (const p of packets(3, 104, false)) media.packet(p);
-    advance(699);
-    await vi.advanceTimersByTimeAsync(699);
+    // Half the deadline on, the loss is still open: a keyframe is asked for, the repair still awaited.
+    advance(349);
+    await vi.advanceTimersByTimeAsync(349);
     expect(sent.filter((m) => m.type === 'refresh')).toEqual([]);
     advance(1);
     await vi.advanceTimersByTimeAsync(1);
     expect(sent.filter((m) => m.type === 'refresh')).toHaveLength(1);
+    advance(349);
+    await vi.advanceTimersByTimeAsync(349);
+    expect(session.receiver.trackStats).toMatchObject({ dropped: 0 });
+    // At the deadline the picture is given up.
+    advance(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(session.receiver.trackStats).toMatchObject({ dropped: 1 });
     await session.close();
   });
 
