@@ -255,6 +255,18 @@ describe('ReceiverLink on transport rtp', () => {
     return { peer, sentRtp, pacing };
   }
 
+  /** A link on transport `rtp` over `peer`, coding with `trackEngine`. */
+  const trackLink = (peer: FakePeer) =>
+    new ReceiverLink(peer, {
+      hello: { ...hello, sessionId: 't', transport: 'rtp' },
+      engine: trackEngine(),
+      engineOptions: { allocator: 'rd', curves: [], chroma: '444' },
+      initialQuery: plain('dog'),
+      ground: plain,
+      fps: 10,
+      relevanceEvery: 1000,
+    });
+
   /**
    * An engine that codes for the hello it was given: on the track for `transport: 'rtp'`, else one
    * `base` message on the data channel; it records each encoder's hello and closing.
@@ -341,15 +353,7 @@ describe('ReceiverLink on transport rtp', () => {
 
   it('judges the link by transport-wide feedback, and holds the receiver’s own reports back', async () => {
     const { peer, sentRtp } = trackPeer();
-    const l = new ReceiverLink(peer, {
-      hello: { ...hello, sessionId: 't', transport: 'rtp' },
-      engine: trackEngine(),
-      engineOptions: { allocator: 'rd', curves: [], chroma: '444' },
-      initialQuery: plain('dog'),
-      ground: plain,
-      fps: 10,
-      relevanceEvery: 1000,
-    });
+    const l = trackLink(peer);
     peer.emit('open');
     expect(await sendOne(l)).toBe('sent');
     expect(sentRtp).toEqual([[0, 1, 2]]);
@@ -367,15 +371,7 @@ describe('ReceiverLink on transport rtp', () => {
 
   it('paces the track at PACE_GAIN × the bottleneck rate once its packets have measured it, not before', async () => {
     const { peer, pacing } = trackPeer();
-    const l = new ReceiverLink(peer, {
-      hello: { ...hello, sessionId: 't', transport: 'rtp' },
-      engine: trackEngine(),
-      engineOptions: { allocator: 'rd', curves: [], chroma: '444' },
-      initialQuery: plain('dog'),
-      ground: plain,
-      fps: 10,
-      relevanceEvery: 1000,
-    });
+    const l = trackLink(peer);
     peer.emit('open');
     // Each picture's three 1,034-byte packets come out of a 2 Mbit/s bottleneck 4.136 ms apart.
     for (let k = 0; k < 6; k++) {
