@@ -81,6 +81,7 @@ interface EmulateOpts {
   clip?: string;
   serveArgs?: string;
   serveLog?: boolean;
+  pictures?: boolean;
 }
 
 export function emulateCommand(): Command {
@@ -116,6 +117,10 @@ export function emulateCommand(): Command {
     .option(
       '--serve-log',
       'keep `mmsc serve`’s log beside the reports (<scenario>.serve.log); with --serve-args "--log-level debug" and MMSC_DEBUG_RATE=1 it holds the rate controller’s every step',
+    )
+    .option(
+      '--pictures',
+      'keep every picture each peer showed (ms on the link clock, age, PSNR) beside the reports (<scenario>.pictures.json)',
     )
     .option('--json', 'print each report as one JSON line')
     .option('--check', 'exit 1 when the harness broke: no report, self-check off, a peer that showed no picture')
@@ -190,6 +195,7 @@ export function emulateCommand(): Command {
             anchorCodec: opts.anchorCodec,
             anchorMaxBitrateBps: maxBitrate,
             ...(opts.serveLog ? { serveLogDir: opts.out } : {}),
+            ...(opts.pictures ? { picturesFile: join(opts.out, `${s.name}.pictures.json`) } : {}),
             log,
           });
         } catch (e) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { perSecond, type Shown, stallsOf, summarise } from './metrics.js';
+import { perSecond, pictureRows, type Shown, stallsOf, summarise } from './metrics.js';
 
 const shown = (n: number, at: number, age = 100, psnr = 30, q: number | null = 32): Shown => ({
   n,
@@ -46,5 +46,18 @@ describe('what the operator saw', () => {
     expect(rows.map((r) => r.fps)).toEqual([2, 1, 0]);
     expect(rows[1]?.ageMs).toBe(300);
     expect(rows[2]?.psnr).toBeNull();
+  });
+});
+
+describe('--pictures rows', () => {
+  it('puts each shown picture on the link clock with its age, keeping unread ones as unknown', () => {
+    const shown: Shown[] = [
+      { n: 7, shownAt: 10_250, capturedAt: 10_100, psnr: 38.5, queryPsnr: 41 },
+      { n: null, shownAt: 10_400, capturedAt: null, psnr: null, queryPsnr: null },
+    ];
+    expect(pictureRows(shown, 10_000)).toEqual([
+      { t: 250, n: 7, ageMs: 150, psnr: 38.5, queryPsnr: 41 },
+      { t: 400, n: null, ageMs: null, psnr: null, queryPsnr: null },
+    ]);
   });
 });

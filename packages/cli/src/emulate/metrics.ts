@@ -155,3 +155,23 @@ export function ratePerSecond(samples: readonly { at: number; bytes: number }[],
   }
   return out;
 }
+
+/** One shown picture as `--pictures` keeps it: ms on the link's clock, its age (ms), PSNR (dB). */
+export interface PictureRow {
+  t: number;
+  n: number | null;
+  ageMs: number | null;
+  psnr: number | null;
+  queryPsnr: number | null;
+}
+
+/** Every shown picture of one peer, on the clock of that peer's own start of the link. */
+export function pictureRows(shown: readonly Shown[], linkStart: number): PictureRow[] {
+  return shown.map((p) => ({
+    t: p.shownAt - linkStart,
+    n: p.n,
+    ageMs: p.capturedAt === null ? null : p.shownAt - p.capturedAt,
+    psnr: p.psnr,
+    queryPsnr: p.queryPsnr,
+  }));
+}

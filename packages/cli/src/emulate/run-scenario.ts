@@ -4,7 +4,7 @@ import { cpus, hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CliError } from '../errors.js';
 import { type AnchorIceServer, type AnchorResult, runAnchor } from './anchor.js';
-import { perSecond, type Shown, summarise } from './metrics.js';
+import { type PictureRow, perSecond, pictureRows, type Shown, summarise } from './metrics.js';
 import { type MmscPeerOptions, type MmscPeerRaw, runMmscPeer } from './mmsc-peer.js';
 import { EmulatedNetwork, type LinkConfig, NAT, natUnavailable, SENDER_ADDR } from './netns.js';
 import { type PagePeerRaw, runPagePeer } from './page-peer.js';
@@ -26,6 +26,8 @@ export interface RunOptions {
   attempts?: number;
   /** A folder for `serve`'s logs (`<scenario>.serve.log`, every attempt of both mmsc peers); none: not kept. */
   serveLogDir?: string;
+  /** A file for every shown picture of each peer (link clock, age, PSNR); none: not kept. */
+  picturesFile?: string;
   log: (s: string) => void;
 }
 
@@ -214,6 +216,7 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<Emulatio
   let mmsc: { report: PeerReport; series: PeerSeries } | null = null;
   let anchor: { report: PeerReport; series: PeerSeries } | null = null;
   let page: { report: PeerReport; series: PeerSeries } | null = null;
+  const pictures: Partial<Record<PeerName, PictureRow[]>> = {};
   const report: NonNullable<EmulationReport['raw']> = { probe: null, anchorStats: null };
   let measured: unknown = null;
   let ok = false;
@@ -274,6 +277,7 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<Emulatio
         o.log(`${sc.name}: mmsc attempt ${i + 1} showed no picture: ${why}`);
       }
       mmsc = mmscPeer(raw, failures, linkStart, cap, n);
+      pictures.mmsc = pictureRows(raw?.shown ?? [], linkStart);
       report.probe = raw?.probe ?? null;
     }
     if (o.peers.includes('page')) {
@@ -295,6 +299,7 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<Emulatio
         o.log(`${sc.name}: page attempt ${i + 1} showed no picture: ${raw?.failure ?? ''}`);
       }
       page = pagePeer(raw, failures, linkStart, cap, n);
+      pictures.page = pictureRows(raw?.shown ?? [], linkStart);
     }
     if (o.peers.includes('anchor')) {
       let failures = 0;
@@ -325,12 +330,14 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<Emulatio
         failures++;
       }
       anchor = anchorPeer(a, failures, linkStart, cap, n, endAt);
+      pictures.anchor = pictureRows(a?.shown ?? [], linkStart);
       report.anchorStats = a?.seconds ?? null;
     }
   } finally {
     await net.close();
     await rm(work, { recursive: true, force: true });
   }
+  if (o.picturesFile) await writeFile(o.picturesFile, `${JSON.stringify({ scenario: sc.name, peers: pictures })}\n`);
   // The time axis ends two seconds after the last second either peer did anything in.
   const active = (p: PeerSeries | null | undefined) =>
     p ? Math.max(-1, ...p.goodputBps.map((v, i) => ((v ?? 0) > 0 ? i : -1)), ...p.rows.map((r, i) => (r.fps > 0 ? i : -1))) : -1;
