@@ -121,6 +121,8 @@ const RESUME_SHARE = 0.8;
  * 0.8 of 4.5 Mbit/s filled it again, and the sender went from outage to outage (0.45 of capacity).
  */
 const QUEUED_S = 0.3;
+/** Transport `rtp`: the window over which the least one-way delay is the forward link's base (s). */
+const BASE_OWD_S = 10;
 const QUEUED_RESUME_SHARE = 0.25;
 /** A window whose frames used less than this share of their budgets says nothing about capacity. */
 const FILLED = 0.7;
@@ -248,6 +250,12 @@ export class RateController {
   private lossBound = Number.POSITIVE_INFINITY;
   /** When the loss bound last came down (sender clock, s). */
   private lossCutAt = Number.NEGATIVE_INFINITY;
+  /** Transport `rtp`: when the delay-based estimate last came down (sender clock, s). */
+  private cutAt = Number.NEGATIVE_INFINITY;
+  /** Transport `rtp`: the least one-way delay of a picture's last packet (receive − send clocks, s) in the last BASE_OWD_S. */
+  private readonly owds: { at: number; owd: number }[] = [];
+  /** Transport `rtp`: how long the picture just reported waited in the forward link's queue (s), or null. */
+  private fwdQueue: number | null = null;
 
   constructor(readonly opts: RateOptions = DEFAULT_RATE) {
     this.rate = opts.initialBps;
@@ -474,8 +482,11 @@ export class RateController {
       // longer than pictures do (transport `rtp`): then the silence was a queue, not an outage (a
       // link slowed to a fraction, its queue holding seconds), and resuming near the old rate only
       // fills it again; the rate starts low and climbs to what the link shows.
+      // On the track the forward one-way delay tells: a silence of the return path alone (the
+      // pictures arrived in time, their reports did not) leaves the forward queue empty.
       const fastest = this.fbDelays.length > 1 ? Math.min(...this.fbDelays.slice(0, -1)) : null;
-      const queued = fastest !== null && now - f.sentAt > 2 * fastest + QUEUED_S;
+      const queued =
+        this.fwdQueue !== null ? this.fwdQueue > QUEUED_S : fastest !== null && now - f.sentAt > 2 * fastest + QUEUED_S;
       this.rate = queued
         ? Math.max(this.opts.minBps, QUEUED_RESUME_SHARE * this.outage.resumeBps)
         : Math.max(this.rate, RESUME_SHARE * this.outage.resumeBps);
@@ -533,6 +544,11 @@ export class RateController {
       if (idx >= 0) this.sent.splice(idx, 1);
       return null;
     }
+    const owd = a.lastAtMs / 1000 - a.sentAt;
+    this.owds.push({ at: now, owd });
+    while (this.owds.length > 1 && (now - (this.owds[0] as { at: number }).at > BASE_OWD_S || this.owds.length > HISTORY_MAX))
+      this.owds.shift();
+    this.fwdQueue = owd - Math.min(...this.owds.map((o) => o.owd));
     const spanS = a.firstAtMs === null ? 0 : (a.lastAtMs - a.firstAtMs) / 1000;
     if (a.packets - a.lost >= MIN_TRAIN && spanS >= 0.001 && a.trailingBytes > 0) {
       this.dispersion.push({ bps: (a.trailingBytes * 8) / spanS, at: now });
@@ -542,7 +558,9 @@ export class RateController {
       )
         this.dispersion.shift();
     }
-    return this.onFeedback(a.frameId, a.bytes, a.lastAtMs, now);
+    const r = this.onFeedback(a.frameId, a.bytes, a.lastAtMs, now);
+    this.fwdQueue = null;
+    return r;
   }
 
   /** Share of packets lost: from transport-wide feedback when there is any, else as the arrival groups show it. */
@@ -634,8 +652,21 @@ export class RateController {
     // longer) behind its first ones, so only queueing beyond that counts as congestion.
     const own = Math.max(interval, (f.bytes * 8) / this.rate);
     const queueing = this.srtt === null ? 0 : this.srtt - base;
-    const congested = queueing > interval + o.srttRiseS || g.queueS > own + o.srttRiseS || frameDelay > o.maxDelayS + own + base;
-    if (congested) {
+    // On the track the forward link's queue is read from its own one-way delays (transport-wide
+    // arrival times): the time feedback takes to come back, and SCTP's round trip, also hold the
+    // return path, whose stalls are not this link's congestion (on the AT&T trace the uplink stops
+    // for 1–4 s while the downlink delivers; the late batch then read as a queue, cut after cut).
+    const congested = this.trackFed
+      ? g.queueS > own + o.srttRiseS
+      : queueing > interval + o.srttRiseS || g.queueS > own + o.srttRiseS || frameDelay > o.maxDelayS + own + base;
+    // A cut answers the queue seen by pictures sent before it: on the track, those pictures' reports
+    // (one batch, after a stall) cut once, not once each.
+    const answered = this.trackFed && f.sentAt <= this.cutAt;
+    if (congested && answered) {
+      if (direct) this.rate = Math.min(this.rate, target);
+      this.mode = 'backoff';
+    } else if (congested) {
+      this.cutAt = now;
       // The link did not keep up: go to its measured capacity, or back off multiplicatively.
       // With a measured bottleneck rate the queue came from a burst above it (or the rate fell):
       // a little under both drains it.

@@ -12,7 +12,16 @@ const PACKET = 1200;
  * covers the packets that arrived (or were due) by then; it reaches the sender `prop` later.
  * Frames use their whole budget at 10 fps and leave the sender as one burst.
  */
-function rtpLink(capacity: (t: number) => number, seconds: number, loss: number, seed = 1, prop = 0.02) {
+function rtpLink(
+  capacity: (t: number) => number,
+  seconds: number,
+  loss: number,
+  seed = 1,
+  prop = 0.02,
+  /** Intervals [from, to) (s) in which the return path holds every report until `to`. */
+  backStalls: readonly (readonly [number, number])[] = [],
+) {
+  const heard = (t: number) => backStalls.reduce((h, [a, b]) => (h >= a && h < b ? b : h), t);
   const rc = new RateController({ ...DEFAULT_RATE, initialBps: 1_000_000 });
   const track = new TrackArrivals();
   const random = seededRandom(seed);
@@ -46,7 +55,7 @@ function rtpLink(capacity: (t: number) => number, seconds: number, loss: number,
       const at = linkFree + prop;
       if (!lost) arrive = Math.max(arrive, at);
       // Feedback goes out on the next 50 ms boundary after the packet was due, and takes `prop` back.
-      reports.push({ seq, at: lost ? null : at, heardAt: Math.ceil(at / FB) * FB + prop });
+      reports.push({ seq, at: lost ? null : at, heardAt: heard(Math.ceil(at / FB) * FB + prop) });
       sent.push({ tseq: seq & 0xffff, bytes: size });
       seq++;
     }
@@ -104,6 +113,21 @@ describe('rate controller on an RTP track: the modelled bottleneck queue', () =>
     }
     return { rc, t };
   }
+
+  it('a stall of the return path alone (reports held 1.5 s, then 0.6 s) is not read as a queue: the pictures after it go out at the rate before it', () => {
+    const stalls = [
+      [10, 11.5],
+      [20, 20.6],
+    ] as const;
+    const { frames } = rtpLink(() => 2e6, 30, 0, 1, 0.02, stalls);
+    for (const [from, to] of stalls) {
+      const before = (frames.filter((f) => f.t < from).at(-1) as { rate: number }).rate;
+      const after = frames.filter((f) => f.t >= to && f.t < to + 1);
+      expect(after.length).toBeGreaterThan(0);
+      for (const f of after) expect(f.rate, `after the stall at ${from} s`).toBeGreaterThanOrEqual(0.8 * before);
+    }
+    expect(goodput(frames, 12, 20)).toBeGreaterThanOrEqual(0.8 * 2e6);
+  });
 
   it('makes the next picture smaller by what the last one left queued above TRACK_QUEUE_S', () => {
     const { rc, t } = measured(10);
@@ -167,8 +191,31 @@ describe('rate controller on an RTP track: feedback lost on the way back', () =>
     expect(rc.state().rateBps).toBeGreaterThanOrEqual(0.5 * rate);
   });
 
-  it('after an outage resumes near the old rate when the link is back, low when the silence was a queue', () => {
-    for (const waited of [0.13, 1.5]) {
+  it('a batch of reports that all show the same queue cuts the rate once, not once per picture', () => {
+    const { rc, t } = fed(30);
+    const before = rc.state().rateBps;
+    for (let k = 0; k < 6; k++) rc.onSent(300 + k, 15_000, t + k * 0.1, 15_000);
+    // All six waited ~0.2 s more than pictures do, and their reports come back together.
+    for (let k = 0; k < 6; k++) {
+      const sentAt = t + k * 0.1;
+      const firstAtMs = (sentAt + 0.22) * 1000;
+      rc.onTrackArrival(
+        { frameId: 300 + k, sentAt, bytes: 15_000, packets: 13, lost: 0, firstAtMs, lastAtMs: firstAtMs + 60, trailingBytes: 15_000 },
+        t + 0.85,
+      );
+    }
+    expect(rc.state().mode).toBe('backoff');
+    expect(rc.state().rateBps).toBeGreaterThanOrEqual(0.8 * before);
+  });
+
+  it('after an outage resumes near the old rate when the link is back or only its reports were held, low when the silence was a queue', () => {
+    // [send → feedback (s), send → arrival of the picture (s)]: back promptly; the return path held
+    // the report 1.5 s while the picture arrived in 20 ms; the picture itself waited 1.4 s in a queue.
+    for (const [waited, arrived] of [
+      [0.13, 0.02],
+      [1.5, 0.02],
+      [1.5, 1.42],
+    ] as const) {
       const { rc, t } = fed(30);
       const before = rc.state().rateBps;
       let k = 200;
@@ -182,13 +229,13 @@ describe('rate controller on an RTP track: feedback lost on the way back', () =>
       expect(rc.state().mode).toBe('outage');
       // The last probe's report: it took `waited` from send to feedback (0.13 s is what pictures take here).
       const at = sent.at(-1) as number;
-      const firstAtMs = (at + 0.02) * 1000;
+      const firstAtMs = (at + arrived) * 1000;
       rc.onTrackArrival(
         { frameId: k - 1, sentAt: at, bytes: 800, packets: 1, lost: 0, firstAtMs, lastAtMs: firstAtMs, trailingBytes: 0 },
         at + waited,
       );
       expect(rc.state().mode).not.toBe('outage');
-      if (waited < 1) expect(rc.state().rateBps).toBeGreaterThanOrEqual(0.8 * before);
+      if (arrived < 1) expect(rc.state().rateBps, `waited ${waited}`).toBeGreaterThanOrEqual(0.8 * before);
       else expect(rc.state().rateBps).toBeLessThanOrEqual(0.3 * before);
     }
   });
