@@ -167,6 +167,8 @@ const DIRECT_CLIMB = 1.25;
 const MIN_TRAIN = 2;
 /** The bottleneck's rate is taken as measured once this many pictures within CAPACITY_WINDOW_S gave a sample. */
 const MIN_DIRECT = 3;
+/** How many of the newest samples, all below the window's median, are taken as the bottleneck having slowed. */
+const DIRECT_RECENT = 3;
 /** Loss above this share of packets lowers the loss-based bound; below LOSS_LOW it is lifted (GCC's thresholds). */
 const LOSS_HIGH = 0.1;
 const LOSS_LOW = 0.02;
@@ -315,7 +317,12 @@ export class RateController {
   /** The bottleneck's rate from the dispersion of recent pictures' packets (bits/s), or null: too few. */
   private directCapacity(now: number): number | null {
     const recent = this.dispersion.filter((c) => now - c.at <= CAPACITY_WINDOW_S);
-    return recent.length >= MIN_DIRECT ? median(recent.map((c) => c.bps)) : null;
+    if (recent.length < MIN_DIRECT) return null;
+    // The newest DIRECT_RECENT samples, where all of them lie below the window's median, show that
+    // the bottleneck slowed: their median, at once (the window's would take half of it to follow).
+    const all = median(recent.map((c) => c.bps));
+    const newest = recent.slice(-DIRECT_RECENT);
+    return newest.length === DIRECT_RECENT && newest.every((c) => c.bps < all) ? median(newest.map((c) => c.bps)) : all;
   }
 
   /** Bytes of the modelled bottleneck queue at `now`, drained at `bps` since the last picture went in. */
