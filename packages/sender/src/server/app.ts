@@ -171,9 +171,11 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     };
     let handshake = setTimeout(expire('(no offer made)'), limits.handshakeTimeoutMs);
     peer.on('offered', () => {
+      app.log.debug({ session: id }, `receiver ${id}: offer sent (${Date.now() - connectedAt} ms)`);
       clearTimeout(handshake);
       handshake = setTimeout(expire('of the offer'), limits.handshakeTimeoutMs);
     });
+    peer.on('phase', (what) => app.log.debug({ session: id }, `receiver ${id}: ${what} (${Date.now() - connectedAt} ms)`));
     peer.on('open', () => {
       clearTimeout(handshake);
       app.log.info({ session: id }, `receiver ${id} data channel open (${Date.now() - connectedAt} ms)`);

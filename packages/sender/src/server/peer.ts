@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { checkAnswerSdp, type IceServer, parseSignal, type SessionErrorCode, SignalError, type SignalMessage } from '@mmsc/protocol';
 import type { RTCDataChannel, RTCPeerConnection } from 'werift';
 import type { RtpVideoFormat } from '../engines/link-encoder.js';
+import { holdEarlyDtls } from './early-dtls.js';
 import { defaultLimits, type Limits } from './limits.js';
 import type { RtcpLimits } from './rtcp-budget.js';
 import { type TrackCounters, trackDeclined, VideoTrack, videoPeerConfig } from './video-track.js';
@@ -17,6 +18,8 @@ type Candidate = NonNullable<Extract<SignalMessage, { type: 'candidate' }>['cand
 export interface PeerEvents {
   /** The offer went out (the handshake deadline counts from here). */
   offered: [];
+  /** A step of the handshake: the answer applied, an ICE or connection state reached (for the log). */
+  phase: [what: string];
   open: [];
   message: [Uint8Array];
   closed: [string];
@@ -92,6 +95,8 @@ export class Peer extends EventEmitter<PeerEvents> {
       guard();
       this.pc.connectionStateChange.subscribe(guard);
     }
+    // A browser's first DTLS flight can beat werift's server to it (early-dtls.ts).
+    for (const t of this.pc.dtlsTransports) holdEarlyDtls(t);
     this.dc.onopen = () => this.emit('open');
     this.dc.onMessage.subscribe((data) => {
       if (typeof data === 'string') return; // the protocol is binary; text is ignored
@@ -106,8 +111,10 @@ export class Peer extends EventEmitter<PeerEvents> {
         });
     });
     this.pc.connectionStateChange.subscribe((s) => {
+      this.emit('phase', `connection ${s}`);
       if (s === 'failed' || s === 'closed') this.close(`connection ${s}`);
     });
+    this.pc.iceConnectionStateChange.subscribe((s) => this.emit('phase', `ICE ${s}`));
   }
 
   get isClosed(): boolean {
@@ -152,6 +159,7 @@ export class Peer extends EventEmitter<PeerEvents> {
         return this.refuse('bad-sdp', `answer rejected: ${(e as Error).message}`, true);
       }
       this.remoteSet = true;
+      this.emit('phase', 'answer applied');
       for (const c of this.pendingCandidates.splice(0)) await this.addCandidate(c);
     } else if (m.type === 'candidate' && m.candidate) {
       const c = m.candidate;
