@@ -492,8 +492,7 @@ export class RateController {
       // On the track the forward one-way delay tells: a silence of the return path alone (the
       // pictures arrived in time, their reports did not) leaves the forward queue empty.
       const fastest = this.fbDelays.length > 1 ? Math.min(...this.fbDelays.slice(0, -1)) : null;
-      const queued =
-        this.fwdQueue !== null ? this.fwdQueue > QUEUED_S : fastest !== null && now - f.sentAt > 2 * fastest + QUEUED_S;
+      const queued = this.fwdQueue !== null ? this.fwdQueue > QUEUED_S : fastest !== null && now - f.sentAt > 2 * fastest + QUEUED_S;
       this.rate = queued
         ? Math.max(this.opts.minBps, QUEUED_RESUME_SHARE * this.outage.resumeBps)
         : Math.max(this.rate, RESUME_SHARE * this.outage.resumeBps);

@@ -26,7 +26,11 @@ function transport() {
     onStateChange.execute('connecting');
     onData.subscribe((b) => server.push(b)); // made in the same turn, after the announcement
   };
-  return { t: t as HeldTransport, onData, start, server, setState: (s: string) => onStateChange.execute(((t.state = s), s)) };
+  const setState = (s: string) => {
+    t.state = s;
+    onStateChange.execute(s);
+  };
+  return { t: t as HeldTransport, onData, start, server, setState };
 }
 
 const hello = Buffer.from([22, 0xfe, 0xfd, 1, 2]); // a handshake record
