@@ -142,6 +142,11 @@ export class ArrivalGroups {
     return packets > 0 ? this.loss.reduce((s, l) => s + l.stalls, 0) / packets : 0;
   }
 
+  /** How far `a`'s one-way delay stands above the least of the last BASE_WINDOW_S (s), or null before any group closed. */
+  queueOf(a: Pick<Arrival, 'at' | 'sentAt'>): number | null {
+    return this.base.length === 0 ? null : a.at - a.sentAt - Math.min(...this.base.map((b) => b.owd));
+  }
+
   /** Sizes of the histories (bounded whatever the receiver reports). */
   historyLength(): number {
     return Math.max(this.base.length, this.loss.length);

@@ -121,8 +121,6 @@ const RESUME_SHARE = 0.8;
  * 0.8 of 4.5 Mbit/s filled it again, and the sender went from outage to outage (0.45 of capacity).
  */
 const QUEUED_S = 0.3;
-/** Transport `rtp`: the window over which the least one-way delay is the forward link's base (s). */
-const BASE_OWD_S = 10;
 const QUEUED_RESUME_SHARE = 0.25;
 /** A window whose frames used less than this share of their budgets says nothing about capacity. */
 const FILLED = 0.7;
@@ -254,10 +252,6 @@ export class RateController {
   private lossCutAt = Number.NEGATIVE_INFINITY;
   /** Transport `rtp`: when the delay-based estimate last came down (sender clock, s). */
   private cutAt = Number.NEGATIVE_INFINITY;
-  /** Transport `rtp`: the least one-way delay of a picture's last packet (receive − send clocks, s) in the last BASE_OWD_S. */
-  private readonly owds: { at: number; owd: number }[] = [];
-  /** Transport `rtp`: how long the picture just reported waited in the forward link's queue (s), or null. */
-  private fwdQueue: number | null = null;
 
   constructor(readonly opts: RateOptions = DEFAULT_RATE) {
     this.rate = opts.initialBps;
@@ -483,6 +477,7 @@ export class RateController {
     if (!this.acceptClock(receiveTs / 1000, now)) return 'feedback-time';
     this.sent.splice(0, idx + 1);
     this.lastFeedbackAt = now;
+    const at = (this.clock as ClockPoint).at;
     if (this.outage) {
       // The link is back: the rate resumes near where it was (the delay-based estimate corrects it
       // within a few frames if the link came back slower). Unless this report's picture waited far
@@ -492,7 +487,8 @@ export class RateController {
       // On the track the forward one-way delay tells: a silence of the return path alone (the
       // pictures arrived in time, their reports did not) leaves the forward queue empty.
       const fastest = this.fbDelays.length > 1 ? Math.min(...this.fbDelays.slice(0, -1)) : null;
-      const queued = this.fwdQueue !== null ? this.fwdQueue > QUEUED_S : fastest !== null && now - f.sentAt > 2 * fastest + QUEUED_S;
+      const fwdQueue = this.trackFed ? this.groups.queueOf({ at, sentAt: f.sentAt }) : null;
+      const queued = fwdQueue !== null ? fwdQueue > QUEUED_S : fastest !== null && now - f.sentAt > 2 * fastest + QUEUED_S;
       this.rate = queued
         ? Math.max(this.opts.minBps, QUEUED_RESUME_SHARE * this.outage.resumeBps)
         : Math.max(this.rate, RESUME_SHARE * this.outage.resumeBps);
@@ -503,7 +499,6 @@ export class RateController {
       this.lossBound = Number.POSITIVE_INFINITY;
       this.mode = 'probe';
     }
-    const at = (this.clock as ClockPoint).at;
     this.delivered.push({ bytes, budget: f.budget, at, sentAt: f.sentAt, queued: f.behind > 0 });
     const horizon = at - this.opts.windowS;
     // Keep the window's samples, but always the last four frames (a slow sender sends few); never
@@ -550,11 +545,6 @@ export class RateController {
       if (idx >= 0) this.sent.splice(idx, 1);
       return null;
     }
-    const owd = a.lastAtMs / 1000 - a.sentAt;
-    this.owds.push({ at: now, owd });
-    while (this.owds.length > 1 && (now - (this.owds[0] as { at: number }).at > BASE_OWD_S || this.owds.length > HISTORY_MAX))
-      this.owds.shift();
-    this.fwdQueue = owd - Math.min(...this.owds.map((o) => o.owd));
     const spanS = a.firstAtMs === null ? 0 : (a.lastAtMs - a.firstAtMs) / 1000;
     if (a.packets - a.lost >= MIN_TRAIN && spanS >= 0.001 && a.trailingBytes > 0) {
       this.dispersion.push({ bps: (a.trailingBytes * 8) / spanS, at: now });
@@ -564,9 +554,7 @@ export class RateController {
       )
         this.dispersion.shift();
     }
-    const r = this.onFeedback(a.frameId, a.bytes, a.lastAtMs, now);
-    this.fwdQueue = null;
-    return r;
+    return this.onFeedback(a.frameId, a.bytes, a.lastAtMs, now);
   }
 
   /** Share of packets lost: from transport-wide feedback when there is any, else as the arrival groups show it. */

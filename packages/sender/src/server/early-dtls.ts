@@ -30,7 +30,7 @@ export interface HeldTransport {
 export const MAX_HELD = 8;
 
 /** Whether a datagram is a DTLS record (RFC 7983: first byte 20–63). */
-export const isDtlsRecord = (buf: Buffer): boolean => buf.length > 0 && (buf[0] as number) >= 20 && (buf[0] as number) <= 63;
+const isDtlsRecord = (buf: Buffer): boolean => buf.length > 0 && (buf[0] as number) >= 20 && (buf[0] as number) <= 63;
 
 /** Holds DTLS records that reach `t` before its DTLS side starts, and replays them when it does. */
 export function holdEarlyDtls(t: HeldTransport): void {
