@@ -4,7 +4,7 @@
  * loopback needs, and why a refused upgrade was refused. Timing, backoff and what the operator is
  * told are the link's.
  */
-import type { LinkTransport } from '../src/index.js';
+import { adoptEarlySignal, type EarlySignal, type LinkTransport } from '../src/index.js';
 import { ENCODED_STREAMS, receiveVideoTrack } from './video-track.js';
 
 /** Chromium offers no usable host candidate on pure loopback unless the page holds media permission. */
@@ -16,7 +16,9 @@ export function pageTransport(signalUrl: string, explainRefusal: () => Promise<s
   let mediaAsked = false;
   return {
     target: signalUrl,
-    openSocket: () => new WebSocket(signalUrl),
+    // The first attempt takes the socket index.html opened while the app loaded, if it has one.
+    openSocket: () =>
+      adoptEarlySignal((globalThis as { mmscEarlySignal?: EarlySignal }).mmscEarlySignal, signalUrl) ?? new WebSocket(signalUrl),
     // The sender's offer names the STUN/TURN servers to use; none named, none asked. A video track
     // in the offer hands its pictures to the session.
     createPeer: (iceServers, media) => {

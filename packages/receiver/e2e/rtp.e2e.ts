@@ -124,7 +124,9 @@ async function run(engine: string, prepare?: (page: Page) => Promise<unknown>) {
         }
       | undefined;
     await page.close();
-    return { snap, log, session, events, maxDiff, best, errors, track };
+    // Signalling connections the sender took for this page load.
+    const connections = (sender.output().match(/ connected from /g) ?? []).length;
+    return { snap, log, session, events, maxDiff, best, errors, track, connections };
   } finally {
     await sender.stop();
   }
@@ -151,6 +153,8 @@ describe('codec engines on the RTP video track in the browser (Chromium), 0.5 Mb
     expect(r.track).toMatchObject({ badFeedback: 0, feedbackDropped: 0, rtcpDropped: 0 });
     expect(r.session).toContain(`engine ${engine}`);
     expect(r.session).toContain(format);
+    // One signalling connection: the app took the socket index.html opened while it loaded.
+    expect(r.connections).toBe(1);
     expect(r.maxDiff).toBeLessThanOrEqual(2);
     expect(r.best).toBeGreaterThanOrEqual(28);
     // Nothing lost on loopback: no keyframe was asked for.

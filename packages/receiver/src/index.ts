@@ -81,6 +81,7 @@ export {
   type ShownPicture,
 } from './session/receiving-session.js';
 export { LINK_LABEL, type LinkState, refusalReason, SessionMachine, type StageMessage } from './session/reconnect.js';
+export { adoptEarlySignal, type EarlyEvent, type EarlySignal, ReplaySocket } from './session/replay-socket.js';
 export {
   type LinkEnd,
   type LinkEvents,
