@@ -20,6 +20,11 @@ export interface PeerEvents {
   offered: [];
   /** A step of the handshake: the answer applied, an ICE or connection state reached (for the log). */
   phase: [what: string];
+  /**
+   * Transport `rtp`: the video track can carry pictures (its DTLS transport is connected, SRTP keys
+   * made) while the data channel may still be opening. Comes at most once, before or after `open`.
+   */
+  mediaReady: [];
   open: [];
   message: [Uint8Array];
   closed: [string];
@@ -63,6 +68,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   private pendingCandidates: Candidate[] = [];
   private candidates = 0;
   private closed = false;
+  private media = false;
 
   constructor(
     private readonly signal: (m: SignalMessage) => void,
@@ -94,6 +100,22 @@ export class Peer extends EventEmitter<PeerEvents> {
       };
       guard();
       this.pc.connectionStateChange.subscribe(guard);
+      // SRTP is keyed when the track's DTLS transport connects; SCTP and the channel's open come after.
+      const watched = new Set<object>();
+      const watch = () => {
+        for (const t of this.pc.dtlsTransports) {
+          if (watched.has(t)) continue;
+          watched.add(t);
+          t.onStateChange.subscribe((state) => {
+            if (state !== 'connected' || this.media || this.closed || !this.track) return;
+            this.media = true;
+            this.emit('phase', 'video track ready');
+            this.emit('mediaReady');
+          });
+        }
+      };
+      watch();
+      this.pc.connectionStateChange.subscribe(watch);
     }
     // A browser's first DTLS flight can beat werift's server to it (early-dtls.ts).
     for (const t of this.pc.dtlsTransports) holdEarlyDtls(t);
@@ -213,6 +235,16 @@ export class Peer extends EventEmitter<PeerEvents> {
     return !this.closed && this.dc.readyState === 'open';
   }
 
+  /** Transport `rtp`: the video track can carry pictures (see `mediaReady`). */
+  get mediaReady(): boolean {
+    return this.media && !this.closed && this.track !== null;
+  }
+
+  /**
+   * Sends one message on the data channel. Before the channel is open (a session whose track is
+   * ready first) werift queues it behind the channel's DCEP OPEN and sends both once SCTP is up:
+   * RFC 8832 lets the opener send before the ACK, and the ordered stream delivers the OPEN first.
+   */
   send(bytes: Uint8Array): void {
     this.dc.send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   }

@@ -351,6 +351,40 @@ describe('ReceiverLink on transport rtp', () => {
     expect(l.snapshot().transport).toBe('rtp');
   });
 
+  it('starts once the track can carry pictures: hello queued, one picture, the rest after the channel opens', async () => {
+    const { l, peer, sentRtp } = rtpLink();
+    peer.open = false;
+    expect(await sendOne(l)).toBe('gone'); // nothing before the track is ready
+    Object.assign(peer, { mediaReady: true });
+    peer.emit('mediaReady');
+    expect(l.open).toBe(true);
+    expect(peer.sent.map((m) => m.type)).toEqual(['hello', 'grounding']);
+    expect(await sendOne(l)).toBe('sent');
+    expect(sentRtp).toHaveLength(1);
+    // Until the channel is open the link is left to SCTP's handshake.
+    expect(await sendOne(l)).toBe('skipped');
+    expect(sentRtp).toHaveLength(1);
+    peer.open = true;
+    peer.emit('open');
+    expect(peer.sent.filter((m) => m.type === 'hello')).toHaveLength(1); // greeted once
+    expect(await sendOne(l)).toBe('sent');
+    expect(sentRtp).toHaveLength(2);
+  });
+
+  it('a session on the data channel waits for the channel even when a track was ready', async () => {
+    const { l, peer } = rtpLink();
+    peer.open = false;
+    peer.emit('trackDeclined', 'no H.264 in the answer');
+    Object.assign(peer, { mediaReady: true });
+    peer.emit('mediaReady');
+    expect(l.open).toBe(false);
+    expect(peer.sent).toEqual([]);
+    peer.open = true;
+    peer.emit('open');
+    expect(peer.sent[0]).toMatchObject({ type: 'hello' });
+    expect(await sendOne(l)).toBe('sent');
+  });
+
   it('judges the link by transport-wide feedback, and holds the receiver’s own reports back', async () => {
     const { peer, sentRtp } = trackPeer();
     const l = trackLink(peer);

@@ -27,6 +27,8 @@ import type { TrackCounters } from './video-track.js';
 /** The peer a link drives (werift's in production, a fake in tests). */
 export interface LinkPeer {
   readonly open: boolean;
+  /** Transport `rtp`: the video track can carry pictures before the data channel is open. */
+  readonly mediaReady?: boolean;
   readonly bytesSent: number;
   send(bytes: Uint8Array): void;
   /** Transport `rtp`: one picture's payloads on the video track; their transport-wide numbers and bytes, if numbered. */
@@ -131,6 +133,9 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
     this.encoder = o.engine.createLinkEncoder(o.hello, this.ctx, o.engineOptions);
     this.query = { id: 'initial', grounded: o.initialQuery };
     this.queries = new TokenBucket(limits.queriesPerSecond, limits.queryBurst);
+    // A session on the video track starts as soon as the track can carry pictures: its hello and
+    // first messages queue behind the channel's opening, its first picture goes out meanwhile.
+    peer.on('mediaReady', () => this.guard('greeting', () => this.hello.transport === 'rtp' && this.greet()));
     peer.on('open', () => this.guard('greeting', () => this.greet()));
     peer.on('trackDeclined', (why) => this.guard('track declined', () => this.toChannel(why)));
     peer.on('message', (bytes) => this.guard('message', () => this.onMessage(bytes)));
@@ -145,9 +150,9 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
     });
   }
 
-  /** Serving: the peer is open and the hello went out. */
+  /** Serving: the hello went out and the peer is open (or, transport `rtp`, its track can carry pictures). */
   get open(): boolean {
-    return !this.closed && this.peer.open && this.helloSent;
+    return !this.closed && this.helloSent && (this.peer.open || this.trackFirst);
   }
 
   /** The data channel is open (the handshake is over). */
@@ -327,6 +332,12 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
 
   private async sendFrame(frame: PipelineFrame, captureTs: number, t0: number): Promise<LinkOutcome> {
     if (!this.open) return 'gone';
+    // Before the channel is open only the first picture goes out: the rest would queue ahead of
+    // SCTP's handshake at the bottleneck and delay the hello the first picture waits for.
+    if (!this.peer.open && this.counters.framesSent > 0) {
+      this.counters.framesSkipped++;
+      return 'skipped';
+    }
     if (!this.rate.canSend(performance.now() / 1000)) {
       this.counters.framesSkipped++;
       if (DEBUG_RATE) this.log.debug({ session: this.id, ev: 'skip', backlog: this.rate.backlog }, 'rate: skip');
@@ -422,6 +433,7 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
   // ------------------------------------------------------------------------------ the peer's messages
 
   private greet(): void {
+    if (this.helloSent) return;
     this.sendMessage(this.hello);
     this.helloSent = true;
     this.sendMessage(groundingMessage(this.query.id, this.query.grounded));
@@ -472,8 +484,14 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
     }
   }
 
+  /** On the data channel; before it is open only in a session the track started (queued behind the channel's opening). */
   private sendMessage(msg: Message): void {
-    if (this.peer.open) this.peer.send(encodeMessage(msg, this.ctx));
+    if (this.peer.open || this.trackFirst) this.peer.send(encodeMessage(msg, this.ctx));
+  }
+
+  /** Transport `rtp` whose track can carry pictures: the session may start before the channel is open. */
+  private get trackFirst(): boolean {
+    return this.hello.transport === 'rtp' && this.peer.mediaReady === true;
   }
 
   private count(code: string): void {

@@ -20,7 +20,7 @@ beforeAll(async () => {
   [hello, curves] = [helloFor(codecs, 10, DEFAULT_MAX_MESSAGE_BYTES), curvesOf(codecs)];
 });
 
-function setup(queries: string[], o: { relevanceEvery?: number } = {}) {
+function setup(queries: string[], o: { relevanceEvery?: number; fps?: number } = {}) {
   const pipeline = new FakePipeline();
   const logs: { level: number; msg: string }[] = [];
   const log = pino({ level: 'debug', base: null }, { write: (line: string) => void logs.push(JSON.parse(line)) });
@@ -36,7 +36,7 @@ function setup(queries: string[], o: { relevanceEvery?: number } = {}) {
     relevanceEvery: o.relevanceEvery ?? 10,
     log,
   });
-  const streamer = new Streamer(pipeline, links, { fps: 10, log });
+  const streamer = new Streamer(pipeline, links, { fps: o.fps ?? 10, log });
   const ctx = contextFromHello(hello);
   const rx = queries.map((q, i) => {
     const peer = new FakePeer(ctx);
@@ -182,5 +182,29 @@ describe('Streamer', () => {
     expect(pipeline.closed).toBe(true);
     await new Promise((res) => setTimeout(res, 250));
     expect(pipeline.framesMade).toBe(made);
+  });
+
+  it('a receiver that begins while no other is served gets its first frame at once, not at the next slot', async () => {
+    // One frame every 2 s: the clock's first slot passes with no receiver, the next is 2 s away.
+    const t = setup([], { fps: 0.5 });
+    t.streamer.start();
+    await new Promise((res) => setTimeout(res, 50));
+    const ctx = contextFromHello(hello);
+    const first = new FakePeer(ctx);
+    first.autoAck = true;
+    t.links.create('a', first);
+    first.emit('open');
+    await new Promise((res) => setTimeout(res, 300));
+    expect(frames(first)).toHaveLength(1);
+    // A second one waits for the slot: the first receiver's frames keep their spacing.
+    const second = new FakePeer(ctx);
+    second.autoAck = true;
+    t.links.create('b', second);
+    second.emit('open');
+    await new Promise((res) => setTimeout(res, 300));
+    expect(frames(second)).toHaveLength(0);
+    expect(frames(first)).toHaveLength(1);
+    expect(t.pipeline.framesMade).toBe(1);
+    await t.streamer.stop();
   });
 });

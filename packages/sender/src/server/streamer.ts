@@ -17,6 +17,10 @@ export type StreamHealth = PipelineHealth;
 export class Streamer {
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
+  /** A frame is being made (the clock's step is running). */
+  private stepping = false;
+  /** Runs the next step at once and counts the clock's slots from now (set by `start`). */
+  private restart: (() => void) | null = null;
   ticks = 0;
   /** Ticks that made (or reused) a frame for at least one receiver. */
   framesMade = 0;
@@ -36,6 +40,7 @@ export class Streamer {
       link.once('open', () => {
         const h = this.health();
         if (!h.ok) link.noFrames(h.reason ?? 'no frames');
+        else this.serveNow();
       }),
     );
   }
@@ -59,7 +64,10 @@ export class Streamer {
     // slow frame delays the next instead of costing a whole slot).
     const loop = async () => {
       if (this.stopped) return;
+      this.timer = null;
+      this.stepping = true;
       await this.step();
+      this.stepping = false;
       next += interval;
       const now = performance.now();
       if (next < now) {
@@ -68,7 +76,23 @@ export class Streamer {
       }
       if (!this.stopped) this.timer = setTimeout(loop, next - now);
     };
+    this.restart = () => {
+      if (this.timer) clearTimeout(this.timer);
+      next = performance.now();
+      this.timer = setTimeout(loop, 0);
+    };
     this.timer = setTimeout(loop, 0);
+  }
+
+  /**
+   * A receiver began while no other is served: its first frame is made now, not at the clock's next
+   * slot (up to a frame interval later; its first picture waits on it), and the clock counts from
+   * here. With others served it waits for the slot, so their frames keep their spacing; a frame being
+   * made meanwhile goes to it too (`tick`).
+   */
+  private serveNow(): void {
+    if (this.stopped || this.stepping || !this.restart || this.links.serving().length !== 1) return;
+    this.restart();
   }
 
   /** Stops the clock, closes the links (each receiver is told; their peers close), then the pipeline. */

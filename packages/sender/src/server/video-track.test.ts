@@ -259,6 +259,28 @@ describe('VideoTrack', () => {
     expect(peer.trackCounters()).toMatchObject({ plis: losses.length, rtcpDropped: 100 - losses.length });
   }, 15_000);
 
+  it('says when the track can carry pictures, before the channel opens; what is sent then arrives', async () => {
+    const c = await offer(VP8);
+    const order: string[] = [];
+    c.peer.on('open', () => order.push('open'));
+    await new Promise<void>((resolve) =>
+      c.peer.on('mediaReady', () => {
+        order.push('mediaReady');
+        expect(c.peer.open).toBe(false);
+        expect(c.peer.mediaReady).toBe(true);
+        // A picture on the track and a message for the channel, both before the channel is open.
+        c.peer.sendRtp([Uint8Array.of(0x10, ...new Uint8Array(400))], 1000);
+        c.peer.send(Uint8Array.of(7, 7, 7));
+        resolve();
+      }),
+    );
+    await c.open;
+    await until(() => c.packets.length >= 1 && c.channel.length >= 1);
+    expect(order).toEqual(['mediaReady', 'open']);
+    expect(c.packets[0]?.header.timestamp).toBe(1000);
+    expect(c.channel).toEqual([[7, 7, 7]]);
+  });
+
   it('a peer without a track sends nothing and has no counters', () => {
     const p = new Peer(() => undefined);
     closers.push(() => p.close('test over'));
