@@ -5,7 +5,7 @@
  * backlog is skipped, not replayed.
  */
 import type { FrameMessage, HelloMessage } from '@mmsc/protocol';
-import type { CollectedFrame, DecodedPicture, DecoderReady, PictureDecoding } from '../src/index.js';
+import { type CollectedFrame, type DecodedPicture, type DecoderReady, type PictureDecoding, StaleHold } from '../src/index.js';
 import type { BenchMix, BenchResult, FromWorker, ToWorker } from './worker-api.js';
 
 export type Picture = Extract<FromWorker, { type: 'picture' }>;
@@ -29,6 +29,10 @@ export class DecoderClient implements PictureDecoding {
   /** The current session's frames handed to the worker, by frame id. */
   private readonly waiting = new Map<number, Waiter<DecodedPicture | null>>();
   private pending: Picture | null = null;
+  /** Frames of the current session handed over stale (they sat in a network queue), until their answer. */
+  private readonly stale = new Set<number>();
+  /** A stale picture is drawn only when nothing fresher follows soon (StaleHold). */
+  private readonly display = new StaleHold<Picture>((p) => this.toScreen(p));
   private drawScheduled = false;
   private benchSeq = 0;
   private readonly benchWaiters = new Map<number, (r: BenchResult[]) => void>();
@@ -48,6 +52,8 @@ export class DecoderClient implements PictureDecoding {
     // The frames of the session before are dropped by the worker.
     for (const w of this.waiting.values()) w.resolve(null);
     this.waiting.clear();
+    this.stale.clear();
+    this.display.clear();
     this.starting?.reject(new Error('replaced by a newer session'));
     this.epoch = epoch;
     this.post({ type: 'session', epoch, hello });
@@ -64,6 +70,7 @@ export class DecoderClient implements PictureDecoding {
       for (const b of [part.payload.buffer, part.levels.buffer]) if (b instanceof ArrayBuffer && b.byteLength > 0) transfer.add(b);
     }
     const answer = new Promise<DecodedPicture | null>((resolve, reject) => this.waiting.set(frame.frameId, { resolve, reject }));
+    if (frame.stale) this.stale.add(frame.frameId);
     this.post({ type: 'frame', epoch, frame }, [...transfer]);
     return answer;
   }
@@ -90,7 +97,18 @@ export class DecoderClient implements PictureDecoding {
     if (epoch !== this.epoch) return undefined;
     const w = this.waiting.get(frameId);
     this.waiting.delete(frameId);
+    this.stale.delete(frameId);
     return w;
+  }
+
+  /** The newest picture is drawn at the next animation frame. */
+  private toScreen(p: Picture): void {
+    if (p.epoch !== this.epoch) return;
+    this.pending = p;
+    if (!this.drawScheduled) {
+      this.drawScheduled = true;
+      requestAnimationFrame(() => this.draw());
+    }
   }
 
   private received(m: FromWorker): void {
@@ -99,15 +117,13 @@ export class DecoderClient implements PictureDecoding {
         if (this.starting?.epoch === m.epoch) this.starting.resolve({ models: m.models, loadMs: m.loadMs });
         if (this.starting?.epoch === m.epoch) this.starting = null;
         break;
-      case 'picture':
+      case 'picture': {
         if (m.epoch !== this.epoch) return;
+        const stale = this.stale.has(m.frameId);
         this.take(m.epoch, m.frameId)?.resolve({ frameId: m.frameId, stats: m.stats, queued: m.queued, image: null });
-        this.pending = m;
-        if (!this.drawScheduled) {
-          this.drawScheduled = true;
-          requestAnimationFrame(() => this.draw());
-        }
+        this.display.offer(m, stale);
         break;
+      }
       case 'dropped':
         this.take(m.epoch, m.frameId)?.resolve(null);
         break;

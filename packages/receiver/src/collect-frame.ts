@@ -23,6 +23,11 @@ export interface CollectedFrame {
   video: { key: boolean; chunks: Uint8Array[] } | null;
   /** Engine `patches`: the frame's base layer (encodeBase bytes), when the sender sent one. */
   base: Uint8Array | null;
+  /**
+   * Transport `rtp`: it sat in a network queue (RtpVideo's `staleMs`). Decoded like any frame, so the
+   * pictures after it can be; shown only when nothing fresher follows soon (StaleHold).
+   */
+  stale?: boolean;
 }
 
 /**

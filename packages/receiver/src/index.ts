@@ -53,6 +53,7 @@ export {
   repairDeadline,
 } from './rtp/rtp-assembler.js';
 export {
+  DEFAULT_FRESH_MS,
   DEFAULT_STALE_MS,
   type EncodedPictureIn,
   type RtpDepacketizer,
@@ -91,3 +92,4 @@ export {
   type RetryPolicy,
   SignalLink,
 } from './session/signal-link.js';
+export { STALE_HOLD_MS, StaleHold, type StaleHoldTimers } from './session/stale-hold.js';

@@ -140,29 +140,27 @@ describe('RtpVideo', () => {
     expect(v.stats).toMatchObject({ badTrailer: 3, skipped: 1, frames: 2, keyframeRequests: 1 });
   });
 
-  it('holds a stale picture (more than staleMs above the lowest one-way delay) and the deltas after it, acknowledged all the same', () => {
+  it('marks a stale picture (more than staleMs above the lowest one-way delay) and lets it and the deltas after it through', () => {
     const v = new RtpVideo({ depacketizer: VP8, patchCount: 1, staleMs: 1000 });
     // Captured at `at` on the sender's clock, 5 s ahead of ours, arriving `delay` ms later here.
     const at = (id: number, seq: number, key: boolean, captureTs: number, delay: number) =>
       run(v, frame(id, seq, key, 2, null, captureTs + 5000), captureTs + delay);
+    const stale = (o: RtpVideoOutput) => o.frames.filter((f) => f.stale).map((f) => f.frameId);
     expect(ids(at(1, 100, true, 0, 50))).toEqual([1]); // the floor: 50 ms, less the clocks' 5 s
-    expect(ids(at(2, 102, false, 100, 700))).toEqual([2]); // 650 ms above: late, still shown
-    // An outage: frames 3–5 sat in a queue and arrive together, 3 s, 1.05 s and 0.98 s above the floor.
-    const out = [at(3, 104, false, 200, 3050), at(4, 106, false, 2150, 1100), at(5, 108, false, 2220, 1030)];
-    expect(out.map(held)).toEqual([[3], [4], [5]]); // 5 is fresh enough, but it refers to 4
-    expect(out[0]?.keyframe).toBe(true);
-    expect(out[0]?.frames[0]).toMatchObject({ frameId: 3, complete: false, bytesReceived: 103, lastReceiveTs: 3250 });
-    expect(ids(at(6, 110, true, 3300, 60))).toEqual([6]);
-    expect(v.stats).toMatchObject({ stale: 2, skipped: 1, frames: 3 });
-  });
-
-  it('a stale keyframe is held too, and the next one asked for', () => {
-    const v = new RtpVideo({ depacketizer: VP8, patchCount: 1, staleMs: 500, keyRetryMs: 100 });
-    run(v, frame(1, 100, true), 1 + 10); // captured at 1 ms, 10 ms on the way
-    const stale = run(v, frame(2, 102, true), 2 + 600);
-    expect([held(stale), stale.keyframe]).toEqual([[2], true]);
-    expect(ids(run(v, frame(3, 104, true), 3 + 20))).toEqual([3]);
-    expect(v.stats).toMatchObject({ stale: 1, frames: 2 });
+    const late = at(2, 102, false, 100, 700); // 650 ms above: late, not stale
+    expect([ids(late), stale(late)]).toEqual([[2], []]);
+    // An outage: frames 3–6 sat in a queue and arrive together, 3 s, 1.05 s, 0.98 s and 0.4 s above the floor.
+    const out = [at(3, 104, false, 200, 3050), at(4, 106, false, 2150, 1100), at(5, 108, false, 2220, 1030), at(6, 110, false, 2800, 450)];
+    expect(out.map(ids)).toEqual([[3], [4], [5], [6]]); // decoded: each refers to the one before
+    // 5 and 6 are under 1 s, but the rest of the queue: stale until a picture within 300 ms of the floor.
+    expect(out.map(stale)).toEqual([[3], [4], [5], [6]]);
+    const fresh = at(7, 112, false, 3000, 300);
+    expect([ids(fresh), stale(fresh)]).toEqual([[7], []]);
+    const lateAgain = at(8, 114, false, 3100, 700); // late again, but no queue drains: not stale
+    expect(stale(lateAgain)).toEqual([]);
+    // No keyframe is needed for any of them.
+    expect([...out, fresh, lateAgain].some((o) => o.keyframe)).toBe(false);
+    expect(v.stats).toMatchObject({ stale: 4, skipped: 0, frames: 8, keyframeRequests: 0 });
   });
 
   it('takes whole pictures from the platform’s jitter buffer (the page), their trailer cut there', () => {

@@ -9,11 +9,13 @@
  * has not come).
  *
  * Fresh after an outage: a picture whose one-way delay lies more than `staleMs` (default 1 s) above
- * the lowest of the last 10 s (DelayFloor) sat in a network queue; it is not shown (acknowledged
- * all the same: the sender's rate control measures the link with it), and the pictures after it
- * wait for a keyframe, since they refer to it. 1 s lies well above what a picture waits on a
- * working link (a keyframe's serialization at the sender's budget, a NACK's repair) and well below
- * the seconds a queue holds pictures through an outage.
+ * the lowest of the last 10 s (DelayFloor) sat in a network queue; it comes out marked `stale`, and
+ * so do the pictures after it until one comes within `freshMs` (default 300 ms) of the floor: the
+ * rest of the queue draining (after a 10 s outage its last pictures were 0.5–1 s old). A stale
+ * picture is decoded like any other, so the pictures after it need no keyframe, and shown only when
+ * nothing fresher follows soon (StaleHold). 1 s lies well above what a picture waits on a working
+ * link (a keyframe's serialization at the sender's budget, a NACK's repair) and well below the
+ * seconds a queue holds pictures through an outage.
  */
 import type { PictureMessage } from '@mmsc/protocol';
 import { type CollectedFrame, MISSING } from '../collect-frame.js';
@@ -61,7 +63,7 @@ export interface RtpVideoCounters {
   undecodable: number;
   /** Pictures dropped for a missing or malformed trailer (or one naming another RTP timestamp): lost, as no frame can be made of them. */
   badTrailer: number;
-  /** Pictures that came too late to be shown (one-way delay more than `staleMs` above the floor), acknowledged and not decoded. */
+  /** Pictures that sat in a queue (one-way delay more than `staleMs` above the floor, and the queue's rest): decoded, marked `stale`. */
   stale: number;
   /** Whole pictures held back (output incomplete) while a keyframe was awaited. */
   skipped: number;
@@ -81,11 +83,14 @@ export interface RtpVideoOptions {
   keyRetryMs?: number;
   /** How far above the lowest one-way delay of the last 10 s a picture is stale (default 1 s). */
   staleMs?: number;
+  /** After a stale picture, how close to that lowest delay a picture must come to be fresh again (default 300 ms). */
+  freshMs?: number;
   /** The window of that lowest delay (DelayFloor, default 10 s of arrivals). */
   delayWindowMs?: number;
 }
 
 export const DEFAULT_STALE_MS = 1000;
+export const DEFAULT_FRESH_MS = 300;
 /**
  * A loss still unrepaired after this share of the repair deadline asks for a keyframe at once, while
  * the repair may still come: past one retry its chances are lower, and a keyframe asked for only at
@@ -99,6 +104,9 @@ export class RtpVideo {
   private readonly floor: DelayFloor;
   private readonly keyRetryMs: number;
   private readonly staleMs: number;
+  private readonly freshMs: number;
+  /** A stale picture came and no fresh one since: a queue is draining. */
+  private draining = false;
   private frames = 0;
   private undecodable = 0;
   private badTrailer = 0;
@@ -125,6 +133,7 @@ export class RtpVideo {
     this.floor = new DelayFloor(delayWindowMs === undefined ? {} : { windowMs: delayWindowMs });
     this.keyRetryMs = options.keyRetryMs ?? 500;
     this.staleMs = options.staleMs ?? DEFAULT_STALE_MS;
+    this.freshMs = options.freshMs ?? DEFAULT_FRESH_MS;
   }
 
   /** One packet of the track (Node). */
@@ -217,7 +226,7 @@ export class RtpVideo {
     return frames;
   }
 
-  /** A whole picture and its announcement → its frame, unless the trailer was bad; stale ones held. */
+  /** A whole picture and its announcement → its frame, unless the trailer was bad; stale ones marked. */
   private take(m: PictureMessage | null, rtpTs: number, p: CutPicture, afterGap: boolean): CollectedFrame[] {
     if (m === null || m.rtpTs !== rtpTs >>> 0) {
       this.badTrailer++;
@@ -227,12 +236,12 @@ export class RtpVideo {
     const frame = trackFrame(p, m, this.options.patchCount);
     const gap = afterGap || this.gap;
     this.gap = false;
-    if (this.floor.excess(p.receiveTs, m.captureTs) > this.staleMs) {
-      // Too old to show; the pictures after it refer to it.
+    const excess = this.floor.excess(p.receiveTs, m.captureTs);
+    this.draining = excess > this.staleMs || (this.draining && excess > this.freshMs);
+    if (this.draining) {
+      // Too old to show unless nothing fresher comes; decoded all the same, since the pictures after it refer to it.
       this.stale++;
-      this.awaitingKey = true;
-      this.wanted = true;
-      return [held(frame)];
+      return [this.pass({ ...frame, stale: true }, gap)];
     }
     return [this.pass(frame, gap)];
   }

@@ -14,6 +14,7 @@ import { DecoderMismatchError } from '../receive/verify-decoders.js';
 import { LocalDecoding, type PictureDecoding } from './decoding.js';
 import { ReceivingSession } from './receiving-session.js';
 import type { RetryPolicy } from './signal-link.js';
+import { STALE_HOLD_MS } from './stale-hold.js';
 
 // A 32×16 picture = 4×2 patches, levels skip and raw (no learned decoder needed).
 const HELLO: HelloMessage = {
@@ -354,14 +355,15 @@ describe('ReceivingSession, pictures on the RTP video track', () => {
   };
   const feedbackIds = (sent: Message[]) => sent.flatMap((m) => (m.type === 'feedback' ? [m.frameId] : []));
 
-  /** A decoding that records what it was given (no pictures). */
-  const recording = () => {
+  /** A decoding that records what it was given (no pictures, or a 1-pixel one whose value is the frame id). */
+  const recording = (pictures = false) => {
     const decoded: [number, boolean][] = [];
     const decoding: PictureDecoding = {
       begin: async () => ({ models: ['fake'], loadMs: 0 }),
       decode: async (_e, f) => {
         decoded.push([f.frameId, f.video?.key === true]);
-        return { frameId: f.frameId, stats: { decoded: 8, reused: 0, interpolated: 0, decodeMs: 1 }, queued: 0, image: null };
+        const image = pictures ? { rgb: Uint8Array.of(f.frameId, 0, 0), width: 1, height: 1 } : null;
+        return { frameId: f.frameId, stats: { decoded: 8, reused: 0, interpolated: 0, decodeMs: 1 }, queued: 0, image };
       },
       close: () => undefined,
     };
@@ -369,8 +371,8 @@ describe('ReceivingSession, pictures on the RTP video track', () => {
   };
 
   /** `plis`: where the platform's PLIs are counted; null: a platform that asks by itself (the page). */
-  async function open(o: { plis?: number[] | null } = {}) {
-    const { decoded, decoding } = recording();
+  async function open(o: { plis?: number[] | null; pictures?: boolean } = {}) {
+    const { decoded, decoding } = recording(o.pictures);
     const h = harness({ decoding });
     h.session.start();
     const { channel } = await h.connect();
@@ -382,7 +384,7 @@ describe('ReceivingSession, pictures on the RTP video track', () => {
   }
 
   /** Fake timers, and a session open on them. */
-  async function openFaked(o: { plis?: number[] | null } = {}) {
+  async function openFaked(o: { plis?: number[] | null; pictures?: boolean } = {}) {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const pending = open(o);
     await vi.advanceTimersByTimeAsync(1);
@@ -471,22 +473,41 @@ describe('ReceivingSession, pictures on the RTP video track', () => {
     await session.close();
   });
 
-  it('after an outage: the pictures a queue held are acknowledged, not shown, and a keyframe is asked for', async () => {
-    const { session, sent, media, decoded, advance } = await openFaked();
+  it('after an outage: the pictures a queue held are decoded, not shown when a fresh one follows, and no keyframe is asked for', async () => {
+    const { session, sent, media, decoded, advance } = await openFaked({ pictures: true });
+    const shown: number[] = [];
+    session.on('picture', (p) => shown.push(p.image[0] as number));
     for (const p of packets(1, 100, true)) media.packet(p); // 50 ms on the way: the floor
+    await vi.advanceTimersByTimeAsync(1);
     advance(5000);
     // Frames 2 and 3 were captured before the outage; 3 s later the link is back and they arrive.
     for (const p of [...packets(2, 102, false), ...packets(3, 104, false)]) media.packet(p);
     expect(feedbackIds(sent)).toEqual([1, 2, 3]);
-    expect(sent.filter((m) => m.type === 'refresh')).toEqual([{ type: 'refresh', reason: 'picture-lost' }]);
     await vi.advanceTimersByTimeAsync(1);
-    expect(decoded.map(([id]) => id)).toEqual([1]);
-    // The sender's keyframe, captured just now, 60 ms on the way.
-    for (const p of packets(4, 106, true, 14_940)) media.packet(p);
+    expect(decoded.map(([id]) => id)).toEqual([1, 2, 3]);
+    // The sender's next picture, captured just now, 60 ms on the way, within the hold.
+    advance(300);
+    for (const p of packets(4, 106, false, 15_240)) media.packet(p);
+    await vi.advanceTimersByTimeAsync(STALE_HOLD_MS);
+    expect(shown).toEqual([1, 4]);
+    expect(sent.filter((m) => m.type === 'refresh')).toEqual([]);
+    expect(session.receiver.trackStats).toMatchObject({ stale: 2, frames: 4 });
+    expect(session.summary().frames).toMatchObject({ received: 4, incomplete: 0, stale: 2, lost: 0 });
+    await session.close();
+  });
+
+  it('on a link that stays slow behind a long queue, the newest stale picture is shown after the hold', async () => {
+    const { session, media, advance } = await openFaked({ pictures: true });
+    const shown: number[] = [];
+    session.on('picture', (p) => shown.push(p.image[0] as number));
+    for (const p of packets(1, 100, true)) media.packet(p);
     await vi.advanceTimersByTimeAsync(1);
-    expect(decoded.map(([id]) => id)).toEqual([1, 4]);
-    expect(session.receiver.trackStats).toMatchObject({ stale: 2, frames: 2 });
-    expect(session.summary().frames).toMatchObject({ received: 4, incomplete: 2, stale: 2, lost: 0 });
+    advance(3000);
+    for (const p of packets(2, 102, false)) media.packet(p); // 3 s in a queue
+    await vi.advanceTimersByTimeAsync(STALE_HOLD_MS - 10);
+    expect(shown).toEqual([1]);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(shown).toEqual([1, 2]);
     await session.close();
   });
 

@@ -27,6 +27,7 @@ import { LinkStats, type SenderRate, type StatsSummary } from './link-stats.js';
 import type { QueryState } from './query.js';
 import { type LinkState, SessionMachine } from './reconnect.js';
 import { type LinkEnd, type LinkOptions, SignalLink } from './signal-link.js';
+import { StaleHold } from './stale-hold.js';
 
 export interface ReceivingSessionOptions<C extends ChannelLike> extends LinkOptions<C> {
   /** Where pictures are made; null or absent: frames are only collected and acknowledged. */
@@ -121,6 +122,8 @@ export class ReceivingSession<C extends ChannelLike> extends Emitter<ReceivingEv
   private lostCounted = 0;
   /** Its stale pictures, likewise. */
   private staleCounted = 0;
+  /** Decoded pictures on their way to the screen: a stale one waits for a fresher one (StaleHold). */
+  private readonly display = new StaleHold<{ p: DecodedPicture; frame: CollectedFrame }>(({ p, frame }) => this.showPicture(p, frame));
 
   constructor(options: ReceivingSessionOptions<C>) {
     super();
@@ -181,6 +184,7 @@ export class ReceivingSession<C extends ChannelLike> extends Emitter<ReceivingEv
     await this.link.stop();
     if (this.trackTimer) clearTimeout(this.trackTimer.timer);
     this.trackTimer = null;
+    this.display.clear();
     this.decoding?.close();
     this.removeAllListeners();
   }
@@ -287,6 +291,7 @@ export class ReceivingSession<C extends ChannelLike> extends Emitter<ReceivingEv
   }
 
   private onHello(hello: HelloMessage, previous: HelloMessage | null): void {
+    this.display.clear();
     this.hello = hello;
     this.lostCounted = 0;
     this.staleCounted = 0;
@@ -342,6 +347,11 @@ export class ReceivingSession<C extends ChannelLike> extends Emitter<ReceivingEv
     this.stats.onDecoded(p.stats.decodeMs, frame.lastReceiveTs, p.queued);
     this.emit('decoded', p, frame);
     if (!p.image || p.stats.decoded === 0 || p.stats.refresh) return;
+    this.display.offer({ p, frame }, frame.stale === true);
+  }
+
+  private showPicture(p: DecodedPicture, frame: CollectedFrame): void {
+    if (!p.image) return;
     const shownAt = this.now();
     this.shown(p.frameId, p.stats, frame.lastReceiveTs, shownAt);
     this.emit('picture', { image: p.image.rgb, width: p.image.width, height: p.image.height, frame, stats: p.stats, shownAt });
