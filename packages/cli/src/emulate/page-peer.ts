@@ -47,6 +47,8 @@ const POLL_MS = 40;
  * out of the page (~0.8 MB as base64), and doing it for every picture took CPU from the page itself.
  */
 const SNAPSHOT_MS = 200;
+/** A page that shows no picture this long after it was opened has its state and events put in the report. */
+const SLOW_FIRST_MS = 5000;
 
 interface PageFrame {
   frameId: number;
@@ -98,6 +100,7 @@ export async function runPagePeer(o: MmscPeerOptions): Promise<PagePeerRaw> {
       );
     const connectBy = raw.startedAt + 30_000;
     let firstAt: number | null = null;
+    let slowNoted = false;
     let lastFrame: number | null = null;
     let lastN: number | null = null;
     let bytesAtFirst: number | null = null;
@@ -113,6 +116,14 @@ export async function runPagePeer(o: MmscPeerOptions): Promise<PagePeerRaw> {
       }
       if (firstAt !== null && now >= firstAt + o.seconds * 1000) break;
       const s = await state();
+      if (firstAt === null && !slowNoted && now > raw.startedAt + SLOW_FIRST_MS) {
+        // What the page was doing, for the report: a slow first picture has many causes.
+        slowNoted = true;
+        const events = await page.locator('#events li').allTextContents();
+        raw.errors.push(
+          `page: no picture ${SLOW_FIRST_MS / 1000} s after opening it: state ${JSON.stringify(s)}; events ${JSON.stringify(events)}`,
+        );
+      }
       if (s.shownFrameId !== null) firstAt ??= Date.now();
       if (s.shownFrameId !== null && s.shownFrameId !== lastFrame && now >= nextSnapshot) {
         lastFrame = s.shownFrameId;
