@@ -2,7 +2,7 @@ import type { IceServer, SignalMessage } from '@mmsc/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RtpVideoFormat } from '../engines/link-encoder.js';
 import { defaultLimits } from './limits.js';
-import { Peer } from './peer.js';
+import { Peer, SCTP_FIRST_RTO_S } from './peer.js';
 
 // A real werift peer fed signalling text by hand: what it tells the remote side and when it closes.
 const peers: Peer[] = [];
@@ -43,6 +43,13 @@ describe('Peer: the offer', () => {
     const without = await sdp(null);
     expect(without).not.toContain('m=video');
     expect(without).toContain('m=application');
+  });
+
+  it('times its SCTP handshake out after 1 s, not werift’s 3 s', () => {
+    const { p } = peer();
+    const sctp = (p.pc.sctpTransport as unknown as { sctp: { rto: number } }).sctp;
+    expect(sctp.rto).toBe(SCTP_FIRST_RTO_S);
+    expect(SCTP_FIRST_RTO_S).toBe(1);
   });
 
   it('names no ICE server when none is configured, and says when it went out', async () => {
