@@ -30,8 +30,9 @@ interface PageState {
 }
 
 interface Snapshot {
-  /** The frame the canvas shows as it is read back. */
+  /** The frame the canvas shows as it is read back, and its session. */
   frameId: number | null;
+  epoch: number;
   width: number;
   height: number;
   rgba: string;
@@ -104,8 +105,26 @@ export async function runPagePeer(o: MmscPeerOptions): Promise<PagePeerRaw> {
     let lastFrame: number | null = null;
     let lastN: number | null = null;
     let bytesAtFirst: number | null = null;
-    /** Scores of the pictures read back, by frame id. */
-    const scored = new Map<number, { n: number; psnr: number; queryPsnr: number | null }>();
+    /** Scores of the pictures read back, by session and frame id (`epoch:frameId`). */
+    const scored = new Map<string, { n: number; psnr: number; queryPsnr: number | null }>();
+    /**
+     * The page's frame history, by session and frame id: read once a second, since the page starts
+     * it afresh with each session (a reconnect, e.g. after an outage, would lose the frames before).
+     */
+    const shownFrames = new Map<string, PageFrame>();
+    const readHistory = async () => {
+      const h = await page.evaluate(() => {
+        const m = (globalThis as unknown as { mmsc: { state(): { epoch: number }; frames(): PageFrame[] } }).mmsc;
+        return {
+          epoch: m.state().epoch,
+          frames: m.frames().map((f) => ({ frameId: f.frameId, captureTs: f.captureTs, shownAt: f.shownAt })),
+        };
+      });
+      for (const f of h.frames) if (f.shownAt !== null) shownFrames.set(`${h.epoch}:${f.frameId}`, f);
+    };
+    /** The sender's bytes for this page over its sessions: a new session's count starts at 0. */
+    let bytesBefore = 0;
+    let lastBytes = 0;
     let nextSnapshot = 0;
     let nextStats = 0;
     while (true) {
@@ -145,7 +164,7 @@ export async function runPagePeer(o: MmscPeerOptions): Promise<PagePeerRaw> {
               snap.height,
               clip.boxes[n % clip.frames] ?? [],
             );
-            scored.set(snap.frameId, {
+            scored.set(`${snap.epoch}:${snap.frameId}`, {
               n,
               psnr: Number(score.psnr.toFixed(3)),
               queryPsnr: score.queryPsnr === null ? null : Number(score.queryPsnr.toFixed(3)),
@@ -155,26 +174,25 @@ export async function runPagePeer(o: MmscPeerOptions): Promise<PagePeerRaw> {
       }
       if (now >= nextStats) {
         nextStats = now + 1000;
+        await readHistory();
         const st = await stats().catch(() => null);
         const r = st?.receivers[0];
         if (r) {
           raw.estimates.push([Date.now(), Math.round(r.rate.rateBps)]);
+          if (r.bytesSent < lastBytes) bytesBefore += lastBytes;
+          lastBytes = r.bytesSent;
           if (firstAt !== null) {
-            bytesAtFirst ??= r.bytesSent;
-            raw.bytes = r.bytesSent - bytesAtFirst;
+            bytesAtFirst ??= bytesBefore + r.bytesSent;
+            raw.bytes = bytesBefore + r.bytesSent - bytesAtFirst;
           }
         }
       }
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
-    const history = await page.evaluate(() =>
-      (globalThis as unknown as { mmsc: { frames(): PageFrame[] } }).mmsc
-        .frames()
-        .map((f) => ({ frameId: f.frameId, captureTs: f.captureTs, shownAt: f.shownAt })),
-    );
-    for (const f of history) {
+    await readHistory();
+    for (const [key, f] of shownFrames) {
       if (f.shownAt === null) continue;
-      const sc = scored.get(f.frameId);
+      const sc = scored.get(key);
       raw.shown.push({
         n: sc?.n ?? null,
         shownAt: f.shownAt,
