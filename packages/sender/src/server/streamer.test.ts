@@ -189,19 +189,19 @@ describe('Streamer', () => {
     const t = setup([], { fps: 0.5 });
     t.streamer.start();
     await new Promise((res) => setTimeout(res, 50));
-    const ctx = contextFromHello(hello);
-    const first = new FakePeer(ctx);
-    first.autoAck = true;
-    t.links.create('a', first);
-    first.emit('open');
-    await new Promise((res) => setTimeout(res, 300));
+    /** A receiver whose channel opens now; resolves 300 ms later. */
+    const join = async (id: string) => {
+      const peer = new FakePeer(contextFromHello(hello));
+      peer.autoAck = true;
+      t.links.create(id, peer);
+      peer.emit('open');
+      await new Promise((res) => setTimeout(res, 300));
+      return peer;
+    };
+    const first = await join('a');
     expect(frames(first)).toHaveLength(1);
     // A second one waits for the slot: the first receiver's frames keep their spacing.
-    const second = new FakePeer(ctx);
-    second.autoAck = true;
-    t.links.create('b', second);
-    second.emit('open');
-    await new Promise((res) => setTimeout(res, 300));
+    const second = await join('b');
     expect(frames(second)).toHaveLength(0);
     expect(frames(first)).toHaveLength(1);
     expect(t.pipeline.framesMade).toBe(1);
