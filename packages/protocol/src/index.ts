@@ -1,3 +1,4 @@
+export { fromBase64, isBase64, toBase64 } from './base64.js';
 export { decodeMessage, encodeMessage } from './codec.js';
 export { contextFromHello, DEFAULT_CONTEXT, makeContext, type ProtocolContext } from './context.js';
 export { isProtocolError, PROTOCOL_ERROR_CODES, ProtocolError, type ProtocolErrorCode } from './errors.js';
@@ -28,6 +29,7 @@ export {
   checkAnswerSdp,
   checkSdp,
   type IceCandidate,
+  MAX_HELLO_WIRE,
   MAX_SIGNAL_BYTES,
   parseSignal,
   SignalError,

@@ -1,5 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { checkAnswerSdp, checkSdp, MAX_SIGNAL_BYTES, parseSignal, SignalError, type SignalErrorCode } from './index.js';
+import {
+  checkAnswerSdp,
+  checkSdp,
+  encodeMessage,
+  exampleMessages,
+  MAX_HELLO_WIRE,
+  MAX_SIGNAL_BYTES,
+  type Message,
+  parseSignal,
+  SignalError,
+  type SignalErrorCode,
+  toBase64,
+} from './index.js';
 
 function refused(f: () => unknown): SignalErrorCode {
   try {
@@ -88,6 +100,14 @@ describe('parseSignal: messages a receiver gets from the sender', () => {
       type: 'candidate',
       candidate: { candidate: 'candidate:3', sdpMid: null, sdpMLineIndex: null },
     });
+  });
+
+  it("reads a signalled hello's wire bytes, and refuses one that is not base64 or too long", () => {
+    const wire = toBase64(encodeMessage(exampleMessages().find((m) => m.type === 'hello') as Message));
+    expect(parseSignal(JSON.stringify({ type: 'hello', wire, extra: 1 }))).toEqual({ type: 'hello', wire });
+    for (const bad of [{}, { wire: 7 }, { wire: '' }, { wire: 'not base64!' }])
+      expect(refused(() => parseSignal(JSON.stringify({ type: 'hello', ...bad })))).toBe('bad-signal');
+    expect(refused(() => parseSignal(JSON.stringify({ type: 'hello', wire: 'AAAA'.repeat(MAX_HELLO_WIRE / 4 + 1) })))).toBe('too-large');
   });
 
   it('reads a sloppy error as far as it goes (it is only shown)', () => {

@@ -1,3 +1,4 @@
+import { isBase64 } from './base64.js';
 import { utf8Length } from './check.js';
 import { type IceServer, toIceServers } from './ice-servers.js';
 
@@ -17,6 +18,12 @@ export type SignalMessage =
   | { type: 'offer'; sdp: string; iceServers?: IceServer[] }
   | { type: 'answer'; sdp: string }
   | { type: 'candidate'; candidate: IceCandidate | null }
+  /**
+   * The session's `hello` protocol message (`wire`: its msgpack bytes, base64), sent by the sender
+   * as soon as the answer is applied, ahead of the same hello on the data channel: a session whose
+   * pictures come on the video track can show its first picture before the channel is open.
+   */
+  | { type: 'hello'; wire: string }
   | { type: 'error'; code: string; message: string };
 
 /** Why a signalling message was refused; the codes are session error codes (PROTOCOL.md § Session errors). */
@@ -33,6 +40,8 @@ export class SignalError extends Error {
 }
 
 export const MAX_SIGNAL_BYTES = 64 * 1024;
+/** The longest `wire` of a signalled hello, in base64 characters (a hello is well under 1 KiB). */
+export const MAX_HELLO_WIRE = 8 * 1024;
 
 /** Parses one signalling message from the peer; throws SignalError with a reason the peer can be told. */
 export function parseSignal(text: string, maxBytes = MAX_SIGNAL_BYTES): SignalMessage {
@@ -71,6 +80,11 @@ export function parseSignal(text: string, maxBytes = MAX_SIGNAL_BYTES): SignalMe
         },
       };
     }
+    case 'hello':
+      if (typeof m.wire !== 'string' || !isBase64(m.wire) || m.wire.length === 0)
+        throw new SignalError('bad-signal', 'hello needs its message bytes as padded base64 in `wire`');
+      if (m.wire.length > MAX_HELLO_WIRE) throw new SignalError('too-large', `a hello's wire is at most ${MAX_HELLO_WIRE} characters`);
+      return { type: 'hello', wire: m.wire };
     case 'error':
       // Lenient on purpose: an error is shown, never acted on, so a sloppy one still says something.
       return { type: 'error', code: String(m.code ?? 'unknown'), message: String(m.message ?? '') };
