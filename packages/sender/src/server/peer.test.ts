@@ -120,7 +120,9 @@ describe('Peer: answer SDP', () => {
     await p.onSignal('{');
     await p.onSignal('{"type":"hack"}');
     await p.onSignal('[1,2]');
-    expect(errors().map((e) => e.code)).toEqual(['bad-json', 'bad-signal', 'bad-signal']);
+    await p.onSignal('{"type":"hello","wire":"AAAA"}'); // only the sender sends one
+    expect(errors().map((e) => e.code)).toEqual(['bad-json', 'bad-signal', 'bad-signal', 'bad-signal']);
+    expect(errors()[3]?.message).toMatch(/^the sender sends the hello/);
     expect(closed).toEqual([]);
   });
 });

@@ -1,5 +1,13 @@
 import { EventEmitter } from 'node:events';
-import { checkAnswerSdp, type IceServer, parseSignal, type SessionErrorCode, SignalError, type SignalMessage } from '@mmsc/protocol';
+import {
+  checkAnswerSdp,
+  type IceServer,
+  parseSignal,
+  type SessionErrorCode,
+  SignalError,
+  type SignalMessage,
+  toBase64,
+} from '@mmsc/protocol';
 import type { RTCDataChannel, RTCPeerConnection } from 'werift';
 import type { RtpVideoFormat } from '../engines/link-encoder.js';
 import { holdEarlyDtls } from './early-dtls.js';
@@ -30,6 +38,8 @@ export interface PeerEvents {
   offered: [];
   /** A step of the handshake: the answer applied, an ICE or connection state reached (for the log). */
   phase: [what: string];
+  /** The receiver's answer is applied (the video track is settled: kept, or declined before this). */
+  answered: [];
   /**
    * Transport `rtp`: the video track can carry pictures (its DTLS transport is connected, SRTP keys
    * made) while the data channel may still be opening. Comes at most once, before or after `open`.
@@ -194,6 +204,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       }
       this.remoteSet = true;
       this.emit('phase', 'answer applied');
+      this.emit('answered');
       for (const c of this.pendingCandidates.splice(0)) await this.addCandidate(c);
     } else if (m.type === 'candidate' && m.candidate) {
       const c = m.candidate;
@@ -207,6 +218,8 @@ export class Peer extends EventEmitter<PeerEvents> {
       else this.pendingCandidates.push(c);
     } else if (m.type === 'offer') {
       this.refuse('bad-signal', 'the sender makes the offer; send an answer');
+    } else if (m.type === 'hello') {
+      this.refuse('bad-signal', 'the sender sends the hello; a receiver sends an answer and candidates');
     }
   }
 
@@ -259,6 +272,16 @@ export class Peer extends EventEmitter<PeerEvents> {
    */
   send(bytes: Uint8Array): void {
     this.dc.send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  }
+
+  /**
+   * Sends the session's hello (its protocol bytes) on signalling, ahead of the same bytes on the data
+   * channel: the receiver can decode the video track's pictures before SCTP's handshake is over.
+   */
+  signalHello(bytes: Uint8Array): void {
+    if (this.closed) return;
+    this.signal({ type: 'hello', wire: toBase64(bytes) });
+    this.emit('phase', 'hello signalled');
   }
 
   /**

@@ -1,4 +1,4 @@
-import { encodeMessage, type HelloMessage } from '@mmsc/protocol';
+import { decodeMessage, encodeMessage, type HelloMessage } from '@mmsc/protocol';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { Engine } from '../engines/link-encoder.js';
@@ -358,17 +358,43 @@ describe('ReceiverLink on transport rtp', () => {
     Object.assign(peer, { mediaReady: true });
     peer.emit('mediaReady');
     expect(l.open).toBe(true);
+    expect(l.wantsFrames).toBe(true);
     expect(peer.sent.map((m) => m.type)).toEqual(['hello', 'grounding']);
     expect(await sendOne(l)).toBe('sent');
     expect(sentRtp).toHaveLength(1);
     // Until the channel is open the link is left to SCTP's handshake.
+    expect(l.wantsFrames).toBe(false);
     expect(await sendOne(l)).toBe('skipped');
     expect(sentRtp).toHaveLength(1);
     peer.open = true;
     peer.emit('open');
+    expect(l.wantsFrames).toBe(true);
     expect(peer.sent.filter((m) => m.type === 'hello')).toHaveLength(1); // greeted once
     expect(await sendOne(l)).toBe('sent');
     expect(sentRtp).toHaveLength(2);
+  });
+
+  it('signals its hello once the answer is applied, the same bytes the channel then carries first', async () => {
+    const { l, peer } = rtpLink();
+    peer.open = false;
+    peer.emit('answered');
+    expect(peer.signalled).toHaveLength(1);
+    expect(decodeMessage(peer.signalled[0] as Uint8Array)).toMatchObject({ type: 'hello', sessionId: 't', transport: 'rtp' });
+    expect(l.open).toBe(false); // the session itself starts with the track
+    Object.assign(peer, { mediaReady: true });
+    peer.emit('mediaReady');
+    expect([...(peer.sentBytes[0] ?? [])]).toEqual([...(peer.signalled[0] ?? [])]);
+    // Once greeted, a late or repeated answer event signals nothing more.
+    peer.emit('answered');
+    expect(peer.signalled).toHaveLength(1);
+  });
+
+  it('signals no hello for a session the answer moved to the data channel', () => {
+    const { peer } = rtpLink();
+    peer.open = false;
+    peer.emit('trackDeclined', 'no H.264 in the answer');
+    peer.emit('answered');
+    expect(peer.signalled).toEqual([]);
   });
 
   it('a session on the data channel waits for the channel even when a track was ready', async () => {

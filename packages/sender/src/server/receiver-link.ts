@@ -31,6 +31,8 @@ export interface LinkPeer {
   readonly mediaReady?: boolean;
   readonly bytesSent: number;
   send(bytes: Uint8Array): void;
+  /** Transport `rtp`: the session's hello bytes on signalling, ahead of the data channel. */
+  signalHello?(bytes: Uint8Array): void;
   /** Transport `rtp`: one picture's payloads on the video track; their transport-wide numbers and bytes, if numbered. */
   sendRtp?(payloads: readonly Uint8Array[], rtpTs: number, overhead: number): { tseq: number; bytes: number }[] | null;
   /** Transport `rtp`: the track's packets and repairs. */
@@ -105,6 +107,8 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
   private mapDue = true;
   private nextFrameId = 0;
   private helloSent = false;
+  /** The hello's bytes, made once: the signalled copy and the channel's are the same bytes. */
+  private helloBytes: Uint8Array | null = null;
   private closed = false;
   private readonly counters: LinkCounters = newCounters();
   private readonly refusals = new RefusalCounter();
@@ -135,6 +139,9 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
     this.queries = new TokenBucket(limits.queriesPerSecond, limits.queryBurst);
     // A session on the video track starts as soon as the track can carry pictures: its hello and
     // first messages queue behind the channel's opening, its first picture goes out meanwhile.
+    // Its hello goes on signalling as soon as the answer has settled the track, so the receiver can
+    // decode the first picture without waiting for SCTP's handshake (2–3 round trips after DTLS's).
+    peer.on('answered', () => this.guard('signalled hello', () => this.hello.transport === 'rtp' && this.signalHello()));
     peer.on('mediaReady', () => this.guard('greeting', () => this.hello.transport === 'rtp' && this.greet()));
     peer.on('open', () => this.guard('greeting', () => this.greet()));
     peer.on('trackDeclined', (why) => this.guard('track declined', () => this.toChannel(why)));
@@ -153,6 +160,14 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
   /** Serving: the hello went out and the peer is open (or, transport `rtp`, its track can carry pictures). */
   get open(): boolean {
     return !this.closed && this.helloSent && (this.peer.open || this.trackFirst);
+  }
+
+  /**
+   * Serving, and would send a frame if its rate allows: false for a session the track started whose
+   * first picture went out and whose channel is not open yet (it waits for SCTP's handshake).
+   */
+  get wantsFrames(): boolean {
+    return this.open && (this.peer.open || this.counters.framesSent === 0);
   }
 
   /** The data channel is open (the handshake is over). */
@@ -264,6 +279,7 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
     if (this.hello.transport !== 'rtp' || this.helloSent) return;
     const { transport: _, ...hello } = this.hello;
     this.hello = hello;
+    this.helloBytes = null;
     this.encoder.close();
     this.encoder = this.o.engine.createLinkEncoder(hello, this.ctx, this.o.engineOptions);
     this.log.info({ session: this.id, why }, `receiver ${this.id} takes no video track (${why}): its pictures travel on the data channel`);
@@ -404,6 +420,8 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
           t0: Math.round(f.t0),
           captureTs: frame.captureTs,
           sentAt: Date.now(),
+          doneAt: Math.round(performance.now()),
+          ms: { relevance: Math.round(f.tRel), allocate: round(out.ms.allocate), encode: round(out.ms.encode), pack: round(out.ms.pack) },
           ...out.debug,
         },
         'rate: send',
@@ -432,9 +450,20 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
 
   // ------------------------------------------------------------------------------ the peer's messages
 
+  /** The hello's bytes (the same each time). */
+  private helloWire(): Uint8Array {
+    this.helloBytes ??= encodeMessage(this.hello, this.ctx);
+    return this.helloBytes;
+  }
+
+  private signalHello(): void {
+    if (this.helloSent || this.closed) return;
+    this.peer.signalHello?.(this.helloWire());
+  }
+
   private greet(): void {
     if (this.helloSent) return;
-    this.sendMessage(this.hello);
+    if (this.peer.open || this.trackFirst) this.peer.send(this.helloWire());
     this.helloSent = true;
     this.sendMessage(groundingMessage(this.query.id, this.query.grounded));
     this.emit('open');

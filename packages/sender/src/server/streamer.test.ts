@@ -3,10 +3,12 @@ import { contextFromHello, DEFAULT_MAX_MESSAGE_BYTES, encodeMessage, type HelloM
 import pino from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DistortionCurve } from '../allocate/distortion.js';
+import type { Engine } from '../engines/link-encoder.js';
 import { curvesOf, helloFor } from '../hello.js';
 import { readManifest } from '../models.js';
 import { PipelineError } from '../pipeline/frame-pipeline.js';
 import type { GroundedQuery } from '../relevance/grounder.js';
+import { fakeEngine } from '../testing/fake-engine.js';
 import { FakePeer } from '../testing/fake-peer.js';
 import { FakePipeline } from '../testing/fake-pipeline.js';
 import { Links } from './links.js';
@@ -206,5 +208,51 @@ describe('Streamer', () => {
     expect(frames(first)).toHaveLength(1);
     expect(t.pipeline.framesMade).toBe(1);
     await t.streamer.stop();
+  });
+
+  it('makes no frames while its only receiver waits for its channel after the first picture on the track', async () => {
+    const fake = fakeEngine();
+    const trackEngine: Engine = {
+      ...fake.engine,
+      createLinkEncoder: () => ({
+        encode: async (_frame, f) => ({
+          parts: [],
+          track: { payloads: [new Uint8Array(500)], rtpTs: f.frameId * 9000 },
+          wireBytes: 534,
+          stated: f.budget,
+          ms: { allocate: 0, encode: 0, pack: 0 },
+          debug: {},
+        }),
+        refresh: () => ({ ok: true }),
+        close: () => undefined,
+      }),
+    };
+    const ground = (text: string): GroundedQuery => ({ key: text, text, weights: null, words: [], ungrounded: [] });
+    const links = new Links({
+      hello: { ...hello, engine: 'h264', transport: 'rtp' },
+      engine: trackEngine,
+      engineOptions: { allocator: 'rd', curves, chroma: '444' },
+      initialQuery: ground('dog'),
+      ground,
+      fps: 10,
+      maxBps: 20e6,
+      relevanceEvery: 1000,
+    });
+    const pipeline = new FakePipeline();
+    const streamer = new Streamer(pipeline, links, { fps: 10 });
+    const peer = new FakePeer();
+    const pictures: number[] = [];
+    Object.assign(peer, { mediaReady: true, sendRtp: (p: Uint8Array[]) => void pictures.push(p.length) });
+    peer.open = false;
+    links.create('t', peer);
+    peer.emit('mediaReady');
+    await steps(streamer, 3);
+    expect(pictures).toHaveLength(1);
+    expect(pipeline.framesMade).toBe(1);
+    peer.open = true;
+    peer.emit('open');
+    await steps(streamer, 2);
+    expect(pipeline.framesMade).toBe(3);
+    expect(pictures).toHaveLength(3);
   });
 });

@@ -128,7 +128,8 @@ export class Streamer {
   /** One frame for every receiver that can take it. */
   async tick(): Promise<void> {
     this.ticks++;
-    const open = this.links.serving();
+    // Receivers that would send a frame now (not one waiting for its channel after its first picture).
+    const open = this.links.serving().filter((l) => l.wantsFrames);
     if (open.length === 0) return;
     const t0 = performance.now();
     const frame = await this.pipeline.next(open.map((l) => l.currentQuery));

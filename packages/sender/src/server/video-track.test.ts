@@ -55,7 +55,9 @@ async function offer(format: RtpVideoFormat, a: Answering = {}) {
       await peer?.onSignal(JSON.stringify({ type: 'answer', sdp: a.munge ? a.munge(sdp) : sdp }));
     } else if (m.type === 'candidate' && m.candidate) await remote.addIceCandidate(m.candidate as never);
     else if (m.type === 'error') told.push(m);
+    else if (m.type === 'hello') hellos.push(m.wire);
   };
+  const hellos: string[] = [];
   const told: Extract<SignalMessage, { type: 'error' }>[] = [];
   const declined: string[] = [];
   const channel: number[][] = [];
@@ -71,7 +73,7 @@ async function offer(format: RtpVideoFormat, a: Answering = {}) {
     () => remote.close(),
   );
   await peer.start();
-  return { peer, remote, packets, tracks, open, declined, told, channel };
+  return { peer, remote, packets, tracks, open, declined, told, channel, hellos };
 }
 
 /** `offer`, once the data channel is open. */
@@ -259,9 +261,13 @@ describe('VideoTrack', () => {
     expect(peer.trackCounters()).toMatchObject({ plis: losses.length, rtcpDropped: 100 - losses.length });
   }, 15_000);
 
-  it('says when the track can carry pictures, before the channel opens; what is sent then arrives', async () => {
+  it('says when the answer is applied and when the track can carry pictures, before the channel opens; what is sent then arrives', async () => {
     const c = await offer(VP8);
     const order: string[] = [];
+    c.peer.on('answered', () => {
+      order.push('answered');
+      c.peer.signalHello(Uint8Array.of(1, 2, 3));
+    });
     c.peer.on('open', () => order.push('open'));
     await new Promise<void>((resolve) =>
       c.peer.on('mediaReady', () => {
@@ -276,7 +282,8 @@ describe('VideoTrack', () => {
     );
     await c.open;
     await until(() => c.packets.length >= 1 && c.channel.length >= 1);
-    expect(order).toEqual(['mediaReady', 'open']);
+    expect(order).toEqual(['answered', 'mediaReady', 'open']);
+    expect(c.hellos).toEqual(['AQID']); // the bytes 1, 2, 3 in base64
     expect(c.packets[0]?.header.timestamp).toBe(1000);
     expect(c.channel).toEqual([[7, 7, 7]]);
   });

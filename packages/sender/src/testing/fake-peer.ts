@@ -5,6 +5,10 @@ import type { PeerEvents } from '../server/peer.js';
 /** A stand-in for the werift peer: records what a session sends, closes like the real one. */
 export class FakePeer extends EventEmitter<PeerEvents> {
   sent: Message[] = [];
+  /** Every message's bytes as sent on the channel, in order. */
+  sentBytes: Uint8Array[] = [];
+  /** Hellos sent on signalling (their bytes). */
+  signalled: Uint8Array[] = [];
   open = true;
   bytesSent = 0;
   closedWith: string | null = null;
@@ -20,6 +24,7 @@ export class FakePeer extends EventEmitter<PeerEvents> {
 
   send(bytes: Uint8Array) {
     this.bytesSent += bytes.length;
+    this.sentBytes.push(Uint8Array.from(bytes));
     const m = decodeMessage(bytes, this.ctx);
     this.sent.push(m);
     if (m.type === 'frame') this.frameBytes += bytes.length;
@@ -36,6 +41,10 @@ export class FakePeer extends EventEmitter<PeerEvents> {
       // After the sender's send returns, as a real channel would deliver it.
       queueMicrotask(() => this.open && this.emit('message', encodeMessage(ack, this.ctx)));
     }
+  }
+
+  signalHello(bytes: Uint8Array) {
+    this.signalled.push(Uint8Array.from(bytes));
   }
 
   srtt() {
