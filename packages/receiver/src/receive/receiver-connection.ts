@@ -1,4 +1,4 @@
-import { checkSdp, type IceCandidate, type IceServer, parseSignal, SignalError, type SignalMessage } from '@mmsc/protocol';
+import { checkSdp, fromBase64, type IceCandidate, type IceServer, parseSignal, SignalError, type SignalMessage } from '@mmsc/protocol';
 import type { RtpPacketIn } from '../rtp/rtp-assembler.js';
 import type { EncodedPictureIn } from '../rtp/rtp-video.js';
 
@@ -96,6 +96,12 @@ export interface ConnectionEvents<C extends ChannelLike> {
   answered?(): void;
   /** The peer connection's state changed ('failed' and 'closed' also end the attempt). */
   peerState?(state: string): void;
+  /**
+   * The session's hello (its protocol bytes), signalled ahead of the data channel so that the video
+   * track's pictures can be decoded before the channel is open; the channel then carries the same
+   * bytes first. At most once an attempt, and only before the channel is open.
+   */
+  hello?(bytes: Uint8Array, receiveTs: number): void;
   /** The sender's data channel is open: the session's messages follow, its hello first. */
   open(channel: C): void;
   /** A binary message on a data channel (the sender's; text is not part of the protocol and is dropped). */
@@ -167,6 +173,7 @@ export class ReceiverConnection<C extends ChannelLike> {
   private signalled = false;
   private remoteSet = false;
   private answered = false;
+  private helloSignalled = false;
   private readonly remoteCandidates: IceCandidate[] = [];
   private readonly localCandidates: IceCandidate[] = [];
   private lastError: { code: string; message: string } | null = null;
@@ -269,6 +276,18 @@ export class ReceiverConnection<C extends ChannelLike> {
       return;
     }
     if (m.type === 'answer') return; // we answer; the sender never does
+    if (m.type === 'hello') {
+      if (this.helloSignalled || this.isOpen)
+        this.on.malformed?.(
+          new SignalError('bad-signal', 'a hello on signalling comes once, before the data channel opens: dropped'),
+          text,
+        );
+      else {
+        this.helloSignalled = true;
+        this.on.hello?.(fromBase64(m.wire), this.now());
+      }
+      return;
+    }
     const step = m.type;
     this.signalling = this.signalling
       .then(() => this.negotiate(m))

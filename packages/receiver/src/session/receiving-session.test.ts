@@ -6,6 +6,7 @@ import {
   type Message,
   type SignalMessage,
   splitFrame,
+  toBase64,
   withPictureTrailer,
 } from '@mmsc/protocol';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -391,6 +392,70 @@ describe('ReceivingSession, pictures on the RTP video track', () => {
     await vi.advanceTimersByTimeAsync(1);
     return pending;
   }
+
+  it('a hello signalled ahead of the channel: the first picture is shown before the channel opens, the channel’s repeat changes nothing, the query goes once it opens', async () => {
+    const { decoding } = recording(true);
+    const { session, sent, sockets, peers } = harness({ decoding });
+    const hellos: number[] = [];
+    const data: number[] = [];
+    const shown: number[] = [];
+    session.on('hello', (_h, _p, epoch) => hellos.push(epoch));
+    session.on('data', (b) => data.push(b.length));
+    session.on('picture', (p) => shown.push(p.frame.frameId));
+    session.query('dog');
+    session.start();
+    await settle();
+    const socket = sockets.at(-1) as FakeSocket;
+    socket.open();
+    socket.deliver({ type: 'offer', sdp: OFFER });
+    await settle();
+    const media = peers.at(-1)?.media as MediaSink;
+    media.track({});
+    const wire = encodeMessage(RTP_HELLO);
+    socket.deliver({ type: 'hello', wire: toBase64(wire) });
+    await settle();
+    expect(hellos).toEqual([1]);
+    expect(session.machine.stage()).toMatchObject({ stale: false });
+    for (const p of packets(1, 100, true)) media.packet(p);
+    await settle();
+    expect(shown).toEqual([1]);
+    expect(session.machine.stage()).toEqual({ text: null, error: false, stale: false });
+    expect(sent.filter((m) => m.type === 'query')).toEqual([]); // no channel yet to carry it
+    const channel = new FakeChannel();
+    peers.at(-1)?.ondatachannel?.({ channel });
+    expect(sent.filter((m) => m.type === 'query')).toMatchObject([{ text: 'dog' }]);
+    channel.deliver(wire); // the channel's first message: the same hello
+    for (const p of packets(2, 102, false)) media.packet(p);
+    await settle();
+    expect(hellos).toEqual([1]);
+    expect(data).toEqual([wire.length]);
+    expect(shown).toEqual([1, 2]);
+    expect(session.stats.protocolErrors).toBe(0);
+  });
+
+  it('refuses a second signalled hello, and a signalled message that is not a hello', async () => {
+    const attempt = async (...messages: Message[]) => {
+      const { session, sockets } = harness({ decoding: null });
+      const errors: string[] = [];
+      const hellos: string[] = [];
+      session.on('error', (e) => errors.push(e.kind === 'malformed-signal' ? e.error.message : e.kind === 'protocol' ? e.message : e.kind));
+      session.on('hello', (h) => hellos.push(h.sessionId));
+      session.start();
+      await settle();
+      const socket = sockets.at(-1) as FakeSocket;
+      socket.open();
+      for (const m of messages) socket.deliver({ type: 'hello', wire: toBase64(encodeMessage(m)) });
+      return { errors, hellos };
+    };
+    expect(await attempt(RTP_HELLO, { ...RTP_HELLO, sessionId: 'r2' })).toEqual({
+      errors: ['a hello on signalling comes once, before the data channel opens: dropped'],
+      hellos: ['r1'],
+    });
+    expect(await attempt({ type: 'refresh', reason: 'x' })).toEqual({
+      errors: ['the sender signalled a message that is not a hello: refresh; dropped'],
+      hellos: [],
+    });
+  });
 
   it('each picture with its trailer is a frame: feedback at once with the bytes the trailer states, frames decoded in order', async () => {
     const { session, sent, media, decoded, advance } = await open();

@@ -7,6 +7,7 @@
  * adapters: they give the platform (socket, peer, decoders) and listen to the typed events.
  */
 import {
+  decodeMessage,
   encodeMessage,
   type GroundingMessage,
   type HelloMessage,
@@ -68,7 +69,10 @@ export interface ReceivingEvents<C extends ChannelLike> {
   open: [channel: C];
   /** Every well-formed signalling message from the sender. */
   signal: [message: SignalMessage];
-  /** Every data-channel message as it arrived, before it is read. */
+  /**
+   * Every protocol message as it arrived, before it is read: the data channel's, and a hello the
+   * sender signalled ahead of it (the channel's repeat of that hello is not emitted again).
+   */
   data: [bytes: Uint8Array, receiveTs: number];
   /** What the video track brought (a packet's payload and header, or a whole picture's bytes), as it arrived. */
   media: [bytes: number, receiveTs: number];
@@ -122,6 +126,8 @@ export class ReceivingSession<C extends ChannelLike> extends Emitter<ReceivingEv
   private lostCounted = 0;
   /** Its stale pictures, likewise. */
   private staleCounted = 0;
+  /** The current attempt's signalled hello, until the data channel's first message repeats it. */
+  private signalledHello: Uint8Array | null = null;
   /** Decoded pictures on their way to the screen: a stale one waits for a fresher one (StaleHold). */
   private readonly display = new StaleHold<{ p: DecodedPicture; frame: CollectedFrame }>(({ p, frame }) => this.showPicture(p, frame));
 
@@ -143,6 +149,7 @@ export class ReceivingSession<C extends ChannelLike> extends Emitter<ReceivingEv
     });
     link.on('open', (ch) => this.emit('open', ch));
     link.on('signal', (m) => this.emit('signal', m));
+    link.on('hello', (bytes, receiveTs) => this.onSignalledHello(bytes, receiveTs));
     link.on('message', (bytes, receiveTs) => this.onData(bytes, receiveTs));
     link.on('track', (control) => {
       this.trackControl = control;
@@ -158,6 +165,7 @@ export class ReceivingSession<C extends ChannelLike> extends Emitter<ReceivingEv
     link.on('closed', (reason, end) => {
       // What arrived of the frame in progress is still worth showing.
       for (const f of this.receiver.close()) this.onFrame(f, false);
+      this.signalledHello = null;
       this.trackControl = null;
       this.scheduleTrack();
       this.senderRate = null;
@@ -229,7 +237,39 @@ export class ReceivingSession<C extends ChannelLike> extends Emitter<ReceivingEv
     return this.stats.summary(now, this.hello?.fps ?? null, this.senderRate);
   }
 
-  private onData(bytes: Uint8Array, receiveTs: number): void {
+  /**
+   * A hello the sender signalled ahead of the data channel: the session begins with it, so that the
+   * video track's first picture is decoded before the channel opens. The channel's first message
+   * then repeats it and changes nothing.
+   */
+  private onSignalledHello(bytes: Uint8Array, receiveTs: number): void {
+    let type: string;
+    try {
+      type = decodeMessage(bytes).type;
+    } catch (e) {
+      type = `invalid (${e instanceof Error ? e.message : String(e)})`;
+    }
+    if (type !== 'hello') {
+      this.stats.onProtocolError();
+      this.emit('error', { kind: 'protocol', message: `the sender signalled a message that is not a hello: ${type}; dropped` });
+      return;
+    }
+    this.signalledHello = bytes;
+    this.onData(bytes, receiveTs, true);
+  }
+
+  /** A protocol message: from the data channel, or (`signalled`) a hello from signalling. */
+  private onData(bytes: Uint8Array, receiveTs: number, signalled = false): void {
+    const early = this.signalledHello;
+    if (!signalled && early) {
+      // The channel's first message: the signalled hello again (bytes counted, nothing else), or
+      // something else, read as usual.
+      this.signalledHello = null;
+      if (sameBytes(bytes, early)) {
+        this.stats.onBytes(bytes.length, receiveTs);
+        return;
+      }
+    }
     this.stats.onBytes(bytes.length, receiveTs);
     this.emit('data', bytes, receiveTs);
     const r = this.receiver.receive(bytes, receiveTs);
@@ -240,7 +280,7 @@ export class ReceivingSession<C extends ChannelLike> extends Emitter<ReceivingEv
     }
     this.emit('message', r.message);
     if (r.type === 'hello') {
-      this.onHello(r.message, r.previous);
+      this.onHello(r.message, r.previous, signalled && !this.link.isOpen);
       this.onTrack(r.track);
     } else if (r.type === 'frame') this.onTrack({ frames: r.frames, keyframe: false });
     else if (r.type === 'other') this.onOther(r.message);
@@ -290,7 +330,7 @@ export class ReceivingSession<C extends ChannelLike> extends Emitter<ReceivingEv
     this.trackTimer = { at, timer };
   }
 
-  private onHello(hello: HelloMessage, previous: HelloMessage | null): void {
+  private onHello(hello: HelloMessage, previous: HelloMessage | null, beforeChannel: boolean): void {
     this.display.clear();
     this.hello = hello;
     this.lostCounted = 0;
@@ -299,7 +339,8 @@ export class ReceivingSession<C extends ChannelLike> extends Emitter<ReceivingEv
     this.relevance = null;
     this.stats.reset();
     this.link.healthy();
-    const epoch = this.machine.began(hello.sessionId); // sends the operator's query again, if any
+    // Sends the operator's query again, if any (before the channel is open: once it opens).
+    const epoch = this.machine.began(hello.sessionId, beforeChannel);
     this.emit('hello', hello, previous, epoch);
     this.emit('stage');
     this.decoding?.begin(epoch, hello).then(
@@ -380,4 +421,10 @@ export class ReceivingSession<C extends ChannelLike> extends Emitter<ReceivingEv
         this.emit('notice', `unexpected ${m.type} message from the sender`);
     }
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

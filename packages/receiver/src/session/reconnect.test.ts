@@ -23,7 +23,7 @@ function machine() {
     link.open = false;
     m.linkChanged('waiting', reason);
   };
-  return { m, sent, statuses, connect, lose };
+  return { m, sent, statuses, connect, lose, link };
 }
 
 describe('SessionMachine', () => {
@@ -39,6 +39,36 @@ describe('SessionMachine', () => {
     expect(m.stage().text).toBe('Waiting for the first frame…');
     m.shown(1, 4000);
     expect(m.stage()).toEqual({ text: null, error: false, stale: false });
+  });
+
+  it('a session begun on a signalled hello shows its pictures while the channel opens, and sends the query once it is open', () => {
+    const { m, sent, link } = machine();
+    m.query.submit('dog');
+    m.linkChanged('negotiating', 'answer sent, ICE checking');
+    const epoch = m.began('s1', true);
+    expect(sent).toEqual([]);
+    m.decoderLoaded(epoch);
+    m.shown(0, 4000);
+    m.linkChanged('negotiating', 'ICE: checking');
+    expect(m.stage()).toEqual({ text: null, error: false, stale: false });
+    link.open = true;
+    m.linkChanged('open', 'data channel "mmsc" open');
+    expect(sent).toEqual([m.query.wanted?.queryId]);
+    m.linkChanged('open', 'again');
+    expect(sent).toHaveLength(1);
+  });
+
+  it('a session begun on a signalled hello whose channel never opens: the stage says the link went', () => {
+    const { m, sent, link } = machine();
+    m.query.submit('dog');
+    m.decoderLoaded(m.began('s1', true));
+    m.shown(0, 4000);
+    m.linkChanged('waiting', 'no data channel within 15 s');
+    expect(m.stage()).toMatchObject({ stale: true, text: expect.stringMatching(/^Connection lost: no data channel/) });
+    // The next attempt's channel opens before its hello: the query waits for that hello.
+    link.open = true;
+    m.linkChanged('open', 'data channel "mmsc" open');
+    expect(sent).toEqual([]);
   });
 
   it('keeps the last picture, marked stale, while the link is lost, and starts a new epoch on reconnect', () => {

@@ -49,6 +49,8 @@ export class SessionMachine {
   /** Why frames stopped coming, as the sender said (`no-frames`); cleared by the next frame. */
   sourceProblem: string | null = null;
   readonly query: QueryWorkflow;
+  /** The session began on a hello signalled ahead of the data channel, which is still opening. */
+  private beforeChannel = false;
 
   constructor(ports: QueryPorts) {
     this.query = new QueryWorkflow(ports);
@@ -57,18 +59,24 @@ export class SessionMachine {
   linkChanged(state: LinkState, detail: string): void {
     this.link = state;
     this.detail = detail;
+    if (!this.beforeChannel || state === 'negotiating') return;
+    this.beforeChannel = false;
+    if (state === 'open') this.query.resend();
   }
 
   /**
-   * The sender's hello: a new session, whose decoders load afresh. Call it once the session can
-   * carry messages: the operator's query is sent again, as the sender starts with its own default.
+   * The sender's hello: a new session, whose decoders load afresh, and the operator's query is sent
+   * again, as the sender starts with its own default. `beforeChannel`: the hello came on signalling
+   * and the data channel is still opening; the session shows its pictures meanwhile, and the query
+   * goes when the link is open.
    */
-  began(sessionId: string): number {
+  began(sessionId: string, beforeChannel = false): number {
     this.epoch++;
     this.sessionId = sessionId;
     this.decoderReady = false;
     this.decoderError = null;
-    this.query.resend();
+    this.beforeChannel = beforeChannel;
+    if (!beforeChannel) this.query.resend();
     return this.epoch;
   }
 
@@ -116,9 +124,10 @@ export class SessionMachine {
 
   stage(): StageMessage {
     const shown = this.shownFrameId;
-    const say = (text: string | null, error = false): StageMessage => ({ text, error, stale: this.link !== 'open' && shown !== null });
+    const open = this.link === 'open' || this.beforeChannel;
+    const say = (text: string | null, error = false): StageMessage => ({ text, error, stale: !open && shown !== null });
     if (this.decoderError) return say(`Cannot decode: ${this.decoderError}`, true);
-    if (this.link !== 'open') {
+    if (!open) {
       const lost = this.link === 'waiting' ? `Connection lost: ${this.detail}. Reconnecting…` : `${LINK_LABEL[this.link]} ${this.detail}`;
       return say(shown === null ? lost : `${lost} (showing frame #${shown})`);
     }

@@ -67,6 +67,8 @@ export interface LinkEvents<C extends ChannelLike> {
   state: [state: LinkState, detail: string];
   /** The sender accepted the signalling upgrade. */
   accepted: [];
+  /** The session's hello, signalled ahead of the data channel (ConnectionEvents.hello). */
+  hello: [bytes: Uint8Array, receiveTs: number];
   /** The data channel opened: a session starts (its first message is the sender's hello). */
   open: [channel: C];
   message: [bytes: Uint8Array, receiveTs: number];
@@ -222,6 +224,9 @@ export class SignalLink<C extends ChannelLike> extends Emitter<LinkEvents<C>> {
           for (const t of this.timers.splice(0)) clearTimeout(t);
           this.emit('state', 'open', `data channel "${ch.label}" open`);
           this.emit('open', ch);
+        },
+        hello: (bytes, receiveTs) => {
+          if (live()) this.emit('hello', bytes, receiveTs);
         },
         message: (bytes, receiveTs) => {
           if (live()) this.emit('message', bytes, receiveTs);
