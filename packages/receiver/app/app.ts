@@ -90,7 +90,7 @@ export class ReceiverApp {
     this.query = new QueryPanel(ui.query, (text) => s.query(text));
     s.on('state', () => this.renderConnection());
     s.on('stage', () => this.renderStage());
-    s.on('open', () => this.events.add('data channel open; waiting for hello'));
+    s.on('open', () => this.events.add('data channel open'));
     s.on('data', (bytes) => this.log.keep(bytes));
     s.on('hello', (h) => this.onHello(h));
     s.on('frame', ({ frame }) => this.history.addFrame(frame, s.grounding?.queryId ?? null));

@@ -8,7 +8,6 @@
 
 import { type OrtRuntime, PatchCodecs, parseManifest } from '@mmsc/codec';
 import { DEFAULT_CONTEXT, type HelloMessage } from '@mmsc/protocol';
-import * as ortWeb from 'onnxruntime-web/wasm';
 import { type CollectedFrame, type PatchDecoder, pictureSource, Reassembler, type ReceiverPlatform, SessionPicture } from '../src/index.js';
 import { webCodecsDecoder } from './webcodecs.js';
 import type { BenchMix, BenchResult, FromWorker, ToWorker } from './worker-api.js';
@@ -20,12 +19,24 @@ const scope = self as unknown as {
   location: Location;
 };
 
-// The wasm glue and binary come from the sender (/ort/), never from a CDN. One thread: on the
-// project's 2-core machines a second one gained nothing, and it needs cross-origin isolation.
-ortWeb.env.wasm.wasmPaths = new URL('/ort/', scope.location.href).href;
-ortWeb.env.wasm.numThreads = 1;
-ortWeb.env.wasm.proxy = false;
-const ort = ortWeb as unknown as OrtRuntime;
+type OrtWebModule = typeof import('./ort-web.js');
+
+/**
+ * onnxruntime-web, loaded only for a session of the patches engine: it is half of this worker's
+ * code, and the codec engines' sessions (WebCodecs) never need it. On a slow link the worker's
+ * download shares the link with the WebRTC handshake, so what it does not carry comes sooner.
+ */
+async function loadOrt(): Promise<OrtRuntime> {
+  // Its own bundle (ort-web.ts), fetched by URL: the build leaves this import alone.
+  const url = new URL('/ort-web.js', scope.location.href).href;
+  const { ortWeb } = (await import(url)) as OrtWebModule;
+  // The wasm glue and binary come from the sender (/ort/), never from a CDN. One thread: on the
+  // project's 2-core machines a second one gained nothing, and it needs cross-origin isolation.
+  ortWeb.env.wasm.wasmPaths = new URL('/ort/', scope.location.href).href;
+  ortWeb.env.wasm.numThreads = 1;
+  ortWeb.env.wasm.proxy = false;
+  return ortWeb as unknown as OrtRuntime;
+}
 
 interface Loaded {
   codecs: PatchCodecs;
@@ -59,7 +70,7 @@ function loadCodecs(): Promise<Loaded> {
       if (!r.ok) throw new Error(`HTTP ${r.status}`);
       return new Uint8Array(await r.arrayBuffer());
     };
-    const codecs = await PatchCodecs.create(ort, manifest, read, 'decoder', {
+    const codecs = await PatchCodecs.create(await loadOrt(), manifest, read, 'decoder', {
       executionProviders: ['wasm'],
       graphOptimizationLevel: 'all',
     });
