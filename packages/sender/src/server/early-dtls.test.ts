@@ -53,17 +53,6 @@ describe('holdEarlyDtls', () => {
     expect(x.server).toEqual([hello, second, later]);
   });
 
-  it('runs `started` once the server exists, before it gets the held records', async () => {
-    const x = transport();
-    const seen: number[] = [];
-    holdEarlyDtls(x.t, () => seen.push(x.server.length));
-    x.onData.execute(hello);
-    x.start();
-    await Promise.resolve();
-    expect(seen).toEqual([0]);
-    expect(x.server).toEqual([hello]);
-  });
-
   it('holds at most MAX_HELD records', async () => {
     const x = transport();
     holdEarlyDtls(x.t);

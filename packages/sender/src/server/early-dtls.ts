@@ -32,24 +32,20 @@ export const MAX_HELD = 8;
 /** Whether a datagram is a DTLS record (RFC 7983: first byte 20–63). */
 const isDtlsRecord = (buf: Buffer): boolean => buf.length > 0 && (buf[0] as number) >= 20 && (buf[0] as number) <= 63;
 
-/**
- * Holds DTLS records that reach `t` before its DTLS side starts, and replays them when it does;
- * `started` runs first, once werift's DTLS side exists (to adjust it before any record reaches it).
- */
-export function holdEarlyDtls(t: HeldTransport, started: () => void = () => undefined): void {
+/** Holds DTLS records that reach `t` before its DTLS side starts, and replays them when it does. */
+export function holdEarlyDtls(t: HeldTransport): void {
   const ice = t.iceTransport.connection;
   const held: Buffer[] = [];
   const early = ice.onData.subscribe((buf) => {
     if (t.state === 'new' && isDtlsRecord(buf) && held.length < MAX_HELD) held.push(buf);
   });
-  const starting = t.onStateChange.subscribe((state) => {
+  const started = t.onStateChange.subscribe((state) => {
     if (state === 'new') return;
     early.unSubscribe();
-    starting.unSubscribe();
+    started.unSubscribe();
     if (state !== 'connecting') return;
     // werift makes the server right after announcing 'connecting', in the same turn: replay after it.
     queueMicrotask(() => {
-      started();
       for (const buf of held.splice(0)) ice.onData.execute(buf);
     });
   });

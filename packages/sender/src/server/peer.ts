@@ -10,7 +10,6 @@ import {
 } from '@mmsc/protocol';
 import type { RTCDataChannel, RTCPeerConnection } from 'werift';
 import type { RtpVideoFormat } from '../engines/link-encoder.js';
-import { answerWithoutCookie, type CookieServer } from './dtls-cookie.js';
 import { holdEarlyDtls } from './early-dtls.js';
 import { defaultLimits, type Limits } from './limits.js';
 import type { RtcpLimits } from './rtcp-budget.js';
@@ -140,13 +139,8 @@ export class Peer extends EventEmitter<PeerEvents> {
       watch();
       this.pc.connectionStateChange.subscribe(watch);
     }
-    // A browser's first DTLS flight can beat werift's server to it (early-dtls.ts); the server
-    // answers it without a cookie exchange (dtls-cookie.ts).
-    for (const t of this.pc.dtlsTransports)
-      holdEarlyDtls(t, () => {
-        const dtls = (t as unknown as { role: string; dtls?: CookieServer }).dtls;
-        if (t.role === 'server' && dtls) answerWithoutCookie(dtls);
-      });
+    // A browser's first DTLS flight can beat werift's server to it (early-dtls.ts).
+    for (const t of this.pc.dtlsTransports) holdEarlyDtls(t);
     this.dc.onopen = () => this.emit('open');
     this.dc.onMessage.subscribe((data) => {
       if (typeof data === 'string') return; // the protocol is binary; text is ignored
