@@ -5,7 +5,7 @@ import type { Engine } from '../engines/link-encoder.js';
 import { patchesEngine } from '../engines/patches.js';
 import { type GroundedQuery, groundText } from '../relevance/grounder.js';
 import { loadLexicon } from '../relevance/load-relevance.js';
-import { fakeEngine } from '../testing/fake-engine.js';
+import { fakeEngine, trackPicture } from '../testing/fake-engine.js';
 import { FakePeer } from '../testing/fake-peer.js';
 import { FakePipeline } from '../testing/fake-pipeline.js';
 import { patchesHello } from '../testing/video-hello.js';
@@ -225,14 +225,7 @@ describe('ReceiverLink on transport rtp', () => {
   const trackEngine = (): Engine => ({
     ...fakeEngine().engine,
     createLinkEncoder: () => ({
-      encode: async (_frame, f) => ({
-        parts: [],
-        track: { payloads: [0, 1, 2].map(() => new Uint8Array(1000)), rtpTs: f.frameId * 9000 },
-        wireBytes: 3 * 1034,
-        stated: f.budget,
-        ms: { allocate: 0, encode: 0, pack: 0 },
-        debug: {},
-      }),
+      encode: async (_frame, f) => trackPicture(f, 3, 1000),
       refresh: () => ({ ok: true }),
       close: () => undefined,
     }),
@@ -280,15 +273,7 @@ describe('ReceiverLink on transport rtp', () => {
         made.push(mine);
         return {
           encode: async (_frame, f) => {
-            if (h.transport === 'rtp')
-              return {
-                parts: [],
-                track: { payloads: [new Uint8Array(1000)], rtpTs: f.frameId * 9000 },
-                wireBytes: 1034,
-                stated: f.budget,
-                ms: { allocate: 0, encode: 0, pack: 0 },
-                debug: {},
-              };
+            if (h.transport === 'rtp') return trackPicture(f, 1, 1000);
             const part = encodeMessage({ type: 'base', frameId: f.frameId, data: new Uint8Array(100) }, ctx);
             return { parts: [part], wireBytes: part.length, stated: f.budget, ms: { allocate: 0, encode: 0, pack: 0 }, debug: {} };
           },

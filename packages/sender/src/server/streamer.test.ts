@@ -8,7 +8,7 @@ import { curvesOf, helloFor } from '../hello.js';
 import { readManifest } from '../models.js';
 import { PipelineError } from '../pipeline/frame-pipeline.js';
 import type { GroundedQuery } from '../relevance/grounder.js';
-import { fakeEngine } from '../testing/fake-engine.js';
+import { fakeEngine, trackPicture } from '../testing/fake-engine.js';
 import { FakePeer } from '../testing/fake-peer.js';
 import { FakePipeline } from '../testing/fake-pipeline.js';
 import { Links } from './links.js';
@@ -215,14 +215,7 @@ describe('Streamer', () => {
     const trackEngine: Engine = {
       ...fake.engine,
       createLinkEncoder: () => ({
-        encode: async (_frame, f) => ({
-          parts: [],
-          track: { payloads: [new Uint8Array(500)], rtpTs: f.frameId * 9000 },
-          wireBytes: 534,
-          stated: f.budget,
-          ms: { allocate: 0, encode: 0, pack: 0 },
-          debug: {},
-        }),
+        encode: async (_frame, f) => trackPicture(f, 1, 500),
         refresh: () => ({ ok: true }),
         close: () => undefined,
       }),

@@ -43,3 +43,18 @@ export function fakeEngine(o: { keyframes?: boolean; note?: string; taken?: numb
   };
   return { engine, log };
 }
+
+/**
+ * A picture on the video track as a codec engine's encoder returns it: `packets` payloads of
+ * `bytes` each, each costing 34 bytes of headers on the wire.
+ */
+export function trackPicture(f: LinkFrame, packets: number, bytes: number): LinkPicture {
+  return {
+    parts: [],
+    track: { payloads: Array.from({ length: packets }, () => new Uint8Array(bytes)), rtpTs: f.frameId * 9000 },
+    wireBytes: packets * (bytes + 34),
+    stated: f.budget,
+    ms: { allocate: 0, encode: 0, pack: 0 },
+    debug: {},
+  };
+}
