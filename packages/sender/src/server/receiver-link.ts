@@ -350,7 +350,7 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
     if (!this.open) return 'gone';
     // Before the channel is open only the first picture goes out: the rest would queue ahead of
     // SCTP's handshake at the bottleneck and delay the hello the first picture waits for.
-    if (!this.peer.open && this.counters.framesSent > 0) {
+    if (!this.wantsFrames) {
       this.counters.framesSkipped++;
       return 'skipped';
     }
@@ -463,7 +463,7 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
 
   private greet(): void {
     if (this.helloSent) return;
-    if (this.peer.open || this.trackFirst) this.peer.send(this.helloWire());
+    this.sendBytes(this.helloWire());
     this.helloSent = true;
     this.sendMessage(groundingMessage(this.query.id, this.query.grounded));
     this.emit('open');
@@ -515,7 +515,12 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
 
   /** On the data channel; before it is open only in a session the track started (queued behind the channel's opening). */
   private sendMessage(msg: Message): void {
-    if (this.peer.open || this.trackFirst) this.peer.send(encodeMessage(msg, this.ctx));
+    this.sendBytes(encodeMessage(msg, this.ctx));
+  }
+
+  /** Bytes on the data channel, under the same rule as `sendMessage`. */
+  private sendBytes(bytes: Uint8Array): void {
+    if (this.peer.open || this.trackFirst) this.peer.send(bytes);
   }
 
   /** Transport `rtp` whose track can carry pictures: the session may start before the channel is open. */
