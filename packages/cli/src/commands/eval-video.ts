@@ -8,7 +8,9 @@ import { Command } from 'commander';
 import sharp from 'sharp';
 import { CliError } from '../errors.js';
 import { lineChart } from '../eval/plot.js';
-import { CLIPS, clipGeometry, makeClip } from '../eval/video/clips.js';
+import { CLIPS, type Clip, clipGeometry, makeClip } from '../eval/video/clips.js';
+import { COCO_CLIPS, isCocoClip, makeCocoClip } from '../eval/video/coco-clips.js';
+import { movingMasks } from '../eval/video/regions.js';
 import {
   DEFAULT_VIDEO_METHODS,
   engineMethods,
@@ -21,6 +23,7 @@ import {
   VIDEO_METHODS,
   type VideoMethod,
 } from '../eval/video/run-video.js';
+import { readTruthDir } from '../eval/video/truth-files.js';
 import { progress } from '../progress.js';
 import { frameOptionsOf, withFrameOptions } from './frame-options.js';
 
@@ -36,7 +39,12 @@ interface Options {
   json?: boolean;
   size: string;
   fit: string;
+  coco: string;
+  truth?: string;
 }
+
+/** Where the COCO clips' images and annotations are by default (the project's data folder beside the checkout). */
+export const DEFAULT_COCO_DIR = '../shared/data/coco-val';
 
 /** "500k", "1M", "2.5M", "800000" → bits per second. */
 export function parseBitrate(s: string): number {
@@ -56,14 +64,19 @@ const r2 = (x: number) => (Number.isFinite(x) ? Number(x.toFixed(2)) : null);
 export function evalVideoCommand(): Command {
   return withFrameOptions(new Command('eval-video'))
     .description(
-      'mmsc against WebRTC-like video (VP8 realtime, x264 zerolatency) on a clip at link bitrates: PSNR of the frame and inside the query’s boxes',
+      'mmsc against WebRTC-like video (VP8 realtime, x264 zerolatency) on a clip at link bitrates: PSNR of the frame, of the query’s ground truth (or, without annotations, of the moving pixels) and inside the detector’s own boxes',
     )
     .option(
       '--clip <name|file>',
-      `${CLIPS.join(' (default demo source) or ')} (pan/zoom across several images with cuts), or a video file`,
+      `${CLIPS.join(' (default demo source) or ')} (pan/zoom across several images with cuts); ${COCO_CLIPS.join(' or ')} (annotated COCO images under --coco, scored against their ground truth); or a video file (resampled to --fps)`,
       'pan',
     )
-    .option('--query <text>', 'the operator’s query (its boxes are the detector’s on the original frames)', 'dog')
+    .option('--coco <dir>', `COCO folder (images/, instances_val2017.json) for the ${COCO_CLIPS.join(' and ')} clips`, DEFAULT_COCO_DIR)
+    .option(
+      '--truth <dir>',
+      'per-frame masks of the query’s objects for any clip: one image per frame, in name order, non-black = object (docs/eval-video.md)',
+    )
+    .option('--query <text>', 'the operator’s query (a COCO clip’s truth: the COCO categories it names)', 'dog')
     .option('--bitrates <list>', 'link bitrates', '500k,1M,2M')
     .option(
       '--methods <list>',
@@ -90,11 +103,32 @@ export function evalVideoCommand(): Command {
       const frameOptions = frameOptionsOf(o);
       const t0 = performance.now();
       // The clip's own aspect (or --fit crop): the hello and every method's frames follow it.
-      const g = await clipGeometry(o.clip, frameOptions);
+      const g = await clipGeometry(isCocoClip(o.clip) ? 'pan' : o.clip, frameOptions);
       const size = { width: g.width, height: g.height };
-      const clip = await makeClip(o.clip, frames, fps, size).catch((e: unknown) => {
+      const clip: Clip = await (isCocoClip(o.clip)
+        ? makeCocoClip(o.clip, o.coco, o.query, frames, fps, size)
+        : makeClip(o.clip, frames, fps, size)
+      ).catch((e: unknown) => {
         throw new CliError(`--clip: ${(e as Error).message}`, EXIT.usage);
       });
+      if (o.truth) {
+        if (clip.region?.kind === 'truth') throw new CliError(`--truth: the ${o.clip} clip brings its own ground truth`, EXIT.usage);
+        clip.region = await readTruthDir(o.truth, clip.frames.length, size).catch((e: unknown) => {
+          throw new CliError(`--truth: ${(e as Error).message}`, EXIT.usage);
+        });
+      }
+      // Without annotations: what moves against the clip's median background (a fixed camera's
+      // objects), a region the detector did not choose.
+      clip.region ??= {
+        kind: 'moving',
+        label: 'moving pixels (against the clip’s median background; detector-independent, meaningful for a fixed camera)',
+        masks: movingMasks(
+          clip.frames.map((f) => f.data),
+          size.width,
+          size.height,
+        ),
+      };
+      const region = clip.region;
       const [relevance, manifest] = await Promise.all([loadRelevance(o.models), readManifest(o.models)]);
       const entries = codecEntries(manifest);
       const hello = helloFor(entries, fps, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_ENGINE, size);
@@ -132,6 +166,7 @@ export function evalVideoCommand(): Command {
         query: o.query,
         frames: clip.frames.length,
         framesWithQueryBoxes: rel.filter((r) => r.boxes.length > 0).length,
+        region: { kind: region.kind, label: region.label, frames: region.masks.filter((m) => m !== null).length },
         bitrates,
         methods: Object.fromEntries(
           methods.map((m) => [
@@ -139,7 +174,8 @@ export function evalVideoCommand(): Command {
             {
               kbps: (runs[m] as MethodRun[]).map((r) => r2((mean(r.bytes) * 8 * fps) / 1000)),
               psnr: (runs[m] as MethodRun[]).map((r) => r2(mean(r.psnr))),
-              queryPsnr: (runs[m] as MethodRun[]).map((r) => r2(mean(r.queryPsnr))),
+              detectorBoxPsnr: (runs[m] as MethodRun[]).map((r) => r2(mean(r.detectorBoxPsnr))),
+              regionPsnr: (runs[m] as MethodRun[]).map((r) => r2(mean(r.regionPsnr))),
               encodeMsP50: (runs[m] as MethodRun[]).map((r) =>
                 r2([...r.encodeMs].sort((a, b) => a - b)[Math.floor(r.encodeMs.length / 2)] ?? Number.NaN),
               ),
@@ -157,22 +193,50 @@ export function evalVideoCommand(): Command {
     });
 }
 
+type Series = (number | null)[];
 type Summary = {
   clip: string;
   query: string;
   frames: number;
+  region: { kind: 'truth' | 'moving'; label: string; frames: number };
   bitrates: number[];
-  methods: Record<string, { kbps: (number | null)[]; psnr: (number | null)[]; queryPsnr: (number | null)[] }>;
+  methods: Record<string, { kbps: Series; psnr: Series; detectorBoxPsnr: Series; regionPsnr: Series }>;
 };
 
+/** The region's name in tables and plots. */
+const regionName = (kind: 'truth' | 'moving') => (kind === 'truth' ? 'truth' : 'moving');
+
 function table(s: Summary, methods: readonly string[], bitrates: readonly number[]): string {
-  const head = `| method | ${bitrates.map((b) => `${b / 1e6} Mbit/s: kbit/s · frame PSNR · query PSNR`).join(' | ')} |`;
+  const rn = regionName(s.region.kind);
+  const head = `| method | ${bitrates.map((b) => `${b / 1e6} Mbit/s: kbit/s · frame · ${rn} · detector boxes (dB)`).join(' | ')} |`;
   const sep = `|---|${bitrates.map(() => '---').join('|')}|`;
+  const cell = (v: number | null | undefined) => (v === null || v === undefined ? '–' : String(v));
   const rows = methods.map((m) => {
     const r = s.methods[m];
-    return `| ${m} | ${bitrates.map((_, i) => `${r?.kbps[i] ?? '–'} · ${r?.psnr[i] ?? '–'} · ${r?.queryPsnr[i] ?? '–'}`).join(' | ')} |`;
+    return `| ${m} | ${bitrates.map((_, i) => `${cell(r?.kbps[i])} · ${cell(r?.psnr[i])} · ${cell(r?.regionPsnr[i])} · ${cell(r?.detectorBoxPsnr[i])}`).join(' | ')} |`;
   });
-  return [`clip ${s.clip}, query "${s.query}", ${s.frames} frames`, '', head, sep, ...rows].join('\n');
+  // Each method against VP8 (the WebRTC call's codec), where both ran.
+  const vp8 = s.methods.vp8;
+  const diff = (a: number | null | undefined, b: number | null | undefined) =>
+    a === null || a === undefined || b === null || b === undefined ? '–' : (a - b >= 0 ? '+' : '') + (a - b).toFixed(2);
+  const gains = vp8
+    ? methods
+        .filter((m) => m !== 'vp8')
+        .map((m) => {
+          const r = s.methods[m];
+          return `| ${m} − vp8 | ${bitrates.map((_, i) => `${diff(r?.psnr[i], vp8.psnr[i])} · ${diff(r?.regionPsnr[i], vp8.regionPsnr[i])} · ${diff(r?.detectorBoxPsnr[i], vp8.detectorBoxPsnr[i])}`).join(' | ')} |`;
+        })
+    : [];
+  return [
+    `clip ${s.clip}, query "${s.query}", ${s.frames} frames`,
+    `${rn}: ${s.region.label} (${s.region.frames} frames hold some)`,
+    'detector boxes: the detector’s own boxes of the query, the ones that set the quantizer (they reward its mistakes)',
+    '',
+    head,
+    sep,
+    ...rows,
+    ...gains,
+  ].join('\n');
 }
 
 async function writeOutputs(
@@ -192,8 +256,8 @@ async function writeOutputs(
         .png()
         .toFile(join(out, `${file}.png`)),
     ]);
-  for (const key of ['psnr', 'queryPsnr'] as const) {
-    const name = key === 'psnr' ? 'frame' : 'query-box';
+  for (const key of ['psnr', 'regionPsnr', 'detectorBoxPsnr'] as const) {
+    const name = key === 'psnr' ? 'frame' : key === 'regionPsnr' ? regionName(s.region.kind) : 'detector-box';
     await png(
       lineChart({
         title: `${s.clip}: ${name} PSNR by bitrate`,
@@ -213,7 +277,7 @@ async function writeOutputs(
           x,
           xLabel: 'frame',
           linearX: true,
-          series: methods.map((m) => ({ name: m, mean: (runs[m]?.[i]?.[key] ?? []).map((v) => v ?? Number.NaN), ci95: [] })),
+          series: methods.map((m) => ({ name: m, mean: (runs[m]?.[i]?.[key] ?? []).map((v: number | null) => v ?? Number.NaN), ci95: [] })),
         }),
         `${name}-psnr-${b / 1e3}k`,
       );

@@ -4,12 +4,25 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { DEFAULT_FRAME, DEMO_IMAGE, type FrameGeometry, type FrameOptions, PanSource, type RgbImage, sourceGeometry } from '@mmsc/sender';
 import sharp from 'sharp';
+import { tourWindow } from './regions.js';
 
 /** Frames of a test clip, in order, all at the stream's size. */
 export interface Clip {
   name: string;
   fps: number;
   frames: RgbImage[];
+  /** Where the query is scored apart from the detector's boxes, per frame (null: nothing there that frame). */
+  region?: ScoredRegion;
+}
+
+/** A region a video evaluation scores in, independent of the detector, named for what it is. */
+export interface ScoredRegion {
+  /** `truth`: annotated objects of the query; `moving`: pixels moving against the median background. */
+  kind: 'truth' | 'moving';
+  /** What the region is, in words, for the report. */
+  label: string;
+  /** Per frame, 1 inside the region (frame-sized); null where it is empty. */
+  masks: (Uint8Array | null)[];
 }
 
 export const CLIPS = ['pan', 'tour'] as const;
@@ -29,8 +42,10 @@ export async function clipGeometry(spec: string, options: FrameOptions = DEFAULT
 /**
  * `pan`: the default demo source (PanSource over dog.jpg), frames 0..n−1 exactly as `mmsc serve`
  * makes them. `tour`: harder and still reproducible — a cut every 2 s to the next of TOUR_IMAGES,
- * each shown with a pan twice as fast as `pan` and a zoom-in over the segment. Anything else: a
- * video file, decoded by ffmpeg to the first n frames, scaled to cover `size` and centre-cropped (never stretched).
+ * each shown with a pan twice as fast as `pan` and a zoom-in over the segment (`tourWindow`).
+ * Anything else: a video file, decoded by ffmpeg to the first n frames at `fps` (frames dropped or
+ * repeated as its own rate needs: the motion between frames is what a live source at `fps` gives),
+ * scaled to cover `size` and centre-cropped (never stretched).
  */
 export async function makeClip(spec: string, n: number, fps: number, size: { width: number; height: number }): Promise<Clip> {
   if (spec === 'pan') {
@@ -41,7 +56,7 @@ export async function makeClip(spec: string, n: number, fps: number, size: { wid
   }
   if (spec === 'tour') return { name: 'tour', fps, frames: await tour(n, fps, size) };
   if (!existsSync(spec)) throw new Error(`clip ${spec} is neither ${CLIPS.join(' nor ')} nor an existing video file`);
-  return { name: spec, fps, frames: await fromFile(spec, n, size) };
+  return { name: spec, fps, frames: await fromFile(spec, n, fps, size) };
 }
 
 async function tour(n: number, fps: number, size: { width: number; height: number }): Promise<RgbImage[]> {
@@ -56,20 +71,12 @@ async function tour(n: number, fps: number, size: { width: number; height: numbe
       return { data, width: info.width, height: info.height };
     }),
   );
-  const per = Math.round(TOUR_SEGMENT_S * fps);
   const frames: RgbImage[] = [];
   for (let k = 0; k < n; k++) {
-    const seg = Math.floor(k / per);
-    const big = bigs[seg % bigs.length] as (typeof bigs)[number];
-    const u = (k % per) / per; // 0..1 through the segment
-    const s = k / fps;
-    const zoom = 0.85 - 0.3 * u; // zooms in over the segment
-    const w = Math.round(big.width * zoom);
-    const h = Math.round((w * size.height) / size.width);
-    const left = Math.round(((big.width - w) / 2) * (1 + Math.sin(s * 1.4 + seg)));
-    const top = Math.round(((big.height - h) / 2) * (1 + Math.cos(s * 1.0 + seg)));
+    const { segment, window } = tourWindow(k, fps, bigs[0] as (typeof bigs)[number], size, undefined, TOUR_SEGMENT_S);
+    const big = bigs[segment % bigs.length] as (typeof bigs)[number];
     const data = await sharp(big.data, { raw: { width: big.width, height: big.height, channels: 3 } })
-      .extract({ left, top, width: w, height: h })
+      .extract(window)
       .resize(size.width, size.height, { fit: 'fill' })
       .raw()
       .toBuffer();
@@ -78,7 +85,7 @@ async function tour(n: number, fps: number, size: { width: number; height: numbe
   return frames;
 }
 
-async function fromFile(path: string, n: number, size: { width: number; height: number }): Promise<RgbImage[]> {
+async function fromFile(path: string, n: number, fps: number, size: { width: number; height: number }): Promise<RgbImage[]> {
   const frameBytes = size.width * size.height * 3;
   const args = [
     '-v',
@@ -86,7 +93,7 @@ async function fromFile(path: string, n: number, size: { width: number; height: 
     '-i',
     path,
     '-vf',
-    `scale=${size.width}:${size.height}:force_original_aspect_ratio=increase,crop=${size.width}:${size.height}`,
+    `fps=${fps},scale=${size.width}:${size.height}:force_original_aspect_ratio=increase,crop=${size.width}:${size.height}`,
     '-frames:v',
     String(n),
     '-f',

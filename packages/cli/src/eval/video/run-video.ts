@@ -18,14 +18,9 @@ import {
 } from '@mmsc/sender';
 import { nodeVideoDecoders } from '../../receive/node-decoders.js';
 import type { Clip } from './clips.js';
+import { type Box, boxesMask, maskPsnr } from './regions.js';
 
-/** A pixel rectangle, right/bottom exclusive. */
-export interface Box {
-  x0: number;
-  y0: number;
-  x1: number;
-  y1: number;
-}
+export type { Box };
 
 /** What the sender's relevance made of one frame: patch scores (for mmsc) and the query's boxes (for the metric). */
 export interface FrameRelevance {
@@ -37,8 +32,10 @@ export interface MethodRun {
   /** Bytes per frame as sent (0 for a frame not sent or dropped). */
   bytes: number[];
   psnr: number[];
-  /** PSNR inside the frame's query boxes; null for a frame without one. */
-  queryPsnr: (number | null)[];
+  /** PSNR inside the detector's own boxes of the query (what set the quantizer); null for a frame without one. */
+  detectorBoxPsnr: (number | null)[];
+  /** PSNR inside the clip's detector-independent region (its `region`: truth or moving pixels); null where it is empty or the clip has none. */
+  regionPsnr: (number | null)[];
   /** Milliseconds of encoding per frame. */
   encodeMs: number[];
 }
@@ -61,25 +58,10 @@ export const DEFAULT_VIDEO_METHODS: readonly VideoMethod[] = ['mmsc', 'vp8', 'x2
 
 /** PSNR of `b` against `a` (RGB), over the whole frame or only inside `boxes`; null when the boxes cover nothing. */
 export function psnr(a: Uint8Array, b: Uint8Array, width: number, boxes?: readonly Box[]): number | null {
+  if (boxes) return maskPsnr(a, b, boxesMask(boxes, width, a.length / 3 / width));
   let se = 0;
-  let n = 0;
-  if (!boxes) {
-    for (let i = 0; i < a.length; i++) se += ((a[i] as number) - (b[i] as number)) ** 2;
-    n = a.length;
-  } else {
-    const height = a.length / 3 / width;
-    const inside = new Uint8Array(width * height);
-    for (const r of boxes)
-      for (let y = Math.max(0, Math.floor(r.y0)); y < Math.min(height, Math.ceil(r.y1)); y++)
-        inside.fill(1, y * width + Math.max(0, Math.floor(r.x0)), y * width + Math.min(width, Math.ceil(r.x1)));
-    for (let p = 0; p < inside.length; p++) {
-      if (!inside[p]) continue;
-      for (let c = 0; c < 3; c++) se += ((a[p * 3 + c] as number) - (b[p * 3 + c] as number)) ** 2;
-      n += 3;
-    }
-    if (n === 0) return null;
-  }
-  return se === 0 ? 99 : 10 * Math.log10((255 * 255 * n) / se);
+  for (let i = 0; i < a.length; i++) se += ((a[i] as number) - (b[i] as number)) ** 2;
+  return se === 0 ? 99 : 10 * Math.log10((255 * 255 * a.length) / se);
 }
 
 /**
@@ -101,7 +83,7 @@ export async function runEngine(
   const h = e.hello({ ...hello, engine });
   const enc = e.createLinkEncoder(h, contextFromHello(h), { allocator: 'rd', curves: codecs?.curves ?? [], chroma: DEFAULT_CHROMA });
   const rx = new FrameReceiver({ video: nodeVideoDecoders, decoders: codecs?.decoders ?? null, decoderSource: 'the models folder' });
-  const run: MethodRun = { bytes: [], psnr: [], queryPsnr: [], encodeMs: [] };
+  const run: MethodRun = { bytes: [], psnr: [], detectorBoxPsnr: [], regionPsnr: [], encodeMs: [] };
   const hr = rx.receive(encodeMessage(h), 0);
   if (hr.type !== 'hello' || hr.refused) throw hr.type === 'hello' && hr.refused ? hr.refused : new Error('no hello');
   const budget = Math.floor(bitrate / 8 / clip.fps);
@@ -135,7 +117,7 @@ export async function runEngine(
         shown = Uint8Array.from(rx.picture?.picture.image ?? shown);
       }
     }
-    score(run, frame.image, shown, rel[k] as FrameRelevance);
+    score(run, frame.image, shown, rel[k] as FrameRelevance, clip.region?.masks[k]);
   }
   enc.close();
   rx.close();
@@ -194,7 +176,7 @@ export async function runPeer(
     chroma,
   });
   const dec = await H264Decoder.create(method === 'vp8' ? 'vp8' : 'h264');
-  const run: MethodRun = { bytes: [], psnr: [], queryPsnr: [], encodeMs: [] };
+  const run: MethodRun = { bytes: [], psnr: [], detectorBoxPsnr: [], regionPsnr: [], encodeMs: [] };
   const planes = allocYuv(first.width, first.height, chroma);
   let shown: Uint8Array = new Uint8Array(first.data.length).fill(128);
   for (const [k, frame] of clip.frames.entries()) {
@@ -204,7 +186,7 @@ export async function runPeer(
     run.bytes.push(out.data.length);
     // A frame the encoder dropped (empty) leaves the previous picture up.
     if (out.data.length > 0) shown = yuvToRgb(dec.decode(out.data), new Uint8Array(frame.data.length));
-    score(run, frame, shown, rel[k] as FrameRelevance);
+    score(run, frame, shown, rel[k] as FrameRelevance, clip.region?.masks[k]);
   }
   enc.close();
   dec.close();
@@ -231,7 +213,7 @@ export async function runPatches(
   const hr = rx.receive(encodeMessage(h), 0);
   if (hr.type !== 'hello' || hr.refused) throw hr.type === 'hello' && hr.refused ? hr.refused : new Error('no hello');
   const budget = Math.floor(bitrate / 8 / clip.fps);
-  const run: MethodRun = { bytes: [], psnr: [], queryPsnr: [], encodeMs: [] };
+  const run: MethodRun = { bytes: [], psnr: [], detectorBoxPsnr: [], regionPsnr: [], encodeMs: [] };
   let shown: Uint8Array = new Uint8Array(clip.frames[0]?.data.length ?? 0).fill(128);
   for (const [k, frame] of clip.frames.entries()) {
     const t0 = performance.now();
@@ -254,15 +236,16 @@ export async function runPatches(
       }
       shown = Uint8Array.from(rx.picture?.picture.image ?? shown);
     }
-    score(run, frame, shown, rel[k] as FrameRelevance);
+    score(run, frame, shown, rel[k] as FrameRelevance, clip.region?.masks[k]);
   }
   keep.release();
   return run;
 }
 
-function score(run: MethodRun, frame: RgbImage, shown: Uint8Array, rel: FrameRelevance) {
+function score(run: MethodRun, frame: RgbImage, shown: Uint8Array, rel: FrameRelevance, region: Uint8Array | null | undefined) {
   run.psnr.push(psnr(frame.data, shown, frame.width) as number);
-  run.queryPsnr.push(rel.boxes.length ? psnr(frame.data, shown, frame.width, rel.boxes) : null);
+  run.detectorBoxPsnr.push(rel.boxes.length ? psnr(frame.data, shown, frame.width, rel.boxes) : null);
+  run.regionPsnr.push(region ? maskPsnr(frame.data, shown, region) : null);
 }
 
 /** The detector's boxes of the query's classes that count as the query's objects: ≥ max(0.1, half the best). */
