@@ -5,10 +5,26 @@ describe('macroblockOffsets', () => {
   it('gives the focus offset where the top patch is, background elsewhere', () => {
     // 64×32 picture, 8-px patches: 8×4 patches, 4×2 macroblocks.
     const scores = new Float32Array(32);
-    scores[0] = 0.9; // macroblock 0
-    scores[8 + 3] = 0.3; // row 1, col 3 → macroblock 1 (0.33 of top: near)
+    scores[0] = 1; // macroblock 0
+    scores[8 + 3] = 0.3; // row 1, col 3 → macroblock 1 (0.3 of top: near)
     const off = macroblockOffsets(scores, 8, 8, 64, 32);
     expect([...off]).toEqual([DEFAULT_QP_TIERS.focus, DEFAULT_QP_TIERS.near, ...new Array(6).fill(DEFAULT_QP_TIERS.background)]);
+  });
+
+  it('fades the offsets with the map’s confidence: none for a dim map, some, then all', () => {
+    const at = (top: number) => {
+      const scores = new Float32Array(32);
+      scores[0] = top;
+      return [...macroblockOffsets(scores, 8, 8, 64, 32, { ...DEFAULT_QP_TIERS, confidence: { none: 0.3, full: 0.9 } })];
+    };
+    expect(at(0.3)).toEqual(new Array(8).fill(0)); // evidence this dim is coded as without a query
+    expect(at(0.6)).toEqual([-5, ...new Array(7).fill(2)]); // half of −10 and +4
+    expect(at(0.9)).toEqual([-10, ...new Array(7).fill(4)]);
+    expect(at(0.95)).toEqual(at(0.9));
+    // Without a confidence ramp every top above minTop gets the whole offsets.
+    const scores = new Float32Array(32);
+    scores[0] = 0.3;
+    expect(macroblockOffsets(scores, 8, 8, 64, 32, { ...DEFAULT_QP_TIERS, confidence: undefined })[0]).toBe(-10);
   });
 
   it('leaves rate control alone when nothing is relevant', () => {

@@ -3,7 +3,7 @@ import { type EncodedPicture, H264Encoder } from '@mmsc/codec/h264-node';
 import { VP8_ENGINE_SETTINGS, VP8_TRIAL_FLAGS, vp8Available } from '@mmsc/codec/vp8-node';
 import { type HelloMessage, splitVideo } from '@mmsc/protocol';
 import { fitQuality } from '../allocate/fit-quality.js';
-import { macroblockOffsets, type QpTiers, qpRegions } from '../allocate/qp-regions.js';
+import { DEFAULT_CONFIDENCE, macroblockOffsets, type QpTiers, qpRegions } from '../allocate/qp-regions.js';
 import type { RgbImage } from '../images.js';
 import { planesOf } from '../pipeline/encode-video.js';
 import { concat, type VideoBackend, type VideoStream, type VideoStreamOptions } from '../pipeline/video-backend.js';
@@ -31,7 +31,7 @@ import {
  * at 0.5 Mbit/s −8/−4/+3 +0.5 / −0.7 dB, −12/−6/+5 +1.1 / −0.9, −16/−8/+6 +1.7 / −1.2,
  * −20/−10/+8 +2.2 / −1.6; at 1 Mbit/s −12/−6/+5 +1.8 / −1.4, −16/−8/+6 +1.9 / −1.7.
  */
-export const VP8_TIERS: QpTiers = { focus: -16, near: -8, background: 6, nearFraction: 0.2, minTop: 0.05 };
+export const VP8_TIERS: QpTiers = { focus: -16, near: -8, background: 6, nearFraction: 0.2, minTop: 0.05, confidence: DEFAULT_CONFIDENCE };
 
 /** FFmpeg scales a region's offset by 63/51 onto libvpx's scale: quantizer steps → the regions' H.264 units. */
 const toRegionUnits = (steps: number) => Math.round((steps * 51) / 63);
