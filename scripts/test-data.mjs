@@ -91,14 +91,14 @@ check(
   stillRates.map((r, i) => `${r}: ${h.psnr[i]} vs ${j.psnr[i]}`).join(', '),
 );
 
-// No harm (issue: relevance that does no harm): on clips whose truth is COCO's instance masks moved
+// No harm: on clips whose truth is COCO's instance masks moved
 // with the frames, mmsc's default engine is never more than 0.5 dB below VP8 inside every annotated
 // object of the query, at 0.25–2 Mbit/s, the crowd of small people included.
-for (const [clip, query] of [
+for (const [clip, query] of /** @type {[string, string][]} */ ([
   ['coco-tour', 'person'],
   ['coco-crowd', 'person'],
   ['coco-tour', 'cup and bottle'],
-]) {
+])) {
   const v = mmsc('eval-video', '--clip', clip, '--coco', coco, '--query', query, '--bitrates', '250k,500k,1M,2M', '--methods', 'mmsc,vp8');
   const gain = v.methods.mmsc.regionPsnr.map((/** @type {number} */ x, /** @type {number} */ i) => x - v.methods.vp8.regionPsnr[i]);
   check(
