@@ -117,6 +117,17 @@ describe('rejects malformed input with a typed error', () => {
       tampered('query', (w) => w.push('extra')),
       'bad-arity',
     ));
+  it('a grounded word with a third element other than true, or a fourth', () => {
+    const e = rejects(
+      tampered('grounding', (w) => (w[5] as unknown[][])[0]!.push(false)),
+      'bad-field',
+    );
+    expect(e.field).toBe('words[0].negated');
+    rejects(
+      tampered('grounding', (w) => (w[5] as unknown[][])[0]!.push(true, true)),
+      'bad-arity',
+    );
+  });
   it('a field of the wrong type', () => {
     const e = rejects(
       tampered('feedback', (w) => (w[3] = 'lots')),

@@ -154,6 +154,8 @@ export interface RelevanceMessage {
 export interface GroundedWord {
   word: string;
   classes: { name: string; weight: number }[];
+  /** Set when the query asks for everything but this ("everything except the dog", "no people"): its classes are suppressed. */
+  negated?: true;
 }
 
 /** Sender → receiver: what a query was understood as. */

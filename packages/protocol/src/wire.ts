@@ -1,4 +1,4 @@
-import { arr, bin, bool, int, list, num, str, tuple } from './check.js';
+import { arr, bin, bool, describe, int, list, num, str, tuple } from './check.js';
 import type { ProtocolContext } from './context.js';
 import { ProtocolError } from './errors.js';
 import { decodeLevels, encodeLevels } from './level-coding.js';
@@ -9,6 +9,7 @@ import {
   type ErrorMessage,
   type FeedbackMessage,
   type FrameMessage,
+  type GroundedWord,
   type GroundingMessage,
   type HelloMessage,
   IMPLICIT_ENGINE,
@@ -72,10 +73,11 @@ export function toWire(m: Message): unknown[] {
         m.queryId,
         m.text,
         m.fallback,
-        list(m.words, 'words', LIMITS.words).map((w) => [
-          w.word,
-          list(w.classes, 'classes', LIMITS.classesPerWord).map((c) => [c.name, c.weight]),
-        ]),
+        list(m.words, 'words', LIMITS.words).map((w) => {
+          const classes = list(w.classes, 'classes', LIMITS.classesPerWord).map((c) => [c.name, c.weight]);
+          // A negated word carries a third element; an ordinary one stays a pair.
+          return w.negated ? [w.word, classes, true] : [w.word, classes];
+        }),
         m.ungrounded,
       ];
     case 'query':
@@ -266,9 +268,9 @@ function relevance(f: unknown[], ctx: ProtocolContext): RelevanceMessage {
 }
 
 function grounding(f: unknown[]): GroundingMessage {
-  const words = arr(f[3], 'words', LIMITS.words).map((e, i) => {
-    const [w, cs] = tuple(e, `words[${i}]`, 2);
-    return {
+  const words = arr(f[3], 'words', LIMITS.words).map((e, i): GroundedWord => {
+    const [w, cs, negated] = tuple(e, `words[${i}]`, Array.isArray(e) && e.length === 3 ? 3 : 2);
+    const word: GroundedWord = {
       word: str(w, `words[${i}].word`, LIMITS.wordBytes),
       classes: arr(cs, `words[${i}].classes`, LIMITS.classesPerWord).map((c, j) => {
         const p = `words[${i}].classes[${j}]`;
@@ -276,6 +278,17 @@ function grounding(f: unknown[]): GroundingMessage {
         return { name: str(name, `${p}.name`, LIMITS.wordBytes), weight: num(weight, `${p}.weight`, 0, 1) };
       }),
     };
+    if (negated !== undefined) {
+      // Only `true` is sent: an ordinary word is a pair, so a third element that is not true is a mistake.
+      if (negated !== true)
+        throw new ProtocolError(
+          'bad-field',
+          `a negated word's third element must be true, got ${describe(negated)}`,
+          `words[${i}].negated`,
+        );
+      word.negated = true;
+    }
+    return word;
   });
   return {
     type: 'grounding',
