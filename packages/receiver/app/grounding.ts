@@ -30,12 +30,20 @@ export function renderGrounding(target: HTMLElement, g: GroundingMessage | null)
   const list = el('ul', { class: 'g-words' });
   for (const w of g.words) {
     const classes = [...w.classes].sort((a, b) => b.weight - a.weight);
+    // A negated word's objects get the fewest bytes; everything else in the picture matters.
+    const negated = w.negated === true;
     list.append(
       el(
         'li',
-        { class: 'g-word', data: { word: w.word } },
-        el('span', { class: 'g-term' }, w.word),
-        el('span', { class: 'g-arrow' }, '→'),
+        negated
+          ? {
+              class: 'g-word g-negated',
+              data: { word: w.word, negated: 'true' },
+              title: 'negated: these objects get the fewest bytes, the rest of the picture the most',
+            }
+          : { class: 'g-word', data: { word: w.word } },
+        el('span', { class: 'g-term' }, negated ? `not ${w.word}` : w.word),
+        el('span', { class: 'g-arrow' }, negated ? '↛' : '→'),
         el(
           'span',
           { class: 'g-classes' },

@@ -237,6 +237,21 @@ describe('browser receiver (Chromium)', () => {
     await page.close();
   });
 
+  it('shows a negated word as negated: "everything except the dog"', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(sender.page('/?debug'));
+    await waitForState(page, 's.grounding && s.grounding.queryId === "initial"', 90_000);
+    await page.fill('#query', 'everything except the dog');
+    await page.press('#query', 'Enter');
+    const queryId = (await api(page).state()).wanted?.queryId;
+    await waitForState(page, `s.grounding && s.grounding.queryId === ${JSON.stringify(queryId)} && s.queryStatus.state === 'applied'`);
+    const word = page.locator('#grounding [data-word="dog"][data-negated="true"]');
+    await word.waitFor({ timeout: 10_000 });
+    await expect(word.locator('.g-term').textContent()).resolves.toBe('not dog');
+    await expect(page.locator('#grounding [data-test="fallback"]').count()).resolves.toBe(0);
+    await page.close();
+  });
+
   it('reconnects on its own when the sender restarts, and re-sends the operator’s query', async () => {
     const port = await freePort();
     let second: Awaited<ReturnType<typeof startSender>> | null = null;

@@ -33,6 +33,19 @@ describe('grounding a query once', () => {
     expect(m.ungrounded).toEqual(['zxqv']);
   });
 
+  it('a negated word: its classes weigh negative, the key differs from the plain query’s, the message marks it', () => {
+    const but = groundText('everything except the dog', lexicon);
+    const dog = groundText('dog', lexicon);
+    const i = lexicon.classes.indexOf('dog');
+    expect(but.weights?.[i]).toBe(-1);
+    expect(but.key).not.toBe(dog.key);
+    expect(but.key).toBe(`${i}:-1`);
+    const m = groundingMessage('q3', but);
+    expect(m.fallback).toBe(false);
+    expect(m.words).toEqual([{ word: 'dog', classes: [{ name: 'dog', weight: 1 }], negated: true }]);
+    expect(groundingMessage('q4', dog).words[0]).not.toHaveProperty('negated');
+  });
+
   it('the key names the weights exactly: all-zero weights are the agnostic map too', () => {
     const w = new Float32Array(80);
     expect(weightsKey(w)).toBe(AGNOSTIC_KEY);

@@ -1,5 +1,5 @@
 import { type GroundedWord, type GroundingMessage, LIMITS, truncateUtf8 } from '@mmsc/protocol';
-import { groundQuery, type Lexicon } from './lexicon.js';
+import { groundQuery, type Lexicon, signedWeights } from './lexicon.js';
 
 /**
  * A query as the sender understands it, grounded once on the main thread: what its words matched
@@ -13,7 +13,10 @@ export interface GroundedQuery {
    */
   readonly key: string;
   readonly text: string;
-  /** One weight per detector class; null when no word grounded (the query-agnostic map). */
+  /**
+   * One weight per detector class, negative for a class the query negates ("everything except the
+   * dog"); null when no word grounded (the query-agnostic map).
+   */
   readonly weights: Float32Array | null;
   readonly words: readonly GroundedWord[];
   readonly ungrounded: readonly string[];
@@ -27,7 +30,7 @@ export function weightsKey(weights: Float32Array | null): string {
   if (weights === null) return AGNOSTIC_KEY;
   const parts: string[] = [];
   weights.forEach((w, c) => {
-    if (w > 0) parts.push(`${c}:${w}`);
+    if (w !== 0) parts.push(`${c}:${w}`);
   });
   return parts.length === 0 ? AGNOSTIC_KEY : parts.join(',');
 }
@@ -35,12 +38,16 @@ export function weightsKey(weights: Float32Array | null): string {
 /** Grounds a query with the lexicon (throws `LexiconError` for a query over its limits). */
 export function groundText(text: string, lexicon: Lexicon): GroundedQuery {
   const g = groundQuery(text, lexicon);
-  const weights = g.fallback ? null : g.classWeights;
+  const weights = signedWeights(g);
   return {
     key: weightsKey(weights),
     text,
     weights,
-    words: g.words.map((w) => ({ word: w.word, classes: w.classes.map((c) => ({ name: c.name, weight: c.weight })) })),
+    words: g.words.map((w) => ({
+      word: w.word,
+      classes: w.classes.map((c) => ({ name: c.name, weight: c.weight })),
+      ...(w.negated ? { negated: true as const } : {}),
+    })),
     ungrounded: [...g.ungrounded],
   };
 }
@@ -56,6 +63,7 @@ export function groundingMessage(queryId: string, q: GroundedQuery): GroundingMe
     words: q.words.slice(0, LIMITS.words).map((w) => ({
       word: word(w.word),
       classes: w.classes.slice(0, LIMITS.classesPerWord).map((c) => ({ name: word(c.name), weight: c.weight })),
+      ...(w.negated ? { negated: true as const } : {}),
     })),
     ungrounded: q.ungrounded.slice(0, LIMITS.words).map(word),
   };

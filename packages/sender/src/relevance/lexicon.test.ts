@@ -1,6 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { groundQuery, type Lexicon, LexiconError, MAX_QUERY_CHARS, MAX_QUERY_WORDS, parseLexicon, type QueryGrounding } from './lexicon.js';
+import {
+  groundQuery,
+  type Lexicon,
+  LexiconError,
+  MAX_QUERY_CHARS,
+  MAX_QUERY_WORDS,
+  parseLexicon,
+  type QueryGrounding,
+  signedWeights,
+} from './lexicon.js';
 
 const lexiconUrl = new URL('../../../../models/lexicon.json', import.meta.url);
 const paraphrasesUrl = new URL('../../../../models/lexicon/paraphrases.json', import.meta.url);
@@ -170,7 +179,7 @@ describe('inflections', () => {
   it('reports a plural phrase as typed', () => {
     const g = ground('cell phones');
     expect(g.words).toEqual([
-      { word: 'cell phones', matched: 'cell phones', category: false, classes: [{ name: 'cell phone', weight: 1 }] },
+      { word: 'cell phones', matched: 'cell phones', category: false, classes: [{ name: 'cell phone', weight: 1 }], negated: false },
     ]);
   });
 
@@ -326,6 +335,71 @@ describe('class weights', () => {
     expect(many.classWeights[8]).toBe(0);
     expect(groundQuery('weak', tiny).words[0]?.classes).toEqual([{ name: 'a1', weight: 0.5 }]);
     expect(groundQuery('group', tiny).words[0]?.classes).toHaveLength(10);
+  });
+});
+
+describe('negation', () => {
+  /** The words of a query as typed, negated ones marked with a leading "-". */
+  const marked = (text: string) => ground(text).words.map((w) => (w.negated ? `-${w.word}` : w.word));
+
+  it('negates what follows not / no / without / except / excluding / minus / ignore', () => {
+    for (const q of [
+      'everything except the dog',
+      'not the dog',
+      'no dogs',
+      'without the dog',
+      'excluding dogs',
+      'minus the dog',
+      'ignore the dog',
+    ])
+      expect(
+        marked(q).map((w) => w.replace(/s$/, '')),
+        q,
+      ).toEqual(['-dog']);
+  });
+
+  it('"everything but", "all but", "other than", "apart from" negate; the cue words are not reported as ungrounded', () => {
+    for (const q of ['everything but the dog', 'all but the dog', 'anything other than the dog', 'the picture apart from the dog']) {
+      const g = ground(q);
+      expect(marked(q), q).toEqual(['-dog']);
+      expect(
+        g.ungrounded.filter((w) => ['but', 'other', 'than', 'apart', 'from', 'except'].includes(w)),
+        q,
+      ).toEqual([]);
+    }
+  });
+
+  it('a negation lasts over "and" until but / only / just', () => {
+    expect(marked('everything except dogs and cats')).toEqual(['-dogs', '-cats']);
+    expect(marked('cars but not trucks')).toEqual(['cars', '-trucks']);
+    expect(marked('no people, only cars')).toEqual(['-people', 'cars']);
+    expect(marked('not the dog but the cat')).toEqual(['-dog', 'cat']);
+    expect(marked('dogs and no cats')).toEqual(['dogs', '-cats']);
+    // `but` with nothing negated is a stop word.
+    expect(marked('cat but dog')).toEqual(['cat', 'dog']);
+  });
+
+  it('negated classes go to negatedWeights, not classWeights; signed weights make them negative, suppression winning', () => {
+    const g = ground('cars but not trucks');
+    const car = lex.classes.indexOf('car');
+    const truck = lex.classes.indexOf('truck');
+    expect(g.classWeights[car]).toBe(1);
+    expect(g.negatedWeights[truck]).toBe(1);
+    expect(g.classWeights[truck]).toBeLessThan(1); // "cars" reaches truck only by its hypernym walk
+    const w = signedWeights(g) as Float32Array;
+    expect(w[car]).toBe(1);
+    expect(w[truck]).toBe(-1);
+    expect(signedWeights(ground('the the'))).toBeNull();
+    // A plain query's signed weights are its class weights.
+    expect([...(signedWeights(ground('dog')) as Float32Array)]).toEqual([...ground('dog').classWeights]);
+  });
+
+  it('a query without a cue negates nothing', () => {
+    for (const q of ['dog', 'cat and keyboard', 'the person on the left', 'knots'])
+      expect(
+        ground(q).words.every((w) => !w.negated),
+        q,
+      ).toBe(true);
   });
 });
 

@@ -60,6 +60,8 @@ export interface GroundedWord {
   readonly category: boolean;
   /** Classes by weight, descending. */
   readonly classes: readonly GroundedClass[];
+  /** True when the query negates the word ("everything except the dog", "no people"): its classes are suppressed. */
+  readonly negated: boolean;
 }
 
 export interface QueryGrounding {
@@ -67,8 +69,10 @@ export interface QueryGrounding {
   readonly words: readonly GroundedWord[];
   /** Words that matched nothing (stop words excluded), in query order, each once. */
   readonly ungrounded: readonly string[];
-  /** One weight per class (detector channel order): the maximum over the grounded words. All zero when `fallback`. */
+  /** One weight per class (detector channel order): the maximum over the grounded words that are not negated. */
   readonly classWeights: Float32Array;
+  /** The same over the negated words: the classes to suppress. */
+  readonly negatedWeights: Float32Array;
   /** True when no word grounded: the caller should fall back to a query-agnostic relevance map. */
   readonly fallback: boolean;
 }
@@ -237,6 +241,37 @@ function lookup(toks: readonly string[], lex: Lexicon): string | undefined {
  * word. Numbers are treated like stop words. Throws {@link LexiconError} for text over {@link MAX_QUERY_CHARS}
  * characters or {@link MAX_QUERY_WORDS} words.
  */
+/** Words that negate what follows until a restoring word: its objects are suppressed, the rest of the picture matters. */
+const NEGATIONS = new Set(['not', 'no', 'without', 'except', 'excluding', 'exclude', 'minus', 'ignore', 'ignoring']);
+/** Two-word negations: "other than", "apart from", "rather than". */
+const NEGATION_PAIRS = new Map([
+  ['other', 'than'],
+  ['apart', 'from'],
+  ['rather', 'than'],
+]);
+/** `but` after one of these negates ("everything but the dog", "all but cars"). */
+const EVERYTHING = new Set(['everything', 'all', 'anything', 'rest']);
+/** Words that end a negation ("no people, only cars", "not the dog but the cat"). */
+const RESTORES = new Set(['but', 'only', 'just']);
+
+/**
+ * What a token does to the negation state, from it, the token after it and the word before it:
+ * `negate` / `restore` with how many tokens the cue takes, or null when the token is no cue.
+ */
+function negationCue(
+  norm: string,
+  next: string | undefined,
+  before: string | undefined,
+  negating: boolean,
+): { cue: 'negate' | 'restore'; tokens: number } | null {
+  if (NEGATIONS.has(norm)) return { cue: 'negate', tokens: 1 };
+  if (next !== undefined && NEGATION_PAIRS.get(norm) === next) return { cue: 'negate', tokens: 2 };
+  if (norm === 'but' && before !== undefined && EVERYTHING.has(before)) return { cue: 'negate', tokens: 1 };
+  // "but not the truck": the `not` negates; `but` alone ends a negation.
+  if (negating && RESTORES.has(norm) && next !== 'not' && next !== 'no') return { cue: 'restore', tokens: 1 };
+  return null;
+}
+
 export function groundQuery(text: string, lex: Lexicon): QueryGrounding {
   if (typeof text !== 'string') throw new LexiconError('query must be a string');
   if (text.length > MAX_QUERY_CHARS) throw new LexiconError(`query is longer than ${MAX_QUERY_CHARS} characters (${text.length})`);
@@ -246,11 +281,21 @@ export function groundQuery(text: string, lex: Lexicon): QueryGrounding {
   const seenWords = new Set<string>();
   const seenUngrounded = new Set<string>();
   const classWeights = new Float32Array(lex.classes.length);
+  const negatedWeights = new Float32Array(lex.classes.length);
+  let negating = false;
+  let before: string | undefined;
 
   for (const item of segment(lower, lex)) {
     let i = 0;
     while (i < item.length) {
       const first = item[i] as Token;
+      const cue = negationCue(first.norm, item[i + 1]?.norm, before, negating);
+      before = first.norm;
+      if (cue) {
+        negating = cue.cue === 'negate';
+        i += cue.tokens;
+        continue;
+      }
       const skippable = lex.stopWords.has(first.norm) || NUMBER_RE.test(first.norm);
       // Longest phrase first; a phrase may contain stop words ("four poster"), a single stop word is dropped.
       let matched: string | undefined;
@@ -284,9 +329,23 @@ export function groundQuery(text: string, lex: Lexicon): QueryGrounding {
       const listed = category ? refs : refs.slice(0, MAX_CLASSES_PER_WORD);
       if (listed.length === 0) continue;
       const classes = listed.map((r) => ({ name: lex.classes[r.index] ?? String(r.index), weight: r.weight }));
-      for (const r of listed) if (r.weight > (classWeights[r.index] ?? 0)) classWeights[r.index] = r.weight;
-      words.push({ word: typed, matched, category, classes });
+      const into = negating ? negatedWeights : classWeights;
+      for (const r of listed) if (r.weight > (into[r.index] ?? 0)) into[r.index] = r.weight;
+      words.push({ word: typed, matched, category, classes, negated: negating });
     }
   }
-  return { words, ungrounded, classWeights, fallback: words.length === 0 };
+  return { words, ungrounded, classWeights, negatedWeights, fallback: words.length === 0 };
+}
+
+/**
+ * The weights the relevance fuses: a grounded class's weight, or minus its negated weight where the
+ * query negates it (a class both asked for and negated is suppressed). Null when no word grounded.
+ */
+export function signedWeights(g: QueryGrounding): Float32Array | null {
+  if (g.fallback) return null;
+  const w = Float32Array.from(g.classWeights);
+  g.negatedWeights.forEach((n, c) => {
+    if (n > 0) w[c] = -n;
+  });
+  return w;
 }

@@ -3,7 +3,7 @@ import { DEFAULT_PEAKS, type Detection, type DetectorOutput, decodeDetections, t
 import type { Detector } from './detector.js';
 import { DEFAULT_FUSE, type FuseOptions, fuse, type RelevanceMap } from './fuse.js';
 import { type Fit, type FitMode, fitFrame, frameToInput, modelInputSize } from './geometry.js';
-import { groundQuery, type Lexicon } from './lexicon.js';
+import { groundQuery, type Lexicon, signedWeights } from './lexicon.js';
 
 export interface Frame {
   width: number;
@@ -73,7 +73,15 @@ export class RelevanceFusion {
   constructor(readonly options: DetectorRelevanceOptions = DEFAULT_RELEVANCE) {}
 
   fromWeights(a: Analysis, weights: Float32Array | null): RelevanceMap & { detections: Detection[] } {
-    return weights === null ? this.agnosticMap(a) : this.map(a, weights);
+    if (weights === null) return this.agnosticMap(a);
+    if (!weights.some((w) => w < 0)) return this.map(a, weights);
+    // A negated class: everything the query asks for (the whole picture when it names nothing
+    // else) times one minus the negated objects' map. The boxes are the asked-for ones.
+    const wanted = weights.map((w) => Math.max(0, w));
+    const negated = weights.map((w) => Math.max(0, -w));
+    const keep = this.map(a, negated);
+    const base = wanted.some((w) => w > 0) ? this.map(a, wanted) : null;
+    return suppress(base, keep, a.frame.width, a.frame.height, this.options.fuse.patchSize);
   }
 
   private agnosticMap(a: Analysis) {
@@ -108,7 +116,7 @@ export class QueryRelevance extends RelevanceFusion {
   fromAnalysis(a: Analysis, query: string): RelevanceResult {
     const t0 = performance.now();
     const g = reportGrounding(query, this.lexicon);
-    const result = this.fromWeights(a, g.fallback ? null : g.classWeights);
+    const result = this.fromWeights(a, g.weights);
     return { ...result, grounding: g.grounding, ungrounded: g.ungrounded, fallback: g.fallback, ms: a.ms + performance.now() - t0 };
   }
 
@@ -186,8 +194,35 @@ export function reportGrounding(query: string, lexicon: Lexicon) {
   const grounding: GroundedWord[] = g.words.map((w) => ({
     word: w.word,
     classes: w.classes.map((c) => ({ name: c.name, weight: c.weight })),
+    ...(w.negated ? { negated: true as const } : {}),
   }));
-  return { grounding, ungrounded: [...g.ungrounded], fallback: g.fallback, classWeights: g.classWeights };
+  return { grounding, ungrounded: [...g.ungrounded], fallback: g.fallback, weights: signedWeights(g) };
+}
+
+/**
+ * `base` (or the whole picture, when null) times 1 − `negated`, per pixel; patch scores are the
+ * patches' means of the product. The evidence (`peak`) is the base's, 1 for the whole picture.
+ */
+export function suppress(
+  base: (RelevanceMap & { detections: Detection[] }) | null,
+  negated: RelevanceMap,
+  width: number,
+  height: number,
+  patchSize: number,
+): RelevanceMap & { detections: Detection[] } {
+  const map = new Float32Array(width * height);
+  for (let i = 0; i < map.length; i++) map[i] = (base ? (base.map[i] as number) : 1) * (1 - (negated.map[i] as number));
+  const cols = width / patchSize;
+  const rows = height / patchSize;
+  const patchScores = new Float32Array(cols * rows);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      const p = Math.floor(y / patchSize) * cols + Math.floor(x / patchSize);
+      patchScores[p] = (patchScores[p] as number) + (map[y * width + x] as number);
+    }
+  const n = patchSize * patchSize;
+  for (let p = 0; p < patchScores.length; p++) patchScores[p] = (patchScores[p] as number) / n;
+  return { width, height, map, patchScores, peak: base ? base.peak : 1, detections: base ? base.detections : [] };
 }
 
 function allClasses(n: number): Float32Array {

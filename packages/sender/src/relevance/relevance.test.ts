@@ -50,6 +50,25 @@ describe('detector-grounded relevance on dog.jpg', () => {
     expect(dog.grounding).toEqual([{ word: 'dog', classes: [{ name: 'dog', weight: 1 }] }]);
   });
 
+  it('"everything except the dog" keeps the picture and suppresses the dog; "cars but not dogs" the car alone', async () => {
+    const frame = await readSourceFrame(DOG);
+    const a = await model.analyse(frame);
+    const dogBox = strongest(model.fromAnalysis(a, 'dog'), 'dog');
+    const carBox = strongest(model.fromAnalysis(a, 'car'), 'car');
+    const but = model.fromAnalysis(a, 'everything except the dog');
+    expect(but.grounding).toEqual([{ word: 'dog', classes: [{ name: 'dog', weight: 1 }], negated: true }]);
+    expect(but.fallback).toBe(false);
+    expect(meanIn(but, dogBox)).toBeLessThan(0.5);
+    expect(meanIn(but, carBox)).toBeGreaterThan(0.95);
+    // Everywhere away from the dog the whole picture matters.
+    expect(but.map[5 * but.width + 5]).toBeGreaterThan(0.99);
+    expect(but.patchScores.length).toBe(60 * 45);
+    const mixed = model.fromAnalysis(a, 'cars but not dogs');
+    expect(meanIn(mixed, carBox)).toBeGreaterThan(0.4);
+    expect(meanIn(mixed, dogBox)).toBeLessThan(0.05);
+    expect(mixed.detections.every((d) => model.detector.classes[d.cls] !== 'dog')).toBe(true);
+  });
+
   it('synonyms ground; unknown words are reported; nothing grounded falls back to the baseline', async () => {
     const frame = await readSourceFrame(DOG);
     const a = await model.analyse(frame);
