@@ -32,9 +32,22 @@ describe('macroblockOffsets', () => {
   });
 
   it('covers a picture whose size is not a multiple of 16', () => {
-    const off = macroblockOffsets(new Float32Array(6 * 5).fill(1), 6, 8, 48, 40);
+    const off = macroblockOffsets(new Float32Array(6 * 5).fill(1), 6, 8, 48, 40, { ...DEFAULT_QP_TIERS, coverage: undefined });
     expect(off.length).toBe(3 * 3);
     expect(new Set(off)).toEqual(new Set([DEFAULT_QP_TIERS.focus]));
+  });
+
+  it('scales the focus and near offsets down as the focus covers more of the frame; the background keeps its own', () => {
+    // 8×4 patches (64×32 px) = 4×2 macroblocks; `k` macroblocks in focus, one near, the rest background.
+    const withFocus = (k: number) => {
+      const scores = new Float32Array(32);
+      for (let m = 0; m < k; m++) scores[(m % 4) * 2 + Math.floor(m / 4) * 16] = 1;
+      scores[7 + 8] = 0.3; // macroblock 3 (row 0), near unless in focus
+      return [...macroblockOffsets(scores, 8, 8, 64, 32, { ...DEFAULT_QP_TIERS, coverage: { from: 0.25, to: 0.75 } })];
+    };
+    expect(withFocus(1)).toEqual([-10, 4, 4, -5, 4, 4, 4, 4]); // 1/8 in focus: all of the offsets
+    expect(withFocus(4)).toEqual([-5, -5, -5, -5, 4, 4, 4, 4]); // half the frame: half the focus offset
+    expect(withFocus(6)).toEqual([0, 0, 0, 0, 0, 0, 4, 4]); // 3/4: none, the background still coarser
   });
 });
 
