@@ -3,14 +3,25 @@ import { join } from 'node:path';
 import { codecEntries } from '@mmsc/codec';
 import { h264Available } from '@mmsc/codec/h264-node';
 import { DEFAULT_MAX_MESSAGE_BYTES, type EngineName, EXIT } from '@mmsc/protocol';
-import { curvesOf, DEFAULT_ENGINE, DEFAULT_MODELS_DIR, engineFor, helloFor, loadCodecs, loadRelevance, readManifest } from '@mmsc/sender';
+import {
+  curvesOf,
+  DEFAULT_ENGINE,
+  DEFAULT_MODELS_DIR,
+  engineFor,
+  groundQuery,
+  helloFor,
+  loadCodecs,
+  loadLexicon,
+  loadRelevance,
+  readManifest,
+} from '@mmsc/sender';
 import { Command } from 'commander';
 import sharp from 'sharp';
 import { CliError } from '../errors.js';
 import { lineChart } from '../eval/plot.js';
 import { CLIPS, type Clip, clipGeometry, makeClip } from '../eval/video/clips.js';
 import { COCO_CLIPS, isCocoClip, makeCocoClip } from '../eval/video/coco-clips.js';
-import { movingMasks } from '../eval/video/regions.js';
+import { complementMasks, movingMasks } from '../eval/video/regions.js';
 import {
   DEFAULT_VIDEO_METHODS,
   engineMethods,
@@ -111,6 +122,21 @@ export function evalVideoCommand(): Command {
       ).catch((e: unknown) => {
         throw new CliError(`--clip: ${(e as Error).message}`, EXIT.usage);
       });
+      // A query that negates its objects ("everything except the dog") asks for the rest of the picture.
+      const grounded = groundQuery(o.query, await loadLexicon(o.models)).words;
+      const negated = grounded.filter((w) => w.negated);
+      if (clip.region?.kind === 'truth' && negated.length > 0) {
+        if (negated.length < grounded.length)
+          throw new CliError(
+            `--query: "${o.query}" both asks for and negates objects; a ${o.clip} clip's truth is one or the other`,
+            EXIT.usage,
+          );
+        clip.region = {
+          kind: 'truth',
+          label: `the rest of the picture: ${clip.region.label.replace(/^ground truth: /, '')}, negated`,
+          masks: complementMasks(clip.region.masks, size.width * size.height),
+        };
+      }
       if (o.truth) {
         if (clip.region?.kind === 'truth') throw new CliError(`--truth: the ${o.clip} clip brings its own ground truth`, EXIT.usage);
         clip.region = await readTruthDir(o.truth, clip.frames.length, size).catch((e: unknown) => {

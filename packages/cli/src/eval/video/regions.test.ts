@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { boxesMask, coverage, grow, maskPsnr, movingMasks, tourWindow, windowMask } from './regions.js';
+import { boxesMask, complementMasks, coverage, grow, maskPsnr, movingMasks, tourWindow, windowMask } from './regions.js';
 
 describe('video scoring regions', () => {
   it('windowMask shows the canvas through the window, scaled by nearest neighbour', () => {
@@ -23,6 +23,13 @@ describe('video scoring regions', () => {
     expect(maskPsnr(a, b, Uint8Array.from([0, 0]))).toBeNull();
     expect(maskPsnr(a, b, Uint8Array.from([1, 1]))).toBeCloseTo(10 * Math.log10((255 * 255 * 6) / 300), 6);
     expect(() => maskPsnr(a, b, new Uint8Array(3))).toThrow(RangeError);
+  });
+
+  it('complementMasks gives the rest of each frame, all of it where the region was empty', () => {
+    expect(complementMasks([Uint8Array.from([1, 0, 0]), null], 3).map((m) => [...m])).toEqual([
+      [0, 1, 1],
+      [1, 1, 1],
+    ]);
   });
 
   it('boxesMask fills boxes clipped to the frame, right and bottom exclusive', () => {

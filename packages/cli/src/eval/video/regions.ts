@@ -42,6 +42,14 @@ export function windowMask(mask: Uint8Array, cw: number, ch: number, win: Window
   return out;
 }
 
+/**
+ * The rest of the picture: every frame's complement of a region (a frame where it was empty is all
+ * set). The truth of a query that negates its objects ("everything except the dog").
+ */
+export function complementMasks(masks: readonly (Uint8Array | null)[], pixels: number): Uint8Array[] {
+  return masks.map((m) => (m ? m.map((v) => (v ? 0 : 1)) : new Uint8Array(pixels).fill(1)));
+}
+
 /** A w×h mask, 1 inside any of the boxes. */
 export function boxesMask(boxes: readonly Box[], w: number, h: number): Uint8Array {
   const inside = new Uint8Array(w * h);
