@@ -52,6 +52,13 @@ check(
   rel.coverage25.mmsc >= 0.78,
   `mmsc ${rel.coverage25.mmsc}, baseline ${rel.coverage25.baseline}`,
 );
+// "everything except Q" on the same pairs, scored against the rest of each picture.
+const neg = mmsc('relevance-eval', ...devPairs, '--form', 'negation');
+check(
+  'negation: AUROC ≥ 0.85 against the rest of the picture (200 dev pairs)',
+  neg.auroc.mmsc >= 0.85,
+  `mmsc ${neg.auroc.mmsc}, baseline ${neg.auroc.baseline}`,
+);
 check(
   'query beats the query-agnostic baseline by ≥ 0.06 AUROC',
   rel.auroc.mmsc - rel.auroc.baseline >= 0.06,
@@ -98,6 +105,8 @@ for (const [clip, query] of /** @type {[string, string][]} */ ([
   ['coco-tour', 'person'],
   ['coco-crowd', 'person'],
   ['coco-tour', 'cup and bottle'],
+  // Negated: its truth is the rest of the picture.
+  ['coco-tour', 'everything except the dog'],
 ])) {
   const v = mmsc('eval-video', '--clip', clip, '--coco', coco, '--query', query, '--bitrates', '250k,500k,1M,2M', '--methods', 'mmsc,vp8');
   const gain = v.methods.mmsc.regionPsnr.map((/** @type {number} */ x, /** @type {number} */ i) => x - v.methods.vp8.regionPsnr[i]);
