@@ -79,8 +79,8 @@ check(
   rates.map((r, i) => `${r}: ${m[i]} vs ${b[i]}`).join(', '),
 );
 
-// The default engine (h264) on the same pairs against a peer computed here, at the rates issue #13
-// judges: lower masked MSE than JPEG at each, full-frame PSNR no more than 1 dB below JPEG's.
+// The default engine (h264) on the same pairs against a peer computed here, at the stills'
+// rates: lower masked MSE than JPEG at each, full-frame PSNR no more than 1 dB below JPEG's.
 const outH = mkdtempSync(join(tmpdir(), 'mmsc-eval-h264-'));
 const stillRates = [0.02, 0.05, 0.1, 0.25];
 const evh = mmsc('eval', ...devPairs, '--rates', stillRates.join(','), '--methods', 'h264,jpeg', '--out', outH);

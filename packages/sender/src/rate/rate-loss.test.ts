@@ -67,7 +67,7 @@ const medianRate = (frames: { t: number; rate: number }[], from: number, to: num
 };
 
 describe('rate controller: loss is not congestion', () => {
-  // Targets of issue 21 are 85 % and 75 % of the link; the median of the time-based rule that read
+  // The targets are 85 % and 75 % of the link; the median of the time-based rule that read
   // every frame's arrival gap as the link's rate got 58–64 % and 36–40 % here (goodput 57–62 % and
   // 37–39 %).
   for (const [loss, rate, carried] of [
@@ -96,7 +96,7 @@ describe('rate controller: loss is not congestion', () => {
     }
   });
 
-  // Issue 21: ≥ 80 % of 5 Mbit/s within 2 s of a 1 → 5 Mbit/s step; the estimate is at ~2.1 Mbit/s then
+  // The target: ≥ 80 % of 5 Mbit/s within 2 s of a 1 → 5 Mbit/s step; the estimate is at ~2.1 Mbit/s then
   // (the probe creeps 2 % per frame up to 1.3 × the last ceiling before it speeds up).
   it.todo('climbs to ≥ 80 % of the link within 2 s of a step up (1 → 5 Mbit/s)');
 
