@@ -117,12 +117,24 @@ describe('rejects malformed input with a typed error', () => {
       tampered('query', (w) => w.push('extra')),
       'bad-arity',
     ));
-  it('a grounded word with a third element other than true, or a fourth', () => {
+  it('a grounded word whose flags are not 1..3, or with a fourth element', () => {
+    expect(
+      rejects(
+        tampered('grounding', (w) => (w[5] as unknown[][])[0]!.push(true)),
+        'bad-field',
+      ).field,
+    ).toBe('words[0].flags');
+    expect(
+      rejects(
+        tampered('grounding', (w) => (w[5] as unknown[][])[0]!.push(0)),
+        'out-of-range',
+      ).field,
+    ).toBe('words[0].flags');
     const e = rejects(
-      tampered('grounding', (w) => (w[5] as unknown[][])[0]!.push(false)),
-      'bad-field',
+      tampered('grounding', (w) => (w[5] as unknown[][])[0]!.push(4)),
+      'out-of-range',
     );
-    expect(e.field).toBe('words[0].negated');
+    expect(e.field).toBe('words[0].flags');
     rejects(
       tampered('grounding', (w) => (w[5] as unknown[][])[0]!.push(true, true)),
       'bad-arity',

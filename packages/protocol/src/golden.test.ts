@@ -35,10 +35,12 @@ const HAND: Record<string, string> = {
   picture: `98 01 07 09 ${f64['1000.5']} cd012c c3 ce00015f90 cd0118`,
   // [1, 6, 7, bin(03 01 02 aa)]: fixarray(4), tag 6, three Rice parameters then one byte of residuals
   base: '94 01 06 07 c404 030102aa',
-  // [1, 4, "q2", "no dog", false, [["dog", [["dog", 1]], true]], []]: fixarray(7), tag 4, false = c2,
-  // words fixarray(1) holding the word's fixarray(3): fixstr(3) "dog", classes fixarray(1) of
-  // fixarray(2) ["dog", 1], then true = c3; ungrounded empty fixarray (90)
-  'grounding.negated': '97 01 04 a2 7132 a6 6e6f20646f67 c2 91 93 a3 646f67 91 92 a3 646f67 01 c3 90',
+  // [1, 4, "q2", "cat, no dog", false, [["cat", [["cat", 1]], 2], ["dog", [["dog", 1]], 1]], []]:
+  // fixarray(7), tag 4, fixstr(11), false = c2, words fixarray(2), each word fixarray(3): fixstr(3),
+  // classes fixarray(1) of fixarray(2) [name, 1], then its flags (2: not in view; 1: negated) as
+  // positive fixints; ungrounded empty fixarray (90)
+  'grounding.flags':
+    '97 01 04 a2 7132 ab 6361742c206e6f20646f67 c2 92 93 a3 636174 91 92 a3 636174 01 02 93 a3 646f67 91 92 a3 646f67 01 01 90',
   // [1, 18, "decode-error"]: fixarray(3), tag 18 = 0x12, fixstr(12)
   refresh: '93 01 12 ac 6465636f64652d6572726f72',
   // [1, 2, 8, 1000.5, 64, 0, 1, 198, 2, 0, bin(09), bin(30..47)]: one part of one; a tie between
@@ -63,7 +65,7 @@ describe('golden wire vectors', () => {
   });
 
   it('agree with the bytes worked out by hand', () => {
-    for (const name of ['frame', 'video', 'picture', 'base', 'grounding.negated', 'query', 'feedback', 'refresh', 'error'])
+    for (const name of ['frame', 'video', 'picture', 'base', 'grounding.flags', 'query', 'feedback', 'refresh', 'error'])
       expect(hex(name), name).toBe(hand(name));
     expect(parts()).toEqual([hand('frame.part0'), hand('frame.part1')]);
   });

@@ -156,7 +156,12 @@ export interface GroundedWord {
   classes: { name: string; weight: number }[];
   /** Set when the query asks for everything but this ("everything except the dog", "no people"): its classes are suppressed. */
   negated?: true;
+  /** Set when none of the word's objects is detected in the sender's latest frames (the grounding is sent again when that changes). */
+  notInView?: true;
 }
+
+/** Bits of a grounded word's third element on the wire (omitted when none is set). */
+export const WORD_FLAGS = { negated: 1, notInView: 2 } as const;
 
 /** Sender → receiver: what a query was understood as. */
 export interface GroundingMessage {

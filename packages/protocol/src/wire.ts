@@ -1,4 +1,4 @@
-import { arr, bin, bool, describe, int, list, num, str, tuple } from './check.js';
+import { arr, bin, bool, int, list, num, str, tuple } from './check.js';
 import type { ProtocolContext } from './context.js';
 import { ProtocolError } from './errors.js';
 import { decodeLevels, encodeLevels } from './level-coding.js';
@@ -27,6 +27,7 @@ import {
   type RelevanceMessage,
   type VideoMessage,
   type VideoTransport,
+  WORD_FLAGS,
 } from './types.js';
 
 // Messages travel as positional msgpack arrays `[version, type, ...fields]` (PROTOCOL.md § Messages).
@@ -75,8 +76,9 @@ export function toWire(m: Message): unknown[] {
         m.fallback,
         list(m.words, 'words', LIMITS.words).map((w) => {
           const classes = list(w.classes, 'classes', LIMITS.classesPerWord).map((c) => [c.name, c.weight]);
-          // A negated word carries a third element; an ordinary one stays a pair.
-          return w.negated ? [w.word, classes, true] : [w.word, classes];
+          // A word with flags carries them as a third element; an ordinary one stays a pair.
+          const flags = (w.negated ? WORD_FLAGS.negated : 0) | (w.notInView ? WORD_FLAGS.notInView : 0);
+          return flags ? [w.word, classes, flags] : [w.word, classes];
         }),
         m.ungrounded,
       ];
@@ -269,7 +271,7 @@ function relevance(f: unknown[], ctx: ProtocolContext): RelevanceMessage {
 
 function grounding(f: unknown[]): GroundingMessage {
   const words = arr(f[3], 'words', LIMITS.words).map((e, i): GroundedWord => {
-    const [w, cs, negated] = tuple(e, `words[${i}]`, Array.isArray(e) && e.length === 3 ? 3 : 2);
+    const [w, cs, flags] = tuple(e, `words[${i}]`, Array.isArray(e) && e.length === 3 ? 3 : 2);
     const word: GroundedWord = {
       word: str(w, `words[${i}].word`, LIMITS.wordBytes),
       classes: arr(cs, `words[${i}].classes`, LIMITS.classesPerWord).map((c, j) => {
@@ -278,15 +280,11 @@ function grounding(f: unknown[]): GroundingMessage {
         return { name: str(name, `${p}.name`, LIMITS.wordBytes), weight: num(weight, `${p}.weight`, 0, 1) };
       }),
     };
-    if (negated !== undefined) {
-      // Only `true` is sent: an ordinary word is a pair, so a third element that is not true is a mistake.
-      if (negated !== true)
-        throw new ProtocolError(
-          'bad-field',
-          `a negated word's third element must be true, got ${describe(negated)}`,
-          `words[${i}].negated`,
-        );
-      word.negated = true;
+    if (flags !== undefined) {
+      // A word without flags is a pair: a third element of 0, or with a bit not defined, is a mistake.
+      const f = int(flags, `words[${i}].flags`, 1, WORD_FLAGS.negated | WORD_FLAGS.notInView);
+      if (f & WORD_FLAGS.negated) word.negated = true;
+      if (f & WORD_FLAGS.notInView) word.notInView = true;
     }
     return word;
   });
