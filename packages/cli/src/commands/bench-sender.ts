@@ -129,7 +129,7 @@ async function bench(
       analysisMs: a.ms,
       codes: new PatchCodeCache(patches, enc),
       ms: 0,
-      relevance: async () => ({ patchScores: scores, ms: 0 }),
+      relevance: async () => ({ patchScores: scores, best: new Float32Array(relevance.detector.classes.length), ms: 0 }),
     };
     const out = await link.encode(frame, { frameId: i, captureTs: i * 100, budget: o.budget }, scores);
     if (!out && !engine.temporal) throw new CliError(`budget ${o.budget} B is too small for one frame`, EXIT.failed);

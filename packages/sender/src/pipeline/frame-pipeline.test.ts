@@ -18,12 +18,12 @@ class RecordingModels implements PipelineModels {
       patches: new Uint8Array(n * 192),
       variances: new Float32Array(n),
       analysisMs: 0,
-      relevance: queries.map((q) => [q.key, { patchScores: scores(q), ms: 0 }]),
+      relevance: queries.map((q) => [q.key, { patchScores: scores(q), best: new Float32Array(80), ms: 0 }]),
     };
   }
   async fuse(_seq: number, q: QueryWeights) {
     this.fused.push(q);
-    return { patchScores: new Float32Array(1), ms: 0 };
+    return { patchScores: new Float32Array(1), best: new Float32Array(80), ms: 0 };
   }
   async encodeIndexed(): Promise<Uint8Array> {
     return new Uint8Array(0);
@@ -44,7 +44,14 @@ const source = (): FrameSource => ({
 });
 const weights = new Float32Array(80);
 weights[16] = 1;
-const query = (text: string, key: string, w: Float32Array | null): GroundedQuery => ({ key, text, weights: w, words: [], ungrounded: [] });
+const query = (text: string, key: string, w: Float32Array | null): GroundedQuery => ({
+  key,
+  text,
+  weights: w,
+  words: [],
+  wordClasses: [],
+  ungrounded: [],
+});
 
 describe('SourcePipeline', () => {
   it('sends the models each query’s class weights once by key, never its text', async () => {

@@ -28,6 +28,8 @@ export interface PipelineHealth {
 export interface FrameRelevance {
   /** Mean relevance of each 8×8 patch, row-major, in [0, 1]. */
   patchScores: Float32Array;
+  /** Per detector class, the best score of a detection of it that the map used (0: none); whether a word's objects are in view. */
+  best: Float32Array;
   /** Time of the fusion, ms. */
   ms: number;
 }
@@ -198,8 +200,10 @@ export class InlineModels implements PipelineModels {
 
   private fused(a: Analysis, q: QueryWeights): FrameRelevance {
     const t0 = performance.now();
-    const patchScores = this.relevance.fromWeights(a, q.weights).patchScores;
-    return { patchScores, ms: a.ms + performance.now() - t0 };
+    const r = this.relevance.fromWeights(a, q.weights);
+    const best = new Float32Array(a.out.classes);
+    for (const d of r.detections) if (d.score > (best[d.cls] as number)) best[d.cls] = d.score;
+    return { patchScores: r.patchScores, best, ms: a.ms + performance.now() - t0 };
   }
 
   async encodeIndexed(seq: number, bytes: number, idx: Uint32Array): Promise<Uint8Array> {

@@ -44,16 +44,19 @@ async function answer(models: InlineModels, req: WorkerRequest): Promise<[Worker
   switch (req.op) {
     case 'process': {
       const f = await models.process({ width: req.width, height: req.height, data: req.data }, req.queries);
-      const relevance = f.relevance.map(([q, r]): [string, typeof r] => [q, { ...r, patchScores: own(r.patchScores) }]);
+      const relevance = f.relevance.map(([q, r]): [string, typeof r] => [q, { ...r, patchScores: own(r.patchScores), best: own(r.best) }]);
       // The patches go over as a copy: the worker keeps its own for encodeIndexed.
       const patches = own(f.patches);
-      const buffers = [patches, f.variances, ...relevance.map(([, r]) => r.patchScores)];
+      const buffers = [patches, f.variances, ...relevance.flatMap(([, r]) => [r.patchScores, r.best])];
       return [{ id: req.id, ok: true, op: 'process', ...f, patches, relevance }, buffers.map((b) => b.buffer as ArrayBuffer)];
     }
     case 'fuse': {
       const r = await models.fuse(req.seq, req.query);
-      const relevance = { ...r, patchScores: own(r.patchScores) };
-      return [{ id: req.id, ok: true, op: 'fuse', relevance }, [relevance.patchScores.buffer as ArrayBuffer]];
+      const relevance = { ...r, patchScores: own(r.patchScores), best: own(r.best) };
+      return [
+        { id: req.id, ok: true, op: 'fuse', relevance },
+        [relevance.patchScores.buffer as ArrayBuffer, relevance.best.buffer as ArrayBuffer],
+      ];
     }
     case 'encodeIndexed': {
       const codes = own(await models.encodeIndexed(req.seq, req.bytes, req.idx));

@@ -36,13 +36,17 @@ describe('WorkerModels', () => {
     expect(a.variances).toEqual(b.variances);
     // By the weights' key, each once; no grounding comes back (it was made here).
     expect(a.relevance.map(([key]) => key)).toEqual([q('dog').key, q('car and bicycle').key]);
-    expect(Object.keys(a.relevance[0]?.[1] ?? {}).sort()).toEqual(['ms', 'patchScores']);
+    expect(Object.keys(a.relevance[0]?.[1] ?? {}).sort()).toEqual(['best', 'ms', 'patchScores']);
+    // The dog's best detection comes back with the map (whether it is in view).
+    expect((a.relevance[0] as [string, { best: Float32Array }])[1].best.length).toBe(80);
     for (const [i, [, r]] of a.relevance.entries()) {
       const { ms: _, ...want } = (b.relevance[i] as [string, typeof r])[1];
       expect({ ...r, ms: 0 }).toEqual({ ...want, ms: 0 }); // all but the timing
     }
     const later = await worker.fuse(a.seq, q('person'));
-    expect(later.patchScores).toEqual((await inline.fuse(b.seq, q('person'))).patchScores);
+    const inlineLater = await inline.fuse(b.seq, q('person'));
+    expect(later.patchScores).toEqual(inlineLater.patchScores);
+    expect(later.best).toEqual(inlineLater.best);
     expect(later.patchScores).not.toEqual((a.relevance[0] as [string, typeof later])[1].patchScores);
     const patches = a.patches.subarray(0, 192 * 300);
     for (const bytes of [12, 24, 48, 192]) {

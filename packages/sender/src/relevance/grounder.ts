@@ -19,6 +19,8 @@ export interface GroundedQuery {
    */
   readonly weights: Float32Array | null;
   readonly words: readonly GroundedWord[];
+  /** Per word, its classes as detector channel indices with their weights (for "in view"; not sent). */
+  readonly wordClasses: readonly (readonly { index: number; weight: number }[])[];
   readonly ungrounded: readonly string[];
 }
 
@@ -48,22 +50,27 @@ export function groundText(text: string, lexicon: Lexicon): GroundedQuery {
       classes: w.classes.map((c) => ({ name: c.name, weight: c.weight })),
       ...(w.negated ? { negated: true as const } : {}),
     })),
+    wordClasses: g.words.map((w) => w.classes.map((c) => ({ index: lexicon.classes.indexOf(c.name), weight: c.weight }))),
     ungrounded: [...g.ungrounded],
   };
 }
 
-/** The grounding report for a receiver's query, its echoed strings cut to the protocol's limits (the words are the peer's). */
-export function groundingMessage(queryId: string, q: GroundedQuery): GroundingMessage {
+/**
+ * The grounding report for a receiver's query, its echoed strings cut to the protocol's limits (the
+ * words are the peer's); `notInView`: indices of the words none of whose objects is in view.
+ */
+export function groundingMessage(queryId: string, q: GroundedQuery, notInView: readonly number[] = []): GroundingMessage {
   const word = (w: string) => truncateUtf8(w, LIMITS.wordBytes);
   return {
     type: 'grounding',
     queryId: truncateUtf8(queryId, LIMITS.idBytes),
     text: truncateUtf8(q.text, LIMITS.textBytes),
     fallback: q.weights === null,
-    words: q.words.slice(0, LIMITS.words).map((w) => ({
+    words: q.words.slice(0, LIMITS.words).map((w, i) => ({
       word: word(w.word),
       classes: w.classes.slice(0, LIMITS.classesPerWord).map((c) => ({ name: word(c.name), weight: c.weight })),
       ...(w.negated ? { negated: true as const } : {}),
+      ...(notInView.includes(i) ? { notInView: true as const } : {}),
     })),
     ungrounded: q.ungrounded.slice(0, LIMITS.words).map(word),
   };

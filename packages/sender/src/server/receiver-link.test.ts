@@ -14,7 +14,7 @@ import { type LinkOptions, PACE_GAIN, ReceiverLink } from './receiver-link.js';
 const hello: HelloMessage = patchesHello();
 
 /** A grounding without a lexicon: every query grounds to nothing in particular. */
-const plain = (text: string): GroundedQuery => ({ key: text, text, weights: null, words: [], ungrounded: [] });
+const plain = (text: string): GroundedQuery => ({ key: text, text, weights: null, words: [], wordClasses: [], ungrounded: [] });
 
 function link(id = 'a', o: Partial<LinkOptions> = {}) {
   const peer = new FakePeer();
@@ -123,6 +123,25 @@ describe('ReceiverLink', () => {
       encodeMessage({ type: 'feedback', frameId: 0, bytesReceived: sent.bytesSent, partsReceived: 1, receiveTs: Date.now() }),
     );
     expect(l.snapshot().rate.backlogBytes).toBe(0);
+  });
+
+  it('tells the receiver again when the query’s objects leave the view for 3 frames, and when they come back', async () => {
+    const { l, peer } = await lexiconLink();
+    l.setQuery('q9', 'stop sign');
+    const groundings = () => peer.sent.filter((m) => m.type === 'grounding' && m.queryId === 'q9');
+    const absent = new FakePipeline();
+    absent.best.fill(0);
+    const present = new FakePipeline();
+    const through = async (p: FakePipeline) => expect(await l.send(await p.next([]), Date.now(), performance.now())).toBe('sent');
+    await through(absent);
+    await through(absent);
+    expect(groundings()).toHaveLength(1);
+    await through(absent);
+    expect(groundings()).toHaveLength(2);
+    expect(groundings().at(-1)).toMatchObject({ words: [{ word: 'stop sign', notInView: true }] });
+    for (let k = 0; k < 3; k++) await through(present);
+    expect(groundings()).toHaveLength(3);
+    expect(groundings().at(-1)).not.toHaveProperty('words.0.notInView');
   });
 
   it('sends the relevance map on its first frame, then with the frame after a query change', async () => {

@@ -19,6 +19,7 @@ import { PipelineError, type PipelineFrame } from '../pipeline/frame-pipeline.js
 import { DEFAULT_RATE, RateController } from '../rate/rate-controller.js';
 import { TrackArrivals } from '../rate/track-arrivals.js';
 import { type GroundedQuery, groundingMessage } from '../relevance/grounder.js';
+import { ViewTracker, wordsNotInView } from '../relevance/in-view.js';
 import { defaultLimits, type Limits, RefusalCounter, TokenBucket } from './limits.js';
 import { type LinkCounters, type LinkStats, newCounters, round } from './link-stats.js';
 import type { PeerEvents } from './peer.js';
@@ -103,6 +104,8 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
   private readonly rate: RateController;
   private encoder: LinkEncoder;
   private query: { id: string; grounded: GroundedQuery };
+  /** What the receiver was told of the query's words in view (`in-view.ts`). */
+  private view = new ViewTracker();
   /** The query changed since the last relevance map went out. */
   private mapDue = true;
   private nextFrameId = 0;
@@ -199,6 +202,7 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
     }
     if (grounded.text !== this.query.grounded.text) this.mapDue = true;
     this.query = { id: queryId, grounded };
+    this.view = new ViewTracker();
     this.sendMessage(groundingMessage(queryId, grounded));
   }
 
@@ -360,8 +364,12 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
       return 'skipped';
     }
     const t1 = performance.now();
-    const r = await frame.relevance(this.query.grounded);
+    const query = this.query;
+    const r = await frame.relevance(query.grounded);
     if (!this.open) return 'gone';
+    // Whether the words' objects are in view; the grounding goes again when that changes.
+    if (query === this.query && this.view.update(wordsNotInView(query.grounded, r.best)))
+      this.sendMessage(groundingMessage(query.id, query.grounded, this.view.notInView));
     const tRel = performance.now() - t1;
     const budgetAt = performance.now() / 1000;
     let budget = this.rate.budget(budgetAt);
@@ -465,7 +473,7 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
     if (this.helloSent) return;
     this.sendBytes(this.helloWire());
     this.helloSent = true;
-    this.sendMessage(groundingMessage(this.query.id, this.query.grounded));
+    this.sendMessage(groundingMessage(this.query.id, this.query.grounded, this.view.notInView));
     this.emit('open');
   }
 

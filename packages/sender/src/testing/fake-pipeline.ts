@@ -34,6 +34,8 @@ export class FakePipeline implements FramePipeline {
   healthNow: PipelineHealth = { ok: true };
   /** Make every frame's `relevance()` reject with this (the models went away mid-frame), until null. */
   relevanceFailsWith: Error | null = null;
+  /** Per detector class, the best detection score frames report (every class in view by default). */
+  best = new Float32Array(80).fill(1);
   closed = false;
   warmedUp = false;
 
@@ -73,7 +75,7 @@ export class FakePipeline implements FramePipeline {
           this.fused.push(text);
           const patchScores = new Float32Array(n);
           for (let p = 0; p < n; p++) patchScores[p] = p % cols < cols / 2 === (text === 'left') ? 1 : 0;
-          r = { patchScores, ms: 0 };
+          r = { patchScores, best: Float32Array.from(this.best), ms: 0 };
           memo.set(query.key, r);
         }
         return r;
