@@ -57,6 +57,13 @@ export function renderGrounding(target: HTMLElement, g: GroundingMessage | null)
             ),
           ),
         ),
+        w.notInView
+          ? el(
+              'span',
+              { class: 'g-absent', data: { test: 'not-in-view' }, title: 'none of these objects is detected in the picture now' },
+              'not in view',
+            )
+          : null,
       ),
     );
   }

@@ -252,6 +252,23 @@ describe('browser receiver (Chromium)', () => {
     await page.close();
   });
 
+  it('says “not in view” for a query whose objects are not in the picture: "stop sign" on the dog', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(sender.page('/?debug'));
+    await waitForState(page, 's.grounding && s.grounding.queryId === "initial"', 90_000);
+    await page.fill('#query', 'stop sign');
+    await page.press('#query', 'Enter');
+    await waitForState(page, `s.queryStatus.state === 'absent'`, 20_000);
+    expect((await api(page).state()).queryStatus.text).toBe('Not in view: nothing in the picture matches “stop sign”.');
+    await page.locator('#grounding [data-word="stop sign"] [data-test="not-in-view"]').waitFor({ timeout: 5_000 });
+    // Back to the dog: in view again.
+    await page.fill('#query', 'dog');
+    await page.press('#query', 'Enter');
+    await waitForState(page, `s.queryStatus.state === 'applied'`, 20_000);
+    await expect(page.locator('#grounding [data-test="not-in-view"]').count()).resolves.toBe(0);
+    await page.close();
+  });
+
   it('reconnects on its own when the sender restarts, and re-sends the operator’s query', async () => {
     const port = await freePort();
     let second: Awaited<ReturnType<typeof startSender>> | null = null;

@@ -65,6 +65,39 @@ describe('QueryWorkflow', () => {
     expect(w.status()).toEqual({ state: 'applied', text: '“car” shapes the picture since frame #9.' });
   });
 
+  it('says which words are not in view, and “not in view” when none of its objects is', () => {
+    const w = workflow();
+    w.q.submit('dog and stop sign');
+    const id = w.q.wanted!.queryId;
+    w.clock.t = 1100;
+    w.q.grounded(id, false, [], 2);
+    w.q.shown(4, 1200);
+    expect(w.status()).toEqual({ state: 'applied', text: '“dog and stop sign” shapes the picture since frame #4.' });
+    // The sender sends the grounding again when what is in view changes.
+    expect(w.q.grounded(id, false, ['stop sign'], 2)).toBe('operator');
+    expect(w.status()).toEqual({
+      state: 'applied',
+      text: '“dog and stop sign” shapes the picture since frame #4; not in view: “stop sign”.',
+    });
+    w.q.grounded(id, false, ['dog', 'stop sign'], 2);
+    expect(w.status()).toEqual({ state: 'absent', text: 'Not in view: nothing in the picture matches “dog”, “stop sign”.' });
+    w.q.grounded(id, false, [], 2);
+    expect(w.status()?.state).toBe('applied');
+    expect(w.q.wanted?.groundedAt).toBe(1100); // a later grounding of the same query is no new grounding
+  });
+
+  it('a grounding that says “not in view” before the first frame waits for it', () => {
+    const w = workflow();
+    w.q.submit('stop sign');
+    const id = w.q.wanted!.queryId;
+    w.clock.t = 1000;
+    w.q.grounded(id, false, [], 1);
+    w.q.grounded(id, false, ['stop sign'], 1);
+    expect(w.status()?.state).toBe('pending');
+    w.q.shown(3, 1001);
+    expect(w.status()).toEqual({ state: 'absent', text: 'Not in view: nothing in the picture matches “stop sign”.' });
+  });
+
   it('tells the sender’s own query, an older query and the fallback apart', () => {
     const w = workflow();
     expect(w.q.grounded('initial', false)).toBe('sender');

@@ -4,7 +4,8 @@
  */
 import { LIMITS } from '@mmsc/protocol';
 
-export type QueryState = 'idle' | 'pending' | 'applied' | 'error';
+/** `absent`: grounded and applied, but none of the objects it asks for is in view. */
+export type QueryState = 'idle' | 'pending' | 'applied' | 'absent' | 'error';
 
 export interface QueryPorts {
   now(): number;
@@ -19,6 +20,9 @@ export interface Wanted {
   sentAt: number | null;
   groundedAt: number | null;
   firstFrameId: number | null;
+  /** Its words the sender reports not in view, and how many of its words ask for objects (not negated). */
+  notInView: string[];
+  asked: number;
 }
 
 export class QueryWorkflow {
@@ -34,7 +38,15 @@ export class QueryWorkflow {
       this.ports.status('error', `A query is at most ${LIMITS.textBytes} bytes.`);
       return;
     }
-    this.wanted = { queryId: `q${++this.seq}-${this.ports.now().toString(36)}`, text, sentAt: null, groundedAt: null, firstFrameId: null };
+    this.wanted = {
+      queryId: `q${++this.seq}-${this.ports.now().toString(36)}`,
+      text,
+      sentAt: null,
+      groundedAt: null,
+      firstFrameId: null,
+      notInView: [],
+      asked: 0,
+    };
     this.resend();
   }
 
@@ -57,9 +69,16 @@ export class QueryWorkflow {
    * The sender grounded a query. 'sender' when it is the sender's own (the operator chose none yet),
    * 'operator' when it is the one the operator chose, 'stale' for an older one of theirs.
    */
-  grounded(queryId: string, fallback: boolean): 'operator' | 'sender' | 'stale' {
+  grounded(queryId: string, fallback: boolean, notInView: readonly string[] = [], asked = 0): 'operator' | 'sender' | 'stale' {
     const w = this.wanted;
     if (w && queryId === w.queryId) {
+      w.notInView = [...notInView];
+      w.asked = asked;
+      if (w.groundedAt !== null) {
+        // The same query again: what of it is in view changed.
+        if (w.firstFrameId !== null) this.applied(w, w.firstFrameId);
+        return 'operator';
+      }
       w.groundedAt = this.ports.now();
       const ms = w.sentAt === null ? 0 : w.groundedAt - w.sentAt;
       const lead = fallback ? 'Nothing in it grounded (query-agnostic fallback)' : `Grounded in ${ms} ms`;
@@ -79,7 +98,17 @@ export class QueryWorkflow {
     const w = this.wanted;
     if (!w || w.groundedAt === null || w.firstFrameId !== null || receiveTs === undefined || receiveTs <= w.groundedAt) return;
     w.firstFrameId = frameId;
-    this.ports.status('applied', `“${w.text}” shapes the picture since frame #${frameId}.`);
+    this.applied(w, frameId);
+  }
+
+  /** The status of a query in force: shaping the picture, or with (some of) its objects not in view. */
+  private applied(w: Wanted, frameId: number): void {
+    const missing = w.notInView.map((m) => `“${m}”`).join(', ');
+    if (w.notInView.length > 0 && w.notInView.length >= w.asked)
+      this.ports.status('absent', `Not in view: nothing in the picture matches ${missing}.`);
+    else if (w.notInView.length > 0)
+      this.ports.status('applied', `“${w.text}” shapes the picture since frame #${frameId}; not in view: ${missing}.`);
+    else this.ports.status('applied', `“${w.text}” shapes the picture since frame #${frameId}.`);
   }
 
   /** A sender error; it concerns the query when its `ref` names it. */

@@ -402,7 +402,16 @@ export class ReceivingSession<C extends ChannelLike> extends Emitter<ReceivingEv
     switch (m.type) {
       case 'grounding': {
         this.grounding = m;
-        this.emit('grounding', m, this.machine.query.grounded(m.queryId, m.fallback));
+        this.emit(
+          'grounding',
+          m,
+          this.machine.query.grounded(
+            m.queryId,
+            m.fallback,
+            m.words.filter((w) => w.notInView).map((w) => w.word),
+            m.words.filter((w) => !w.negated).length,
+          ),
+        );
         return;
       }
       case 'relevance':
