@@ -59,6 +59,17 @@ describe('mmsc CLI', () => {
     expect(oneLine(r.stderr)).toMatch(/query has more than 64 words/);
   });
 
+  it('relevance --json says which words are in view: the dog is, a stop sign is not; a negated word is not judged', () => {
+    const r = run('relevance', '--image', image, '--query', 'dog and stop sign', '--json');
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).grounding.map((w: { word: string; inView?: boolean }) => [w.word, w.inView])).toEqual([
+      ['dog', true],
+      ['stop sign', false],
+    ]);
+    const n = JSON.parse(run('relevance', '--image', image, '--query', 'everything except the dog', '--json').stdout);
+    expect(n.grounding).toEqual([{ word: 'dog', classes: [{ name: 'dog', weight: 1 }], negated: true }]);
+  });
+
   it('relevance refuses an --out it cannot write, in one line', () => {
     const r = run('relevance', '--image', image, '--out', '/nonexistent/dir/x.png');
     expect(r.status).not.toBe(0);

@@ -1,7 +1,16 @@
 import { access, constants, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { EXIT } from '@mmsc/protocol';
-import { DEFAULT_MODELS_DIR, groundQuery, LexiconError, loadRelevance, readSourceFrame, writeOverlay } from '@mmsc/sender';
+import {
+  DEFAULT_MODELS_DIR,
+  groundQuery,
+  groundText,
+  LexiconError,
+  loadRelevance,
+  readSourceFrame,
+  wordsNotInView,
+  writeOverlay,
+} from '@mmsc/sender';
 import { Command } from 'commander';
 import { CliError } from '../errors.js';
 import { frameOptionsOf, withFrameOptions } from './frame-options.js';
@@ -66,6 +75,11 @@ export function relevanceCommand(): Command {
         }
       }
       const classes = model.detector.classes;
+      // Whether each word's objects are in view (as the sender tells a receiver; negated words are not judged).
+      const best = new Float32Array(classes.length);
+      for (const d of r.detections) if (d.score > (best[d.cls] as number)) best[d.cls] = d.score;
+      const absent = opts.baseline ? [] : wordsNotInView(groundText(opts.query, model.lexicon), best);
+      const grounding = r.grounding.map((w, i) => (w.negated ? w : { ...w, inView: !absent.includes(i) }));
       if (opts.json) {
         console.log(
           JSON.stringify({
@@ -73,7 +87,7 @@ export function relevanceCommand(): Command {
             height: r.height,
             model: opts.baseline ? 'query-agnostic baseline' : model.name,
             patchScores: Array.from(r.patchScores, (v) => Number(v.toFixed(4))),
-            grounding: r.grounding,
+            grounding,
             ungrounded: r.ungrounded,
             fallback: r.fallback,
             detections: r.detections
@@ -92,7 +106,10 @@ export function relevanceCommand(): Command {
       console.log(
         `${opts.image} → ${frame.width}×${frame.height}, ${opts.baseline ? 'query-agnostic baseline' : `query "${opts.query}"`}, ${r.ms.toFixed(1)} ms`,
       );
-      for (const w of r.grounding) console.log(`  "${w.word}" → ${w.classes.map((c) => `${c.name} ${c.weight.toFixed(2)}`).join(', ')}`);
+      for (const w of grounding)
+        console.log(
+          `  ${w.negated ? 'not ' : ''}"${w.word}" → ${w.classes.map((c) => `${c.name} ${c.weight.toFixed(2)}`).join(', ')}${'inView' in w && !w.inView ? ' (not in view)' : ''}`,
+        );
       for (const w of r.ungrounded) console.log(`  "${w}" → matched nothing (not among the 80 COCO classes the detector knows)`);
       if (r.fallback) console.log('  no word grounded: showing the query-agnostic baseline map');
       const top = [...r.detections].sort((x, y) => y.score - x.score).slice(0, 5);
