@@ -44,7 +44,7 @@ export { WorkerModels } from './pipeline/worker-models.js';
 // Relevance: a query grounded with the lexicon, the detector, their fusion
 export type { DetectorOutput } from './relevance/decode-detections.js';
 export { type GroundedQuery, groundText } from './relevance/grounder.js';
-export { IN_VIEW_SCORE, wordsNotInView } from './relevance/in-view.js';
+export { bestPerClass, IN_VIEW_SCORE, wordsNotInView } from './relevance/in-view.js';
 export { groundQuery, type Lexicon, LexiconError } from './relevance/lexicon.js';
 export { loadFusion, loadLexicon, loadRelevance } from './relevance/load-relevance.js';
 export { type Analysis, DEFAULT_RELEVANCE, DetectorRelevance, QueryRelevance } from './relevance/relevance-model.js';

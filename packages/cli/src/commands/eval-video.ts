@@ -11,7 +11,6 @@ import {
   groundQuery,
   helloFor,
   loadCodecs,
-  loadLexicon,
   loadRelevance,
   readManifest,
 } from '@mmsc/sender';
@@ -122,8 +121,9 @@ export function evalVideoCommand(): Command {
       ).catch((e: unknown) => {
         throw new CliError(`--clip: ${(e as Error).message}`, EXIT.usage);
       });
+      const [relevance, manifest] = await Promise.all([loadRelevance(o.models), readManifest(o.models)]);
       // A query that negates its objects ("everything except the dog") asks for the rest of the picture.
-      const grounded = groundQuery(o.query, await loadLexicon(o.models)).words;
+      const grounded = groundQuery(o.query, relevance.lexicon).words;
       const negated = grounded.filter((w) => w.negated);
       if (clip.region?.kind === 'truth' && negated.length > 0) {
         if (negated.length < grounded.length)
@@ -155,7 +155,6 @@ export function evalVideoCommand(): Command {
         ),
       };
       const region = clip.region;
-      const [relevance, manifest] = await Promise.all([loadRelevance(o.models), readManifest(o.models)]);
       const entries = codecEntries(manifest);
       const hello = helloFor(entries, fps, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_ENGINE, size);
       const patchCodecs = methods.some((m) => m === 'patches' || usesPatchCodes(byEngine.get(m)))

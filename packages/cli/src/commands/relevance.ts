@@ -2,6 +2,7 @@ import { access, constants, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { EXIT } from '@mmsc/protocol';
 import {
+  bestPerClass,
   DEFAULT_MODELS_DIR,
   groundQuery,
   groundText,
@@ -76,8 +77,7 @@ export function relevanceCommand(): Command {
       }
       const classes = model.detector.classes;
       // Whether each word's objects are in view (as the sender tells a receiver; negated words are not judged).
-      const best = new Float32Array(classes.length);
-      for (const d of r.detections) if (d.score > (best[d.cls] as number)) best[d.cls] = d.score;
+      const best = bestPerClass(r.detections, classes.length);
       const absent = opts.baseline ? [] : wordsNotInView(groundText(opts.query, model.lexicon), best);
       const grounding = r.grounding.map((w, i) => (w.negated ? w : { ...w, inView: !absent.includes(i) }));
       if (opts.json) {

@@ -2,6 +2,7 @@ import { patchify } from '@mmsc/codec';
 import { patchVariances } from '../allocate/distortion.js';
 import type { RgbImage } from '../images.js';
 import type { GroundedQuery } from '../relevance/grounder.js';
+import { bestPerClass } from '../relevance/in-view.js';
 import type { AnalysingRelevance, Analysis, Frame } from '../relevance/relevance-model.js';
 import type { FrameSource } from '../sources/sources.js';
 import { gatherPatches, PatchCodeCache, type PatchEncoder } from './code-cache.js';
@@ -201,9 +202,7 @@ export class InlineModels implements PipelineModels {
   private fused(a: Analysis, q: QueryWeights): FrameRelevance {
     const t0 = performance.now();
     const r = this.relevance.fromWeights(a, q.weights);
-    const best = new Float32Array(a.out.classes);
-    for (const d of r.detections) if (d.score > (best[d.cls] as number)) best[d.cls] = d.score;
-    return { patchScores: r.patchScores, best, ms: a.ms + performance.now() - t0 };
+    return { patchScores: r.patchScores, best: bestPerClass(r.detections, a.out.classes), ms: a.ms + performance.now() - t0 };
   }
 
   async encodeIndexed(seq: number, bytes: number, idx: Uint32Array): Promise<Uint8Array> {

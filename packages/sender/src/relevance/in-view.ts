@@ -1,3 +1,4 @@
+import type { Detection } from './decode-detections.js';
 import type { GroundedQuery } from './grounder.js';
 
 /**
@@ -11,6 +12,13 @@ export const IN_VIEW_SCORE = 0.1;
 
 /** A change is reported once it has held this many frames in a row (no flicker on one missed detection). */
 export const VIEW_FRAMES = 3;
+
+/** Per class (of `classes`), the best score of the detections the map used; 0 where none. */
+export function bestPerClass(detections: readonly Detection[], classes: number): Float32Array {
+  const best = new Float32Array(classes);
+  for (const d of detections) if (d.score > (best[d.cls] as number)) best[d.cls] = d.score;
+  return best;
+}
 
 /** Indices (in `q.words`) of the words none of whose objects is in view, given per-class best scores. */
 export function wordsNotInView(q: GroundedQuery, best: Float32Array, score = IN_VIEW_SCORE): number[] {

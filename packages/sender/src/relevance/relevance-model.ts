@@ -3,7 +3,8 @@ import { DEFAULT_PEAKS, type Detection, type DetectorOutput, decodeDetections, t
 import type { Detector } from './detector.js';
 import { DEFAULT_FUSE, type FuseOptions, fuse, type RelevanceMap } from './fuse.js';
 import { type Fit, type FitMode, fitFrame, frameToInput, modelInputSize } from './geometry.js';
-import { groundQuery, type Lexicon, signedWeights } from './lexicon.js';
+import { groundText } from './grounder.js';
+import type { Lexicon } from './lexicon.js';
 
 export interface Frame {
   width: number;
@@ -188,15 +189,10 @@ export class DetectorRelevance extends QueryRelevance implements RelevanceModel,
   }
 }
 
-/** The query's grounding in the protocol's terms (what the operator is shown), plus class weights. */
+/** The query's grounding in the protocol's terms (what the operator is shown), plus its signed class weights. */
 export function reportGrounding(query: string, lexicon: Lexicon) {
-  const g = groundQuery(query, lexicon);
-  const grounding: GroundedWord[] = g.words.map((w) => ({
-    word: w.word,
-    classes: w.classes.map((c) => ({ name: c.name, weight: c.weight })),
-    ...(w.negated ? { negated: true as const } : {}),
-  }));
-  return { grounding, ungrounded: [...g.ungrounded], fallback: g.fallback, weights: signedWeights(g) };
+  const q = groundText(query, lexicon);
+  return { grounding: [...q.words], ungrounded: [...q.ungrounded], fallback: q.weights === null, weights: q.weights };
 }
 
 /**
