@@ -54,6 +54,21 @@ const ARTIFACTS = join(ROOT, 'artifacts');
  * Replays the page's message log through the Node receiver (FrameReceiver on onnxruntime-node, the
  * hello's decoders checked against the manifest's) up to `frameId`.
  */
+/** A page past the sender's initial grounding. */
+async function openPage(): Promise<Page> {
+  const page = await browser.context.newPage();
+  await page.goto(sender.page('/?debug'));
+  await waitForState(page, 's.grounding && s.grounding.queryId === "initial"', 90_000);
+  return page;
+}
+
+/** Types a query as the operator does and returns its id. */
+async function ask(page: Page, text: string): Promise<string | undefined> {
+  await page.fill('#query', text);
+  await page.press('#query', 'Enter');
+  return (await api(page).state()).wanted?.queryId;
+}
+
 async function reconstruct(messages: Uint8Array[], frameId: number, codecs: PatchCodecs) {
   const receiver = new FrameReceiver({ decoders: codecs, decoderSource: 'models/manifest.json' });
   let learned = new Set<number>();
@@ -238,12 +253,8 @@ describe('browser receiver (Chromium)', () => {
   });
 
   it('shows a negated word as negated: "everything except the dog"', async () => {
-    const page = await browser.context.newPage();
-    await page.goto(sender.page('/?debug'));
-    await waitForState(page, 's.grounding && s.grounding.queryId === "initial"', 90_000);
-    await page.fill('#query', 'everything except the dog');
-    await page.press('#query', 'Enter');
-    const queryId = (await api(page).state()).wanted?.queryId;
+    const page = await openPage();
+    const queryId = await ask(page, 'everything except the dog');
     await waitForState(page, `s.grounding && s.grounding.queryId === ${JSON.stringify(queryId)} && s.queryStatus.state === 'applied'`);
     const word = page.locator('#grounding [data-word="dog"][data-negated="true"]');
     await word.waitFor({ timeout: 10_000 });
@@ -253,17 +264,13 @@ describe('browser receiver (Chromium)', () => {
   });
 
   it('says “not in view” for a query whose objects are not in the picture: "stop sign" on the dog', async () => {
-    const page = await browser.context.newPage();
-    await page.goto(sender.page('/?debug'));
-    await waitForState(page, 's.grounding && s.grounding.queryId === "initial"', 90_000);
-    await page.fill('#query', 'stop sign');
-    await page.press('#query', 'Enter');
+    const page = await openPage();
+    await ask(page, 'stop sign');
     await waitForState(page, `s.queryStatus.state === 'absent'`, 20_000);
     expect((await api(page).state()).queryStatus.text).toBe('Not in view: nothing in the picture matches “stop sign”.');
     await page.locator('#grounding [data-word="stop sign"] [data-test="not-in-view"]').waitFor({ timeout: 5_000 });
     // Back to the dog: in view again.
-    await page.fill('#query', 'dog');
-    await page.press('#query', 'Enter');
+    await ask(page, 'dog');
     await waitForState(page, `s.queryStatus.state === 'applied'`, 20_000);
     await expect(page.locator('#grounding [data-test="not-in-view"]').count()).resolves.toBe(0);
     await page.close();
