@@ -117,7 +117,7 @@ describe('rejects malformed input with a typed error', () => {
       tampered('query', (w) => w.push('extra')),
       'bad-arity',
     ));
-  it('a grounded word whose flags are not 1..3, or with a fourth element', () => {
+  it('a grounded word whose flags are not 1..3, whose modifiers are not 1..8 strings, or with a fifth element', () => {
     expect(
       rejects(
         tampered('grounding', (w) => (w[5] as unknown[][])[0]!.push(true)),
@@ -135,8 +135,33 @@ describe('rejects malformed input with a typed error', () => {
       'out-of-range',
     );
     expect(e.field).toBe('words[0].flags');
+    // A fourth element: flags may be 0 then, the modifiers must be 1..8 strings.
+    expect(
+      rejects(
+        tampered('grounding', (w) => (w[5] as unknown[][])[0]!.push(0, [])),
+        'out-of-range',
+      ).field,
+    ).toBe('words[0].modifiers');
+    expect(
+      rejects(
+        tampered('grounding', (w) => (w[5] as unknown[][])[0]!.push(0, ['left', 7])),
+        'bad-field',
+      ).field,
+    ).toBe('words[0].modifiers[1]');
+    expect(
+      rejects(
+        tampered('grounding', (w) => (w[5] as unknown[][])[0]!.push(1, Array(9).fill('red'))),
+        'out-of-range',
+      ).field,
+    ).toBe('words[0].modifiers');
+    expect(
+      rejects(
+        tampered('grounding', (w) => (w[5] as unknown[][])[0]!.push(0, 'left')),
+        'bad-field',
+      ).field,
+    ).toBe('words[0].modifiers');
     rejects(
-      tampered('grounding', (w) => (w[5] as unknown[][])[0]!.push(true, true)),
+      tampered('grounding', (w) => (w[5] as unknown[][])[0]!.push(0, ['left'], true)),
       'bad-arity',
     );
   });

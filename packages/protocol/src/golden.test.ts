@@ -41,6 +41,11 @@ const HAND: Record<string, string> = {
   // positive fixints; ungrounded empty fixarray (90)
   'grounding.flags':
     '97 01 04 a2 7132 ab 6361742c206e6f20646f67 c2 92 93 a3 636174 91 92 a3 636174 01 02 93 a3 646f67 91 92 a3 646f67 01 01 90',
+  // [1, 4, "q3", "red car on the left", false, [["car", [["car", 1]], 0, ["red", "left"]]], []]:
+  // fixarray(7), tag 4, fixstr(2), fixstr(19) = b3, false c2; words fixarray(1) of fixarray(4): the
+  // word, its classes, flags 0 (none set), then the modifiers fixarray(2) of fixstr(3) and fixstr(4)
+  'grounding.modifiers':
+    '97 01 04 a2 7133 b3 72656420636172206f6e20746865206c656674 c2 91 94 a3 636172 91 92 a3 636172 01 00 92 a3 726564 a4 6c656674 90',
   // [1, 18, "decode-error"]: fixarray(3), tag 18 = 0x12, fixstr(12)
   refresh: '93 01 12 ac 6465636f64652d6572726f72',
   // [1, 2, 8, 1000.5, 64, 0, 1, 198, 2, 0, bin(09), bin(30..47)]: one part of one; a tie between
@@ -65,7 +70,18 @@ describe('golden wire vectors', () => {
   });
 
   it('agree with the bytes worked out by hand', () => {
-    for (const name of ['frame', 'video', 'picture', 'base', 'grounding.flags', 'query', 'feedback', 'refresh', 'error'])
+    for (const name of [
+      'frame',
+      'video',
+      'picture',
+      'base',
+      'grounding.flags',
+      'grounding.modifiers',
+      'query',
+      'feedback',
+      'refresh',
+      'error',
+    ])
       expect(hex(name), name).toBe(hand(name));
     expect(parts()).toEqual([hand('frame.part0'), hand('frame.part1')]);
   });

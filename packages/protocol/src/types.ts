@@ -158,6 +158,8 @@ export interface GroundedWord {
   negated?: true;
   /** Set when none of the word's objects is detected in the sender's latest frames (the grounding is sent again when that changes). */
   notInView?: true;
+  /** The words that pick among its objects, as typed ("red", "left", "second"): what the sender understood them as modifying. */
+  modifiers?: string[];
 }
 
 /** Bits of a grounded word's third element on the wire (omitted when none is set). */
@@ -232,6 +234,7 @@ export const LIMITS = {
   wordBytes: 64,
   words: 64,
   classesPerWord: 80,
+  modifiersPerWord: 8,
   maxDimension: 8192,
   maxPatchSize: 64,
   minMessageBytes: 1024,

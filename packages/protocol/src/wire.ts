@@ -76,8 +76,11 @@ export function toWire(m: Message): unknown[] {
         m.fallback,
         list(m.words, 'words', LIMITS.words).map((w) => {
           const classes = list(w.classes, 'classes', LIMITS.classesPerWord).map((c) => [c.name, c.weight]);
-          // A word with flags carries them as a third element; an ordinary one stays a pair.
+          // A word with flags carries them as a third element, one with modifiers these as a fourth
+          // (its flags then 0 when none); an ordinary one stays a pair.
           const flags = (w.negated ? WORD_FLAGS.negated : 0) | (w.notInView ? WORD_FLAGS.notInView : 0);
+          if (w.modifiers && w.modifiers.length > 0)
+            return [w.word, classes, flags, list(w.modifiers, 'modifiers', LIMITS.modifiersPerWord)];
           return flags ? [w.word, classes, flags] : [w.word, classes];
         }),
         m.ungrounded,
@@ -271,7 +274,7 @@ function relevance(f: unknown[], ctx: ProtocolContext): RelevanceMessage {
 
 function grounding(f: unknown[]): GroundingMessage {
   const words = arr(f[3], 'words', LIMITS.words).map((e, i): GroundedWord => {
-    const [w, cs, flags] = tuple(e, `words[${i}]`, Array.isArray(e) && e.length === 3 ? 3 : 2);
+    const [w, cs, flags, mods] = tuple(e, `words[${i}]`, Array.isArray(e) && (e.length === 3 || e.length === 4) ? e.length : 2);
     const word: GroundedWord = {
       word: str(w, `words[${i}].word`, LIMITS.wordBytes),
       classes: arr(cs, `words[${i}].classes`, LIMITS.classesPerWord).map((c, j) => {
@@ -281,10 +284,17 @@ function grounding(f: unknown[]): GroundingMessage {
       }),
     };
     if (flags !== undefined) {
-      // A word without flags is a pair: a third element of 0, or with a bit not defined, is a mistake.
-      const f = int(flags, `words[${i}].flags`, 1, WORD_FLAGS.negated | WORD_FLAGS.notInView);
+      // A word without flags or modifiers is a pair: a third element of 0 alone, or with a bit not
+      // defined, is a mistake; a fourth must list at least one modifier.
+      const f = int(flags, `words[${i}].flags`, mods === undefined ? 1 : 0, WORD_FLAGS.negated | WORD_FLAGS.notInView);
       if (f & WORD_FLAGS.negated) word.negated = true;
       if (f & WORD_FLAGS.notInView) word.notInView = true;
+    }
+    if (mods !== undefined) {
+      const list = arr(mods, `words[${i}].modifiers`, LIMITS.modifiersPerWord);
+      if (list.length === 0)
+        throw new ProtocolError('out-of-range', 'a fourth element lists at least one modifier', `words[${i}].modifiers`);
+      word.modifiers = list.map((m, j) => str(m, `words[${i}].modifiers[${j}]`, LIMITS.wordBytes));
     }
     return word;
   });

@@ -43,6 +43,18 @@ export function renderGrounding(target: HTMLElement, g: GroundingMessage | null)
             }
           : { class: 'g-word', data: { word: w.word } },
         el('span', { class: 'g-term' }, negated ? `not ${w.word}` : w.word),
+        // Modifier words pick among the word's objects ("red", "left", "second"): shown as understood.
+        w.modifiers && w.modifiers.length > 0
+          ? el(
+              'span',
+              {
+                class: 'g-modifiers',
+                data: { test: 'modifiers' },
+                title: 'these words pick which of its objects get the bytes: the others get few',
+              },
+              w.modifiers.join(' · '),
+            )
+          : null,
         el('span', { class: 'g-arrow' }, negated ? '↛' : '→'),
         el(
           'span',

@@ -252,7 +252,7 @@ describe('browser receiver (Chromium)', () => {
     await page.close();
   });
 
-  it('shows a negated word as negated: "everything except the dog"', async () => {
+  it('shows a negated word as negated ("everything except the dog") and modifiers as understood ("the red car on the left")', async () => {
     const page = await openPage();
     const queryId = await ask(page, 'everything except the dog');
     await waitForState(page, `s.grounding && s.grounding.queryId === ${JSON.stringify(queryId)} && s.queryStatus.state === 'applied'`);
@@ -260,6 +260,13 @@ describe('browser receiver (Chromium)', () => {
     await word.waitFor({ timeout: 10_000 });
     await expect(word.locator('.g-term').textContent()).resolves.toBe('not dog');
     await expect(page.locator('#grounding [data-test="fallback"]').count()).resolves.toBe(0);
+    // Modifier words are shown as understood, beside the word they pick among.
+    const modified = await ask(page, 'the red car on the left');
+    await waitForState(page, `s.grounding && s.grounding.queryId === ${JSON.stringify(modified)}`);
+    const chip = page.locator('#grounding [data-word="car"] [data-test="modifiers"]');
+    await chip.waitFor({ timeout: 10_000 });
+    await expect(chip.textContent()).resolves.toBe('red · left');
+    await expect(page.locator('#grounding [data-ungrounded="true"]').count()).resolves.toBe(0);
     await page.close();
   });
 

@@ -47,6 +47,7 @@ export { type GroundedQuery, groundText } from './relevance/grounder.js';
 export { bestPerClass, IN_VIEW_SCORE, wordsNotInView } from './relevance/in-view.js';
 export { groundQuery, type Lexicon, LexiconError } from './relevance/lexicon.js';
 export { loadFusion, loadLexicon, loadRelevance } from './relevance/load-relevance.js';
+export { COLOURS, type Colour, colourOf } from './relevance/modifiers.js';
 export { type Analysis, DEFAULT_RELEVANCE, DetectorRelevance, QueryRelevance } from './relevance/relevance-model.js';
 export type { AppOptions } from './server/app.js';
 export { buildApp } from './server/app.js';

@@ -1,10 +1,20 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EXIT } from '@mmsc/protocol';
-import { DEFAULT_MODELS_DIR, DEFAULT_RELEVANCE, loadRelevance, readSourceFrame } from '@mmsc/sender';
+import {
+  coverCrop,
+  DEFAULT_MODELS_DIR,
+  DEFAULT_RELEVANCE,
+  type DetectorRelevance,
+  type FrameOptions,
+  loadRelevance,
+  readSourceFrame,
+} from '@mmsc/sender';
 import { Command } from 'commander';
 import { CliError } from '../errors.js';
 import { buildPairs, type Coco, gtMask, type Pair, parseCoco, parsePairsFile } from '../eval/build-pairs.js';
+import { segmentationToMask } from '../eval/decode-masks.js';
+import { colourCase, type FormCase, formCandidates, frameInstance, spatialCase } from '../eval/form-cases.js';
 import { auroc, meanCi, median, topPatchCoverage } from '../metrics.js';
 import { progress } from '../progress.js';
 import { frameOptionsOf, withFrameOptions } from './frame-options.js';
@@ -55,16 +65,18 @@ export function pairOptions(cmd: Command): Command {
 
 /** `mmsc relevance-eval`: pixel AUROC and top-25 % patch coverage of S_inf vs the GT query masks. */
 /** How each pair's query is put to the relevance, and what it is scored against. */
-export const QUERY_FORMS = ['plain', 'negation'] as const;
+export const QUERY_FORMS = ['plain', 'negation', 'spatial', 'colour'] as const;
 export type QueryForm = (typeof QUERY_FORMS)[number];
+/** Forms whose cases come from the annotations' instances rather than the paper's pairs. */
+const INSTANCE_FORMS: readonly QueryForm[] = ['spatial', 'colour'];
 
-/** The query of a form: the pair's own, or "everything except" it. */
-export function formQuery(form: QueryForm, query: string): string {
+/** The query of a pair form: the pair's own, or "everything except" it. */
+export function formQuery(form: 'plain' | 'negation', query: string): string {
   return form === 'negation' ? `everything except ${query}` : query;
 }
 
 /** The truth of a form: the pair's mask, or what it leaves (the rest of the picture). */
-export function formMask(form: QueryForm, mask: Uint8Array): Uint8Array {
+export function formMask(form: 'plain' | 'negation', mask: Uint8Array): Uint8Array {
   return form === 'negation' ? mask.map((v) => (v ? 0 : 1)) : mask;
 }
 
@@ -78,7 +90,7 @@ export function relevanceEvalCommand(): Command {
     .option('--detector-scale <s>', 'detector input pixels per frame pixel (1 = native frame size)', String(DEFAULT_RELEVANCE.inputScale))
     .option(
       '--form <form>',
-      `how each pair's query is put: ${QUERY_FORMS.join(', ')} ("everything except Q", scored against the rest of the picture: the complement of Q's mask)`,
+      `how each pair's query is put: ${QUERY_FORMS.join(', ')}. negation: "everything except Q", scored against the rest of the picture; spatial ("the dog on the left", "the biggest cup", "the second car from the left") and colour ("the red car"): cases built from images with two or more instances of a category, scored against the picked instances' masks (--pairs caps their number)`,
       'plain',
     )
     .option('--json', 'print one JSON object')
@@ -89,6 +101,19 @@ export function relevanceEvalCommand(): Command {
         throw new CliError(`--form must be one of ${QUERY_FORMS.join(', ')}`, EXIT.usage);
       const form = opts.form as QueryForm;
       const frameOptions = frameOptionsOf(opts);
+      if (INSTANCE_FORMS.includes(form)) {
+        const out = await instanceFormEval(opts, form as 'spatial' | 'colour', frameOptions, inputScale);
+        if (opts.json) console.log(JSON.stringify(out));
+        else {
+          console.log(
+            `${out.cases} cases (${form} queries): AUROC mmsc ${out.auroc.mmsc} vs the query without its modifier ${out.auroc.plain} vs baseline ${out.auroc.baseline}`,
+          );
+          for (const [v, r] of Object.entries(out.variants))
+            console.log(`  ${v}: ${r.cases} cases, AUROC ${r.mmsc} (without the modifier ${r.plain})`);
+        }
+        return;
+      }
+      if (form !== 'plain' && form !== 'negation') throw new CliError(`--form ${form} is not a pair form`, EXIT.usage);
       const { coco, pairs } = await loadPairs(opts);
       const model = await loadRelevance(opts.models, { ...DEFAULT_RELEVANCE, inputScale });
       const classes = model.detector.classes;
@@ -142,4 +167,85 @@ export function relevanceEvalCommand(): Command {
         console.log(`queries grounded to their categories: ${(100 * out.groundedShare).toFixed(1)} %; relevance p50 ${out.msP50} ms`);
       }
     });
+}
+
+/**
+ * Spatial and colour queries: cases from the annotations (`form-cases.ts`), each scored against the
+ * picked instances' masks; beside it the same images with the query's bare category (what the
+ * relevance gives without the modifier) and the query-agnostic map.
+ */
+async function instanceFormEval(
+  opts: PairOptions & { models: string },
+  form: 'spatial' | 'colour',
+  frameOptions: FrameOptions,
+  inputScale: number,
+) {
+  let coco: Coco;
+  try {
+    coco = parseCoco(JSON.parse(await readFile(opts.annotations, 'utf8')), opts.annotations);
+  } catch (e) {
+    throw new CliError(`cannot read annotations ${opts.annotations}: ${(e as Error).message}`, EXIT.usage);
+  }
+  const count = Number(opts.pairs);
+  const seed = Number(opts.seed);
+  if (!Number.isInteger(count) || count < 1) throw new CliError('--pairs must be a positive integer', EXIT.usage);
+  if (!Number.isInteger(seed)) throw new CliError('--seed must be an integer', EXIT.usage);
+  const model: DetectorRelevance = await loadRelevance(opts.models, { ...DEFAULT_RELEVANCE, inputScale });
+  const images = new Map(coco.images.map((im) => [im.id, im]));
+  const candidates = formCandidates(coco, seed);
+  const scores = { mmsc: [] as number[], plain: [] as number[], baseline: [] as number[] };
+  const coverage = { mmsc: [] as number[], plain: [] as number[] };
+  const byVariant = new Map<string, { mmsc: number[]; plain: number[] }>();
+  const queries: { file: string; query: string; mmsc: number; plain: number }[] = [];
+  const bar = progress(`relevance-eval ${form}`, Math.min(count, candidates.length));
+  for (const cand of candidates) {
+    if (queries.length >= count) break;
+    const im = images.get(cand.imageId);
+    if (!im) continue;
+    const frame = await readSourceFrame(join(opts.images, cand.file), frameOptions);
+    const crop = coverCrop(im.width, im.height, frame.width, frame.height);
+    const instances = cand.annotations.map((k) => {
+      const a = coco.annotations[k] as Coco['annotations'][number];
+      return frameInstance(segmentationToMask(a.segmentation, im.height, im.width, frame.height, frame.width, crop), frame.width);
+    });
+    const c: FormCase | null =
+      form === 'spatial'
+        ? spatialCase(cand.category, instances, frame.width, frame.height, queries.length)
+        : colourCase(cand.category, instances, frame.data, frame.width, frame.height, queries.length);
+    if (!c) continue;
+    const truth = new Uint8Array(frame.width * frame.height);
+    for (const i of c.truth) {
+      const m = (instances[i] as { mask: Uint8Array }).mask;
+      for (let p = 0; p < m.length; p++) truth[p] = (truth[p] as number) | (m[p] as number);
+    }
+    const a = await model.analyse(frame);
+    const q = model.fromAnalysis(a, c.query);
+    const p = model.fromAnalysis(a, c.plain);
+    const b = model.baselineFromAnalysis(a);
+    const [sq, sp, sb] = [q, p, b].map((r) => auroc(r.map, truth)) as [number, number, number];
+    scores.mmsc.push(sq);
+    scores.plain.push(sp);
+    scores.baseline.push(sb);
+    coverage.mmsc.push(topPatchCoverage(q.patchScores, truth, frame.width));
+    coverage.plain.push(topPatchCoverage(p.patchScores, truth, frame.width));
+    const v = byVariant.get(c.variant) ?? { mmsc: [], plain: [] };
+    v.mmsc.push(sq);
+    v.plain.push(sp);
+    byVariant.set(c.variant, v);
+    queries.push({ file: cand.file, query: c.query, mmsc: Number(sq.toFixed(4)), plain: Number(sp.toFixed(4)) });
+    bar.tick(cand.file);
+  }
+  bar.done();
+  if (queries.length === 0)
+    throw new CliError(`no ${form} case in ${opts.annotations}: no image has two instances of a category`, EXIT.usage);
+  const m = (xs: number[]) => Number(meanCi(xs).mean.toFixed(4));
+  return {
+    form,
+    cases: queries.length,
+    auroc: { mmsc: m(scores.mmsc), plain: m(scores.plain), baseline: m(scores.baseline) },
+    coverage25: { mmsc: m(coverage.mmsc), plain: m(coverage.plain) },
+    ci95: { aurocMmsc: Number(meanCi(scores.mmsc).ci95.toFixed(4)), aurocPlain: Number(meanCi(scores.plain).ci95.toFixed(4)) },
+    variants: Object.fromEntries([...byVariant].map(([k, v]) => [k, { cases: v.mmsc.length, mmsc: m(v.mmsc), plain: m(v.plain) }])),
+    queries,
+  };
 }

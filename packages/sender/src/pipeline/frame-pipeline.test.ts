@@ -48,6 +48,7 @@ const query = (text: string, key: string, w: Float32Array | null): GroundedQuery
   key,
   text,
   weights: w,
+  rules: [],
   words: [],
   wordClasses: [],
   ungrounded: [],

@@ -35,8 +35,13 @@ export interface FrameRelevance {
   ms: number;
 }
 
-/** A query as the models see it: its class weights under their key (`GroundedQuery`; no text). */
-export type QueryWeights = Pick<GroundedQuery, 'key' | 'weights'>;
+/** A query as the models see it: its class weights and instance rules under their key (`GroundedQuery`; no text). */
+export type QueryWeights = Pick<GroundedQuery, 'key' | 'weights'> & { rules?: GroundedQuery['rules'] };
+
+/** The models' part of a query (what crosses to the model worker). */
+export function queryWeights(q: QueryWeights): QueryWeights {
+  return q.rules && q.rules.length > 0 ? { key: q.key, weights: q.weights, rules: q.rules } : { key: q.key, weights: q.weights };
+}
 
 /** A frame's shared work as the models' thread returns it (the frame itself stays with the caller). */
 export interface ProcessedFrame {
@@ -151,7 +156,7 @@ export class SourcePipeline implements FramePipeline {
       relevance: (query) => {
         let r = byQuery.get(query.key);
         if (!r) {
-          r = this.models.fuse(done.seq, { key: query.key, weights: query.weights });
+          r = this.models.fuse(done.seq, queryWeights(query));
           byQuery.set(query.key, r);
         }
         return r;
@@ -170,7 +175,7 @@ export class SourcePipeline implements FramePipeline {
 /** Each query's weights once (receivers whose queries ground alike share a fusion); the text stays here. */
 function distinct(queries: readonly QueryWeights[]): QueryWeights[] {
   const byKey = new Map<string, QueryWeights>();
-  for (const q of queries) if (!byKey.has(q.key)) byKey.set(q.key, { key: q.key, weights: q.weights });
+  for (const q of queries) if (!byKey.has(q.key)) byKey.set(q.key, queryWeights(q));
   return [...byKey.values()];
 }
 
@@ -201,7 +206,7 @@ export class InlineModels implements PipelineModels {
 
   private fused(a: Analysis, q: QueryWeights): FrameRelevance {
     const t0 = performance.now();
-    const r = this.relevance.fromWeights(a, q.weights);
+    const r = this.relevance.fromWeights(a, q.weights, q.rules);
     return { patchScores: r.patchScores, best: bestPerClass(r.detections, a.out.classes), ms: a.ms + performance.now() - t0 };
   }
 

@@ -10,6 +10,7 @@ import {
   type PipelineModels,
   type ProcessedFrame,
   type QueryWeights,
+  queryWeights,
 } from './frame-pipeline.js';
 import { errorFrom, type WorkerHello, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
 
@@ -76,7 +77,7 @@ export class WorkerModels implements PipelineModels {
       width: frame.width,
       height: frame.height,
       data: frame.data,
-      queries: queries.map((q) => ({ key: q.key, weights: q.weights })),
+      queries: queries.map(queryWeights),
     });
     return { seq: r.seq, patches: r.patches, variances: r.variances, analysisMs: r.analysisMs, relevance: r.relevance };
   }
@@ -86,7 +87,7 @@ export class WorkerModels implements PipelineModels {
   }
 
   async fuse(seq: number, query: QueryWeights): Promise<FrameRelevance> {
-    return (await this.request<'fuse'>({ op: 'fuse', seq, query: { key: query.key, weights: query.weights } })).relevance;
+    return (await this.request<'fuse'>({ op: 'fuse', seq, query: queryWeights(query) })).relevance;
   }
 
   async warmUp(width: number, height: number): Promise<void> {

@@ -60,6 +60,8 @@ export function fuse(
   width: number,
   height: number,
   opts: FuseOptions = DEFAULT_FUSE,
+  /** The class weights of the heatmap term, when they differ from the boxes' (instances a modifier passed over). */
+  heatWeights: Float32Array = classWeights,
 ): RelevanceMap {
   const { cell, patchSize } = opts;
   if (width % patchSize || height % patchSize || patchSize % cell) throw new RangeError('frame, patch and cell sizes must nest');
@@ -88,7 +90,7 @@ export function fuse(
   }
   const s = new Float32Array(cw * ch);
   for (let i = 0; i < s.length; i++) s[i] = 1 - (keep[i] as number);
-  if (heat && opts.heatmapWeight > 0) addHeatmap(s, heat, classWeights, fit, cw, ch, cell, opts.heatmapWeight);
+  if (heat && opts.heatmapWeight > 0) addHeatmap(s, heat, heatWeights, fit, cw, ch, cell, opts.heatmapWeight);
 
   let peak = 0;
   for (let i = 0; i < s.length; i++) if ((s[i] as number) > peak) peak = s[i] as number;

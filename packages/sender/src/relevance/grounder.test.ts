@@ -18,6 +18,23 @@ describe('grounding a query once', () => {
     expect(dog?.text).toBe('dog');
   });
 
+  it('a modified word carries its rule to the models, under a key of its own, and its modifiers to the receiver', () => {
+    const [dog, left, leftAgain, right] = ['dog', 'the dog on the left', 'leftmost dog', 'the dog on the right'].map((t) =>
+      groundText(t, lexicon),
+    );
+    expect(dog?.rules).toEqual([]);
+    expect(left?.rules).toEqual([{ classes: [16], negated: false, select: { by: 'x', order: 'asc', rank: 1, all: false } }]);
+    expect(left?.key).not.toBe(dog?.key);
+    expect(leftAgain?.key).toBe(left?.key);
+    expect(right?.key).not.toBe(left?.key);
+    expect(groundingMessage('q', left as NonNullable<typeof left>).words).toEqual([
+      { word: 'dog', classes: [{ name: 'dog', weight: 1 }], modifiers: ['left'] },
+    ]);
+    // A class also asked for without a modifier keeps all its instances: no rule.
+    expect(groundText('the dog on the left and the dog', lexicon).rules).toEqual([]);
+    expect(groundText('everything except the red car', lexicon).rules).toEqual([{ classes: [2], negated: true, colour: 'red' }]);
+  });
+
   it('a query that grounds nothing has no weights: the query-agnostic map, reported as a fallback', () => {
     const g = groundText('sky and zxqv', lexicon);
     expect(g.weights).toBeNull();

@@ -1,5 +1,6 @@
 import { type GroundedWord, type GroundingMessage, LIMITS, truncateUtf8 } from '@mmsc/protocol';
-import { groundQuery, type Lexicon, signedWeights } from './lexicon.js';
+import { groundQuery, type Lexicon, type GroundedWord as LexiconWord, signedWeights } from './lexicon.js';
+import { type InstanceRule, modifierKey } from './modifiers.js';
 
 /**
  * A query as the sender understands it, grounded once on the main thread: what its words matched
@@ -18,6 +19,8 @@ export interface GroundedQuery {
    * dog"); null when no word grounded (the query-agnostic map).
    */
   readonly weights: Float32Array | null;
+  /** What the modified words ("the red car", "the dog on the left") ask of their classes' instances. */
+  readonly rules: readonly InstanceRule[];
   readonly words: readonly GroundedWord[];
   /** Per word, its classes as detector channel indices with their weights (for "in view"; not sent). */
   readonly wordClasses: readonly (readonly { index: number; weight: number }[])[];
@@ -41,18 +44,43 @@ export function weightsKey(weights: Float32Array | null): string {
 export function groundText(text: string, lexicon: Lexicon): GroundedQuery {
   const g = groundQuery(text, lexicon);
   const weights = signedWeights(g);
+  const rules = instanceRules(g.words, lexicon);
   return {
-    key: weightsKey(weights),
+    key: rules.length === 0 ? weightsKey(weights) : `${weightsKey(weights)}|${rules.map(ruleKey).join(';')}`,
     text,
     weights,
+    rules,
     words: g.words.map((w) => ({
       word: w.word,
       classes: w.classes.map((c) => ({ name: c.name, weight: c.weight })),
       ...(w.negated ? { negated: true as const } : {}),
+      ...(w.modifierWords.length > 0 ? { modifiers: [...w.modifierWords] } : {}),
     })),
     wordClasses: g.words.map((w) => w.classes.map((c) => ({ index: lexicon.classes.indexOf(c.name), weight: c.weight }))),
     ungrounded: [...g.ungrounded],
   };
+}
+
+/**
+ * The modified words' rules. A class that an unmodified word of the same sense also asks for ("the
+ * dog on the left and the dog") is left out of the rule: all its instances are wanted.
+ */
+function instanceRules(words: readonly LexiconWord[], lexicon: Lexicon): InstanceRule[] {
+  const plain = (negated: boolean) =>
+    new Set(words.filter((w) => w.modifier === null && w.negated === negated).flatMap((w) => w.classes.map((c) => c.name)));
+  const free = [plain(false), plain(true)];
+  const rules: InstanceRule[] = [];
+  for (const w of words) {
+    if (w.modifier === null) continue;
+    const taken = free[w.negated ? 1 : 0] as Set<string>;
+    const classes = w.classes.filter((c) => !taken.has(c.name)).map((c) => lexicon.classes.indexOf(c.name));
+    if (classes.length > 0) rules.push({ ...w.modifier, classes, negated: w.negated });
+  }
+  return rules;
+}
+
+function ruleKey(r: InstanceRule): string {
+  return `${r.negated ? '-' : ''}${r.classes.join('.')}:${modifierKey(r)}`;
 }
 
 /**
@@ -71,6 +99,7 @@ export function groundingMessage(queryId: string, q: GroundedQuery, notInView: r
       classes: w.classes.slice(0, LIMITS.classesPerWord).map((c) => ({ name: word(c.name), weight: c.weight })),
       ...(w.negated ? { negated: true as const } : {}),
       ...(notInView.includes(i) ? { notInView: true as const } : {}),
+      ...(w.modifiers ? { modifiers: w.modifiers.slice(0, LIMITS.modifiersPerWord).map(word) } : {}),
     })),
     ungrounded: q.ungrounded.slice(0, LIMITS.words).map(word),
   };

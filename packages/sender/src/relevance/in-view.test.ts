@@ -8,6 +8,7 @@ function query(words: { classes: [number, number][]; negated?: boolean }[]): Gro
     key: 'k',
     text: 't',
     weights: null,
+    rules: [],
     words: words.map((w, i) => ({ word: `w${i}`, classes: [], ...(w.negated ? { negated: true as const } : {}) })),
     wordClasses: words.map((w) => w.classes.map(([index, weight]) => ({ index, weight }))),
     ungrounded: [],

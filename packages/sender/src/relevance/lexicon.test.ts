@@ -179,7 +179,15 @@ describe('inflections', () => {
   it('reports a plural phrase as typed', () => {
     const g = ground('cell phones');
     expect(g.words).toEqual([
-      { word: 'cell phones', matched: 'cell phones', category: false, classes: [{ name: 'cell phone', weight: 1 }], negated: false },
+      {
+        word: 'cell phones',
+        matched: 'cell phones',
+        category: false,
+        classes: [{ name: 'cell phone', weight: 1 }],
+        negated: false,
+        modifier: null,
+        modifierWords: [],
+      },
     ]);
   });
 
@@ -400,6 +408,69 @@ describe('negation', () => {
         ground(q).words.every((w) => !w.negated),
         q,
       ).toBe(true);
+  });
+});
+
+describe('modifiers: position, order and colour', () => {
+  const word = (q: string, i = 0) => ground(q).words[i];
+
+  it('takes a direction after the word ("the person on the left")', () => {
+    const w = word('the person on the left');
+    expect(w?.matched).toBe('person');
+    expect(w?.modifier).toEqual({ select: { by: 'x', order: 'asc', rank: 1, all: false } });
+    expect(w?.modifierWords).toEqual(['left']);
+    expect(ground('the person on the left').ungrounded).toEqual([]);
+  });
+
+  it('takes superlatives and ordinals before the word', () => {
+    expect(word('the biggest dog')?.modifier).toEqual({ select: { by: 'area', order: 'desc', rank: 1, all: false } });
+    expect(word('smallest cup')?.modifier).toEqual({ select: { by: 'area', order: 'asc', rank: 1, all: false } });
+    expect(word('the rightmost car')?.modifier?.select).toMatchObject({ by: 'x', order: 'desc', rank: 1 });
+    expect(word('the second car from the right')?.modifier?.select).toEqual({ by: 'x', order: 'desc', rank: 2, all: false });
+    expect(word('the 3rd person from the top')?.modifier?.select).toEqual({ by: 'y', order: 'asc', rank: 3, all: false });
+    expect(word('the second largest bowl')?.modifier?.select).toEqual({ by: 'area', order: 'desc', rank: 2, all: false });
+    expect(word('the dog in the middle')?.modifier?.select).toMatchObject({ by: 'centre', order: 'asc', rank: 1 });
+  });
+
+  it('asks for every instance on a side when the word is plural', () => {
+    expect(word('the people on the left')?.modifier?.select).toEqual({ by: 'x', order: 'asc', rank: 1, all: true });
+    expect(word('cars at the bottom')?.modifier?.select).toMatchObject({ by: 'y', order: 'desc', all: true });
+    expect(word('the second cars from the left')?.modifier?.select?.all).toBe(false);
+  });
+
+  it('takes a colour before the word, and keeps colour-named classes and compounds', () => {
+    expect(word('the red car')?.modifier).toEqual({ colour: 'red' });
+    expect(word('a grey cat')?.modifier).toEqual({ colour: 'gray' });
+    expect(word('the red car on the left')?.modifier).toEqual({ colour: 'red', select: { by: 'x', order: 'asc', rank: 1, all: false } });
+    expect(word('the red car on the left')?.modifierWords).toEqual(['red', 'left']);
+    expect(word('the person in red')?.modifier).toEqual({ colour: 'red' });
+    expect(word('a man wearing blue')?.modifierWords).toEqual(['blue']);
+    // "orange" on its own is the fruit; before a word it is a colour.
+    expect(word('orange')?.classes[0]?.name).toBe('orange');
+    expect(word('orange cat')?.matched).toBe('cat');
+    expect(word('orange cat')?.modifier).toEqual({ colour: 'orange' });
+    // A word after a modifier wins over a compound that would mean something else ("top dog" is a dog at the top).
+    expect(word('top dog')?.classes[0]?.name).toBe('dog');
+  });
+
+  it('reports modifiers that find no word as not understood', () => {
+    const g = ground('the red one');
+    expect(g.words).toEqual([]);
+    expect(g.ungrounded).toEqual(['red']);
+    expect(ground('left').ungrounded).toEqual(['left']);
+  });
+
+  it('keeps two modified uses of one word apart, and leaves plain queries alone', () => {
+    const g = ground('the dog on the left and the dog on the right');
+    expect(g.words.map((w) => w.modifierWords)).toEqual([['left'], ['right']]);
+    expect(word('dog')?.modifier).toBeNull();
+    expect(ground('cat and keyboard').words.every((w) => w.modifier === null && w.modifierWords.length === 0)).toBe(true);
+  });
+
+  it('negates a modified word', () => {
+    const w = word('everything except the red car');
+    expect(w?.negated).toBe(true);
+    expect(w?.modifier).toEqual({ colour: 'red' });
   });
 });
 

@@ -1,3 +1,5 @@
+import { type InstanceModifier, ModifierBuilder, modifierWord } from './modifiers.js';
+
 /**
  * Query text → weights over the detector's COCO classes, with an account of every word.
  *
@@ -62,6 +64,10 @@ export interface GroundedWord {
   readonly classes: readonly GroundedClass[];
   /** True when the query negates the word ("everything except the dog", "no people"): its classes are suppressed. */
   readonly negated: boolean;
+  /** What the modifier words ("red", "on the left", "second … from the right") ask of its instances; null when none. */
+  readonly modifier: InstanceModifier | null;
+  /** Those words as typed, in query order (empty when none). */
+  readonly modifierWords: readonly string[];
 }
 
 export interface QueryGrounding {
@@ -285,7 +291,17 @@ export function groundQuery(text: string, lex: Lexicon): QueryGrounding {
   let negating = false;
   let before: string | undefined;
 
+  const unground = (typed: string) => {
+    if (seenUngrounded.has(typed)) return;
+    seenUngrounded.add(typed);
+    ungrounded.push(typed);
+  };
+
   for (const item of segment(lower, lex)) {
+    // Modifier words wait for the word they modify ("the red car"), or attach to the item's last
+    // word when they follow it ("the person on the left"); words of this item, modifiers pending.
+    const itemWords: { word: Omit<GroundedWord, 'modifier' | 'modifierWords'>; mods: ModifierBuilder; plural: boolean }[] = [];
+    let pending = new ModifierBuilder();
     let i = 0;
     while (i < item.length) {
       const first = item[i] as Token;
@@ -295,6 +311,22 @@ export function groundQuery(text: string, lex: Lexicon): QueryGrounding {
         negating = cue.cue === 'negate';
         i += cue.tokens;
         continue;
+      }
+      const part = modifierWord(first.norm);
+      if (part && startsWord(item, i + 1, lex)) {
+        pending.add(part, lower.slice(first.start, first.end));
+        i++;
+        continue;
+      }
+      // A colour after its word is "in red", "wearing blue"; a direction or rank follows freely.
+      const worn = 'colour' in (part ?? {}) && WEARING.has(item[i - 1]?.norm ?? '');
+      if (part && (!('colour' in part) || worn) && pending.empty) {
+        const last = itemWords[itemWords.length - 1];
+        if (last && !last.mods.placed) {
+          last.mods.add(part, lower.slice(first.start, first.end));
+          i++;
+          continue;
+        }
       }
       const skippable = lex.stopWords.has(first.norm) || NUMBER_RE.test(first.norm);
       // Longest phrase first; a phrase may contain stop words ("four poster"), a single stop word is dropped.
@@ -312,18 +344,14 @@ export function groundQuery(text: string, lex: Lexicon): QueryGrounding {
         continue;
       }
       if (matched === undefined) {
-        if (!seenUngrounded.has(first.norm)) {
-          seenUngrounded.add(first.norm);
-          ungrounded.push(lower.slice(first.start, first.end));
-        }
+        if (part) pending.add(part, lower.slice(first.start, first.end));
+        else unground(lower.slice(first.start, first.end));
         i++;
         continue;
       }
       const last = item[i + len - 1] as Token;
       const typed = lower.slice(first.start, last.end);
       i += len;
-      if (seenWords.has(typed)) continue;
-      seenWords.add(typed);
       const category = lex.categoryWords.has(matched);
       const refs = (lex.entries.get(matched) ?? []).filter((r) => r.weight >= MIN_CLASS_WEIGHT);
       const listed = category ? refs : refs.slice(0, MAX_CLASSES_PER_WORD);
@@ -331,10 +359,52 @@ export function groundQuery(text: string, lex: Lexicon): QueryGrounding {
       const classes = listed.map((r) => ({ name: lex.classes[r.index] ?? String(r.index), weight: r.weight }));
       const into = negating ? negatedWeights : classWeights;
       for (const r of listed) if (r.weight > (into[r.index] ?? 0)) into[r.index] = r.weight;
-      words.push({ word: typed, matched, category, classes, negated: negating });
+      // A plural ("the people on the left") asks for every instance on that side.
+      const plural = isPlural(last.norm, lex);
+      itemWords.push({ word: { word: typed, matched, category, classes, negated: negating }, mods: pending, plural });
+      pending = new ModifierBuilder();
+    }
+    // Modifiers that found no word ("the red one") are reported as not understood.
+    for (const w of pending.words) unground(w);
+    for (const { word, mods, plural } of itemWords) {
+      const seenKey = `${word.word}|${mods.words.join(' ')}`;
+      if (seenWords.has(seenKey)) continue;
+      seenWords.add(seenKey);
+      words.push({ ...word, modifier: mods.build(plural), modifierWords: [...mods.words] });
     }
   }
   return { words, ungrounded, classWeights, negatedWeights, fallback: words.length === 0 };
+}
+
+/** Words after which a colour describes the word before them ("the person in red", "a man wearing blue"). */
+const WEARING = new Set(['in', 'wearing', 'dressed']);
+
+const IRREGULAR_PLURALS = new Set(['people', 'persons', 'men', 'women', 'children', 'kids', 'mice', 'geese', 'oxen', 'cattle']);
+
+/** Whether a typed word is a plural ("dogs", "people"): an inflected form of an entry, or an irregular plural. */
+function isPlural(norm: string, lex: Lexicon): boolean {
+  if (IRREGULAR_PLURALS.has(norm)) return true;
+  return norm.endsWith('s') && singulars(norm).some((s) => lex.entries.has(s));
+}
+
+/** Whether the item's tokens from `j` (stop words and modifier words skipped) begin a lexicon entry. */
+function startsWord(item: readonly Token[], j: number, lex: Lexicon): boolean {
+  while (j < item.length) {
+    const t = item[j] as Token;
+    const len = Math.min(lex.maxPhraseTokens, item.length - j);
+    for (let n = len; n >= 1; n--) {
+      if (
+        lookup(
+          item.slice(j, j + n).map((x) => x.norm),
+          lex,
+        ) !== undefined
+      )
+        return true;
+    }
+    if (!(lex.stopWords.has(t.norm) || NUMBER_RE.test(t.norm) || modifierWord(t.norm))) return false;
+    j++;
+  }
+  return false;
 }
 
 /**

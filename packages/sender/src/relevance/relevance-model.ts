@@ -5,6 +5,7 @@ import { DEFAULT_FUSE, type FuseOptions, fuse, type RelevanceMap } from './fuse.
 import { type Fit, type FitMode, fitFrame, frameToInput, modelInputSize } from './geometry.js';
 import { groundText } from './grounder.js';
 import type { Lexicon } from './lexicon.js';
+import { type InstanceRule, instanceFactors, UNPICKED } from './modifiers.js';
 
 export interface Frame {
   width: number;
@@ -58,8 +59,11 @@ export interface Analysis {
  */
 export interface AnalysingRelevance {
   analyse(frame: Frame): Promise<Analysis>;
-  /** The map for class weights on an analysis; null weights → the query-agnostic map. Results are read-only. */
-  fromWeights(a: Analysis, weights: Float32Array | null): RelevanceMap & { detections: Detection[] };
+  /**
+   * The map for class weights on an analysis, its modified words' instances picked by `rules`; null
+   * weights → the query-agnostic map. Results are read-only.
+   */
+  fromWeights(a: Analysis, weights: Float32Array | null, rules?: readonly InstanceRule[]): RelevanceMap & { detections: Detection[] };
 }
 
 /** Class weights → a soft map over an analysis (fusion only: no model, no lexicon). */
@@ -73,15 +77,25 @@ export class RelevanceFusion {
 
   constructor(readonly options: DetectorRelevanceOptions = DEFAULT_RELEVANCE) {}
 
-  fromWeights(a: Analysis, weights: Float32Array | null): RelevanceMap & { detections: Detection[] } {
+  fromWeights(a: Analysis, weights: Float32Array | null, rules: readonly InstanceRule[] = []): RelevanceMap & { detections: Detection[] } {
     if (weights === null) return this.agnosticMap(a);
-    if (!weights.some((w) => w < 0)) return this.map(a, weights);
+    if (!weights.some((w) => w < 0)) return this.map(a, weights, rules);
     // A negated class: everything the query asks for (the whole picture when it names nothing
     // else) times one minus the negated objects' map. The boxes are the asked-for ones.
     const wanted = weights.map((w) => Math.max(0, w));
     const negated = weights.map((w) => Math.max(0, -w));
-    const keep = this.map(a, negated);
-    const base = wanted.some((w) => w > 0) ? this.map(a, wanted) : null;
+    const keep = this.map(
+      a,
+      negated,
+      rules.filter((r) => r.negated),
+    );
+    const base = wanted.some((w) => w > 0)
+      ? this.map(
+          a,
+          wanted,
+          rules.filter((r) => !r.negated),
+        )
+      : null;
     return suppress(base, keep, a.frame.width, a.frame.height, this.options.fuse.patchSize);
   }
 
@@ -94,10 +108,18 @@ export class RelevanceFusion {
     return m;
   }
 
-  private map(a: Analysis, weights: Float32Array) {
+  private map(a: Analysis, weights: Float32Array, rules: readonly InstanceRule[] = []) {
     const active = [...weights.keys()].filter((c) => (weights[c] as number) > 0);
     const detections = decodeDetections(a.out, a.fit, a.frame.width, a.frame.height, { ...this.options.peaks, classes: active });
-    return { ...fuse(detections, weights, a.out, a.fit, a.frame.width, a.frame.height, this.options.fuse), detections };
+    const { width, height } = a.frame;
+    if (rules.length === 0) return { ...fuse(detections, weights, a.out, a.fit, width, height, this.options.fuse), detections };
+    // Modified words ("the red car", "the person on the left"): their instances weigh as picked,
+    // and their classes' heatmaps (which cannot tell instances apart) as the unpicked ones.
+    const factors = instanceFactors(detections, rules, a.frame);
+    const picked = detections.map((d, i) => ({ ...d, score: d.score * (factors[i] as number) }));
+    const heat = Float32Array.from(weights);
+    for (const r of rules) for (const c of r.classes) heat[c] = (heat[c] as number) * UNPICKED;
+    return { ...fuse(picked, weights, a.out, a.fit, width, height, this.options.fuse, heat), detections };
   }
 }
 
@@ -117,7 +139,7 @@ export class QueryRelevance extends RelevanceFusion {
   fromAnalysis(a: Analysis, query: string): RelevanceResult {
     const t0 = performance.now();
     const g = reportGrounding(query, this.lexicon);
-    const result = this.fromWeights(a, g.weights);
+    const result = this.fromWeights(a, g.weights, g.rules);
     return { ...result, grounding: g.grounding, ungrounded: g.ungrounded, fallback: g.fallback, ms: a.ms + performance.now() - t0 };
   }
 
@@ -192,7 +214,7 @@ export class DetectorRelevance extends QueryRelevance implements RelevanceModel,
 /** The query's grounding in the protocol's terms (what the operator is shown), plus its signed class weights. */
 export function reportGrounding(query: string, lexicon: Lexicon) {
   const q = groundText(query, lexicon);
-  return { grounding: [...q.words], ungrounded: [...q.ungrounded], fallback: q.weights === null, weights: q.weights };
+  return { grounding: [...q.words], ungrounded: [...q.ungrounded], fallback: q.weights === null, weights: q.weights, rules: q.rules };
 }
 
 /**

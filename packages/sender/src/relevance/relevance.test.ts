@@ -8,6 +8,8 @@ import type { DetectorRelevance, RelevanceResult } from './relevance-model.js';
 // The real detector (models/centernet.onnx) and lexicon on a committed demo image: Debian darknet's
 // dog.jpg (a dog, a bicycle and a car; see assets/README.md), at its own aspect as `serve` frames it.
 const DOG = fileURLToPath(new URL('../../../../assets/images/dog.jpg', import.meta.url));
+// Four horses running across a field, a white one on the left (assets/README.md).
+const HORSES = fileURLToPath(new URL('../../../../assets/images/horses.jpg', import.meta.url));
 let model: DetectorRelevance;
 beforeAll(async () => {
   model = await loadRelevance();
@@ -95,5 +97,24 @@ describe('detector-grounded relevance on dog.jpg', () => {
     const again = model.fromAnalysis(await model.analyse(frame), 'zxqv');
     expect(again.patchScores).not.toBe(first.patchScores);
     expect(Array.from(again.patchScores)).toEqual(Array.from(first.patchScores));
+  });
+
+  it('modifiers pick among the instances: the horse on the left, the rightmost one', async () => {
+    const frame = await readSourceFrame(HORSES);
+    const a = await model.analyse(frame);
+    const horses = model.fromAnalysis(a, 'horse').detections.filter((d) => d.score >= 0.3);
+    const centre = (d: Detection) => (d.x0 + d.x1) / 2;
+    const leftmost = horses.reduce((m, d) => (centre(d) < centre(m) ? d : m));
+    const rightmost = horses.reduce((m, d) => (centre(d) > centre(m) ? d : m));
+    expect(centre(rightmost) - centre(leftmost)).toBeGreaterThan(frame.width / 3);
+    const plain = model.fromAnalysis(a, 'horse');
+    const left = model.fromAnalysis(a, 'the horse on the left');
+    const right = model.fromAnalysis(a, 'the rightmost horse');
+    expect(left.grounding).toEqual([{ word: 'horse', classes: [{ name: 'horse', weight: 1 }], modifiers: ['left'] }]);
+    expect(left.ungrounded).toEqual([]);
+    // Without a modifier both are lit alike; with one, the picked horse is lit and the other dimmed.
+    expect(Math.abs(meanIn(plain, leftmost) - meanIn(plain, rightmost))).toBeLessThan(0.25);
+    expect(meanIn(left, leftmost)).toBeGreaterThan(2 * meanIn(left, rightmost));
+    expect(meanIn(right, rightmost)).toBeGreaterThan(2 * meanIn(right, leftmost));
   });
 });

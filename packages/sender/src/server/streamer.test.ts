@@ -27,7 +27,15 @@ function setup(queries: string[], o: { relevanceEvery?: number; fps?: number } =
   const logs: { level: number; msg: string }[] = [];
   const log = pino({ level: 'debug', base: null }, { write: (line: string) => void logs.push(JSON.parse(line)) });
   // Each text its own key: the fake pipeline's maps depend on the text ("left", "right"), which the lexicon would not ground.
-  const ground = (text: string): GroundedQuery => ({ key: text, text, weights: null, words: [], wordClasses: [], ungrounded: [] });
+  const ground = (text: string): GroundedQuery => ({
+    key: text,
+    text,
+    weights: null,
+    rules: [],
+    words: [],
+    wordClasses: [],
+    ungrounded: [],
+  });
   const links = new Links({
     hello,
     engineOptions: { allocator: 'rd', curves, chroma: '444' },
@@ -220,7 +228,15 @@ describe('Streamer', () => {
         close: () => undefined,
       }),
     };
-    const ground = (text: string): GroundedQuery => ({ key: text, text, weights: null, words: [], wordClasses: [], ungrounded: [] });
+    const ground = (text: string): GroundedQuery => ({
+      key: text,
+      text,
+      weights: null,
+      rules: [],
+      words: [],
+      wordClasses: [],
+      ungrounded: [],
+    });
     const links = new Links({
       hello: { ...hello, engine: 'h264', transport: 'rtp' },
       engine: trackEngine,
