@@ -90,6 +90,7 @@ export class ProbeRun {
   private lastAt = 0;
   private bytesSinceFirst = 0;
   private readonly frames: CollectedFrame[] = [];
+  private trackAtEnd: ProbeResult['track'] = null;
   private readonly latencies: number[] = [];
   private readonly decodeMs: number[] = [];
   private grounding: ProbeResult['grounding'] = null;
@@ -240,7 +241,7 @@ export class ProbeRun {
       decodeMsP50: Number(median(this.decodeMs).toFixed(1)),
       engine: this.session.hello?.engine ?? null,
       refreshes: this.session.refreshes,
-      track: this.trackCounters(),
+      track: this.trackAtEnd ?? this.trackCounters(),
       channelMs: this.channelAt === null ? null : this.channelAt - this.startedAt,
       firstPictureMs: this.firstPictureAt === null ? null : this.firstPictureAt - this.startedAt,
       grounding: this.grounding,
@@ -302,6 +303,8 @@ export class ProbeRun {
   private finish(e: ProbeEnd): void {
     if (this.end) return;
     this.end = e;
+    // The track's counters as the run ends, like the frames: a picture still arriving is not counted.
+    this.trackAtEnd = this.trackCounters();
     this.wake();
   }
 }
