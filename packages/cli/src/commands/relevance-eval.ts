@@ -6,6 +6,7 @@ import {
   DEFAULT_MODELS_DIR,
   DEFAULT_RELEVANCE,
   type DetectorRelevance,
+  type DetectorRelevanceOptions,
   type FrameOptions,
   loadRelevance,
   readSourceFrame,
@@ -93,16 +94,22 @@ export function relevanceEvalCommand(): Command {
       `how each pair's query is put: ${QUERY_FORMS.join(', ')}. negation: "everything except Q", scored against the rest of the picture; spatial ("the dog on the left", "the biggest cup", "the second car from the left") and colour ("the red car"): cases built from images with two or more instances of a category, scored against the picked instances' masks (--pairs caps their number)`,
       'plain',
     )
+    .option(
+      '--person-mask <WxH|off>',
+      'model input of the person mask that refines the person part of the map, or off',
+      (DEFAULT_RELEVANCE.person?.input ?? [256, 256]).join('x'),
+    )
     .option('--json', 'print one JSON object')
-    .action(async (opts: PairOptions & { models: string; detectorScale: string; form: string; json?: boolean }) => {
+    .action(async (opts: PairOptions & { models: string; detectorScale: string; form: string; personMask: string; json?: boolean }) => {
       const inputScale = Number(opts.detectorScale);
       if (!(inputScale >= 0.25 && inputScale <= 4)) throw new CliError('--detector-scale must be a number in [0.25, 4]', EXIT.usage);
+      const person = personOption(opts.personMask);
       if (!(QUERY_FORMS as readonly string[]).includes(opts.form))
         throw new CliError(`--form must be one of ${QUERY_FORMS.join(', ')}`, EXIT.usage);
       const form = opts.form as QueryForm;
       const frameOptions = frameOptionsOf(opts);
       if (INSTANCE_FORMS.includes(form)) {
-        const out = await instanceFormEval(opts, form as 'spatial' | 'colour', frameOptions, inputScale);
+        const out = await instanceFormEval(opts, form as 'spatial' | 'colour', frameOptions, { ...DEFAULT_RELEVANCE, inputScale, person });
         if (opts.json) console.log(JSON.stringify(out));
         else {
           console.log(
@@ -115,7 +122,7 @@ export function relevanceEvalCommand(): Command {
       }
       if (form !== 'plain' && form !== 'negation') throw new CliError(`--form ${form} is not a pair form`, EXIT.usage);
       const { coco, pairs } = await loadPairs(opts);
-      const model = await loadRelevance(opts.models, { ...DEFAULT_RELEVANCE, inputScale });
+      const model = await loadRelevance(opts.models, { ...DEFAULT_RELEVANCE, inputScale, person });
       const classes = model.detector.classes;
       const res = {
         auroc: { mmsc: [] as number[], baseline: [] as number[] },
@@ -127,7 +134,7 @@ export function relevanceEvalCommand(): Command {
       const bar = progress('relevance-eval', pairs.length);
       for (const pair of pairs) {
         const frame = await readSourceFrame(join(opts.images, pair.file), frameOptions);
-        const a = await model.analyse(frame);
+        const a = await model.analyse(frame, { person: model.wantsPerson(pair.query) });
         const q = model.fromAnalysis(a, formQuery(form, pair.query));
         const b = model.baselineFromAnalysis(a);
         ms.push(q.ms);
@@ -178,7 +185,7 @@ async function instanceFormEval(
   opts: PairOptions & { models: string },
   form: 'spatial' | 'colour',
   frameOptions: FrameOptions,
-  inputScale: number,
+  options: DetectorRelevanceOptions,
 ) {
   let coco: Coco;
   try {
@@ -190,7 +197,7 @@ async function instanceFormEval(
   const seed = Number(opts.seed);
   if (!Number.isInteger(count) || count < 1) throw new CliError('--pairs must be a positive integer', EXIT.usage);
   if (!Number.isInteger(seed)) throw new CliError('--seed must be an integer', EXIT.usage);
-  const model: DetectorRelevance = await loadRelevance(opts.models, { ...DEFAULT_RELEVANCE, inputScale });
+  const model: DetectorRelevance = await loadRelevance(opts.models, options);
   const images = new Map(coco.images.map((im) => [im.id, im]));
   const candidates = formCandidates(coco, seed);
   const scores = { mmsc: [] as number[], plain: [] as number[], baseline: [] as number[] };
@@ -218,7 +225,7 @@ async function instanceFormEval(
       const m = (instances[i] as { mask: Uint8Array }).mask;
       for (let p = 0; p < m.length; p++) truth[p] = (truth[p] as number) | (m[p] as number);
     }
-    const a = await model.analyse(frame);
+    const a = await model.analyse(frame, { person: model.wantsPerson(c.query) });
     const q = model.fromAnalysis(a, c.query);
     const p = model.fromAnalysis(a, c.plain);
     const b = model.baselineFromAnalysis(a);
@@ -248,4 +255,15 @@ async function instanceFormEval(
     variants: Object.fromEntries([...byVariant].map(([k, v]) => [k, { cases: v.mmsc.length, mmsc: m(v.mmsc), plain: m(v.plain) }])),
     queries,
   };
+}
+
+/** `--person-mask WxH|off` → the relevance's person option (the default floor), or null. */
+export function personOption(v: string): DetectorRelevanceOptions['person'] {
+  if (v === 'off') return null;
+  const m = /^(\d+)x(\d+)$/.exec(v);
+  const [w, h] = m ? [Number(m[1]), Number(m[2])] : [0, 0];
+  if (!(w >= 16 && h >= 16 && w <= 1024 && h <= 1024 && w % 16 === 0 && h % 16 === 0)) {
+    throw new CliError('--person-mask must be WxH (multiples of 16, 16..1024) or off', EXIT.usage);
+  }
+  return { floor: DEFAULT_RELEVANCE.person?.floor ?? 0.3, minHeight: DEFAULT_RELEVANCE.person?.minHeight ?? 0.25, input: [w, h] };
 }

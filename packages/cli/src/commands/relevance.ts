@@ -66,7 +66,7 @@ export function relevanceCommand(): Command {
         }
       }
       const frame = await readSourceFrame(opts.image, frameOptions);
-      const a = await model.analyse(frame);
+      const a = await model.analyse(frame, { person: !opts.baseline && model.wantsPerson(opts.query) });
       const r = opts.baseline ? model.baselineFromAnalysis(a) : model.fromAnalysis(a, opts.query);
       if (opts.out) {
         try {

@@ -192,7 +192,7 @@ export class InlineModels implements PipelineModels {
   async process(frame: Frame, queries: readonly QueryWeights[]): Promise<ProcessedFrame> {
     const patches = patchify(frame.data, frame.width, frame.height);
     const variances = patchVariances(patches);
-    const a = await this.relevance.analyse(frame);
+    const a = await this.relevance.analyse(frame, { weights: queries.map((q) => q.weights) });
     const seq = ++this.seq;
     this.recent.set(seq, { analysis: a, patches });
     this.recent.delete(seq - KEEP_ANALYSES);

@@ -2,7 +2,15 @@ import { ModelError } from '@mmsc/codec';
 import { DEFAULT_MODELS_DIR, readModelJson } from '../models.js';
 import { Detector } from './detector.js';
 import { type Lexicon, parseLexicon } from './lexicon.js';
+import { PersonMask } from './person-mask.js';
 import { DEFAULT_RELEVANCE, DetectorFusion, DetectorRelevance, type DetectorRelevanceOptions } from './relevance-model.js';
+
+/** The person mask the options ask for, or null. */
+function loadPersonMask(dir: string, options: DetectorRelevanceOptions): Promise<PersonMask | null> {
+  if (!options.person) return Promise.resolve(null);
+  const [width, height] = options.person.input;
+  return PersonMask.load(dir, { width, height });
+}
 
 export async function loadLexicon(dir = DEFAULT_MODELS_DIR): Promise<Lexicon> {
   return parseLexicon(await readModelJson(dir, 'lexicon.json', 'query lexicon', 'rebuild: see models/lexicon/README.md'));
@@ -24,9 +32,9 @@ export async function loadRelevance(
   dir = DEFAULT_MODELS_DIR,
   options: DetectorRelevanceOptions = DEFAULT_RELEVANCE,
 ): Promise<DetectorRelevance> {
-  const [detector, lexicon] = await Promise.all([Detector.load(dir), loadLexicon(dir)]);
+  const [detector, lexicon, person] = await Promise.all([Detector.load(dir), loadLexicon(dir), loadPersonMask(dir, options)]);
   checkClasses(lexicon.classes, detector.classes);
-  return new DetectorRelevance(detector, lexicon, options);
+  return new DetectorRelevance(detector, lexicon, options, person);
 }
 
 /**
@@ -38,7 +46,7 @@ export async function loadFusion(
   classes: readonly string[] | null = null,
   options: DetectorRelevanceOptions = DEFAULT_RELEVANCE,
 ): Promise<DetectorFusion> {
-  const detector = await Detector.load(dir);
+  const [detector, person] = await Promise.all([Detector.load(dir), loadPersonMask(dir, options)]);
   if (classes) checkClasses(classes, detector.classes);
-  return new DetectorFusion(detector, options);
+  return new DetectorFusion(detector, options, person);
 }

@@ -3,13 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSourceFrame } from '../images.js';
 import type { Detection } from './decode-detections.js';
 import { loadRelevance } from './load-relevance.js';
-import type { DetectorRelevance, RelevanceResult } from './relevance-model.js';
+import { DEFAULT_RELEVANCE, type DetectorRelevance, type RelevanceResult } from './relevance-model.js';
 
 // The real detector (models/centernet.onnx) and lexicon on a committed demo image: Debian darknet's
 // dog.jpg (a dog, a bicycle and a car; see assets/README.md), at its own aspect as `serve` frames it.
 const DOG = fileURLToPath(new URL('../../../../assets/images/dog.jpg', import.meta.url));
 // Four horses running across a field, a white one on the left (assets/README.md).
 const HORSES = fileURLToPath(new URL('../../../../assets/images/horses.jpg', import.meta.url));
+const PERSON = fileURLToPath(new URL('../../../../assets/images/person.jpg', import.meta.url));
 let model: DetectorRelevance;
 beforeAll(async () => {
   model = await loadRelevance();
@@ -116,5 +117,46 @@ describe('detector-grounded relevance on dog.jpg', () => {
     expect(Math.abs(meanIn(plain, leftmost) - meanIn(plain, rightmost))).toBeLessThan(0.25);
     expect(meanIn(left, leftmost)).toBeGreaterThan(2 * meanIn(left, rightmost));
     expect(meanIn(right, rightmost)).toBeGreaterThan(2 * meanIn(right, leftmost));
+  });
+
+  it('the person mask shapes the person part of the map to the body, and only when a query asks for people', async () => {
+    const frame = await readSourceFrame(PERSON);
+    const plain = await loadRelevance(undefined, { ...DEFAULT_RELEVANCE, person: null });
+    try {
+      expect(model.wantsPerson('the man and the horse')).toBe(true);
+      expect(model.wantsPerson('everything except people')).toBe(true);
+      expect(model.wantsPerson('dog')).toBe(false);
+      expect((await model.analyse(frame)).person).toBeUndefined();
+      const a = await model.analyse(frame, { person: true });
+      const mask = a.person?.mask as Float32Array;
+      expect(mask).toHaveLength(frame.width * frame.height);
+      const withMask = model.fromAnalysis(a, 'person');
+      const without = plain.fromAnalysis(await plain.analyse(frame), 'person');
+      const box = strongest(without, 'person');
+      // Inside the person's box: the background beside the body is dimmed, the body kept.
+      const mean = (r: RelevanceResult, keep: (m: number) => boolean) => {
+        let s = 0;
+        let n = 0;
+        for (let y = Math.ceil(box.y0); y < box.y1; y++)
+          for (let x = Math.ceil(box.x0); x < box.x1; x++) {
+            const i = y * frame.width + x;
+            if (!keep(mask[i] as number)) continue;
+            s += r.map[i] as number;
+            n++;
+          }
+        return s / n;
+      };
+      expect(mean(withMask, (m) => m < 0.2)).toBeLessThan(0.7 * mean(without, (m) => m < 0.2));
+      expect(mean(withMask, (m) => m > 0.8)).toBeGreaterThan(0.9 * mean(without, (m) => m > 0.8));
+      // A query without people, and the query-agnostic map, do not use it.
+      expect(Array.from(model.fromAnalysis(a, 'horse').patchScores)).toEqual(
+        Array.from(plain.fromAnalysis(await plain.analyse(frame), 'horse').patchScores),
+      );
+      expect(Array.from(model.baselineFromAnalysis(a).patchScores)).toEqual(
+        Array.from(plain.baselineFromAnalysis(await plain.analyse(frame)).patchScores),
+      );
+    } finally {
+      plain.detector.release();
+    }
   });
 });

@@ -1,0 +1,139 @@
+import { loadModel, ModelError, type ModelFile, type OrtSession } from '@mmsc/codec';
+import type { RgbImage } from '../images.js';
+import { DEFAULT_MODELS_DIR, fileReader, ORT_SESSION_OPTIONS, ort, readManifest } from '../models.js';
+
+/** The manifest entry of the person segmenter (MediaPipe Selfie Segmentation; models/selfie/README.md). */
+export interface PersonMaskEntry extends ModelFile {
+  id: string;
+  kind: 'person-mask';
+  /** The network's native square input side (256): frames are stretched to it, as MediaPipe and human do. */
+  referenceSize: number;
+  /** Input sides the ONNX file accepts must be multiples of this. */
+  inputMultiple: number;
+}
+
+/** The model input the frame is stretched to; sides must be multiples of the entry's `inputMultiple`. */
+export interface PersonMaskInput {
+  width: number;
+  height: number;
+}
+
+export interface PersonMaskResult {
+  /** width × height person probabilities (0–1), row-major, one per frame pixel. */
+  mask: Float32Array;
+  /** Wall time of the whole call: resize in, model pass, resize back. */
+  ms: number;
+}
+
+/**
+ * Bilinear resize with TF's legacy sampling (tf.image.resizeBilinear, align_corners and half_pixel_centers
+ * false): source coordinate = destination · (in / out); neighbours floor and min(floor + 1, in − 1). This is
+ * what @vladmandic/human's selfie.ts does on both sides of the model; models/selfie/verify.mjs checks the
+ * same sampling against tfjs. `scale` multiplies every value (1/255 to normalise bytes).
+ */
+export function resizeBilinear(
+  src: ArrayLike<number>,
+  sw: number,
+  sh: number,
+  channels: number,
+  dw: number,
+  dh: number,
+  scale = 1,
+): Float32Array {
+  const out = new Float32Array(dw * dh * channels);
+  // per destination column: the two source offsets and the weight of the right one
+  const x0s = new Int32Array(dw);
+  const x1s = new Int32Array(dw);
+  const wxs = new Float32Array(dw);
+  for (let x = 0; x < dw; x++) {
+    const fx = (x * sw) / dw;
+    const x0 = Math.floor(fx);
+    x0s[x] = x0 * channels;
+    x1s[x] = Math.min(x0 + 1, sw - 1) * channels;
+    wxs[x] = fx - x0;
+  }
+  let o = 0;
+  for (let y = 0; y < dh; y++) {
+    const fy = (y * sh) / dh;
+    const y0 = Math.floor(fy);
+    const row0 = y0 * sw * channels;
+    const row1 = Math.min(y0 + 1, sh - 1) * sw * channels;
+    const wy = fy - y0;
+    for (let x = 0; x < dw; x++) {
+      const x0 = x0s[x] as number;
+      const x1 = x1s[x] as number;
+      const wx = wxs[x] as number;
+      for (let c = 0; c < channels; c++) {
+        const a = src[row0 + x0 + c] as number;
+        const b = src[row0 + x1 + c] as number;
+        const d = src[row1 + x0 + c] as number;
+        const e = src[row1 + x1 + c] as number;
+        const top = a + (b - a) * wx;
+        const bottom = d + (e - d) * wx;
+        out[o++] = (top + (bottom - top) * wy) * scale;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Person segmentation on onnxruntime-node: an RGB frame of any size → a per-pixel person probability
+ * map at the frame's size. By default the frame is stretched to the model's native 256×256 (no letterbox;
+ * RGB, value/255) and the mask stretched back bilinearly, as MediaPipe and human do. The network is
+ * convolutional apart from global pools, so `input` may ask for another size (multiples of 16): on COCO
+ * scenes a larger input with the picture's aspect found people better (models/selfie/README.md), at
+ * proportionally more compute.
+ */
+export class PersonMask {
+  private constructor(
+    private readonly session: OrtSession,
+    readonly entry: PersonMaskEntry,
+    /** The model input size the frame is stretched to. */
+    readonly input: PersonMaskInput,
+  ) {}
+
+  static async load(dir = DEFAULT_MODELS_DIR, input?: PersonMaskInput): Promise<PersonMask> {
+    const manifest = await readManifest(dir);
+    const entry = manifest.models.find((m) => m.kind === 'person-mask') as PersonMaskEntry | undefined;
+    if (!entry) throw new ModelError('manifest-invalid', 'models/manifest.json lists no person mask (kind "person-mask")');
+    const size = entry.referenceSize;
+    if (!Number.isInteger(size) || !(size > 0) || !(entry.inputMultiple > 0) || size % entry.inputMultiple) {
+      throw new ModelError(
+        'manifest-invalid',
+        `person-mask entry ${entry.id} needs referenceSize, a positive multiple of inputMultiple`,
+        entry.file,
+      );
+    }
+    const asked = input ?? { width: size, height: size };
+    const m = entry.inputMultiple;
+    if (!(asked.width > 0 && asked.height > 0) || asked.width % m || asked.height % m) {
+      throw new RangeError(`person mask input must have sides that are positive multiples of ${m}; got ${asked.width}×${asked.height}`);
+    }
+    const session = await loadModel(ort, entry, fileReader(dir), ORT_SESSION_OPTIONS);
+    return new PersonMask(session, entry, { width: asked.width, height: asked.height });
+  }
+
+  async run(frame: Pick<RgbImage, 'width' | 'height' | 'data'>): Promise<PersonMaskResult> {
+    const t0 = performance.now();
+    const { width, height, data } = frame;
+    if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0 || data.length !== width * height * 3) {
+      throw new RangeError(`person mask needs an RGB frame (width·height·3 bytes); got ${width}×${height} with ${data.length} bytes`);
+    }
+    const { width: iw, height: ih } = this.input;
+    const input = resizeBilinear(data, width, height, 3, iw, ih, 1 / 255);
+    const inName = this.entry.inputs[0]?.name as string;
+    const outName = this.entry.outputs[0]?.name as string;
+    const out = await this.session.run({ [inName]: new ort.Tensor('float32', input, [1, ih, iw, 3]) });
+    const raw = out[outName]?.data;
+    if (!(raw instanceof Float32Array) || raw.length !== iw * ih) {
+      throw new ModelError('model-contract', `${this.entry.file} did not return ${outName} [1,${ih},${iw},1]`, this.entry.file);
+    }
+    const mask = width === iw && height === ih ? Float32Array.from(raw) : resizeBilinear(raw, iw, ih, 1, width, height);
+    return { mask, ms: performance.now() - t0 };
+  }
+
+  async release(): Promise<void> {
+    await this.session.release?.();
+  }
+}
