@@ -56,6 +56,7 @@ export {
   type DetectorRelevanceOptions,
   QueryRelevance,
 } from './relevance/relevance-model.js';
+export { TextDetector, type TextDetectorEntry, type TextMapResult } from './relevance/text-detector.js';
 export type { AppOptions } from './server/app.js';
 export { buildApp } from './server/app.js';
 export { makeToken } from './server/auth.js';

@@ -22,7 +22,7 @@ export function benchRelevanceCommand(): Command {
       const baseline: number[] = [];
       for (let i = 0; i < runs + 2; i++) {
         // Each call does the full work: frame → model input, detector, fusion.
-        const q = model.fromAnalysis(await model.analyse(frame, { person: model.wantsPerson(opts.query) }), opts.query);
+        const q = model.fromAnalysis(await model.analyse(frame, model.analyseOptions(opts.query)), opts.query);
         const b = model.baselineFromAnalysis(await model.analyse(frame));
         if (i >= 2) {
           query.push(q.ms);

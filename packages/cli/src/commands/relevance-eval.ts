@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EXIT } from '@mmsc/protocol';
+import { EXIT, seededRandom } from '@mmsc/protocol';
 import {
   coverCrop,
   DEFAULT_MODELS_DIR,
@@ -12,10 +12,12 @@ import {
   readSourceFrame,
 } from '@mmsc/sender';
 import { Command } from 'commander';
+import sharp from 'sharp';
 import { CliError } from '../errors.js';
 import { buildPairs, type Coco, gtMask, type Pair, parseCoco, parsePairsFile } from '../eval/build-pairs.js';
 import { segmentationToMask } from '../eval/decode-masks.js';
 import { colourCase, type FormCase, formCandidates, frameInstance, spatialCase } from '../eval/form-cases.js';
+import { drawnBox, textCase } from '../eval/text-cases.js';
 import { auroc, meanCi, median, topPatchCoverage } from '../metrics.js';
 import { progress } from '../progress.js';
 import { frameOptionsOf, withFrameOptions } from './frame-options.js';
@@ -66,7 +68,7 @@ export function pairOptions(cmd: Command): Command {
 
 /** `mmsc relevance-eval`: pixel AUROC and top-25 % patch coverage of S_inf vs the GT query masks. */
 /** How each pair's query is put to the relevance, and what it is scored against. */
-export const QUERY_FORMS = ['plain', 'negation', 'spatial', 'colour'] as const;
+export const QUERY_FORMS = ['plain', 'negation', 'spatial', 'colour', 'text'] as const;
 export type QueryForm = (typeof QUERY_FORMS)[number];
 /** Forms whose cases come from the annotations' instances rather than the paper's pairs. */
 const INSTANCE_FORMS: readonly QueryForm[] = ['spatial', 'colour'];
@@ -108,6 +110,17 @@ export function relevanceEvalCommand(): Command {
         throw new CliError(`--form must be one of ${QUERY_FORMS.join(', ')}`, EXIT.usage);
       const form = opts.form as QueryForm;
       const frameOptions = frameOptionsOf(opts);
+      if (form === 'text') {
+        const out = await textFormEval(opts, frameOptions, { ...DEFAULT_RELEVANCE, inputScale, person });
+        if (opts.json) console.log(JSON.stringify(out));
+        else {
+          console.log(
+            `${out.cases} cases (text queries, words drawn on the images): AUROC mmsc ${out.auroc.mmsc} vs baseline ${out.auroc.baseline}`,
+          );
+          console.log(`relevance p50 ${out.msP50} ms with the text detector, ${out.msP50Baseline} ms without`);
+        }
+        return;
+      }
       if (INSTANCE_FORMS.includes(form)) {
         const out = await instanceFormEval(opts, form as 'spatial' | 'colour', frameOptions, { ...DEFAULT_RELEVANCE, inputScale, person });
         if (opts.json) console.log(JSON.stringify(out));
@@ -134,7 +147,7 @@ export function relevanceEvalCommand(): Command {
       const bar = progress('relevance-eval', pairs.length);
       for (const pair of pairs) {
         const frame = await readSourceFrame(join(opts.images, pair.file), frameOptions);
-        const a = await model.analyse(frame, { person: model.wantsPerson(pair.query) });
+        const a = await model.analyse(frame, model.analyseOptions(pair.query));
         const q = model.fromAnalysis(a, formQuery(form, pair.query));
         const b = model.baselineFromAnalysis(a);
         ms.push(q.ms);
@@ -225,7 +238,7 @@ async function instanceFormEval(
       const m = (instances[i] as { mask: Uint8Array }).mask;
       for (let p = 0; p < m.length; p++) truth[p] = (truth[p] as number) | (m[p] as number);
     }
-    const a = await model.analyse(frame, { person: model.wantsPerson(c.query) });
+    const a = await model.analyse(frame, model.analyseOptions(c.query));
     const q = model.fromAnalysis(a, c.query);
     const p = model.fromAnalysis(a, c.plain);
     const b = model.baselineFromAnalysis(a);
@@ -266,4 +279,71 @@ export function personOption(v: string): DetectorRelevanceOptions['person'] {
     throw new CliError('--person-mask must be WxH (multiples of 16, 16..1024) or off', EXIT.usage);
   }
   return { floor: DEFAULT_RELEVANCE.person?.floor ?? 0.3, minHeight: DEFAULT_RELEVANCE.person?.minHeight ?? 0.25, input: [w, h] };
+}
+
+/**
+ * Text queries ("text", "the sign", "license plate", "the word "EXIT"") on the dev images with a word
+ * drawn on each (`text-cases.ts`): AUROC against the drawn word's box (plate included), beside the
+ * query-agnostic map of the same picture.
+ */
+async function textFormEval(opts: PairOptions & { models: string }, frameOptions: FrameOptions, options: DetectorRelevanceOptions) {
+  let coco: Coco;
+  try {
+    coco = parseCoco(JSON.parse(await readFile(opts.annotations, 'utf8')), opts.annotations);
+  } catch (e) {
+    throw new CliError(`cannot read annotations ${opts.annotations}: ${(e as Error).message}`, EXIT.usage);
+  }
+  const count = Number(opts.pairs);
+  const seed = Number(opts.seed);
+  if (!Number.isInteger(count) || count < 1) throw new CliError('--pairs must be a positive integer', EXIT.usage);
+  if (!Number.isInteger(seed)) throw new CliError('--seed must be an integer', EXIT.usage);
+  const model = await loadRelevance(opts.models, options);
+  const rnd = seededRandom(seed);
+  const images = [...coco.images].sort((a, b) => a.id - b.id).slice(0, count);
+  const scores = { mmsc: [] as number[], baseline: [] as number[] };
+  const coverage: number[] = [];
+  const ms: number[] = [];
+  const msBaseline: number[] = [];
+  const byQuery = new Map<string, number[]>();
+  const bar = progress('relevance-eval text', images.length);
+  for (const [i, im] of images.entries()) {
+    const frame = await readSourceFrame(join(opts.images, im.file_name), frameOptions);
+    const c = textCase(frame.width, frame.height, i, rnd);
+    const overlay = await sharp(Buffer.from(c.svg)).ensureAlpha().raw().toBuffer();
+    const truth = drawnBox(new Uint8Array(overlay), frame.width, frame.height);
+    if (!truth.includes(1)) {
+      throw new CliError('the text overlay drew nothing: no font for SVG text (install fonts-dejavu-core)', EXIT.failed);
+    }
+    const drawn = await sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: 3 } })
+      .composite([{ input: Buffer.from(c.svg) }])
+      .removeAlpha()
+      .raw()
+      .toBuffer();
+    const f = { width: frame.width, height: frame.height, data: new Uint8Array(drawn) };
+    const a = await model.analyse(f, model.analyseOptions(c.query));
+    const q = model.fromAnalysis(a, c.query);
+    const b = model.baselineFromAnalysis(await model.analyse(f));
+    ms.push(q.ms);
+    msBaseline.push(b.ms);
+    const s = auroc(q.map, truth);
+    scores.mmsc.push(s);
+    scores.baseline.push(auroc(b.map, truth));
+    coverage.push(topPatchCoverage(q.patchScores, truth, frame.width));
+    const key = c.query.startsWith('the word') ? 'the word "…"' : c.query;
+    byQuery.set(key, [...(byQuery.get(key) ?? []), s]);
+    bar.tick(im.file_name);
+  }
+  bar.done();
+  const m = (xs: number[]) => Number(meanCi(xs).mean.toFixed(4));
+  return {
+    form: 'text' as const,
+    cases: images.length,
+    auroc: { mmsc: m(scores.mmsc), baseline: m(scores.baseline) },
+    coverage25: { mmsc: m(coverage) },
+    ci95: { aurocMmsc: Number(meanCi(scores.mmsc).ci95.toFixed(4)) },
+    queries: Object.fromEntries([...byQuery].map(([k, v]) => [k, { cases: v.length, mmsc: m(v) }])),
+    msP50: Number(median(ms).toFixed(1)),
+    msP50Baseline: Number(median(msBaseline).toFixed(1)),
+    options: model.options,
+  };
 }

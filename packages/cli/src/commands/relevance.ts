@@ -66,7 +66,7 @@ export function relevanceCommand(): Command {
         }
       }
       const frame = await readSourceFrame(opts.image, frameOptions);
-      const a = await model.analyse(frame, { person: !opts.baseline && model.wantsPerson(opts.query) });
+      const a = await model.analyse(frame, opts.baseline ? {} : model.analyseOptions(opts.query));
       const r = opts.baseline ? model.baselineFromAnalysis(a) : model.fromAnalysis(a, opts.query);
       if (opts.out) {
         try {
@@ -77,7 +77,7 @@ export function relevanceCommand(): Command {
       }
       const classes = model.detector.classes;
       // Whether each word's objects are in view (as the sender tells a receiver; negated words are not judged).
-      const best = bestPerClass(r.detections, classes.length);
+      const best = bestPerClass(r.detections, classes.length, a.text);
       const absent = opts.baseline ? [] : wordsNotInView(groundText(opts.query, model.lexicon), best);
       const grounding = r.grounding.map((w, i) => (w.negated ? w : { ...w, inView: !absent.includes(i) }));
       if (opts.json) {

@@ -84,8 +84,8 @@ export class Evaluator {
     this.atGeometry(frame.width, frame.height);
     const patches = patchify(frame.data, frame.width, frame.height);
     const variances = patchVariances(patches);
-    const person = this.relevance.wantsPerson(pair.query);
-    const a = await this.relevance.analyse(frame, { person });
+    const person = this.relevance.analyseOptions(pair.query);
+    const a = await this.relevance.analyse(frame, person);
     const query = this.relevance.fromAnalysis(a, pair.query);
     const baseline = this.relevance.baselineFromAnalysis(a);
     const classes = pair.categories.map((c) => this.relevance.detector.classes.indexOf(c)).filter((c) => c >= 0);
@@ -111,7 +111,7 @@ export class Evaluator {
           scoresOf[method] ?? baseline.patchScores,
           budget,
         );
-        const ra = await this.relevance.analyse({ width: frame.width, height: frame.height, data: image }, { person });
+        const ra = await this.relevance.analyse({ width: frame.width, height: frame.height, data: image }, person);
         const rq = this.relevance.fromAnalysis(ra, pair.query);
         results.push({
           imageId: pair.imageId,

@@ -49,6 +49,7 @@ const query = (text: string, key: string, w: Float32Array | null): GroundedQuery
   text,
   weights: w,
   rules: [],
+  textWeight: 0,
   words: [],
   wordClasses: [],
   ungrounded: [],

@@ -36,11 +36,16 @@ export interface FrameRelevance {
 }
 
 /** A query as the models see it: its class weights and instance rules under their key (`GroundedQuery`; no text). */
-export type QueryWeights = Pick<GroundedQuery, 'key' | 'weights'> & { rules?: GroundedQuery['rules'] };
+export type QueryWeights = Pick<GroundedQuery, 'key' | 'weights'> & { rules?: GroundedQuery['rules']; textWeight?: number };
 
 /** The models' part of a query (what crosses to the model worker). */
 export function queryWeights(q: QueryWeights): QueryWeights {
-  return q.rules && q.rules.length > 0 ? { key: q.key, weights: q.weights, rules: q.rules } : { key: q.key, weights: q.weights };
+  return {
+    key: q.key,
+    weights: q.weights,
+    ...(q.rules && q.rules.length > 0 ? { rules: q.rules } : {}),
+    ...(q.textWeight ? { textWeight: q.textWeight } : {}),
+  };
 }
 
 /** A frame's shared work as the models' thread returns it (the frame itself stays with the caller). */
@@ -192,7 +197,10 @@ export class InlineModels implements PipelineModels {
   async process(frame: Frame, queries: readonly QueryWeights[]): Promise<ProcessedFrame> {
     const patches = patchify(frame.data, frame.width, frame.height);
     const variances = patchVariances(patches);
-    const a = await this.relevance.analyse(frame, { weights: queries.map((q) => q.weights) });
+    const a = await this.relevance.analyse(frame, {
+      weights: queries.map((q) => q.weights),
+      text: queries.some((q) => (q.textWeight ?? 0) !== 0),
+    });
     const seq = ++this.seq;
     this.recent.set(seq, { analysis: a, patches });
     this.recent.delete(seq - KEEP_ANALYSES);
@@ -206,8 +214,10 @@ export class InlineModels implements PipelineModels {
 
   private fused(a: Analysis, q: QueryWeights): FrameRelevance {
     const t0 = performance.now();
-    const r = this.relevance.fromWeights(a, q.weights, q.rules);
-    return { patchScores: r.patchScores, best: bestPerClass(r.detections, a.out.classes), ms: a.ms + performance.now() - t0 };
+    const r = this.relevance.fromWeights(a, q.weights, q.rules, q.textWeight);
+    // The text channel's evidence follows the detector's classes (where a text word looks for it).
+    const best = bestPerClass(r.detections, a.out.classes, (q.textWeight ?? 0) !== 0 ? a.text : undefined);
+    return { patchScores: r.patchScores, best, ms: a.ms + performance.now() - t0 };
   }
 
   async encodeIndexed(seq: number, bytes: number, idx: Uint32Array): Promise<Uint8Array> {

@@ -38,7 +38,7 @@ describe('WorkerModels', () => {
     expect(a.relevance.map(([key]) => key)).toEqual([q('dog').key, q('car and bicycle').key]);
     expect(Object.keys(a.relevance[0]?.[1] ?? {}).sort()).toEqual(['best', 'ms', 'patchScores']);
     // The dog's best detection comes back with the map (whether it is in view).
-    expect((a.relevance[0] as [string, { best: Float32Array }])[1].best.length).toBe(80);
+    expect((a.relevance[0] as [string, { best: Float32Array }])[1].best.length).toBe(81); // 80 classes, then the text channel
     for (const [i, [, r]] of a.relevance.entries()) {
       const { ms: _, ...want } = (b.relevance[i] as [string, typeof r])[1];
       expect({ ...r, ms: 0 }).toEqual({ ...want, ms: 0 }); // all but the timing

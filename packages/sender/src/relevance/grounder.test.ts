@@ -35,6 +35,18 @@ describe('grounding a query once', () => {
     expect(groundText('everything except the red car', lexicon).rules).toEqual([{ classes: [2], negated: true, colour: 'red' }]);
   });
 
+  it('a text word asks the models for the text channel under a key of its own; "in view" reads it after the classes', () => {
+    const sign = groundText('the sign', lexicon);
+    expect(sign.textWeight).toBe(1);
+    expect(sign.weights?.every((w) => w === 0)).toBe(true);
+    expect(sign.key).toBe('none|text:1');
+    expect(groundText('license plate', lexicon).key).toBe(sign.key);
+    expect(sign.wordClasses).toEqual([[{ index: lexicon.classes.length, weight: 1 }]]);
+    expect(groundText('dog and text', lexicon).key).toBe(`${groundText('dog', lexicon).key}|text:1`);
+    expect(groundText('everything except the text', lexicon).textWeight).toBe(-1);
+    expect(groundingMessage('q', sign).words).toEqual([{ word: 'sign', classes: [{ name: 'text', weight: 1 }] }]);
+  });
+
   it('a query that grounds nothing has no weights: the query-agnostic map, reported as a fallback', () => {
     const g = groundText('sky and zxqv', lexicon);
     expect(g.weights).toBeNull();

@@ -1,5 +1,5 @@
 import { type GroundedWord, type GroundingMessage, LIMITS, truncateUtf8 } from '@mmsc/protocol';
-import { groundQuery, type Lexicon, type GroundedWord as LexiconWord, signedWeights } from './lexicon.js';
+import { groundQuery, type Lexicon, type GroundedWord as LexiconWord, signedWeights, TEXT_CLASS } from './lexicon.js';
 import { type InstanceRule, modifierKey } from './modifiers.js';
 
 /**
@@ -21,8 +21,13 @@ export interface GroundedQuery {
   readonly weights: Float32Array | null;
   /** What the modified words ("the red car", "the dog on the left") ask of their classes' instances. */
   readonly rules: readonly InstanceRule[];
+  /** The text channel's weight: 1 asked for (signs, labels, plates, a quoted word), −1 negated, 0 not asked. */
+  readonly textWeight: number;
   readonly words: readonly GroundedWord[];
-  /** Per word, its classes as detector channel indices with their weights (for "in view"; not sent). */
+  /**
+   * Per word, its classes as detector channel indices with their weights (for "in view"; not sent);
+   * a text word's is the channel after the detector's, {@link textChannel}.
+   */
   readonly wordClasses: readonly (readonly { index: number; weight: number }[])[];
   readonly ungrounded: readonly string[];
 }
@@ -45,18 +50,31 @@ export function groundText(text: string, lexicon: Lexicon): GroundedQuery {
   const g = groundQuery(text, lexicon);
   const weights = signedWeights(g);
   const rules = instanceRules(g.words, lexicon);
+  const textSign = g.textWeight > 0 ? 1 : g.negatedText > 0 ? -1 : 0;
+  const base = weightsKey(weights);
+  const key = [
+    // Text alone: no class weight, but not the query-agnostic map either.
+    textSign !== 0 && base === AGNOSTIC_KEY ? 'none' : base,
+    ...(rules.length > 0 ? [rules.map(ruleKey).join(';')] : []),
+    ...(textSign !== 0 ? [`text:${textSign}`] : []),
+  ].join('|');
   return {
-    key: rules.length === 0 ? weightsKey(weights) : `${weightsKey(weights)}|${rules.map(ruleKey).join(';')}`,
+    key,
     text,
     weights,
     rules,
+    textWeight: textSign,
     words: g.words.map((w) => ({
       word: w.word,
       classes: w.classes.map((c) => ({ name: c.name, weight: c.weight })),
       ...(w.negated ? { negated: true as const } : {}),
       ...(w.modifierWords.length > 0 ? { modifiers: [...w.modifierWords] } : {}),
     })),
-    wordClasses: g.words.map((w) => w.classes.map((c) => ({ index: lexicon.classes.indexOf(c.name), weight: c.weight }))),
+    wordClasses: g.words.map((w) =>
+      w.matched === TEXT_CLASS || w.classes.every((c) => c.name === TEXT_CLASS)
+        ? [{ index: textChannel(lexicon), weight: 1 }]
+        : w.classes.map((c) => ({ index: lexicon.classes.indexOf(c.name), weight: c.weight })),
+    ),
     ungrounded: [...g.ungrounded],
   };
 }
@@ -71,12 +89,17 @@ function instanceRules(words: readonly LexiconWord[], lexicon: Lexicon): Instanc
   const free = [plain(false), plain(true)];
   const rules: InstanceRule[] = [];
   for (const w of words) {
-    if (w.modifier === null) continue;
+    if (w.modifier === null || w.classes.some((c) => c.name === TEXT_CLASS)) continue;
     const taken = free[w.negated ? 1 : 0] as Set<string>;
     const classes = w.classes.filter((c) => !taken.has(c.name)).map((c) => lexicon.classes.indexOf(c.name));
     if (classes.length > 0) rules.push({ ...w.modifier, classes, negated: w.negated });
   }
   return rules;
+}
+
+/** The index "in view" reads a text word's evidence at: the channel after the detector's classes. */
+export function textChannel(lexicon: Lexicon): number {
+  return lexicon.classes.length;
 }
 
 function ruleKey(r: InstanceRule): string {

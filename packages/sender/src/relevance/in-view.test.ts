@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { GroundedQuery } from './grounder.js';
-import { IN_VIEW_SCORE, ViewTracker, wordsNotInView } from './in-view.js';
+import { bestPerClass, IN_VIEW_SCORE, TEXT_IN_VIEW, ViewTracker, wordsNotInView } from './in-view.js';
 
 /** A query of words, each with its classes as [index, weight], negated ones marked. */
 function query(words: { classes: [number, number][]; negated?: boolean }[]): GroundedQuery {
@@ -9,6 +9,7 @@ function query(words: { classes: [number, number][]; negated?: boolean }[]): Gro
     text: 't',
     weights: null,
     rules: [],
+    textWeight: 0,
     words: words.map((w, i) => ({ word: `w${i}`, classes: [], ...(w.negated ? { negated: true as const } : {}) })),
     wordClasses: words.map((w) => w.classes.map(([index, weight]) => ({ index, weight }))),
     ungrounded: [],
@@ -69,5 +70,23 @@ describe('words in view', () => {
     expect(v.update([0])).toBe(false);
     expect([v.update([]), v.update([]), v.update([])]).toEqual([false, false, true]);
     expect(v.notInView).toEqual([]);
+  });
+});
+
+describe('the text channel in view', () => {
+  it('is the text map’s peak where it reaches TEXT_IN_VIEW, after the classes', () => {
+    const text = new Float32Array(100);
+    expect(bestPerClass([], 80, text)[80]).toBe(0);
+    text[42] = TEXT_IN_VIEW - 0.01;
+    expect(bestPerClass([], 80, text)[80]).toBe(0);
+    text[43] = 0.9;
+    const best = bestPerClass([{ cls: 16, score: 0.5, x0: 0, y0: 0, x1: 1, y1: 1 }], 80, text);
+    expect(best).toHaveLength(81);
+    expect(best[80]).toBeCloseTo(0.9);
+    expect(best[16]).toBeCloseTo(0.5);
+    // A text word looks at index 80.
+    const q = query([{ classes: [[80, 1]] }]);
+    expect(wordsNotInView(q, best)).toEqual([]);
+    expect(wordsNotInView(q, bestPerClass([], 80))).toEqual([0]);
   });
 });

@@ -13,10 +13,26 @@ export const IN_VIEW_SCORE = 0.1;
 /** A change is reported once it has held this many frames in a row (no flicker on one missed detection). */
 export const VIEW_FRAMES = 3;
 
-/** Per class (of `classes`), the best score of the detections the map used; 0 where none. */
-export function bestPerClass(detections: readonly Detection[], classes: number): Float32Array {
-  const best = new Float32Array(classes);
-  for (const d of detections) if (d.score > (best[d.cls] as number)) best[d.cls] = d.score;
+/**
+ * The text channel's evidence as "in view" reads it: the text map's peak where it reaches
+ * TEXT_IN_VIEW (a text line is drawn at ~1; a picture without text peaks lower), else 0.
+ */
+export const TEXT_IN_VIEW = 0.6;
+
+export function textEvidence(map: Float32Array): number {
+  let m = 0;
+  for (const v of map) if (v > m) m = v;
+  return m >= TEXT_IN_VIEW ? m : 0;
+}
+
+/**
+ * Per class (of `classes`), the best score of the detections the map used, 0 where none; then, at
+ * index `classes`, the text channel's evidence ({@link textEvidence} of `text`, 0 without one).
+ */
+export function bestPerClass(detections: readonly Detection[], classes: number, text?: Float32Array): Float32Array {
+  const best = new Float32Array(classes + 1);
+  for (const d of detections) if (d.cls < classes && d.score > (best[d.cls] as number)) best[d.cls] = d.score;
+  best[classes] = text ? textEvidence(text) : 0;
   return best;
 }
 

@@ -474,6 +474,50 @@ describe('modifiers: position, order and colour', () => {
   });
 });
 
+describe('text words', () => {
+  it('ground signs, labels, plates and writing to the text channel, not to an object class', () => {
+    for (const q of ['text', 'the sign', 'labels', 'license plate', 'the number plate', 'street sign', 'graffiti']) {
+      const g = ground(q);
+      expect(
+        g.words.map((w) => w.classes.map((c) => c.name)),
+        q,
+      ).toEqual([['text']]);
+      expect(g.textWeight, q).toBe(1);
+      expect(
+        g.classWeights.every((w) => w === 0),
+        q,
+      ).toBe(true);
+      expect(g.fallback, q).toBe(false);
+    }
+  });
+
+  it('keep "stop sign" the COCO class, and mix with object words', () => {
+    expect(ground('stop sign').words[0]?.classes[0]?.name).toBe('stop sign');
+    expect(ground('stop sign').textWeight).toBe(0);
+    const g = ground('the dog and the sign');
+    expect(g.words.map((w) => w.matched)).toEqual(['dog', 'text']);
+    expect(weight(g, 'dog')).toBe(1);
+    expect(g.textWeight).toBe(1);
+  });
+
+  it('take a quoted word as text to find, and negate text', () => {
+    const g = ground('the word “EXIT”');
+    expect(g.words.map((w) => w.word)).toEqual(['“exit”', 'word']);
+    expect(g.words.every((w) => w.classes[0]?.name === 'text')).toBe(true);
+    expect(g.ungrounded).toEqual([]);
+    expect(ground('"open" and the dog').words.map((w) => w.word)).toEqual(['"open"', 'dog']);
+    const not = ground('everything except the text');
+    expect([not.textWeight, not.negatedText]).toEqual([0, 1]);
+    expect(not.words[0]?.negated).toBe(true);
+  });
+
+  it('report a modifier of a text word as not understood (text has no instances to pick)', () => {
+    const g = ground('the red sign');
+    expect(g.words.map((w) => [w.matched, w.modifier])).toEqual([['text', null]]);
+    expect(g.ungrounded).toEqual(['red']);
+  });
+});
+
 describe('input bounds', () => {
   it(`rejects text over ${MAX_QUERY_CHARS} characters`, () => {
     expect(() => ground('dog '.repeat(300))).toThrow(LexiconError);

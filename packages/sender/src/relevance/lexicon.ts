@@ -79,9 +79,76 @@ export interface QueryGrounding {
   readonly classWeights: Float32Array;
   /** The same over the negated words: the classes to suppress. */
   readonly negatedWeights: Float32Array;
+  /** The text channel's weight: 1 when a word asks for text (signs, labels, plates, a quoted word), else 0. */
+  readonly textWeight: number;
+  /** 1 when a negated word asks for text ("everything except the text"), else 0. */
+  readonly negatedText: number;
   /** True when no word grounded: the caller should fall back to a query-agnostic relevance map. */
   readonly fallback: boolean;
 }
+
+/** The name a text word grounds to: not a detector class but the text detector's channel. */
+export const TEXT_CLASS = 'text';
+
+/**
+ * Words and phrases that ask for text: the text detector's channel, not an object class. A longer
+ * lexicon phrase starting at the same word wins ("stop sign" stays the COCO class).
+ */
+export const TEXT_PHRASES: ReadonlySet<string> = new Set([
+  'text',
+  'texts',
+  'sign',
+  'signs',
+  'signage',
+  'signboard',
+  'signboards',
+  'street sign',
+  'street signs',
+  'road sign',
+  'road signs',
+  'traffic sign',
+  'traffic signs',
+  'shop sign',
+  'billboard',
+  'billboards',
+  'label',
+  'labels',
+  'tag',
+  'tags',
+  'price tag',
+  'name tag',
+  'license plate',
+  'license plates',
+  'licence plate',
+  'licence plates',
+  'number plate',
+  'number plates',
+  'registration plate',
+  'plate number',
+  'writing',
+  'handwriting',
+  'word',
+  'words',
+  'letter',
+  'letters',
+  'lettering',
+  'caption',
+  'captions',
+  'subtitle',
+  'subtitles',
+  'logo',
+  'logos',
+  'inscription',
+  'graffiti',
+  'poster',
+  'posters',
+  'banner',
+  'banners',
+  'notice',
+  'menu',
+  'headline',
+  'title',
+]);
 
 // ------------------------------------------------------------------------------------------------ parsing
 
@@ -281,7 +348,7 @@ function negationCue(
 export function groundQuery(text: string, lex: Lexicon): QueryGrounding {
   if (typeof text !== 'string') throw new LexiconError('query must be a string');
   if (text.length > MAX_QUERY_CHARS) throw new LexiconError(`query is longer than ${MAX_QUERY_CHARS} characters (${text.length})`);
-  const lower = text.normalize('NFKC').toLowerCase();
+  let lower = text.normalize('NFKC').toLowerCase();
   const words: GroundedWord[] = [];
   const ungrounded: string[] = [];
   const seenWords = new Set<string>();
@@ -291,6 +358,28 @@ export function groundQuery(text: string, lex: Lexicon): QueryGrounding {
   let negating = false;
   let before: string | undefined;
 
+  let textWeight = 0;
+  let negatedText = 0;
+  // A quoted word or phrase ("the word “EXIT”") asks for text: it is taken out before the rest is read.
+  for (const m of lower.matchAll(QUOTED_RE)) {
+    const inner = (m[1] ?? '').trim();
+    if (inner.length === 0) continue;
+    const typed = m[0];
+    if (!seenWords.has(typed)) {
+      seenWords.add(typed);
+      words.push({
+        word: typed,
+        matched: TEXT_CLASS,
+        category: false,
+        classes: [{ name: TEXT_CLASS, weight: 1 }],
+        negated: false,
+        modifier: null,
+        modifierWords: [],
+      });
+    }
+    textWeight = 1;
+    lower = lower.slice(0, m.index) + ' '.repeat(typed.length) + lower.slice(m.index + typed.length);
+  }
   const unground = (typed: string) => {
     if (seenUngrounded.has(typed)) return;
     seenUngrounded.add(typed);
@@ -327,6 +416,24 @@ export function groundQuery(text: string, lex: Lexicon): QueryGrounding {
           i++;
           continue;
         }
+      }
+      // Text words ("sign", "license plate"): the text channel, unless a longer lexicon phrase starts here.
+      const tlen = textPhraseLength(item, i, lex);
+      if (tlen > 0 && tlen >= lexiconPhraseLength(item, i, lex)) {
+        const last = item[i + tlen - 1] as Token;
+        const typed = lower.slice(first.start, last.end);
+        i += tlen;
+        // Modifiers pick among objects; text has none to pick from: they are reported as not understood.
+        for (const w of pending.words) unground(w);
+        pending = new ModifierBuilder();
+        if (negating) negatedText = 1;
+        else textWeight = 1;
+        itemWords.push({
+          word: { word: typed, matched: TEXT_CLASS, category: false, classes: [{ name: TEXT_CLASS, weight: 1 }], negated: negating },
+          mods: new ModifierBuilder(),
+          plural: false,
+        });
+        continue;
       }
       const skippable = lex.stopWords.has(first.norm) || NUMBER_RE.test(first.norm);
       // Longest phrase first; a phrase may contain stop words ("four poster"), a single stop word is dropped.
@@ -373,7 +480,7 @@ export function groundQuery(text: string, lex: Lexicon): QueryGrounding {
       words.push({ ...word, modifier: mods.build(plural), modifierWords: [...mods.words] });
     }
   }
-  return { words, ungrounded, classWeights, negatedWeights, fallback: words.length === 0 };
+  return { words, ungrounded, classWeights, negatedWeights, textWeight, negatedText, fallback: words.length === 0 };
 }
 
 /** Words after which a colour describes the word before them ("the person in red", "a man wearing blue"). */
@@ -385,6 +492,39 @@ const IRREGULAR_PLURALS = new Set(['people', 'persons', 'men', 'women', 'childre
 function isPlural(norm: string, lex: Lexicon): boolean {
   if (IRREGULAR_PLURALS.has(norm)) return true;
   return norm.endsWith('s') && singulars(norm).some((s) => lex.entries.has(s));
+}
+
+/** A double-quoted span: "…", “…”, «…». */
+const QUOTED_RE = /["“”«»]([^"“”«»]{1,64})["“”«»]/gu;
+
+/** Length in tokens of the longest text phrase at `i` (0 when none). */
+function textPhraseLength(item: readonly Token[], i: number, lex: Lexicon): number {
+  for (let n = Math.min(lex.maxPhraseTokens, item.length - i); n >= 1; n--) {
+    if (
+      TEXT_PHRASES.has(
+        item
+          .slice(i, i + n)
+          .map((t) => t.norm)
+          .join(' '),
+      )
+    )
+      return n;
+  }
+  return 0;
+}
+
+/** Length in tokens of the longest lexicon phrase at `i` (0 when none). */
+function lexiconPhraseLength(item: readonly Token[], i: number, lex: Lexicon): number {
+  for (let n = Math.min(lex.maxPhraseTokens, item.length - i); n >= 1; n--) {
+    if (
+      lookup(
+        item.slice(i, i + n).map((t) => t.norm),
+        lex,
+      ) !== undefined
+    )
+      return n;
+  }
+  return 0;
 }
 
 /** Whether the item's tokens from `j` (stop words and modifier words skipped) begin a lexicon entry. */

@@ -4,6 +4,12 @@ import { Detector } from './detector.js';
 import { type Lexicon, parseLexicon } from './lexicon.js';
 import { PersonMask } from './person-mask.js';
 import { DEFAULT_RELEVANCE, DetectorFusion, DetectorRelevance, type DetectorRelevanceOptions } from './relevance-model.js';
+import { TextDetector } from './text-detector.js';
+
+/** The text detector the options ask for, or null. */
+function loadTextDetector(dir: string, options: DetectorRelevanceOptions): Promise<TextDetector | null> {
+  return options.text ? TextDetector.load(dir, options.text.maxSide) : Promise.resolve(null);
+}
 
 /** The person mask the options ask for, or null. */
 function loadPersonMask(dir: string, options: DetectorRelevanceOptions): Promise<PersonMask | null> {
@@ -32,9 +38,14 @@ export async function loadRelevance(
   dir = DEFAULT_MODELS_DIR,
   options: DetectorRelevanceOptions = DEFAULT_RELEVANCE,
 ): Promise<DetectorRelevance> {
-  const [detector, lexicon, person] = await Promise.all([Detector.load(dir), loadLexicon(dir), loadPersonMask(dir, options)]);
+  const [detector, lexicon, person, text] = await Promise.all([
+    Detector.load(dir),
+    loadLexicon(dir),
+    loadPersonMask(dir, options),
+    loadTextDetector(dir, options),
+  ]);
   checkClasses(lexicon.classes, detector.classes);
-  return new DetectorRelevance(detector, lexicon, options, person);
+  return new DetectorRelevance(detector, lexicon, options, person, text);
 }
 
 /**
@@ -46,7 +57,7 @@ export async function loadFusion(
   classes: readonly string[] | null = null,
   options: DetectorRelevanceOptions = DEFAULT_RELEVANCE,
 ): Promise<DetectorFusion> {
-  const [detector, person] = await Promise.all([Detector.load(dir), loadPersonMask(dir, options)]);
+  const [detector, person, text] = await Promise.all([Detector.load(dir), loadPersonMask(dir, options), loadTextDetector(dir, options)]);
   if (classes) checkClasses(classes, detector.classes);
-  return new DetectorFusion(detector, options, person);
+  return new DetectorFusion(detector, options, person, text);
 }

@@ -8,6 +8,7 @@ import { IN_VIEW_SCORE } from './in-view.js';
 import type { Lexicon } from './lexicon.js';
 import { type InstanceRule, instanceFactors, UNPICKED } from './modifiers.js';
 import type { PersonMask } from './person-mask.js';
+import type { TextDetector } from './text-detector.js';
 
 export interface Frame {
   width: number;
@@ -46,6 +47,11 @@ export interface DetectorRelevanceOptions {
    * `input`: the model input [W, H] the frame is stretched to (multiples of 16).
    */
   person: { floor: number; minHeight: number; input: [number, number] } | null;
+  /**
+   * The text detector (models/text-detector.onnx), null for none: a query for text, signs, labels,
+   * plates or a quoted word gets its map; the frame goes in at most `maxSide` on its long side.
+   */
+  text: { maxSide: number } | null;
 }
 
 // Letterboxing beat stretching on the dev pairs (0.927 vs 0.924 AUROC) and keeps cats from reading as dogs.
@@ -59,6 +65,7 @@ export const DEFAULT_RELEVANCE: DetectorRelevanceOptions = {
   peaks: DEFAULT_PEAKS,
   fuse: DEFAULT_FUSE,
   person: { floor: 0.5, minHeight: 0.25, input: [256, 256] },
+  text: { maxSide: 320 },
 };
 
 /** One detector pass over a frame, reusable for several queries (and for the baseline). */
@@ -68,6 +75,8 @@ export interface Analysis {
   out: DetectorOutput;
   /** The person mask of the frame (one probability per pixel) and the person class, when it was asked for. */
   person?: { cls: number; mask: Float32Array } | undefined;
+  /** The frame's text map (one probability per pixel), when a query asked for text. */
+  text?: Float32Array | undefined;
   ms: number;
 }
 
@@ -77,6 +86,8 @@ export interface AnalyseOptions {
   person?: boolean;
   /** Or: the class weights of the queries the frame is analysed for; the mask runs when one weighs people. */
   weights?: readonly (Float32Array | null)[];
+  /** Run the text detector (when the relevance has one): a query asks for text. */
+  text?: boolean;
 }
 
 /**
@@ -91,7 +102,12 @@ export interface AnalysingRelevance {
    * The map for class weights on an analysis, its modified words' instances picked by `rules`; null
    * weights → the query-agnostic map. Results are read-only.
    */
-  fromWeights(a: Analysis, weights: Float32Array | null, rules?: readonly InstanceRule[]): RelevanceMap & { detections: Detection[] };
+  fromWeights(
+    a: Analysis,
+    weights: Float32Array | null,
+    rules?: readonly InstanceRule[],
+    text?: number,
+  ): RelevanceMap & { detections: Detection[] };
 }
 
 /** Class weights → a soft map over an analysis (fusion only: no model, no lexicon). */
@@ -105,8 +121,46 @@ export class RelevanceFusion {
 
   constructor(readonly options: DetectorRelevanceOptions = DEFAULT_RELEVANCE) {}
 
-  fromWeights(a: Analysis, weights: Float32Array | null, rules: readonly InstanceRule[] = []): RelevanceMap & { detections: Detection[] } {
+  fromWeights(
+    a: Analysis,
+    weights: Float32Array | null,
+    rules: readonly InstanceRule[] = [],
+    text = 0,
+  ): RelevanceMap & { detections: Detection[] } {
     if (weights === null) return this.agnosticMap(a);
+    if (text === 0 || !a.text) return this.classMap(a, weights, rules);
+    // Text in the query: what is asked for (the text map joined with the classes' map by their
+    // maximum; the whole picture when nothing is) times 1 − what is negated (classes, text).
+    const { width, height } = a.frame;
+    const ps = this.options.fuse.patchSize;
+    const wanted = weights.map((w) => Math.max(0, w));
+    const negated = weights.map((w) => Math.max(0, -w));
+    let out: (RelevanceMap & { detections: Detection[] }) | null = wanted.some((w) => w > 0)
+      ? this.map(
+          a,
+          wanted,
+          rules.filter((r) => !r.negated),
+        )
+      : null;
+    if (text > 0) {
+      const map = Float32Array.from(a.text);
+      if (out) for (let i = 0; i < map.length; i++) if ((out.map[i] as number) > (map[i] as number)) map[i] = out.map[i] as number;
+      const peak = Math.max(out?.peak ?? 0, textPeak(a.text));
+      out = { width, height, map, patchScores: patchMeansOf(map, width, height, ps), peak, detections: out?.detections ?? [] };
+    }
+    if (negated.some((w) => w > 0)) {
+      const keep = this.map(
+        a,
+        negated,
+        rules.filter((r) => r.negated),
+      );
+      out = suppress(out, keep, width, height, ps);
+    }
+    if (text < 0) out = suppress(out, { width, height, map: a.text, patchScores: new Float32Array(0), peak: 1 }, width, height, ps);
+    return out as RelevanceMap & { detections: Detection[] };
+  }
+
+  private classMap(a: Analysis, weights: Float32Array, rules: readonly InstanceRule[]): RelevanceMap & { detections: Detection[] } {
     if (!weights.some((w) => w < 0)) return this.map(a, weights, rules);
     // A negated class: everything the query asks for (the whole picture when it names nothing
     // else) times one minus the negated objects' map. The boxes are the asked-for ones.
@@ -191,7 +245,7 @@ export class QueryRelevance extends RelevanceFusion {
   fromAnalysis(a: Analysis, query: string): RelevanceResult {
     const t0 = performance.now();
     const g = reportGrounding(query, this.lexicon);
-    const result = this.fromWeights(a, g.weights, g.rules);
+    const result = this.fromWeights(a, g.weights, g.rules, g.textWeight);
     return { ...result, grounding: g.grounding, ungrounded: g.ungrounded, fallback: g.fallback, ms: a.ms + performance.now() - t0 };
   }
 
@@ -211,6 +265,7 @@ class DetectorPass {
     readonly detector: Detector,
     private readonly options: DetectorRelevanceOptions,
     private readonly personMask: PersonMask | null,
+    private readonly textDetector: TextDetector | null = null,
   ) {}
 
   async analyse(frame: Frame, options: AnalyseOptions = {}): Promise<Analysis> {
@@ -220,13 +275,15 @@ class DetectorPass {
     this.input = frameToInput(frame.data, frame.width, frame.height, fit, 0, this.input ?? undefined);
     const cls = this.detector.classes.indexOf('person');
     const asked = options.person === true || (options.weights ?? []).some((w) => w !== null && (w[cls] ?? 0) !== 0);
-    // The two models run side by side (each in onnxruntime's own threads).
+    // The person mask (small) runs beside the detector; the text detector, as large as the
+    // detector, after them: side by side their threads would fight over the cores (measured slower).
     const [out, mask] = await Promise.all([
       this.detector.run(this.input, mw, mh),
       asked && this.personMask && cls >= 0 ? this.personMask.run(frame) : null,
     ]);
+    const text = options.text && this.textDetector ? await this.textDetector.run(frame) : null;
     const person = mask ? { cls, mask: mask.mask } : undefined;
-    return { frame, fit, out, person, ms: performance.now() - t0 };
+    return { frame, fit, out, person, text: text?.map, ms: performance.now() - t0 };
   }
 }
 
@@ -238,9 +295,10 @@ export class DetectorFusion extends RelevanceFusion implements AnalysingRelevanc
     readonly detector: Detector,
     options: DetectorRelevanceOptions = DEFAULT_RELEVANCE,
     readonly personMask: PersonMask | null = null,
+    readonly textDetector: TextDetector | null = null,
   ) {
     super(options);
-    this.pass = new DetectorPass(detector, options, personMask);
+    this.pass = new DetectorPass(detector, options, personMask, textDetector);
   }
 
   analyse(frame: Frame, options?: AnalyseOptions): Promise<Analysis> {
@@ -258,9 +316,10 @@ export class DetectorRelevance extends QueryRelevance implements RelevanceModel,
     lexicon: Lexicon,
     options: DetectorRelevanceOptions = DEFAULT_RELEVANCE,
     readonly personMask: PersonMask | null = null,
+    readonly textDetector: TextDetector | null = null,
   ) {
     super(lexicon, options);
-    this.pass = new DetectorPass(detector, options, personMask);
+    this.pass = new DetectorPass(detector, options, personMask, textDetector);
   }
 
   /** One detector pass (resize, model; the person mask when asked for), reusable for every query on this frame. */
@@ -275,15 +334,32 @@ export class DetectorRelevance extends QueryRelevance implements RelevanceModel,
     return cls >= 0 && w !== null && (w[cls] as number) !== 0;
   }
 
+  /** Whether a query asks for text (its analysis then needs the text detector). */
+  wantsText(query: string): boolean {
+    return groundText(query, this.lexicon).textWeight !== 0;
+  }
+
+  /** What an analysis for these queries must run beyond the detector. */
+  analyseOptions(...queries: string[]): AnalyseOptions {
+    return { person: queries.some((q) => this.wantsPerson(q)), text: queries.some((q) => this.wantsText(q)) };
+  }
+
   async relevance(frame: Frame, query: string): Promise<RelevanceResult> {
-    return this.fromAnalysis(await this.analyse(frame, { person: this.wantsPerson(query) }), query);
+    return this.fromAnalysis(await this.analyse(frame, this.analyseOptions(query)), query);
   }
 }
 
 /** The query's grounding in the protocol's terms (what the operator is shown), plus its signed class weights. */
 export function reportGrounding(query: string, lexicon: Lexicon) {
   const q = groundText(query, lexicon);
-  return { grounding: [...q.words], ungrounded: [...q.ungrounded], fallback: q.weights === null, weights: q.weights, rules: q.rules };
+  return {
+    grounding: [...q.words],
+    ungrounded: [...q.ungrounded],
+    fallback: q.weights === null,
+    weights: q.weights,
+    rules: q.rules,
+    textWeight: q.textWeight,
+  };
 }
 
 /**
@@ -333,6 +409,13 @@ export function refineByMask(
   }
   for (let i = 0; i < out.length; i++) if (inBig[i]) out[i] = (out[i] as number) * (floor + (1 - floor) * (mask[i] as number));
   return out;
+}
+
+/** The text map's evidence: its largest value. */
+export function textPeak(map: Float32Array): number {
+  let m = 0;
+  for (const v of map) if (v > m) m = v;
+  return m;
 }
 
 /** The mean of a pixel map over each patch, patches row-major. */

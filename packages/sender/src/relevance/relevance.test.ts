@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSourceFrame } from '../images.js';
 import type { Detection } from './decode-detections.js';
@@ -10,6 +12,10 @@ import { DEFAULT_RELEVANCE, type DetectorRelevance, type RelevanceResult } from 
 const DOG = fileURLToPath(new URL('../../../../assets/images/dog.jpg', import.meta.url));
 // Four horses running across a field, a white one on the left (assets/README.md).
 const HORSES = fileURLToPath(new URL('../../../../assets/images/horses.jpg', import.meta.url));
+// Text is drawn with sharp (librsvg), in the system's sans-serif font.
+const FONTS = ['/usr/share/fonts/truetype/dejavu', '/usr/share/fonts/truetype/liberation', '/usr/share/fonts/opentype'].some((d) =>
+  existsSync(d),
+);
 const PERSON = fileURLToPath(new URL('../../../../assets/images/person.jpg', import.meta.url));
 let model: DetectorRelevance;
 beforeAll(async () => {
@@ -159,4 +165,37 @@ describe('detector-grounded relevance on dog.jpg', () => {
       plain.detector.release();
     }
   });
+
+  it.skipIf(!FONTS)(
+    'text words light a drawn sign, "everything except the text" dims it, and an object query does not run the text detector (needs a system font)',
+    async () => {
+      const frame = await readSourceFrame(DOG);
+      const svg = Buffer.from(
+        `<svg xmlns="http://www.w3.org/2000/svg" width="${frame.width}" height="${frame.height}"><rect x="280" y="30" width="160" height="56" fill="#1f6f3f"/>` +
+          '<text x="292" y="72" font-family="sans-serif" font-weight="bold" font-size="34" fill="white">EXIT</text></svg>',
+      );
+      const data = new Uint8Array(
+        await sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: 3 } })
+          .composite([{ input: svg }])
+          .removeAlpha()
+          .raw()
+          .toBuffer(),
+      );
+      const f = { width: frame.width, height: frame.height, data };
+      const plate = { cls: 0, score: 1, x0: 280, y0: 30, x1: 440, y1: 86 };
+      expect((await model.analyse(f, model.analyseOptions('dog'))).text).toBeUndefined();
+      const a = await model.analyse(f, model.analyseOptions('the sign'));
+      expect(a.text).toHaveLength(f.width * f.height);
+      const sign = model.fromAnalysis(a, 'the sign');
+      const dogBox = strongest(model.fromAnalysis(a, 'dog'), 'dog');
+      expect(meanIn(sign, plate)).toBeGreaterThan(0.4);
+      expect(meanIn(sign, dogBox)).toBeLessThan(0.05);
+      const both = model.fromAnalysis(a, 'the dog and the word "EXIT"');
+      expect(meanIn(both, plate)).toBeGreaterThan(0.4);
+      expect(meanIn(both, dogBox)).toBeGreaterThan(0.4);
+      const rest = model.fromAnalysis(a, 'everything except the text');
+      expect(meanIn(rest, plate)).toBeLessThan(0.6);
+      expect(meanIn(rest, dogBox)).toBeGreaterThan(0.9);
+    },
+  );
 });

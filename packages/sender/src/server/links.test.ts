@@ -7,7 +7,16 @@ import { patchesHello } from '../testing/video-hello.js';
 import { Links } from './links.js';
 
 const hello: HelloMessage = patchesHello('pending');
-const plain = (text: string): GroundedQuery => ({ key: text, text, weights: null, rules: [], words: [], wordClasses: [], ungrounded: [] });
+const plain = (text: string): GroundedQuery => ({
+  key: text,
+  text,
+  weights: null,
+  rules: [],
+  textWeight: 0,
+  words: [],
+  wordClasses: [],
+  ungrounded: [],
+});
 
 function service() {
   const fake = fakeEngine();

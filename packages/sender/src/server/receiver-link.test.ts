@@ -14,7 +14,16 @@ import { type LinkOptions, PACE_GAIN, ReceiverLink } from './receiver-link.js';
 const hello: HelloMessage = patchesHello();
 
 /** A grounding without a lexicon: every query grounds to nothing in particular. */
-const plain = (text: string): GroundedQuery => ({ key: text, text, weights: null, rules: [], words: [], wordClasses: [], ungrounded: [] });
+const plain = (text: string): GroundedQuery => ({
+  key: text,
+  text,
+  weights: null,
+  rules: [],
+  textWeight: 0,
+  words: [],
+  wordClasses: [],
+  ungrounded: [],
+});
 
 function link(id = 'a', o: Partial<LinkOptions> = {}) {
   const peer = new FakePeer();
