@@ -7,7 +7,8 @@ import { CocoError, parseCoco } from '../build-pairs.js';
 import { makeCocoClip, queryCategories } from './coco-clips.js';
 
 // A hand-made COCO folder: 200×150 grey images, each with red squares annotated as dogs and one
-// blue square annotated as a cat. Images 1–3 hold one dog; images 4–7 hold several (the crowd).
+// blue square annotated as a cat. Images 1–3, 8 and 9 hold one dog; images 4–7 hold several (the
+// crowd). Image 9, on green, is the only one neither coco-tour nor coco-crowd uses for dogs.
 const W = 200;
 const H = 150;
 const RED = { r: 230, g: 20, b: 20 };
@@ -21,7 +22,10 @@ const dogs: Record<number, Sq[]> = {
   5: [0, 1, 2, 3, 4, 5].map((i) => ({ x: 5 + 32 * i, y: 90, s: 20 })),
   6: [0, 1, 2, 3].map((i) => ({ x: 20 + 45 * i, y: 60, s: 28 })),
   7: [0, 1, 2, 3, 4].map((i) => ({ x: 12 + 36 * i, y: 110, s: 22 })),
+  8: [{ x: 60, y: 40, s: 50 }],
+  9: [{ x: 30, y: 60, s: 60 }],
 };
+const GREEN = { r: 30, g: 140, b: 50 };
 const cat: Sq = { x: 150, y: 5, s: 30 };
 const square = ({ x, y, s }: Sq) => [[x, y, x + s, y, x + s, y + s, x, y + s]];
 
@@ -36,7 +40,7 @@ beforeAll(async () => {
       left: sq.x,
       top: sq.y,
     });
-    await sharp({ create: { width: W, height: H, channels: 3, background: { r: 128, g: 128, b: 128 } } })
+    await sharp({ create: { width: W, height: H, channels: 3, background: id === '9' ? GREEN : { r: 128, g: 128, b: 128 } } })
       .composite([...list.map((sq) => fill(sq, RED)), fill(cat, BLUE)])
       .png()
       .toFile(join(dir, 'images', `${id}.png`));
@@ -149,6 +153,24 @@ describe('COCO clips with ground truth', () => {
     // Zoomed out over four crowded images: a dog is a few pixels across, and many are in view.
     const red = (k: number) => agreement(clip.frames[k]?.data as Uint8Array, masks[k] ?? null, RED, 192).colour;
     expect(red(0)).toBeGreaterThan(0.03 * 192 * 144);
+  });
+
+  it('coco-heldout: the tour over images neither other clip uses, its truth moving with it', async () => {
+    const size = { width: 96, height: 72 };
+    const green = (f: { data: Uint8Array }) => {
+      let g = 0;
+      for (let p = 0; p < f.data.length; p += 3) if (Math.abs((f.data[p + 1] as number) - GREEN.g) < 30 && (f.data[p] as number) < 80) g++;
+      return g / (f.data.length / 3);
+    };
+    const held = await makeCocoClip('coco-heldout', dir, 'dog', 30, 10, size);
+    expect(held.frames.every((f) => green(f) > 0.3)).toBe(true);
+    const tour = await makeCocoClip('coco-tour', dir, 'dog', 30, 10, size);
+    expect(tour.frames.every((f) => green(f) < 0.01)).toBe(true);
+    const a = held.frames.map((f, k) => agreement(f.data, held.region?.masks[k] ?? null, RED, 96)).filter((x) => x.colour >= 20);
+    expect(a.length).toBeGreaterThan(10);
+    for (const x of a) expect(x.precision).toBeGreaterThan(0.9);
+    // A category no image shows: refused, as by the other clips.
+    await expect(makeCocoClip('coco-heldout', dir, 'hot dog', 5, 10, size)).rejects.toThrow(/no image/);
   });
 
   it('refuses a query that names no category, and a folder without annotations', async () => {

@@ -19,8 +19,10 @@ import { tourWindow, windowMask } from './regions.js';
  *   canvas twice the frame's size.
  * - `coco-crowd`: many small objects: canvases of 2×2 images (each at the frame's size) holding the
  *   most instances of the query's categories, seen from zoomed out (the whole canvas) to 80 %.
+ * - `coco-heldout`: the tour's camera over the next images, by id, that show the categories and
+ *   that neither of the other two clips uses: pictures the relevance's settings were not tuned on.
  */
-export const COCO_CLIPS = ['coco-tour', 'coco-crowd'] as const;
+export const COCO_CLIPS = ['coco-tour', 'coco-crowd', 'coco-heldout'] as const;
 export type CocoClipName = (typeof COCO_CLIPS)[number];
 
 const TOUR_IMAGES = 5;
@@ -136,29 +138,34 @@ export async function makeCocoClip(
   const images = new Map(coco.images.map((im) => [im.id, im]));
   const { width: w, height: h } = size;
   const canvases: Canvas[] = [];
-  if (name === 'coco-tour') {
-    const shown = [...byImage.entries()]
-      .filter(([id, anns]) => {
-        const im = images.get(id);
-        return im && anns.some((a) => a.area >= MIN_AREA_FRACTION * im.width * im.height);
-      })
-      .map(([id]) => images.get(id) as Coco['images'][number])
-      .sort((a, b) => a.id - b.id)
-      .slice(0, TOUR_IMAGES);
-    for (const im of shown) {
+  const shown = [...byImage.entries()]
+    .filter(([id, anns]) => {
+      const im = images.get(id);
+      return im && anns.some((a) => a.area >= MIN_AREA_FRACTION * im.width * im.height);
+    })
+    .map(([id]) => images.get(id) as Coco['images'][number])
+    .sort((a, b) => a.id - b.id);
+  const crowded = [...byImage.entries()]
+    .filter(([id]) => images.has(id))
+    .sort((a, b) => b[1].length - a[1].length || a[0] - b[0])
+    .slice(0, 4 * CROWD_CANVASES);
+  // The crowd uses whole canvases of four only.
+  const crowdUses = crowded.slice(0, Math.floor(crowded.length / 4) * 4).map(([id]) => images.get(id) as Coco['images'][number]);
+  if (name !== 'coco-crowd') {
+    const tour = shown.slice(0, TOUR_IMAGES);
+    const used = new Set([...tour, ...crowdUses].map((im) => im.id));
+    const list = name === 'coco-tour' ? tour : shown.filter((im) => !used.has(im.id)).slice(0, TOUR_IMAGES);
+    if (list.length === 0 && name === 'coco-heldout')
+      throw new CocoError(`no image in ${dir} shows ${categories.join(' or ')} beyond those coco-tour and coco-crowd use`);
+    for (const im of list) {
       const t = await tile(dir, im, byImage.get(im.id) ?? [], 2 * w, 2 * h);
       canvases.push({ width: 2 * w, height: 2 * h, rgb: t.rgb, truth: t.truth });
     }
   } else {
-    const crowded = [...byImage.entries()]
-      .filter(([id]) => images.has(id))
-      .sort((a, b) => b[1].length - a[1].length || a[0] - b[0])
-      .slice(0, 4 * CROWD_CANVASES)
-      .map(([id]) => images.get(id) as Coco['images'][number]);
-    for (let c = 0; c + 4 <= crowded.length; c += 4) canvases.push(await mosaic(dir, crowded.slice(c, c + 4), byImage, w, h));
+    for (let c = 0; c + 4 <= crowdUses.length; c += 4) canvases.push(await mosaic(dir, crowdUses.slice(c, c + 4), byImage, w, h));
   }
   if (canvases.length === 0) throw new CocoError(`no image in ${dir} shows ${categories.join(' or ')}`);
-  const zoom = name === 'coco-tour' ? undefined : { from: 1, to: 0.8 };
+  const zoom = name === 'coco-crowd' ? { from: 1, to: 0.8 } : undefined;
   const frames: Clip['frames'] = [];
   const masks: (Uint8Array | null)[] = [];
   for (let k = 0; k < n; k++) {
