@@ -61,6 +61,23 @@ describe('WorkerModels', () => {
     expect(await worker.encodeIndexed(a.seq, 24, idx)).toEqual(await t.encoders.encode(24, picked));
   });
 
+  it('carries modifiers, people and text to the worker: the same maps as in this thread', async () => {
+    const t = await testModels();
+    const inline = new InlineModels(t.relevance, t.encoders);
+    const queries = ['the dog on the left', 'the person in red', 'the sign', 'everything except the text'].map(q);
+    expect(new Set(queries.map((x) => x.key)).size).toBe(4);
+    const [a, b] = [await worker.process(image, queries), await inline.process(image, queries)];
+    expect(a.relevance.map(([k]) => k)).toEqual(queries.map((x) => x.key));
+    for (const [i, [, r]] of a.relevance.entries()) {
+      const { ms: _, ...want } = (b.relevance[i] as [string, typeof r])[1];
+      expect({ ...r, ms: 0 }).toEqual({ ...want, ms: 0 });
+    }
+    // The modifier changed the map (it is not the plain word's), and the text query has one of its own.
+    const plain = await inline.fuse(b.seq, q('dog'));
+    expect((b.relevance[0] as [string, typeof plain])[1].patchScores).not.toEqual(plain.patchScores);
+    expect((b.relevance[2] as [string, typeof plain])[1].patchScores.some((v) => v > 0)).toBe(true);
+  });
+
   it('keeps the last 4 frames for late queries and codes by index, and says so for older ones', async () => {
     const first = await worker.process(image, []);
     for (let i = 0; i < 4; i++) await worker.process(image, []);
