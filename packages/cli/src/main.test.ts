@@ -70,6 +70,15 @@ describe('mmsc CLI', () => {
     expect(n.grounding).toEqual([{ word: 'dog', classes: [{ name: 'dog', weight: 1 }], negated: true }]);
   });
 
+  it('relevance shows modifiers as understood and a text word (no text on the demo: not in view)', () => {
+    const r = run('relevance', '--image', image, '--query', 'the red car on the left and the sign');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/"car" \(red · left\) → car 1\.00/);
+    expect(r.stdout).toMatch(/"sign" → text 1\.00 \(not in view\)/);
+    const j = JSON.parse(run('relevance', '--image', image, '--query', 'the sign', '--json').stdout);
+    expect(j.grounding).toEqual([{ word: 'sign', classes: [{ name: 'text', weight: 1 }], inView: false }]);
+  });
+
   it('relevance refuses an --out it cannot write, in one line', () => {
     const r = run('relevance', '--image', image, '--out', '/nonexistent/dir/x.png');
     expect(r.status).not.toBe(0);
