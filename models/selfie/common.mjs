@@ -1,10 +1,11 @@
 // Shared by the selfie tools (convert.mjs, verify.mjs, eval-coco.mjs): paths, the source graph, the manifest
 // entry's file, and the resize person-mask.ts does.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { saveEntry as saveEntryAt } from '../detector/save-entry.mjs';
 
 export const here = dirname(fileURLToPath(import.meta.url));
 export const repoRoot = resolve(here, '..', '..');
@@ -27,25 +28,9 @@ export function readGraph(srcDir = SOURCE_DIR) {
   return json;
 }
 
-/**
- * Writes selfie/entry.json (numeric arrays on one line) and puts the entry in models/manifest.json in
- * place of the previous one with the same id, keeping the others.
- */
+/** Writes selfie/entry.json and puts the entry in models/manifest.json (`detector/save-entry.mjs`). */
 export function saveEntry(entry) {
-  const entryPath = join(here, 'entry.json');
-  const text = JSON.stringify(entry, null, 2).replace(
-    /\[\s*(-?\d+(?:,\s*-?\d+)*)\s*\]/g,
-    (_, body) => `[${body.split(/,\s*/).join(', ')}]`,
-  );
-  writeFileSync(entryPath, `${text}\n`);
-  console.log(`wrote ${entryPath}`);
-  const manifestPath = join(here, '..', 'manifest.json');
-  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
-  const at = manifest.models.findIndex((m) => m.id === entry.id);
-  if (at >= 0) manifest.models[at] = entry;
-  else manifest.models.push(entry);
-  writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
-  console.log(`updated ${manifestPath}`);
+  saveEntryAt(entry, join(here, 'entry.json'));
 }
 
 export function readEntry() {

@@ -19,8 +19,8 @@
 
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { basename, join, resolve } from 'node:path';
+import { loadTfjs as tfjsAt } from '../detector/common.mjs';
 import { NATIVE, ONNX_FILE, readEntry, readGraph, repoRoot, requireFromRoot, resizeBilinear, SOURCE_DIR, saveEntry } from './common.mjs';
 
 function parseArgs(argv) {
@@ -41,15 +41,7 @@ function parseArgs(argv) {
 }
 
 async function loadTfjs(tfjsDir) {
-  let tf;
-  try {
-    tf = createRequire(join(tfjsDir, 'package.json'))('@tensorflow/tfjs');
-  } catch {
-    throw new Error(
-      `@tensorflow/tfjs not found under ${tfjsDir}: mkdir -p ${tfjsDir} && cd ${tfjsDir} && npm init -y && npm i @tensorflow/tfjs@4`,
-    );
-  }
-  await tf.setBackend('cpu');
+  const tf = await tfjsAt(tfjsDir);
   const json = readGraph();
   const bin = Buffer.concat(json.weightsManifest.flatMap((g) => g.paths.map((p) => readFileSync(join(SOURCE_DIR, p)))));
   const model = await tf.loadGraphModel(

@@ -189,6 +189,21 @@ export function relevanceEvalCommand(): Command {
     });
 }
 
+/** The annotations, and --pairs / --seed checked: what the instance and text forms build their cases from. */
+async function readCases(opts: PairOptions): Promise<{ coco: Coco; count: number; seed: number }> {
+  let coco: Coco;
+  try {
+    coco = parseCoco(JSON.parse(await readFile(opts.annotations, 'utf8')), opts.annotations);
+  } catch (e) {
+    throw new CliError(`cannot read annotations ${opts.annotations}: ${(e as Error).message}`, EXIT.usage);
+  }
+  const count = Number(opts.pairs);
+  const seed = Number(opts.seed);
+  if (!Number.isInteger(count) || count < 1) throw new CliError('--pairs must be a positive integer', EXIT.usage);
+  if (!Number.isInteger(seed)) throw new CliError('--seed must be an integer', EXIT.usage);
+  return { coco, count, seed };
+}
+
 /**
  * Spatial and colour queries: cases from the annotations (`form-cases.ts`), each scored against the
  * picked instances' masks; beside it the same images with the query's bare category (what the
@@ -200,16 +215,7 @@ async function instanceFormEval(
   frameOptions: FrameOptions,
   options: DetectorRelevanceOptions,
 ) {
-  let coco: Coco;
-  try {
-    coco = parseCoco(JSON.parse(await readFile(opts.annotations, 'utf8')), opts.annotations);
-  } catch (e) {
-    throw new CliError(`cannot read annotations ${opts.annotations}: ${(e as Error).message}`, EXIT.usage);
-  }
-  const count = Number(opts.pairs);
-  const seed = Number(opts.seed);
-  if (!Number.isInteger(count) || count < 1) throw new CliError('--pairs must be a positive integer', EXIT.usage);
-  if (!Number.isInteger(seed)) throw new CliError('--seed must be an integer', EXIT.usage);
+  const { coco, count, seed } = await readCases(opts);
   const model: DetectorRelevance = await loadRelevance(opts.models, options);
   const images = new Map(coco.images.map((im) => [im.id, im]));
   const candidates = formCandidates(coco, seed);
@@ -287,16 +293,7 @@ export function personOption(v: string): DetectorRelevanceOptions['person'] {
  * query-agnostic map of the same picture.
  */
 async function textFormEval(opts: PairOptions & { models: string }, frameOptions: FrameOptions, options: DetectorRelevanceOptions) {
-  let coco: Coco;
-  try {
-    coco = parseCoco(JSON.parse(await readFile(opts.annotations, 'utf8')), opts.annotations);
-  } catch (e) {
-    throw new CliError(`cannot read annotations ${opts.annotations}: ${(e as Error).message}`, EXIT.usage);
-  }
-  const count = Number(opts.pairs);
-  const seed = Number(opts.seed);
-  if (!Number.isInteger(count) || count < 1) throw new CliError('--pairs must be a positive integer', EXIT.usage);
-  if (!Number.isInteger(seed)) throw new CliError('--seed must be an integer', EXIT.usage);
+  const { coco, count, seed } = await readCases(opts);
   const model = await loadRelevance(opts.models, options);
   const rnd = seededRandom(seed);
   const images = [...coco.images].sort((a, b) => a.id - b.id).slice(0, count);

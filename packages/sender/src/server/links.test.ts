@@ -1,22 +1,13 @@
 import { encodeMessage, type HelloMessage } from '@mmsc/protocol';
 import { describe, expect, it } from 'vitest';
-import type { GroundedQuery } from '../relevance/grounder.js';
 import { fakeEngine } from '../testing/fake-engine.js';
 import { FakePeer } from '../testing/fake-peer.js';
+import { ungroundedQuery } from '../testing/fake-pipeline.js';
 import { patchesHello } from '../testing/video-hello.js';
 import { Links } from './links.js';
 
 const hello: HelloMessage = patchesHello('pending');
-const plain = (text: string): GroundedQuery => ({
-  key: text,
-  text,
-  weights: null,
-  rules: [],
-  textWeight: 0,
-  words: [],
-  wordClasses: [],
-  ungrounded: [],
-});
+const plain = ungroundedQuery;
 
 function service() {
   const fake = fakeEngine();

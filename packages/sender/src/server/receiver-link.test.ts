@@ -3,27 +3,18 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { Engine } from '../engines/link-encoder.js';
 import { patchesEngine } from '../engines/patches.js';
-import { type GroundedQuery, groundText } from '../relevance/grounder.js';
+import { groundText } from '../relevance/grounder.js';
 import { loadLexicon } from '../relevance/load-relevance.js';
 import { fakeEngine, trackPicture } from '../testing/fake-engine.js';
 import { FakePeer } from '../testing/fake-peer.js';
-import { FakePipeline } from '../testing/fake-pipeline.js';
+import { FakePipeline, ungroundedQuery } from '../testing/fake-pipeline.js';
 import { patchesHello } from '../testing/video-hello.js';
 import { type LinkOptions, PACE_GAIN, ReceiverLink } from './receiver-link.js';
 
 const hello: HelloMessage = patchesHello();
 
 /** A grounding without a lexicon: every query grounds to nothing in particular. */
-const plain = (text: string): GroundedQuery => ({
-  key: text,
-  text,
-  weights: null,
-  rules: [],
-  textWeight: 0,
-  words: [],
-  wordClasses: [],
-  ungrounded: [],
-});
+const plain = ungroundedQuery;
 
 function link(id = 'a', o: Partial<LinkOptions> = {}) {
   const peer = new FakePeer();

@@ -7,10 +7,9 @@ import type { Engine } from '../engines/link-encoder.js';
 import { curvesOf, helloFor } from '../hello.js';
 import { readManifest } from '../models.js';
 import { PipelineError } from '../pipeline/frame-pipeline.js';
-import type { GroundedQuery } from '../relevance/grounder.js';
 import { fakeEngine, trackPicture } from '../testing/fake-engine.js';
 import { FakePeer } from '../testing/fake-peer.js';
-import { FakePipeline } from '../testing/fake-pipeline.js';
+import { FakePipeline, ungroundedQuery } from '../testing/fake-pipeline.js';
 import { Links } from './links.js';
 import { Streamer } from './streamer.js';
 
@@ -27,16 +26,7 @@ function setup(queries: string[], o: { relevanceEvery?: number; fps?: number } =
   const logs: { level: number; msg: string }[] = [];
   const log = pino({ level: 'debug', base: null }, { write: (line: string) => void logs.push(JSON.parse(line)) });
   // Each text its own key: the fake pipeline's maps depend on the text ("left", "right"), which the lexicon would not ground.
-  const ground = (text: string): GroundedQuery => ({
-    key: text,
-    text,
-    weights: null,
-    rules: [],
-    textWeight: 0,
-    words: [],
-    wordClasses: [],
-    ungrounded: [],
-  });
+  const ground = ungroundedQuery;
   const links = new Links({
     hello,
     engineOptions: { allocator: 'rd', curves, chroma: '444' },
@@ -229,16 +219,7 @@ describe('Streamer', () => {
         close: () => undefined,
       }),
     };
-    const ground = (text: string): GroundedQuery => ({
-      key: text,
-      text,
-      weights: null,
-      rules: [],
-      textWeight: 0,
-      words: [],
-      wordClasses: [],
-      ungrounded: [],
-    });
+    const ground = ungroundedQuery;
     const links = new Links({
       hello: { ...hello, engine: 'h264', transport: 'rtp' },
       engine: trackEngine,

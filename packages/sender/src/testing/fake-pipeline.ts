@@ -95,3 +95,11 @@ export class FakePipeline implements FramePipeline {
     this.closed = true;
   }
 }
+
+/**
+ * A query grounded without a lexicon: nothing in particular (the query-agnostic map), under its own
+ * text as key, so a fake pipeline can tell queries apart by their text.
+ */
+export function ungroundedQuery(text: string): GroundedQuery {
+  return { key: text, text, weights: null, rules: [], textWeight: 0, words: [], wordClasses: [], ungrounded: [] };
+}
