@@ -110,7 +110,8 @@ export function relevanceCommand(): Command {
         console.log(
           `  ${w.negated ? 'not ' : ''}"${w.word}"${w.modifiers ? ` (${w.modifiers.join(' · ')})` : ''} → ${w.classes.map((c) => `${c.name} ${c.weight.toFixed(2)}`).join(', ')}${'inView' in w && !w.inView ? ' (not in view)' : ''}`,
         );
-      for (const w of r.ungrounded) console.log(`  "${w}" → matched nothing (not among the 80 COCO classes the detector knows, nor a word for text)`);
+      for (const w of r.ungrounded)
+        console.log(`  "${w}" → matched nothing (not among the 80 COCO classes the detector knows, nor a word for text)`);
       if (r.fallback) console.log('  no word grounded: showing the query-agnostic baseline map');
       const top = [...r.detections].sort((x, y) => y.score - x.score).slice(0, 5);
       console.log(`  strongest detections: ${top.map((d) => `${classes[d.cls]} ${d.score.toFixed(2)}`).join(', ') || 'none'}`);
