@@ -65,7 +65,7 @@ export const DEFAULT_RELEVANCE: DetectorRelevanceOptions = {
   peaks: DEFAULT_PEAKS,
   fuse: DEFAULT_FUSE,
   person: { floor: 0.5, minHeight: 0.25, input: [256, 256] },
-  text: { maxSide: 320 },
+  text: { maxSide: 288 },
 };
 
 /** One detector pass over a frame, reusable for several queries (and for the baseline). */

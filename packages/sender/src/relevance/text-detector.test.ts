@@ -37,9 +37,10 @@ describe('TextDetector (PP-OCRv4 detector on drawn text)', () => {
   });
   afterAll(() => det?.release());
 
-  it('rounds the input to multiples of 32 within its long side (320 by default)', async () => {
-    expect(det.maxSide).toBe(320);
-    expect(det.inputSize(480, 320)).toEqual([320, 224]); // 320×213, to the nearer multiple
+  it('rounds the input to multiples of 32 within its long side (288 by default)', async () => {
+    expect(det.maxSide).toBe(288);
+    expect(det.inputSize(480, 320)).toEqual([288, 192]);
+    expect(det.inputSize(480, 360)).toEqual([288, 224]); // 288×216, to the nearer multiple
     const wide = await TextDetector.load(undefined, 480);
     try {
       expect(wide.inputSize(480, 320)).toEqual([480, 320]);

@@ -37,7 +37,7 @@ export class TextDetector {
     readonly grow = 1 / 48,
   ) {}
 
-  static async load(dir = DEFAULT_MODELS_DIR, maxSide = 320): Promise<TextDetector> {
+  static async load(dir = DEFAULT_MODELS_DIR, maxSide = 288): Promise<TextDetector> {
     const manifest = await readManifest(dir);
     const entry = manifest.models.find((m) => m.kind === 'text-detector') as TextDetectorEntry | undefined;
     if (!entry) throw new ModelError('manifest-invalid', 'models/manifest.json lists no text detector (kind "text-detector")');
