@@ -53,10 +53,14 @@ let sender: Awaited<ReturnType<typeof startSender>>;
 let browser: Awaited<ReturnType<typeof launchBrowser>>;
 
 beforeAll(async () => {
-  [sender, browser] = await Promise.all([
+  // What started is kept even when the other fails, so that afterAll stops it.
+  const [s, b] = await Promise.allSettled([
     startSender({ source: `pan:${DOG}`, query: 'dog', args: ['--engine', 'h264', '--max-rate', '0.5', '--transport', 'channel'] }),
     launchBrowser(),
   ]);
+  if (s.status === 'fulfilled') sender = s.value;
+  if (b.status === 'fulfilled') browser = b.value;
+  for (const r of [s, b]) if (r.status === 'rejected') throw r.reason;
 });
 
 afterAll(async () => {

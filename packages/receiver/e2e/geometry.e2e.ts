@@ -17,11 +17,12 @@ let browser: Awaited<ReturnType<typeof launchBrowser>>;
 let dir: string;
 
 beforeAll(async () => {
-  [browser, dir] = await Promise.all([launchBrowser(), mkdtemp(join(tmpdir(), 'mmsc-e2e-geometry-'))]);
+  dir = await mkdtemp(join(tmpdir(), 'mmsc-e2e-geometry-'));
+  browser = await launchBrowser();
 });
 afterAll(async () => {
   await browser?.close();
-  await rm(dir, { recursive: true, force: true });
+  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 /** A w×h picture: a white disc on a gradient, so every codec has something to code. */

@@ -111,11 +111,17 @@ beforeAll(async () => {
   const modelsDir = join(ROOT, 'models');
   const manifest = parseManifest(JSON.parse(await readFile(join(modelsDir, 'manifest.json'), 'utf8')));
   const read = async (file: string) => new Uint8Array(await readFile(join(modelsDir, file)));
-  [sender, browser, codecs] = await Promise.all([
+  // Started side by side; what started is kept even when another fails (no Chromium, say), so
+  // that afterAll stops it: a sender left running would outlive the test run.
+  const [s, b, c] = await Promise.allSettled([
     startSender({ query: 'dog', args: ['--engine', 'patches'] }),
     launchBrowser(),
     PatchCodecs.create(ortNode as unknown as OrtRuntime, manifest, read, 'decoder', { intraOpNumThreads: 1 }),
   ]);
+  if (s.status === 'fulfilled') sender = s.value;
+  if (b.status === 'fulfilled') browser = b.value;
+  if (c.status === 'fulfilled') codecs = c.value;
+  for (const r of [s, b, c]) if (r.status === 'rejected') throw r.reason;
 });
 
 afterAll(async () => {
