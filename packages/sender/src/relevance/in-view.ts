@@ -20,9 +20,15 @@ export const VIEW_FRAMES = 3;
 export const TEXT_IN_VIEW = 0.6;
 
 export function textEvidence(map: Float32Array): number {
+  const m = mapPeak(map);
+  return m >= TEXT_IN_VIEW ? m : 0;
+}
+
+/** The largest value of a map (0 for an empty or all-negative one). */
+export function mapPeak(map: Float32Array): number {
   let m = 0;
   for (const v of map) if (v > m) m = v;
-  return m >= TEXT_IN_VIEW ? m : 0;
+  return m;
 }
 
 /**

@@ -531,16 +531,7 @@ function lexiconPhraseLength(item: readonly Token[], i: number, lex: Lexicon): n
 function startsWord(item: readonly Token[], j: number, lex: Lexicon): boolean {
   while (j < item.length) {
     const t = item[j] as Token;
-    const len = Math.min(lex.maxPhraseTokens, item.length - j);
-    for (let n = len; n >= 1; n--) {
-      if (
-        lookup(
-          item.slice(j, j + n).map((x) => x.norm),
-          lex,
-        ) !== undefined
-      )
-        return true;
-    }
+    if (lexiconPhraseLength(item, j, lex) > 0) return true;
     if (!(lex.stopWords.has(t.norm) || NUMBER_RE.test(t.norm) || modifierWord(t.norm))) return false;
     j++;
   }

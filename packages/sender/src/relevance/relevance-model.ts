@@ -4,7 +4,7 @@ import type { Detector } from './detector.js';
 import { DEFAULT_FUSE, type FuseOptions, fuse, type RelevanceMap } from './fuse.js';
 import { type Fit, type FitMode, fitFrame, frameToInput, modelInputSize } from './geometry.js';
 import { groundText } from './grounder.js';
-import { IN_VIEW_SCORE } from './in-view.js';
+import { IN_VIEW_SCORE, mapPeak } from './in-view.js';
 import type { Lexicon } from './lexicon.js';
 import { type InstanceRule, instanceFactors, UNPICKED } from './modifiers.js';
 import type { PersonMask } from './person-mask.js';
@@ -274,7 +274,7 @@ class DetectorPass {
     const fit = fitFrame(frame.width, frame.height, mw, mh, this.options.fit);
     this.input = frameToInput(frame.data, frame.width, frame.height, fit, 0, this.input ?? undefined);
     const cls = this.detector.classes.indexOf('person');
-    const asked = options.person === true || (options.weights ?? []).some((w) => w !== null && (w[cls] ?? 0) !== 0);
+    const asked = options.person === true || weighsClass(options.weights ?? [], cls);
     // The person mask (small) runs beside the detector; the text detector, as large as the
     // detector, after them: side by side their threads would fight over the cores (measured slower).
     const [out, mask] = await Promise.all([
@@ -329,19 +329,18 @@ export class DetectorRelevance extends QueryRelevance implements RelevanceModel,
 
   /** Whether a query asks for people (its analysis then needs the person mask). */
   wantsPerson(query: string): boolean {
-    const cls = this.detector.classes.indexOf('person');
-    const w = reportGrounding(query, this.lexicon).weights;
-    return cls >= 0 && w !== null && (w[cls] as number) !== 0;
+    return weighsClass(this.analyseOptions(query).weights ?? [], this.detector.classes.indexOf('person'));
   }
 
   /** Whether a query asks for text (its analysis then needs the text detector). */
   wantsText(query: string): boolean {
-    return groundText(query, this.lexicon).textWeight !== 0;
+    return this.analyseOptions(query).text === true;
   }
 
-  /** What an analysis for these queries must run beyond the detector. */
+  /** What an analysis for these queries must run beyond the detector (each query grounded once). */
   analyseOptions(...queries: string[]): AnalyseOptions {
-    return { person: queries.some((q) => this.wantsPerson(q)), text: queries.some((q) => this.wantsText(q)) };
+    const grounded = queries.map((q) => groundText(q, this.lexicon));
+    return { weights: grounded.map((g) => g.weights), text: grounded.some((g) => g.textWeight !== 0) };
   }
 
   async relevance(frame: Frame, query: string): Promise<RelevanceResult> {
@@ -411,12 +410,13 @@ export function refineByMask(
   return out;
 }
 
-/** The text map's evidence: its largest value. */
-export function textPeak(map: Float32Array): number {
-  let m = 0;
-  for (const v of map) if (v > m) m = v;
-  return m;
+/** Whether any of the queries' class weights gives `cls` a weight (asked for or negated). */
+function weighsClass(weights: readonly (Float32Array | null)[], cls: number): boolean {
+  return cls >= 0 && weights.some((w) => w !== null && (w[cls] ?? 0) !== 0);
 }
+
+/** The text map's evidence: its largest value. */
+export const textPeak = mapPeak;
 
 /** The mean of a pixel map over each patch, patches row-major. */
 function patchMeansOf(map: Float32Array, width: number, height: number, patchSize: number): Float32Array {
