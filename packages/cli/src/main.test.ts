@@ -85,6 +85,34 @@ describe('mmsc CLI', () => {
     expect(oneLine(r.stderr)).toMatch(/^mmsc: cannot write \/nonexistent\/dir\/x\.png: /);
   });
 
+  it("relevance --relevance onnx:<file> scores with the export (fixture: the query's first bytes weight R, G, B)", () => {
+    const fixture = fileURLToPath(new URL('../../../models/fixtures/text-image-fixture.onnx', import.meta.url));
+    const spec = `onnx:${fixture}`;
+    const red = JSON.parse(run('relevance', '--image', image, '--query', 'zab', '--relevance', spec, '--json').stdout);
+    const blue = JSON.parse(run('relevance', '--image', image, '--query', 'baz', '--relevance', spec, '--json').stdout);
+    expect(red).toMatchObject({ model: 'onnx text-image (text-image-fixture)', grounding: [], fallback: false });
+    // Another query, another map from the same picture.
+    expect(red.patchScores).not.toEqual(blue.patchScores);
+    const none = JSON.parse(run('relevance', '--image', image, '--relevance', spec, '--json').stdout);
+    expect(none).toMatchObject({ model: 'query-agnostic baseline', fallback: true });
+    expect(new Set(none.patchScores).size).toBe(1);
+  });
+
+  it('--relevance refuses a bad spec and a file that is not a text-image export, in one line, exit 2', () => {
+    const bad = run('relevance', '--image', image, '--relevance', 'clip');
+    expect(bad.status).toBe(2);
+    expect(oneLine(bad.stderr)).toMatch(/^mmsc: --relevance must be "detector" or "onnx:<file>"/);
+    const notOne = fileURLToPath(new URL('../../../models/person-mask.onnx', import.meta.url));
+    const r = run('eval-video', '--relevance', `onnx:${notOne}`);
+    expect(r.status).toBe(2);
+    expect(oneLine(r.stderr)).toMatch(
+      /^mmsc: --relevance: .*person-mask\.onnx has inputs .* a text-image relevance model takes image and text/,
+    );
+    const missing = run('serve', '--relevance', 'onnx:/nonexistent/x.onnx');
+    expect(missing.status).toBe(2);
+    expect(oneLine(missing.stderr)).toMatch(/^mmsc: --relevance: cannot read \/nonexistent\/x\.onnx/);
+  });
+
   it('probe refuses a --url that is not http(s), in one line, and documents its exit codes', () => {
     const r = run('probe', '--url', 'not-a-url');
     expect(r.status).toBe(2);

@@ -43,18 +43,27 @@ export { KeepState } from './pipeline/keep-state.js';
 export { WorkerModels } from './pipeline/worker-models.js';
 // Relevance: a query grounded with the lexicon, the detector, their fusion
 export type { DetectorOutput } from './relevance/decode-detections.js';
-export { type GroundedQuery, groundText } from './relevance/grounder.js';
+export { type GroundedQuery, groundOpen, groundText } from './relevance/grounder.js';
 export { bestPerClass, IN_VIEW_SCORE, wordsNotInView } from './relevance/in-view.js';
 export { groundQuery, type Lexicon, LexiconError } from './relevance/lexicon.js';
 export { loadFusion, loadLexicon, loadRelevance } from './relevance/load-relevance.js';
 export { COLOURS, type Colour, colourOf } from './relevance/modifiers.js';
+export { OnnxTextImageRelevance, type TextImageEntry } from './relevance/onnx-text-image.js';
 export { PersonMask, type PersonMaskEntry, type PersonMaskResult } from './relevance/person-mask.js';
+export {
+  DEFAULT_RELEVANCE_CHOICE,
+  describeRelevanceChoice,
+  parseRelevanceChoice,
+  type RelevanceChoice,
+} from './relevance/relevance-choice.js';
 export {
   type Analysis,
   DEFAULT_RELEVANCE,
   DetectorRelevance,
   type DetectorRelevanceOptions,
   QueryRelevance,
+  type RelevanceModel,
+  type RelevanceResult,
 } from './relevance/relevance-model.js';
 export { TextDetector, type TextDetectorEntry, type TextMapResult } from './relevance/text-detector.js';
 export type { AppOptions } from './server/app.js';

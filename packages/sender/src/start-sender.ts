@@ -12,10 +12,12 @@ import { DEFAULT_MODELS_DIR, loadCodecs, readManifest } from './models.js';
 import type { AllocatorName } from './pipeline/encode-frame.js';
 import { DEFAULT_CHROMA } from './pipeline/encode-video.js';
 import { type FramePipeline, InlineModels, type PipelineModels, SourcePipeline } from './pipeline/frame-pipeline.js';
+import { loadPipelineRelevance, type PipelineRelevance } from './pipeline/pipeline-relevance.js';
 import { WorkerModels } from './pipeline/worker-models.js';
-import { type GroundedQuery, groundText } from './relevance/grounder.js';
+import { type GroundedQuery, groundOpen, groundText } from './relevance/grounder.js';
 import type { Lexicon } from './relevance/lexicon.js';
-import { loadFusion, loadLexicon } from './relevance/load-relevance.js';
+import { loadLexicon } from './relevance/load-relevance.js';
+import { DEFAULT_RELEVANCE_CHOICE, type RelevanceChoice } from './relevance/relevance-choice.js';
 import type { AnalysingRelevance } from './relevance/relevance-model.js';
 import { type AppOptions, buildApp } from './server/app.js';
 import { defaultLimits, type Limits } from './server/limits.js';
@@ -27,9 +29,10 @@ import { type FrameSource, type Geometry, openSource } from './sources/sources.j
 
 /** Models already loaded, shared by several senders in one process (tests): this thread runs them. */
 export interface LoadedModels {
-  relevance: AnalysingRelevance;
+  relevance: AnalysingRelevance | PipelineRelevance;
   encoders: PatchCodecs;
-  lexicon: Lexicon;
+  /** The lexicon queries are grounded with; null for an open-vocabulary relevance (`relevance: onnx`). */
+  lexicon: Lexicon | null;
 }
 
 /** What `startSender` needs; every field but `source` has the default `mmsc serve` has. */
@@ -44,6 +47,11 @@ export interface SenderConfig {
   modelsDir?: string;
   /** Where the detector, fusion and encoders run: a worker thread (default), this thread, or models already loaded. */
   models?: 'worker' | 'inline' | LoadedModels;
+  /**
+   * Which relevance scores the frames (default the detector's). An open-vocabulary export reads the
+   * query's text in the models; queries are then not grounded with the lexicon.
+   */
+  relevance?: RelevanceChoice;
   /** A pipeline around the real one (record, replay), made once the links exist. */
   wrapPipeline?: (inner: FramePipeline, links: Links) => FramePipeline;
   /** The query new receivers start with (default 'dog and bicycle'). */
@@ -108,15 +116,29 @@ export interface RunningSender {
   close(): Promise<void>;
 }
 
-/** The models for `where`, and the lexicon queries are grounded with (on this thread). */
-async function loadModels(where: SenderConfig['models'], dir: string, log: Log): Promise<{ models: PipelineModels; lexicon: Lexicon }> {
-  if (typeof where === 'object') return { models: new InlineModels(where.relevance, where.encoders), lexicon: where.lexicon };
-  const lexicon = await loadLexicon(dir);
+/** The models for `where`, and how queries are grounded (on this thread): with the lexicon, or left to an open-vocabulary model. */
+async function loadModels(
+  where: SenderConfig['models'],
+  dir: string,
+  choice: RelevanceChoice,
+  log: Log,
+): Promise<{ models: PipelineModels; ground: (text: string) => GroundedQuery }> {
+  const open = choice.kind === 'onnx';
+  const grounder = (lexicon: Lexicon | null) => {
+    if (open || !lexicon) return groundOpen;
+    return (text: string) => groundText(text, lexicon);
+  };
+  if (typeof where === 'object') return { models: new InlineModels(where.relevance, where.encoders), ground: grounder(where.lexicon) };
+  const lexicon = open ? null : await loadLexicon(dir);
+  const classes = lexicon?.classes ?? null;
   if (where === 'inline') {
-    const [encoders, fusion] = await Promise.all([loadCodecs('encoder', dir), loadFusion(dir, lexicon.classes)]);
-    return { models: new InlineModels(fusion, encoders), lexicon };
+    const [encoders, relevance] = await Promise.all([loadCodecs('encoder', dir), loadPipelineRelevance(dir, classes, choice)]);
+    return { models: new InlineModels(relevance, encoders), ground: grounder(lexicon) };
   }
-  return { models: await WorkerModels.start(dir, { log, classes: lexicon.classes }), lexicon };
+  return {
+    models: await WorkerModels.start(dir, { log, ...(classes ? { classes } : {}), relevance: choice }),
+    ground: grounder(lexicon),
+  };
 }
 
 /** Runs `f`; when it throws, runs `undo` first. */
@@ -164,7 +186,7 @@ export async function startSender(c: SenderConfig): Promise<RunningSender> {
   const size = { width: frame.width, height: frame.height };
   const spec = c.source;
   const [loaded, source] = await Promise.allSettled([
-    loadModels(c.models ?? 'worker', dir, log),
+    loadModels(c.models ?? 'worker', dir, c.relevance ?? DEFAULT_RELEVANCE_CHOICE, log),
     typeof spec === 'string' ? openSource(spec, size, fps, { log }) : Promise.resolve(spec),
   ]);
   if (loaded.status === 'rejected' || source.status === 'rejected') {
@@ -172,16 +194,12 @@ export async function startSender(c: SenderConfig): Promise<RunningSender> {
     if (source.status === 'fulfilled' && typeof spec === 'string') source.value.close();
     throw loaded.status === 'rejected' ? loaded.reason : (source as PromiseRejectedResult).reason;
   }
-  const { models, lexicon } = loaded.value;
+  const { models, ground } = loaded.value;
   const stopEarly = async () => {
     await models.close();
     if (typeof spec === 'string') source.value.close();
   };
-  const initialQuery = await orUndo(
-    async (): Promise<GroundedQuery> => groundText(c.query ?? 'dog and bicycle', lexicon),
-    stopEarly,
-    'query',
-  );
+  const initialQuery = await orUndo(async (): Promise<GroundedQuery> => ground(c.query ?? 'dog and bicycle'), stopEarly, 'query');
   const hello = helloFor(codecs, fps, DEFAULT_MAX_MESSAGE_BYTES, engine.name, size);
   if (transport === 'rtp') hello.transport = 'rtp';
   const limits = { ...defaultLimits(), ...c.limits };
@@ -191,7 +209,7 @@ export async function startSender(c: SenderConfig): Promise<RunningSender> {
     engineOptions,
     engine,
     initialQuery,
-    ground: (text) => groundText(text, lexicon),
+    ground,
     fps,
     maxBps: c.maxBps ?? 20e6,
     relevanceEvery: fps,

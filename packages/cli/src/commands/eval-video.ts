@@ -11,7 +11,9 @@ import {
   groundQuery,
   helloFor,
   loadCodecs,
+  loadLexicon,
   loadRelevance,
+  type RelevanceModel,
   readManifest,
 } from '@mmsc/sender';
 import { Command } from 'commander';
@@ -36,6 +38,7 @@ import {
 import { readTruthDir } from '../eval/video/truth-files.js';
 import { progress } from '../progress.js';
 import { frameOptionsOf, withFrameOptions } from './frame-options.js';
+import { loadOpenRelevance, relevanceChoiceOf, withRelevanceOption } from './relevance-option.js';
 
 interface Options {
   clip: string;
@@ -51,6 +54,7 @@ interface Options {
   fit: string;
   coco: string;
   truth?: string;
+  relevance: string;
 }
 
 /** Where the COCO clips' images and annotations are by default (the project's data folder beside the checkout). */
@@ -72,7 +76,7 @@ const mean = (xs: readonly (number | null)[]) => {
 const r2 = (x: number) => (Number.isFinite(x) ? Number(x.toFixed(2)) : null);
 
 export function evalVideoCommand(): Command {
-  return withFrameOptions(new Command('eval-video'))
+  return withRelevanceOption(withFrameOptions(new Command('eval-video')))
     .description(
       'mmsc against WebRTC-like video (VP8 realtime, x264 zerolatency) on a clip at link bitrates: PSNR of the frame, of the query’s ground truth (or, without annotations, of the moving pixels) and inside the detector’s own boxes',
     )
@@ -111,6 +115,7 @@ export function evalVideoCommand(): Command {
       if (!(await h264Available()))
         throw new CliError('eval-video needs node-av’s FFmpeg (libx264, libvpx), which did not load', EXIT.failed);
       const frameOptions = frameOptionsOf(o);
+      const open = await loadOpenRelevance(relevanceChoiceOf(o));
       const t0 = performance.now();
       // The clip's own aspect (or --fit crop): the hello and every method's frames follow it.
       const g = await clipGeometry(isCocoClip(o.clip) ? 'pan' : o.clip, frameOptions);
@@ -121,9 +126,14 @@ export function evalVideoCommand(): Command {
       ).catch((e: unknown) => {
         throw new CliError(`--clip: ${(e as Error).message}`, EXIT.usage);
       });
-      const [relevance, manifest] = await Promise.all([loadRelevance(o.models), readManifest(o.models)]);
-      // A query that negates its objects ("everything except the dog") asks for the rest of the picture.
-      const grounded = groundQuery(o.query, relevance.lexicon).words;
+      const [relevance, lexicon, manifest] = await Promise.all([
+        open ? (open as RelevanceModel) : loadRelevance(o.models),
+        loadLexicon(o.models),
+        readManifest(o.models),
+      ]);
+      // A query that negates its objects ("everything except the dog") asks for the rest of the picture
+      // (read with the lexicon whichever relevance scores the frames: it is the truth's, not the model's).
+      const grounded = groundQuery(o.query, lexicon).words;
       const negated = grounded.filter((w) => w.negated);
       if (clip.region?.kind === 'truth' && negated.length > 0) {
         if (negated.length < grounded.length)
@@ -189,6 +199,7 @@ export function evalVideoCommand(): Command {
         width: size.width,
         height: size.height,
         query: o.query,
+        relevance: relevance.name,
         frames: clip.frames.length,
         framesWithQueryBoxes: rel.filter((r) => r.boxes.length > 0).length,
         region: { kind: region.kind, label: region.label, frames: region.masks.filter((m) => m !== null).length },

@@ -14,6 +14,7 @@ import { meanCi } from '../metrics.js';
 import { progress } from '../progress.js';
 import { frameOptionsOf } from './frame-options.js';
 import { loadPairs, type PairOptions, pairOptions } from './relevance-eval.js';
+import { loadOpenRelevance, relevanceChoiceOf } from './relevance-option.js';
 
 const METRICS = ['maskedMse', 'l1Relevance', 'semantic', 'psnr', 'bytes'] as const;
 type Metric = (typeof METRICS)[number];
@@ -24,6 +25,7 @@ interface EvalOptions extends PairOptions {
   allocator: string;
   out: string;
   models: string;
+  relevance: string;
   json?: boolean;
 }
 
@@ -61,6 +63,11 @@ export function evalCommand(): Command {
     .requiredOption('--out <dir>', 'output folder: results.json, summary.json, figures, table.md')
     .option('--models <dir>', 'models folder holding manifest.json', DEFAULT_MODELS_DIR)
     .option('--json', 'print summary.json on stdout')
+    .option(
+      '--relevance <spec>',
+      "what scores the relevance that mmsc's methods allocate by: detector (default) or onnx:<file> (an open-vocabulary text–image export; the baseline, oracles and the semantic score stay the detector's)",
+      'detector',
+    )
     .action(async (opts: EvalOptions) => {
       const rates = opts.rates.split(',').map(Number);
       if (rates.some((r) => !(r > 0 && r <= 1.5))) throw new CliError('--rates must be numbers in (0, 1.5]', EXIT.usage);
@@ -74,6 +81,7 @@ export function evalCommand(): Command {
       if (methods.some((m) => m.startsWith('x264')) && !(await hasX264()))
         throw new CliError('methods x264 and x264-roi need ffmpeg with libx264 on PATH (Debian: apt-get install ffmpeg)', EXIT.usage);
       const frameOptions = frameOptionsOf(opts);
+      const open = await loadOpenRelevance(relevanceChoiceOf(opts));
       const { coco, pairs } = await loadPairs(opts);
       const codecs = codecEntries(await readManifest(opts.models));
       const [relevance, enc, dec] = await Promise.all([
@@ -88,6 +96,7 @@ export function evalCommand(): Command {
         helloFor(codecs, 10, DEFAULT_MAX_MESSAGE_BYTES),
         opts.allocator,
         curvesOf(codecs),
+        open,
       );
       await mkdir(opts.out, { recursive: true });
       const results: PairResult[] = [];
@@ -105,6 +114,7 @@ export function evalCommand(): Command {
         ...summarise(results, rates, methods),
         allocator: opts.allocator,
         seconds: Math.round((performance.now() - t0) / 1000),
+        relevance: open ? open.name : relevance.name,
         notes: {
           semantic:
             'detector score retention: strongest CenterNet peak of the queried classes on the reconstruction / on the original (no CLIP is obtainable here)',

@@ -5,10 +5,11 @@ import {
   coverCrop,
   DEFAULT_MODELS_DIR,
   DEFAULT_RELEVANCE,
-  type DetectorRelevance,
   type DetectorRelevanceOptions,
   type FrameOptions,
   loadRelevance,
+  type RelevanceChoice,
+  type RelevanceResult,
   readSourceFrame,
 } from '@mmsc/sender';
 import { Command } from 'commander';
@@ -17,10 +18,12 @@ import { CliError } from '../errors.js';
 import { buildPairs, type Coco, gtMask, type Pair, parseCoco, parsePairsFile } from '../eval/build-pairs.js';
 import { segmentationToMask } from '../eval/decode-masks.js';
 import { colourCase, type FormCase, formCandidates, frameInstance, spatialCase } from '../eval/form-cases.js';
+import { detectorScorer, openScorer, type Scorer } from '../eval/scorer.js';
 import { drawnBox, textCase } from '../eval/text-cases.js';
 import { auroc, meanCi, median, topPatchCoverage } from '../metrics.js';
 import { progress } from '../progress.js';
 import { frameOptionsOf, withFrameOptions } from './frame-options.js';
+import { loadOpenRelevance, relevanceChoiceOf, withRelevanceOption } from './relevance-option.js';
 
 export interface PairOptions {
   images: string;
@@ -84,9 +87,11 @@ export function formMask(form: 'plain' | 'negation', mask: Uint8Array): Uint8Arr
 }
 
 export function relevanceEvalCommand(): Command {
-  return pairOptions(
-    new Command('relevance-eval').description(
-      'evaluate the relevance map against COCO query masks (AUROC, coverage), with and without the query',
+  return withRelevanceOption(
+    pairOptions(
+      new Command('relevance-eval').description(
+        'evaluate the relevance map against COCO query masks (AUROC, coverage), with and without the query',
+      ),
     ),
   )
     .option('--models <dir>', 'models folder holding manifest.json', DEFAULT_MODELS_DIR)
@@ -102,7 +107,7 @@ export function relevanceEvalCommand(): Command {
       (DEFAULT_RELEVANCE.person?.input ?? [256, 256]).join('x'),
     )
     .option('--json', 'print one JSON object')
-    .action(async (opts: PairOptions & { models: string; detectorScale: string; form: string; personMask: string; json?: boolean }) => {
+    .action(async (opts: EvalOptions) => {
       const inputScale = Number(opts.detectorScale);
       if (!(inputScale >= 0.25 && inputScale <= 4)) throw new CliError('--detector-scale must be a number in [0.25, 4]', EXIT.usage);
       const person = personOption(opts.personMask);
@@ -110,8 +115,10 @@ export function relevanceEvalCommand(): Command {
         throw new CliError(`--form must be one of ${QUERY_FORMS.join(', ')}`, EXIT.usage);
       const form = opts.form as QueryForm;
       const frameOptions = frameOptionsOf(opts);
+      const choice = relevanceChoiceOf(opts);
+      const options = { ...DEFAULT_RELEVANCE, inputScale, person };
       if (form === 'text') {
-        const out = await textFormEval(opts, frameOptions, { ...DEFAULT_RELEVANCE, inputScale, person });
+        const out = await textFormEval(opts, frameOptions, choice, options);
         if (opts.json) console.log(JSON.stringify(out));
         else {
           console.log(
@@ -122,7 +129,7 @@ export function relevanceEvalCommand(): Command {
         return;
       }
       if (INSTANCE_FORMS.includes(form)) {
-        const out = await instanceFormEval(opts, form as 'spatial' | 'colour', frameOptions, { ...DEFAULT_RELEVANCE, inputScale, person });
+        const out = await instanceFormEval(opts, form as 'spatial' | 'colour', frameOptions, choice, options);
         if (opts.json) console.log(JSON.stringify(out));
         else {
           console.log(
@@ -135,8 +142,7 @@ export function relevanceEvalCommand(): Command {
       }
       if (form !== 'plain' && form !== 'negation') throw new CliError(`--form ${form} is not a pair form`, EXIT.usage);
       const { coco, pairs } = await loadPairs(opts);
-      const model = await loadRelevance(opts.models, { ...DEFAULT_RELEVANCE, inputScale, person });
-      const classes = model.detector.classes;
+      const model = await loadScorer(opts, choice, options);
       const res = {
         auroc: { mmsc: [] as number[], baseline: [] as number[] },
         coverage25: { mmsc: [] as number[], baseline: [] as number[] },
@@ -147,9 +153,8 @@ export function relevanceEvalCommand(): Command {
       const bar = progress('relevance-eval', pairs.length);
       for (const pair of pairs) {
         const frame = await readSourceFrame(join(opts.images, pair.file), frameOptions);
-        const a = await model.analyse(frame, model.analyseOptions(pair.query));
-        const q = model.fromAnalysis(a, formQuery(form, pair.query));
-        const b = model.baselineFromAnalysis(a);
+        const scored = await model.score(frame, [formQuery(form, pair.query)]);
+        const [q, b] = [scored.maps[0] as RelevanceResult, scored.baseline];
         ms.push(q.ms);
         msBaseline.push(b.ms);
         const mask = formMask(form, gtMask(coco, pair, frame.height, frame.width));
@@ -161,7 +166,7 @@ export function relevanceEvalCommand(): Command {
         const weightOf = (name: string) =>
           Math.max(0, ...q.grounding.flatMap((w) => w.classes.filter((c) => c.name === name).map((c) => c.weight)));
         const negatedAsked = q.grounding.every((w) => (w.negated === true) === (form === 'negation'));
-        if (!q.fallback && negatedAsked && pair.categories.every((c) => classes.includes(c) && weightOf(c) >= 0.5)) grounded++;
+        if (!q.fallback && negatedAsked && pair.categories.every((c) => weightOf(c) >= 0.5)) grounded++;
         bar.tick(pair.file);
       }
       bar.done();
@@ -171,7 +176,9 @@ export function relevanceEvalCommand(): Command {
         form,
         auroc: { mmsc: m(res.auroc.mmsc), baseline: m(res.auroc.baseline) },
         coverage25: { mmsc: m(res.coverage25.mmsc), baseline: m(res.coverage25.baseline) },
-        groundedShare: Number((grounded / pairs.length).toFixed(4)),
+        relevance: model.name,
+        // An open-vocabulary model grounds nothing with the lexicon: there is no share to report.
+        groundedShare: model.grounds ? Number((grounded / pairs.length).toFixed(4)) : null,
         msP50: Number(median(ms).toFixed(1)),
         msP50Baseline: Number(median(msBaseline).toFixed(1)),
         ci95: {
@@ -180,11 +187,14 @@ export function relevanceEvalCommand(): Command {
         },
         options: model.options,
       };
+      await model.release();
       if (opts.json) console.log(JSON.stringify(out));
       else {
         console.log(`${out.pairs} pairs (${form} queries): AUROC mmsc ${out.auroc.mmsc} vs baseline ${out.auroc.baseline}`);
         console.log(`top-25 % patch coverage of the query mask: mmsc ${out.coverage25.mmsc} vs baseline ${out.coverage25.baseline}`);
-        console.log(`queries grounded to their categories: ${(100 * out.groundedShare).toFixed(1)} %; relevance p50 ${out.msP50} ms`);
+        console.log(
+          `${out.groundedShare === null ? `relevance ${out.relevance}` : `queries grounded to their categories: ${(100 * out.groundedShare).toFixed(1)} %`}; relevance p50 ${out.msP50} ms`,
+        );
       }
     });
 }
@@ -213,10 +223,11 @@ async function instanceFormEval(
   opts: PairOptions & { models: string },
   form: 'spatial' | 'colour',
   frameOptions: FrameOptions,
+  choice: RelevanceChoice,
   options: DetectorRelevanceOptions,
 ) {
   const { coco, count, seed } = await readCases(opts);
-  const model: DetectorRelevance = await loadRelevance(opts.models, options);
+  const model = await loadScorer(opts, choice, options);
   const images = new Map(coco.images.map((im) => [im.id, im]));
   const candidates = formCandidates(coco, seed);
   const scores = { mmsc: [] as number[], plain: [] as number[], baseline: [] as number[] };
@@ -244,10 +255,9 @@ async function instanceFormEval(
       const m = (instances[i] as { mask: Uint8Array }).mask;
       for (let p = 0; p < m.length; p++) truth[p] = (truth[p] as number) | (m[p] as number);
     }
-    const a = await model.analyse(frame, model.analyseOptions(c.query));
-    const q = model.fromAnalysis(a, c.query);
-    const p = model.fromAnalysis(a, c.plain);
-    const b = model.baselineFromAnalysis(a);
+    const scored = await model.score(frame, [c.query, c.plain]);
+    const [q, p] = scored.maps as [RelevanceResult, RelevanceResult];
+    const b = scored.baseline;
     const [sq, sp, sb] = [q, p, b].map((r) => auroc(r.map, truth)) as [number, number, number];
     scores.mmsc.push(sq);
     scores.plain.push(sp);
@@ -262,11 +272,13 @@ async function instanceFormEval(
     bar.tick(cand.file);
   }
   bar.done();
+  await model.release();
   if (queries.length === 0)
     throw new CliError(`no ${form} case in ${opts.annotations}: no image has two instances of a category`, EXIT.usage);
   const m = (xs: number[]) => Number(meanCi(xs).mean.toFixed(4));
   return {
     form,
+    relevance: model.name,
     cases: queries.length,
     auroc: { mmsc: m(scores.mmsc), plain: m(scores.plain), baseline: m(scores.baseline) },
     coverage25: { mmsc: m(coverage.mmsc), plain: m(coverage.plain) },
@@ -274,6 +286,21 @@ async function instanceFormEval(
     variants: Object.fromEntries([...byVariant].map(([k, v]) => [k, { cases: v.mmsc.length, mmsc: m(v.mmsc), plain: m(v.plain) }])),
     queries,
   };
+}
+
+type EvalOptions = PairOptions & {
+  models: string;
+  detectorScale: string;
+  form: string;
+  personMask: string;
+  relevance: string;
+  json?: boolean;
+};
+
+/** The relevance `choice` names, as the evaluations ask of it. */
+async function loadScorer(opts: { models: string }, choice: RelevanceChoice, options: DetectorRelevanceOptions): Promise<Scorer> {
+  const open = await loadOpenRelevance(choice);
+  return open ? openScorer(open) : detectorScorer(await loadRelevance(opts.models, options));
 }
 
 /** `--person-mask WxH|off` → the relevance's person option (the default floor), or null. */
@@ -292,9 +319,14 @@ export function personOption(v: string): DetectorRelevanceOptions['person'] {
  * drawn on each (`text-cases.ts`): AUROC against the drawn word's box (plate included), beside the
  * query-agnostic map of the same picture.
  */
-async function textFormEval(opts: PairOptions & { models: string }, frameOptions: FrameOptions, options: DetectorRelevanceOptions) {
+async function textFormEval(
+  opts: PairOptions & { models: string },
+  frameOptions: FrameOptions,
+  choice: RelevanceChoice,
+  options: DetectorRelevanceOptions,
+) {
   const { coco, count, seed } = await readCases(opts);
-  const model = await loadRelevance(opts.models, options);
+  const model = await loadScorer(opts, choice, options);
   const rnd = seededRandom(seed);
   const images = [...coco.images].sort((a, b) => a.id - b.id).slice(0, count);
   const scores = { mmsc: [] as number[], baseline: [] as number[] };
@@ -317,9 +349,9 @@ async function textFormEval(opts: PairOptions & { models: string }, frameOptions
       .raw()
       .toBuffer();
     const f = { width: frame.width, height: frame.height, data: new Uint8Array(drawn) };
-    const a = await model.analyse(f, model.analyseOptions(c.query));
-    const q = model.fromAnalysis(a, c.query);
-    const b = model.baselineFromAnalysis(await model.analyse(f));
+    const q = (await model.score(f, [c.query])).maps[0] as RelevanceResult;
+    // Its own pass: what the frame costs without the text detector.
+    const b = await model.baseline(f);
     ms.push(q.ms);
     msBaseline.push(b.ms);
     const s = auroc(q.map, truth);
@@ -331,9 +363,11 @@ async function textFormEval(opts: PairOptions & { models: string }, frameOptions
     bar.tick(im.file_name);
   }
   bar.done();
+  await model.release();
   const m = (xs: number[]) => Number(meanCi(xs).mean.toFixed(4));
   return {
     form: 'text' as const,
+    relevance: model.name,
     cases: images.length,
     auroc: { mmsc: m(scores.mmsc), baseline: m(scores.baseline) },
     coverage25: { mmsc: m(coverage) },

@@ -8,6 +8,7 @@ import {
   groundText,
   LexiconError,
   loadRelevance,
+  type OnnxTextImageRelevance,
   readSourceFrame,
   wordsNotInView,
   writeOverlay,
@@ -15,6 +16,7 @@ import {
 import { Command } from 'commander';
 import { CliError } from '../errors.js';
 import { frameOptionsOf, withFrameOptions } from './frame-options.js';
+import { loadOpenRelevance, relevanceChoiceOf, withRelevanceOption } from './relevance-option.js';
 
 /** Fails early (before any model runs) when `out` cannot be written: its folder is missing, not a folder, or read-only. */
 async function checkWritable(out: string): Promise<void> {
@@ -38,11 +40,12 @@ interface Options {
   json?: boolean;
   size: string;
   fit: string;
+  relevance: string;
 }
 
 /** `mmsc relevance`: S_inf of one image for one query, as JSON or a readable report, optionally an overlay PNG. */
 export function relevanceCommand(): Command {
-  return withFrameOptions(new Command('relevance'))
+  return withRelevanceOption(withFrameOptions(new Command('relevance')))
     .description(
       'score every 8×8 patch of an image (scaled to the frame serve makes of it: long side --size, aspect kept) by its relevance to a text query',
     )
@@ -54,7 +57,10 @@ export function relevanceCommand(): Command {
     .option('--json', 'print one JSON object')
     .action(async (opts: Options) => {
       const frameOptions = frameOptionsOf(opts);
+      const choice = relevanceChoiceOf(opts);
       if (opts.out) await checkWritable(opts.out);
+      const open = await loadOpenRelevance(choice);
+      if (open) return openRelevance(open, opts, await readSourceFrame(opts.image, frameOptions));
       const model = await loadRelevance(opts.models);
       if (!opts.baseline) {
         // Query limits (length, word count) are checked before the detector runs.
@@ -119,4 +125,45 @@ export function relevanceCommand(): Command {
       console.log(`  ${hot} of ${r.patchScores.length} patches score ≥ 0.5`);
       if (opts.out) console.log(`  overlay written to ${opts.out}`);
     });
+}
+
+/** `mmsc relevance --relevance onnx:<file>`: the open-vocabulary model reads the query; nothing is grounded by the lexicon. */
+async function openRelevance(model: OnnxTextImageRelevance, opts: Options, frame: Awaited<ReturnType<typeof readSourceFrame>>) {
+  const r = await model.relevance(frame, opts.baseline ? '' : opts.query);
+  await model.release();
+  if (opts.out) {
+    try {
+      await writeOverlay(opts.out, frame, r.map);
+    } catch (e) {
+      throw new CliError(`cannot write ${opts.out}: ${(e as Error).message}`, EXIT.failed);
+    }
+  }
+  const label = opts.baseline || r.fallback ? 'query-agnostic baseline' : model.name;
+  if (opts.json) {
+    console.log(
+      JSON.stringify({
+        width: r.width,
+        height: r.height,
+        model: label,
+        patchScores: Array.from(r.patchScores, (v) => Number(v.toFixed(4))),
+        grounding: [],
+        ungrounded: [],
+        fallback: r.fallback,
+        detections: [],
+        ms: Number(r.ms.toFixed(1)),
+      }),
+    );
+    return;
+  }
+  console.log(
+    `${opts.image} → ${frame.width}×${frame.height}, ${opts.baseline ? 'query-agnostic baseline' : `query "${opts.query}"`}, ${r.ms.toFixed(1)} ms`,
+  );
+  console.log(
+    r.fallback
+      ? '  no query: every patch weighs the same (query-agnostic)'
+      : `  scored by ${model.name} (${model.entry.sha256.slice(0, 12)}…), which reads the query itself: no lexicon grounding, no detections`,
+  );
+  const hot = r.patchScores.filter((v) => v >= 0.5).length;
+  console.log(`  ${hot} of ${r.patchScores.length} patches score ≥ 0.5`);
+  if (opts.out) console.log(`  overlay written to ${opts.out}`);
 }

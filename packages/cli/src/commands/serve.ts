@@ -11,6 +11,7 @@ import {
   DEFAULT_TRANSPORT,
   DEMO_IMAGE,
   defaultLimits,
+  describeRelevanceChoice,
   engineFor,
   FALLBACK_ENGINE,
   isEngineName,
@@ -27,6 +28,7 @@ import { RecordingPipeline, readRecording } from '../emulate/record.js';
 import { CliError } from '../errors.js';
 import { frameOptionsOf, withFrameOptions } from './frame-options.js';
 import { type IceOptions, iceServersOf, withIceOptions } from './ice-options.js';
+import { loadOpenRelevance, relevanceChoiceOf, withRelevanceOption } from './relevance-option.js';
 
 /** Reads --tls-cert/--tls-key (both or neither), with one-line errors. */
 function readTls(certPath?: string, keyPath?: string): { cert: Buffer; key: Buffer } | null {
@@ -67,7 +69,7 @@ export function serveCommand(mode: 'serve' | 'record' = 'serve'): Command {
       : "serve (same options) and record the session into --out: every source frame streamed, the receivers' query changes with their frame indices, and the link as the sender saw it (replay it with `mmsc replay`)",
   );
   if (mode === 'record') cmd.requiredOption('--out <dir>', 'recording folder (frames/, queries.json, link.jsonl)');
-  return withIceOptions(withFrameOptions(cmd))
+  return withRelevanceOption(withIceOptions(withFrameOptions(cmd)))
     .option(
       '--replay <dir>',
       'a recording (`mmsc record`) whose query changes are applied at the same frame indices (pair it with --source <dir>/frames)',
@@ -132,6 +134,7 @@ export function serveCommand(mode: 'serve' | 'record' = 'serve'): Command {
           replay?: string;
           size: string;
           fit: string;
+          relevance: string;
         },
       ) => {
         const fps = Number(opts.fps);
@@ -173,6 +176,9 @@ export function serveCommand(mode: 'serve' | 'record' = 'serve'): Command {
           throw new CliError('--token must be 8–256 URL-safe characters (letters, digits, - _ . ~)', EXIT.usage);
         const iceServers = iceServersOf(opts);
         const frameOptions = frameOptionsOf(opts);
+        const relevance = relevanceChoiceOf(opts);
+        // An export that is not one is refused here, in one line, before the models' thread loads it.
+        await (await loadOpenRelevance(relevance))?.release();
         const https = readTls(opts.tlsCert, opts.tlsKey);
         const log = createLogger(opts.logLevel as LogLevel, opts.logJson ?? !process.stdout.isTTY);
         const replay = opts.replay ? readRecording(opts.replay) : null;
@@ -184,6 +190,7 @@ export function serveCommand(mode: 'serve' | 'record' = 'serve'): Command {
             frame: frameOptions,
             modelsDir: opts.models,
             models: opts.pipeline as 'worker' | 'inline',
+            relevance,
             ...(recordDir || replay
               ? {
                   wrapPipeline: (inner, links) => {
@@ -227,6 +234,8 @@ export function serveCommand(mode: 'serve' | 'record' = 'serve'): Command {
         console.log(
           `mmsc serve: ${sender.description}, ${frame.width}×${frame.height}${frame.source ? ` (from ${frame.source.width}×${frame.source.height}, fit ${frameOptions.fit})` : ''}, ${fps} fps, engine ${engine.name} (${engine.describe(sender.engineOptions)}), pictures on ${sender.hello.transport === 'rtp' ? 'an RTP video track' : 'the data channel'}, protocol v${PROTOCOL_VERSION}`,
         );
+        if (relevance.kind === 'onnx')
+          console.log(`mmsc serve: relevance from ${describeRelevanceChoice(relevance)}: the model reads each query; no lexicon grounding`);
         console.log(
           `mmsc serve: ICE servers: ${iceServers.length > 0 ? describeIceServers(iceServers) : 'none (host candidates only; --ice-server adds STUN/TURN)'}`,
         );

@@ -1,7 +1,16 @@
 import { type PatchCodecs, patchify } from '@mmsc/codec';
 import { contextFromHello, DEFAULT_MAX_MESSAGE_BYTES, type EngineName, encodeMessage, type HelloMessage } from '@mmsc/protocol';
 import { FrameReceiver } from '@mmsc/receiver';
-import { type DetectorOutput, type DetectorRelevance, engineFor, engines, FrameEncoder, patchVariances, type RgbImage } from '@mmsc/sender';
+import {
+  type DetectorOutput,
+  type DetectorRelevance,
+  engineFor,
+  engines,
+  FrameEncoder,
+  type OnnxTextImageRelevance,
+  patchVariances,
+  type RgbImage,
+} from '@mmsc/sender';
 import { maskedMse, meanAbsDiff, psnr, sumSquaredError } from '../metrics.js';
 import { nodeVideoDecoders } from '../receive/node-decoders.js';
 import { avifAt, grey, jpegAt, webpAt, x264At } from './peers.js';
@@ -67,6 +76,12 @@ export class Evaluator {
     hello: HelloMessage,
     readonly allocator: 'rd' | 'paper',
     readonly curves: ConstructorParameters<typeof FrameEncoder>[4],
+    /**
+     * An open-vocabulary model (`--relevance onnx:<file>`) whose map mmsc's methods allocate by, and
+     * whose map the relevance L1 compares; the baseline, the oracles and the semantic score stay the
+     * detector's.
+     */
+    readonly open: OnnxTextImageRelevance | null = null,
   ) {
     this.hello = { ...hello, sessionId: 'eval', maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES };
     this.encoder = new FrameEncoder(this.hello, contextFromHello(this.hello), encoders, allocator, curves);
@@ -86,7 +101,7 @@ export class Evaluator {
     const variances = patchVariances(patches);
     const person = this.relevance.analyseOptions(pair.query);
     const a = await this.relevance.analyse(frame, person);
-    const query = this.relevance.fromAnalysis(a, pair.query);
+    const query = this.open ? await this.open.relevance(frame, pair.query) : this.relevance.fromAnalysis(a, pair.query);
     const baseline = this.relevance.baselineFromAnalysis(a);
     const classes = pair.categories.map((c) => this.relevance.detector.classes.indexOf(c)).filter((c) => c >= 0);
     const origScore = peakScore(a.out, classes);
@@ -111,8 +126,9 @@ export class Evaluator {
           scoresOf[method] ?? baseline.patchScores,
           budget,
         );
-        const ra = await this.relevance.analyse({ width: frame.width, height: frame.height, data: image }, person);
-        const rq = this.relevance.fromAnalysis(ra, pair.query);
+        const shown = { width: frame.width, height: frame.height, data: image };
+        const ra = await this.relevance.analyse(shown, person);
+        const rq = this.open ? await this.open.relevance(shown, pair.query) : this.relevance.fromAnalysis(ra, pair.query);
         results.push({
           imageId: pair.imageId,
           query: pair.query,

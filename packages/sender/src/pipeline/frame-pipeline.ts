@@ -2,10 +2,19 @@ import { patchify } from '@mmsc/codec';
 import { patchVariances } from '../allocate/distortion.js';
 import type { RgbImage } from '../images.js';
 import type { GroundedQuery } from '../relevance/grounder.js';
-import { bestPerClass } from '../relevance/in-view.js';
-import type { AnalysingRelevance, Analysis, Frame } from '../relevance/relevance-model.js';
+import type { AnalysingRelevance, Frame } from '../relevance/relevance-model.js';
 import type { FrameSource } from '../sources/sources.js';
 import { gatherPatches, PatchCodeCache, type PatchEncoder } from './code-cache.js';
+import {
+  type AnalysedFrame,
+  detectorPipelineRelevance,
+  type FrameRelevance,
+  type PipelineRelevance,
+  type QueryWeights,
+  queryWeights,
+} from './pipeline-relevance.js';
+
+export { type FrameRelevance, type QueryWeights, queryWeights };
 
 /**
  * The pipeline could not do its part for a frame (the model worker stopped, a frame's analysis is
@@ -19,33 +28,6 @@ export class PipelineError extends Error {
 export interface PipelineHealth {
   ok: boolean;
   reason?: string;
-}
-
-/**
- * What a link needs of a query's relevance: the patch scores. The per-pixel map and the detector
- * output stay with the models (megabytes per frame that the main thread would only have to collect);
- * the grounding was made once on the main thread when the query came.
- */
-export interface FrameRelevance {
-  /** Mean relevance of each 8×8 patch, row-major, in [0, 1]. */
-  patchScores: Float32Array;
-  /** Per detector class, the best score of a detection of it that the map used (0: none); whether a word's objects are in view. */
-  best: Float32Array;
-  /** Time of the fusion, ms. */
-  ms: number;
-}
-
-/** A query as the models see it: its class weights and instance rules under their key (`GroundedQuery`; no text). */
-export type QueryWeights = Pick<GroundedQuery, 'key' | 'weights'> & { rules?: GroundedQuery['rules']; textWeight?: number };
-
-/** The models' part of a query (what crosses to the model worker). */
-export function queryWeights(q: QueryWeights): QueryWeights {
-  return {
-    key: q.key,
-    weights: q.weights,
-    ...(q.rules && q.rules.length > 0 ? { rules: q.rules } : {}),
-    ...(q.textWeight ? { textWeight: q.textWeight } : {}),
-  };
 }
 
 /** A frame's shared work as the models' thread returns it (the frame itself stays with the caller). */
@@ -177,7 +159,7 @@ export class SourcePipeline implements FramePipeline {
   }
 }
 
-/** Each query's weights once (receivers whose queries ground alike share a fusion); the text stays here. */
+/** Each query's weights once (receivers whose queries ground alike share a fusion); the text stays here unless an open-vocabulary model reads it. */
 function distinct(queries: readonly QueryWeights[]): QueryWeights[] {
   const byKey = new Map<string, QueryWeights>();
   for (const q of queries) if (!byKey.has(q.key)) byKey.set(q.key, queryWeights(q));
@@ -187,37 +169,31 @@ function distinct(queries: readonly QueryWeights[]): QueryWeights[] {
 /** The models in this thread (tests, benches, `serve --pipeline inline`, and inside the model worker). */
 export class InlineModels implements PipelineModels {
   private seq = 0;
-  private readonly recent = new Map<number, { analysis: Analysis; patches: Uint8Array }>();
+  private readonly recent = new Map<number, { analysis: AnalysedFrame; patches: Uint8Array }>();
+  private readonly relevance: PipelineRelevance;
 
+  /** `relevance`: the pipeline's relevance, or the default extractor's detector pass and fusion. */
   constructor(
-    private readonly relevance: AnalysingRelevance,
+    relevance: PipelineRelevance | AnalysingRelevance,
     readonly encoder: PatchEncoder & { readonly levels: readonly number[] },
-  ) {}
+  ) {
+    this.relevance = 'fromWeights' in relevance ? detectorPipelineRelevance(relevance) : relevance;
+  }
 
   async process(frame: Frame, queries: readonly QueryWeights[]): Promise<ProcessedFrame> {
     const patches = patchify(frame.data, frame.width, frame.height);
     const variances = patchVariances(patches);
-    const a = await this.relevance.analyse(frame, {
-      weights: queries.map((q) => q.weights),
-      text: queries.some((q) => (q.textWeight ?? 0) !== 0),
-    });
+    const a = await this.relevance.analyse(frame, queries);
     const seq = ++this.seq;
     this.recent.set(seq, { analysis: a, patches });
     this.recent.delete(seq - KEEP_ANALYSES);
-    const relevance = distinct(queries).map((q): [string, FrameRelevance] => [q.key, this.fused(a, q)]);
+    const relevance: [string, FrameRelevance][] = [];
+    for (const q of distinct(queries)) relevance.push([q.key, await a.relevance(q)]);
     return { seq, patches, variances, analysisMs: a.ms, relevance };
   }
 
   async fuse(seq: number, query: QueryWeights): Promise<FrameRelevance> {
-    return this.fused(this.kept(seq).analysis, query);
-  }
-
-  private fused(a: Analysis, q: QueryWeights): FrameRelevance {
-    const t0 = performance.now();
-    const r = this.relevance.fromWeights(a, q.weights, q.rules, q.textWeight);
-    // The text channel's evidence follows the detector's classes (where a text word looks for it).
-    const best = bestPerClass(r.detections, a.out.classes, (q.textWeight ?? 0) !== 0 ? a.text : undefined);
-    return { patchScores: r.patchScores, best, ms: a.ms + performance.now() - t0 };
+    return this.kept(seq).analysis.relevance(query);
   }
 
   async encodeIndexed(seq: number, bytes: number, idx: Uint32Array): Promise<Uint8Array> {

@@ -4,27 +4,28 @@
 // `WorkerModels`; every answer carries the request's id.
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadCodecs, setOrtSpinning } from '../models.js';
-import { loadFusion } from '../relevance/load-relevance.js';
 import { InlineModels } from './frame-pipeline.js';
-import { errorOf, type WorkerHello, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
+import { loadPipelineRelevance } from './pipeline-relevance.js';
+import { errorOf, type ModelWorkerData, type WorkerHello, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('model-worker.js runs as a worker thread (see WorkerModels)');
 
-const { modelsDir, classes } = workerData as { modelsDir: string; classes: readonly string[] | null };
+const { modelsDir, classes, relevance: choice } = workerData as ModelWorkerData;
 
 // The main thread has werift and allocation to run: ORT threads must not spin on its core.
 setOrtSpinning(false);
 
 try {
-  // No lexicon here: queries come grounded, as class weights under their key.
-  const [encoders, relevance] = await Promise.all([loadCodecs('encoder', modelsDir), loadFusion(modelsDir, classes)]);
+  // No lexicon here: queries come grounded, as class weights under their key (or, for an
+  // open-vocabulary model, with the text it reads).
+  const [encoders, relevance] = await Promise.all([loadCodecs('encoder', modelsDir), loadPipelineRelevance(modelsDir, classes, choice)]);
   const models = new InlineModels(relevance, encoders);
   port.on('message', (req: WorkerRequest) => {
     if (req.op === 'close') {
       // Release the onnxruntime sessions here, then let the thread end by itself: terminating it
       // from outside while native code runs aborts the whole process (Napi::Error).
-      void Promise.all([encoders.release(), relevance.detector.release()]).finally(() => {
+      void Promise.all([encoders.release(), relevance.release()]).finally(() => {
         port.postMessage({ id: req.id, ok: true, op: 'close' } satisfies WorkerReply);
         port.close();
       });

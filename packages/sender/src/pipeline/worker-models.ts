@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Log } from '../log.js';
 import { DEFAULT_MODELS_DIR } from '../models.js';
+import type { RelevanceChoice } from '../relevance/relevance-choice.js';
 import type { Frame } from '../relevance/relevance-model.js';
 import type { PatchEncoder } from './code-cache.js';
 import {
@@ -12,7 +13,7 @@ import {
   type QueryWeights,
   queryWeights,
 } from './frame-pipeline.js';
-import { errorFrom, type WorkerHello, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
+import { errorFrom, type ModelWorkerData, type WorkerHello, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
 
 type Reply<Op> = Extract<WorkerReply, { ok: true; op: Op }>;
 type Pending = { resolve: (r: WorkerReply) => void; reject: (e: Error) => void };
@@ -25,6 +26,8 @@ export interface WorkerModelsOptions {
   restartEveryMs?: number;
   /** The lexicon's classes, checked against the detector's when the worker loads it (a mismatch is a `ModelError`). */
   classes?: readonly string[];
+  /** Which relevance the worker runs (default the detector's). */
+  relevance?: RelevanceChoice;
 }
 
 /** The compiled worker file; under vitest this module is the TypeScript source, so the build's copy (`tsc -b` runs first). */
@@ -54,6 +57,7 @@ export class WorkerModels implements PipelineModels {
   private readonly log: Log | undefined;
   private readonly restartEveryMs: number;
   private readonly classes: readonly string[] | null;
+  private readonly relevance: RelevanceChoice | null;
 
   private constructor(
     private readonly modelsDir: string,
@@ -62,6 +66,7 @@ export class WorkerModels implements PipelineModels {
     this.log = opts.log;
     this.restartEveryMs = opts.restartEveryMs ?? 5000;
     this.classes = opts.classes ?? null;
+    this.relevance = opts.relevance ?? null;
   }
 
   /** Starts the worker and waits until its models are loaded (a model error rejects, as a `ModelError`). */
@@ -139,7 +144,9 @@ export class WorkerModels implements PipelineModels {
 
   private spawn(): Promise<Worker> {
     return new Promise<Worker>((resolve, reject) => {
-      const worker = new Worker(workerEntry(), { workerData: { modelsDir: this.modelsDir, classes: this.classes } });
+      const worker = new Worker(workerEntry(), {
+        workerData: { modelsDir: this.modelsDir, classes: this.classes, relevance: this.relevance } satisfies ModelWorkerData,
+      });
       worker.unref(); // the server's sockets keep the process alive, not this thread
       let ready = false;
       worker.on('message', (m: WorkerHello | WorkerReply) => {

@@ -1,5 +1,13 @@
 import { ModelError, type ModelErrorCode } from '@mmsc/codec';
+import type { RelevanceChoice } from '../relevance/relevance-choice.js';
 import { type FrameRelevance, PipelineError, type ProcessedFrame, type QueryWeights } from './frame-pipeline.js';
+
+/** What the model worker is started with: its models folder, the lexicon's classes to check, which relevance to run. */
+export interface ModelWorkerData {
+  modelsDir: string;
+  classes: readonly string[] | null;
+  relevance: RelevanceChoice | null;
+}
 
 /** Main thread → model worker. Queries come as class weights under their key (grounded on the main thread). */
 export type WorkerRequest =

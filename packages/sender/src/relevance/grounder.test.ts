@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { AGNOSTIC_KEY, groundingMessage, groundText, weightsKey } from './grounder.js';
+import { AGNOSTIC_KEY, groundingMessage, groundOpen, groundText, weightsKey } from './grounder.js';
 import type { Lexicon } from './lexicon.js';
 import { loadLexicon } from './load-relevance.js';
 
@@ -73,6 +73,19 @@ describe('grounding a query once', () => {
     expect(m.fallback).toBe(false);
     expect(m.words).toEqual([{ word: 'dog', classes: [{ name: 'dog', weight: 1 }], negated: true }]);
     expect(groundingMessage('q4', dog).words[0]).not.toHaveProperty('negated');
+  });
+
+  it('for an open-vocabulary model the text goes to the models under its own key, and nothing is grounded here', () => {
+    const q = groundOpen('  the cat on the keyboard ');
+    expect(q).toMatchObject({ key: 'open:the cat on the keyboard', openText: 'the cat on the keyboard', weights: null, words: [] });
+    expect(groundOpen('the cat on the keyboard').key).toBe(q.key);
+    expect(groundOpen('a dog').key).not.toBe(q.key);
+    // Not a fallback: the model reads the query.
+    expect(groundingMessage('q', q)).toMatchObject({ fallback: false, words: [], ungrounded: [] });
+    const none = groundOpen('  ');
+    expect(none.key).toBe(AGNOSTIC_KEY);
+    expect(none.openText).toBeUndefined();
+    expect(groundingMessage('q', none).fallback).toBe(true);
   });
 
   it('the key names the weights exactly: all-zero weights are the agnostic map too', () => {

@@ -30,6 +30,11 @@ export interface GroundedQuery {
    */
   readonly wordClasses: readonly (readonly { index: number; weight: number }[])[];
   readonly ungrounded: readonly string[];
+  /**
+   * For an open-vocabulary model: the text it reads (the query, trimmed), sent to the models with
+   * the key; absent for the lexicon's grounding, whose models see class weights only.
+   */
+  readonly openText?: string;
 }
 
 /** The key of the query-agnostic map (every query that grounds nothing). */
@@ -80,6 +85,25 @@ export function groundText(text: string, lexicon: Lexicon): GroundedQuery {
 }
 
 /**
+ * A query for an open-vocabulary model (`--relevance onnx:<file>`): nothing is grounded here, the
+ * model reads the text. An empty query is the query-agnostic map; the same text shares one map.
+ */
+export function groundOpen(text: string): GroundedQuery {
+  const t = text.trim();
+  return {
+    key: t === '' ? AGNOSTIC_KEY : `open:${t}`,
+    text,
+    weights: null,
+    rules: [],
+    textWeight: 0,
+    words: [],
+    wordClasses: [],
+    ungrounded: [],
+    ...(t === '' ? {} : { openText: t }),
+  };
+}
+
+/**
  * The modified words' rules. A class that an unmodified word of the same sense also asks for ("the
  * dog on the left and the dog") is left out of the rule: all its instances are wanted.
  */
@@ -116,7 +140,7 @@ export function groundingMessage(queryId: string, q: GroundedQuery, notInView: r
     type: 'grounding',
     queryId: truncateUtf8(queryId, LIMITS.idBytes),
     text: truncateUtf8(q.text, LIMITS.textBytes),
-    fallback: q.weights === null,
+    fallback: q.weights === null && q.openText === undefined,
     words: q.words.slice(0, LIMITS.words).map((w, i) => ({
       word: word(w.word),
       classes: w.classes.slice(0, LIMITS.classesPerWord).map((c) => ({ name: word(c.name), weight: c.weight })),

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { OnnxTextImageRelevance, type TextImageEntry, upsampleNormalised } from './onnx-text-image.js';
+import { parseRelevanceChoice } from './relevance-choice.js';
 
 // Plumbing only: the fixture weights R, G, B by the query's first three bytes (see its script).
 const FIXTURE = fileURLToPath(new URL('../../../../models/fixtures/text-image-fixture.onnx', import.meta.url));
@@ -48,6 +49,45 @@ describe('OnnxTextImage adapter (fixture model, plumbing only)', () => {
     await expect(OnnxTextImageRelevance.load({ ...entry, sha256: '0'.repeat(64) }, async () => readFile(FIXTURE))).rejects.toThrow(
       /does not match/,
     );
+  });
+
+  it('loads an export by its path, its input size read from the image input', async () => {
+    const model = await OnnxTextImageRelevance.fromFile(FIXTURE);
+    expect(model.entry).toMatchObject({ id: 'text-image-fixture', inputSize: [40, 60], file: 'text-image-fixture.onnx' });
+    expect(model.entry.sha256).toBe(
+      createHash('sha256')
+        .update(await readFile(FIXTURE))
+        .digest('hex'),
+    );
+    // One prepared frame, several queries: the same maps as scoring each from scratch.
+    const input = await model.prepare(frame);
+    const [red, blue] = [await model.score(input, 'zab'), await model.score(input, 'baz')];
+    expect(Array.from(red.patchScores)).toEqual(Array.from((await model.relevance(frame, 'zab')).patchScores));
+    expect(blue.patchScores[59]).toBeGreaterThan(blue.patchScores[0] as number);
+    await model.release();
+  });
+
+  it('an empty or blank query is the query-agnostic map, flagged, without running the model', async () => {
+    const { model } = await fixture();
+    const r = await model.relevance(frame, '   ');
+    expect(r.fallback).toBe(true);
+    expect(new Set(r.patchScores)).toEqual(new Set([1]));
+    expect((await model.relevance(frame, 'zab')).fallback).toBe(false);
+  });
+
+  it('refuses a file that is missing or not a text-image export, naming it', async () => {
+    await expect(OnnxTextImageRelevance.fromFile('/nonexistent/x.onnx')).rejects.toMatchObject({ code: 'model-missing' });
+    const mask = fileURLToPath(new URL('../../../../models/person-mask.onnx', import.meta.url));
+    await expect(OnnxTextImageRelevance.fromFile(mask)).rejects.toMatchObject({
+      code: 'model-contract',
+      message: expect.stringMatching(/person-mask\.onnx has inputs .* takes image and text/),
+    });
+  });
+
+  it('--relevance: detector or onnx:<file>, resolved against the working folder', () => {
+    expect(parseRelevanceChoice('detector')).toEqual({ kind: 'detector' });
+    expect(parseRelevanceChoice('onnx:m/x.onnx')).toEqual({ kind: 'onnx', file: `${process.cwd()}/m/x.onnx` });
+    for (const bad of ['onnx:', 'clip', '', 'ONNX:x']) expect(() => parseRelevanceChoice(bad)).toThrow(/detector" or "onnx:<file>/);
   });
 
   it('normalises and upsamples a small grid bilinearly', () => {

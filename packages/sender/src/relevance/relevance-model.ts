@@ -285,6 +285,10 @@ class DetectorPass {
     const person = mask ? { cls, mask: mask.mask } : undefined;
     return { frame, fit, out, person, text: text?.map, ms: performance.now() - t0 };
   }
+
+  async release(): Promise<void> {
+    await Promise.all([this.detector.release(), this.personMask?.release(), this.textDetector?.release()]);
+  }
 }
 
 /** The detector pass and the fusion, without a lexicon: the frame pipeline's models (in the model worker). */
@@ -303,6 +307,11 @@ export class DetectorFusion extends RelevanceFusion implements AnalysingRelevanc
 
   analyse(frame: Frame, options?: AnalyseOptions): Promise<Analysis> {
     return this.pass.analyse(frame, options);
+  }
+
+  /** Releases the onnxruntime sessions (detector, person mask, text detector). */
+  release(): Promise<void> {
+    return this.pass.release();
   }
 }
 
@@ -345,6 +354,11 @@ export class DetectorRelevance extends QueryRelevance implements RelevanceModel,
 
   async relevance(frame: Frame, query: string): Promise<RelevanceResult> {
     return this.fromAnalysis(await this.analyse(frame, this.analyseOptions(query)), query);
+  }
+
+  /** Releases the onnxruntime sessions (detector, person mask, text detector). */
+  release(): Promise<void> {
+    return this.pass.release();
   }
 }
 
@@ -419,7 +433,7 @@ function weighsClass(weights: readonly (Float32Array | null)[], cls: number): bo
 export const textPeak = mapPeak;
 
 /** The mean of a pixel map over each patch, patches row-major. */
-function patchMeansOf(map: Float32Array, width: number, height: number, patchSize: number): Float32Array {
+export function patchMeansOf(map: Float32Array, width: number, height: number, patchSize: number): Float32Array {
   const cols = width / patchSize;
   const patchScores = new Float32Array(cols * (height / patchSize));
   for (let y = 0; y < height; y++)

@@ -6,6 +6,7 @@ import { DEMO_IMAGE } from '../assets.js';
 import { FRAME_SIZE } from '../geometry.js';
 import { loadCodecs } from '../models.js';
 import { loadRelevance } from '../relevance/load-relevance.js';
+import type { RelevanceChoice } from '../relevance/relevance-choice.js';
 import type { DetectorRelevance } from '../relevance/relevance-model.js';
 import type { AppOptions } from '../server/app.js';
 import type { Limits } from '../server/limits.js';
@@ -61,6 +62,8 @@ export async function startTestSender(
     engine?: EngineName;
     /** Where a codec engine's pictures travel (`serve --transport`). */
     transport?: TransportChoice;
+    /** Another relevance (`serve --relevance`): the models are then loaded for this sender, in a worker unless `pipeline` is inline. */
+    relevance?: RelevanceChoice;
   } & Partial<Pick<AppOptions, 'allowOrigins' | 'https' | 'appDir' | 'iceServers'>> = {},
 ): Promise<TestSender> {
   const m = await testModels();
@@ -78,7 +81,12 @@ export async function startTestSender(
   const sender = await startSender({
     source,
     frameSize: FRAME_SIZE,
-    models: o.pipeline === 'worker' ? 'worker' : { relevance: m.relevance, encoders: m.encoders, lexicon: m.relevance.lexicon },
+    models: o.relevance
+      ? (o.pipeline ?? 'worker')
+      : o.pipeline === 'worker'
+        ? 'worker'
+        : { relevance: m.relevance, encoders: m.encoders, lexicon: m.relevance.lexicon },
+    ...(o.relevance ? { relevance: o.relevance } : {}),
     query: 'dog',
     fps: 10,
     engine: o.engine ?? 'patches',
