@@ -1,15 +1,14 @@
 #!/usr/bin/env node
 // Measures models/lexicon.json against the hand-written paraphrases in paraphrases.json, through the runtime
-// code itself (packages/sender/src/relevance/lexicon.ts, transpiled on the fly with the repository's TypeScript).
+// code itself (packages/sender/src/relevance/lexicon.ts, as built into packages/sender/dist).
 //
 //   node models/lexicon/evaluate.mjs [--lexicon FILE] [--paraphrases FILE] [--verbose] [--json]
 //
 // Metrics: top-1 = the query's highest-weighted class is one of the expected classes; all >= 0.5 = every
 // expected class has weight >= 0.5; false groundings = must-not-ground queries that grounded anything.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
@@ -23,12 +22,11 @@ const paraphrasePath = opt('--paraphrases', resolve(here, 'paraphrases.json'));
 const verbose = args.includes('--verbose');
 const asJson = args.includes('--json');
 
+/** The sender's own grounding code, as built (`npm install` builds it; else `npx tsc -b` at the root). */
 async function loadRuntime() {
-  const require = createRequire(resolve(root, 'package.json'));
-  const ts = require('typescript');
-  const src = readFileSync(resolve(root, 'packages/sender/src/relevance/lexicon.ts'), 'utf8');
-  const js = ts.transpileModule(src, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
-  return import(`data:text/javascript;base64,${Buffer.from(js).toString('base64')}`);
+  const built = resolve(root, 'packages/sender/dist/relevance/lexicon.js');
+  if (!existsSync(built)) throw new Error(`${built} is missing: build the packages first (npx tsc -b at the repository root)`);
+  return import(pathToFileURL(built).href);
 }
 
 const { parseLexicon, groundQuery } = await loadRuntime();

@@ -329,6 +329,13 @@ export const CATEGORY_WORDS = {
  * entries replace the derived ones.
  */
 export const OVERRIDES = {
+  // The family names that a camera query means as the one COCO class of the family (WordNet weighs
+  // "canine" the tooth and "feline" the adjective).
+  canine: { dog: 0.9 },
+  feline: { cat: 0.9 },
+  equine: { horse: 0.9, zebra: 0.8 },
+  bovine: { cow: 0.9 },
+  ovine: { sheep: 0.9 },
   coach: { bus: 0.85, train: 0.5, person: 0.4 },
   motorcoach: { bus: 1 },
   monitor: { tv: 0.9, laptop: 0.5 },

@@ -128,6 +128,21 @@ describe('synonyms and hypernym walks', () => {
   });
 });
 
+describe('family names', () => {
+  it.each([
+    ['canine', 'dog'],
+    ['canines', 'dog'],
+    ['feline', 'cat'],
+    ['equine', 'horse'],
+    ['bovine', 'cow'],
+    ['ovine', 'sheep'],
+  ])('"%s" means the one COCO class of its family, %s, at 0.9', (word, cls) => {
+    const g = ground(word);
+    expect(top(g)).toBe(cls);
+    expect(weight(g, cls)).toBeCloseTo(0.9, 5);
+  });
+});
+
 describe('category words', () => {
   it.each([
     ['animals', ANIMALS],
