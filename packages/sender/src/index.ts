@@ -49,7 +49,16 @@ export { groundQuery, type Lexicon, LexiconError } from './relevance/lexicon.js'
 export { loadFusion, loadLexicon, loadRelevance } from './relevance/load-relevance.js';
 export { COLOURS, type Colour, colourOf } from './relevance/modifiers.js';
 export { OnnxTextImageRelevance, type TextImageEntry } from './relevance/onnx-text-image.js';
-export { PersonMask, type PersonMaskEntry, type PersonMaskResult } from './relevance/person-mask.js';
+export {
+  PersonMask,
+  type PersonMaskEntry,
+  type PersonMaskGrid,
+  type PersonMaskGridResult,
+  type PersonMaskResult,
+  type PixelRect,
+  stretchMask,
+  stretchMaskRegion,
+} from './relevance/person-mask.js';
 export {
   DEFAULT_RELEVANCE_CHOICE,
   describeRelevanceChoice,

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readRgb, readSourceFrame } from '../images.js';
-import { PersonMask, resizeBilinear } from './person-mask.js';
+import { PersonMask, resizeBilinear, stretchMask, stretchMaskRegion } from './person-mask.js';
 
 // The real model (models/person-mask.onnx) on a committed demo image: Debian darknet's person.jpg
 // (640×424: a person standing between a dog and a horse; assets/README.md). The person's box
@@ -83,6 +83,16 @@ describe('PersonMask on person.jpg', () => {
     await expect(PersonMask.load(undefined, { width: 100, height: 100 })).rejects.toThrow(RangeError);
   });
 
+  it('segment gives the mask at the model size; stretched, it is what run gives', async () => {
+    const frame = await readSourceFrame(PERSON);
+    const { grid, ms } = await model.segment(frame);
+    expect([grid.width, grid.height, grid.data.length]).toEqual([256, 256, 256 * 256]);
+    expect(ms).toBeGreaterThan(0);
+    const full = stretchMask(grid, frame.width, frame.height);
+    expect(firstDiff(full, reference(grid.data, 256, 256, 1, frame.width, frame.height))).toBe(-1);
+    expect(firstDiff((await model.run(frame)).mask, full)).toBe(-1);
+  });
+
   it('rejects a frame whose bytes do not match its size', async () => {
     await expect(model.run({ width: 4, height: 4, data: new Uint8Array(47) })).rejects.toThrow(RangeError);
   });
@@ -100,5 +110,113 @@ describe('resizeBilinear (TF legacy sampling)', () => {
     expect(Array.from(resizeBilinear([0, 1, 2, 3], 4, 1, 1, 2, 1, 0.5))).toEqual([0, 1]);
     // channels stay apart
     expect(Array.from(resizeBilinear([0, 100, 10, 200], 2, 1, 2, 4, 1))).toEqual([0, 100, 5, 150, 10, 200, 10, 200]);
+  });
+});
+
+/** resizeBilinear as a plain loop over every channel of every pixel: what the faster paths must equal. */
+function reference(src: ArrayLike<number>, sw: number, sh: number, channels: number, dw: number, dh: number, scale = 1): Float32Array {
+  const out = new Float32Array(dw * dh * channels);
+  const x0s = new Int32Array(dw);
+  const x1s = new Int32Array(dw);
+  const wxs = new Float32Array(dw);
+  for (let x = 0; x < dw; x++) {
+    const fx = (x * sw) / dw;
+    const x0 = Math.floor(fx);
+    x0s[x] = x0 * channels;
+    x1s[x] = Math.min(x0 + 1, sw - 1) * channels;
+    wxs[x] = fx - x0;
+  }
+  let o = 0;
+  for (let y = 0; y < dh; y++) {
+    const fy = (y * sh) / dh;
+    const y0 = Math.floor(fy);
+    const row0 = y0 * sw * channels;
+    const row1 = Math.min(y0 + 1, sh - 1) * sw * channels;
+    const wy = fy - y0;
+    for (let x = 0; x < dw; x++) {
+      const x0 = x0s[x] as number;
+      const x1 = x1s[x] as number;
+      const wx = wxs[x] as number;
+      for (let c = 0; c < channels; c++) {
+        const a = src[row0 + x0 + c] as number;
+        const b = src[row0 + x1 + c] as number;
+        const d = src[row1 + x0 + c] as number;
+        const e = src[row1 + x1 + c] as number;
+        const top = a + (b - a) * wx;
+        const bottom = d + (e - d) * wx;
+        out[o++] = (top + (bottom - top) * wy) * scale;
+      }
+    }
+  }
+  return out;
+}
+
+/** The first index where two arrays differ (length included), or -1: large arrays compared quickly. */
+function firstDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (!Object.is(a[i], b[i])) return i;
+  return a.length === b.length ? -1 : n;
+}
+
+/** A seeded generator of numbers in [0, 1). */
+function random(seed: number): () => number {
+  let s = seed;
+  return () => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return s / 2147483648;
+  };
+}
+
+// [source w, h] → [destination w, h]: frame → model (down, up, odd sizes), model → frame.
+const SIZES = [
+  [480, 320, 256, 256],
+  [640, 424, 256, 256],
+  [480, 320, 384, 256],
+  [97, 61, 256, 256],
+  [256, 256, 480, 320],
+  [256, 256, 640, 424],
+  [31, 17, 7, 5],
+  [5, 3, 5, 3],
+] as const;
+
+describe('resizeBilinear paths and the stretched mask', () => {
+  it("RGB bytes (frames, Buffers) resize to exactly the plain loop's values", () => {
+    const rand = random(1);
+    for (const [sw, sh, dw, dh] of SIZES) {
+      const bytes = Uint8Array.from({ length: sw * sh * 3 }, () => Math.floor(rand() * 256));
+      for (const scale of [1 / 255, 1]) {
+        const want = reference(bytes, sw, sh, 3, dw, dh, scale);
+        expect(firstDiff(resizeBilinear(bytes, sw, sh, 3, dw, dh, scale), want)).toBe(-1);
+        expect(firstDiff(resizeBilinear(Buffer.from(bytes), sw, sh, 3, dw, dh, scale), want)).toBe(-1);
+      }
+    }
+  });
+
+  it("one-channel floats resize to exactly the plain loop's values", () => {
+    const rand = random(2);
+    for (const [sw, sh, dw, dh] of SIZES) {
+      const src = Float32Array.from({ length: sw * sh }, rand);
+      expect(firstDiff(resizeBilinear(src, sw, sh, 1, dw, dh), reference(src, sw, sh, 1, dw, dh))).toBe(-1);
+    }
+  });
+
+  it('a stretched region equals the whole stretched mask at its pixels; the whole equals resizeBilinear', () => {
+    const rand = random(3);
+    for (const [sw, sh, dw, dh] of SIZES) {
+      const grid = { width: sw, height: sh, data: Float32Array.from({ length: sw * sh }, rand) };
+      const full = reference(grid.data, sw, sh, 1, dw, dh);
+      expect(firstDiff(stretchMask(grid, dw, dh), full)).toBe(-1);
+      for (let k = 0; k < 20; k++) {
+        const [xa, xb] = [Math.floor(rand() * (dw + 1)), Math.floor(rand() * (dw + 1))];
+        const [ya, yb] = [Math.floor(rand() * (dh + 1)), Math.floor(rand() * (dh + 1))];
+        const rect = { x0: Math.min(xa, xb), x1: Math.max(xa, xb), y0: Math.min(ya, yb), y1: Math.max(ya, yb) };
+        const want: number[] = [];
+        for (let y = rect.y0; y < rect.y1; y++) want.push(...full.subarray(y * dw + rect.x0, y * dw + rect.x1));
+        expect(firstDiff(stretchMaskRegion(grid, dw, dh, rect), want)).toBe(-1);
+      }
+    }
+    const grid = { width: 4, height: 4, data: new Float32Array(16) };
+    expect(() => stretchMaskRegion(grid, 8, 8, { x0: 0, y0: 0, x1: 9, y1: 8 })).toThrow(RangeError);
+    expect(() => stretchMaskRegion(grid, 8, 8, { x0: 3, y0: 0, x1: 2, y1: 8 })).toThrow(RangeError);
   });
 });

@@ -26,10 +26,100 @@ export interface PersonMaskResult {
 }
 
 /**
+ * The model's person probabilities (0–1) at its own input size, row-major: what a frame's mask is
+ * made of. `stretchMask` gives the frame-sized mask, `stretchMaskRegion` any rectangle of it, with
+ * the same values, so a reader that needs a few boxes need not stretch the whole frame.
+ */
+export interface PersonMaskGrid {
+  width: number;
+  height: number;
+  data: Float32Array;
+}
+
+export interface PersonMaskGridResult {
+  grid: PersonMaskGrid;
+  /** Wall time of the call: resize in, model pass. */
+  ms: number;
+}
+
+/** A rectangle of pixels, [x0, x1) × [y0, y1). */
+export interface PixelRect {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+/** The grid stretched to a width × height frame (resizeBilinear's values). */
+export function stretchMask(grid: PersonMaskGrid, width: number, height: number): Float32Array {
+  return stretchMaskRegion(grid, width, height, { x0: 0, y0: 0, x1: width, y1: height });
+}
+
+/**
+ * The pixels of `rect` (inside the frame) of the grid stretched to a width × height frame,
+ * row-major over the rectangle: the values resizeBilinear gives there, computed for them alone.
+ */
+export function stretchMaskRegion(grid: PersonMaskGrid, width: number, height: number, rect: PixelRect): Float32Array {
+  const { width: sw, height: sh, data: src } = grid;
+  const { x0: rx0, y0: ry0, x1: rx1, y1: ry1 } = rect;
+  if (!(0 <= rx0 && rx0 <= rx1 && rx1 <= width && 0 <= ry0 && ry0 <= ry1 && ry1 <= height)) {
+    throw new RangeError(`mask region [${rx0}, ${rx1}) × [${ry0}, ${ry1}) is not inside ${width}×${height}`);
+  }
+  const rw = rx1 - rx0;
+  const out = new Float32Array(rw * (ry1 - ry0));
+  if (sw === width && sh === height) {
+    for (let y = ry0; y < ry1; y++) out.set(src.subarray(y * sw + rx0, y * sw + rx1), (y - ry0) * rw);
+    return out;
+  }
+  const { x0s, x1s, wxs } = columnTable(sw, width, 1, rx0, rx1);
+  let o = 0;
+  for (let y = ry0; y < ry1; y++) {
+    const fy = (y * sh) / height;
+    const y0 = Math.floor(fy);
+    const row0 = y0 * sw;
+    const row1 = Math.min(y0 + 1, sh - 1) * sw;
+    const wy = fy - y0;
+    for (let i = 0; i < rw; i++) {
+      const x0 = x0s[i] as number;
+      const x1 = x1s[i] as number;
+      const wx = wxs[i] as number;
+      const a = src[row0 + x0] as number;
+      const b = src[row0 + x1] as number;
+      const d = src[row1 + x0] as number;
+      const e = src[row1 + x1] as number;
+      const top = a + (b - a) * wx;
+      const bottom = d + (e - d) * wx;
+      out[o++] = top + (bottom - top) * wy;
+    }
+  }
+  return out;
+}
+
+/**
+ * Per destination column x in [from, to): the offsets of its two source columns (× channels) and
+ * the weight of the right one, rounded to float32 (the sampling of resizeBilinear).
+ */
+function columnTable(sw: number, dw: number, channels: number, from: number, to: number) {
+  const n = to - from;
+  const x0s = new Int32Array(n);
+  const x1s = new Int32Array(n);
+  const wxs = new Float32Array(n);
+  for (let x = from; x < to; x++) {
+    const fx = (x * sw) / dw;
+    const x0 = Math.floor(fx);
+    x0s[x - from] = x0 * channels;
+    x1s[x - from] = Math.min(x0 + 1, sw - 1) * channels;
+    wxs[x - from] = fx - x0;
+  }
+  return { x0s, x1s, wxs };
+}
+
+/**
  * Bilinear resize with TF's legacy sampling (tf.image.resizeBilinear, align_corners and half_pixel_centers
  * false): source coordinate = destination · (in / out); neighbours floor and min(floor + 1, in − 1). This is
  * what @vladmandic/human's selfie.ts does on both sides of the model; models/selfie/verify.mjs checks the
- * same sampling against tfjs. `scale` multiplies every value (1/255 to normalise bytes).
+ * same sampling against tfjs. `scale` multiplies every value (1/255 to normalise bytes). RGB bytes take
+ * a loop unrolled over the channels, with the same arithmetic.
  */
 export function resizeBilinear(
   src: ArrayLike<number>,
@@ -40,18 +130,9 @@ export function resizeBilinear(
   dh: number,
   scale = 1,
 ): Float32Array {
+  if (channels === 3 && src instanceof Uint8Array) return resizeRgbBilinear(src, sw, sh, dw, dh, scale);
   const out = new Float32Array(dw * dh * channels);
-  // per destination column: the two source offsets and the weight of the right one
-  const x0s = new Int32Array(dw);
-  const x1s = new Int32Array(dw);
-  const wxs = new Float32Array(dw);
-  for (let x = 0; x < dw; x++) {
-    const fx = (x * sw) / dw;
-    const x0 = Math.floor(fx);
-    x0s[x] = x0 * channels;
-    x1s[x] = Math.min(x0 + 1, sw - 1) * channels;
-    wxs[x] = fx - x0;
-  }
+  const { x0s, x1s, wxs } = columnTable(sw, dw, channels, 0, dw);
   let o = 0;
   for (let y = 0; y < dh; y++) {
     const fy = (y * sh) / dh;
@@ -77,10 +158,42 @@ export function resizeBilinear(
   return out;
 }
 
+/** resizeBilinear for RGB bytes (a frame into a model), the same arithmetic unrolled over the channels. */
+function resizeRgbBilinear(src: Uint8Array, sw: number, sh: number, dw: number, dh: number, scale: number): Float32Array {
+  const out = new Float32Array(dw * dh * 3);
+  const { x0s, x1s, wxs } = columnTable(sw, dw, 3, 0, dw);
+  let o = 0;
+  for (let y = 0; y < dh; y++) {
+    const fy = (y * sh) / dh;
+    const y0 = Math.floor(fy);
+    const row0 = y0 * sw * 3;
+    const row1 = Math.min(y0 + 1, sh - 1) * sw * 3;
+    const wy = fy - y0;
+    for (let x = 0; x < dw; x++) {
+      const wx = wxs[x] as number;
+      const p = row0 + (x0s[x] as number);
+      const q = row0 + (x1s[x] as number);
+      const r = row1 + (x0s[x] as number);
+      const s = row1 + (x1s[x] as number);
+      for (let c = 0; c < 3; c++) {
+        const a = src[p + c] as number;
+        const b = src[q + c] as number;
+        const d = src[r + c] as number;
+        const e = src[s + c] as number;
+        const top = a + (b - a) * wx;
+        const bottom = d + (e - d) * wx;
+        out[o++] = (top + (bottom - top) * wy) * scale;
+      }
+    }
+  }
+  return out;
+}
+
 /**
  * Person segmentation on onnxruntime-node: an RGB frame of any size → a per-pixel person probability
- * map at the frame's size. By default the frame is stretched to the model's native 256×256 (no letterbox;
- * RGB, value/255) and the mask stretched back bilinearly, as MediaPipe and human do. The network is
+ * map at the frame's size (`run`), or at the model's with the stretch left to its reader (`segment`).
+ * By default the frame is stretched to the model's native 256×256 (no letterbox; RGB, value/255) and
+ * the mask stretched back bilinearly, as MediaPipe and human do. The network is
  * convolutional apart from global pools, so `input` may ask for another size (multiples of 16): on COCO
  * scenes a larger input with the picture's aspect found people better (models/selfie/README.md), at
  * proportionally more compute.
@@ -114,7 +227,15 @@ export class PersonMask {
     return new PersonMask(session, entry, { width: asked.width, height: asked.height });
   }
 
+  /** The frame's person mask at the frame's size. */
   async run(frame: Pick<RgbImage, 'width' | 'height' | 'data'>): Promise<PersonMaskResult> {
+    const t0 = performance.now();
+    const { grid } = await this.segment(frame);
+    return { mask: stretchMask(grid, frame.width, frame.height), ms: performance.now() - t0 };
+  }
+
+  /** The frame's person mask at the model's input size (see PersonMaskGrid): the model pass without the stretch back. */
+  async segment(frame: Pick<RgbImage, 'width' | 'height' | 'data'>): Promise<PersonMaskGridResult> {
     const t0 = performance.now();
     const { width, height, data } = frame;
     if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0 || data.length !== width * height * 3) {
@@ -129,8 +250,7 @@ export class PersonMask {
     if (!(raw instanceof Float32Array) || raw.length !== iw * ih) {
       throw new ModelError('model-contract', `${this.entry.file} did not return ${outName} [1,${ih},${iw},1]`, this.entry.file);
     }
-    const mask = width === iw && height === ih ? Float32Array.from(raw) : resizeBilinear(raw, iw, ih, 1, width, height);
-    return { mask, ms: performance.now() - t0 };
+    return { grid: { width: iw, height: ih, data: raw }, ms: performance.now() - t0 };
   }
 
   async release(): Promise<void> {

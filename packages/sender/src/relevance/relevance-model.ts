@@ -7,7 +7,7 @@ import { groundText } from './grounder.js';
 import { IN_VIEW_SCORE, mapPeak } from './in-view.js';
 import type { Lexicon } from './lexicon.js';
 import { type InstanceRule, instanceFactors, UNPICKED } from './modifiers.js';
-import type { PersonMask } from './person-mask.js';
+import { type PersonMask, type PersonMaskGrid, stretchMaskRegion } from './person-mask.js';
 import type { TextDetector } from './text-detector.js';
 
 export interface Frame {
@@ -73,8 +73,11 @@ export interface Analysis {
   frame: Frame;
   fit: Fit;
   out: DetectorOutput;
-  /** The person mask of the frame (one probability per pixel) and the person class, when it was asked for. */
-  person?: { cls: number; mask: Float32Array } | undefined;
+  /**
+   * The person mask of the frame and the person class, when it was asked for. The mask is at the
+   * model's size: `stretchMask(mask, frame.width, frame.height)` gives one probability per frame pixel.
+   */
+  person?: { cls: number; mask: PersonMaskGrid } | undefined;
   /** The frame's text map (one probability per pixel), when a query asked for text. */
   text?: Float32Array | undefined;
   ms: number;
@@ -275,14 +278,19 @@ class DetectorPass {
     this.input = frameToInput(frame.data, frame.width, frame.height, fit, 0, this.input ?? undefined);
     const cls = this.detector.classes.indexOf('person');
     const asked = options.person === true || weighsClass(options.weights ?? [], cls);
-    // The person mask (small) runs beside the detector; the text detector, as large as the
-    // detector, after them: side by side their threads would fight over the cores (measured slower).
+    // The person mask (small) beside the detector. onnxruntime-node runs a session's pass on the
+    // calling thread (its intra-op threads filling the cores), so the two passes take turns either
+    // way: awaiting them one after the other measured the same (the person query on person.jpg at
+    // 480×320, 2 cores, intra-op 2 threads spinning, 3 × 60 alternating runs: p50 26.4–32.0 ms side by
+    // side, 27.4–32.7 ms in turn). The mask stays at the model's size; refineByMask stretches it
+    // inside the boxes it reads. The text detector, as large as the detector, after them: side by
+    // side their threads would fight over the cores (measured slower).
     const [out, mask] = await Promise.all([
       this.detector.run(this.input, mw, mh),
-      asked && this.personMask && cls >= 0 ? this.personMask.run(frame) : null,
+      asked && this.personMask && cls >= 0 ? this.personMask.segment(frame) : null,
     ]);
     const text = options.text && this.textDetector ? await this.textDetector.run(frame) : null;
-    const person = mask ? { cls, mask: mask.mask } : undefined;
+    const person = mask ? { cls, mask: mask.grid } : undefined;
     return { frame, fit, out, person, text: text?.map, ms: performance.now() - t0 };
   }
 
@@ -399,13 +407,14 @@ export function suppress(
 }
 
 /**
- * The person map times floor + (1 − floor) × the mask, inside the boxes of people seen large enough
- * for the mask to be sharp (their height ≥ `minHeight` of the frame's); elsewhere as it was: the
- * mask runs at a low resolution and loses small people, whom the boxes keep.
+ * The person map times floor + (1 − floor) × the mask stretched to the frame, inside the boxes of
+ * people seen large enough for the mask to be sharp (their height ≥ `minHeight` of the frame's);
+ * elsewhere as it was: the mask runs at a low resolution and loses small people, whom the boxes
+ * keep. The mask is stretched only inside those boxes (a pixel in several is refined once).
  */
 export function refineByMask(
   map: Float32Array,
-  mask: Float32Array,
+  mask: PersonMaskGrid,
   detections: readonly Detection[],
   width: number,
   height: number,
@@ -414,13 +423,26 @@ export function refineByMask(
   const out = Float32Array.from(map);
   if (!opts) return out;
   const { floor, minHeight } = opts;
-  const inBig = new Uint8Array(width * height);
+  let done: Uint8Array | null = null;
   for (const d of detections) {
     if (d.score < IN_VIEW_SCORE || d.y1 - d.y0 < minHeight * height) continue;
-    for (let y = Math.max(0, Math.floor(d.y0)); y < Math.min(height, Math.ceil(d.y1)); y++)
-      inBig.fill(1, y * width + Math.max(0, Math.floor(d.x0)), y * width + Math.min(width, Math.ceil(d.x1)));
+    const rect = {
+      x0: Math.min(width, Math.max(0, Math.floor(d.x0))),
+      y0: Math.min(height, Math.max(0, Math.floor(d.y0))),
+      x1: Math.max(0, Math.min(width, Math.ceil(d.x1))),
+      y1: Math.max(0, Math.min(height, Math.ceil(d.y1))),
+    };
+    if (rect.x1 <= rect.x0 || rect.y1 <= rect.y0) continue;
+    const m = stretchMaskRegion(mask, width, height, rect);
+    done ??= new Uint8Array(width * height);
+    let k = 0;
+    for (let y = rect.y0; y < rect.y1; y++)
+      for (let i = y * width + rect.x0, end = y * width + rect.x1; i < end; i++, k++) {
+        if (done[i]) continue;
+        done[i] = 1;
+        out[i] = (out[i] as number) * (floor + (1 - floor) * (m[k] as number));
+      }
   }
-  for (let i = 0; i < out.length; i++) if (inBig[i]) out[i] = (out[i] as number) * (floor + (1 - floor) * (mask[i] as number));
   return out;
 }
 
@@ -432,15 +454,21 @@ function weighsClass(weights: readonly (Float32Array | null)[], cls: number): bo
 /** The text map's evidence: its largest value. */
 export const textPeak = mapPeak;
 
-/** The mean of a pixel map over each patch, patches row-major. */
+/**
+ * The mean of a pixel map over each patch, patches row-major (sides are multiples of the patch's).
+ * Each patch's sum runs over its pixels row-major in float32, a row's run of a patch at a time.
+ */
 export function patchMeansOf(map: Float32Array, width: number, height: number, patchSize: number): Float32Array {
   const cols = width / patchSize;
   const patchScores = new Float32Array(cols * (height / patchSize));
-  for (let y = 0; y < height; y++)
-    for (let x = 0; x < width; x++) {
-      const p = Math.floor(y / patchSize) * cols + Math.floor(x / patchSize);
-      patchScores[p] = (patchScores[p] as number) + (map[y * width + x] as number);
+  for (let y = 0, i = 0; y < height; y++) {
+    const row = Math.floor(y / patchSize) * cols;
+    for (let p = row; p < row + cols; p++) {
+      let sum = patchScores[p] as number;
+      for (let k = 0; k < patchSize; k++) sum = Math.fround(sum + (map[i++] as number));
+      patchScores[p] = sum;
     }
+  }
   const n = patchSize * patchSize;
   for (let p = 0; p < patchScores.length; p++) patchScores[p] = (patchScores[p] as number) / n;
   return patchScores;

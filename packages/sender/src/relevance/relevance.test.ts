@@ -4,8 +4,17 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSourceFrame } from '../images.js';
 import type { Detection } from './decode-detections.js';
+import { IN_VIEW_SCORE } from './in-view.js';
 import { loadRelevance } from './load-relevance.js';
-import { DEFAULT_RELEVANCE, type DetectorRelevance, type RelevanceResult } from './relevance-model.js';
+import { type PersonMaskGrid, stretchMask } from './person-mask.js';
+import {
+  DEFAULT_RELEVANCE,
+  type DetectorRelevance,
+  type DetectorRelevanceOptions,
+  type RelevanceResult,
+  refineByMask,
+  suppress,
+} from './relevance-model.js';
 
 // The real detector (models/centernet.onnx) and lexicon on a committed demo image: Debian darknet's
 // dog.jpg (a dog, a bicycle and a car; see assets/README.md), at its own aspect as `serve` frames it.
@@ -34,6 +43,44 @@ function meanIn(r: RelevanceResult, d: Detection): number {
     }
   return s / n;
 }
+
+/** refineByMask spelled out over a frame-sized mask: every pixel in a big person's box, once. */
+function refineByFullMask(
+  map: Float32Array,
+  mask: Float32Array,
+  detections: readonly Detection[],
+  width: number,
+  height: number,
+  opts: DetectorRelevanceOptions['person'],
+): Float32Array {
+  const out = Float32Array.from(map);
+  if (!opts) return out;
+  const inBig = new Uint8Array(width * height);
+  for (const d of detections) {
+    if (d.score < IN_VIEW_SCORE || d.y1 - d.y0 < opts.minHeight * height) continue;
+    for (let y = Math.max(0, Math.floor(d.y0)); y < Math.min(height, Math.ceil(d.y1)); y++)
+      inBig.fill(1, y * width + Math.max(0, Math.floor(d.x0)), y * width + Math.min(width, Math.ceil(d.x1)));
+  }
+  for (let i = 0; i < out.length; i++) if (inBig[i]) out[i] = (out[i] as number) * (opts.floor + (1 - opts.floor) * (mask[i] as number));
+  return out;
+}
+
+/** The mean of a map over each patch as a plain loop over its pixels, row-major, summed in float32. */
+function patchMeansReference(map: Float32Array, width: number, height: number, patchSize: number): Float32Array {
+  const cols = width / patchSize;
+  const out = new Float32Array(cols * (height / patchSize));
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      const p = Math.floor(y / patchSize) * cols + Math.floor(x / patchSize);
+      out[p] = (out[p] as number) + (map[y * width + x] as number);
+    }
+  for (let p = 0; p < out.length; p++) out[p] = (out[p] as number) / (patchSize * patchSize);
+  return out;
+}
+
+/** Whether two float arrays hold the same bits. */
+const same = (x: Float32Array, y: Float32Array) =>
+  Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(Buffer.from(y.buffer, y.byteOffset, y.byteLength));
 
 const strongest = (r: RelevanceResult, name: string) =>
   r.detections.filter((d) => model.detector.classes[d.cls] === name).sort((a, b) => b.score - a.score)[0] as Detection;
@@ -134,7 +181,10 @@ describe('detector-grounded relevance on dog.jpg', () => {
       expect(model.wantsPerson('dog')).toBe(false);
       expect((await model.analyse(frame)).person).toBeUndefined();
       const a = await model.analyse(frame, { person: true });
-      const mask = a.person?.mask as Float32Array;
+      // The mask stays at the model's size (256²); stretched, it has one probability per frame pixel.
+      const grid = a.person?.mask as PersonMaskGrid;
+      expect([grid.width, grid.height, grid.data.length]).toEqual([256, 256, 256 * 256]);
+      const mask = stretchMask(grid, frame.width, frame.height);
       expect(mask).toHaveLength(frame.width * frame.height);
       const withMask = model.fromAnalysis(a, 'person');
       const without = plain.fromAnalysis(await plain.analyse(frame), 'person');
@@ -153,6 +203,17 @@ describe('detector-grounded relevance on dog.jpg', () => {
         return s / n;
       };
       expect(mean(withMask, (m) => m < 0.2)).toBeLessThan(0.7 * mean(without, (m) => m < 0.2));
+      // Stretching the mask inside the people's boxes only refines exactly as the whole stretched mask does.
+      const opts = DEFAULT_RELEVANCE.person;
+      const people = withMask.detections.filter((d) => model.detector.classes[d.cls] === 'person');
+      expect(people.some((d) => d.y1 - d.y0 >= (opts?.minHeight ?? 1) * frame.height)).toBe(true);
+      expect(
+        same(
+          refineByMask(without.map, grid, people, frame.width, frame.height, opts),
+          refineByFullMask(without.map, mask, people, frame.width, frame.height, opts),
+        ),
+      ).toBe(true);
+      expect(same(withMask.patchScores, patchMeansReference(withMask.map, frame.width, frame.height, 8))).toBe(true);
       expect(mean(withMask, (m) => m > 0.8)).toBeGreaterThan(0.9 * mean(without, (m) => m > 0.8));
       // A query without people, and the query-agnostic map, do not use it.
       expect(Array.from(model.fromAnalysis(a, 'horse').patchScores)).toEqual(
@@ -198,4 +259,65 @@ describe('detector-grounded relevance on dog.jpg', () => {
       expect(meanIn(rest, dogBox)).toBeGreaterThan(0.9);
     },
   );
+});
+
+describe('refineByMask', () => {
+  it('stretches the mask only inside big people and refines as the frame-sized mask does (overlapping, clipped, small and weak boxes)', () => {
+    let seed = 7;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    const [width, height] = [480, 320];
+    const opts = { floor: 0.5, minHeight: 0.25, input: [256, 256] as [number, number] };
+    for (const [gw, gh] of [
+      [256, 256],
+      [384, 256],
+      [480, 320],
+      [96, 64],
+    ] as const) {
+      const grid = { width: gw, height: gh, data: Float32Array.from({ length: gw * gh }, rand) };
+      const map = Float32Array.from({ length: width * height }, rand);
+      const box = (x0: number, y0: number, x1: number, y1: number, score = 0.6): Detection => ({ cls: 0, score, x0, y0, x1, y1 });
+      const detections = [
+        box(100.4, 20.7, 190.2, 300.1),
+        box(150.5, 60.2, 260.9, 250.3), // overlaps the first: refined once
+        box(0, 0, 37.5, 319.99), // on the frame's edges
+        box(400.2, 200, 480, 320),
+        box(300, 10, 340, 70), // small: left as it was
+        box(200, 10, 320, 300, IN_VIEW_SCORE / 2), // weak: left as it was
+      ];
+      const full = stretchMask(grid, width, height);
+      const got = refineByMask(map, grid, detections, width, height, opts);
+      expect(same(got, map)).toBe(false);
+      expect(same(got, refineByFullMask(map, full, detections, width, height, opts))).toBe(true);
+      expect(same(refineByMask(map, grid, [], width, height, opts), map)).toBe(true);
+      expect(same(refineByMask(map, grid, detections, width, height, null), map)).toBe(true);
+    }
+  });
+});
+
+describe('patch means', () => {
+  it("are each patch's float32 sum of its pixels, row-major, over its area", () => {
+    let seed = 11;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    for (const [width, height, ps] of [
+      [480, 320, 8],
+      [640, 424, 8],
+      [48, 32, 16],
+    ] as const) {
+      const negated = {
+        width,
+        height,
+        map: Float32Array.from({ length: width * height }, rand),
+        patchScores: new Float32Array(0),
+        peak: 1,
+      };
+      const out = suppress(null, negated, width, height, ps);
+      expect(same(out.patchScores, patchMeansReference(out.map, width, height, ps))).toBe(true);
+    }
+  });
 });
