@@ -113,41 +113,25 @@ describe('resizeBilinear (TF legacy sampling)', () => {
   });
 });
 
-/** resizeBilinear as a plain loop over every channel of every pixel: what the faster paths must equal. */
+/**
+ * resizeBilinear written from its definition, value by value: what the faster paths must equal (the
+ * column weight is a float32, as the implementations keep it in a table).
+ */
 function reference(src: ArrayLike<number>, sw: number, sh: number, channels: number, dw: number, dh: number, scale = 1): Float32Array {
   const out = new Float32Array(dw * dh * channels);
-  const x0s = new Int32Array(dw);
-  const x1s = new Int32Array(dw);
-  const wxs = new Float32Array(dw);
-  for (let x = 0; x < dw; x++) {
-    const fx = (x * sw) / dw;
-    const x0 = Math.floor(fx);
-    x0s[x] = x0 * channels;
-    x1s[x] = Math.min(x0 + 1, sw - 1) * channels;
-    wxs[x] = fx - x0;
-  }
-  let o = 0;
-  for (let y = 0; y < dh; y++) {
-    const fy = (y * sh) / dh;
-    const y0 = Math.floor(fy);
-    const row0 = y0 * sw * channels;
-    const row1 = Math.min(y0 + 1, sh - 1) * sw * channels;
-    const wy = fy - y0;
+  const at = (y: number, x: number, c: number) => src[(y * sw + x) * channels + c] as number;
+  for (let y = 0; y < dh; y++)
     for (let x = 0; x < dw; x++) {
-      const x0 = x0s[x] as number;
-      const x1 = x1s[x] as number;
-      const wx = wxs[x] as number;
+      const [fy, fx] = [(y * sh) / dh, (x * sw) / dw];
+      const [y0, x0] = [Math.floor(fy), Math.floor(fx)];
+      const [y1, x1] = [Math.min(y0 + 1, sh - 1), Math.min(x0 + 1, sw - 1)];
+      const wx = Math.fround(fx - x0);
       for (let c = 0; c < channels; c++) {
-        const a = src[row0 + x0 + c] as number;
-        const b = src[row0 + x1 + c] as number;
-        const d = src[row1 + x0 + c] as number;
-        const e = src[row1 + x1 + c] as number;
-        const top = a + (b - a) * wx;
-        const bottom = d + (e - d) * wx;
-        out[o++] = (top + (bottom - top) * wy) * scale;
+        const top = at(y0, x0, c) + (at(y0, x1, c) - at(y0, x0, c)) * wx;
+        const bottom = at(y1, x0, c) + (at(y1, x1, c) - at(y1, x0, c)) * wx;
+        out[(y * dw + x) * channels + c] = (top + (bottom - top) * (fy - y0)) * scale;
       }
     }
-  }
   return out;
 }
 
