@@ -154,12 +154,14 @@ describe('mmsc CLI', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as AddressInfo).port;
     try {
-      const r = spawnSync(process.execPath, [cli, 'serve', '--host', '127.0.0.1', '--port', String(port), '--source', image], {
-        encoding: 'utf8',
-        timeout: 60_000,
-      });
+      const args = ['serve', '--host', '127.0.0.1', '--port', String(port), '--source', image, '--token', 'twelve-chars'];
+      const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 60_000 });
       expect(r.status).toBe(1);
-      expect(oneLine(r.stderr)).toMatch(new RegExp(`^mmsc: port ${port} on 127\\.0\\.0\\.1 is already in use`));
+      const lines = r.stderr.trim().split('\n');
+      // A guessable token is accepted with a warning; the token itself is not printed in it.
+      expect(lines[0]).toMatch(/^mmsc serve: warning: the token has 12 characters, few enough to guess; use 16 or more/);
+      expect(r.stderr).not.toContain('twelve-chars');
+      expect(lines.at(-1)).toMatch(new RegExp(`^mmsc: port ${port} on 127\\.0\\.0\\.1 is already in use`));
     } finally {
       server.close();
     }
@@ -175,6 +177,16 @@ describe('mmsc CLI', () => {
     const c = run('serve', '--token', 'short');
     expect(c.status).toBe(2);
     expect(oneLine(c.stderr)).toMatch(/^mmsc: --token must be/);
+  });
+
+  it('a bad option or a missing one exits 2 (a usage error), help exits 0, in every command', () => {
+    for (const args of [['serve', '--bogus'], ['relevance'], ['probe', '--seconds'], ['nosuch']]) {
+      const r = run(...args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/^error: /);
+    }
+    expect(run('serve', '--help').status).toBe(0);
+    expect(run('--version').status).toBe(0);
   });
 
   it('decode prints a message from hex', () => {

@@ -48,6 +48,12 @@ export function buildProgram(): Command {
     ),
   );
   program.addCommand(emulateProbeCommand(), { hidden: true });
+  // Every command's parse errors reach main (a usage error: exit 2), not commander's own exit (1).
+  const override = (c: Command): void => {
+    c.exitOverride();
+    for (const sub of c.commands) override(sub);
+  };
+  override(program);
   return program;
 }
 
@@ -61,7 +67,8 @@ async function main(argv: string[]) {
   try {
     await buildProgram().parseAsync(argv);
   } catch (e) {
-    if (e instanceof CommanderError) process.exit(e.exitCode);
+    // Help and version exit 0; a bad option or argument is a usage error (2), as `--help` documents.
+    if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : EXIT.usage);
     if (
       e instanceof CliError ||
       e instanceof ModelError ||

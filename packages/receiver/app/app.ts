@@ -154,7 +154,9 @@ export class ReceiverApp {
     this.log.restart();
     this.view.configure(h.width, h.height, h.patchSize, h.levels);
     this.view.clearRelevance();
-    this.overlays.session(h.levels);
+    const source = pictureSource(h.engine);
+    this.overlays.session(h.levels, source.patchLevels);
+    this.statsPanel.session(source.patchLevels);
     this.query.grounding(null);
     this.stage.session(h);
     this.events.add(`session ${h.sessionId}: ${h.width}×${h.height}, ${pictureSource(h.engine).describe(h, null)}`);

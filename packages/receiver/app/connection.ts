@@ -15,7 +15,8 @@ function isLoopback(host: string): boolean {
 export function pageTransport(signalUrl: string, explainRefusal: () => Promise<string | null>): LinkTransport<RTCDataChannel> {
   let mediaAsked = false;
   return {
-    target: signalUrl,
+    // Named in the connection's tooltip and events: the token stays off the screen.
+    target: signalUrl.replace(/([?&]token=)[^&#]*/, '$1…'),
     // The first attempt takes the socket index.html opened while the app loaded, if it has one.
     openSocket: () =>
       adoptEarlySignal((globalThis as { mmscEarlySignal?: EarlySignal }).mmscEarlySignal, signalUrl) ?? new WebSocket(signalUrl),

@@ -18,6 +18,14 @@ const token = (() => {
   if (t) sessionStorage.setItem('mmsc-token', t);
   return t || null;
 })();
+// The token leaves the address bar (a shared screen or a copied link would show it); this tab keeps
+// it for reconnects and reloads.
+if (params.has('token')) {
+  const clean = new URLSearchParams(params);
+  clean.delete('token');
+  const rest = clean.toString();
+  history.replaceState(history.state, '', `${location.pathname}${rest ? `?${rest}` : ''}${location.hash}`);
+}
 const signalUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/signal${token ? `?token=${encodeURIComponent(token)}` : ''}`;
 
 const app = new ReceiverApp(
@@ -41,6 +49,7 @@ const app = new ReceiverApp(
       levelsCanvas: byId<HTMLCanvasElement>('overlay-levels'),
       legendLevels: byId('legend-levels'),
       legendRelevance: byId('legend-relevance'),
+      levelsControls: byId('levels-controls'),
     },
     query: {
       form: byId<HTMLFormElement>('query-form'),

@@ -16,6 +16,8 @@ export interface OverlayElements {
   levelsCanvas: HTMLCanvasElement;
   legendLevels: HTMLElement;
   legendRelevance: HTMLElement;
+  /** The level map's controls, shown only for an engine that codes patches at levels. */
+  levelsControls: HTMLElement;
 }
 
 /** The level map of the frame as sent, or of the copies on screen. */
@@ -38,8 +40,16 @@ const prefs = {
   },
 };
 
+/** The scale control's value: 'fit' (0: the picture fits the column and the window) or CSS pixels per picture pixel. */
+function scaleOf(value: string): number {
+  const n = Number(value);
+  return Number.isInteger(n) && n >= 1 && n <= 3 ? n : 0;
+}
+
 export class Overlays {
   private skipIds = new Set<number>();
+  /** Whether this session's engine codes patches at levels (else there is no level map to show). */
+  private patchLevels = true;
 
   constructor(
     private readonly ui: OverlayElements,
@@ -50,13 +60,14 @@ export class Overlays {
     ui.relevance.checked = (params.get('relevance') ?? prefs.get('relevance')) === '1';
     ui.levels.checked = (params.get('levels') ?? prefs.get('levels')) === '1';
     ui.levelMode.value = params.get('levelMode') ?? prefs.get('levelMode') ?? 'shown';
-    ui.scale.value = params.get('scale') ?? prefs.get('scale') ?? '2';
+    ui.scale.value = params.get('scale') ?? prefs.get('scale') ?? 'fit';
+    if (ui.scale.selectedIndex < 0) ui.scale.value = 'fit';
     for (const c of [ui.relevance, ui.levels, ui.levelMode]) c.addEventListener('change', () => this.apply());
     ui.scale.addEventListener('change', () => {
-      view.setScale(Number(ui.scale.value) || 2);
+      view.setScale(scaleOf(ui.scale.value));
       prefs.set('scale', ui.scale.value);
     });
-    view.setScale(Number(ui.scale.value) || 2);
+    view.setScale(scaleOf(ui.scale.value));
     this.apply();
   }
 
@@ -64,22 +75,31 @@ export class Overlays {
     return this.ui.levelMode.value === 'sent' ? 'sent' : 'shown';
   }
 
-  /** A new session's level table; the view has its colours already. */
-  session(levels: readonly LevelSpec[]): void {
+  /**
+   * A new session's level table (the view has its colours already), and whether its engine codes
+   * patches at levels: a codec engine's quantizer works per macroblock, so no level map is offered.
+   */
+  session(levels: readonly LevelSpec[], patchLevels: boolean): void {
     this.skipIds = new Set(levels.filter((l) => l.kind === 'skip').map((l) => l.id));
-    this.renderLegend();
+    this.patchLevels = patchLevels;
+    this.ui.levelsControls.hidden = !patchLevels;
+    this.apply();
   }
 
   drawLevels(): void {
     const map = this.levelMap(this.mode);
-    if (this.ui.levels.checked && map) this.view.drawLevels(map);
+    if (this.levelsShown && map) this.view.drawLevels(map);
+  }
+
+  private get levelsShown(): boolean {
+    return this.patchLevels && this.ui.levels.checked;
   }
 
   private apply(): void {
     const { ui } = this;
     ui.relevanceCanvas.hidden = !ui.relevance.checked;
-    ui.levelsCanvas.hidden = !ui.levels.checked;
-    ui.legendLevels.hidden = !ui.levels.checked;
+    ui.levelsCanvas.hidden = !this.levelsShown;
+    ui.legendLevels.hidden = !this.levelsShown;
     ui.legendRelevance.hidden = !ui.relevance.checked;
     ui.levelMode.disabled = !ui.levels.checked;
     prefs.set('relevance', ui.relevance.checked ? '1' : '0');

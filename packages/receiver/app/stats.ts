@@ -37,6 +37,12 @@ export class StatsPanel {
     };
   }
 
+  /** A new session: patch counts describe the patch engine's frames only (hidden for a codec engine). */
+  session(patchLevels: boolean): void {
+    const row = this.ui.patches.closest('tr');
+    if (row) row.hidden = !patchLevels;
+  }
+
   /** `open`: whether the link is up; the sparklines leave a gap where it was not. */
   show(s: StatsSummary, open: boolean): void {
     const { ui } = this;

@@ -70,7 +70,7 @@ export class PictureView {
   private styles = new Map<number, LevelStyle>();
   width = 480;
   height = 320;
-  scale = 2;
+  scale = 0;
 
   constructor(
     private readonly stage: HTMLElement,
@@ -105,14 +105,22 @@ export class PictureView {
     return this.styles;
   }
 
+  /**
+   * The picture's size on screen: `scale` CSS pixels per picture pixel (1 is crisp 1:1), or 0 to
+   * fit the column and the window (`.stage.fit`), the aspect kept either way.
+   */
   setScale(scale: number): void {
     this.scale = scale;
-    const w = `${this.width * scale}px`;
-    const h = `${this.height * scale}px`;
+    const fit = scale === 0;
+    const w = fit ? '' : `${this.width * scale}px`;
+    const h = fit ? '' : `${this.height * scale}px`;
     for (const c of [this.pictureCanvas, this.relevanceCanvas, this.levelsCanvas]) {
       c.style.width = w;
       c.style.height = h;
     }
+    this.stage.classList.toggle('fit', fit);
+    this.stage.parentElement?.classList.toggle('fixed', !fit);
+    this.stage.style.setProperty('--aspect', String(this.width / this.height));
     this.stage.style.width = w;
     this.stage.style.height = h;
   }

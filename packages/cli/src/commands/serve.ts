@@ -174,6 +174,10 @@ export function serveCommand(mode: 'serve' | 'record' = 'serve'): Command {
         const token = opts.auth ? (opts.token ?? process.env.MMSC_TOKEN ?? makeToken()) : null;
         if (token !== null && !/^[\w.~-]{8,256}$/.test(token))
           throw new CliError('--token must be 8–256 URL-safe characters (letters, digits, - _ . ~)', EXIT.usage);
+        if (token !== null && token.length < 16)
+          console.error(
+            `mmsc serve: warning: the token has ${token.length} characters, few enough to guess; use 16 or more (leave --token out for a random one)`,
+          );
         const iceServers = iceServersOf(opts);
         const frameOptions = frameOptionsOf(opts);
         const relevance = relevanceChoiceOf(opts);

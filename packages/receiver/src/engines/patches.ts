@@ -6,6 +6,7 @@ import type { PictureSource } from './picture-source.js';
 export const patchesSource: PictureSource = {
   engine: 'patches',
   needsPatchDecoders: true,
+  patchLevels: true,
   create(hello, ctx, platform) {
     const { decoders, decoderSource } = platform;
     if (!decoders) return null;

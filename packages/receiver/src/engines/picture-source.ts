@@ -59,6 +59,8 @@ export interface PictureSource {
   readonly engine: EngineName;
   /** What the platform must load before a picture can be made: the patch decoders, or nothing (a video decoder is made per session). */
   readonly needsPatchDecoders: boolean;
+  /** Its frames code each patch at one of the hello's levels: a level map and patch counts describe them (not a codec's macroblocks). */
+  readonly patchLevels: boolean;
   /** A video engine's RTP payload format, for a session whose pictures come on the video track; absent for patches. */
   readonly rtp?: RtpDepacketizer;
   /**

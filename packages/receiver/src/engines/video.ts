@@ -12,6 +12,7 @@ export function videoSource(engine: EngineName, codec: VideoCodec, coding: strin
   return {
     engine,
     needsPatchDecoders: false,
+    patchLevels: false,
     rtp: codec.rtp,
     create(_hello, ctx, platform) {
       const { video } = platform;

@@ -1,0 +1,124 @@
+/**
+ * The operator console's layout and token hygiene in real Chromium against `mmsc serve` (the default
+ * h264 engine, dog.jpg, query "dog"), on a phone (390×844) and a laptop (1280×800): no
+ * horizontal scroll, the query box and its status line in the first screen, the picture at the
+ * source's aspect, a long word wrapped, no level map offered for a codec engine, and the token out
+ * of the address bar and the page's text.
+ * Screenshots of both go to artifacts/console-*.png. Needs `npm run build` first.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, ROOT, startSender, waitForState } from './harness.mjs';
+
+let browser: Awaited<ReturnType<typeof launchBrowser>>;
+let sender: Awaited<ReturnType<typeof startSender>>;
+const ARTIFACTS = join(ROOT, 'artifacts');
+
+beforeAll(async () => {
+  [browser, sender] = await Promise.all([
+    launchBrowser(),
+    startSender({ source: join(ROOT, 'assets/images/dog.jpg'), query: 'dog', token: 'console-e2e-token-7f3a9c' }),
+  ]);
+  await mkdir(ARTIFACTS, { recursive: true });
+}, 120_000);
+afterAll(async () => {
+  await browser?.close();
+  await sender?.stop();
+});
+
+/** Where the page's parts are, in CSS pixels, and what would scroll. */
+function layout(page: Page) {
+  return page.evaluate(() => {
+    const box = (id: string) => {
+      const r = (document.getElementById(id) as HTMLElement).getBoundingClientRect();
+      return { top: r.top, bottom: r.bottom, left: r.left, right: r.right, width: r.width, height: r.height };
+    };
+    const canvas = document.getElementById('picture') as HTMLCanvasElement;
+    return {
+      innerWidth: window.innerWidth,
+      innerHeight: window.innerHeight,
+      scrollWidth: document.documentElement.scrollWidth,
+      query: box('query'),
+      status: box('query-status'),
+      grounding: box('grounding'),
+      picture: box('picture'),
+      canvas: { width: canvas.width, height: canvas.height },
+    };
+  });
+}
+
+const sizes = [
+  { name: 'phone', viewport: { width: 390, height: 844 } },
+  { name: 'laptop', viewport: { width: 1280, height: 800 } },
+];
+
+describe('operator console layout', () => {
+  for (const s of sizes) {
+    it(`${s.name} ${s.viewport.width}×${s.viewport.height}: no horizontal scroll, query and status in the first screen, the picture at its aspect`, async () => {
+      const page = await browser.context.newPage();
+      await page.setViewportSize(s.viewport);
+      try {
+        await page.goto(sender.page('/'));
+        await waitForState(page, 's.connection === "open" && s.framesShown >= 3 && s.grounding !== null', 90_000);
+        const l = await layout(page);
+        console.log(`${s.name}: ${JSON.stringify(l)}`);
+        expect(l.scrollWidth).toBeLessThanOrEqual(l.innerWidth);
+        for (const part of [l.query, l.status]) {
+          expect(part.top).toBeGreaterThanOrEqual(0);
+          expect(part.bottom).toBeLessThanOrEqual(l.innerHeight);
+          expect(part.right).toBeLessThanOrEqual(l.innerWidth);
+        }
+        // The grounding report starts in the first screen.
+        expect(l.grounding.top).toBeLessThan(l.innerHeight - 20);
+        // The picture keeps the source's aspect (within 1 %) and fits the width.
+        expect(Math.abs(l.picture.width / l.picture.height / (l.canvas.width / l.canvas.height) - 1)).toBeLessThan(0.01);
+        expect(l.picture.right).toBeLessThanOrEqual(l.innerWidth);
+        if (s.name === 'laptop') expect(l.picture.bottom).toBeLessThanOrEqual(l.innerHeight);
+        // The h264 engine codes macroblocks, not patches at levels: no level map, no patch counts.
+        const offered = await page.evaluate(() => ({
+          levels: !(document.getElementById('levels-controls') as HTMLElement).hidden,
+          patches: !((document.getElementById('st-patches') as HTMLElement).closest('tr') as HTMLElement).hidden,
+        }));
+        expect(offered).toEqual({ levels: false, patches: false });
+        await page.screenshot({ path: join(ARTIFACTS, `console-${s.name}.png`) });
+
+        // A very long word wraps: the page still does not scroll sideways.
+        await page.fill('#query', `${'x'.repeat(280)} dog`);
+        await page.press('#query', 'Enter');
+        await waitForState(page, 's.grounding && s.grounding.text.startsWith("xxx")', 30_000);
+        const after = await layout(page);
+        expect(after.scrollWidth).toBeLessThanOrEqual(after.innerWidth);
+      } finally {
+        await page.close();
+      }
+    }, 150_000);
+  }
+});
+
+describe('operator token', () => {
+  it('leaves the address bar after load and is not in the page text or the connection tooltip; a reload still connects', async () => {
+    const page = await browser.context.newPage();
+    try {
+      await page.goto(sender.page('/'));
+      await waitForState(page, 's.connection === "open" && s.framesShown >= 1', 90_000);
+      const seen = () =>
+        page.evaluate(() => ({
+          href: location.href,
+          text: document.body.textContent ?? '',
+          titles: [...document.querySelectorAll('[title]')].map((e) => e.getAttribute('title')).join(' '),
+        }));
+      const first = await seen();
+      expect(first.href).not.toContain(sender.token);
+      expect(first.text).not.toContain(sender.token);
+      expect(first.titles).not.toContain(sender.token);
+      // Kept for this tab: a reload (no token in the URL now) connects again.
+      await page.reload();
+      await waitForState(page, 's.connection === "open" && s.framesShown >= 1', 90_000);
+      expect((await seen()).href).not.toContain(sender.token);
+    } finally {
+      await page.close();
+    }
+  }, 200_000);
+});
