@@ -103,7 +103,7 @@ export function relevanceEvalCommand(): Command {
     )
     .option(
       '--person-mask <WxH|off>',
-      'model input of the person mask that refines the person part of the map, or off',
+      'the person mask that refines the person part of the map: its input’s long side is at most the larger of W and H (it runs on the crop around the large people), or off',
       (DEFAULT_RELEVANCE.person?.input ?? [256, 256]).join('x'),
     )
     .option('--json', 'print one JSON object')

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readRgb, readSourceFrame } from '../images.js';
-import { PersonMask, resizeBilinear, stretchMask, stretchMaskRegion } from './person-mask.js';
+import { cropFrame, cropInput, maskCrop, PersonMask, resizeBilinear, stretchMask, stretchMaskRegion } from './person-mask.js';
 
 // The real model (models/person-mask.onnx) on a committed demo image: Debian darknet's person.jpg
 // (640×424: a person standing between a dog and a horse; assets/README.md). The person's box
@@ -202,5 +202,31 @@ describe('resizeBilinear paths and the stretched mask', () => {
     const grid = { width: 4, height: 4, data: new Float32Array(16) };
     expect(() => stretchMaskRegion(grid, 8, 8, { x0: 0, y0: 0, x1: 9, y1: 8 })).toThrow(RangeError);
     expect(() => stretchMaskRegion(grid, 8, 8, { x0: 3, y0: 0, x1: 2, y1: 8 })).toThrow(RangeError);
+  });
+});
+
+describe('the crop the person mask runs on', () => {
+  it('is the union of the boxes grown by the margin, within the frame; none without a box', () => {
+    const boxes = [
+      { x0: 100.4, y0: 50, x1: 160, y1: 250.2 },
+      { x0: 300, y0: 10, x1: 330.5, y1: 120 },
+    ];
+    expect(maskCrop(boxes, 480, 320, 15)).toEqual({ x0: 85, y0: 0, x1: 346, y1: 266 });
+    expect(maskCrop([{ x0: -5, y0: 300, x1: 470, y1: 330 }], 480, 320, 15)).toEqual({ x0: 0, y0: 285, x1: 480, y1: 320 });
+    expect(maskCrop([], 480, 320, 15)).toBeNull();
+  });
+
+  it('is coded at one input pixel per frame pixel, at most the reference side, sides rounded up to the multiple', () => {
+    expect(cropInput({ x0: 85, y0: 0, x1: 183, y1: 230 }, 256, 16)).toEqual({ width: 112, height: 240 });
+    // 480×320 → scaled to a long side of 256 → 256×171 → 256×176
+    expect(cropInput({ x0: 0, y0: 0, x1: 480, y1: 320 }, 256, 16)).toEqual({ width: 256, height: 176 });
+    expect(cropInput({ x0: 0, y0: 0, x1: 3, y1: 40 }, 256, 16)).toEqual({ width: 16, height: 48 });
+  });
+
+  it('copies the rectangle’s pixels, row by row', () => {
+    const frame = { width: 4, height: 3, data: Uint8Array.from({ length: 36 }, (_, i) => i) };
+    const c = cropFrame(frame, { x0: 1, y0: 1, x1: 3, y1: 3 });
+    expect([c.width, c.height]).toEqual([2, 2]);
+    expect(Array.from(c.data)).toEqual([15, 16, 17, 18, 19, 20, 27, 28, 29, 30, 31, 32]);
   });
 });

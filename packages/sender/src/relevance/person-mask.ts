@@ -234,18 +234,24 @@ export class PersonMask {
     return { mask: stretchMask(grid, frame.width, frame.height), ms: performance.now() - t0 };
   }
 
-  /** The frame's person mask at the model's input size (see PersonMaskGrid): the model pass without the stretch back. */
-  async segment(frame: Pick<RgbImage, 'width' | 'height' | 'data'>): Promise<PersonMaskGridResult> {
+  /**
+   * The frame's person mask at the model's input size (see PersonMaskGrid): the model pass without
+   * the stretch back. `input`: another input size (sides multiples of the entry's `inputMultiple`).
+   */
+  async segment(frame: Pick<RgbImage, 'width' | 'height' | 'data'>, input: PersonMaskInput = this.input): Promise<PersonMaskGridResult> {
     const t0 = performance.now();
     const { width, height, data } = frame;
     if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0 || data.length !== width * height * 3) {
       throw new RangeError(`person mask needs an RGB frame (width·height·3 bytes); got ${width}×${height} with ${data.length} bytes`);
     }
-    const { width: iw, height: ih } = this.input;
-    const input = resizeBilinear(data, width, height, 3, iw, ih, 1 / 255);
+    const { width: iw, height: ih } = input;
+    const m = this.entry.inputMultiple;
+    if (!(iw > 0 && ih > 0) || iw % m || ih % m)
+      throw new RangeError(`person mask input must have sides that are positive multiples of ${m}; got ${iw}×${ih}`);
+    const pixels = resizeBilinear(data, width, height, 3, iw, ih, 1 / 255);
     const inName = this.entry.inputs[0]?.name as string;
     const outName = this.entry.outputs[0]?.name as string;
-    const out = await this.session.run({ [inName]: new ort.Tensor('float32', input, [1, ih, iw, 3]) });
+    const out = await this.session.run({ [inName]: new ort.Tensor('float32', pixels, [1, ih, iw, 3]) });
     const raw = out[outName]?.data;
     if (!(raw instanceof Float32Array) || raw.length !== iw * ih) {
       throw new ModelError('model-contract', `${this.entry.file} did not return ${outName} [1,${ih},${iw},1]`, this.entry.file);
@@ -256,4 +262,44 @@ export class PersonMask {
   async release(): Promise<void> {
     await this.session.release?.();
   }
+}
+
+/**
+ * The part of a frame the person mask runs on: the union of `boxes` (frame pixels) grown by
+ * `margin` on each side, within the frame; null for no box.
+ */
+export function maskCrop(boxes: readonly PixelRect[], width: number, height: number, margin: number): PixelRect | null {
+  if (boxes.length === 0) return null;
+  const x0 = Math.max(0, Math.floor(Math.min(...boxes.map((b) => b.x0)) - margin));
+  const y0 = Math.max(0, Math.floor(Math.min(...boxes.map((b) => b.y0)) - margin));
+  const x1 = Math.min(width, Math.ceil(Math.max(...boxes.map((b) => b.x1)) + margin));
+  const y1 = Math.min(height, Math.ceil(Math.max(...boxes.map((b) => b.y1)) + margin));
+  return x1 > x0 && y1 > y0 ? { x0, y0, x1, y1 } : null;
+}
+
+/**
+ * The model input for a crop: its own size (one input pixel per frame pixel), scaled down so its
+ * long side is at most `maxSide`, each side rounded up to a multiple of `multiple`.
+ */
+export function cropInput(crop: PixelRect, maxSide: number, multiple: number): PersonMaskInput {
+  const w = crop.x1 - crop.x0;
+  const h = crop.y1 - crop.y0;
+  const k = Math.min(1, maxSide / Math.max(w, h));
+  const side = (v: number) => Math.max(multiple, Math.ceil((v * k) / multiple) * multiple);
+  return { width: side(w), height: side(h) };
+}
+
+/** The RGB pixels of `rect` of a frame, as a frame of their own. */
+export function cropFrame(
+  frame: Pick<RgbImage, 'width' | 'height' | 'data'>,
+  rect: PixelRect,
+): Pick<RgbImage, 'width' | 'height' | 'data'> {
+  const width = rect.x1 - rect.x0;
+  const height = rect.y1 - rect.y0;
+  const data = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    const from = ((rect.y0 + y) * frame.width + rect.x0) * 3;
+    data.set(frame.data.subarray(from, from + width * 3), y * width * 3);
+  }
+  return { width, height, data };
 }

@@ -6,7 +6,7 @@ import { readSourceFrame } from '../images.js';
 import type { Detection } from './decode-detections.js';
 import { IN_VIEW_SCORE } from './in-view.js';
 import { loadRelevance } from './load-relevance.js';
-import { type PersonMaskGrid, stretchMask } from './person-mask.js';
+import { type PersonMaskGrid, type PixelRect, stretchMask } from './person-mask.js';
 import {
   DEFAULT_RELEVANCE,
   type DetectorRelevance,
@@ -181,11 +181,17 @@ describe('detector-grounded relevance on dog.jpg', () => {
       expect(model.wantsPerson('dog')).toBe(false);
       expect((await model.analyse(frame)).person).toBeUndefined();
       const a = await model.analyse(frame, { person: true });
-      // The mask stays at the model's size (256²); stretched, it has one probability per frame pixel.
+      // The mask runs on the crop around the large people, one input pixel per frame pixel (sides
+      // rounded up to 16), and stays at the model's size; stretched onto the crop, it is one
+      // probability per frame pixel there (0 elsewhere: it is never read there).
       const grid = a.person?.mask as PersonMaskGrid;
-      expect([grid.width, grid.height, grid.data.length]).toEqual([256, 256, 256 * 256]);
-      const mask = stretchMask(grid, frame.width, frame.height);
-      expect(mask).toHaveLength(frame.width * frame.height);
+      const rect = a.person?.rect as PixelRect;
+      const [rw, rh] = [rect.x1 - rect.x0, rect.y1 - rect.y0];
+      expect(rw * rh).toBeLessThan(0.5 * frame.width * frame.height);
+      expect([grid.width, grid.height]).toEqual([Math.ceil(rw / 16) * 16, Math.ceil(rh / 16) * 16]);
+      const local = stretchMask(grid, rw, rh);
+      const mask = new Float32Array(frame.width * frame.height);
+      for (let y = 0; y < rh; y++) mask.set(local.subarray(y * rw, (y + 1) * rw), (rect.y0 + y) * frame.width + rect.x0);
       const withMask = model.fromAnalysis(a, 'person');
       const without = plain.fromAnalysis(await plain.analyse(frame), 'person');
       const box = strongest(without, 'person');
@@ -206,10 +212,13 @@ describe('detector-grounded relevance on dog.jpg', () => {
       // Stretching the mask inside the people's boxes only refines exactly as the whole stretched mask does.
       const opts = DEFAULT_RELEVANCE.person;
       const people = withMask.detections.filter((d) => model.detector.classes[d.cls] === 'person');
-      expect(people.some((d) => d.y1 - d.y0 >= (opts?.minHeight ?? 1) * frame.height)).toBe(true);
+      const big = people.filter((d) => d.score >= IN_VIEW_SCORE && d.y1 - d.y0 >= (opts?.minHeight ?? 1) * frame.height);
+      expect(big.length).toBeGreaterThan(0);
+      // The crop holds every large person's box.
+      for (const d of big) expect([d.x0 >= rect.x0, d.y0 >= rect.y0, d.x1 <= rect.x1, d.y1 <= rect.y1]).toEqual([true, true, true, true]);
       expect(
         same(
-          refineByMask(without.map, grid, people, frame.width, frame.height, opts),
+          refineByMask(without.map, grid, people, frame.width, frame.height, opts, rect),
           refineByFullMask(without.map, mask, people, frame.width, frame.height, opts),
         ),
       ).toBe(true);
