@@ -107,7 +107,7 @@ describe('operator token', () => {
         page.evaluate(() => ({
           href: location.href,
           text: document.body.textContent ?? '',
-          titles: [...document.querySelectorAll('[title]')].map((e) => e.getAttribute('title')).join(' '),
+          titles: Array.from(document.querySelectorAll('[title]'), (e) => e.getAttribute('title')).join(' '),
         }));
       const first = await seen();
       expect(first.href).not.toContain(sender.token);
