@@ -6,6 +6,7 @@
 import type { HelloMessage } from '@mmsc/protocol';
 import { PAGE_RETRY, pictureSource, ReceivingSession, type SessionError } from '../src/index.js';
 import { pageTransport } from './connection.js';
+import { type ControlElements, PictureControls } from './controls.js';
 import { DecoderClient, type Picture } from './decoder.js';
 import { EventLog } from './events.js';
 import { SessionHistory } from './history.js';
@@ -35,6 +36,7 @@ export interface AppElements {
   sparks: SparkCanvases;
   events: HTMLElement;
   reconnect: HTMLButtonElement;
+  controls: Omit<ControlElements, 'stage' | 'picture'>;
 }
 
 export class ReceiverApp {
@@ -52,6 +54,7 @@ export class ReceiverApp {
   private readonly statsPanel: StatsPanel;
   private readonly events: EventLog;
   private readonly overlays: Overlays;
+  readonly controls: PictureControls;
 
   constructor(config: AppConfig, ui: AppElements) {
     this.senderStats = new SenderStats(config.token);
@@ -129,6 +132,10 @@ export class ReceiverApp {
     s.on('notice', (text) => this.events.add(text, true));
     s.on('closed', (reason) => this.events.add(`disconnected: ${reason}`, true));
     this.overlays = new Overlays(ui.overlays, this.view, config.params, (mode) => this.levelMap(mode));
+    this.controls = new PictureControls({ ...ui.controls, stage: ui.stage.stage, picture: ui.picture }, () => ({
+      frameId: s.machine.shownFrameId,
+      query: s.grounding?.text ?? null,
+    }));
     ui.reconnect.addEventListener('click', () => {
       this.events.add('reconnecting (operator)');
       s.reconnectNow();
@@ -180,7 +187,8 @@ export class ReceiverApp {
       this.format = p.stats.format;
       this.stage.session(hello, this.format);
     }
-    this.view.drawPicture(p.rgba, p.width, p.height);
+    // Paused, the screen holds the last picture drawn; the newest is drawn on resume.
+    this.controls.picture(() => this.view.drawPicture(p.rgba, p.width, p.height));
     this.shownLevels = p.shown;
     const now = Date.now();
     const entry = this.history.find(p.frameId);

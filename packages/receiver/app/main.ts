@@ -77,6 +77,11 @@ const app = new ReceiverApp(
     },
     events: byId('events'),
     reconnect: byId<HTMLButtonElement>('reconnect'),
+    controls: {
+      pause: byId<HTMLButtonElement>('pause'),
+      snapshot: byId<HTMLButtonElement>('snapshot'),
+      fullscreen: byId<HTMLButtonElement>('fullscreen'),
+    },
   },
 );
 (globalThis as unknown as { mmsc: ReturnType<typeof testApi> }).mmsc = testApi(app);

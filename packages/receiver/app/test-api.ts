@@ -29,6 +29,8 @@ export function testApi(app: ReceiverApp) {
       queryStatus: app.query.current(),
       wanted: session.query.wanted,
       relevanceFrameId: app.session.relevance?.frameId ?? null,
+      paused: app.controls.paused,
+      fullscreen: document.fullscreenElement?.id ?? null,
     }),
     /** The picture as the canvas holds it (unscaled RGBA, base64) and the frame it shows. */
     snapshot: () => {

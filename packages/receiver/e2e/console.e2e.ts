@@ -122,3 +122,48 @@ describe('operator token', () => {
     }
   }, 200_000);
 });
+
+describe('picture controls', () => {
+  it('pause holds the picture while frames keep coming, resume shows the newest; snapshot saves a PNG of the frame; f goes fullscreen', async () => {
+    const pan = await startSender({ source: `pan:${join(ROOT, 'assets/images/dog.jpg')}`, query: 'dog' });
+    const page = await browser.context.newPage();
+    const snap = () => page.evaluate(() => (window as unknown as { mmsc: { snapshot(): { rgba: string } } }).mmsc.snapshot().rgba);
+    const state = () =>
+      page.evaluate(() =>
+        (window as unknown as { mmsc: { state(): { framesReceived: number; paused: boolean; fullscreen: string | null } } }).mmsc.state(),
+      );
+    try {
+      await page.goto(pan.page('/'));
+      await waitForState(page, 's.connection === "open" && s.framesShown >= 3', 90_000);
+      await page.click('#pause');
+      expect((await state()).paused).toBe(true);
+      const held = await snap();
+      const received = (await state()).framesReceived;
+      await waitForState(page, `s.framesReceived >= ${received + 5}`, 30_000);
+      // The pan moved on; the screen did not.
+      expect(await snap()).toBe(held);
+      await page.keyboard.press('p');
+      expect((await state()).paused).toBe(false);
+      expect(await snap()).not.toBe(held);
+
+      const download = page.waitForEvent('download');
+      await page.click('#snapshot');
+      const file = await download;
+      expect(file.suggestedFilename()).toMatch(/^mmsc-frame\d+-\d{4}-\d\d-\d\dT[\d-]+Z\.png$/);
+      const path = await file.path();
+      const { readFile } = await import('node:fs/promises');
+      const png = await readFile(path);
+      // A PNG one caption strip taller than the 480×360 picture.
+      expect(png.subarray(1, 4).toString()).toBe('PNG');
+      expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([480, 378]);
+
+      await page.keyboard.press('f');
+      await waitForState(page, 's.fullscreen === "stage"', 10_000);
+      await page.keyboard.press('f');
+      await waitForState(page, 's.fullscreen === null', 10_000);
+    } finally {
+      await page.close();
+      await pan.stop();
+    }
+  }, 200_000);
+});
