@@ -1,13 +1,15 @@
 /**
  * The operator's picture controls: pause / resume (the link keeps running; the picture holds),
- * a snapshot (PNG of the picture with a caption: frame, query, time), and fullscreen (button,
- * `f`, double-click). Keys `p` and `s` pause and snap; none of the keys act while typing.
+ * a snapshot (PNG of the picture with a caption: frame, query, time), a recording of what is
+ * shown (WebM from the picture canvas, MediaRecorder), and fullscreen (button, `f`,
+ * double-click). Keys `p`, `s` and `r` pause, snap and record; none of the keys act while typing.
  */
 import { el } from './dom.js';
 
 export interface ControlElements {
   pause: HTMLButtonElement;
   snapshot: HTMLButtonElement;
+  record: HTMLButtonElement;
   fullscreen: HTMLButtonElement;
   stage: HTMLElement;
   picture: HTMLCanvasElement;
@@ -22,6 +24,7 @@ export interface SnapshotInfo {
 export class PictureControls {
   private held = false;
   private pending: (() => void) | null = null;
+  private recorder: MediaRecorder | null = null;
 
   constructor(
     private readonly ui: ControlElements,
@@ -29,6 +32,11 @@ export class PictureControls {
   ) {
     ui.pause.addEventListener('click', () => this.setPaused(!this.held));
     ui.snapshot.addEventListener('click', () => void this.snapshot());
+    ui.record.addEventListener('click', () => this.toggleRecording());
+    if (typeof MediaRecorder === 'undefined') {
+      ui.record.disabled = true;
+      ui.record.title = 'This browser cannot record a canvas (no MediaRecorder)';
+    }
     ui.fullscreen.addEventListener('click', () => void this.toggleFullscreen());
     ui.stage.addEventListener('dblclick', () => void this.toggleFullscreen());
     document.addEventListener('fullscreenchange', () => {
@@ -40,6 +48,7 @@ export class PictureControls {
       if (e.key === 'f') void this.toggleFullscreen();
       else if (e.key === 'p') this.setPaused(!this.held);
       else if (e.key === 's') void this.snapshot();
+      else if (e.key === 'r' && !ui.record.disabled) this.toggleRecording();
       else return;
       e.preventDefault();
     });
@@ -88,12 +97,38 @@ export class PictureControls {
     c.font = '11px system-ui, sans-serif';
     c.fillText(caption, 4, picture.height + 13, out.width - 8);
     const blob = await new Promise<Blob | null>((r) => out.toBlob(r, 'image/png'));
-    if (!blob) return;
-    const a = el('a');
-    a.href = URL.createObjectURL(blob);
-    a.download = `mmsc-frame${frameId ?? 'none'}-${when.toISOString().replace(/[:.]/g, '-')}.png`;
-    a.click();
-    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+    if (blob) save(blob, `mmsc-frame${frameId ?? 'none'}-${when.toISOString().replace(/[:.]/g, '-')}.png`);
+  }
+
+  get recording(): boolean {
+    return this.recorder !== null;
+  }
+
+  /** Starts recording the picture as shown (10 frames a second), or stops and saves `mmsc-clip-<time>.webm`. */
+  toggleRecording(): void {
+    if (this.recorder) {
+      this.recorder.stop();
+      return;
+    }
+    const stream = this.ui.picture.captureStream(10);
+    const type = ['video/webm;codecs=vp9', 'video/webm;codecs=vp8', 'video/webm'].find((t) => MediaRecorder.isTypeSupported(t));
+    const recorder = new MediaRecorder(stream, type ? { mimeType: type } : {});
+    const chunks: Blob[] = [];
+    const started = new Date();
+    recorder.ondataavailable = (e) => {
+      if (e.data.size > 0) chunks.push(e.data);
+    };
+    recorder.onstop = () => {
+      for (const t of stream.getTracks()) t.stop();
+      this.recorder = null;
+      this.ui.record.textContent = 'Record';
+      this.ui.record.setAttribute('aria-pressed', 'false');
+      save(new Blob(chunks, { type: recorder.mimeType || 'video/webm' }), `mmsc-clip-${started.toISOString().replace(/[:.]/g, '-')}.webm`);
+    };
+    recorder.start(1000);
+    this.recorder = recorder;
+    this.ui.record.textContent = 'Stop recording';
+    this.ui.record.setAttribute('aria-pressed', 'true');
   }
 
   async toggleFullscreen(): Promise<void> {
@@ -104,4 +139,13 @@ export class PictureControls {
       // Refused (not from a user gesture, or not allowed here): the page stays as it is.
     }
   }
+}
+
+/** Offers `blob` as a download named `name`. */
+function save(blob: Blob, name: string): void {
+  const a = el('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
 }

@@ -80,6 +80,7 @@ const app = new ReceiverApp(
     controls: {
       pause: byId<HTMLButtonElement>('pause'),
       snapshot: byId<HTMLButtonElement>('snapshot'),
+      record: byId<HTMLButtonElement>('record'),
       fullscreen: byId<HTMLButtonElement>('fullscreen'),
     },
   },

@@ -6,7 +6,7 @@
  * of the address bar and the page's text.
  * Screenshots of both go to artifacts/console-*.png. Needs `npm run build` first.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -124,7 +124,7 @@ describe('operator token', () => {
 });
 
 describe('picture controls', () => {
-  it('pause holds the picture while frames keep coming, resume shows the newest; snapshot saves a PNG of the frame; f goes fullscreen', async () => {
+  it('pause holds the picture while frames keep coming, resume shows the newest; snapshot saves a PNG of the frame; record saves a WebM clip; f goes fullscreen', async () => {
     const pan = await startSender({ source: `pan:${join(ROOT, 'assets/images/dog.jpg')}`, query: 'dog' });
     const page = await browser.context.newPage();
     const snap = () => page.evaluate(() => (window as unknown as { mmsc: { snapshot(): { rgba: string } } }).mmsc.snapshot().rgba);
@@ -150,12 +150,21 @@ describe('picture controls', () => {
       await page.click('#snapshot');
       const file = await download;
       expect(file.suggestedFilename()).toMatch(/^mmsc-frame\d+-\d{4}-\d\d-\d\dT[\d-]+Z\.png$/);
-      const path = await file.path();
-      const { readFile } = await import('node:fs/promises');
-      const png = await readFile(path);
+      const png = await readFile(await file.path());
       // A PNG one caption strip taller than the 480×360 picture.
       expect(png.subarray(1, 4).toString()).toBe('PNG');
       expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([480, 378]);
+
+      // A recording of what is shown: a WebM clip of the picture canvas.
+      await page.click('#record');
+      await page.waitForTimeout(2500);
+      const clip = page.waitForEvent('download');
+      await page.click('#record');
+      const webm = await clip;
+      expect(webm.suggestedFilename()).toMatch(/^mmsc-clip-[\d-]+T[\d-]+Z\.webm$/);
+      const bytes = await readFile(await webm.path());
+      expect(bytes.readUInt32BE(0)).toBe(0x1a45dfa3); // EBML (Matroska / WebM)
+      expect(bytes.length).toBeGreaterThan(5000);
 
       await page.keyboard.press('f');
       await waitForState(page, 's.fullscreen === "stage"', 10_000);
