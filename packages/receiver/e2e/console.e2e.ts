@@ -7,6 +7,7 @@
  * Screenshots of both go to artifacts/console-*.png. Needs `npm run build` first.
  */
 import { mkdir, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -175,4 +176,30 @@ describe('picture controls', () => {
       await pan.stop();
     }
   }, 200_000);
+});
+
+describe('accessibility', () => {
+  it('axe-core (npm, MPL-2.0) finds no serious or critical WCAG 2 A/AA violation on the running page', async () => {
+    const axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+    const page = await browser.context.newPage();
+    try {
+      await page.setViewportSize({ width: 1280, height: 800 });
+      await page.goto(sender.page('/'));
+      await waitForState(page, 's.connection === "open" && s.framesShown >= 3 && s.grounding !== null', 90_000);
+      await page.addScriptTag({ content: axeSource });
+      const violations = await page.evaluate(async () => {
+        const axe = (
+          window as unknown as {
+            axe: { run(o: unknown): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> };
+          }
+        ).axe;
+        const r = await axe.run({ runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+        return r.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => n.target.join(' ')) }));
+      });
+      console.log(`axe: ${JSON.stringify(violations)}`);
+      expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  }, 150_000);
 });
