@@ -4,7 +4,7 @@
  * pictures; this object wires both to the panels and owns what only the page shows.
  */
 import type { HelloMessage } from '@mmsc/protocol';
-import { PAGE_RETRY, pictureSource, ReceivingSession, type SessionError } from '../src/index.js';
+import { linkQuality, PAGE_RETRY, pictureSource, ReceivingSession, type SessionError } from '../src/index.js';
 import { pageTransport } from './connection.js';
 import { type ControlElements, PictureControls } from './controls.js';
 import { DecoderClient, type Picture } from './decoder.js';
@@ -215,7 +215,9 @@ export class ReceiverApp {
 
   private tick(): void {
     const link = this.session.machine.link;
-    this.statsPanel.show(this.session.summary(Date.now()), link === 'open');
+    const summary = this.session.summary(Date.now());
+    this.statsPanel.show(summary, link === 'open');
+    this.statsPanel.quality(linkQuality(summary, this.session.hello?.fps ?? null, link === 'open'));
     if (link === 'waiting') this.renderConnection();
   }
 

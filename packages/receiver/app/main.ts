@@ -67,6 +67,7 @@ const app = new ReceiverApp(
       decode: byId('st-decode'),
       patches: byId('st-patches'),
       frames: byId('st-frames'),
+      quality: byId<HTMLButtonElement>('quality'),
     },
     sparks: {
       fps: byId<HTMLCanvasElement>('sp-fps'),
@@ -85,5 +86,12 @@ const app = new ReceiverApp(
     },
   },
 );
+// On a narrow screen the Link and Events panels start folded (the badge and a tap open them).
+if (matchMedia('(max-width: 860px)').matches) for (const id of ['link-panel', 'events-panel']) byId<HTMLDetailsElement>(id).open = false;
+byId('quality').addEventListener('click', () => {
+  const panel = byId<HTMLDetailsElement>('link-panel');
+  panel.open = true;
+  panel.scrollIntoView({ block: 'nearest' });
+});
 (globalThis as unknown as { mmsc: ReturnType<typeof testApi> }).mmsc = testApi(app);
 app.start();

@@ -1,5 +1,5 @@
 /** The stats panel: the link's numbers (computed by LinkStats) as text, and sparklines of their recent history. */
-import type { StatsSummary } from '../src/index.js';
+import type { LinkQuality, StatsSummary } from '../src/index.js';
 
 export interface StatsElements {
   fps: HTMLElement;
@@ -10,6 +10,8 @@ export interface StatsElements {
   link: HTMLElement;
   decode: HTMLElement;
   patches: HTMLElement;
+  /** The link-quality badge (a button that opens the Link panel). */
+  quality: HTMLButtonElement;
   frames: HTMLElement;
 }
 
@@ -35,6 +37,19 @@ export class StatsPanel {
       link: new Sparkline(canvases.link, '#bb6bd9', 120, 100_000),
       decode: new Sparkline(canvases.decode, '#ff8a65', 120, 10),
     };
+  }
+
+  /** The one-word link badge: the level, and why in its tooltip and label. */
+  quality(q: LinkQuality): void {
+    const b = this.ui.quality;
+    const word = { good: 'good', limited: 'limited', poor: 'poor', down: 'down' }[q.level];
+    if (b.dataset.level !== q.level) {
+      b.dataset.level = q.level;
+      b.textContent = `Link ${word}`;
+    }
+    const why = q.reasons.length > 0 ? q.reasons.join(', ') : 'frame rate, frame age and link rate as expected';
+    b.title = `${why} — click for the link's details`;
+    b.setAttribute('aria-label', `Link ${word}: ${why}. Show the link's details.`);
   }
 
   /** A new session: patch counts describe the patch engine's frames only (hidden for a codec engine). */

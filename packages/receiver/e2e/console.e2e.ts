@@ -85,6 +85,13 @@ describe('operator console layout', () => {
         expect(offered).toEqual({ levels: false, patches: false });
         await page.screenshot({ path: join(ARTIFACTS, `console-${s.name}.png`) });
 
+        // One word for the link; its details a click away (folded at first on the phone).
+        await page.waitForFunction(() => /^Link (good|limited|poor)$/.test(document.getElementById('quality')?.textContent ?? ''));
+        const linkOpen = () => page.evaluate(() => (document.getElementById('link-panel') as HTMLDetailsElement).open);
+        expect(await linkOpen()).toBe(s.name !== 'phone');
+        await page.click('#quality');
+        expect(await linkOpen()).toBe(true);
+
         // A very long word wraps: the page still does not scroll sideways.
         await page.fill('#query', `${'x'.repeat(280)} dog`);
         await page.press('#query', 'Enter');

@@ -72,6 +72,7 @@ export {
 export { TwccRecorder, type TwccRecorderCounters, type TwccRecorderOptions } from './rtp/twcc-recorder.js';
 export { type DecodedPicture, type DecoderReady, LocalDecoding, type PictureDecoding } from './session/decoding.js';
 export { Emitter } from './session/emitter.js';
+export { type LinkQuality, linkQuality } from './session/link-quality.js';
 export { type FrameRecord, LinkStats, type SenderRate, type StatsSummary, senderRateOf } from './session/link-stats.js';
 export { type QueryPorts, type QueryState, QueryWorkflow, type Wanted } from './session/query.js';
 export {
