@@ -42,7 +42,7 @@ export class StatsPanel {
   /** The one-word link badge: the level, and why in its tooltip and label. */
   quality(q: LinkQuality): void {
     const b = this.ui.quality;
-    const word = { good: 'good', limited: 'limited', poor: 'poor', down: 'down' }[q.level];
+    const word = q.level;
     if (b.dataset.level !== q.level) {
       b.dataset.level = q.level;
       b.textContent = `Link ${word}`;

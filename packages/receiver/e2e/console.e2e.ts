@@ -83,11 +83,12 @@ describe('operator console layout', () => {
           patches: !((document.getElementById('st-patches') as HTMLElement).closest('tr') as HTMLElement).hidden,
         }));
         expect(offered).toEqual({ levels: false, patches: false });
-        await page.screenshot({ path: join(ARTIFACTS, `console-${s.name}.png`) });
-
         // One word for the link; its details a click away (folded at first on the phone).
         await page.waitForFunction(() => /^Link (good|limited|poor)$/.test(document.getElementById('quality')?.textContent ?? ''));
         const linkOpen = () => page.evaluate(() => (document.getElementById('link-panel') as HTMLDetailsElement).open);
+        // After a few seconds of frames (the rates are measured over 2 s), as an operator sees it.
+        await waitForState(page, 's.framesShown >= 25', 30_000);
+        await page.screenshot({ path: join(ARTIFACTS, `console-${s.name}.png`) });
         expect(await linkOpen()).toBe(s.name !== 'phone');
         await page.click('#quality');
         expect(await linkOpen()).toBe(true);

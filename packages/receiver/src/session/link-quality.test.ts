@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { linkQuality } from './link-quality.js';
 import type { StatsSummary } from './link-stats.js';
 
-const frames = { received: 0, shown: 0, incomplete: 0, lost: 0, stale: 0, overBudget: 0, protocolErrors: 0 };
+const frames = { received: 30, shown: 0, incomplete: 0, lost: 0, stale: 0, overBudget: 0, protocolErrors: 0 };
 const stats = (o: Partial<StatsSummary>): StatsSummary => ({
   fps: 10,
   latency: 80,
@@ -36,8 +36,13 @@ describe('linkQuality', () => {
     expect(linkQuality(stats({ latency: 1500 }), 10, true).level).toBe('poor');
   });
 
-  it('is down when not connected; an unknown session rate and no frame age are not judged', () => {
+  it('is down when not connected, starting before the first frame; an unknown session rate and no frame age are not judged', () => {
     expect(linkQuality(stats({}), 10, false)).toEqual({ level: 'down', reasons: ['not connected'] });
     expect(linkQuality(stats({ fps: 1, latency: null }), null, true)).toEqual({ level: 'good', reasons: [] });
+    // Connected, nothing received yet: not judged.
+    expect(linkQuality(stats({ fps: 0, frames: { ...frames, received: 0 } }), 10, true)).toEqual({
+      level: 'starting',
+      reasons: ['no frame yet'],
+    });
   });
 });

@@ -2,7 +2,7 @@ import type { StatsSummary } from './link-stats.js';
 
 /** One word for the link as the operator sees it, and why. */
 export interface LinkQuality {
-  level: 'good' | 'limited' | 'poor' | 'down';
+  level: 'good' | 'limited' | 'poor' | 'down' | 'starting';
   /** What made it less than good, in words (empty when good). */
   reasons: string[];
 }
@@ -23,6 +23,7 @@ const LIMITED_BPS = 500_000;
  */
 export function linkQuality(s: StatsSummary, fps: number | null, open: boolean): LinkQuality {
   if (!open) return { level: 'down', reasons: ['not connected'] };
+  if (s.frames.received === 0) return { level: 'starting', reasons: ['no frame yet'] };
   const poor: string[] = [];
   const limited: string[] = [];
   if (fps !== null && fps > 0) {
