@@ -54,6 +54,7 @@ const app = new ReceiverApp(
     query: {
       form: byId<HTMLFormElement>('query-form'),
       input: byId<HTMLInputElement>('query'),
+      history: byId<HTMLDataListElement>('query-history'),
       status: byId('query-status'),
       grounding: byId('grounding'),
     },

@@ -30,6 +30,7 @@ export function testApi(app: ReceiverApp) {
       wanted: session.query.wanted,
       relevanceFrameId: app.session.relevance?.frameId ?? null,
       paused: app.controls.paused,
+      queryHistory: app.query.history,
       fullscreen: document.fullscreenElement?.id ?? null,
     }),
     /** The picture as the canvas holds it (unscaled RGBA, base64) and the frame it shows. */

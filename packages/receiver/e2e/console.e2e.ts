@@ -107,7 +107,7 @@ describe('operator console layout', () => {
 });
 
 describe('operator token', () => {
-  it('leaves the address bar after load and is not in the page text or the connection tooltip; a reload still connects', async () => {
+  it('leaves the address bar after load and is not in the page text or the connection tooltip; a reload still connects (and keeps the query history)', async () => {
     const page = await browser.context.newPage();
     try {
       await page.goto(sender.page('/'));
@@ -122,10 +122,19 @@ describe('operator token', () => {
       expect(first.href).not.toContain(sender.token);
       expect(first.text).not.toContain(sender.token);
       expect(first.titles).not.toContain(sender.token);
+      // The queries sent become the box's suggestions, newest first, and outlive a reload.
+      for (const q of ['car', 'dog and bicycle']) {
+        await page.fill('#query', q);
+        await page.press('#query', 'Enter');
+      }
+      const suggestions = () =>
+        page.evaluate(() => Array.from(document.querySelectorAll('#query-history option'), (o) => (o as HTMLOptionElement).value));
+      expect((await suggestions()).slice(0, 2)).toEqual(['dog and bicycle', 'car']);
       // Kept for this tab: a reload (no token in the URL now) connects again.
       await page.reload();
       await waitForState(page, 's.connection === "open" && s.framesShown >= 1', 90_000);
       expect((await seen()).href).not.toContain(sender.token);
+      expect((await suggestions()).slice(0, 2)).toEqual(['dog and bicycle', 'car']);
     } finally {
       await page.close();
     }
