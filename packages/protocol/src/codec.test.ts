@@ -52,6 +52,7 @@ describe('round trip', () => {
       'refresh',
       'relevance',
       'video',
+      'view',
     ]);
   });
 
@@ -117,6 +118,21 @@ describe('rejects malformed input with a typed error', () => {
       tampered('query', (w) => w.push('extra')),
       'bad-arity',
     ));
+  it('a view whose maps is not a boolean, or whose rate cap is fractional, negative or over 1 Gbit/s', () => {
+    rejects(
+      tampered('view', (w) => (w[2] = 1)),
+      'bad-field',
+    );
+    rejects(
+      tampered('view', (w) => (w[3] = 0.5)),
+      'bad-field',
+    );
+    for (const bps of [-1, 1_000_000_001])
+      rejects(
+        tampered('view', (w) => (w[3] = bps)),
+        'out-of-range',
+      );
+  });
   it('a grounded word whose flags are not 1..3, whose modifiers are not 1..8 strings, or with a fifth element', () => {
     expect(
       rejects(

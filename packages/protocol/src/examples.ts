@@ -65,6 +65,7 @@ export function exampleMessages(): Message[] {
     { type: 'query', queryId: 'q1', text: 'puppy and sky' },
     { type: 'feedback', frameId: 42, bytesReceived: 45_871, partsReceived: 3, receiveTs: 1_764_230_400_180.25 },
     { type: 'refresh', reason: 'decode-error' },
+    { type: 'view', maps: true, maxBps: 1_000_000 },
     { type: 'error', code: 'unknown-words', message: 'no query word matched a known class', ref: 'q1' },
   ];
 }

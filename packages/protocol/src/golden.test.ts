@@ -48,6 +48,8 @@ const HAND: Record<string, string> = {
     '97 01 04 a2 7133 b3 72656420636172206f6e20746865206c656674 c2 91 94 a3 636172 91 92 a3 636172 01 00 92 a3 726564 a4 6c656674 90',
   // [1, 18, "decode-error"]: fixarray(3), tag 18 = 0x12, fixstr(12)
   refresh: '93 01 12 ac 6465636f64652d6572726f72',
+  // [1, 19, true, 500000]: fixarray(4), tag 19 = 0x13, true c3, 500000 = 0x0007a120 as uint32 (ce)
+  view: '94 01 13 c3 ce 0007a120',
   // [1, 2, 8, 1000.5, 64, 0, 1, 198, 2, 0, bin(09), bin(30..47)]: one part of one; a tie between
   // the codings goes to packed (0): symbols 1, 1 at bits 0-2 and 3-5 = 0b00001001 = 09.
   frame: `9c 01 02 08 ${f64['1000.5']} 40 00 01 ccc6 02 00 c401 09 c418 ${bytes(0x30, 0x48)}`,
@@ -80,6 +82,7 @@ describe('golden wire vectors', () => {
       'query',
       'feedback',
       'refresh',
+      'view',
       'error',
     ])
       expect(hex(name), name).toBe(hand(name));

@@ -13,6 +13,7 @@ export const MESSAGE_TYPES = {
   query: 16,
   feedback: 17,
   refresh: 18,
+  view: 19,
   error: 127,
 } as const;
 
@@ -206,6 +207,20 @@ export interface RefreshMessage {
   reason: string;
 }
 
+/**
+ * Receiver → sender: what the operator's view asks of this link. `maps`: a relevance map with every
+ * frame (the overlay is on: the map shown is the one that coded the picture on screen); `maxBps`:
+ * the operator's cap on this link's rate, bits per second (0: none; the sender's own cap holds too).
+ */
+export interface ViewMessage {
+  type: 'view';
+  maps: boolean;
+  maxBps: number;
+}
+
+/** The most a `view` message's `maxBps` may say, bits per second. */
+export const MAX_VIEW_BPS = 1_000_000_000;
+
 /** Either direction: something went wrong. `ref` names the query or frame concerned, if any. */
 export interface ErrorMessage {
   type: 'error';
@@ -225,6 +240,7 @@ export type Message =
   | QueryMessage
   | FeedbackMessage
   | RefreshMessage
+  | ViewMessage
   | ErrorMessage;
 
 /** Size limits enforced on both encode and decode. */

@@ -18,6 +18,7 @@ import {
   type LevelSpec,
   LIMITS,
   MAX_LEVEL_ID,
+  MAX_VIEW_BPS,
   MESSAGE_TYPES,
   type Message,
   type PictureMessage,
@@ -27,6 +28,7 @@ import {
   type RelevanceMessage,
   type VideoMessage,
   type VideoTransport,
+  type ViewMessage,
   WORD_FLAGS,
 } from './types.js';
 
@@ -91,6 +93,8 @@ export function toWire(m: Message): unknown[] {
       return [...head, m.frameId, m.bytesReceived, m.partsReceived, m.receiveTs];
     case 'refresh':
       return [...head, m.reason];
+    case 'view':
+      return [...head, m.maps, m.maxBps];
     case 'error':
       return [...head, m.code, m.message, m.ref];
     default:
@@ -130,6 +134,8 @@ export function fromWire(v: unknown, ctx: ProtocolContext): Message {
       return feedback(tuple(f, 'feedback', 4));
     case MESSAGE_TYPES.refresh:
       return refresh(tuple(f, 'refresh', 1));
+    case MESSAGE_TYPES.view:
+      return view(tuple(f, 'view', 2));
     case MESSAGE_TYPES.error:
       return error(tuple(f, 'error', 3));
     default:
@@ -320,6 +326,10 @@ function feedback(f: unknown[]): FeedbackMessage {
     partsReceived: int(f[2], 'partsReceived', 0, MAX_PARTS),
     receiveTs: num(f[3], 'receiveTs', 0, MAX_SAFE),
   };
+}
+
+function view(f: unknown[]): ViewMessage {
+  return { type: 'view', maps: bool(f[0], 'maps'), maxBps: int(f[1], 'maxBps', 0, MAX_VIEW_BPS) };
 }
 
 function error(f: unknown[]): ErrorMessage {

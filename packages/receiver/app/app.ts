@@ -36,6 +36,8 @@ export interface AppElements {
   sparks: SparkCanvases;
   events: HTMLElement;
   reconnect: HTMLButtonElement;
+  rateCap: HTMLSelectElement;
+  relevanceFrame: HTMLElement;
   controls: Omit<ControlElements, 'stage' | 'picture'>;
 }
 
@@ -55,6 +57,11 @@ export class ReceiverApp {
   private readonly events: EventLog;
   private readonly overlays: Overlays;
   readonly controls: PictureControls;
+  /** Tells the sender the operator's view again (a new session starts without it). */
+  private readonly sendView: () => void;
+  private readonly relevanceFrame: HTMLElement;
+  /** The frame whose relevance map the overlay shows (null: none yet). */
+  overlayFrameId: number | null = null;
 
   constructor(config: AppConfig, ui: AppElements) {
     this.senderStats = new SenderStats(config.token);
@@ -93,7 +100,10 @@ export class ReceiverApp {
     this.query = new QueryPanel(ui.query, (text) => s.query(text));
     s.on('state', () => this.renderConnection());
     s.on('stage', () => this.renderStage());
-    s.on('open', () => this.events.add('data channel open'));
+    s.on('open', () => {
+      this.events.add('data channel open');
+      this.sendView();
+    });
     s.on('data', (bytes) => this.log.keep(bytes));
     s.on('hello', (h) => this.onHello(h));
     s.on('frame', ({ frame }) => this.history.addFrame(frame, s.grounding?.queryId ?? null));
@@ -117,6 +127,7 @@ export class ReceiverApp {
       this.query.grounding(g);
       if (whose === 'sender') this.query.offer(g.text);
     });
+    // A map is drawn with the picture it coded (same frame id), when that picture is shown.
     s.on('relevance', (m) => {
       this.history.addRelevance({
         frameId: m.frameId,
@@ -125,13 +136,23 @@ export class ReceiverApp {
         height: m.height,
         values: m.values,
       });
-      this.view.drawRelevance(m.values, m.width, m.height);
     });
     s.on('query', (state, text) => this.query.status(state, text));
     s.on('error', (e) => this.onError(e));
     s.on('notice', (text) => this.events.add(text, true));
     s.on('closed', (reason) => this.events.add(`disconnected: ${reason}`, true));
     this.overlays = new Overlays(ui.overlays, this.view, config.params, (mode) => this.levelMap(mode));
+    // The operator's view (`view` message): maps with every frame while the overlay is on, the rate cap.
+    const sendView = () => s.send({ type: 'view', maps: ui.overlays.relevance.checked, maxBps: Number(ui.rateCap.value) || 0 });
+    ui.overlays.relevance.addEventListener('change', sendView);
+    ui.rateCap.addEventListener('change', () => {
+      sendView();
+      this.events.add(ui.rateCap.value === '0' ? 'rate cap lifted' : `rate cap ${Number(ui.rateCap.value) / 1e6} Mbit/s`);
+    });
+    this.sendView = () => {
+      if (ui.overlays.relevance.checked || ui.rateCap.value !== '0') sendView();
+    };
+    this.relevanceFrame = ui.relevanceFrame;
     this.controls = new PictureControls({ ...ui.controls, stage: ui.stage.stage, picture: ui.picture }, () => ({
       frameId: s.machine.shownFrameId,
       query: s.grounding?.text ?? null,
@@ -164,6 +185,8 @@ export class ReceiverApp {
     const source = pictureSource(h.engine);
     this.overlays.session(h.levels, source.patchLevels);
     this.statsPanel.session(source.patchLevels);
+    this.overlayFrameId = null;
+    this.sendView();
     this.query.grounding(null);
     this.stage.session(h);
     this.events.add(`session ${h.sessionId}: ${h.width}×${h.height}, ${pictureSource(h.engine).describe(h, null)}`);
@@ -188,7 +211,21 @@ export class ReceiverApp {
       this.stage.session(hello, this.format);
     }
     // Paused, the screen holds the last picture drawn; the newest is drawn on resume.
-    this.controls.picture(() => this.view.drawPicture(p.rgba, p.width, p.height));
+    this.controls.picture(() => {
+      this.view.drawPicture(p.rgba, p.width, p.height);
+      // The map that coded this picture, if it came with it; else the overlay says which frame's it shows.
+      const map = this.history.relevanceOf(p.frameId);
+      if (map) {
+        this.view.drawRelevance(map.values, map.width, map.height);
+        this.overlayFrameId = p.frameId;
+      }
+      this.relevanceFrame.textContent =
+        this.overlayFrameId === null
+          ? ''
+          : this.overlayFrameId === p.frameId
+            ? `(frame #${p.frameId})`
+            : `(from frame #${this.overlayFrameId})`;
+    });
     this.shownLevels = p.shown;
     const now = Date.now();
     const entry = this.history.find(p.frameId);

@@ -68,6 +68,12 @@ export class SessionHistory {
     if (this.relevances.length > MAPS_KEPT) this.relevances.shift();
   }
 
+  /** The relevance map that came with frame `frameId` (the one that coded it), if one did. */
+  relevanceOf(frameId: number): RelevanceEntry | undefined {
+    for (let i = this.relevances.length - 1; i >= 0; i--) if (this.relevances[i]?.frameId === frameId) return this.relevances[i];
+    return undefined;
+  }
+
   find(frameId: number): FrameEntry | undefined {
     for (let i = this.frames.length - 1; i >= 0; i--) if (this.frames[i]?.frameId === frameId) return this.frames[i];
     return undefined;

@@ -79,6 +79,8 @@ const app = new ReceiverApp(
     },
     events: byId('events'),
     reconnect: byId<HTMLButtonElement>('reconnect'),
+    rateCap: byId<HTMLSelectElement>('rate-cap'),
+    relevanceFrame: byId('relevance-frame'),
     controls: {
       pause: byId<HTMLButtonElement>('pause'),
       snapshot: byId<HTMLButtonElement>('snapshot'),

@@ -30,6 +30,7 @@ export function testApi(app: ReceiverApp) {
       wanted: session.query.wanted,
       relevanceFrameId: app.session.relevance?.frameId ?? null,
       paused: app.controls.paused,
+      overlayFrameId: app.overlayFrameId,
       queryHistory: app.query.history,
       fullscreen: document.fullscreenElement?.id ?? null,
     }),

@@ -220,3 +220,43 @@ describe('accessibility', () => {
     }
   }, 150_000);
 });
+
+describe('the operator’s view (`view` message)', () => {
+  it('with the relevance overlay on, the map shown is the one that coded the picture on screen; a rate cap holds the received rate under it', async () => {
+    const pan = await startSender({ source: `pan:${join(ROOT, 'assets/images/dog.jpg')}`, query: 'dog' });
+    const page = await browser.context.newPage();
+    type S = { shownFrameId: number | null; overlayFrameId: number | null; framesShown: number };
+    const state = () => page.evaluate(() => (window as unknown as { mmsc: { state(): S } }).mmsc.state());
+    try {
+      await page.goto(pan.page('/'));
+      await waitForState(page, 's.connection === "open" && s.framesShown >= 3', 90_000);
+      if (!(await page.isChecked('#ov-relevance'))) await page.click('#ov-relevance');
+      const from = (await state()).framesShown;
+      await waitForState(page, `s.framesShown >= ${from + 5}`, 30_000);
+      for (let k = 0; k < 10; k++) {
+        const s = await state();
+        expect(s.overlayFrameId).toBe(s.shownFrameId);
+        await page.waitForTimeout(150);
+      }
+      await expect(page.textContent('#relevance-frame')).resolves.toMatch(/^\(frame #\d+\)$/);
+
+      // A cap of 0.5 Mbit/s: once it holds, the frames received carry at most that (their bytes over
+      // their capture times; a frame's own budget may span two frame intervals).
+      await page.selectOption('#rate-cap', '500000');
+      await page.waitForTimeout(1500);
+      const after = (await state()).framesShown;
+      await waitForState(page, `s.framesShown >= ${after + 20}`, 30_000);
+      const recent = await page.evaluate(() =>
+        (window as unknown as { mmsc: { frames(): { bytes: number; captureTs: number }[] } }).mmsc.frames().slice(-21),
+      );
+      const seconds = ((recent.at(-1)?.captureTs ?? 0) - (recent[0]?.captureTs ?? 0)) / 1000;
+      const bps = (recent.slice(1).reduce((n, f) => n + f.bytes, 0) * 8) / seconds;
+      console.log(`received under a 0.5 Mbit/s cap: ${Math.round(bps / 1000)} kbit/s over ${seconds.toFixed(2)} s`);
+      expect(bps).toBeLessThanOrEqual(500_000 * 1.1);
+      expect(bps).toBeGreaterThan(100_000);
+    } finally {
+      await page.close();
+      await pan.stop();
+    }
+  }, 200_000);
+});

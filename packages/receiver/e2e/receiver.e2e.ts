@@ -306,8 +306,9 @@ describe('browser receiver (Chromium)', () => {
       await first.stop();
       first = null;
       await waitForState(page, 's.connection === "waiting"', 30_000);
-      await expect(page.locator('#stage.stale').count()).resolves.toBe(1);
-      await expect(page.locator('#conn[data-state="waiting"]').count()).resolves.toBe(1);
+      // The stage and the indicator follow the state on their own events: waited for, not raced.
+      await page.waitForSelector('#stage.stale', { timeout: 5000 });
+      await page.waitForSelector('#conn[data-state="waiting"]', { timeout: 5000 });
 
       second = await startSender({ port, query: 'dog', token, args: ['--engine', 'patches'] });
       await waitForState(

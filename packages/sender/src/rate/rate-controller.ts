@@ -248,6 +248,8 @@ export class RateController {
   private readonly trackLoss: { at: number; packets: number; lost: number }[] = [];
   /** The loss-based bound on the rate (bits/s): lowered only while loss is high. */
   private lossBound = Number.POSITIVE_INFINITY;
+  /** The operator's cap on this link (a receiver's `view`), bits/s; infinite for none. */
+  private cap = Number.POSITIVE_INFINITY;
   /** When the loss bound last came down (sender clock, s). */
   private lossCutAt = Number.NEGATIVE_INFINITY;
   /** Transport `rtp`: when the delay-based estimate last came down (sender clock, s). */
@@ -716,8 +718,17 @@ export class RateController {
       this.mode = 'hold'; // under-used budgets: nothing learned, nothing changed
     }
     this.lossBased(now);
-    this.rate = Math.min(o.maxBps, this.lossBound, Math.max(o.minBps, this.rate));
+    this.rate = Math.min(o.maxBps, this.cap, this.lossBound, Math.max(o.minBps, this.rate));
     this.rate = Math.max(o.minBps, this.rate);
+  }
+
+  /**
+   * The operator's cap on this link, bits/s (0: none): the rate comes down to it at once and stays
+   * at or under it (never under `minBps`); lifted, the rate grows again from there as it probes.
+   */
+  setCap(bps: number): void {
+    this.cap = bps > 0 ? Math.max(this.opts.minBps, bps) : Number.POSITIVE_INFINITY;
+    this.rate = Math.min(this.rate, this.cap);
   }
 
   /**

@@ -156,6 +156,30 @@ describe('ReceiverLink', () => {
     expect(maps()).toBe(2);
   });
 
+  it('a view with maps sends a map with every frame, each named by its frame; without, they go back to about once a second', async () => {
+    const { l, peer } = link();
+    const maps = () => peer.sent.filter((m) => m.type === 'relevance');
+    await sendOne(l);
+    peer.emit('message', encodeMessage({ type: 'view', maps: true, maxBps: 0 }));
+    for (let k = 0; k < 3; k++) await sendOne(l);
+    expect(maps().map((m) => (m as { frameId: number }).frameId)).toEqual([0, 1, 2, 3]);
+    peer.emit('message', encodeMessage({ type: 'view', maps: false, maxBps: 0 }));
+    for (let k = 0; k < 3; k++) await sendOne(l);
+    expect(maps()).toHaveLength(4);
+  });
+
+  it('a view with a rate cap brings this link’s rate and budgets under it at once; 0 lifts it', async () => {
+    const { l, peer } = link('a', { maxBps: 20e6 });
+    const before = l.snapshot().rate.rateBps;
+    expect(before).toBeGreaterThan(300_000);
+    peer.emit('message', encodeMessage({ type: 'view', maps: false, maxBps: 300_000 }));
+    expect(l.snapshot().rate.rateBps).toBe(300_000);
+    await sendOne(l);
+    expect(l.snapshot().lastBudget).toBeLessThanOrEqual(300_000 / 8 / 10);
+    peer.emit('message', encodeMessage({ type: 'view', maps: false, maxBps: 0 }));
+    expect(l.snapshot().rate.rateBps).toBe(300_000); // lifted: it grows again from there as it probes
+  });
+
   it('closing cascades: the receiver is told, the peer closes, the encoder is released, `closed` fires once', async () => {
     const { l, peer, engine } = link();
     const closed: string[] = [];

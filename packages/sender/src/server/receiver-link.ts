@@ -108,6 +108,8 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
   private view = new ViewTracker();
   /** The query changed since the last relevance map went out. */
   private mapDue = true;
+  /** The operator's overlay is on (`view`): a map goes with every frame it fits. */
+  private mapsEveryFrame = false;
   private nextFrameId = 0;
   private helloSent = false;
   /** The hello's bytes, made once: the signalled copy and the channel's are the same bytes. */
@@ -374,10 +376,11 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
     const budgetAt = performance.now() / 1000;
     let budget = this.rate.budget(budgetAt);
     const frameId = this.nextFrameId;
-    // The low-resolution map for display, about once a second and after a query change, only
-    // when it takes at most a quarter of the frame's budget (it counts against it).
+    // The low-resolution map for display, about once a second, after a query change and, while the
+    // operator's overlay is on, with every frame; only when it takes at most a quarter of the
+    // frame's budget (it counts against it).
     const mapBytes = r.patchScores.length + 32;
-    if ((frameId % this.o.relevanceEvery === 0 || this.mapDue) && mapBytes * 4 <= budget) {
+    if ((this.mapsEveryFrame || frameId % this.o.relevanceEvery === 0 || this.mapDue) && mapBytes * 4 <= budget) {
       const map = Uint8Array.from(r.patchScores, (v) => Math.round(v * 255));
       budget -= this.sendRelevance(frameId, frame.image.width / this.hello.patchSize, map);
       this.mapDue = false;
@@ -497,6 +500,16 @@ export class ReceiverLink extends EventEmitter<LinkEvents> {
         break;
       case 'refresh':
         this.refresh(msg.reason);
+        break;
+      case 'view':
+        // The operator's view: maps with every frame while the overlay is on; a cap on the rate.
+        this.mapsEveryFrame = msg.maps;
+        if (msg.maps) this.mapDue = true;
+        this.rate.setCap(msg.maxBps);
+        this.log.info(
+          { session: this.id, maps: msg.maps, maxBps: msg.maxBps },
+          `view: maps ${msg.maps ? 'every frame' : 'about once a second'}, rate cap ${msg.maxBps > 0 ? `${msg.maxBps / 1e6} Mbit/s` : 'none'}`,
+        );
         break;
       case 'error':
         break;
