@@ -57,7 +57,7 @@ export class ReceiverApp {
   private readonly events: EventLog;
   private readonly overlays: Overlays;
   readonly controls: PictureControls;
-  /** Tells the sender the operator's view again (a new session starts without it). */
+  /** Tells the sender the operator's view again when a data channel opens (a new session starts without it). */
   private readonly sendView: () => void;
   private readonly relevanceFrame: HTMLElement;
   /** The frame whose relevance map the overlay shows (null: none yet). */
@@ -186,7 +186,6 @@ export class ReceiverApp {
     this.overlays.session(h.levels, source.patchLevels);
     this.statsPanel.session(source.patchLevels);
     this.overlayFrameId = null;
-    this.sendView();
     this.query.grounding(null);
     this.stage.session(h);
     this.events.add(`session ${h.sessionId}: ${h.width}×${h.height}, ${pictureSource(h.engine).describe(h, null)}`);

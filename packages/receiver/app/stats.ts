@@ -42,14 +42,13 @@ export class StatsPanel {
   /** The one-word link badge: the level, and why in its tooltip and label. */
   quality(q: LinkQuality): void {
     const b = this.ui.quality;
-    const word = q.level;
     if (b.dataset.level !== q.level) {
       b.dataset.level = q.level;
-      b.textContent = `Link ${word}`;
+      b.textContent = `Link ${q.level}`;
     }
     const why = q.reasons.length > 0 ? q.reasons.join(', ') : 'frame rate, frame age and link rate as expected';
     b.title = `${why} — click for the link's details`;
-    b.setAttribute('aria-label', `Link ${word}: ${why}. Show the link's details.`);
+    b.setAttribute('aria-label', `Link ${q.level}: ${why}. Show the link's details.`);
   }
 
   /** A new session: patch counts describe the patch engine's frames only (hidden for a codec engine). */
